@@ -1,0 +1,66 @@
+/* sdr-cms.h - CAdES (CMS SignedData) signing and verification; also the CMS
+ * engine PAdES and ACTES build on.
+ */
+#pragma once
+
+#include "sdr-crypto.h"
+#include "sdr-signer.h"
+#include "sdr-verify.h"
+
+#include <gio/gio.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+	SDR_TARGET_LEVEL_B = 0,
+	SDR_TARGET_LEVEL_T,
+	SDR_TARGET_LEVEL_LT,
+	SDR_TARGET_LEVEL_LTA,
+} SdrTargetLevel;
+
+gboolean sdr_target_level_from_name(const char *name, SdrTargetLevel *out); /* "B","T","LT","LTA" */
+
+typedef struct {
+	SdrHashAlg hash; /* SHA-256 by default */
+	SdrTargetLevel level;
+	gboolean signing_time;    /* TRUE for CAdES; FALSE for PAdES */
+	const char *tsa_url;      /* needed from B-T */
+	X509_STORE *trust;        /* chain building for B-LT */
+	const char *content_type; /* NULL = id-data */
+} SdrCmsOptions;
+
+void sdr_cms_options_init(SdrCmsOptions *options);
+
+/* Detached SignedData (DER) over content whose digest is given (the caller hashed
+ * it as a stream). Signed attributes in DER order: content-type, message-digest,
+ * [signing-time], signing-certificate-v2. Then the timestamp / validation data
+ * the level asks for. */
+GBytes *sdr_cms_sign_digest(SdrSigner *signer, const guint8 *content_digest, gsize digest_len,
+                            const SdrCmsOptions *options, GError **error);
+
+/* Same, hashing the stream (memory does not grow with its size). attached copies the
+ * content into eContent (then the stream is read into memory: small documents only). */
+GBytes *sdr_cms_sign_stream(SdrSigner *signer, GInputStream *content, gboolean attached,
+                            const SdrCmsOptions *options, GCancellable *cancellable,
+                            GError **error);
+
+/* Verifies a CMS (DER, BER or PEM). content: detached content or NULL. */
+SdrVerifyReport *sdr_cms_verify(GBytes *cms, GInputStream *content, const char *file_name,
+                                const SdrVerifyOptions *options, GError **error);
+
+/* The digest algorithm of the (single) SignerInfo, so the caller can hash the content. */
+gboolean sdr_cms_peek_digest_alg(GBytes *cms, SdrHashAlg *out, GError **error);
+
+/* Verifies a CMS whose content digest the caller computed (PAdES ByteRange) and
+ * fills result (signer, chain, times, level, reasons). FALSE only when the CMS
+ * cannot be parsed at all. */
+gboolean sdr_cms_verify_digest(GBytes *cms, SdrHashAlg hash, const guint8 *content_digest,
+                               gsize digest_len, const SdrVerifyOptions *options,
+                               SdrSignatureResult *result, GError **error);
+
+/* Streams a whole input through a digest. */
+gboolean sdr_digest_stream(GInputStream *in, SdrHashAlg hash, guint8 *out, gsize *out_len,
+                           GCancellable *cancellable, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,26 @@
+/* sdr-revocation.h - revocation data for B-LT: OCSP (preferred) and CRLs. */
+#pragma once
+
+#include <glib.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	GPtrArray *certs;          /* X509* owned refs: the whole chain, anchor included */
+	GPtrArray *ocsp_responses; /* GBytes* DER OCSPResponse */
+	GPtrArray *crls;           /* GBytes* DER CRL */
+} SdrValidationData;
+
+void sdr_validation_data_free(SdrValidationData *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrValidationData, sdr_validation_data_free)
+
+/* Builds the chain of cert with the store and fetches an OCSP response (AIA URL)
+ * or else a CRL (CRLDP) for every non-anchor certificate of the chain.
+ * SDR_ERROR_LEVEL_NOT_REACHED says what is missing (no OCSP URL nor CRLDP, responder
+ * unreachable...). */
+SdrValidationData *sdr_revocation_collect(X509 *cert, STACK_OF(X509) * untrusted, X509_STORE *store,
+                                          GError **error);
+
+G_END_DECLS

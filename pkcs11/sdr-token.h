@@ -1,0 +1,214 @@
+/* sdr-token.h - the token layer: PKCS#11 modules, slots, tokens, certificates,
+ * login, signing a digest, PC/SC reader and card events.
+ *
+ * Knows tokens, never formats. Built on libp11 and pcsc-lite. Thread use: one
+ * SdrTokenManager is used by one thread at a time (the agent serialises token work
+ * on a worker thread); the PC/SC watcher runs its own thread and reports to a
+ * GMainContext. See docs/internals/pkcs11.md for the contract.
+ */
+#pragma once
+
+#include "sdr-crypto.h"
+#include "sdr-secret.h"
+
+#include <glib.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+/* ---- Modules ---------------------------------------------------------------- */
+
+typedef enum {
+	SDR_MODULE_SOURCE_OPTION = 0, /* --module PATH */
+	SDR_MODULE_SOURCE_CONFIG,     /* [tokens] modules */
+	SDR_MODULE_SOURCE_P11KIT,     /* registered with p11-kit */
+	SDR_MODULE_SOURCE_KNOWN,      /* table of known vendor paths */
+	SDR_MODULE_SOURCE_ATR,        /* named by the ATR of a card present */
+} SdrModuleSource;
+
+typedef struct {
+	char *path; /* absolute path of the shared object */
+	char *name; /* human name: "Idopte Smart Card Middleware", "OpenSC"... */
+	SdrModuleSource source;
+	gboolean loaded;    /* C_Initialize succeeded */
+	GError *error;      /* why it did not load (never fatal), or NULL */
+	char *manufacturer; /* CK_INFO, when loaded */
+	char *description;
+} SdrModuleInfo;
+
+void sdr_module_info_free(SdrModuleInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrModuleInfo, sdr_module_info_free)
+
+/* ---- Tokens and certificates -------------------------------------------------- */
+
+typedef struct {
+	char *module_path;
+	gulong slot_id;
+	char *slot_description;
+	char *label;
+	char *manufacturer;
+	char *model;
+	char *serial;
+	gboolean login_required;
+	gboolean protected_auth_path; /* the token/middleware asks its own PIN */
+	gboolean pin_count_low;       /* CKF_USER_PIN_COUNT_LOW */
+	gboolean pin_final_try;       /* CKF_USER_PIN_FINAL_TRY */
+	gboolean pin_locked;          /* CKF_USER_PIN_LOCKED */
+	gboolean pin_to_be_changed;
+} SdrTokenInfo;
+
+void sdr_token_info_free(SdrTokenInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTokenInfo, sdr_token_info_free)
+
+typedef enum {
+	SDR_CERT_USAGE_SIGNATURE = 1 << 0, /* nonRepudiation (contentCommitment) */
+	SDR_CERT_USAGE_AUTHENTICATION =
+	        1 << 1, /* digitalSignature without nonRepudiation, or clientAuth EKU */
+} SdrCertUsage;
+
+typedef struct {
+	char *id;            /* stable: hex SHA-256 of the DER certificate, first 16 bytes */
+	SdrTokenInfo *token; /* owned copy */
+	X509 *cert;          /* owned reference */
+	GBytes *cka_id;      /* CKA_ID shared by the certificate and its private key */
+	char *cka_label;
+	gboolean has_private_key;
+	SdrSigScheme key_scheme; /* SDR_SIG_RSA_PKCS1 for RSA keys, SDR_SIG_ECDSA for EC keys */
+	guint key_bits;
+	/* Decoded for display; UTF-8, NULL when absent. */
+	char *subject_cn, *organization, *organizational_unit, *subject_serial_number;
+	char *issuer_cn, *issuer_dn, *subject_dn;
+	char *serial_hex; /* certificate serial number, upper-case hex */
+	GDateTime *not_before, *not_after;
+	guint key_usage_bits;      /* X509v3 KU bits as OpenSSL's X509_get_key_usage() */
+	char **extended_key_usage; /* dotted OIDs / short names, NULL-terminated */
+	char **policies;           /* certificate policy OIDs, NULL-terminated */
+	SdrCertUsage usage;
+} SdrCertInfo;
+
+void sdr_cert_info_free(SdrCertInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrCertInfo, sdr_cert_info_free)
+
+/* Classifies a certificate by its key usage and EKU. */
+SdrCertUsage sdr_cert_usage_from_x509(X509 *cert);
+/* Fills the display fields of a certificate (also used for file certificates). */
+SdrCertInfo *sdr_cert_info_new_from_x509(X509 *cert);
+
+/* ---- The manager -------------------------------------------------------------- */
+
+typedef struct _SdrTokenManager SdrTokenManager;
+
+typedef struct {
+	const char *only_module; /* --module PATH: use only this one */
+	char **config_modules;   /* [tokens] modules */
+	char **ignore_modules;   /* [tokens] ignore_modules */
+	gboolean skip_p11kit;    /* tests: do not read p11-kit's registry */
+	gboolean skip_known;     /* tests: do not probe vendor paths */
+	gboolean isolate_init;   /* first C_Initialize of each module in a child process,
+	                          * so a module that crashes cannot take us down (default TRUE
+	                          * through sdr_token_manager_new) */
+} SdrTokenOptions;
+
+/* Discovers and loads modules. Never fails because one module fails: each
+ * outcome is in sdr_token_manager_get_modules(). Fails (SDR_ERROR_NO_MODULE) only
+ * when only_module is given and cannot be loaded. */
+SdrTokenManager *sdr_token_manager_new(const SdrTokenOptions *options, GError **error);
+void sdr_token_manager_free(SdrTokenManager *manager);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTokenManager, sdr_token_manager_free)
+
+/* SdrModuleInfo elements, owned by the manager. */
+GPtrArray *sdr_token_manager_get_modules(SdrTokenManager *manager);
+/* Forgets every slot and enumerates again (after a removal or insertion event). */
+gboolean sdr_token_manager_refresh(SdrTokenManager *manager, GError **error);
+/* New arrays of SdrTokenInfo / SdrCertInfo (free functions set). */
+GPtrArray *sdr_token_manager_list_tokens(SdrTokenManager *manager, GError **error);
+GPtrArray *sdr_token_manager_list_certificates(SdrTokenManager *manager, GError **error);
+
+/* ---- Sessions, login, signing -------------------------------------------------- */
+
+typedef struct _SdrTokenSession SdrTokenSession;
+
+typedef struct {
+	const SdrCertInfo *cert;
+	guint attempt;      /* 1 for the first prompt of this login */
+	gboolean count_low; /* some wrong PINs were entered before */
+	gboolean final_try; /* the next wrong PIN locks the token */
+	gboolean previous_incorrect;
+} SdrPinRequest;
+
+/* Returns the PIN (ownership passes to the token layer, which wipes it), or NULL
+ * with *error set (SDR_ERROR_CANCELLED...). At final_try the callback must have
+ * obtained an explicit confirmation from the user before returning a PIN. */
+typedef SdrSecret *(*SdrPinFunc)(const SdrPinRequest *request, gpointer user_data, GError **error);
+
+/* Opens a session on the token holding the certificate with this id (SdrCertInfo.id). */
+SdrTokenSession *sdr_token_session_open(SdrTokenManager *manager, const char *cert_id,
+                                        GError **error);
+void sdr_token_session_free(SdrTokenSession *session); /* logs out */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTokenSession, sdr_token_session_free)
+
+const SdrCertInfo *sdr_token_session_get_cert(SdrTokenSession *session);
+
+/* Logs in once. Reads the PIN flags before and after the attempt; never retries
+ * by itself: a wrong PIN gives SDR_ERROR_PIN_INCORRECT and the caller decides.
+ * Uses the protected authentication path (pin_func not called) when the token
+ * has one. SDR_ERROR_PIN_LOCKED before any attempt when the PIN is blocked. */
+gboolean sdr_token_session_login(SdrTokenSession *session, SdrPinFunc pin_func, gpointer user_data,
+                                 GError **error);
+gboolean sdr_token_session_is_logged_in(SdrTokenSession *session);
+void sdr_token_session_logout(SdrTokenSession *session);
+
+/* Signs a digest with the session's private key. RSA PKCS#1 v1.5 wraps the digest
+ * in a DigestInfo; PSS uses MGF1(hash) and salt = hash length; ECDSA returns raw
+ * r||s. SDR_ERROR_CARD_REMOVED when the token went away. */
+GBytes *sdr_token_session_sign(SdrTokenSession *session, SdrSigScheme scheme, SdrHashAlg hash,
+                               const guint8 *digest, gsize digest_len, GError **error);
+
+/* ---- PC/SC ------------------------------------------------------------------- */
+
+typedef enum {
+	SDR_PCSC_EVENT_READER_ADDED,
+	SDR_PCSC_EVENT_READER_REMOVED,
+	SDR_PCSC_EVENT_CARD_INSERTED,
+	SDR_PCSC_EVENT_CARD_REMOVED,
+	SDR_PCSC_EVENT_SERVICE_UP,   /* pcscd (re)appeared */
+	SDR_PCSC_EVENT_SERVICE_DOWN, /* pcscd absent or stopped: a state, not an error */
+} SdrPcscEventKind;
+
+typedef struct {
+	SdrPcscEventKind kind;
+	const char *reader; /* NULL for service events */
+	const guint8 *atr;  /* card events */
+	gsize atr_len;
+} SdrPcscEvent;
+
+typedef void (*SdrPcscEventFunc)(const SdrPcscEvent *event, gpointer user_data);
+
+typedef struct _SdrPcscWatcher SdrPcscWatcher;
+
+/* Starts a thread blocked in SCardGetStatusChange (no polling); events are
+ * dispatched on context (NULL = the thread-default main context). */
+SdrPcscWatcher *sdr_pcsc_watcher_new(GMainContext *context, SdrPcscEventFunc func,
+                                     gpointer user_data);
+void sdr_pcsc_watcher_free(SdrPcscWatcher *watcher); /* stops and joins */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrPcscWatcher, sdr_pcsc_watcher_free)
+
+typedef struct {
+	char *name;
+	gboolean card_present;
+	GBytes *atr;
+	char *atr_hex;     /* "3B DB 96 ..." */
+	char *card_name;   /* from the ATR table, or NULL */
+	char *module_hint; /* module the ATR table names for it, or NULL */
+} SdrReaderInfo;
+
+void sdr_reader_info_free(SdrReaderInfo *info);
+
+/* Snapshot of the readers. SDR_ERROR_NO_READER when pcscd is not running. */
+GPtrArray *sdr_pcsc_list_readers(GError **error);
+
+/* ATR table lookup (ChamberSign, SafeNet, ...). Returns FALSE when unknown. */
+gboolean sdr_atr_lookup(const guint8 *atr, gsize atr_len, const char **card_name,
+                        const char **module_hint);
+
+G_END_DECLS
