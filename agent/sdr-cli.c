@@ -1,0 +1,790 @@
+/* sdr-cli.c - the `sinadur` command: tokens, certs, sign, verify, doctor, version.
+ *
+ * Builds a request for the handler table (sdr-handler.h), prints the answer as
+ * French text (English with LANG=C) or as JSON (--json). Exit codes: see
+ * docs/sinadur.1 (sdr_error_exit_code(), plus 6/7 for INVALID/INDETERMINATE
+ * verification results). A PIN never comes from argv or the environment: the
+ * terminal, or --pin-fd N.
+ */
+#include "sdr-config-build.h"
+#include "sdr-context.h"
+#include "sdr-error.h"
+#include "sdr-i18n.h"
+#include "sdr-json.h"
+
+#include <glib/gi18n-lib.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+typedef struct {
+	char *module;
+	char *config_file;
+	gboolean json;
+	int pin_fd;
+	char *prompt_script;
+	/* sign */
+	char *format;
+	gboolean detached, attached, enveloped, enveloping;
+	char *level;
+	char *hash;
+	char *cert;
+	char *output;
+	char *output_dir;
+	gboolean in_place;
+	gboolean visible;
+	int page;
+	char *rect;
+	char *reason;
+	char *location;
+	char *image;
+	char **bordereaux;
+	gboolean pades;
+	gboolean cades;
+	char *key_file;
+	char *cert_file;
+	char *chain_file;
+	gboolean all;
+	/* verify */
+	char *content;
+	char *at;
+	char *report;
+	gboolean version;
+} CliOptions;
+
+static void
+cli_options_clear(CliOptions *o)
+{
+	g_free(o->module);
+	g_free(o->config_file);
+	g_free(o->prompt_script);
+	g_free(o->format);
+	g_free(o->level);
+	g_free(o->hash);
+	g_free(o->cert);
+	g_free(o->output);
+	g_free(o->output_dir);
+	g_free(o->rect);
+	g_free(o->reason);
+	g_free(o->location);
+	g_free(o->image);
+	g_strfreev(o->bordereaux);
+	g_free(o->key_file);
+	g_free(o->cert_file);
+	g_free(o->chain_file);
+	g_free(o->content);
+	g_free(o->at);
+	g_free(o->report);
+}
+
+static int
+fail(const CliOptions *o, const GError *error)
+{
+	int code = sdr_error_exit_code(error);
+
+	if (o != NULL && o->json) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+		g_autoptr(JsonGenerator) gen = json_generator_new();
+		g_autoptr(JsonNode) root = NULL;
+		g_autofree char *text = NULL;
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "error");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "code");
+		json_builder_add_string_value(b, error->domain == SDR_ERROR
+		                                         ? sdr_error_code_name(error->code)
+		                                         : "SDR_ERROR_FAILED");
+		json_builder_set_member_name(b, "message");
+		json_builder_add_string_value(b, error->message);
+		json_builder_set_member_name(b, "exit_code");
+		json_builder_add_int_value(b, code);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+		root = json_builder_get_root(b);
+		json_generator_set_root(gen, root);
+		json_generator_set_pretty(gen, TRUE);
+		text = json_generator_to_data(gen, NULL);
+		printf("%s\n", text);
+	}
+	fprintf(stderr, "sinadur: %s\n", error->message);
+	return code;
+}
+
+static void
+print_json(JsonNode *node)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autofree char *text = NULL;
+
+	json_generator_set_root(gen, node);
+	json_generator_set_pretty(gen, TRUE);
+	text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+}
+
+static const char *
+str_or(JsonObject *o, const char *member, const char *fallback)
+{
+	const char *s = sdr_json_get_string(o, member, NULL);
+
+	return s != NULL ? s : fallback;
+}
+
+/* ---- Text output ---------------------------------------------------------------- */
+
+static char *
+format_date(const char *iso)
+{
+	g_autoptr(GDateTime) t = NULL;
+
+	if (iso == NULL)
+		return g_strdup("?");
+	t = g_date_time_new_from_iso8601(iso, NULL);
+	if (t == NULL)
+		return g_strdup(iso);
+	/* TRANSLATORS: a strftime date format */
+	return g_date_time_format(t, _("%Y-%m-%d"));
+}
+
+static char *
+format_datetime(const char *iso)
+{
+	g_autoptr(GDateTime) t = NULL;
+
+	if (iso == NULL)
+		return NULL;
+	t = g_date_time_new_from_iso8601(iso, NULL);
+	if (t == NULL)
+		return g_strdup(iso);
+	/* TRANSLATORS: a strftime date and time format (UTC) */
+	return g_date_time_format(t, _("%Y-%m-%d %H:%M:%S UTC"));
+}
+
+static void
+print_tokens(JsonObject *answer)
+{
+	JsonArray *a = json_object_get_array_member(answer, "tokens");
+	guint n = a != NULL ? json_array_get_length(a) : 0;
+
+	if (n == 0) {
+		printf("%s\n",
+		       _("No key found. Is it plugged in? Run “sinadur doctor” to see why."));
+		return;
+	}
+	for (guint i = 0; i < n; i++) {
+		JsonObject *t = json_array_get_object_element(a, i);
+
+		printf(_("Key “%s”\n"), str_or(t, "label", "?"));
+		printf(_("  Manufacturer: %s, model %s, serial number %s\n"),
+		       str_or(t, "manufacturer", "?"), str_or(t, "model", "?"),
+		       str_or(t, "serial", "?"));
+		printf(_("  Module: %s\n"), str_or(t, "module", "?"));
+		if (sdr_json_get_bool(t, "pin_locked", FALSE))
+			printf("  %s\n", _("PIN BLOCKED: unblock it with the PUK or ask your "
+			                   "certification authority."));
+		else if (sdr_json_get_bool(t, "pin_final_try", FALSE))
+			printf("  %s\n", _("Last PIN try: a wrong PIN will block the key."));
+		else if (sdr_json_get_bool(t, "pin_count_low", FALSE))
+			printf("  %s\n", _("Wrong PINs were entered: few tries left."));
+		if (sdr_json_get_bool(t, "protected_auth_path", FALSE))
+			printf("  %s\n", _("The PIN is typed in the key's own window or pad."));
+	}
+}
+
+static void
+print_certs(JsonObject *answer)
+{
+	JsonArray *a = json_object_get_array_member(answer, "certificates");
+	guint n = a != NULL ? json_array_get_length(a) : 0;
+
+	if (n == 0) {
+		printf("%s\n", _("No certificate found. Is the key plugged in? Run “sinadur "
+		                 "doctor” to see why."));
+		return;
+	}
+	for (guint i = 0; i < n; i++) {
+		JsonObject *c = json_array_get_object_element(a, i);
+		JsonArray *usage = json_object_get_array_member(c, "usage");
+		g_autofree char *nb = format_date(sdr_json_get_string(c, "not_before", NULL));
+		g_autofree char *na = format_date(sdr_json_get_string(c, "not_after", NULL));
+		gint64 days = sdr_json_get_int(c, "days_left", 0);
+		g_autoptr(GString) u = g_string_new(NULL);
+
+		for (guint k = 0; usage != NULL && k < json_array_get_length(usage); k++) {
+			const char *s = json_array_get_string_element(usage, k);
+			if (u->len > 0)
+				g_string_append(u, ", ");
+			g_string_append(u, g_str_equal(s, "signature") ? _("signature")
+			                                               : _("authentication"));
+		}
+		if (i > 0)
+			printf("\n");
+		printf(_("Certificate %s\n"), str_or(c, "id", "?"));
+		printf(_("  Holder: %s"), str_or(c, "subject_cn", "?"));
+		if (sdr_json_get_string(c, "organization", NULL) != NULL)
+			printf(" (%s)", sdr_json_get_string(c, "organization", NULL));
+		printf("\n");
+		printf(_("  Issuer: %s\n"), str_or(c, "issuer_cn", "?"));
+		printf(_("  Serial number: %s\n"), str_or(c, "serial", "?"));
+		if (sdr_json_get_bool(c, "expired", FALSE))
+			printf(_("  Valid from %s to %s: EXPIRED\n"), nb, na);
+		else
+			printf(_("  Valid from %s to %s (%" G_GINT64_FORMAT " days left)\n"), nb,
+			       na, days);
+		printf(_("  Usage: %s\n"), u->len > 0 ? u->str : "?");
+		if (sdr_json_get_string(c, "token_label", NULL) != NULL)
+			printf(_("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
+	}
+}
+
+static const char *
+verdict_text(const char *verdict)
+{
+	if (g_strcmp0(verdict, "VALID") == 0)
+		return _("VALID");
+	if (g_strcmp0(verdict, "INVALID") == 0)
+		return _("INVALID");
+	return _("INDETERMINATE");
+}
+
+static void
+print_reasons(JsonArray *a, const char *prefix)
+{
+	for (guint k = 0; a != NULL && k < json_array_get_length(a); k++) {
+		JsonObject *r = json_array_get_object_element(a, k);
+		printf("%s%s (%s)\n", prefix, str_or(r, "message", ""), str_or(r, "code", ""));
+	}
+}
+
+static int
+print_verify(JsonObject *answer)
+{
+	JsonArray *files = json_object_get_array_member(answer, "files");
+	const char *overall = sdr_json_get_string(answer, "verdict", "INDETERMINATE");
+
+	for (guint i = 0; files != NULL && i < json_array_get_length(files); i++) {
+		JsonObject *f = json_array_get_object_element(files, i);
+		JsonArray *sigs = json_object_get_array_member(f, "signatures");
+		guint n = sigs != NULL ? json_array_get_length(sigs) : 0;
+
+		if (json_object_has_member(f, "error")) {
+			JsonObject *e = json_object_get_object_member(f, "error");
+			printf(_("%s: %s — %s\n"), str_or(f, "file", "?"),
+			       verdict_text("INDETERMINATE"), str_or(e, "message", ""));
+			continue;
+		}
+		printf(g_dngettext(GETTEXT_PACKAGE, "%s: %s (%s, %u signature)\n",
+		                   "%s: %s (%s, %u signatures)\n", n),
+		       str_or(f, "file", "?"),
+		       verdict_text(sdr_json_get_string(f, "verdict", NULL)),
+		       str_or(f, "format", "?"), n);
+		for (guint k = 0; k < n; k++) {
+			JsonObject *s = json_array_get_object_element(sigs, k);
+			JsonObject *signer =
+			        json_object_has_member(s, "signer") &&
+			                        JSON_NODE_HOLDS_OBJECT(
+			                                json_object_get_member(s, "signer"))
+			                ? json_object_get_object_member(s, "signer")
+			                : NULL;
+			g_autofree char *claimed =
+			        format_datetime(sdr_json_get_string(s, "claimed_time", NULL));
+			g_autofree char *ts =
+			        format_datetime(sdr_json_get_string(s, "timestamp_time", NULL));
+
+			printf(_("  Signature %u: %s, level %s\n"), k + 1,
+			       verdict_text(sdr_json_get_string(s, "verdict", NULL)),
+			       str_or(s, "level", "?"));
+			if (signer != NULL)
+				printf(_("    Signed by: %s (%s)\n"),
+				       str_or(signer, "subject_cn", "?"),
+				       str_or(signer, "issuer_cn", "?"));
+			if (claimed != NULL)
+				printf(_("    Claimed signing time: %s\n"), claimed);
+			if (ts != NULL)
+				printf(_("    Timestamp: %s\n"), ts);
+			print_reasons(json_object_get_array_member(s, "reasons"), "    ✘ ");
+			print_reasons(json_object_get_array_member(s, "warnings"), "    ! ");
+		}
+		print_reasons(json_object_get_array_member(f, "notes"), "  ! ");
+	}
+	if (sdr_json_get_string(answer, "report", NULL) != NULL)
+		printf(_("Report written to %s\n"), sdr_json_get_string(answer, "report", NULL));
+	if (g_strcmp0(overall, "VALID") == 0)
+		return 0;
+	return g_strcmp0(overall, "INVALID") == 0 ? 6 : 7;
+}
+
+static int
+sign_exit_code(JsonObject *answer, gboolean print)
+{
+	JsonArray *a = json_object_get_array_member(answer, "results");
+	int code = 0;
+
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *r = json_array_get_object_element(a, i);
+		const char *status = sdr_json_get_string(r, "status", "");
+
+		if (g_str_equal(status, "ok")) {
+			if (print)
+				printf(_("✔ %s → %s\n"), str_or(r, "name", "?"),
+				       str_or(r, "output", str_or(r, "output_name", "")));
+		} else {
+			JsonObject *e = json_object_has_member(r, "error")
+			                        ? json_object_get_object_member(r, "error")
+			                        : NULL;
+			if (print)
+				printf(_("✘ %s: %s\n"), str_or(r, "name", "?"),
+				       str_or(e, "message", status));
+			if (code == 0)
+				code = (int)sdr_json_get_int(e, "exit_code", 1);
+		}
+	}
+	return code;
+}
+
+static int
+print_doctor(JsonObject *answer)
+{
+	JsonArray *a = json_object_get_array_member(answer, "checks");
+	gint64 problems = sdr_json_get_int(answer, "problems", 0);
+
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *c = json_array_get_object_element(a, i);
+		const char *status = str_or(c, "status", "info");
+		const char *mark = g_str_equal(status, "ok")        ? "✔"
+		                   : g_str_equal(status, "warning") ? "!"
+		                   : g_str_equal(status, "error")   ? "✘"
+		                                                    : "·";
+
+		printf("%s %s\n", mark, str_or(c, "message", ""));
+		if (sdr_json_get_string(c, "advice", NULL) != NULL && !g_str_equal(status, "ok"))
+			printf(_("    What to do: %s\n"), sdr_json_get_string(c, "advice", NULL));
+	}
+	if (problems == 0)
+		printf("%s\n", _("Everything looks fine."));
+	else
+		printf(g_dngettext(GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " problem found.\n",
+		                   "%" G_GINT64_FORMAT " problems found.\n", (gulong)problems),
+		       problems);
+	return 0;
+}
+
+/* ---- Requests ------------------------------------------------------------------- */
+
+static gboolean
+build_sign_request(CliOptions *o, char **files, JsonObject *req, GError **error)
+{
+	JsonObject *opts = json_object_new();
+	JsonArray *docs = json_array_new();
+	int n_modes = (o->detached ? 1 : 0) + (o->attached ? 1 : 0) + (o->enveloped ? 1 : 0) +
+	              (o->enveloping ? 1 : 0);
+
+	json_object_set_object_member(req, "options", opts);
+	json_object_set_array_member(req, "documents", docs);
+	if (files == NULL || files[0] == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("sign: name at least one file to sign."));
+		return FALSE;
+	}
+	if (n_modes > 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("sign: choose only one of --detached, --attached, --enveloped, "
+		              "--enveloping."));
+		return FALSE;
+	}
+	if ((o->output != NULL) + (o->output_dir != NULL) + (o->in_place ? 1 : 0) > 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("sign: choose only one of --output, --output-dir, --in-place."));
+		return FALSE;
+	}
+	if ((o->key_file == NULL) != (o->cert_file == NULL)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("sign: --key and --cert-file go together."));
+		return FALSE;
+	}
+	json_object_set_string_member(req, "format", o->format != NULL ? o->format : "cades");
+	if (o->detached)
+		json_object_set_string_member(opts, "mode", "detached");
+	if (o->attached)
+		json_object_set_string_member(opts, "mode", "attached");
+	if (o->enveloped)
+		json_object_set_string_member(opts, "mode", "enveloped");
+	if (o->enveloping)
+		json_object_set_string_member(opts, "mode", "enveloping");
+	if (o->level != NULL)
+		json_object_set_string_member(opts, "level", o->level);
+	if (o->hash != NULL)
+		json_object_set_string_member(opts, "hash", o->hash);
+	if (o->visible)
+		json_object_set_boolean_member(opts, "visible", TRUE);
+	if (o->page != 0) {
+		if (o->page < 1) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("sign: --page counts from 1."));
+			return FALSE;
+		}
+		json_object_set_int_member(opts, "page", o->page);
+	}
+	if (o->rect != NULL) {
+		g_auto(GStrv) parts = g_strsplit(o->rect, ",", -1);
+		JsonArray *r = json_array_new();
+
+		for (guint i = 0; parts[i] != NULL; i++) {
+			char *end = NULL;
+			double v = g_ascii_strtod(parts[i], &end);
+			if (end == parts[i] || *end != '\0' || v < 0 || v > 100000) {
+				json_array_unref(r);
+				r = NULL;
+				break;
+			}
+			json_array_add_double_element(r, v);
+		}
+		if (r == NULL || g_strv_length(parts) != 4) {
+			if (r != NULL)
+				json_array_unref(r);
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("sign: --rect is x,y,w,h in points (e.g. 50,50,200,60)."));
+			return FALSE;
+		}
+		json_object_set_array_member(opts, "rect", r);
+	}
+	if (o->reason != NULL)
+		json_object_set_string_member(opts, "reason", o->reason);
+	if (o->location != NULL)
+		json_object_set_string_member(opts, "location", o->location);
+	if (o->image != NULL)
+		json_object_set_string_member(opts, "image", o->image);
+	if (o->bordereaux != NULL) {
+		JsonArray *b = json_array_new();
+		for (guint i = 0; o->bordereaux[i] != NULL; i++)
+			json_array_add_string_element(b, o->bordereaux[i]);
+		json_object_set_array_member(opts, "bordereaux", b);
+	}
+	if (o->pades)
+		json_object_set_boolean_member(opts, "pades", TRUE);
+	if (o->cades)
+		json_object_set_boolean_member(opts, "cades", TRUE);
+	if (o->cert != NULL)
+		json_object_set_string_member(req, "certificate", o->cert);
+	if (o->output != NULL)
+		json_object_set_string_member(req, "output", o->output);
+	if (o->output_dir != NULL)
+		json_object_set_string_member(req, "output_dir", o->output_dir);
+	if (o->in_place)
+		json_object_set_boolean_member(req, "in_place", TRUE);
+	for (guint i = 0; files[i] != NULL; i++) {
+		JsonObject *d = json_object_new();
+		json_object_set_string_member(d, "path", files[i]);
+		json_array_add_object_element(docs, d);
+	}
+	return TRUE;
+}
+
+static gboolean
+build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **error)
+{
+	JsonArray *a = json_array_new();
+
+	json_object_set_array_member(req, "files", a);
+	if (files == NULL || files[0] == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("verify: name at least one file to verify."));
+		return FALSE;
+	}
+	for (guint i = 0; files[i] != NULL; i++) {
+		JsonObject *f = json_object_new();
+		json_object_set_string_member(f, "path", files[i]);
+		json_array_add_object_element(a, f);
+	}
+	if (o->content != NULL)
+		json_object_set_string_member(req, "content", o->content);
+	if (o->at != NULL)
+		json_object_set_string_member(req, "at", o->at);
+	if (o->report != NULL)
+		json_object_set_string_member(req, "report", o->report);
+	return TRUE;
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static const char *const commands[] = { "tokens", "certs",   "sign", "verify",
+	                                "doctor", "version", "help", NULL };
+
+static GOptionContext *
+make_option_context(CliOptions *o)
+{
+	const GOptionEntry entries[] = {
+		{ "module", 0, 0, G_OPTION_ARG_FILENAME, &o->module,
+		  N_("Use only this PKCS#11 module"), N_("PATH") },
+		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &o->config_file,
+		  N_("Read this configuration file instead of ~/.config/sinadur/sinadur.conf"),
+		  N_("FILE") },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &o->json, N_("Print JSON (for scripts)"), NULL },
+		{ "pin-fd", 0, 0, G_OPTION_ARG_INT, &o->pin_fd,
+		  N_("Read the PIN from this file descriptor (one line)"), N_("N") },
+		{ "prompt-script", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME,
+		  &o->prompt_script, N_("Test facility: answer prompts from FILE"), N_("FILE") },
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &o->format,
+		  N_("sign: cades, xades, pades, pes, actes or marche"), N_("FORMAT") },
+		{ "detached", 0, 0, G_OPTION_ARG_NONE, &o->detached, N_("sign: detached signature"),
+		  NULL },
+		{ "attached", 0, 0, G_OPTION_ARG_NONE, &o->attached,
+		  N_("sign: CAdES with the document inside"), NULL },
+		{ "enveloped", 0, 0, G_OPTION_ARG_NONE, &o->enveloped,
+		  N_("sign: XAdES inside the XML document"), NULL },
+		{ "enveloping", 0, 0, G_OPTION_ARG_NONE, &o->enveloping,
+		  N_("sign: XAdES holding the document"), NULL },
+		{ "level", 0, 0, G_OPTION_ARG_STRING, &o->level, N_("sign: B, T, LT or LTA"),
+		  N_("LEVEL") },
+		{ "hash", 0, 0, G_OPTION_ARG_STRING, &o->hash, N_("sign: sha256, sha384 or sha512"),
+		  N_("HASH") },
+		{ "cert", 0, 0, G_OPTION_ARG_STRING, &o->cert,
+		  N_("sign: the certificate to use (id from “sinadur certs”)"), N_("ID") },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
+		  N_("sign: output file (one document)"), N_("PATH") },
+		{ "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir,
+		  N_("sign: folder for the outputs"), N_("DIR") },
+		{ "in-place", 0, 0, G_OPTION_ARG_NONE, &o->in_place,
+		  N_("sign: replace the document (atomically)"), NULL },
+		{ "visible", 0, 0, G_OPTION_ARG_NONE, &o->visible,
+		  N_("sign (PDF): visible signature stamp"), NULL },
+		{ "page", 0, 0, G_OPTION_ARG_INT, &o->page, N_("sign (PDF): page of the stamp"),
+		  N_("N") },
+		{ "rect", 0, 0, G_OPTION_ARG_STRING, &o->rect,
+		  N_("sign (PDF): stamp rectangle in points"), N_("x,y,w,h") },
+		{ "reason", 0, 0, G_OPTION_ARG_STRING, &o->reason, N_("sign (PDF): reason"),
+		  N_("TEXT") },
+		{ "location", 0, 0, G_OPTION_ARG_STRING, &o->location, N_("sign (PDF): place"),
+		  N_("TEXT") },
+		{ "image", 0, 0, G_OPTION_ARG_FILENAME, &o->image,
+		  N_("sign (PDF): image in the stamp"), N_("PNG") },
+		{ "bordereau", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->bordereaux,
+		  N_("sign (PES): sign only this bordereau (repeatable)"), N_("ID") },
+		{ "pades", 0, 0, G_OPTION_ARG_NONE, &o->pades,
+		  N_("sign (ACTES): PAdES inside the PDF"), NULL },
+		{ "cades", 0, 0, G_OPTION_ARG_NONE, &o->cades,
+		  N_("sign (marche): CAdES .p7s for files that are not PDF"), NULL },
+		{ "key", 0, 0, G_OPTION_ARG_FILENAME, &o->key_file,
+		  N_("sign: tests and demo only — a PEM private key file instead of a token"),
+		  N_("FILE") },
+		{ "cert-file", 0, 0, G_OPTION_ARG_FILENAME, &o->cert_file,
+		  N_("sign: tests and demo only — the PEM certificate of --key"), N_("FILE") },
+		{ "chain-file", 0, 0, G_OPTION_ARG_FILENAME, &o->chain_file,
+		  N_("sign: with --key, PEM CA certificates to embed"), N_("FILE") },
+		{ "all", 0, 0, G_OPTION_ARG_NONE, &o->all,
+		  N_("certs: also list CA certificates stored on the keys"), NULL },
+		{ "content", 0, 0, G_OPTION_ARG_FILENAME, &o->content,
+		  N_("verify: the signed document of a detached signature"), N_("DATA") },
+		{ "at", 0, 0, G_OPTION_ARG_STRING, &o->at,
+		  N_("verify: validate at this time (ISO 8601)"), N_("TIME") },
+		{ "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report,
+		  N_("verify: write an HTML report"), N_("FILE") },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version"), NULL },
+		G_OPTION_ENTRY_NULL
+	};
+	GOptionContext *oc = g_option_context_new(
+	        _("COMMAND [FILE…] — tokens, certs, sign, verify, doctor, version"));
+	GOptionGroup *main_group = g_option_group_new(NULL, NULL, NULL, o, NULL);
+
+	g_option_group_set_translation_domain(main_group, GETTEXT_PACKAGE);
+	g_option_group_add_entries(main_group, entries);
+	g_option_context_set_main_group(oc, main_group);
+	g_option_context_set_translation_domain(oc, GETTEXT_PACKAGE);
+	g_option_context_set_summary(
+	        oc, _("Sign and verify documents with an RGS certificate on a USB key.\n\n"
+	              "Commands:\n"
+	              "  tokens    list the keys (tokens)\n"
+	              "  certs     list the certificates\n"
+	              "  sign      sign files\n"
+	              "  verify    verify signatures\n"
+	              "  doctor    check the installation and say what to do\n"
+	              "  version   print the version"));
+	return oc;
+}
+
+static gboolean
+check_options_for(const CliOptions *o, const char *cmd, GError **error)
+{
+	gboolean sign_opts = o->format != NULL || o->detached || o->attached || o->enveloped ||
+	                     o->enveloping || o->level != NULL || o->hash != NULL ||
+	                     o->output != NULL || o->output_dir != NULL || o->in_place ||
+	                     o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
+	                     o->location != NULL || o->image != NULL || o->bordereaux != NULL ||
+	                     o->pades || o->cades;
+	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL;
+
+	if (sign_opts && !g_str_equal(cmd, "sign")) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("%s: this option is only for “sinadur sign”."), cmd);
+		return FALSE;
+	}
+	if (verify_opts && !g_str_equal(cmd, "verify")) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("%s: this option is only for “sinadur verify”."), cmd);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	CliOptions o = { 0 };
+	g_autoptr(GOptionContext) oc = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrConfig) config = NULL;
+	g_autoptr(SdrPrompt) prompt = NULL;
+	g_autoptr(SdrContext) ctx = NULL;
+	g_autoptr(JsonObject) req = json_object_new();
+	g_autoptr(JsonNode) answer = NULL;
+	g_auto(GStrv) args = NULL;
+	SdrContextOptions copts = { 0 };
+	const char *cmd, *handler;
+	char **files;
+	int ret = 0;
+
+	sdr_i18n_init();
+	o.pin_fd = -1;
+	oc = make_option_context(&o);
+	args = g_strdupv(argv);
+	{
+		int n = argc;
+		char **copy = args;
+		if (!g_option_context_parse_strv(oc, &args, &error)) {
+			g_autoptr(GError) e =
+			        g_error_new(SDR_ERROR, SDR_ERROR_BAD_REQUEST, "%s", error->message);
+			(void)n;
+			(void)copy;
+			ret = fail(NULL, e);
+			goto out;
+		}
+	}
+	if (o.version) {
+		printf("sinadur %s\n", SDR_VERSION);
+		goto out;
+	}
+	cmd = args[1];
+	if (cmd == NULL || g_str_equal(cmd, "help")) {
+		g_autofree char *help = g_option_context_get_help(oc, TRUE, NULL);
+		if (cmd == NULL) {
+			fputs(help, stderr);
+			ret = 2;
+		} else {
+			fputs(help, stdout);
+		}
+		goto out;
+	}
+	if (!g_strv_contains(commands, cmd)) {
+		g_set_error(
+		        &error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		        _("Unknown command “%s” (tokens, certs, sign, verify, doctor, version)."),
+		        cmd);
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (g_str_equal(cmd, "version")) {
+		if (o.json)
+			printf("{\n  \"name\" : \"sinadur\",\n  \"version\" : \"%s\"\n}\n",
+			       SDR_VERSION);
+		else
+			printf("sinadur %s\n", SDR_VERSION);
+		goto out;
+	}
+	files = &args[2];
+	if (!check_options_for(&o, cmd, &error)) {
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (files[0] != NULL && !g_str_equal(cmd, "sign") && !g_str_equal(cmd, "verify")) {
+		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("%s: unexpected argument “%s”."), cmd, files[0]);
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (o.pin_fd != -1 && (o.pin_fd < 0 || fcntl(o.pin_fd, F_GETFD) < 0)) {
+		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("--pin-fd %d: this file descriptor is not open."), o.pin_fd);
+		ret = fail(&o, error);
+		goto out;
+	}
+
+	config = sdr_config_load(o.config_file, &error);
+	if (config == NULL) {
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (o.prompt_script != NULL) {
+		prompt = sdr_prompt_script_new(o.prompt_script, &error);
+		if (prompt == NULL) {
+			ret = fail(&o, error);
+			goto out;
+		}
+	} else {
+		/* The files named on the command line are the consent. */
+		prompt = sdr_prompt_terminal_new(o.pin_fd, TRUE);
+	}
+	copts.config = config;
+	copts.prompt = prompt;
+	copts.only_module = o.module;
+	ctx = sdr_context_new(&copts);
+	if (o.key_file != NULL && g_str_equal(cmd, "sign")) {
+		if (!sdr_context_set_signer_files(ctx, o.key_file, o.cert_file, o.chain_file,
+		                                  &error)) {
+			ret = fail(&o, error);
+			goto out;
+		}
+	}
+
+	if (g_str_equal(cmd, "sign")) {
+		if (!build_sign_request(&o, files, req, &error)) {
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = "sign";
+	} else if (g_str_equal(cmd, "verify")) {
+		if (!build_verify_request(&o, files, req, &error)) {
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = "verify";
+	} else if (g_str_equal(cmd, "certs")) {
+		if (o.all)
+			json_object_set_boolean_member(req, "all", TRUE);
+		handler = "certificates";
+	} else {
+		handler = cmd;
+	}
+
+	answer = sdr_handler_run(ctx, handler, req, &error);
+	if (answer == NULL) {
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (o.json) {
+		print_json(answer);
+		if (g_str_equal(handler, "verify")) {
+			const char *v = sdr_json_get_string(json_node_get_object(answer), "verdict",
+			                                    "INDETERMINATE");
+			ret = g_str_equal(v, "VALID") ? 0 : g_str_equal(v, "INVALID") ? 6 : 7;
+		} else if (g_str_equal(handler, "sign")) {
+			ret = sign_exit_code(json_node_get_object(answer), FALSE);
+		}
+		goto out;
+	}
+	if (g_str_equal(handler, "tokens"))
+		print_tokens(json_node_get_object(answer));
+	else if (g_str_equal(handler, "certificates"))
+		print_certs(json_node_get_object(answer));
+	else if (g_str_equal(handler, "sign"))
+		ret = sign_exit_code(json_node_get_object(answer), TRUE);
+	else if (g_str_equal(handler, "verify"))
+		ret = print_verify(json_node_get_object(answer));
+	else if (g_str_equal(handler, "doctor"))
+		ret = print_doctor(json_node_get_object(answer));
+out:
+	cli_options_clear(&o);
+	return ret;
+}

@@ -1,0 +1,267 @@
+/* sdr-context.c - the state handlers share: configuration, token manager
+ * (created on first use), trust store, prompt, file signer. */
+#include "sdr-context.h"
+
+#include "sdr-audit.h"
+#include "sdr-error.h"
+#include "sdr-trust.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#define SDR_MAX_WARN_DAYS 8
+
+struct _SdrContext {
+	SdrConfig *config; /* borrowed or owned_config */
+	SdrConfig *owned_config;
+	SdrPrompt *prompt;
+	char *only_module;
+	char *origin;
+	GCancellable *cancellable;
+
+	GMutex lock;
+	SdrTokenManager *tokens;
+	X509_STORE *trust;
+	GPtrArray *anchor_certs; /* X509* */
+	gboolean anchors_loaded;
+	SdrSigner *file_signer;
+	int warn_days[SDR_MAX_WARN_DAYS];
+	gsize n_warn_days;
+	char *audit_path;
+};
+
+static int
+cmp_int_desc(gconstpointer a, gconstpointer b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+static void
+load_warn_days(SdrContext *ctx)
+{
+	g_auto(GStrv) days = sdr_config_get_strv(ctx->config, "expiry", "warn_days");
+
+	ctx->n_warn_days = 0;
+	for (gsize i = 0; days != NULL && days[i] != NULL; i++) {
+		gint64 v = 0;
+
+		if (ctx->n_warn_days >= SDR_MAX_WARN_DAYS)
+			break;
+		if (!g_ascii_string_to_signed(g_strstrip(days[i]), 10, 0, 3650, &v, NULL))
+			continue;
+		ctx->warn_days[ctx->n_warn_days++] = (int)v;
+	}
+	if (ctx->n_warn_days == 0) {
+		ctx->warn_days[0] = 90;
+		ctx->warn_days[1] = 30;
+		ctx->n_warn_days = 2;
+	}
+	qsort(ctx->warn_days, ctx->n_warn_days, sizeof(int), cmp_int_desc);
+}
+
+SdrContext *
+sdr_context_new(const SdrContextOptions *options)
+{
+	SdrContext *ctx = g_new0(SdrContext, 1);
+
+	g_mutex_init(&ctx->lock);
+	if (options != NULL) {
+		ctx->config = options->config;
+		ctx->prompt = options->prompt;
+		ctx->only_module = g_strdup(options->only_module);
+		ctx->origin = g_strdup(options->origin);
+		if (options->cancellable != NULL)
+			ctx->cancellable = g_object_ref(options->cancellable);
+	}
+	if (ctx->config == NULL) {
+		ctx->owned_config = sdr_config_new();
+		ctx->config = ctx->owned_config;
+	}
+	load_warn_days(ctx);
+	ctx->audit_path = sdr_audit_default_path();
+	return ctx;
+}
+
+void
+sdr_context_free(SdrContext *ctx)
+{
+	if (ctx == NULL)
+		return;
+	sdr_token_manager_free(ctx->tokens);
+	if (ctx->trust != NULL)
+		X509_STORE_free(ctx->trust);
+	if (ctx->anchor_certs != NULL)
+		g_ptr_array_unref(ctx->anchor_certs);
+	sdr_signer_free(ctx->file_signer);
+	sdr_config_free(ctx->owned_config);
+	g_clear_object(&ctx->cancellable);
+	g_free(ctx->only_module);
+	g_free(ctx->origin);
+	g_free(ctx->audit_path);
+	g_mutex_clear(&ctx->lock);
+	g_free(ctx);
+}
+
+SdrConfig *
+sdr_context_get_config(SdrContext *ctx)
+{
+	return ctx->config;
+}
+
+SdrPrompt *
+sdr_context_get_prompt(SdrContext *ctx)
+{
+	return ctx->prompt;
+}
+
+const char *
+sdr_context_get_origin(SdrContext *ctx)
+{
+	return ctx->origin;
+}
+
+GCancellable *
+sdr_context_get_cancellable(SdrContext *ctx)
+{
+	return ctx->cancellable;
+}
+
+SdrTokenManager *
+sdr_context_get_token_manager(SdrContext *ctx, GError **error)
+{
+	SdrTokenManager *tokens;
+
+	g_mutex_lock(&ctx->lock);
+	if (ctx->tokens == NULL) {
+		g_auto(GStrv) modules = sdr_config_get_strv(ctx->config, "tokens", "modules");
+		g_auto(GStrv) ignore = sdr_config_get_strv(ctx->config, "tokens", "ignore_modules");
+		SdrTokenOptions opts = { 0 };
+
+		opts.only_module = ctx->only_module;
+		opts.config_modules = modules;
+		opts.ignore_modules = ignore;
+		opts.isolate_init = TRUE;
+		/* Tests: $SINADUR_TEST_NO_DISCOVERY=1 keeps the host's modules out. */
+		if (g_strcmp0(g_getenv("SINADUR_TEST_NO_DISCOVERY"), "1") == 0) {
+			opts.skip_p11kit = TRUE;
+			opts.skip_known = TRUE;
+		}
+		ctx->tokens = sdr_token_manager_new(&opts, error);
+	}
+	tokens = ctx->tokens;
+	g_mutex_unlock(&ctx->lock);
+	return tokens;
+}
+
+void
+sdr_context_reset_tokens(SdrContext *ctx)
+{
+	g_mutex_lock(&ctx->lock);
+	g_clear_pointer(&ctx->tokens, sdr_token_manager_free);
+	g_mutex_unlock(&ctx->lock);
+}
+
+static void
+x509_unref(gpointer p)
+{
+	X509_free(p);
+}
+
+/* Called with the lock held. */
+static void
+load_anchor_certs(SdrContext *ctx)
+{
+	g_auto(GStrv) anchors = NULL;
+
+	if (ctx->anchors_loaded)
+		return;
+	ctx->anchors_loaded = TRUE;
+	ctx->anchor_certs = g_ptr_array_new_with_free_func(x509_unref);
+	anchors = sdr_config_get_strv(ctx->config, "signature", "trust_anchors");
+	for (gsize i = 0; anchors != NULL && anchors[i] != NULL; i++) {
+		BIO *bio = BIO_new_file(anchors[i], "r");
+		X509 *x;
+
+		if (bio == NULL)
+			continue;
+		while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+			g_ptr_array_add(ctx->anchor_certs, x);
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+}
+
+GPtrArray *
+sdr_context_get_anchor_certs(SdrContext *ctx)
+{
+	GPtrArray *certs;
+
+	g_mutex_lock(&ctx->lock);
+	load_anchor_certs(ctx);
+	certs = ctx->anchor_certs;
+	g_mutex_unlock(&ctx->lock);
+	return certs;
+}
+
+X509_STORE *
+sdr_context_get_trust(SdrContext *ctx, GError **error)
+{
+	X509_STORE *store;
+
+	g_mutex_lock(&ctx->lock);
+	if (ctx->trust == NULL) {
+		g_auto(GStrv) anchors =
+		        sdr_config_get_strv(ctx->config, "signature", "trust_anchors");
+		gboolean system =
+		        sdr_config_get_bool(ctx->config, "signature", "system_trust", TRUE);
+
+		ctx->trust = sdr_trust_store_new((const char *const *)anchors, system, error);
+	}
+	store = ctx->trust;
+	g_mutex_unlock(&ctx->lock);
+	return store;
+}
+
+gboolean
+sdr_context_set_signer_files(SdrContext *ctx, const char *key_pem, const char *cert_pem,
+                             const char *chain_pem, GError **error)
+{
+	SdrSigner *signer = sdr_signer_new_from_files(key_pem, cert_pem, chain_pem, error);
+
+	if (signer == NULL)
+		return FALSE;
+	g_mutex_lock(&ctx->lock);
+	sdr_signer_free(ctx->file_signer);
+	ctx->file_signer = signer;
+	g_mutex_unlock(&ctx->lock);
+	return TRUE;
+}
+
+SdrSigner *
+sdr_context_get_file_signer(SdrContext *ctx)
+{
+	return ctx->file_signer;
+}
+
+const int *
+sdr_context_get_warn_days(SdrContext *ctx, gsize *n)
+{
+	*n = ctx->n_warn_days;
+	return ctx->warn_days;
+}
+
+void
+sdr_context_set_audit_path(SdrContext *ctx, const char *path)
+{
+	g_free(ctx->audit_path);
+	ctx->audit_path = g_strdup(path);
+}
+
+const char *
+sdr_context_get_audit_path(SdrContext *ctx)
+{
+	return ctx->audit_path;
+}

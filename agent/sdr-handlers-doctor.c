@@ -1,0 +1,299 @@
+/* sdr-handlers-doctor.c - "doctor": what works, what does not, and what to do.
+ *
+ * Every check is {code, status (ok|info|warning|error), message, advice}; advice is
+ * a plain sentence saying what to do (French through gettext). */
+#include "sdr-error.h"
+#include "sdr-handlers-private.h"
+#include "sdr-json.h"
+#include "sdr-time.h"
+
+#include <glib/gi18n-lib.h>
+
+typedef struct {
+	JsonArray *checks;
+	guint problems;
+} Doctor;
+
+static void G_GNUC_PRINTF(5, 6) check(Doctor *d, const char *code, const char *status,
+                                      const char *advice, const char *fmt, ...)
+{
+	JsonObject *o = json_object_new();
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	json_object_set_string_member(o, "code", code);
+	json_object_set_string_member(o, "status", status);
+	json_object_set_string_member(o, "message", msg);
+	if (advice != NULL)
+		json_object_set_string_member(o, "advice", advice);
+	json_array_add_object_element(d->checks, o);
+	if (g_str_equal(status, "warning") || g_str_equal(status, "error"))
+		d->problems++;
+}
+
+static const char *
+source_name(SdrModuleSource s)
+{
+	switch (s) {
+	case SDR_MODULE_SOURCE_OPTION:
+		return "option";
+	case SDR_MODULE_SOURCE_CONFIG:
+		return "config";
+	case SDR_MODULE_SOURCE_P11KIT:
+		return "p11-kit";
+	case SDR_MODULE_SOURCE_KNOWN:
+		return "known";
+	case SDR_MODULE_SOURCE_ATR:
+	default:
+		return "atr";
+	}
+}
+
+static void
+doctor_pcsc(Doctor *d, JsonObject *out)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GPtrArray) readers = sdr_pcsc_list_readers(&e);
+	JsonObject *pcscd = json_object_new();
+	JsonArray *ra = json_array_new();
+	guint cards = 0;
+
+	json_object_set_boolean_member(pcscd, "running", readers != NULL);
+	json_object_set_object_member(out, "pcscd", pcscd);
+	json_object_set_array_member(out, "readers", ra);
+	if (readers == NULL) {
+		check(d, "pcscd", "warning",
+		      _("Start the smart card service: “sudo systemctl start pcscd.socket” "
+		        "(package pcscd). Keys used only through their own software module may "
+		        "still work."),
+		      _("The smart card service (pcscd) is not running."));
+		return;
+	}
+	check(d, "pcscd", "ok", NULL, _("The smart card service (pcscd) is running."));
+	if (readers->len == 0) {
+		check(d, "readers", "warning",
+		      _("Plug in the USB key (or the card reader), wait a few seconds, then run "
+		        "“sinadur doctor” again."),
+		      _("No card reader or USB key is connected."));
+		return;
+	}
+	for (guint i = 0; i < readers->len; i++) {
+		SdrReaderInfo *r = g_ptr_array_index(readers, i);
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "name", r->name);
+		json_object_set_boolean_member(o, "card_present", r->card_present);
+		if (r->atr_hex != NULL)
+			json_object_set_string_member(o, "atr", r->atr_hex);
+		if (r->card_name != NULL)
+			json_object_set_string_member(o, "card_name", r->card_name);
+		if (r->module_hint != NULL)
+			json_object_set_string_member(o, "module_hint", r->module_hint);
+		json_array_add_object_element(ra, o);
+		if (!r->card_present) {
+			check(d, "reader", "info", NULL, _("Reader “%s”: no card."), r->name);
+			continue;
+		}
+		cards++;
+		if (r->card_name != NULL)
+			check(d, "card", "ok", NULL, _("Reader “%s”: %s (ATR %s)."), r->name,
+			      r->card_name, r->atr_hex != NULL ? r->atr_hex : "?");
+		else
+			check(d, "card", "info",
+			      _("If this key is not found below, install the software module its "
+			        "supplier provides and name it in [tokens] modules."),
+			      _("Reader “%s”: a card this program does not know (ATR %s)."),
+			      r->name, r->atr_hex != NULL ? r->atr_hex : "?");
+		if (r->module_hint != NULL && !g_file_test(r->module_hint, G_FILE_TEST_EXISTS))
+			check(d, "module_missing", "error",
+			      _("Install the middleware of the key's supplier (for ChamberSign "
+			        "keys: the Idopte “SCMiddleware” package), then unplug and plug "
+			        "the key again."),
+			      _("The card in “%s” needs the module %s, which is not installed."),
+			      r->name, r->module_hint);
+	}
+	if (cards == 0)
+		check(d, "cards", "warning",
+		      _("Insert the card or plug in the USB key, then run “sinadur doctor” again."),
+		      _("A reader is connected but holds no card."));
+}
+
+static void
+doctor_modules(Doctor *d, SdrTokenManager *tm, JsonObject *out)
+{
+	GPtrArray *mods = sdr_token_manager_get_modules(tm);
+	JsonArray *ma = json_array_new();
+	guint loaded = 0;
+
+	for (guint i = 0; mods != NULL && i < mods->len; i++) {
+		SdrModuleInfo *m = g_ptr_array_index(mods, i);
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "path", m->path);
+		if (m->name != NULL)
+			json_object_set_string_member(o, "name", m->name);
+		json_object_set_string_member(o, "source", source_name(m->source));
+		json_object_set_boolean_member(o, "loaded", m->loaded);
+		if (m->error != NULL)
+			json_object_set_string_member(o, "error", m->error->message);
+		json_array_add_object_element(ma, o);
+		if (m->loaded) {
+			loaded++;
+			check(d, "module", "ok", NULL, _("Module %s loaded (%s)."), m->path,
+			      m->name != NULL ? m->name : source_name(m->source));
+		} else {
+			check(d, "module_error", "warning",
+			      _("Reinstall the key's software, or remove this module from "
+			        "[tokens] modules if it is not needed."),
+			      _("Module %s could not be loaded: %s"), m->path,
+			      m->error != NULL ? m->error->message : "?");
+		}
+	}
+	json_object_set_array_member(out, "modules", ma);
+	if (loaded == 0)
+		check(d, "modules", "error",
+		      _("Install the software of your key (ChamberSign: Idopte SCMiddleware; "
+		        "others: OpenSC), or name its module with --module PATH."),
+		      _("No PKCS#11 module could be used: no key can be read."));
+}
+
+static void
+doctor_tokens(Doctor *d, SdrTokenManager *tm, JsonObject *out)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GPtrArray) tokens = sdr_token_manager_list_tokens(tm, &e);
+	JsonArray *ta = json_array_new();
+
+	json_object_set_array_member(out, "tokens", ta);
+	if (tokens == NULL) {
+		check(d, "tokens", "error", _("Unplug the key, plug it in again and retry."),
+		      _("The keys could not be listed: %s"), e->message);
+		return;
+	}
+	if (tokens->len == 0) {
+		check(d, "tokens", "warning",
+		      _("Plug in your USB key. If it is plugged in, its software module is "
+		        "probably missing: see the modules above."),
+		      _("No key (token) was found."));
+		return;
+	}
+	for (guint i = 0; i < tokens->len; i++) {
+		SdrTokenInfo *t = g_ptr_array_index(tokens, i);
+		const char *label = t->label != NULL ? t->label : "?";
+
+		json_array_add_object_element(ta, sdr_json_from_token(t));
+		if (t->pin_locked)
+			check(d, "pin_locked", "error",
+			      _("The PIN is blocked after too many wrong tries. Unblock it with "
+			        "the "
+			        "PUK code (key's software) or ask your certification authority; "
+			        "do not try again."),
+			      _("Key “%s”: the PIN is blocked."), label);
+		else if (t->pin_final_try)
+			check(d, "pin_final_try", "error",
+			      _("Only one PIN try is left: the next wrong PIN blocks the key. Make "
+			        "sure of your PIN before signing."),
+			      _("Key “%s”: last PIN try."), label);
+		else if (t->pin_count_low)
+			check(d, "pin_count_low", "warning",
+			      _("Wrong PINs were entered: be careful, a few more will block the "
+			        "key."),
+			      _("Key “%s”: few PIN tries left."), label);
+		else
+			check(d, "token", "ok", NULL, _("Key “%s” found (%s)."), label,
+			      t->manufacturer != NULL ? t->manufacturer : "?");
+	}
+}
+
+static void
+doctor_certs(Doctor *d, SdrContext *ctx, SdrTokenManager *tm, JsonObject *out)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GPtrArray) certs = sdr_token_manager_list_certificates(tm, &e);
+	g_autoptr(GDateTime) now = sdr_time_now();
+	JsonArray *ca = json_array_new();
+	gsize n_warn = 0;
+	const int *warn = sdr_context_get_warn_days(ctx, &n_warn);
+	int last = n_warn > 0 ? warn[n_warn - 1] : 30, first = n_warn > 0 ? warn[0] : 90;
+	guint n_sign = 0, n_listed = 0;
+
+	json_object_set_array_member(out, "certificates", ca);
+	if (certs == NULL) {
+		check(d, "certificates", "error", _("Unplug the key, plug it in again and retry."),
+		      _("The certificates could not be read: %s"), e->message);
+		return;
+	}
+	for (guint i = 0; i < certs->len; i++) {
+		SdrCertInfo *c = g_ptr_array_index(certs, i);
+		const char *who = c->subject_cn != NULL ? c->subject_cn : c->id;
+		g_autofree char *until = c->not_after != NULL
+		                                 ? g_date_time_format(c->not_after, "%d/%m/%Y")
+		                                 : g_strdup("?");
+		gint64 days = c->not_after != NULL ? sdr_time_days_until(c->not_after, now) : -1;
+
+		if (!c->has_private_key)
+			continue;
+		json_array_add_object_element(ca, sdr_json_from_cert(c, now));
+		n_listed++;
+		if (c->usage & SDR_CERT_USAGE_SIGNATURE)
+			n_sign++;
+		if (c->not_after == NULL || g_date_time_compare(c->not_after, now) < 0)
+			check(d, "cert_expired", "error",
+			      _("This certificate can no longer sign: ask your certification "
+			        "authority (e.g. ChamberSign) for a new one."),
+			      _("Certificate of %s expired on %s."), who, until);
+		else if (days <= last)
+			check(d, "cert_expiring", "error",
+			      _("Order the renewal now from your certification authority: it takes "
+			        "several days."),
+			      _("Certificate of %s expires in %" G_GINT64_FORMAT
+			        " day(s) (on %s)."),
+			      who, days, until);
+		else if (days <= first)
+			check(d, "cert_expiring", "warning",
+			      _("Plan the renewal with your certification authority."),
+			      _("Certificate of %s expires in %" G_GINT64_FORMAT
+			        " day(s) (on %s)."),
+			      who, days, until);
+		else
+			check(d, "cert", "ok", NULL, _("Certificate of %s valid until %s."), who,
+			      until);
+	}
+	if (n_listed != 0 && n_sign == 0)
+		check(d, "no_signature_cert", "warning",
+		      _("Signing needs a signature certificate (RGS** “signature”): check with "
+		        "your certification authority."),
+		      _("No certificate on the keys is meant for signing."));
+	(void)ctx;
+}
+
+JsonNode *
+sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	Doctor d = { 0 };
+	JsonObject *out = json_object_new();
+	g_autoptr(GError) e = NULL;
+	SdrTokenManager *tm;
+
+	d.checks = json_array_new();
+	doctor_pcsc(&d, out);
+	tm = sdr_context_get_token_manager(ctx, &e);
+	if (tm == NULL) {
+		check(&d, "modules", "error",
+		      _("Check the path given with --module, or install the key's software."),
+		      _("No PKCS#11 module could be used: %s"), e->message);
+		json_object_set_array_member(out, "modules", json_array_new());
+		json_object_set_array_member(out, "tokens", json_array_new());
+		json_object_set_array_member(out, "certificates", json_array_new());
+	} else {
+		doctor_modules(&d, tm, out);
+		doctor_tokens(&d, tm, out);
+		doctor_certs(&d, ctx, tm, out);
+	}
+	json_object_set_array_member(out, "checks", d.checks);
+	json_object_set_int_member(out, "problems", d.problems);
+	return sdr_json_node_take(out);
+}

@@ -1,0 +1,123 @@
+/* sdr-handlers-tokens.c - "tokens" and "certificates". */
+#include "sdr-error.h"
+#include "sdr-handlers-private.h"
+#include "sdr-json.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/x509v3.h>
+
+JsonNode *
+sdr_json_node_take(JsonObject *obj)
+{
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	json_node_take_object(node, obj);
+	return node;
+}
+
+JsonNode *
+sdr_handle_tokens(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	SdrTokenManager *tm = sdr_context_get_token_manager(ctx, error);
+	g_autoptr(GPtrArray) tokens = NULL;
+	JsonObject *o;
+	JsonArray *a;
+
+	if (tm == NULL)
+		return NULL;
+	tokens = sdr_token_manager_list_tokens(tm, error);
+	if (tokens == NULL)
+		return NULL;
+	o = json_object_new();
+	a = json_array_new();
+	for (guint i = 0; i < tokens->len; i++)
+		json_array_add_object_element(a, sdr_json_from_token(g_ptr_array_index(tokens, i)));
+	json_object_set_array_member(o, "tokens", a);
+	return sdr_json_node_take(o);
+}
+
+/* The certificate of the file signer, as the token layer describes it. */
+static SdrCertInfo *
+file_signer_cert(SdrContext *ctx)
+{
+	SdrSigner *s = sdr_context_get_file_signer(ctx);
+	SdrCertInfo *info;
+
+	if (s == NULL)
+		return NULL;
+	info = sdr_cert_info_new_from_x509(sdr_signer_get_cert(s));
+	if (info != NULL)
+		info->has_private_key = TRUE;
+	return info;
+}
+
+GPtrArray *
+sdr_context_list_signing_certs(SdrContext *ctx, GError **error)
+{
+	SdrCertInfo *file = file_signer_cert(ctx);
+	SdrTokenManager *tm;
+	g_autoptr(GPtrArray) all = NULL;
+	GPtrArray *out;
+
+	if (file != NULL) {
+		out = g_ptr_array_new_with_free_func((GDestroyNotify)sdr_cert_info_free);
+		g_ptr_array_add(out, file);
+		return out;
+	}
+	tm = sdr_context_get_token_manager(ctx, error);
+	if (tm == NULL)
+		return NULL;
+	all = sdr_token_manager_list_certificates(tm, error);
+	if (all == NULL)
+		return NULL;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)sdr_cert_info_free);
+	for (guint i = 0; i < all->len; i++) {
+		SdrCertInfo *c = g_ptr_array_index(all, i);
+
+		if (c->has_private_key)
+			g_ptr_array_add(out, g_ptr_array_steal_index(all, i--));
+	}
+	return out;
+}
+
+JsonNode *
+sdr_handle_certificates(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	g_autoptr(GPtrArray) certs = NULL;
+	gboolean all = sdr_json_get_bool(request, "all", FALSE);
+	JsonObject *o;
+	JsonArray *a;
+
+	if (all && sdr_context_get_file_signer(ctx) == NULL) {
+		SdrTokenManager *tm = sdr_context_get_token_manager(ctx, error);
+
+		if (tm == NULL)
+			return NULL;
+		certs = sdr_token_manager_list_certificates(tm, error);
+	} else if (sdr_context_get_file_signer(ctx) != NULL) {
+		certs = sdr_context_list_signing_certs(ctx, error);
+	} else {
+		SdrTokenManager *tm = sdr_context_get_token_manager(ctx, error);
+
+		if (tm == NULL)
+			return NULL;
+		certs = sdr_token_manager_list_certificates(tm, error);
+		/* People's certificates only: CA certificates stored on the key are
+		 * listed with "all". */
+		for (guint i = 0; certs != NULL && i < certs->len; i++) {
+			SdrCertInfo *c = g_ptr_array_index(certs, i);
+
+			if (c->cert != NULL && !c->has_private_key && X509_check_ca(c->cert) != 0)
+				g_ptr_array_remove_index(certs, i--);
+		}
+	}
+	if (certs == NULL)
+		return NULL;
+	o = json_object_new();
+	a = json_array_new();
+	for (guint i = 0; i < certs->len; i++)
+		json_array_add_object_element(
+		        a, sdr_json_from_cert(g_ptr_array_index(certs, i), NULL));
+	json_object_set_array_member(o, "certificates", a);
+	return sdr_json_node_take(o);
+}

@@ -1,0 +1,245 @@
+/* sdr-handlers-verify.c - "verify": every signature of every file, one verdict
+ * each. Files by path (CLI) or by base64 data (bridge; written to a private
+ * temporary folder for the verifiers, removed afterwards). */
+#include "sdr-error.h"
+#include "sdr-file.h"
+#include "sdr-handlers-private.h"
+#include "sdr-json.h"
+#include "sdr-time.h"
+
+#if __has_include("sdr-report.h")
+#include "sdr-report.h"
+#endif
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define SDR_VERIFY_MAX_FILES 1000
+#define SDR_VERIFY_MAX_DATA ((gsize)256 * 1024 * 1024)
+
+static GBytes *
+decode_b64(const char *data, const char *what, GError **error)
+{
+	gsize len = strlen(data), out_len = 0;
+	guchar *raw;
+
+	if (len / 4 * 3 > SDR_VERIFY_MAX_DATA) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE, _("%s is too large."), what);
+		return NULL;
+	}
+	for (gsize i = 0; i < len; i++) {
+		char c = data[i];
+		if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=' && c != '\n' &&
+		    c != '\r') {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("%s: “data” is not base64."), what);
+			return NULL;
+		}
+	}
+	raw = g_base64_decode(data, &out_len);
+	return g_bytes_new_take(raw, out_len);
+}
+
+static gboolean
+safe_name(const char *name)
+{
+	return name != NULL && name[0] != '\0' && strlen(name) <= 255 &&
+	       g_utf8_validate(name, -1, NULL) && strchr(name, '/') == NULL &&
+	       !g_str_equal(name, ".") && !g_str_equal(name, "..");
+}
+
+static void
+remove_tree(const char *dir)
+{
+	g_autoptr(GDir) d = dir != NULL ? g_dir_open(dir, 0, NULL) : NULL;
+	const char *n;
+
+	if (d == NULL)
+		return;
+	while ((n = g_dir_read_name(d)) != NULL) {
+		g_autofree char *p = g_build_filename(dir, n, NULL);
+		(void)g_unlink(p);
+	}
+	(void)g_rmdir(dir);
+}
+
+JsonNode *
+sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	gboolean from_web = sdr_context_get_origin(ctx) != NULL;
+	JsonNode *files_node = json_object_get_member(request, "files");
+	JsonNode *content_node = json_object_get_member(request, "content");
+	const char *at = sdr_json_get_string(request, "at", NULL);
+	const char *report_path = sdr_json_get_string(request, "report", NULL);
+	g_autoptr(GDateTime) at_time = NULL;
+	g_autoptr(GBytes) content = NULL;
+	g_autofree char *tmpdir = NULL;
+	g_autoptr(GPtrArray) reports =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)sdr_verify_report_free);
+	SdrVerifyOptions vopts = { 0 };
+	JsonArray *files, *out_files;
+	JsonObject *out;
+	JsonNode *answer = NULL;
+	SdrVerdict overall = SDR_VERDICT_VALID;
+	guint n_files;
+
+	if (files_node == NULL)
+		files_node = json_object_get_member(request, "documents");
+	if (files_node == NULL || !JSON_NODE_HOLDS_ARRAY(files_node) ||
+	    json_array_get_length(json_node_get_array(files_node)) == 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("No file to verify."));
+		return NULL;
+	}
+	files = json_node_get_array(files_node);
+	n_files = json_array_get_length(files);
+	if (n_files > SDR_VERIFY_MAX_FILES) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE, _("Too many files."));
+		return NULL;
+	}
+	if (from_web && report_path != NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("Output files are only chosen from the command line."));
+		return NULL;
+	}
+	if (at != NULL) {
+		at_time = sdr_time_parse_iso8601(at);
+		if (at_time == NULL) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("“%s” is not a date (ISO 8601, e.g. 2026-11-22T10:00:00Z)."),
+			            at);
+			return NULL;
+		}
+	}
+	vopts.trust = sdr_context_get_trust(ctx, error);
+	if (vopts.trust == NULL)
+		return NULL;
+	vopts.at = at_time;
+	vopts.online = sdr_json_get_bool(request, "online", FALSE);
+	if (content_node != NULL) {
+		if (JSON_NODE_HOLDS_VALUE(content_node) &&
+		    json_node_get_value_type(content_node) == G_TYPE_STRING && !from_web) {
+			vopts.content_path = json_node_get_string(content_node);
+		} else if (JSON_NODE_HOLDS_OBJECT(content_node)) {
+			const char *d = sdr_json_get_string(json_node_get_object(content_node),
+			                                    "data", NULL);
+			if (d == NULL || (content = decode_b64(d, "content", error)) == NULL) {
+				if (d == NULL)
+					g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+					            _("“content” needs “data”."));
+				return NULL;
+			}
+			vopts.content = content;
+		} else {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("“content” is not understood."));
+			return NULL;
+		}
+	}
+
+	out_files = json_array_new();
+	for (guint i = 0; i < n_files; i++) {
+		JsonNode *n = json_array_get_element(files, i);
+		JsonObject *fo = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+		const char *path = NULL;
+		const char *data = sdr_json_get_string(fo, "data", NULL);
+		const char *name = sdr_json_get_string(fo, "name", NULL);
+		g_autofree char *tmp_path = NULL;
+		g_autoptr(GError) e = NULL;
+		SdrVerifyReport *report;
+		JsonObject *ro;
+
+		if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+			path = json_node_get_string(n);
+		else
+			path = sdr_json_get_string(fo, "path", NULL);
+		if (path != NULL && from_web) {
+			g_set_error(
+			        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			        _("Document %u: files are only accepted from the command line."),
+			        i + 1);
+			goto fail;
+		}
+		if (path == NULL) {
+			g_autoptr(GBytes) bytes = NULL;
+
+			if (data == NULL || !safe_name(name)) {
+				g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+				            _("File %u: give “path”, or “name” and “data”."),
+				            i + 1);
+				goto fail;
+			}
+			bytes = decode_b64(data, name, error);
+			if (bytes == NULL)
+				goto fail;
+			if (tmpdir == NULL) {
+				tmpdir = g_dir_make_tmp("sinadur-verify-XXXXXX", error);
+				if (tmpdir == NULL)
+					goto fail;
+			}
+			tmp_path = g_build_filename(tmpdir, name, NULL);
+			if (!sdr_file_write_atomic(tmp_path, g_bytes_get_data(bytes, NULL),
+			                           g_bytes_get_size(bytes), error))
+				goto fail;
+			path = tmp_path;
+		}
+		report = sdr_verify_file(path, &vopts, &e);
+		if (report == NULL) {
+			JsonObject *eo = json_object_new();
+
+			ro = json_object_new();
+			json_object_set_string_member(ro, "file", name != NULL ? name : path);
+			json_object_set_string_member(ro, "verdict", "INDETERMINATE");
+			json_object_set_string_member(eo, "code",
+			                              e->domain == SDR_ERROR
+			                                      ? sdr_error_code_name(e->code)
+			                                      : "SDR_ERROR_IO");
+			json_object_set_string_member(eo, "message", e->message);
+			json_object_set_object_member(ro, "error", eo);
+			json_object_set_array_member(ro, "signatures", json_array_new());
+			json_object_set_array_member(ro, "notes", json_array_new());
+			if (overall == SDR_VERDICT_VALID)
+				overall = SDR_VERDICT_INDETERMINATE;
+		} else {
+			SdrVerdict v = sdr_verify_report_overall(report);
+
+			if (tmp_path != NULL) {
+				g_free(report->file);
+				report->file = g_strdup(name);
+			}
+			ro = sdr_json_from_verify_report(report);
+			if (v == SDR_VERDICT_INVALID ||
+			    (v == SDR_VERDICT_INDETERMINATE && overall == SDR_VERDICT_VALID))
+				overall = v;
+			g_ptr_array_add(reports, report);
+		}
+		json_array_add_object_element(out_files, ro);
+		if (tmp_path != NULL)
+			(void)g_unlink(tmp_path);
+	}
+
+	out = json_object_new();
+	json_object_set_string_member(out, "verdict", sdr_json_verdict_name(overall));
+	json_object_set_array_member(out, "files", out_files);
+	out_files = NULL;
+	if (report_path != NULL) {
+#if __has_include("sdr-report.h")
+		if (!sdr_report_write_html(report_path, reports, error)) {
+			json_object_unref(out);
+			goto fail;
+		}
+		json_object_set_string_member(out, "report", report_path);
+#else
+		json_object_unref(out);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("HTML reports are not available in this build."));
+		goto fail;
+#endif
+	}
+	answer = sdr_json_node_take(out);
+fail:
+	if (out_files != NULL)
+		json_array_unref(out_files);
+	remove_tree(tmpdir);
+	return answer;
+}

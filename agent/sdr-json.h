@@ -1,0 +1,27 @@
+/* sdr-json.h - JSON shapes shared by the CLI and the bridge (see
+ * docs/internals/agent-core.md for every field). */
+#pragma once
+
+#include "sdr-token.h"
+#include "sdr-verify.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* A certificate: id, token_label, subject_cn, organization, issuer_cn, serial,
+ * not_before, not_after (ISO 8601 UTC), days_left, usage, expired, ... now is the
+ * reference time (NULL = now). */
+JsonObject *sdr_json_from_cert(const SdrCertInfo *cert, GDateTime *now);
+JsonObject *sdr_json_from_token(const SdrTokenInfo *token);
+JsonObject *sdr_json_from_signature_result(const SdrSignatureResult *result);
+JsonObject *sdr_json_from_verify_report(const SdrVerifyReport *report);
+/* "VALID", "INVALID", "INDETERMINATE" */
+const char *sdr_json_verdict_name(SdrVerdict verdict);
+
+/* Small readers with defaults (absent or wrong type = fallback). */
+const char *sdr_json_get_string(JsonObject *obj, const char *member, const char *fallback);
+gboolean sdr_json_get_bool(JsonObject *obj, const char *member, gboolean fallback);
+gint64 sdr_json_get_int(JsonObject *obj, const char *member, gint64 fallback);
+
+G_END_DECLS
