@@ -1,0 +1,727 @@
+/* sdr-pades.c - PAdES signing: incremental updates with a signature, /DSS and a document
+ * timestamp. See docs/internals/pades.md.
+ */
+#include "sdr-pades.h"
+
+#include "sdr-error.h"
+#include "sdr-file.h"
+#include "sdr-pdf.h"
+#include "sdr-revocation.h"
+#include "sdr-tsa.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (1024u * 1024u)
+#define MAX_IMAGE (8u * 1024u * 1024u)
+#define BYTERANGE_PLACEHOLDER "[0 0000000000 0000000000 0000000000]"
+
+void
+sdr_pades_options_init(SdrPadesOptions *options)
+{
+	memset(options, 0, sizeof *options);
+	options->hash = SDR_HASH_SHA256;
+	options->level = SDR_TARGET_LEVEL_B;
+	options->page = 1;
+}
+
+char *
+sdr_pades_default_output(const char *input)
+{
+	g_autofree char *dir = g_path_get_dirname(input);
+	g_autofree char *base = g_path_get_basename(input);
+	gsize n = strlen(base);
+	g_autofree char *name = NULL;
+
+	if (n > 4 && g_ascii_strcasecmp(base + n - 4, ".pdf") == 0) {
+		base[n - 4] = 0;
+	}
+	name = g_strdup_printf("%s-signe.pdf", base);
+	return g_build_filename(dir, name, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Output: an atomic file or memory, with a running digest of everything written */
+
+typedef struct {
+	SdrAtomicFile *file;
+	GByteArray *mem;
+	EVP_MD_CTX *md;
+} Sink;
+
+static gboolean
+sink_put(Sink *sink, const void *data, gsize len, GError **error)
+{
+	if (EVP_DigestUpdate(sink->md, data, len) != 1) {
+		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+		return FALSE;
+	}
+	if (sink->file != NULL) {
+		return sdr_atomic_file_write(sink->file, data, len, error);
+	}
+	g_byte_array_append(sink->mem, data, (guint)len);
+	return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Signing context                                                      */
+
+typedef struct {
+	SdrSigner *signer;
+	const SdrPadesOptions *options;
+	SdrPdfDoc *doc;
+	Sink sink;
+	int page_index;
+	X509 *tsa_cert_hint;
+} Ctx;
+
+static char *
+cert_cn(X509 *cert)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	char *out;
+	int n;
+
+	if (i < 0) {
+		return g_strdup("?");
+	}
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	if (n < 0) {
+		return g_strdup("?");
+	}
+	out = g_utf8_make_valid((const char *)utf8, n);
+	OPENSSL_free(utf8);
+	return out;
+}
+
+static char *
+unique_field_name(SdrPdfDoc *doc, const char *wanted)
+{
+	if (wanted != NULL) {
+		return g_strdup(wanted);
+	}
+	for (int i = 1;; i++) {
+		g_autofree char *n = g_strdup_printf("Signature%d", i);
+		gboolean used = FALSE;
+
+		for (guint k = 0; k < doc->field_names->len; k++) {
+			if (strcmp(g_ptr_array_index(doc->field_names, k), n) == 0) {
+				used = TRUE;
+				break;
+			}
+		}
+		if (!used) {
+			return g_steal_pointer(&n);
+		}
+	}
+}
+
+static char *
+ref_text(int num, int gen)
+{
+	return g_strdup_printf("%d %d R", num, gen);
+}
+
+static char *
+items_text(GPtrArray *items)
+{
+	GString *s = g_string_new("[");
+
+	for (guint i = 0; items != NULL && i < items->len; i++) {
+		g_string_append_printf(s, "%s%s", i ? " " : "",
+		                       (char *)g_ptr_array_index(items, i));
+	}
+	g_string_append_c(s, ']');
+	return g_string_free(s, FALSE);
+}
+
+static void
+write_dict_object(SdrPdfUpdate *u, int num, int gen, const SdrPdfDict *dict)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	sdr_pdf_dict_append_to(dict, s);
+	sdr_pdf_update_set_object(u, num, gen, s->str, s->len);
+}
+
+/* Adds the field/widget to the page's /Annots and the AcroForm's /Fields (rewriting the
+ * page, the AcroForm object or the catalog). */
+static void
+add_field(Ctx *ctx, SdrPdfUpdate *u, int widget, const char *name)
+{
+	SdrPdfDoc *doc = ctx->doc;
+	SdrPdfPage *page = sdr_pdf_doc_get_page(doc, ctx->page_index);
+	g_autoptr(SdrPdfDict) pd = sdr_pdf_dict_copy(page->dict);
+	gboolean catalog_changed = FALSE;
+
+	g_ptr_array_add(page->annots, ref_text(widget, 0));
+	sdr_pdf_dict_take(pd, "Annots", items_text(page->annots));
+	write_dict_object(u, page->num, page->gen, pd);
+
+	g_ptr_array_add(doc->fields, ref_text(widget, 0));
+	g_ptr_array_add(doc->field_names, g_strdup(name));
+	if (doc->acroform == NULL) {
+		doc->acroform = sdr_pdf_dict_new();
+		doc->acroform_num = sdr_pdf_update_alloc(u);
+		doc->acroform_gen = 0;
+		sdr_pdf_dict_take(doc->catalog, "AcroForm",
+		                  ref_text(doc->acroform_num, doc->acroform_gen));
+		catalog_changed = TRUE;
+	}
+	sdr_pdf_dict_set(doc->acroform, "SigFlags", "3");
+	{
+		g_autoptr(SdrPdfDict) af = sdr_pdf_dict_copy(doc->acroform);
+
+		sdr_pdf_dict_take(af, "Fields", items_text(doc->fields));
+		if (doc->acroform_num > 0) {
+			write_dict_object(u, doc->acroform_num, doc->acroform_gen, af);
+		} else {
+			g_autoptr(GString) s = g_string_new(NULL);
+
+			sdr_pdf_dict_append_to(af, s);
+			sdr_pdf_dict_set(doc->catalog, "AcroForm", s->str);
+			catalog_changed = TRUE;
+		}
+	}
+	if (catalog_changed) {
+		write_dict_object(u, doc->root_num, doc->root_gen, doc->catalog);
+	}
+}
+
+static GBytes *
+load_image(const SdrPadesOptions *o, GError **error)
+{
+	if (o->image_path != NULL) {
+		return sdr_file_read(o->image_path, MAX_IMAGE, error);
+	}
+	if (o->image != NULL) {
+		return g_bytes_ref(o->image);
+	}
+	return NULL;
+}
+
+static gsize
+cert_der_len(X509 *cert)
+{
+	int n = i2d_X509(cert, NULL);
+
+	return n > 0 ? (gsize)n : 0;
+}
+
+/* Bytes reserved for the CMS in /Contents. */
+static gsize
+reserve_for(Ctx *ctx, gboolean doc_ts)
+{
+	gsize n = 8192;
+	STACK_OF(X509) * chain;
+
+	if (doc_ts) {
+		return 16384;
+	}
+	n += cert_der_len(sdr_signer_get_cert(ctx->signer));
+	chain = sdr_signer_get_chain(ctx->signer);
+	for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		n += cert_der_len(sk_X509_value(chain, i));
+	}
+	if (ctx->options->level >= SDR_TARGET_LEVEL_T) {
+		n += 16384;
+	}
+	return n;
+}
+
+static gboolean
+find_in(const guint8 *data, gsize len, const char *needle, gsize *at)
+{
+	const guint8 *p = memmem(data, len, needle, strlen(needle));
+
+	if (p == NULL) {
+		return FALSE;
+	}
+	*at = (gsize)(p - data);
+	return TRUE;
+}
+
+/* Appends one update holding a signature (or a document timestamp) field. */
+static gboolean
+append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
+{
+	const SdrPadesOptions *o = ctx->options;
+	SdrPdfDoc *doc = ctx->doc;
+	g_autoptr(SdrPdfUpdate) u = sdr_pdf_update_new(doc);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autoptr(GString) sig = g_string_new(NULL);
+	g_autoptr(GString) w = g_string_new(NULL);
+	g_autoptr(GDateTime) now =
+	        o->signing_time ? g_date_time_ref(o->signing_time) : g_date_time_new_now_utc();
+	g_autofree char *name = unique_field_name(doc, doc_ts ? NULL : o->field_name);
+	g_autofree char *mdate = sdr_pdf_date(now);
+	g_autoptr(GBytes) cms = NULL;
+	SdrPdfPage *page = sdr_pdf_doc_get_page(doc, ctx->page_index);
+	gsize reserve = reserve_for(ctx, doc_ts);
+	guint64 base = doc->file_size;
+	int sig_num = sdr_pdf_update_alloc(u);
+	int widget = sdr_pdf_update_alloc(u);
+	gboolean visible = o->visible && !doc_ts;
+	gssize body;
+	gsize br_at, lt, gt, objlen;
+	guint8 digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+
+	/* The signature dictionary, /Contents last. */
+	if (doc_ts) {
+		g_string_append(sig, "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite "
+		                     "/SubFilter /ETSI.RFC3161");
+	} else {
+		g_string_append(sig, "<< /Type /Sig /Filter /Adobe.PPKLite "
+		                     "/SubFilter /ETSI.CAdES.detached /M ");
+		sdr_pdf_append_string(sig, (const guint8 *)mdate, strlen(mdate));
+		if (o->reason != NULL) {
+			g_string_append(sig, " /Reason ");
+			sdr_pdf_append_text_string(sig, o->reason);
+		}
+		if (o->location != NULL) {
+			g_string_append(sig, " /Location ");
+			sdr_pdf_append_text_string(sig, o->location);
+		}
+	}
+	g_string_append(sig, " /ByteRange " BYTERANGE_PLACEHOLDER " /Contents <");
+	for (gsize i = 0; i < reserve * 2; i++) {
+		g_string_append_c(sig, '0');
+	}
+	g_string_append(sig, "> >>");
+	sdr_pdf_update_set_object(u, sig_num, 0, sig->str, sig->len);
+
+	/* The field, merged with its widget. */
+	g_string_append(w, "<< /Type /Annot /Subtype /Widget /FT /Sig /T ");
+	sdr_pdf_append_text_string(w, name);
+	g_string_append_printf(w, " /V %d 0 R /F 132 /P %d %d R", sig_num, page->num, page->gen);
+	if (visible) {
+		g_autoptr(GBytes) png = load_image(o, error);
+		g_autofree char *holder = cert_cn(sdr_signer_get_cert(ctx->signer));
+		SdrPdfStamp st = { 0 };
+		int ap;
+
+		if ((o->image_path != NULL || o->image != NULL) && png == NULL) {
+			return FALSE;
+		}
+		if (!(o->rect[2] > 0 && o->rect[3] > 0 && o->rect[2] < 14400 &&
+		      o->rect[3] < 14400)) {
+			g_set_error(
+			        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			        _("The signature rectangle must have a positive width and height"));
+			return FALSE;
+		}
+		st.holder = holder;
+		st.when = now;
+		st.reason = o->reason;
+		st.location = o->location;
+		st.png = png;
+		st.width = o->rect[2];
+		st.height = o->rect[3];
+		st.rotate = page->rotate;
+		ap = sdr_pdf_appearance_add(u, &st, error);
+		if (ap <= 0) {
+			return FALSE;
+		}
+		g_string_append_printf(w, " /Rect [%.2f %.2f %.2f %.2f] /AP << /N %d 0 R >>",
+		                       o->rect[0], o->rect[1], o->rect[0] + o->rect[2],
+		                       o->rect[1] + o->rect[3], ap);
+	} else {
+		g_string_append(w, " /Rect [0 0 0 0]");
+	}
+	g_string_append(w, " >>");
+	sdr_pdf_update_set_object(u, widget, 0, w->str, w->len);
+	add_field(ctx, u, widget, name);
+
+	sdr_pdf_update_finish(u, out);
+
+	/* Byte range: everything but the /Contents string. */
+	body = sdr_pdf_update_object_offset(u, sig_num);
+	objlen = sig->len;
+	if (body < 0 || !find_in(out->data + body, objlen, "/ByteRange [", &br_at) ||
+	    !find_in(out->data + body, objlen, "/Contents <", &lt)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, "byte range placeholder lost");
+		return FALSE;
+	}
+	br_at += (gsize)body + 11;
+	lt += (gsize)body + 10;
+	gt = lt + reserve * 2 + 2;
+	{
+		g_autofree char *br = g_strdup_printf("[0 %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+		                                      " %" G_GUINT64_FORMAT "]",
+		                                      base + lt, base + gt, (guint64)out->len - gt);
+		gsize plen = strlen(BYTERANGE_PLACEHOLDER);
+
+		if (strlen(br) > plen) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+			            _("The PDF file is too large to be signed"));
+			return FALSE;
+		}
+		memset(out->data + br_at, ' ', plen);
+		memcpy(out->data + br_at, br, strlen(br));
+	}
+
+	/* Digest: what was written so far + the update without the gap. */
+	{
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		gboolean ok = md != NULL && EVP_MD_CTX_copy_ex(md, ctx->sink.md) == 1 &&
+		              EVP_DigestUpdate(md, out->data, lt) == 1 &&
+		              EVP_DigestUpdate(md, out->data + gt, out->len - gt) == 1 &&
+		              EVP_DigestFinal_ex(md, digest, &dlen) == 1;
+
+		EVP_MD_CTX_free(md);
+		if (!ok) {
+			sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+			return FALSE;
+		}
+	}
+	if (doc_ts) {
+		cms = sdr_tsa_timestamp(o->tsa_url, o->hash, digest, dlen, error);
+	} else {
+		SdrCmsOptions co;
+
+		sdr_cms_options_init(&co);
+		co.hash = o->hash;
+		co.level = MIN(o->level, SDR_TARGET_LEVEL_T);
+		co.signing_time = FALSE;
+		co.tsa_url = o->tsa_url;
+		co.trust = o->trust;
+		cms = sdr_cms_sign_digest(ctx->signer, digest, dlen, &co, error);
+	}
+	if (cms == NULL) {
+		return FALSE;
+	}
+	{
+		gsize n;
+		const guint8 *p = g_bytes_get_data(cms, &n);
+		static const char hex[] = "0123456789ABCDEF";
+
+		if (n > reserve) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+			            _("The signature (%" G_GSIZE_FORMAT
+			              " bytes) does not fit in the space reserved in the PDF file"),
+			            n);
+			return FALSE;
+		}
+		for (gsize i = 0; i < n; i++) {
+			out->data[lt + 1 + 2 * i] = (guint8)hex[p[i] >> 4];
+			out->data[lt + 2 + 2 * i] = (guint8)hex[p[i] & 15];
+		}
+	}
+	return sink_put(&ctx->sink, out->data, out->len, error);
+}
+
+static void
+add_der_streams(SdrPdfUpdate *u, GPtrArray *items, GPtrArray *ders)
+{
+	g_autoptr(SdrPdfDict) empty = sdr_pdf_dict_new();
+
+	for (guint i = 0; i < ders->len; i++) {
+		GBytes *b = g_ptr_array_index(ders, i);
+		gsize n;
+		const guint8 *p = g_bytes_get_data(b, &n);
+		int num = sdr_pdf_update_alloc(u);
+
+		sdr_pdf_update_set_stream(u, num, empty, p, n);
+		g_ptr_array_add(items, ref_text(num, 0));
+	}
+}
+
+static GPtrArray *
+certs_to_der(GPtrArray *certs)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+	for (guint i = 0; certs != NULL && i < certs->len; i++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(g_ptr_array_index(certs, i), &der);
+
+		if (n > 0) {
+			g_ptr_array_add(out, g_bytes_new(der, (gsize)n));
+			OPENSSL_free(der);
+		}
+	}
+	return out;
+}
+
+/* The /DSS update: chain certificates, OCSP responses and CRLs (merged with an existing DSS). */
+static gboolean
+append_dss(Ctx *ctx, GError **error)
+{
+	const SdrPadesOptions *o = ctx->options;
+	SdrPdfDoc *doc = ctx->doc;
+	g_autoptr(SdrValidationData) vd = NULL;
+	g_autoptr(SdrPdfUpdate) u = sdr_pdf_update_new(doc);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autoptr(GPtrArray) cert_ders = NULL;
+	g_autoptr(SdrPdfDict) dss = NULL;
+	int dss_num;
+
+	vd = sdr_revocation_collect(sdr_signer_get_cert(ctx->signer),
+	                            sdr_signer_get_chain(ctx->signer), o->trust, error);
+	if (vd == NULL) {
+		return FALSE;
+	}
+	if (doc->dss_certs == NULL) {
+		doc->dss_certs = g_ptr_array_new_with_free_func(g_free);
+		doc->dss_ocsps = g_ptr_array_new_with_free_func(g_free);
+		doc->dss_crls = g_ptr_array_new_with_free_func(g_free);
+	}
+	cert_ders = certs_to_der(vd->certs);
+	add_der_streams(u, doc->dss_certs, cert_ders);
+	if (vd->ocsp_responses != NULL) {
+		add_der_streams(u, doc->dss_ocsps, vd->ocsp_responses);
+	}
+	if (vd->crls != NULL) {
+		add_der_streams(u, doc->dss_crls, vd->crls);
+	}
+	dss = doc->dss != NULL ? sdr_pdf_dict_copy(doc->dss) : sdr_pdf_dict_new();
+	if (sdr_pdf_dict_get(dss, "Type") == NULL) {
+		sdr_pdf_dict_set(dss, "Type", "/DSS");
+	}
+	if (doc->dss_certs->len > 0) {
+		sdr_pdf_dict_take(dss, "Certs", items_text(doc->dss_certs));
+	}
+	if (doc->dss_ocsps->len > 0) {
+		sdr_pdf_dict_take(dss, "OCSPs", items_text(doc->dss_ocsps));
+	}
+	if (doc->dss_crls->len > 0) {
+		sdr_pdf_dict_take(dss, "CRLs", items_text(doc->dss_crls));
+	}
+	dss_num = sdr_pdf_update_alloc(u);
+	write_dict_object(u, dss_num, 0, dss);
+	sdr_pdf_dict_take(doc->catalog, "DSS", ref_text(dss_num, 0));
+	write_dict_object(u, doc->root_num, doc->root_gen, doc->catalog);
+	if (doc->dss == NULL) {
+		doc->dss = sdr_pdf_dict_new();
+		sdr_pdf_dict_set(doc->dss, "Type", "/DSS");
+	}
+	sdr_pdf_update_finish(u, out);
+	return sink_put(&ctx->sink, out->data, out->len, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver                                                               */
+
+static gboolean
+check_options(const SdrPadesOptions *o, GError **error)
+{
+	if (o->level >= SDR_TARGET_LEVEL_T && (o->tsa_url == NULL || *o->tsa_url == 0)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED,
+		            _("Level %s needs a timestamp authority (TSA) URL"),
+		            o->level == SDR_TARGET_LEVEL_T    ? "B-T"
+		            : o->level == SDR_TARGET_LEVEL_LT ? "B-LT"
+		                                              : "B-LTA");
+		return FALSE;
+	}
+	if (o->page < 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("Page numbers start at 1"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+typedef gboolean (*CopyFunc)(gpointer src, Sink *sink, guint64 expected, GError **error);
+
+static gboolean
+sign_common(SdrSigner *signer, SdrPdfDoc *doc, const SdrPadesOptions *o, Sink *sink, CopyFunc copy,
+            gpointer src, GError **error)
+{
+	Ctx ctx = { 0 };
+
+	ctx.signer = signer;
+	ctx.options = o;
+	ctx.doc = doc;
+	ctx.page_index = o->page - 1;
+	ctx.sink = *sink;
+	if (EVP_DigestInit_ex(sink->md, sdr_hash_md(o->hash), NULL) != 1) {
+		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+		return FALSE;
+	}
+	if (!copy(src, sink, doc->file_size, error)) {
+		return FALSE;
+	}
+	if (!append_signature(&ctx, FALSE, error)) {
+		return FALSE;
+	}
+	if (o->level >= SDR_TARGET_LEVEL_LT && !append_dss(&ctx, error)) {
+		return FALSE;
+	}
+	if (o->level >= SDR_TARGET_LEVEL_LTA && !append_signature(&ctx, TRUE, error)) {
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+copy_fd(gpointer src, Sink *sink, guint64 expected, GError **error)
+{
+	int fd = GPOINTER_TO_INT(src);
+	g_autofree guint8 *buf = g_malloc(COPY_CHUNK);
+	guint64 total = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, COPY_CHUNK);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			int e = errno;
+
+			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+			            _("Cannot read the PDF file: %s"), g_strerror(e));
+			return FALSE;
+		}
+		if (n == 0) {
+			break;
+		}
+		total += (guint64)n;
+		if (total > expected) {
+			break;
+		}
+		if (!sink_put(sink, buf, (gsize)n, error)) {
+			return FALSE;
+		}
+	}
+	if (total != expected) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("The PDF file changed while it was being signed"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+sdr_pades_sign_file(SdrSigner *signer, const char *input, const SdrPadesOptions *options,
+                    const char *output, char **out_path, GError **error)
+{
+	SdrPadesOptions defaults;
+	const SdrPadesOptions *o = options;
+	g_autofree char *out = NULL;
+	g_autoptr(SdrPdfDoc) doc = NULL;
+	g_autoptr(SdrAtomicFile) af = NULL;
+	Sink sink = { 0 };
+	int pages[2];
+	int fd = -1;
+	gboolean ok = FALSE;
+
+	g_return_val_if_fail(signer != NULL && input != NULL, FALSE);
+	if (o == NULL) {
+		sdr_pades_options_init(&defaults);
+		o = &defaults;
+	}
+	if (!check_options(o, error)) {
+		return FALSE;
+	}
+	out = output != NULL ? g_strdup(output) : sdr_pades_default_output(input);
+	pages[0] = o->page - 1;
+	pages[1] = -1;
+	doc = sdr_pdf_doc_open(input, pages, error);
+	if (doc == NULL) {
+		return FALSE;
+	}
+	fd = g_open(input, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot open %s: %s"), input,
+		            g_strerror(e));
+		return FALSE;
+	}
+	af = sdr_atomic_file_new(out, error);
+	if (af == NULL) {
+		goto done;
+	}
+	sink.file = af;
+	sink.md = EVP_MD_CTX_new();
+	if (sink.md == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CRYPTO, "EVP_MD_CTX_new");
+		goto done;
+	}
+	if (!sign_common(signer, doc, o, &sink, copy_fd, GINT_TO_POINTER(fd), error)) {
+		goto done;
+	}
+	close(fd);
+	fd = -1;
+	if (!sdr_atomic_file_commit(af, error)) {
+		goto done;
+	}
+	ok = TRUE;
+	if (out_path != NULL) {
+		*out_path = g_steal_pointer(&out);
+	}
+done:
+	if (fd >= 0) {
+		close(fd);
+	}
+	EVP_MD_CTX_free(sink.md);
+	return ok;
+}
+
+static gboolean
+copy_mem(gpointer src, Sink *sink, guint64 expected, GError **error)
+{
+	GBytes *b = src;
+	gsize n;
+	const guint8 *p = g_bytes_get_data(b, &n);
+
+	if (n != expected) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, "size mismatch");
+		return FALSE;
+	}
+	return sink_put(sink, p, n, error);
+}
+
+#define MAX_PDF_MEMORY (G_MAXUINT32 - 64u * 1024u * 1024u)
+
+GBytes *
+sdr_pades_sign_bytes(SdrSigner *signer, GBytes *pdf, const SdrPadesOptions *options, GError **error)
+{
+	SdrPadesOptions defaults;
+	const SdrPadesOptions *o = options;
+	g_autoptr(SdrPdfDoc) doc = NULL;
+	g_autoptr(GByteArray) mem = NULL;
+	Sink sink = { 0 };
+	int pages[2];
+	gsize n;
+	const guint8 *p;
+	gboolean ok;
+
+	g_return_val_if_fail(signer != NULL && pdf != NULL, NULL);
+	if (o == NULL) {
+		sdr_pades_options_init(&defaults);
+		o = &defaults;
+	}
+	if (!check_options(o, error)) {
+		return NULL;
+	}
+	p = g_bytes_get_data(pdf, &n);
+	if (n > MAX_PDF_MEMORY) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("The PDF document is too large"));
+		return NULL;
+	}
+	pages[0] = o->page - 1;
+	pages[1] = -1;
+	doc = sdr_pdf_doc_open_memory(p, n, pages, error);
+	if (doc == NULL) {
+		return NULL;
+	}
+	mem = g_byte_array_sized_new((guint)n + 65536);
+	sink.mem = mem;
+	sink.md = EVP_MD_CTX_new();
+	ok = sink.md != NULL && sign_common(signer, doc, o, &sink, copy_mem, pdf, error);
+	EVP_MD_CTX_free(sink.md);
+	if (!ok) {
+		return NULL;
+	}
+	return g_byte_array_free_to_bytes(g_steal_pointer(&mem));
+}

@@ -1,0 +1,58 @@
+/* sdr-pades.h - PAdES baseline signatures (EN 319 142-1): signing PDF files with an
+ * incremental update (B-B, B-T, B-LT with a /DSS, B-LTA with a document timestamp) and
+ * verifying every signature of a PDF.
+ */
+#pragma once
+
+#include "sdr-cms.h"
+#include "sdr-signer.h"
+#include "sdr-verify.h"
+
+#include <glib.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	SdrHashAlg hash;      /* SHA-256 by default */
+	SdrTargetLevel level; /* B by default */
+	const char *tsa_url;  /* needed from T */
+	X509_STORE *trust;    /* chain building and revocation (LT, LTA) */
+	/* Visible signature: on page (1-based) in rect {x, y, width, height} (points, page
+	 * user space). Invisible signatures are attached to page (1 by default). */
+	gboolean visible;
+	int page;
+	double rect[4];
+	const char *reason;      /* /Reason and on the stamp; may be NULL */
+	const char *location;    /* /Location and on the stamp; may be NULL */
+	const char *image_path;  /* PNG drawn on the stamp; may be NULL */
+	GBytes *image;           /* or in memory; image_path wins */
+	const char *field_name;  /* NULL: "Signature1", "Signature2"... */
+	GDateTime *signing_time; /* /M and the stamp date; NULL = now */
+} SdrPadesOptions;
+
+void sdr_pades_options_init(SdrPadesOptions *options);
+
+/* "dir/NAME-signe.pdf" for "dir/NAME.pdf". */
+char *sdr_pades_default_output(const char *input);
+
+/* Signs input into output (NULL: sdr_pades_default_output(input); output == input signs in
+ * place). The original bytes are copied unchanged and the signature is appended as an
+ * incremental update; the output is written atomically (nothing is left on failure).
+ * Memory use does not grow with the file size. *out_path (may be NULL) receives the path
+ * written. */
+gboolean sdr_pades_sign_file(SdrSigner *signer, const char *input, const SdrPadesOptions *options,
+                             const char *output, char **out_path, GError **error);
+
+/* The same on memory (bridge): returns the signed document. */
+GBytes *sdr_pades_sign_bytes(SdrSigner *signer, GBytes *pdf, const SdrPadesOptions *options,
+                             GError **error);
+
+/* Verifies every signature and document timestamp of a PDF. The dispatcher
+ * sdr_verify_file() calls it for files starting with %PDF-. */
+SdrVerifyReport *sdr_pades_verify_file(const char *path, const SdrVerifyOptions *options,
+                                       GError **error);
+SdrVerifyReport *sdr_pades_verify_bytes(GBytes *pdf, const char *file_name,
+                                        const SdrVerifyOptions *options, GError **error);
+
+G_END_DECLS
