@@ -14,17 +14,16 @@
 #include "sdr-time.h"
 #include "sdr-token-signer.h"
 
-#if __has_include("sdr-xades.h")
+/* SDR_HAVE_XADES/PADES/PES are set by agent/meson.build when the format's
+ * implementation is part of the build. */
+#ifdef SDR_HAVE_XADES
 #include "sdr-xades.h"
-#define SDR_HAVE_XADES 1
 #endif
-#if __has_include("sdr-pades.h")
+#ifdef SDR_HAVE_PADES
 #include "sdr-pades.h"
-#define SDR_HAVE_PADES 1
 #endif
-#if __has_include("sdr-pes.h")
+#ifdef SDR_HAVE_PES
 #include "sdr-pes.h"
-#define SDR_HAVE_PES 1
 #endif
 
 #include <gio/gio.h>
@@ -360,7 +359,7 @@ is_pdf(SignDoc *doc)
 	       g_str_has_suffix(doc->name, ".pdf") || g_str_has_suffix(doc->name, ".PDF");
 }
 
-static gboolean
+static G_GNUC_UNUSED gboolean
 not_available(const char *what, GError **error)
 {
 	g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
@@ -368,22 +367,278 @@ not_available(const char *what, GError **error)
 	return FALSE;
 }
 
+/* A configuration string, or NULL when absent or empty. */
+static char *
+config_string(SignJob *job, const char *key)
+{
+	char *v = sdr_config_get_string(sdr_context_get_config(job->ctx), "signature", key, NULL);
+
+	if (v != NULL && v[0] == '\0')
+		g_clear_pointer(&v, g_free);
+	return v;
+}
+
 static gboolean
 sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
+#ifdef SDR_HAVE_XADES
+	SdrXadesOptions xo;
+	SdrXadesMode mode;
+	g_autofree char *city = config_string(job, "city");
+	g_autofree char *postal = config_string(job, "postal_code");
+	g_autofree char *country = config_string(job, "country");
+	g_autofree char *role = config_string(job, "role");
+
+	if (job->mode == NULL || g_str_equal(job->mode, "detached"))
+		mode = SDR_XADES_DETACHED;
+	else if (g_str_equal(job->mode, "enveloped"))
+		mode = SDR_XADES_ENVELOPED;
+	else if (g_str_equal(job->mode, "enveloping"))
+		mode = SDR_XADES_ENVELOPING;
+	else {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("XAdES signatures are detached, enveloped or enveloping, not %s."),
+		            job->mode);
+		return FALSE;
+	}
+	sdr_xades_options_init(&xo);
+	xo.hash = job->hash;
+	xo.level = job->level;
+	xo.tsa_url = job->tsa_url;
+	xo.trust = job->trust;
+	xo.mime_type = doc->mime;
+	xo.city = city;
+	xo.postal_code = postal;
+	xo.country = country;
+	xo.signer_role = role;
+	if (job->by_path) {
+		g_autofree char *written = NULL;
+		g_autofree char *out = NULL;
+
+		if (job->output != NULL)
+			out = g_strdup(job->output);
+		else if (job->output_dir != NULL) {
+			/* Next free "NAME - Signature N.xml" in that folder. */
+			g_autofree char *probe = g_build_filename(job->output_dir, doc->name, NULL);
+			g_autofree char *next = sdr_xades_detached_path(probe);
+			g_autofree char *base = g_path_get_basename(next);
+			out = mode == SDR_XADES_ENVELOPED
+			              ? g_build_filename(job->output_dir, doc->name, NULL)
+			              : g_build_filename(job->output_dir, base, NULL);
+		} else if (job->in_place && mode == SDR_XADES_ENVELOPED) {
+			out = g_strdup(doc->path);
+		}
+		if (!sdr_xades_sign_file(job->signer, doc->path, mode, &xo, out, &written, error))
+			return FALSE;
+		json_object_set_string_member(result, "output", written);
+		return TRUE;
+	} else {
+		g_autoptr(GBytes) sig =
+		        sdr_xades_sign_data(job->signer, doc->data, doc->name, mode, &xo, error);
+		g_autofree char *name = NULL;
+
+		if (sig == NULL)
+			return FALSE;
+		name = mode == SDR_XADES_ENVELOPED
+		               ? g_strdup(doc->name)
+		               : g_strdup_printf("%s - Signature 1.xml", doc->name);
+		return emit_output(job, doc, mode == SDR_XADES_DETACHED ? "signature" : "document",
+		                   name, sig, result, error);
+	}
+#else
 	return not_available("XAdES", error);
+#endif
 }
+
+#ifdef SDR_HAVE_PADES
+static gboolean
+read_rect(JsonObject *options, double rect[4], GError **error)
+{
+	JsonNode *n = json_object_get_member(options, "rect");
+	JsonArray *a;
+
+	if (n == NULL)
+		return TRUE;
+	a = JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+	if (a == NULL || json_array_get_length(a) != 4) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("“rect” is [x, y, width, height] in points."));
+		return FALSE;
+	}
+	for (guint i = 0; i < 4; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		if (!JSON_NODE_HOLDS_VALUE(e) || (json_node_get_value_type(e) != G_TYPE_DOUBLE &&
+		                                  json_node_get_value_type(e) != G_TYPE_INT64)) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("“rect” is [x, y, width, height] in points."));
+			return FALSE;
+		}
+		rect[i] = json_node_get_double(e);
+	}
+	return TRUE;
+}
+#endif
 
 static gboolean
 sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
+#ifdef SDR_HAVE_PADES
+	SdrPadesOptions po;
+	const char *image = sdr_json_get_string(job->options, "image", NULL);
+
+	if (!is_pdf(doc)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("%s is not a PDF: PAdES signs PDF files only."), doc->name);
+		return FALSE;
+	}
+	sdr_pades_options_init(&po);
+	po.hash = job->hash;
+	po.level = job->level;
+	po.tsa_url = job->tsa_url;
+	po.trust = job->trust;
+	po.visible = sdr_json_get_bool(job->options, "visible", FALSE);
+	po.page = (int)CLAMP(sdr_json_get_int(job->options, "page", 1), 1, 100000);
+	if (!read_rect(job->options, po.rect, error))
+		return FALSE;
+	if (po.visible && json_object_get_member(job->options, "rect") == NULL) {
+		po.rect[0] = 50;
+		po.rect[1] = 50;
+		po.rect[2] = 220;
+		po.rect[3] = 70;
+	}
+	po.reason = sdr_json_get_string(job->options, "reason", NULL);
+	po.location = sdr_json_get_string(job->options, "location", NULL);
+	if (image != NULL) {
+		if (sdr_context_get_origin(job->ctx) != NULL) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("Files are only accepted from the command line."));
+			return FALSE;
+		}
+		po.image_path = image;
+	}
+	if (job->by_path) {
+		g_autofree char *written = NULL;
+		g_autofree char *out = NULL;
+
+		if (job->output != NULL)
+			out = g_strdup(job->output);
+		else if (job->in_place)
+			out = g_strdup(doc->path);
+		else if (job->output_dir != NULL) {
+			g_autofree char *def = sdr_pades_default_output(doc->path);
+			g_autofree char *base = g_path_get_basename(def);
+			out = g_build_filename(job->output_dir, base, NULL);
+		}
+		if (!sdr_pades_sign_file(job->signer, doc->path, &po, out, &written, error))
+			return FALSE;
+		json_object_set_string_member(result, "output", written);
+		return TRUE;
+	} else {
+		g_autoptr(GBytes) pdf = sdr_pades_sign_bytes(job->signer, doc->data, &po, error);
+		g_autofree char *def = NULL, *name = NULL;
+
+		if (pdf == NULL)
+			return FALSE;
+		def = sdr_pades_default_output(doc->name);
+		name = g_path_get_basename(def);
+		return emit_output(job, doc, "document", name, pdf, result, error);
+	}
+#else
 	return not_available("PAdES", error);
+#endif
 }
+
+#ifdef SDR_HAVE_PES
+static void
+pes_result_json(SdrPesSignResult *r, JsonObject *result)
+{
+	JsonArray *s = json_array_new(), *k = json_array_new();
+
+	for (guint i = 0; r != NULL && r->signed_ids != NULL && i < r->signed_ids->len; i++)
+		json_array_add_string_element(s, g_ptr_array_index(r->signed_ids, i));
+	for (guint i = 0; r != NULL && r->skipped_ids != NULL && i < r->skipped_ids->len; i++)
+		json_array_add_string_element(k, g_ptr_array_index(r->skipped_ids, i));
+	json_object_set_array_member(result, "signed_bordereaux", s);
+	json_object_set_array_member(result, "already_signed_bordereaux", k);
+	json_object_set_boolean_member(result, "root_signature", r != NULL && r->root);
+}
+
+static char *
+pes_default_output(const char *path)
+{
+	g_autofree char *stem = NULL;
+
+	if (g_str_has_suffix(path, ".xml") || g_str_has_suffix(path, ".XML"))
+		stem = g_strndup(path, strlen(path) - 4);
+	else
+		stem = g_strdup(path);
+	return g_strconcat(stem, "-signe.xml", NULL);
+}
+#endif
 
 static gboolean
 sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
+#ifdef SDR_HAVE_PES
+	SdrPesOptions po;
+	g_autoptr(SdrPesSignResult) r = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	JsonNode *bn = json_object_get_member(job->options, "bordereaux");
+	g_autofree char *city = config_string(job, "city");
+	g_autofree char *postal = config_string(job, "postal_code");
+	g_autofree char *country = config_string(job, "country");
+	g_autofree char *role = config_string(job, "role");
+	g_autofree char *phash = config_string(job, "pes_policy_hash");
+	g_autofree char *puri = sdr_config_get_string(sdr_context_get_config(job->ctx), "signature",
+	                                              "pes_policy_uri", NULL);
+
+	sdr_pes_options_init(&po);
+	if (bn != NULL) {
+		JsonArray *a = JSON_NODE_HOLDS_ARRAY(bn) ? json_node_get_array(bn) : NULL;
+		for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+			const char *id = json_array_get_string_element(a, i);
+			if (id != NULL)
+				g_ptr_array_add(ids, (gpointer)id);
+		}
+		g_ptr_array_add(ids, NULL);
+		po.bordereaux = (const char *const *)ids->pdata;
+	}
+	po.city = city;
+	po.postal_code = postal;
+	po.country_name = country;
+	if (role != NULL)
+		po.claimed_role = role;
+	if (phash != NULL)
+		po.policy_hash = phash;
+	if (puri != NULL)
+		po.policy_uri = puri;
+	if (job->by_path) {
+		g_autofree char *out = NULL;
+
+		if (job->output != NULL)
+			out = g_strdup(job->output);
+		else if (job->in_place)
+			out = g_strdup(doc->path);
+		else if (job->output_dir != NULL)
+			out = g_build_filename(job->output_dir, doc->name, NULL);
+		else
+			out = pes_default_output(doc->path);
+		if (!sdr_pes_sign_file(job->signer, doc->path, out, &po, &r, error))
+			return FALSE;
+		json_object_set_string_member(result, "output", out);
+	} else {
+		g_autoptr(GBytes) signed_pes =
+		        sdr_pes_sign_bytes(job->signer, doc->data, &po, &r, error);
+		if (signed_pes == NULL)
+			return FALSE;
+		if (!emit_output(job, doc, "document", doc->name, signed_pes, result, error))
+			return FALSE;
+	}
+	pes_result_json(r, result);
+	return TRUE;
+#else
 	return not_available("PES", error);
+#endif
 }
 
 static gboolean

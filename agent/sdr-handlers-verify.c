@@ -7,7 +7,7 @@
 #include "sdr-json.h"
 #include "sdr-time.h"
 
-#if __has_include("sdr-report.h")
+#ifdef SDR_HAVE_REPORT
 #include "sdr-report.h"
 #endif
 
@@ -223,7 +223,7 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 	json_object_set_array_member(out, "files", out_files);
 	out_files = NULL;
 	if (report_path != NULL) {
-#if __has_include("sdr-report.h")
+#ifdef SDR_HAVE_REPORT
 		if (!sdr_report_write_html(report_path, reports, error)) {
 			json_object_unref(out);
 			goto fail;
