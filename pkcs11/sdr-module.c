@@ -1,0 +1,697 @@
+/* sdr-module.c - finding PKCS#11 modules, probing them in a child process so a
+ * module that crashes cannot take the agent down, and loading them (libp11 for
+ * enumeration, the raw function list for token flags, login and signing).
+ */
+#include "sdr-token-private.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SDR_P11KIT_FILE_MAX (64 * 1024)
+#define SDR_P11KIT_FILES_MAX 256
+
+static const struct {
+	const char *name;
+	const char *path;
+} known_modules[] = {
+	{ "Idopte Smart Card Middleware", "/usr/lib/SCMiddleware/libidop11.so" },
+	{ "Idopte Smart Card Middleware", "/usr/lib/libidop11.so" },
+	{ "SafeNet Authentication Client", "/usr/lib/libeTPkcs11.so" },
+	{ "SafeNet Authentication Client", "/usr/lib/x86_64-linux-gnu/libeTPkcs11.so" },
+	{ "Thales IDPrime", "/usr/lib/libIDPrimePKCS11.so" },
+	{ "Thales IDPrime", "/usr/lib/x86_64-linux-gnu/libIDPrimePKCS11.so" },
+	{ "OpenSC", "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so" },
+	{ "OpenSC", "/usr/lib/opensc-pkcs11.so" },
+};
+
+/* Names for modules found elsewhere (p11-kit, configuration), by basename. */
+static const struct {
+	const char *basename;
+	const char *name;
+} known_basenames[] = {
+	{ "libidop11.so", "Idopte Smart Card Middleware" },
+	{ "libeTPkcs11.so", "SafeNet Authentication Client" },
+	{ "libIDPrimePKCS11.so", "Thales IDPrime" },
+	{ "opensc-pkcs11.so", "OpenSC" },
+	{ "onepin-opensc-pkcs11.so", "OpenSC (one PIN)" },
+	{ "libsofthsm2.so", "SoftHSM 2" },
+};
+
+const char *
+sdr_module_known_name(const char *path)
+{
+	g_autofree char *base = NULL;
+
+	if (path == NULL)
+		return NULL;
+	base = g_path_get_basename(path);
+	for (gsize i = 0; i < G_N_ELEMENTS(known_basenames); i++) {
+		if (strcmp(base, known_basenames[i].basename) == 0)
+			return known_basenames[i].name;
+	}
+	return NULL;
+}
+
+void
+sdr_module_info_free(SdrModuleInfo *info)
+{
+	if (info == NULL)
+		return;
+	g_free(info->path);
+	g_free(info->name);
+	g_clear_error(&info->error);
+	g_free(info->manufacturer);
+	g_free(info->description);
+	g_free(info);
+}
+
+/* ---- Discovery ---------------------------------------------------------------- */
+
+typedef struct {
+	GPtrArray *modules;  /* SdrModuleInfo */
+	GHashTable *seen;    /* real paths */
+	GHashTable *ignored; /* real paths */
+} Discovery;
+
+static char *
+real_path_of(const char *path)
+{
+	char *rp = realpath(path, NULL);
+	char *out;
+
+	if (rp == NULL)
+		return g_strdup(path);
+	out = g_strdup(rp);
+	free(rp);
+	return out;
+}
+
+/* must_exist: FALSE for explicit paths (option, configuration, ATR), which are
+ * reported when missing; TRUE for guesses (known table), skipped when absent. */
+static void
+discovery_add(Discovery *d, const char *path, const char *name, SdrModuleSource source,
+              gboolean must_exist)
+{
+	g_autofree char *rp = NULL;
+	SdrModuleInfo *info;
+
+	if (path == NULL || *path == '\0')
+		return;
+	if (must_exist && !g_file_test(path, G_FILE_TEST_EXISTS))
+		return;
+	rp = real_path_of(path);
+	if (g_hash_table_contains(d->seen, rp) || g_hash_table_contains(d->ignored, rp))
+		return;
+	g_hash_table_add(d->seen, g_strdup(rp));
+
+	info = g_new0(SdrModuleInfo, 1);
+	info->path = g_path_is_absolute(path) ? g_strdup(path) : real_path_of(path);
+	info->source = source;
+	if (name != NULL)
+		info->name = g_strdup(name);
+	else if (sdr_module_known_name(path) != NULL)
+		info->name = g_strdup(sdr_module_known_name(path));
+	else
+		info->name = g_path_get_basename(path);
+	g_ptr_array_add(d->modules, info);
+}
+
+/* p11-kit registration files are "key: value" lines. We read them ourselves
+ * instead of p11_kit_modules_load(), which would dlopen every registered module
+ * in this process before we had a chance to probe it in a child. */
+static char *
+p11kit_file_value(const char *contents, const char *key)
+{
+	g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+	gsize key_len = strlen(key);
+
+	for (gsize i = 0; lines[i] != NULL; i++) {
+		const char *line = lines[i];
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (strncmp(line, key, key_len) == 0 && line[key_len] == ':')
+			return g_strstrip(g_strdup(line + key_len + 1));
+	}
+	return NULL;
+}
+
+static const char *const p11kit_module_dirs[] = {
+	"/usr/lib/x86_64-linux-gnu/pkcs11",
+	"/usr/lib64/pkcs11",
+	"/usr/lib/pkcs11",
+};
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+discover_p11kit_dir(Discovery *d, const char *dir)
+{
+	g_autoptr(GDir) gdir = g_dir_open(dir, 0, NULL);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const char *entry;
+
+	if (gdir == NULL)
+		return;
+	while ((entry = g_dir_read_name(gdir)) != NULL && names->len < SDR_P11KIT_FILES_MAX) {
+		if (g_str_has_suffix(entry, ".module"))
+			g_ptr_array_add(names, g_strdup(entry));
+	}
+	g_ptr_array_sort(names, compare_strings);
+
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree char *file = g_build_filename(dir, names->pdata[i], NULL);
+		g_autofree char *contents = NULL;
+		g_autofree char *module = NULL, *trust = NULL, *enable = NULL;
+		g_autofree char *name = NULL;
+		gsize len = 0;
+		struct stat st;
+
+		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_size > SDR_P11KIT_FILE_MAX)
+			continue;
+		if (!g_file_get_contents(file, &contents, &len, NULL))
+			continue;
+		module = p11kit_file_value(contents, "module");
+		trust = p11kit_file_value(contents, "trust-policy");
+		enable = p11kit_file_value(contents, "enable-in");
+		if (module == NULL || *module == '\0')
+			continue;
+		/* The trust module holds CA anchors, not a user's token. */
+		if (trust != NULL && g_ascii_strcasecmp(trust, "yes") == 0)
+			continue;
+		if (enable != NULL && strstr(enable, "sinadur") == NULL)
+			continue;
+		name = g_strndup(names->pdata[i], strlen(names->pdata[i]) - strlen(".module"));
+		if (g_path_is_absolute(module)) {
+			discovery_add(d, module, sdr_module_known_name(module),
+			              SDR_MODULE_SOURCE_P11KIT, TRUE);
+			continue;
+		}
+		for (gsize j = 0; j < G_N_ELEMENTS(p11kit_module_dirs); j++) {
+			g_autofree char *full =
+			        g_build_filename(p11kit_module_dirs[j], module, NULL);
+			if (g_file_test(full, G_FILE_TEST_EXISTS)) {
+				discovery_add(d, full, sdr_module_known_name(full),
+				              SDR_MODULE_SOURCE_P11KIT, TRUE);
+				break;
+			}
+		}
+	}
+}
+
+static void
+discover_p11kit(Discovery *d)
+{
+	g_autofree char *user_dir =
+	        g_build_filename(g_get_user_config_dir(), "pkcs11", "modules", NULL);
+
+	discover_p11kit_dir(d, user_dir);
+	discover_p11kit_dir(d, "/etc/pkcs11/modules");
+	discover_p11kit_dir(d, "/usr/share/p11-kit/modules");
+}
+
+/* The PC/SC part (sdr-pcsc.c) may be absent from a build: the ATR hint is then
+ * skipped. Weak reference: resolved when the object is linked in. */
+#pragma weak sdr_pcsc_list_readers
+#pragma weak sdr_reader_info_free
+
+static void
+discover_atr(Discovery *d)
+{
+	g_autoptr(GPtrArray) readers = NULL;
+
+	if (sdr_pcsc_list_readers == NULL || sdr_reader_info_free == NULL)
+		return;
+	readers = sdr_pcsc_list_readers(NULL);
+	if (readers == NULL)
+		return;
+	for (guint i = 0; i < readers->len; i++) {
+		SdrReaderInfo *r = readers->pdata[i];
+		if (r->card_present && r->module_hint != NULL)
+			discovery_add(d, r->module_hint, NULL, SDR_MODULE_SOURCE_ATR, FALSE);
+	}
+	g_ptr_array_set_free_func(readers, (GDestroyNotify)sdr_reader_info_free);
+}
+
+GPtrArray *
+sdr_module_discover(const SdrTokenOptions *options)
+{
+	Discovery d;
+
+	d.modules = g_ptr_array_new_with_free_func((GDestroyNotify)sdr_module_info_free);
+	d.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	d.ignored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	if (options != NULL && options->ignore_modules != NULL) {
+		for (gsize i = 0; options->ignore_modules[i] != NULL; i++)
+			g_hash_table_add(d.ignored, real_path_of(options->ignore_modules[i]));
+	}
+
+	if (options != NULL && options->only_module != NULL) {
+		discovery_add(&d, options->only_module, NULL, SDR_MODULE_SOURCE_OPTION, FALSE);
+		goto out;
+	}
+	if (options != NULL && options->config_modules != NULL) {
+		for (gsize i = 0; options->config_modules[i] != NULL; i++)
+			discovery_add(&d, options->config_modules[i], NULL,
+			              SDR_MODULE_SOURCE_CONFIG, FALSE);
+	}
+	if (options == NULL || !options->skip_p11kit)
+		discover_p11kit(&d);
+	if (options == NULL || !options->skip_known) {
+		for (gsize i = 0; i < G_N_ELEMENTS(known_modules); i++)
+			discovery_add(&d, known_modules[i].path, known_modules[i].name,
+			              SDR_MODULE_SOURCE_KNOWN, TRUE);
+		discover_atr(&d);
+	}
+out:
+	g_hash_table_unref(d.seen);
+	g_hash_table_unref(d.ignored);
+	return d.modules;
+}
+
+/* ISO C has no object-to-function pointer conversion; POSIX guarantees dlsym()
+ * results can be used this way. */
+static CK_C_GetFunctionList
+lookup_get_function_list(void *dl)
+{
+	CK_C_GetFunctionList fn = NULL;
+	void *sym = dlsym(dl, "C_GetFunctionList");
+
+	G_STATIC_ASSERT(sizeof fn == sizeof sym);
+	memcpy(&fn, &sym, sizeof fn);
+	return fn;
+}
+
+/* ---- Probe in a child process ------------------------------------------------------ */
+
+typedef enum {
+	PROBE_OK = 0,
+	PROBE_NO_FILE,
+	PROBE_DLOPEN,
+	PROBE_NO_SYMBOL,
+	PROBE_GET_FUNCTION_LIST,
+	PROBE_INITIALIZE,
+	PROBE_SLOT_LIST,
+} ProbeStage;
+
+typedef struct {
+	int stage; /* ProbeStage */
+	unsigned long rv;
+	char detail[256];
+} ProbeReport;
+
+/* Only what is needed between fork() and _exit(). */
+G_GNUC_NORETURN static void
+probe_child(const char *path, int fd)
+{
+	ProbeReport report;
+	void *dl;
+	CK_C_GetFunctionList get_list;
+	CK_FUNCTION_LIST_PTR fl = NULL;
+	CK_C_INITIALIZE_ARGS args;
+	CK_ULONG count = 0;
+	CK_RV rv;
+	const char *err;
+
+	memset(&report, 0, sizeof report);
+	memset(&args, 0, sizeof args);
+	args.flags = CKF_OS_LOCKING_OK;
+
+	if (access(path, F_OK) != 0) {
+		report.stage = PROBE_NO_FILE;
+		goto done;
+	}
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL) {
+		report.stage = PROBE_DLOPEN;
+		err = dlerror();
+		if (err != NULL)
+			g_strlcpy(report.detail, err, sizeof report.detail);
+		goto done;
+	}
+	get_list = lookup_get_function_list(dl);
+	if (get_list == NULL) {
+		report.stage = PROBE_NO_SYMBOL;
+		goto done;
+	}
+	rv = get_list(&fl);
+	if (rv != CKR_OK || fl == NULL || fl->C_Initialize == NULL) {
+		report.stage = PROBE_GET_FUNCTION_LIST;
+		report.rv = rv;
+		goto done;
+	}
+	rv = fl->C_Initialize(&args);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		report.stage = PROBE_INITIALIZE;
+		report.rv = rv;
+		goto done;
+	}
+	rv = fl->C_GetSlotList(CK_FALSE, NULL, &count);
+	if (rv != CKR_OK) {
+		report.stage = PROBE_SLOT_LIST;
+		report.rv = rv;
+		goto done;
+	}
+	fl->C_Finalize(NULL);
+	report.stage = PROBE_OK;
+done:
+	if (write(fd, &report, sizeof report) != (ssize_t)sizeof report)
+		_exit(3);
+	_exit(0);
+}
+
+static gint64
+now_ms(void)
+{
+	return g_get_monotonic_time() / 1000;
+}
+
+static void
+set_probe_error(GError **error, const char *path, const ProbeReport *report)
+{
+	switch ((ProbeStage)report->stage) {
+	case PROBE_NO_FILE:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s does not exist."), path);
+		break;
+	case PROBE_DLOPEN:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("%s is not a loadable library: %s"), path, report->detail);
+		break;
+	case PROBE_NO_SYMBOL:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("%s is not a PKCS#11 module (no C_GetFunctionList)."), path);
+		break;
+	case PROBE_GET_FUNCTION_LIST:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s returned no function list (error 0x%08lx)."),
+		            path, report->rv);
+		break;
+	case PROBE_INITIALIZE:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s failed to initialise (error 0x%08lx)."), path,
+		            report->rv);
+		break;
+	case PROBE_SLOT_LIST:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s cannot list its slots (error 0x%08lx)."), path,
+		            report->rv);
+		break;
+	case PROBE_OK:
+	default:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s could not be checked."), path);
+		break;
+	}
+}
+
+gboolean
+sdr_module_probe(const char *path, guint timeout_ms, GError **error)
+{
+	int fds[2];
+	pid_t pid;
+	ProbeReport report;
+	gsize got = 0;
+	int status = 0;
+	gboolean timed_out = FALSE;
+	gint64 deadline;
+
+	g_return_val_if_fail(path != NULL, FALSE);
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(errno));
+		return FALSE;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int saved = errno;
+		close(fds[0]);
+		close(fds[1]);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(saved));
+		return FALSE;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		probe_child(path, fds[1]);
+	}
+	close(fds[1]);
+
+	memset(&report, 0, sizeof report);
+	deadline = now_ms() + timeout_ms;
+	while (got < sizeof report) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		gint64 left = deadline - now_ms();
+		int n;
+		ssize_t r;
+
+		if (left <= 0) {
+			timed_out = TRUE;
+			break;
+		}
+		n = poll(&pfd, 1, (int)MIN(left, G_MAXINT));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			timed_out = n == 0;
+			break;
+		}
+		r = read(fds[0], (char *)&report + got, sizeof report - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* the child died before reporting */
+		got += (gsize)r;
+	}
+	close(fds[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+
+	if (timed_out) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s did not answer within %u seconds while "
+		              "initialising; it was not loaded."),
+		            path, timeout_ms / 1000);
+		return FALSE;
+	}
+	if (WIFSIGNALED(status)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s crashed while initialising (signal %d); it "
+		              "was not loaded."),
+		            path, WTERMSIG(status));
+		return FALSE;
+	}
+	if (got < sizeof report) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s ended the process while initialising; it "
+		              "was not loaded."),
+		            path);
+		return FALSE;
+	}
+	report.detail[sizeof report.detail - 1] = '\0';
+	if (report.stage != PROBE_OK) {
+		set_probe_error(error, path, &report);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- Loading in process ------------------------------------------------------------ */
+
+static char *
+trimmed(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return g_strstrip(g_strdup(s));
+}
+
+/* Modules loaded in this process, by real path. */
+G_LOCK_DEFINE_STATIC(registry);
+static GHashTable *registry;
+
+static void
+fill_info(SdrModuleInfo *info, const SdrModule *module)
+{
+	info->loaded = TRUE;
+	g_clear_error(&info->error);
+	g_free(info->manufacturer);
+	g_free(info->description);
+	info->manufacturer = g_strdup(module->manufacturer);
+	info->description = g_strdup(module->description);
+}
+
+gboolean
+sdr_module_is_loaded(const char *path)
+{
+	g_autofree char *rp = real_path_of(path);
+	gboolean loaded;
+
+	G_LOCK(registry);
+	loaded = registry != NULL && g_hash_table_contains(registry, rp);
+	G_UNLOCK(registry);
+	return loaded;
+}
+
+static SdrModule *
+load_new(SdrModuleInfo *info, const char *rp, GError **error)
+{
+	SdrModule *module;
+	CK_C_GetFunctionList get_list;
+	void *dl;
+	CK_FUNCTION_LIST_PTR fl = NULL;
+	PKCS11_CTX *ctx;
+
+	if (!g_file_test(info->path, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s does not exist."), info->path);
+		return NULL;
+	}
+	dl = dlopen(info->path, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL) {
+		const char *err = dlerror();
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("%s is not a loadable library: %s"), info->path, err ? err : "");
+		return NULL;
+	}
+	get_list = lookup_get_function_list(dl);
+	if (get_list == NULL) {
+		dlclose(dl);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("%s is not a PKCS#11 module (no C_GetFunctionList)."), info->path);
+		return NULL;
+	}
+	if (get_list(&fl) != CKR_OK || fl == NULL) {
+		dlclose(dl);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s returned no function list (error 0x%08lx)."),
+		            info->path, (unsigned long)CKR_GENERAL_ERROR);
+		return NULL;
+	}
+
+	/* libp11 dlopens the same file: the same instance and function list. */
+	ctx = PKCS11_CTX_new();
+	if (ctx == NULL || PKCS11_CTX_load(ctx, info->path) != 0) {
+		if (ctx != NULL)
+			PKCS11_CTX_free(ctx);
+		dlclose(dl);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s failed to initialise."), info->path);
+		return NULL;
+	}
+
+	module = g_new0(SdrModule, 1);
+	module->path = g_strdup(info->path);
+	module->real_path = g_strdup(rp);
+	module->refs = 1;
+	module->dl = dl;
+	module->fl = fl;
+	module->ctx = ctx;
+	module->manufacturer = trimmed(ctx->manufacturer);
+	module->description = trimmed(ctx->description);
+	return module;
+}
+
+SdrModule *
+sdr_module_load(SdrModuleInfo *info, GError **error)
+{
+	g_autofree char *rp = NULL;
+	SdrModule *module;
+
+	g_return_val_if_fail(info != NULL, NULL);
+
+	rp = real_path_of(info->path);
+	G_LOCK(registry);
+	if (registry == NULL)
+		registry = g_hash_table_new(g_str_hash, g_str_equal);
+	module = g_hash_table_lookup(registry, rp);
+	if (module != NULL) {
+		module->refs++;
+	} else {
+		module = load_new(info, rp, error);
+		if (module != NULL)
+			g_hash_table_insert(registry, module->real_path, module);
+	}
+	G_UNLOCK(registry);
+	if (module != NULL)
+		fill_info(info, module);
+	return module;
+}
+
+void
+sdr_module_release_slots(SdrModule *module)
+{
+	if (module == NULL || module->slots == NULL)
+		return;
+	PKCS11_release_all_slots(module->ctx, module->slots, module->nslots);
+	module->slots = NULL;
+	module->nslots = 0;
+}
+
+gboolean
+sdr_module_enumerate(SdrModule *module, GError **error)
+{
+	PKCS11_SLOT *slots = NULL;
+	unsigned int n = 0;
+
+	g_return_val_if_fail(module != NULL, FALSE);
+
+	/* libp11 0.4.12 crashes in PKCS11_update_slots() after a removal: always
+	 * release everything and enumerate from scratch. */
+	sdr_module_release_slots(module);
+	if (PKCS11_enumerate_slots(module->ctx, &slots, &n) != 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("Cannot list the slots of the PKCS#11 module %s."), module->path);
+		return FALSE;
+	}
+	module->slots = slots;
+	module->nslots = n;
+	return TRUE;
+}
+
+void
+sdr_module_unload(SdrModule *module)
+{
+	gboolean last;
+
+	if (module == NULL)
+		return;
+	G_LOCK(registry);
+	last = --module->refs == 0;
+	if (last)
+		g_hash_table_remove(registry, module->real_path);
+	G_UNLOCK(registry);
+	if (!last)
+		return;
+	sdr_module_release_slots(module);
+	if (module->ctx != NULL) {
+		PKCS11_CTX_unload(module->ctx);
+		PKCS11_CTX_free(module->ctx);
+	}
+	if (module->dl != NULL)
+		dlclose(module->dl);
+	g_free(module->path);
+	g_free(module->real_path);
+	g_free(module->manufacturer);
+	g_free(module->description);
+	g_free(module);
+}
