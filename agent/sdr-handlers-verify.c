@@ -224,7 +224,7 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 	out_files = NULL;
 	if (report_path != NULL) {
 #ifdef SDR_HAVE_REPORT
-		if (!sdr_report_write_html(report_path, reports, error)) {
+		if (!sdr_report_write_html(reports, report_path, error)) {
 			json_object_unref(out);
 			goto fail;
 		}
