@@ -23,4 +23,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrValidationData, sdr_validation_data_free)
 SdrValidationData *sdr_revocation_collect(X509 *cert, STACK_OF(X509) * untrusted, X509_STORE *store,
                                           GError **error);
 
+/* Added (compatible): the same for a second chain (e.g. the TSA's) into existing data,
+ * skipping what data already covers. A certificate without any OCSP URL or CRLDP uses
+ * the OCSP URL of a certificate of data with the same issuer; a CA certificate with
+ * neither is skipped (nothing can be fetched for it); a leaf with neither fails.
+ * A revoked certificate fails with SDR_ERROR_LEVEL_NOT_REACHED. */
+gboolean sdr_revocation_collect_into(SdrValidationData *data, X509 *cert,
+                                     STACK_OF(X509) * untrusted, X509_STORE *store, GError **error);
+SdrValidationData *sdr_validation_data_new(void);
+
 G_END_DECLS

@@ -1,0 +1,359 @@
+/* sdr-verify.c - the verification report shared by every format, and the
+ * dispatcher that detects a file's format. */
+#include "sdr-verify.h"
+
+#include "sdr-cms.h"
+#include "sdr-error.h"
+#include "sdr-file.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#if defined(__has_include)
+#if __has_include("sdr-xades.h")
+#include "sdr-xades.h"
+#define SDR_HAVE_XADES 1
+#endif
+#if __has_include("sdr-pades.h")
+#include "sdr-pades.h"
+#define SDR_HAVE_PADES 1
+#endif
+#endif
+
+/* A CMS file is read into memory (attached content included): cap it. */
+#define SDR_VERIFY_CMS_MAX ((gsize)256 * 1024 * 1024)
+
+const char *
+sdr_reason_code_name(SdrReasonCode code)
+{
+	static const char *const names[] = {
+		[SDR_REASON_NONE] = "NONE",
+		[SDR_REASON_DIGEST_MISMATCH] = "DIGEST_MISMATCH",
+		[SDR_REASON_SIGNATURE_VALUE] = "SIGNATURE_VALUE",
+		[SDR_REASON_SIGNING_CERT_REF] = "SIGNING_CERT_REF",
+		[SDR_REASON_DATA_NOT_FOUND] = "DATA_NOT_FOUND",
+		[SDR_REASON_CHAIN_NOT_TRUSTED] = "CHAIN_NOT_TRUSTED",
+		[SDR_REASON_CERT_EXPIRED] = "CERT_EXPIRED",
+		[SDR_REASON_CERT_REVOKED] = "CERT_REVOKED",
+		[SDR_REASON_REVOCATION_UNKNOWN] = "REVOCATION_UNKNOWN",
+		[SDR_REASON_TIMESTAMP_INVALID] = "TIMESTAMP_INVALID",
+		[SDR_REASON_FORMAT] = "FORMAT",
+		[SDR_REASON_UNSUPPORTED_ALGORITHM] = "UNSUPPORTED_ALGORITHM",
+		[SDR_REASON_WRAPPING] = "WRAPPING",
+		[SDR_REASON_BYTERANGE] = "BYTERANGE",
+		[SDR_REASON_MODIFIED_AFTER] = "MODIFIED_AFTER",
+		[SDR_REASON_PROFILE] = "PROFILE",
+		[SDR_REASON_NO_SIGNATURE] = "NO_SIGNATURE",
+	};
+
+	if ((guint)code >= G_N_ELEMENTS(names) || names[code] == NULL)
+		return "UNKNOWN";
+	return names[code];
+}
+
+const char *
+sdr_level_name(SdrLevel level)
+{
+	switch (level) {
+	case SDR_LEVEL_B_B:
+		return "B-B";
+	case SDR_LEVEL_B_T:
+		return "B-T";
+	case SDR_LEVEL_B_LT:
+		return "B-LT";
+	case SDR_LEVEL_B_LTA:
+		return "B-LTA";
+	case SDR_LEVEL_NONE:
+	default:
+		return "none";
+	}
+}
+
+static SdrReason *
+reason_new(SdrReasonCode code, char *message)
+{
+	SdrReason *r = g_new0(SdrReason, 1);
+
+	r->code = code;
+	r->message = message;
+	return r;
+}
+
+static void
+reason_free(gpointer data)
+{
+	SdrReason *r = data;
+
+	if (r == NULL)
+		return;
+	g_free(r->message);
+	g_free(r);
+}
+
+static void
+x509_unref(gpointer data)
+{
+	X509_free(data);
+}
+
+SdrSignatureResult *
+sdr_signature_result_new(const char *format)
+{
+	SdrSignatureResult *r = g_new0(SdrSignatureResult, 1);
+
+	r->format = g_strdup(format);
+	r->verdict = SDR_VERDICT_VALID;
+	r->reasons = g_ptr_array_new_with_free_func(reason_free);
+	r->warnings = g_ptr_array_new_with_free_func(reason_free);
+	r->chain = g_ptr_array_new_with_free_func(x509_unref);
+	r->level = SDR_LEVEL_NONE;
+	r->details = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return r;
+}
+
+void
+sdr_signature_result_free(SdrSignatureResult *result)
+{
+	if (result == NULL)
+		return;
+	g_free(result->format);
+	g_free(result->id);
+	g_ptr_array_unref(result->reasons);
+	g_ptr_array_unref(result->warnings);
+	X509_free(result->signer);
+	g_ptr_array_unref(result->chain);
+	if (result->claimed_signing_time != NULL)
+		g_date_time_unref(result->claimed_signing_time);
+	if (result->timestamp_time != NULL)
+		g_date_time_unref(result->timestamp_time);
+	g_free(result->digest_algorithm);
+	g_hash_table_unref(result->details);
+	g_free(result);
+}
+
+void
+sdr_signature_result_fail(SdrSignatureResult *result, SdrVerdict verdict, SdrReasonCode code,
+                          const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	g_return_if_fail(result != NULL && fmt != NULL);
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(result->reasons, reason_new(code, msg));
+	if (verdict == SDR_VERDICT_INVALID)
+		result->verdict = SDR_VERDICT_INVALID;
+	else if (verdict == SDR_VERDICT_INDETERMINATE && result->verdict == SDR_VERDICT_VALID)
+		result->verdict = SDR_VERDICT_INDETERMINATE;
+}
+
+void
+sdr_signature_result_warn(SdrSignatureResult *result, SdrReasonCode code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	g_return_if_fail(result != NULL && fmt != NULL);
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(result->warnings, reason_new(code, msg));
+}
+
+void
+sdr_signature_result_set_detail(SdrSignatureResult *result, const char *key, const char *value)
+{
+	g_return_if_fail(result != NULL && key != NULL);
+	if (value == NULL)
+		g_hash_table_remove(result->details, key);
+	else
+		g_hash_table_replace(result->details, g_strdup(key), g_strdup(value));
+}
+
+static void
+signature_result_unref(gpointer data)
+{
+	sdr_signature_result_free(data);
+}
+
+SdrVerifyReport *
+sdr_verify_report_new(const char *file, const char *format)
+{
+	SdrVerifyReport *r = g_new0(SdrVerifyReport, 1);
+
+	r->file = g_strdup(file);
+	r->format = g_strdup(format);
+	r->signatures = g_ptr_array_new_with_free_func(signature_result_unref);
+	r->notes = g_ptr_array_new_with_free_func(reason_free);
+	return r;
+}
+
+void
+sdr_verify_report_free(SdrVerifyReport *report)
+{
+	if (report == NULL)
+		return;
+	g_free(report->file);
+	g_free(report->format);
+	g_ptr_array_unref(report->signatures);
+	g_ptr_array_unref(report->notes);
+	g_free(report);
+}
+
+void
+sdr_verify_report_note(SdrVerifyReport *report, SdrReasonCode code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	g_return_if_fail(report != NULL && fmt != NULL);
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(report->notes, reason_new(code, msg));
+}
+
+SdrVerdict
+sdr_verify_report_overall(const SdrVerifyReport *report)
+{
+	SdrVerdict worst = SDR_VERDICT_VALID;
+
+	g_return_val_if_fail(report != NULL, SDR_VERDICT_INDETERMINATE);
+	if (report->signatures->len == 0)
+		return SDR_VERDICT_INDETERMINATE;
+	for (guint i = 0; i < report->signatures->len; i++) {
+		const SdrSignatureResult *s = g_ptr_array_index(report->signatures, i);
+
+		if (s->verdict == SDR_VERDICT_INVALID)
+			worst = SDR_VERDICT_INVALID;
+		else if (s->verdict == SDR_VERDICT_INDETERMINATE && worst == SDR_VERDICT_VALID)
+			worst = SDR_VERDICT_INDETERMINATE;
+	}
+	return worst;
+}
+
+/* ---- dispatcher ---- */
+
+typedef enum {
+	KIND_UNKNOWN,
+	KIND_CMS,
+	KIND_XML,
+	KIND_PDF,
+} FileKind;
+
+static FileKind
+detect_kind(const char *path, const guint8 *head, gsize len)
+{
+	gsize i = 0;
+
+	if (len >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF)
+		i = 3;
+	while (i < len && g_ascii_isspace(head[i]))
+		i++;
+	if (len - i >= 5 && memcmp(head + i, "%PDF-", 5) == 0)
+		return KIND_PDF;
+	if (len - i >= 10 && memcmp(head + i, "-----BEGIN", 10) == 0)
+		return KIND_CMS;
+	if (i < len && head[i] == '<')
+		return KIND_XML;
+	if (len > 0 && head[0] == 0x30)
+		return KIND_CMS;
+	if (g_str_has_suffix(path, ".p7s") || g_str_has_suffix(path, ".p7m") ||
+	    g_str_has_suffix(path, ".pkcs7") || g_str_has_suffix(path, ".P7S") ||
+	    g_str_has_suffix(path, ".P7M"))
+		return KIND_CMS;
+	/* PDF allows junk before the header (within the first KiB). */
+	if (len >= 5 && g_strstr_len((const char *)head, (gssize)len, "%PDF-") != NULL)
+		return KIND_PDF;
+	return KIND_UNKNOWN;
+}
+
+static SdrVerifyReport *
+verify_cms_file(const char *path, const SdrVerifyOptions *options, GError **error)
+{
+	g_autoptr(GBytes) cms = NULL;
+	g_autoptr(GInputStream) content = NULL;
+	g_autofree char *guessed = NULL;
+	const char *content_path = options != NULL ? options->content_path : NULL;
+
+	cms = sdr_file_read(path, SDR_VERIFY_CMS_MAX, error);
+	if (cms == NULL)
+		return NULL;
+	if (content_path == NULL && (options == NULL || options->content == NULL) &&
+	    g_str_has_suffix(path, ".p7s")) {
+		/* "doc.pdf.p7s" next to "doc.pdf": the usual detached layout. */
+		guessed = g_strndup(path, strlen(path) - 4);
+		if (g_file_test(guessed, G_FILE_TEST_IS_REGULAR))
+			content_path = guessed;
+	}
+	if (content_path != NULL) {
+		g_autoptr(GFile) f = g_file_new_for_path(content_path);
+		GError *local = NULL;
+
+		content = G_INPUT_STREAM(g_file_read(f, NULL, &local));
+		if (content == NULL) {
+			g_set_error(error, SDR_ERROR,
+			            g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+			                    ? SDR_ERROR_NOT_FOUND
+			                    : SDR_ERROR_IO,
+			            _("Cannot read the signed content %s: %s"), content_path,
+			            local->message);
+			g_error_free(local);
+			return NULL;
+		}
+	} else if (options != NULL && options->content != NULL) {
+		content = g_memory_input_stream_new_from_bytes(options->content);
+	}
+	return sdr_cms_verify(cms, content, path, options, error);
+}
+
+SdrVerifyReport *
+sdr_verify_file(const char *path, const SdrVerifyOptions *options, GError **error)
+{
+	guint8 head[1024];
+	gsize len = 0;
+	FILE *f;
+	FileKind kind;
+
+	g_return_val_if_fail(path != NULL, NULL);
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		int saved = errno;
+
+		g_set_error(error, SDR_ERROR, saved == ENOENT ? SDR_ERROR_NOT_FOUND : SDR_ERROR_IO,
+		            _("Cannot open %s: %s"), path, g_strerror(saved));
+		return NULL;
+	}
+	len = fread(head, 1, sizeof head, f);
+	fclose(f);
+	kind = detect_kind(path, head, len);
+	switch (kind) {
+	case KIND_CMS:
+		return verify_cms_file(path, options, error);
+	case KIND_XML:
+#ifdef SDR_HAVE_XADES
+		return sdr_xades_verify_file(path, options, error);
+#else
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("XML signatures are not supported by this build: %s"), path);
+		return NULL;
+#endif
+	case KIND_PDF:
+#ifdef SDR_HAVE_PADES
+		return sdr_pades_verify_file(path, options, error);
+#else
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("PDF signatures are not supported by this build: %s"), path);
+		return NULL;
+#endif
+	case KIND_UNKNOWN:
+	default:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("%s is not a signature file sinadur knows"), path);
+		return NULL;
+	}
+}
