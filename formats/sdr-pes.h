@@ -1,0 +1,88 @@
+/* sdr-pes.h - PES V2 (Hélios) signatures: one enveloped XAdES 1.1.1 signature per
+ * bordereau (or one over PES_Aller/@Id when the bordereaux have no Id), in the
+ * profile S²LOW and Hélios accept, spliced into the original ISO-8859-1 bytes.
+ *
+ * The document is parsed once (libxml2 streaming reader, no DTD, no network); each
+ * bordereau is canonicalised (exclusive C14N) from that parse, every SignedInfo is
+ * signed with one SdrSigner call (the caller logged in once), and the signatures are
+ * inserted just before each bordereau's end tag. Bytes outside the inserted
+ * signatures are kept as they were; PES_PJ is never touched.
+ */
+#pragma once
+
+#include "sdr-signer.h"
+#include "sdr-verify.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SDR_PES_POLICY_ID "urn:oid:1.2.250.1.131.1.5.18.21.1.7"
+#define SDR_PES_POLICY_DESCRIPTION "Politique de signature Helios de la DGFiP"
+/* SHA-256 of the policy document as S²LOW uses it today (other sources differ). */
+#define SDR_PES_POLICY_HASH "roF9+cfRHNPtVJolhdqfIqGMVuUXX8aR4rpiquf0u5E="
+#define SDR_PES_POLICY_URI                                                                         \
+	"https://www.collectivites-locales.gouv.fr/files/files/finances_locales/"                  \
+	"dematerialisation/"                                                                       \
+	"ps_helios_dgfip.pdf"
+#define SDR_PES_DEFAULT_ROLE "Ordonnateur"
+#define SDR_PES_MAX_SIZE ((gsize)1024 * 1024 * 1024) /* 1 GiB */
+
+typedef struct {
+	/* Ids of the bordereaux to sign (--bordereau, NULL-terminated); NULL = all. */
+	const char *const *bordereaux;
+	const char *policy_identifier;  /* default SDR_PES_POLICY_ID */
+	const char *policy_description; /* default SDR_PES_POLICY_DESCRIPTION */
+	const char *policy_hash;        /* base64 SHA-256, default SDR_PES_POLICY_HASH */
+	const char *policy_uri;         /* SPURI, default SDR_PES_POLICY_URI; "" = none */
+	/* SignatureProductionPlace: each part is omitted when NULL; all NULL = no element. */
+	const char *city;
+	const char *postal_code;
+	const char *country_name;
+	const char *claimed_role; /* default SDR_PES_DEFAULT_ROLE */
+	GDateTime *signing_time;  /* NULL = now (UTC) */
+	gsize max_size;           /* 0 = SDR_PES_MAX_SIZE */
+} SdrPesOptions;
+
+void sdr_pes_options_init(SdrPesOptions *options);
+
+typedef struct {
+	GPtrArray *signed_ids;  /* char*: bordereaux (or the PES_Aller Id) signed now */
+	GPtrArray *skipped_ids; /* char*: bordereaux already signed, left as they were */
+	gboolean root;          /* TRUE: one signature over PES_Aller/@Id */
+} SdrPesSignResult;
+
+void sdr_pes_sign_result_free(SdrPesSignResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrPesSignResult, sdr_pes_sign_result_free)
+
+/* Checks what S²LOW checks before accepting a PES (ISO-8859-1 declaration, PES_Aller
+ * root, Enveloppe/Parametres/NomFic, CodCol <= 3, IdColl <= 14, unique Ids, no DTD).
+ * SDR_ERROR_PROFILE (French message) when a rule is broken, SDR_ERROR_PARSE when the
+ * XML is broken. */
+gboolean sdr_pes_check(const guint8 *data, gsize len, GError **error);
+
+/* Signs in memory. Returns the signed document; *result (may be NULL) says what was
+ * signed and skipped. Errors: SDR_ERROR_PROFILE / PARSE / TOO_LARGE (the input is
+ * refused before any signature), SDR_ERROR_NOT_FOUND (a --bordereau Id does not
+ * exist), SDR_ERROR_ALREADY_SIGNED (nothing left to sign), or the signer's error. */
+GBytes *sdr_pes_sign_bytes(SdrSigner *signer, GBytes *pes, const SdrPesOptions *options,
+                           SdrPesSignResult **result, GError **error);
+
+/* Signs in_path into out_path (atomically; out_path may equal in_path). On error
+ * out_path is left as it was. */
+gboolean sdr_pes_sign_file(SdrSigner *signer, const char *in_path, const char *out_path,
+                           const SdrPesOptions *options, SdrPesSignResult **result, GError **error);
+
+/* TRUE when data looks like a PES_Aller document (for format detection). */
+gboolean sdr_pes_detect(const guint8 *data, gsize len);
+
+/* A verdict per ds:Signature (bordereau or PES_Aller) with the profile checks
+ * (policy, ClaimedRole, UTC SigningTime, exclusive C14N), and a report note per
+ * bordereau left unsigned. Chains are checked against options->trust at the signing
+ * time (or options->at). */
+SdrVerifyReport *sdr_pes_verify_bytes(GBytes *pes, const char *file_name,
+                                      const SdrVerifyOptions *options, GError **error);
+SdrVerifyReport *sdr_pes_verify_file(const char *path, const SdrVerifyOptions *options,
+                                     GError **error);
+
+G_END_DECLS
