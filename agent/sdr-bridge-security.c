@@ -1,0 +1,716 @@
+/* sdr-bridge-security.c - every security decision of the local HTTP bridge. */
+#include "sdr-bridge-security.h"
+
+#include "sdr-config-build.h"
+#include "sdr-error.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#define ORIGIN_MAX_LEN 512
+#define HOST_MAX_LEN 300
+
+struct _SdrBridgePolicy {
+	guint16 port;
+	GPtrArray *origins; /* normalised, exact-match strings */
+	guint64 max_body;
+	guint consent_timeout_s;
+	gboolean nexu;
+};
+
+static gboolean
+is_loopback_name(const char *name, gsize len)
+{
+	return (len == 9 && g_ascii_strncasecmp(name, "localhost", 9) == 0) ||
+	       (len == 9 && strncmp(name, "127.0.0.1", 9) == 0) ||
+	       (len == 5 && strncmp(name, "[::1]", 5) == 0);
+}
+
+/* Parses "digits" into a port 1..65535; no sign, no leading zero. */
+static gboolean
+parse_port(const char *s, gsize len, guint16 *port)
+{
+	guint v = 0;
+
+	if (len == 0 || len > 5 || s[0] == '0')
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(s[i]))
+			return FALSE;
+		v = v * 10 + (guint)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return FALSE;
+	*port = (guint16)v;
+	return TRUE;
+}
+
+char *
+sdr_bridge_origin_normalise(const char *origin, gboolean allow_http, GError **error)
+{
+	const char *p, *host, *host_end, *end;
+	gboolean https;
+	guint16 port = 0;
+	gboolean has_port = FALSE;
+	g_autofree char *lhost = NULL;
+
+	if (origin == NULL || strlen(origin) > ORIGIN_MAX_LEN)
+		goto invalid;
+	if (g_ascii_strncasecmp(origin, "https://", 8) == 0) {
+		https = TRUE;
+		host = origin + 8;
+	} else if (g_ascii_strncasecmp(origin, "http://", 7) == 0) {
+		https = FALSE;
+		host = origin + 7;
+	} else {
+		goto invalid;
+	}
+	if (!https && !allow_http) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Origin %s is not an https origin; http origins are only accepted "
+		              "on the loopback, in [bridge] test_origins"),
+		            origin);
+		return NULL;
+	}
+	end = origin + strlen(origin);
+	if (end > host && end[-1] == '/')
+		end--;
+	if (host[0] == '[') {
+		host_end = memchr(host, ']', (gsize)(end - host));
+		if (host_end == NULL)
+			goto invalid;
+		for (p = host + 1; p < host_end; p++) {
+			if (!g_ascii_isxdigit(*p) && *p != ':' && *p != '.')
+				goto invalid;
+		}
+		host_end++;
+	} else {
+		for (p = host; p < end && *p != ':'; p++) {
+			if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+				goto invalid;
+		}
+		host_end = p;
+	}
+	if (host_end == host || (host_end - host == 2 && host[0] == '['))
+		goto invalid;
+	if (host_end < end) {
+		if (*host_end != ':' ||
+		    !parse_port(host_end + 1, (gsize)(end - host_end - 1), &port))
+			goto invalid;
+		has_port = TRUE;
+	}
+	lhost = g_ascii_strdown(host, host_end - host);
+	if (lhost[0] == '.' || g_str_has_suffix(lhost, ".") || strstr(lhost, "..") != NULL)
+		goto invalid;
+	if (!https && !is_loopback_name(lhost, strlen(lhost))) {
+		g_set_error(
+		        error, SDR_ERROR, SDR_ERROR_CONFIG,
+		        _("Test origin %s is not on the loopback (127.0.0.1, [::1], localhost)"),
+		        origin);
+		return NULL;
+	}
+	if (has_port && port == (https ? 443 : 80))
+		has_port = FALSE;
+	if (has_port)
+		return g_strdup_printf("%s://%s:%u", https ? "https" : "http", lhost, port);
+	return g_strdup_printf("%s://%s", https ? "https" : "http", lhost);
+
+invalid:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG, _("Invalid web origin: %s"),
+	            origin != NULL ? origin : "(null)");
+	return NULL;
+}
+
+static gboolean
+add_origins(SdrBridgePolicy *policy, const char *const *list, gboolean test, GError **error)
+{
+	for (gsize i = 0; list != NULL && list[i] != NULL; i++) {
+		g_autofree char *o = NULL;
+		const char *raw = list[i];
+
+		while (g_ascii_isspace(*raw))
+			raw++;
+		if (*raw == '\0')
+			continue;
+		if (strcmp(raw, "*") == 0 || strcmp(raw, "null") == 0) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+			            _("Origin %s can never be allowed"), raw);
+			return FALSE;
+		}
+		o = sdr_bridge_origin_normalise(raw, test, error);
+		if (o == NULL)
+			return FALSE;
+		if (!test && g_str_has_prefix(o, "http:")) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+			            _("Origin %s is not an https origin; http origins are only "
+			              "accepted on the loopback, in [bridge] test_origins"),
+			            raw);
+			return FALSE;
+		}
+		g_ptr_array_add(policy->origins, g_steal_pointer(&o));
+	}
+	return TRUE;
+}
+
+SdrBridgePolicy *
+sdr_bridge_policy_new(guint16 port, const char *const *allowed_origins,
+                      const char *const *test_origins, GError **error)
+{
+	SdrBridgePolicy *policy = g_new0(SdrBridgePolicy, 1);
+
+	policy->port = port;
+	policy->origins = g_ptr_array_new_with_free_func(g_free);
+	policy->max_body = (guint64)SDR_BRIDGE_MAX_BODY_MB_DEFAULT * 1024 * 1024;
+	policy->consent_timeout_s = SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT;
+	if (!add_origins(policy, allowed_origins, FALSE, error) ||
+	    !add_origins(policy, test_origins, TRUE, error)) {
+		sdr_bridge_policy_free(policy);
+		return NULL;
+	}
+	return policy;
+}
+
+SdrBridgePolicy *
+sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
+{
+	gint64 port = sdr_config_get_int(config, "bridge", "port", SDR_BRIDGE_DEFAULT_PORT);
+	gint64 mb =
+	        sdr_config_get_int(config, "bridge", "max_body_mb", SDR_BRIDGE_MAX_BODY_MB_DEFAULT);
+	gint64 timeout = sdr_config_get_int(config, "bridge", "consent_timeout_s",
+	                                    SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT);
+	g_auto(GStrv) origins = sdr_config_get_strv(config, "bridge", "allowed_origins");
+	g_auto(GStrv) tests = sdr_config_get_strv(config, "bridge", "test_origins");
+	SdrBridgePolicy *policy;
+
+	if (port < 0 || port > 65535) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Invalid bridge port: %" G_GINT64_FORMAT), port);
+		return NULL;
+	}
+	if (mb < 1 || mb > SDR_BRIDGE_MAX_BODY_MB_LIMIT) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Invalid [bridge] max_body_mb: %" G_GINT64_FORMAT), mb);
+		return NULL;
+	}
+	if (timeout < 1 || timeout > 3600) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Invalid [bridge] consent_timeout_s: %" G_GINT64_FORMAT), timeout);
+		return NULL;
+	}
+	policy = sdr_bridge_policy_new((guint16)port, (const char *const *)origins,
+	                               (const char *const *)tests, error);
+	if (policy == NULL)
+		return NULL;
+	policy->max_body = (guint64)mb * 1024 * 1024;
+	policy->consent_timeout_s = (guint)timeout;
+	policy->nexu = sdr_config_get_bool(config, "bridge", "nexu", FALSE);
+	return policy;
+}
+
+void
+sdr_bridge_policy_free(SdrBridgePolicy *policy)
+{
+	if (policy == NULL)
+		return;
+	g_ptr_array_unref(policy->origins);
+	g_free(policy);
+}
+
+guint16
+sdr_bridge_policy_get_port(const SdrBridgePolicy *policy)
+{
+	return policy->port;
+}
+
+void
+sdr_bridge_policy_set_bound_port(SdrBridgePolicy *policy, guint16 port)
+{
+	policy->port = port;
+}
+
+guint64
+sdr_bridge_policy_get_max_body(const SdrBridgePolicy *policy)
+{
+	return policy->max_body;
+}
+
+void
+sdr_bridge_policy_set_max_body(SdrBridgePolicy *policy, guint64 bytes)
+{
+	policy->max_body = bytes;
+}
+
+guint
+sdr_bridge_policy_get_consent_timeout(const SdrBridgePolicy *policy)
+{
+	return policy->consent_timeout_s;
+}
+
+void
+sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds)
+{
+	policy->consent_timeout_s = seconds;
+}
+
+gboolean
+sdr_bridge_policy_get_nexu(const SdrBridgePolicy *policy)
+{
+	return policy->nexu;
+}
+
+void
+sdr_bridge_policy_set_nexu(SdrBridgePolicy *policy, gboolean nexu)
+{
+	policy->nexu = nexu;
+}
+
+gboolean
+sdr_bridge_check_host(const SdrBridgePolicy *policy, const char *host, GError **error)
+{
+	const char *colon;
+	gsize len;
+	guint16 port = 0;
+
+	if (host == NULL || (len = strlen(host)) == 0 || len > HOST_MAX_LEN)
+		goto denied;
+	colon = strrchr(host, ':');
+	if (colon == NULL || (host[0] == '[' && colon < strchr(host, ']')))
+		goto denied; /* our port is never the scheme default: it must be there */
+	if (!is_loopback_name(host, (gsize)(colon - host)))
+		goto denied;
+	if (!parse_port(colon + 1, strlen(colon + 1), &port) || port != policy->port)
+		goto denied;
+	return TRUE;
+
+denied:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_HOST_DENIED,
+	            _("This address is not the local signing agent"));
+	return FALSE;
+}
+
+gboolean
+sdr_bridge_check_origin(const SdrBridgePolicy *policy, const char *origin, GError **error)
+{
+	if (origin != NULL && strlen(origin) <= ORIGIN_MAX_LEN && strcmp(origin, "null") != 0) {
+		for (guint i = 0; i < policy->origins->len; i++) {
+			if (strcmp(origin, g_ptr_array_index(policy->origins, i)) == 0)
+				return TRUE;
+		}
+	}
+	g_set_error(error, SDR_ERROR, SDR_ERROR_ORIGIN_DENIED,
+	            _("This web site is not allowed to use the signing agent"));
+	return FALSE;
+}
+
+gboolean
+sdr_bridge_check_content_type(const char *content_type, GError **error)
+{
+	const char *p;
+
+	if (content_type != NULL &&
+	    g_ascii_strncasecmp(content_type, "application/json", 16) == 0) {
+		p = content_type + 16;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == ';')
+			return TRUE;
+	}
+	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+	            _("The request body must be application/json"));
+	return FALSE;
+}
+
+/* Only "content-type" may be asked for (comma list, any case, spaces). */
+static gboolean
+acr_headers_ok(const char *list)
+{
+	g_auto(GStrv) parts = NULL;
+
+	if (list == NULL)
+		return TRUE;
+	if (strlen(list) > 256)
+		return FALSE;
+	parts = g_strsplit(list, ",", 16);
+	for (gsize i = 0; parts[i] != NULL; i++) {
+		char *h = g_strstrip(parts[i]);
+
+		if (*h != '\0' && g_ascii_strcasecmp(h, "content-type") != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+parse_length(const char *text, guint64 *out)
+{
+	guint64 v = 0;
+
+	if (text == NULL || *text == '\0')
+		return FALSE;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (!g_ascii_isdigit(*p))
+			return FALSE;
+		if (v > (G_MAXUINT64 - 9) / 10)
+			return FALSE;
+		v = v * 10 + (guint64)(*p - '0');
+	}
+	*out = v;
+	return TRUE;
+}
+
+static void
+deny(SdrBridgeDecision *d, guint status, int code, const char *message, gboolean cors)
+{
+	d->verdict = SDR_BRIDGE_VERDICT_DENY;
+	d->status = status;
+	d->error_code = code;
+	d->message = message;
+	d->cors = cors;
+}
+
+void
+sdr_bridge_security_decide(const SdrBridgePolicy *policy, const SdrBridgeRequestHead *head,
+                           SdrBridgeDecision *d)
+{
+	const char *method = head->method != NULL ? head->method : "";
+	gboolean is_get = strcmp(method, "GET") == 0;
+	gboolean is_post = strcmp(method, "POST") == 0;
+	gboolean is_options = strcmp(method, "OPTIONS") == 0;
+	gboolean origin_ok;
+	guint64 length = 0;
+
+	memset(d, 0, sizeof *d);
+	if (!sdr_bridge_check_host(policy, head->host, NULL)) {
+		deny(d, 421, SDR_ERROR_HOST_DENIED,
+		     N_("This address is not the local signing agent"), FALSE);
+		return;
+	}
+	if (!is_get && !is_post && !is_options) {
+		deny(d, 405, SDR_ERROR_BAD_REQUEST, N_("Method not allowed"), FALSE);
+		return;
+	}
+	origin_ok = sdr_bridge_check_origin(policy, head->origin, NULL);
+	if (head->origin != NULL && !origin_ok) {
+		/* Never echo a refused origin: the browser shows the page nothing. */
+		deny(d, 403, SDR_ERROR_ORIGIN_DENIED,
+		     N_("This web site is not allowed to use the signing agent"), FALSE);
+		return;
+	}
+	if (is_options) {
+		if (!origin_ok || head->acr_method == NULL ||
+		    (strcmp(head->acr_method, "GET") != 0 &&
+		     strcmp(head->acr_method, "POST") != 0) ||
+		    !acr_headers_ok(head->acr_headers)) {
+			deny(d, 403, SDR_ERROR_ORIGIN_DENIED, N_("Preflight request refused"),
+			     FALSE);
+			return;
+		}
+		d->verdict = SDR_BRIDGE_VERDICT_PREFLIGHT;
+		d->status = 204;
+		d->cors = TRUE;
+		return;
+	}
+	if (!origin_ok) {
+		/* No Origin: only the diagnostic GET /v1/info (IT staff, curl). */
+		if (is_get && head->path != NULL && strcmp(head->path, "/v1/info") == 0) {
+			d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
+			d->status = 200;
+			return;
+		}
+		deny(d, 403, SDR_ERROR_ORIGIN_DENIED, N_("The request has no Origin header"),
+		     FALSE);
+		return;
+	}
+	if (is_post) {
+		if (!sdr_bridge_check_content_type(head->content_type, NULL)) {
+			deny(d, 415, SDR_ERROR_BAD_REQUEST,
+			     N_("The request body must be application/json"), TRUE);
+			return;
+		}
+		if (head->content_length != NULL) {
+			if (!parse_length(head->content_length, &length)) {
+				deny(d, 400, SDR_ERROR_BAD_REQUEST, N_("Invalid Content-Length"),
+				     TRUE);
+				return;
+			}
+			if (length > policy->max_body) {
+				deny(d, 413, SDR_ERROR_TOO_LARGE,
+				     N_("The request is larger than the allowed size"), TRUE);
+				return;
+			}
+		} else if (head->transfer_encoding == NULL ||
+		           g_ascii_strcasecmp(head->transfer_encoding, "chunked") != 0) {
+			deny(d, 411, SDR_ERROR_BAD_REQUEST, N_("Content-Length required"), TRUE);
+			return;
+		}
+	}
+	d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
+	d->status = 200;
+	d->cors = TRUE;
+}
+
+const char *const *
+sdr_bridge_security_common_headers(void)
+{
+	static const char *const headers[] = {
+		"Vary",
+		"Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+		"Access-Control-Request-Private-Network",
+		"X-Content-Type-Options",
+		"nosniff",
+		"Cache-Control",
+		"no-store",
+		"Referrer-Policy",
+		"no-referrer",
+		"Cross-Origin-Resource-Policy",
+		"same-site",
+		NULL,
+	};
+	return headers;
+}
+
+const char *const *
+sdr_bridge_security_preflight_headers(void)
+{
+	static const char *const headers[] = {
+		"Access-Control-Allow-Methods",
+		"GET, POST",
+		"Access-Control-Allow-Headers",
+		"Content-Type",
+		"Access-Control-Allow-Private-Network",
+		"true",
+		"Access-Control-Max-Age",
+		"600",
+		NULL,
+	};
+	return headers;
+}
+
+gboolean
+sdr_bridge_json_check_depth(const char *data, gsize len, guint max_depth, GError **error)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		char c = data[i];
+
+		if (c == '\0')
+			goto bad;
+		if (in_string) {
+			if (c == '\\')
+				i++; /* skip the escaped character */
+			else if (c == '"')
+				in_string = FALSE;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_string = TRUE;
+			break;
+		case '[':
+		case '{':
+			if (++depth > max_depth) {
+				g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+				            _("The JSON request is nested too deeply"));
+				return FALSE;
+			}
+			break;
+		case ']':
+		case '}':
+			if (depth == 0)
+				goto bad;
+			depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return TRUE;
+bad:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("The request is not valid JSON"));
+	return FALSE;
+}
+
+JsonNode *
+sdr_bridge_json_parse_object(const char *data, gsize len, GError **error)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) local = NULL;
+	JsonNode *root;
+
+	if (len == 0 || len > G_MAXSSIZE) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The request is not valid JSON"));
+		return NULL;
+	}
+	if (!sdr_bridge_json_check_depth(data, len, SDR_BRIDGE_JSON_MAX_DEPTH, error))
+		return NULL;
+	if (!g_utf8_validate(data, (gssize)len, NULL)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The request is not valid JSON"));
+		return NULL;
+	}
+	parser = json_parser_new_immutable();
+	if (!json_parser_load_from_data(parser, data, (gssize)len, &local)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The request is not valid JSON"));
+		return NULL;
+	}
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The request must be a JSON object"));
+		return NULL;
+	}
+	return json_node_ref(root);
+}
+
+gboolean
+sdr_bridge_json_check_members(JsonObject *object, const char *const *allowed, const char *where,
+                              GError **error)
+{
+	JsonObjectIter iter;
+	const char *name;
+	JsonNode *node;
+
+	json_object_iter_init(&iter, object);
+	while (json_object_iter_next(&iter, &name, &node)) {
+		if (!g_strv_contains(allowed, name)) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("Unknown field “%s” in %s"), name, where);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+sdr_bridge_base64_check(const char *text, guint64 max_decoded, guint64 *decoded_size,
+                        GError **error)
+{
+	gsize len = strlen(text);
+	gsize pad = 0;
+	guint64 size;
+
+	if (len / 4 > (max_decoded + 2) / 3 + 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("A base64 field is larger than allowed"));
+		return FALSE;
+	}
+	if (len % 4 != 0)
+		goto bad;
+	while (pad < 2 && pad < len && text[len - 1 - pad] == '=')
+		pad++;
+	for (gsize i = 0; i < len - pad; i++) {
+		char c = text[i];
+
+		if (!g_ascii_isalnum(c) && c != '+' && c != '/')
+			goto bad;
+	}
+	size = (guint64)(len / 4) * 3 - pad;
+	if (size > max_decoded) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("A base64 field is larger than allowed"));
+		return FALSE;
+	}
+	if (decoded_size != NULL)
+		*decoded_size = size;
+	return TRUE;
+bad:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("Invalid base64 data"));
+	return FALSE;
+}
+
+guint
+sdr_bridge_status_for_error(int code)
+{
+	switch (code) {
+	case SDR_ERROR_BAD_REQUEST:
+		return 400;
+	case SDR_ERROR_ORIGIN_DENIED:
+	case SDR_ERROR_POLICY:
+	case SDR_ERROR_CONSENT_DENIED:
+	case SDR_ERROR_CANCELLED:
+	case SDR_ERROR_PIN_INCORRECT:
+	case SDR_ERROR_PIN_LOCKED:
+	case SDR_ERROR_PIN_FINAL_TRY:
+		return 403;
+	case SDR_ERROR_NOT_FOUND:
+		return 404;
+	case SDR_ERROR_TIMEOUT:
+		return 408;
+	case SDR_ERROR_BUSY:
+	case SDR_ERROR_ALREADY_SIGNED:
+		return 409;
+	case SDR_ERROR_TOO_LARGE:
+		return 413;
+	case SDR_ERROR_HOST_DENIED:
+		return 421;
+	case SDR_ERROR_PARSE:
+	case SDR_ERROR_PROFILE:
+	case SDR_ERROR_UNSUPPORTED:
+	case SDR_ERROR_CERT_EXPIRED:
+	case SDR_ERROR_CERT_USAGE:
+	case SDR_ERROR_INVALID_SIGNATURE:
+	case SDR_ERROR_INDETERMINATE:
+	case SDR_ERROR_LEVEL_NOT_REACHED:
+		return 422;
+	case SDR_ERROR_NETWORK:
+		return 502;
+	case SDR_ERROR_NO_READER:
+	case SDR_ERROR_NO_CARD:
+	case SDR_ERROR_NO_MODULE:
+	case SDR_ERROR_MODULE_LOAD:
+	case SDR_ERROR_CARD_REMOVED:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+struct _SdrBridgeApprovals {
+	GMutex lock;
+	GHashTable *origins;
+};
+
+SdrBridgeApprovals *
+sdr_bridge_approvals_new(void)
+{
+	SdrBridgeApprovals *a = g_new0(SdrBridgeApprovals, 1);
+
+	g_mutex_init(&a->lock);
+	a->origins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return a;
+}
+
+void
+sdr_bridge_approvals_free(SdrBridgeApprovals *approvals)
+{
+	if (approvals == NULL)
+		return;
+	g_hash_table_unref(approvals->origins);
+	g_mutex_clear(&approvals->lock);
+	g_free(approvals);
+}
+
+gboolean
+sdr_bridge_approvals_has(SdrBridgeApprovals *approvals, const char *origin)
+{
+	gboolean has;
+
+	if (origin == NULL)
+		return FALSE;
+	g_mutex_lock(&approvals->lock);
+	has = g_hash_table_contains(approvals->origins, origin);
+	g_mutex_unlock(&approvals->lock);
+	return has;
+}
+
+void
+sdr_bridge_approvals_add(SdrBridgeApprovals *approvals, const char *origin)
+{
+	g_mutex_lock(&approvals->lock);
+	g_hash_table_add(approvals->origins, g_strdup(origin));
+	g_mutex_unlock(&approvals->lock);
+}
