@@ -232,8 +232,8 @@ print_certs(JsonObject *answer)
 		if (sdr_json_get_bool(c, "expired", FALSE))
 			printf(_("  Valid from %s to %s: EXPIRED\n"), nb, na);
 		else
-			printf(_("  Valid from %s to %s (%" G_GINT64_FORMAT " days left)\n"), nb,
-			       na, days);
+			printf(_("  Valid from %s to %s (%lld days left)\n"), nb, na,
+			       (long long)days);
 		printf(_("  Usage: %s\n"), u->len > 0 ? u->str : "?");
 		if (sdr_json_get_string(c, "token_label", NULL) != NULL)
 			printf(_("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
@@ -366,9 +366,9 @@ print_doctor(JsonObject *answer)
 	if (problems == 0)
 		printf("%s\n", _("Everything looks fine."));
 	else
-		printf(g_dngettext(GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " problem found.\n",
-		                   "%" G_GINT64_FORMAT " problems found.\n", (gulong)problems),
-		       problems);
+		printf(g_dngettext(GETTEXT_PACKAGE, "%lld problem found.\n",
+		                   "%lld problems found.\n", (gulong)problems),
+		       (long long)problems);
 	return 0;
 }
 

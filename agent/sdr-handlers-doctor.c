@@ -249,15 +249,13 @@ doctor_certs(Doctor *d, SdrContext *ctx, SdrTokenManager *tm, JsonObject *out)
 			check(d, "cert_expiring", "error",
 			      _("Order the renewal now from your certification authority: it takes "
 			        "several days."),
-			      _("Certificate of %s expires in %" G_GINT64_FORMAT
-			        " day(s) (on %s)."),
-			      who, days, until);
+			      _("Certificate of %s expires in %lld day(s) (on %s)."), who,
+			      (long long)days, until);
 		else if (days <= first)
 			check(d, "cert_expiring", "warning",
 			      _("Plan the renewal with your certification authority."),
-			      _("Certificate of %s expires in %" G_GINT64_FORMAT
-			        " day(s) (on %s)."),
-			      who, days, until);
+			      _("Certificate of %s expires in %lld day(s) (on %s)."), who,
+			      (long long)days, until);
 		else
 			check(d, "cert", "ok", NULL, _("Certificate of %s valid until %s."), who,
 			      until);
