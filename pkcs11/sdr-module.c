@@ -225,27 +225,40 @@ discover_p11kit(Discovery *d)
 	discover_p11kit_dir(d, "/usr/share/p11-kit/modules");
 }
 
-/* The PC/SC part (sdr-pcsc.c) may be absent from a build: the ATR hint is then
- * skipped. Weak reference: resolved when the object is linked in. */
-#pragma weak sdr_pcsc_list_readers
-#pragma weak sdr_reader_info_free
+/* A card whose ATR names a vendor module (sdr-atr.c): that module is tried too,
+ * and reported when it is not installed. No pcscd: nothing to add. */
+static const char *const atr_module_dirs[] = {
+	"/usr/lib/x86_64-linux-gnu",
+	"/usr/lib/x86_64-linux-gnu/pkcs11",
+	"/usr/lib",
+	"/usr/lib/pkcs11",
+};
 
 static void
 discover_atr(Discovery *d)
 {
 	g_autoptr(GPtrArray) readers = NULL;
 
-	if (sdr_pcsc_list_readers == NULL || sdr_reader_info_free == NULL)
-		return;
 	readers = sdr_pcsc_list_readers(NULL);
 	if (readers == NULL)
 		return;
 	for (guint i = 0; i < readers->len; i++) {
 		SdrReaderInfo *r = readers->pdata[i];
-		if (r->card_present && r->module_hint != NULL)
+		if (!r->card_present || r->module_hint == NULL)
+			continue;
+		if (g_path_is_absolute(r->module_hint)) {
 			discovery_add(d, r->module_hint, NULL, SDR_MODULE_SOURCE_ATR, FALSE);
+			continue;
+		}
+		for (gsize j = 0; j < G_N_ELEMENTS(atr_module_dirs); j++) {
+			g_autofree char *full =
+			        g_build_filename(atr_module_dirs[j], r->module_hint, NULL);
+			if (g_file_test(full, G_FILE_TEST_EXISTS)) {
+				discovery_add(d, full, NULL, SDR_MODULE_SOURCE_ATR, TRUE);
+				break;
+			}
+		}
 	}
-	g_ptr_array_set_free_func(readers, (GDestroyNotify)sdr_reader_info_free);
 }
 
 GPtrArray *
