@@ -17,9 +17,15 @@
 #define SDR_MODULE_IDOPTE "/usr/lib/SCMiddleware/libidop11.so"
 #define SDR_MODULE_SAFENET "/usr/lib/libeTPkcs11.so"
 #define SDR_MODULE_IDPRIME "/usr/lib/libIDPrimePKCS11.so"
-/* OpenSC lives in the multiarch folder; the bare file name is what dlopen()
- * resolves through the library path on every architecture. */
+/* OpenSC lives in Debian's multiarch folder; elsewhere the bare file name, which
+ * dlopen() resolves through the library path. */
+#if defined(__x86_64__) && defined(__linux__)
+#define SDR_MODULE_OPENSC "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+#elif defined(__aarch64__) && defined(__linux__)
+#define SDR_MODULE_OPENSC "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so"
+#else
 #define SDR_MODULE_OPENSC "opensc-pkcs11.so"
+#endif
 
 typedef struct {
 	const char *atr; /* "3B DB 96 ..", ".." = any byte */

@@ -449,6 +449,7 @@ watcher_watch(SdrPcscWatcher *w, SCARDCONTEXT ctx)
 	SCARD_READERSTATE states[SDR_PCSC_MAX_READERS + 1];
 	DWORD pnp_state = SCARD_STATE_UNAWARE;
 	gboolean resync = TRUE;
+	guint unknown_in_a_row = 0;
 
 	for (;;) {
 		guint n;
@@ -481,8 +482,15 @@ watcher_watch(SdrPcscWatcher *w, SCARDCONTEXT ctx)
 		}
 		if (rv == SCARD_E_TIMEOUT)
 			continue;
+		/* A reader went away between the list and the wait: list again, but
+		 * do not loop on it forever. */
+		if (rv == SCARD_E_UNKNOWN_READER && unknown_in_a_row++ < 3) {
+			resync = TRUE;
+			continue;
+		}
 		if (rv != SCARD_S_SUCCESS)
 			return rv;
+		unknown_in_a_row = 0;
 
 		for (guint i = 0; i < n; i++) {
 			if (watcher_update_reader(w, w->readers->pdata[i], &states[i]))

@@ -67,7 +67,7 @@ flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH14x", b"lo
 fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 1))'
 fi
 
-mkdir -p "$T/run/pcscd" "$T/conf" "$T/nss" "$T/logs" "$T/home"
+mkdir -p "$T/run/pcscd" "$T/conf" "$T/empty-conf" "$T/nss" "$T/logs" "$T/home"
 mount --bind "$T/run" /run
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
 	XDG_CACHE_HOME="$T/home/.cache" XDG_RUNTIME_DIR="$T/home/run"
@@ -96,11 +96,18 @@ LIBPATH      $VPCD
 CHANNELID    $PORT
 EOF
 
-export SDR_RIG_DB="$T/nss" SDR_RIG_PORT="$PORT" SDR_RIG_CONF="$T/conf" SDR_RIG_LOGS="$T/logs" \
+export SDR_RIG_DB="$T/nss" SDR_RIG_PORT="$PORT" SDR_RIG_CONF="$T/conf" SDR_RIG_EMPTY_CONF="$T/empty-conf" SDR_RIG_LOGS="$T/logs" \
 	SDR_RIG_CN="$CN"
 unset PCSCLITE_CSOCK_NAME
 status=0
-timeout 90 "$PROG" || status=$?
+# SDR_RIG_VALGRIND=1: run the test program under valgrind (slower; leaks are errors).
+if [ "${SDR_RIG_VALGRIND:-}" = 1 ]; then
+	set -- valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
+		--child-silent-after-fork=yes "$PROG"
+else
+	set -- "$PROG"
+fi
+timeout 110 "$@" || status=$?
 if [ "$status" != 0 ]; then
 	for f in "$T"/logs/*; do echo "---- $f"; tail -n 40 "$f"; done
 fi

@@ -4,17 +4,21 @@
  * temporary folder: this program starts and stops pcscd and sdr-vcard itself so
  * that it can time what the watcher reports, in a GMainLoop, after each action:
  *   - watcher started before pcscd: SERVICE_DOWN; list_readers: SDR_ERROR_NO_READER;
- *   - pcscd started: SERVICE_UP, the vpcd readers added;
+ *   - pcscd started with no reader: SERVICE_UP, list_readers gives an empty list, and
+ *     the watcher idles (no event, almost no CPU for 1 s); stopped: SERVICE_DOWN;
+ *   - pcscd started with vpcd: SERVICE_UP, the vpcd readers added;
  *   - card program started: CARD_INSERTED (< 1 s) with the libcacard ATR, which the
  *     ATR table names; list_readers sees the card; pkcs11-tool with OpenSC lists the
- *     certificate on it;
- *   - card program killed: CARD_REMOVED (< 1 s); started again: CARD_INSERTED (< 1 s);
+ *     certificate on it, and so does the token manager with only OpenSC;
+ *   - card program killed: CARD_REMOVED (< 1 s), the manager refreshed no longer
+ *     lists the certificate; started again: CARD_INSERTED (< 1 s) and the manager
+ *     finds the same certificate (same id) again;
  *   - pcscd stopped: CARD_REMOVED, READER_REMOVED, SERVICE_DOWN; a second watcher
  *     started and freed while the service is down stops at once;
  *   - pcscd restarted: SERVICE_UP and the card again (the card program reconnects);
  *   - the watcher is freed promptly.
  * Environment (set by pcsc-rig.sh): SDR_VCARD, SDR_RIG_DB, SDR_RIG_PORT, SDR_RIG_CONF,
- * SDR_RIG_LOGS, SDR_RIG_CN, SDR_RIG_OPENSC.
+ * SDR_RIG_EMPTY_CONF, SDR_RIG_LOGS, SDR_RIG_CN, SDR_RIG_OPENSC.
  */
 #include "sdr-error.h"
 #include "sdr-token.h"
@@ -22,6 +26,7 @@
 #include <gio/gio.h>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +103,20 @@ on_deadline(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Runs the main context for a while. */
+static void
+run_for(guint ms)
+{
+	gboolean expired = FALSE;
+	GSource *timer = g_timeout_source_new(ms);
+
+	g_source_set_callback(timer, on_deadline, &expired, NULL);
+	g_source_attach(timer, main_ctx);
+	while (!expired)
+		g_main_context_iteration(main_ctx, TRUE);
+	g_source_unref(timer);
+}
+
 /* Drops what was reported so far (dispatching what is pending). */
 static void
 drain(void)
@@ -159,10 +178,9 @@ spawn_logged(const char *log_name, const char *const *argv)
 }
 
 static GSubprocess *
-start_pcscd(void)
+start_pcscd(const char *conf_dir)
 {
-	const char *argv[] = { "pcscd", "--foreground", "--config", g_getenv("SDR_RIG_CONF"),
-		               NULL };
+	const char *argv[] = { "pcscd", "--foreground", "--config", conf_dir, NULL };
 
 	return spawn_logged("pcscd.log", argv);
 }
@@ -271,6 +289,33 @@ check_opensc_lists_certificate(void)
 		printf("%s\n%s\n", out ? out : "", err ? err : "");
 }
 
+/* Lists the certificates through the token manager; returns the id of the one whose
+ * holder is SDR_RIG_CN, or NULL. */
+static char *
+manager_find_cert(SdrTokenManager *manager, gboolean refresh, const char *when)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) certs = NULL;
+	const char *cn = g_getenv("SDR_RIG_CN");
+
+	if (refresh && !sdr_token_manager_refresh(manager, &error)) {
+		CHECK(FALSE, "%s: manager refresh: %s", when, error->message);
+		return NULL;
+	}
+	certs = sdr_token_manager_list_certificates(manager, &error);
+	if (certs == NULL) {
+		CHECK(FALSE, "%s: manager lists certificates: %s", when, error->message);
+		return NULL;
+	}
+	for (guint i = 0; i < certs->len; i++) {
+		const SdrCertInfo *c = certs->pdata[i];
+
+		if (g_strcmp0(c->subject_cn, cn) == 0)
+			return g_strdup(c->id);
+	}
+	return NULL;
+}
+
 static void
 check_no_service(const char *when)
 {
@@ -298,14 +343,16 @@ main(void)
 {
 	g_autoptr(GSubprocess) pcscd = NULL;
 	g_autoptr(GSubprocess) card = NULL;
+	g_autoptr(SdrTokenManager) manager = NULL;
+	g_autofree char *cert_id = NULL;
 	SdrPcscWatcher *watcher;
 	gint64 t0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (const char *const *v =
 	             (const char *const[]){ "SDR_VCARD", "SDR_RIG_DB", "SDR_RIG_PORT",
-	                                    "SDR_RIG_CONF", "SDR_RIG_LOGS", "SDR_RIG_CN",
-	                                    "SDR_RIG_OPENSC", NULL };
+	                                    "SDR_RIG_CONF", "SDR_RIG_EMPTY_CONF", "SDR_RIG_LOGS",
+	                                    "SDR_RIG_CN", "SDR_RIG_OPENSC", NULL };
 	     *v != NULL; v++) {
 		if (g_getenv(*v) == NULL) {
 			fprintf(stderr, "%s is not set: run through pcsc-rig.sh\n", *v);
@@ -322,10 +369,47 @@ main(void)
 	CHECK(down0 != NULL, "watcher started without pcscd reports SERVICE_DOWN");
 	check_no_service("without pcscd");
 
-	/* 2. pcscd starts: the watcher notices without polling (inotify). */
+	/* 2. pcscd starts without any reader (the usual case: no token plugged): the
+	 * watcher notices without polling (inotify), then stays quiet. */
 	drain();
 	t0 = g_get_monotonic_time();
-	pcscd = start_pcscd();
+	pcscd = start_pcscd(g_getenv("SDR_RIG_EMPTY_CONF"));
+	{
+		g_autoptr(RigEvent) up0 = expect_event(SDR_PCSC_EVENT_SERVICE_UP, NULL, t0,
+		                                       LATENCY_MAX_US, "pcscd start (no reader)");
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GPtrArray) readers = sdr_pcsc_list_readers(&error);
+		struct rusage before, after;
+		gint64 cpu_us;
+
+		CHECK(readers != NULL && readers->len == 0,
+		      "list_readers with no reader: empty list, no error (%s)",
+		      error ? error->message : "success");
+		drain();
+		getrusage(RUSAGE_SELF, &before);
+		run_for(1000);
+		getrusage(RUSAGE_SELF, &after);
+		cpu_us = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) * G_USEC_PER_SEC +
+		         (after.ru_utime.tv_usec - before.ru_utime.tv_usec) +
+		         (after.ru_stime.tv_sec - before.ru_stime.tv_sec) * G_USEC_PER_SEC +
+		         (after.ru_stime.tv_usec - before.ru_stime.tv_usec);
+		CHECK(g_queue_is_empty(&events) && cpu_us < 50 * G_TIME_SPAN_MILLISECOND,
+		      "idle for 1 s with no reader: %u event(s), %.1f ms of CPU",
+		      g_queue_get_length(&events), cpu_us / 1000.0);
+		record_latency("idle CPU for 1 s", cpu_us);
+	}
+	drain();
+	t0 = g_get_monotonic_time();
+	stop_process(&pcscd, SIGTERM);
+	{
+		g_autoptr(RigEvent) down = expect_event(SDR_PCSC_EVENT_SERVICE_DOWN, NULL, t0,
+		                                        LATENCY_MAX_US, "pcscd stop (no reader)");
+	}
+
+	/* pcscd with the vpcd reader. */
+	drain();
+	t0 = g_get_monotonic_time();
+	pcscd = start_pcscd(g_getenv("SDR_RIG_CONF"));
 	g_autoptr(RigEvent) up1 =
 	        expect_event(SDR_PCSC_EVENT_SERVICE_UP, NULL, t0, 0, "pcscd start");
 	g_autoptr(RigEvent) added = expect_event(SDR_PCSC_EVENT_READER_ADDED, "Virtual PCD 00 00",
@@ -356,6 +440,23 @@ main(void)
 	}
 	check_card_listed();
 	check_opensc_lists_certificate();
+	{
+		SdrTokenOptions opts = {
+			.only_module = g_getenv("SDR_RIG_OPENSC"),
+			.skip_p11kit = TRUE,
+			.skip_known = TRUE,
+			.isolate_init = TRUE,
+		};
+		g_autoptr(GError) error = NULL;
+
+		manager = sdr_token_manager_new(&opts, &error);
+		CHECK(manager != NULL, "token manager with only OpenSC: %s",
+		      error ? error->message : "loaded");
+		if (manager != NULL)
+			cert_id = manager_find_cert(manager, FALSE, "card in");
+		CHECK(cert_id != NULL, "token manager (OpenSC) lists the certificate of %s: id %s",
+		      g_getenv("SDR_RIG_CN"), cert_id ? cert_id : "-");
+	}
 
 	/* 4. Card pulled, then back. */
 	drain();
@@ -366,6 +467,11 @@ main(void)
 		        expect_event(SDR_PCSC_EVENT_CARD_REMOVED, "Virtual PCD 00 00", t0,
 		                     LATENCY_MAX_US, "removal");
 	}
+	if (manager != NULL) {
+		g_autofree char *id = manager_find_cert(manager, TRUE, "card out");
+
+		CHECK(id == NULL, "token manager refreshed after removal: certificate gone");
+	}
 	drain();
 	t0 = g_get_monotonic_time();
 	card = start_card();
@@ -374,6 +480,15 @@ main(void)
 		        expect_event(SDR_PCSC_EVENT_CARD_INSERTED, "Virtual PCD 00 00", t0,
 		                     LATENCY_MAX_US, "re-insertion");
 	}
+	if (manager != NULL) {
+		g_autofree char *id = manager_find_cert(manager, TRUE, "card back");
+
+		CHECK(id != NULL && g_strcmp0(id, cert_id) == 0,
+		      "token manager refreshed after re-insertion: same certificate %s",
+		      id ? id : "-");
+	}
+	/* The manager goes before pcscd does: OpenSC's context dies with it. */
+	g_clear_pointer(&manager, sdr_token_manager_free);
 
 	/* 5. pcscd stopped. */
 	drain();
@@ -398,7 +513,7 @@ main(void)
 	/* 6. pcscd back: the same watcher finds the service and the card again. */
 	drain();
 	t0 = g_get_monotonic_time();
-	pcscd = start_pcscd();
+	pcscd = start_pcscd(g_getenv("SDR_RIG_CONF"));
 	{
 		g_autoptr(RigEvent) up = expect_event(SDR_PCSC_EVENT_SERVICE_UP, NULL, t0,
 		                                      3 * G_TIME_SPAN_SECOND, "pcscd restart");
