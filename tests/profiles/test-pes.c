@@ -1,0 +1,446 @@
+/* test-pes.c - unit tests of the PES V2 profile: exclusive C14N against libxml2's,
+ * signing in memory, verification, tampering, and every refusal. */
+#include "sdr-error.h"
+#include "sdr-pes-private.h"
+#include "sdr-report.h"
+
+#include <libxml/c14n.h>
+#include <libxml/parser.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static EVP_PKEY *test_key;
+static X509 *test_cert;
+
+static X509 *
+make_cert(EVP_PKEY *key)
+{
+	X509 *cert = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509_set_version(cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242);
+	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"FR", -1, -1,
+	                           0);
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+	                           (const unsigned char *)"Commune de Plouézec", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	                           (const unsigned char *)"Hélène <Test> & Co", -1, -1, 0);
+	X509_set_subject_name(cert, name);
+	X509_set_issuer_name(cert, name);
+	X509_NAME_free(name);
+	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24 * 365);
+	X509_set_pubkey(cert, key);
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,nonRepudiation,keyCertSign");
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(cert, key, EVP_sha256());
+	return cert;
+}
+
+static int
+setup_all(void **state)
+{
+	test_key = EVP_RSA_gen(2048);
+	test_cert = make_cert(test_key);
+	return test_key != NULL && test_cert != NULL ? 0 : -1;
+}
+
+static int
+teardown_all(void **state)
+{
+	EVP_PKEY_free(test_key);
+	X509_free(test_cert);
+	return 0;
+}
+
+/* A small PES_Aller in ISO-8859-1 (accents as Latin-1 bytes). */
+static GBytes *
+make_pes(guint n_bordereaux, gboolean ids, const char *entete_extra, const char *codcol)
+{
+	GString *s = g_string_new("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+	                          "<n:PES_Aller xmlns:n=\"http://www.minefi.gouv.fr/cp/helios/"
+	                          "pes_v2/Rev0/aller\" Id=\"ROOT1\">\n"
+	                          "<Enveloppe><Parametres><NomFic V=\"F1\"/></Parametres>"
+	                          "</Enveloppe>\n<EnTetePES><IdColl V=\"21290001200011\"/>");
+
+	g_string_append_printf(s, "<CodCol V=\"%s\"/>%s</EnTetePES>\n<PES_DepenseAller>\n", codcol,
+	                       entete_extra != NULL ? entete_extra : "");
+	for (guint i = 0; i < n_bordereaux; i++) {
+		if (ids)
+			g_string_append_printf(s, "\t<Bordereau Id=\"B%u\">", i + 1);
+		else
+			g_string_append(s, "\t<Bordereau>");
+		g_string_append_printf(
+		        s,
+		        "\n\t\t<Piece><Obj V=\"Caf\xe9 n\xb0%u &amp; &lt;tarte&gt;\"/>"
+		        "<!-- note --><Mt V=\"%u.00\"/></Piece>\n\t</Bordereau>\n",
+		        i, 100 + i);
+	}
+	g_string_append(s, "</PES_DepenseAller>\n<PES_PJ><PJ><Contenu><Fichier>QUJD</Fichier>"
+	                   "</Contenu></PJ></PES_PJ>\n</n:PES_Aller>\n");
+	return g_string_free_to_bytes(s);
+}
+
+/* ---- exclusive C14N against libxml2's implementation ---- */
+
+static void
+check_c14n_same(const char *xml)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, XML_PARSE_NONET);
+	xmlChar *ref = NULL;
+	int ref_len;
+	g_autoptr(GString) mine = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	assert_non_null(doc);
+	ref_len = xmlC14NDocDumpMemory(doc, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, &ref);
+	assert_true(ref_len >= 0);
+	assert_true(sdr_pes_c14n(xmlDocGetRootElement(doc), NULL, NULL, mine, &error));
+	assert_string_equal(mine->str, (const char *)ref);
+	xmlFree(ref);
+	xmlFreeDoc(doc);
+}
+
+static void
+test_c14n_matches_libxml2(void **state)
+{
+	check_c14n_same("<a xmlns=\"urn:d\" xmlns:x=\"urn:x\" xmlns:unused=\"urn:u\" b=\"2\" "
+	                "x:a=\"1\" a=\"0\"><x:b>t&amp;&lt;&gt;\r</x:b><c xmlns=\"\"/>"
+	                "<d attr=\"&quot;&#9;&#10;&#13;\"/><?pi data?><!-- c --></a>");
+	check_c14n_same("<r><s xmlns:p=\"urn:p\"><p:t p:z=\"1\" q=\"2\" xml:lang=\"fr\"/>"
+	                "<u><![CDATA[<cdata & more>]]></u></s><p:v xmlns:p=\"urn:other\"/></r>");
+	check_c14n_same("<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">"
+	                "<ds:SignedInfo Id=\"x\"><ds:Reference URI=\"#a\" Type=\"t\"/>"
+	                "</ds:SignedInfo></ds:Signature>");
+}
+
+static void
+test_c14n_subtree_and_skip(void **state)
+{
+	const char *xml = "<n:R xmlns:n=\"urn:n\" xmlns:ds=\"urn:ds\"><B Id=\"1\"><n:x/>"
+	                  "<ds:S><ds:v/></ds:S></B></n:R>";
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, 0);
+	xmlNodePtr b = xmlDocGetRootElement(doc)->children;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	assert_true(sdr_pes_c14n(b, b->children->next, NULL, out, NULL));
+	assert_string_equal(out->str, "<B Id=\"1\"><n:x xmlns:n=\"urn:n\"></n:x></B>");
+	xmlFreeDoc(doc);
+}
+
+/* ---- signing and verification in memory ---- */
+
+static void
+assert_no_error_report(GError *error)
+{
+	if (error != NULL)
+		fail_msg("unexpected error: %s", error->message);
+}
+
+static SdrVerifyReport *
+verify(GBytes *signed_pes)
+{
+	SdrVerifyOptions vo = { 0 };
+	SdrVerifyReport *report;
+	g_autoptr(GError) error = NULL;
+
+	vo.trust = X509_STORE_new();
+	X509_STORE_add_cert(vo.trust, test_cert);
+	report = sdr_pes_verify_bytes(signed_pes, "t.xml", &vo, &error);
+	X509_STORE_free(vo.trust);
+	assert_no_error_report(error);
+	return report;
+}
+
+static GBytes *
+strip_signatures(GBytes *signed_pes)
+{
+	gsize len;
+	const char *d = g_bytes_get_data(signed_pes, &len);
+	GString *s = g_string_new(NULL);
+	const char *p = d, *end = d + len;
+
+	while (p < end) {
+		const char *start = memmem(p, (gsize)(end - p), "<ds:Signature ", 14);
+		const char *stop;
+
+		if (start == NULL)
+			break;
+		stop = memmem(start, (gsize)(end - start), "</ds:Signature>", 15);
+		assert_non_null(stop);
+		g_string_append_len(s, p, start - p);
+		p = stop + 15;
+	}
+	g_string_append_len(s, p, end - p);
+	return g_string_free_to_bytes(s);
+}
+
+static void
+test_sign_verify_bordereaux(void **state)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) pes = make_pes(3, TRUE, NULL, "012");
+	g_autoptr(GBytes) out = NULL;
+	g_autoptr(GBytes) stripped = NULL;
+	g_autoptr(SdrPesSignResult) result = NULL;
+	g_autoptr(SdrVerifyReport) report = NULL;
+	g_autoptr(GError) error = NULL;
+	SdrPesOptions o;
+
+	sdr_pes_options_init(&o);
+	o.city = "Plouézec";
+	o.postal_code = "22470";
+	o.country_name = "France";
+	out = sdr_pes_sign_bytes(signer, pes, &o, &result, &error);
+	assert_no_error_report(error);
+	assert_non_null(out);
+	assert_false(result->root);
+	assert_int_equal(result->signed_ids->len, 3);
+	assert_int_equal(result->skipped_ids->len, 0);
+
+	/* Everything outside the inserted signatures is byte-identical. */
+	stripped = strip_signatures(out);
+	assert_true(g_bytes_equal(stripped, pes));
+	/* Non-ASCII in the signature is written as character references. */
+	assert_non_null(g_strstr_len(g_bytes_get_data(out, NULL), (gssize)g_bytes_get_size(out),
+	                             "Plou&#xE9;zec"));
+
+	report = verify(out);
+	assert_int_equal(report->signatures->len, 3);
+	for (guint i = 0; i < 3; i++) {
+		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
+
+		assert_int_equal(r->verdict, SDR_VERDICT_VALID);
+		assert_string_equal(g_hash_table_lookup(r->details, "role"), "Ordonnateur");
+		assert_string_equal(g_hash_table_lookup(r->details, "city"), "Plouézec");
+		assert_non_null(r->claimed_signing_time);
+	}
+	assert_int_equal(report->notes->len, 0);
+
+	/* The HTML report escapes certificate names. */
+	{
+		g_autoptr(GPtrArray) reps = g_ptr_array_new();
+		g_autofree char *html = NULL;
+
+		g_ptr_array_add(reps, report);
+		html = sdr_report_html(reps);
+		assert_non_null(strstr(html, "Hélène &lt;Test&gt; &amp; Co"));
+		assert_null(strstr(html, "<Test>"));
+	}
+}
+
+static void
+test_tamper_one_bordereau(void **state)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) pes = make_pes(3, TRUE, NULL, "012");
+	g_autoptr(GBytes) out = sdr_pes_sign_bytes(signer, pes, NULL, NULL, NULL);
+	g_autoptr(GBytes) bad = NULL;
+	g_autoptr(SdrVerifyReport) report = NULL;
+	gsize len;
+	char *copy;
+	char *hit;
+
+	assert_non_null(out);
+	{
+		const void *data = g_bytes_get_data(out, &len);
+
+		copy = g_memdup2(data, len);
+	}
+	hit = memmem(copy, len, "101.00", 6); /* bordereau B2's amount */
+	assert_non_null(hit);
+	hit[0] = '9';
+	bad = g_bytes_new_take(copy, len);
+	report = verify(bad);
+	assert_int_equal(report->signatures->len, 3);
+	for (guint i = 0; i < 3; i++) {
+		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
+
+		assert_int_equal(r->verdict, i == 1 ? SDR_VERDICT_INVALID : SDR_VERDICT_VALID);
+	}
+}
+
+static void
+test_filter_and_already_signed(void **state)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) pes = make_pes(3, TRUE, NULL, "012");
+	g_autoptr(GBytes) one = NULL;
+	g_autoptr(GBytes) all = NULL;
+	g_autoptr(GBytes) again = NULL;
+	g_autoptr(SdrPesSignResult) r1 = NULL;
+	g_autoptr(SdrPesSignResult) r2 = NULL;
+	g_autoptr(SdrVerifyReport) report = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *only[] = { "B2", NULL };
+	const char *missing[] = { "B9", NULL };
+	SdrPesOptions o;
+
+	sdr_pes_options_init(&o);
+	o.bordereaux = only;
+	one = sdr_pes_sign_bytes(signer, pes, &o, &r1, &error);
+	assert_non_null(one);
+	assert_int_equal(r1->signed_ids->len, 1);
+	assert_string_equal(g_ptr_array_index(r1->signed_ids, 0), "B2");
+
+	/* Unsigned bordereaux get a note. */
+	report = verify(one);
+	assert_int_equal(report->signatures->len, 1);
+	assert_int_equal(report->notes->len, 2);
+
+	all = sdr_pes_sign_bytes(signer, one, NULL, &r2, &error);
+	assert_non_null(all);
+	assert_int_equal(r2->signed_ids->len, 2);
+	assert_int_equal(r2->skipped_ids->len, 1);
+	assert_string_equal(g_ptr_array_index(r2->skipped_ids, 0), "B2");
+
+	again = sdr_pes_sign_bytes(signer, all, NULL, NULL, &error);
+	assert_null(again);
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED));
+	g_clear_error(&error);
+
+	o.bordereaux = missing;
+	assert_null(sdr_pes_sign_bytes(signer, pes, &o, NULL, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_NOT_FOUND));
+}
+
+static void
+test_root_mode(void **state)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) pes = make_pes(2, FALSE, NULL, "012");
+	g_autoptr(SdrPesSignResult) result = NULL;
+	g_autoptr(GBytes) out = sdr_pes_sign_bytes(signer, pes, NULL, &result, NULL);
+	g_autoptr(SdrVerifyReport) report = NULL;
+
+	assert_non_null(out);
+	assert_true(result->root);
+	assert_string_equal(g_ptr_array_index(result->signed_ids, 0), "ROOT1");
+	report = verify(out);
+	assert_int_equal(report->signatures->len, 1);
+	assert_int_equal(((SdrSignatureResult *)g_ptr_array_index(report->signatures, 0))->verdict,
+	                 SDR_VERDICT_VALID);
+	assert_int_equal(report->notes->len, 0);
+}
+
+/* ---- refusals ---- */
+
+static void
+expect_refusal(const char *xml, gssize len, int code)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) in = g_bytes_new(xml, len < 0 ? strlen(xml) : (gsize)len);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) out = sdr_pes_sign_bytes(signer, in, NULL, NULL, &error);
+
+	assert_null(out);
+	assert_non_null(error);
+	if (error->code != code)
+		fail_msg("expected %s, got %s: %s", sdr_error_code_name(code),
+		         sdr_error_code_name(error->code), error->message);
+}
+
+static char *
+replace(GBytes *b, const char *from, const char *to)
+{
+	g_autofree char *s = g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+	g_auto(GStrv) parts = g_strsplit(s, from, 2);
+
+	return g_strjoinv(to, parts);
+}
+
+static void
+test_refusals(void **state)
+{
+	g_autoptr(GBytes) good = make_pes(2, TRUE, NULL, "012");
+	g_autoptr(GBytes) long_codcol = make_pes(2, TRUE, NULL, "0123");
+	g_autofree char *not_pes = replace(good, "PES_Aller", "PES_Retour");
+	g_autofree char *utf8 = replace(good, "ISO-8859-1", "UTF-8");
+	g_autofree char *no_nomfic = replace(good, "NomFic", "NomFichier");
+	g_autofree char *long_idcoll = replace(good, "21290001200011", "212900012000112");
+	g_autofree char *dup = replace(good, "Id=\"B2\"", "Id=\"B1\"");
+	g_autofree char *dup_root = replace(good, "Id=\"B2\"", "Id=\"ROOT1\"");
+	g_autofree char *xxe = replace(good, "<n:PES_Aller",
+	                               "<!DOCTYPE n:PES_Aller [<!ENTITY x SYSTEM "
+	                               "\"file:///etc/passwd\">]><n:PES_Aller");
+	g_autofree char *big_attr = NULL;
+
+	expect_refusal(not_pes, -1, SDR_ERROR_PROFILE);
+	expect_refusal(utf8, -1, SDR_ERROR_PROFILE);
+	expect_refusal(no_nomfic, -1, SDR_ERROR_PROFILE);
+	expect_refusal(g_bytes_get_data(long_codcol, NULL), (gssize)g_bytes_get_size(long_codcol),
+	               SDR_ERROR_PROFILE);
+	expect_refusal(long_idcoll, -1, SDR_ERROR_PROFILE);
+	expect_refusal(dup, -1, SDR_ERROR_PROFILE);
+	expect_refusal(dup_root, -1, SDR_ERROR_PROFILE);
+	expect_refusal(xxe, -1, SDR_ERROR_PROFILE);
+	expect_refusal("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><n:PES_Aller>", -1,
+	               SDR_ERROR_PARSE);
+	expect_refusal(g_bytes_get_data(good, NULL), (gssize)g_bytes_get_size(good) - 20,
+	               SDR_ERROR_PARSE);
+	expect_refusal("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a><b></a></b>", -1,
+	               SDR_ERROR_PROFILE);
+	{
+		g_autofree char *mismatch = replace(good, "</Piece>", "</Piec>");
+
+		expect_refusal(mismatch, -1, SDR_ERROR_PARSE);
+	}
+	expect_refusal("", 0, SDR_ERROR_PROFILE);
+	{
+		/* Well-formed for the scanner, broken for libxml2. */
+		g_autofree char *broken =
+		        replace(good, "<Mt V=\"100.00\"/>", "<Mt V=\"1\" V=\"2\"/>");
+
+		expect_refusal(broken, -1, SDR_ERROR_PARSE);
+	}
+	{
+		g_autofree char *huge = g_strnfill(SDR_PES_MAX_ATTR + 10, 'A');
+		g_autofree char *attr = g_strdup_printf("<Mt V=\"%s\"/>", huge);
+
+		big_attr = replace(good, "<Mt V=\"100.00\"/>", attr);
+		expect_refusal(big_attr, -1, SDR_ERROR_TOO_LARGE);
+	}
+}
+
+static void
+test_verify_not_pes(void **state)
+{
+	g_autoptr(GBytes) b = g_bytes_new_static("<a/>", 4);
+	g_autoptr(GError) error = NULL;
+
+	assert_null(sdr_pes_verify_bytes(b, "a.xml", NULL, &error));
+	assert_non_null(error);
+	assert_true(sdr_pes_detect((const guint8 *)"<?xml?><n:PES_Aller>", 20));
+	assert_false(sdr_pes_detect((const guint8 *)"<a/>", 4));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_c14n_matches_libxml2),
+		cmocka_unit_test(test_c14n_subtree_and_skip),
+		cmocka_unit_test(test_sign_verify_bordereaux),
+		cmocka_unit_test(test_tamper_one_bordereau),
+		cmocka_unit_test(test_filter_and_already_signed),
+		cmocka_unit_test(test_root_mode),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_verify_not_pes),
+	};
+
+	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
