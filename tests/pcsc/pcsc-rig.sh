@@ -44,6 +44,7 @@ if [ "${SDR_RIG_INSIDE:-}" != 1 ]; then
 fi
 
 # ---- inside the namespaces -----------------------------------------------------------
+# /run/pcscd is left for pcscd to create: the watcher first waits on its parent folder.
 T=$(mktemp -d "${TMPDIR:-/tmp}/sdr-pcsc-rig.XXXXXX")
 cleanup() {
 	# Everything else in the PID namespace dies with us; stop pcscd politely first.
@@ -67,7 +68,7 @@ flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH14x", b"lo
 fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 1))'
 fi
 
-mkdir -p "$T/run/pcscd" "$T/conf" "$T/empty-conf" "$T/nss" "$T/logs" "$T/home"
+mkdir -p "$T/run" "$T/conf" "$T/empty-conf" "$T/nss" "$T/logs" "$T/home"
 mount --bind "$T/run" /run
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
 	XDG_CACHE_HOME="$T/home/.cache" XDG_RUNTIME_DIR="$T/home/run"
