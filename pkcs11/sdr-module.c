@@ -20,6 +20,7 @@
 
 #define SDR_P11KIT_FILE_MAX (64 * 1024)
 #define SDR_P11KIT_FILES_MAX 256
+#define SDR_MODULE_SLOTS_MAX 256
 
 static const struct {
 	const char *name;
@@ -660,13 +661,40 @@ sdr_module_release_slots(SdrModule *module)
 	module->nslots = 0;
 }
 
+/* "slot:label:serial;" for every slot with a token, straight from the module. */
+static char *
+present_tokens(SdrModule *module)
+{
+	CK_SLOT_ID ids[SDR_MODULE_SLOTS_MAX];
+	CK_ULONG n = G_N_ELEMENTS(ids);
+	GString *out = g_string_new(NULL);
+
+	if (module->fl->C_GetSlotList(CK_TRUE, ids, &n) != CKR_OK)
+		n = 0;
+	for (CK_ULONG i = 0; i < n && i < G_N_ELEMENTS(ids); i++) {
+		CK_TOKEN_INFO ti;
+		memset(&ti, 0, sizeof ti);
+		if (module->fl->C_GetTokenInfo(ids[i], &ti) != CKR_OK)
+			continue;
+		g_string_append_printf(out, "%lu:%.*s:%.*s;", (unsigned long)ids[i],
+		                       (int)sizeof ti.label, (const char *)ti.label,
+		                       (int)sizeof ti.serialNumber, (const char *)ti.serialNumber);
+	}
+	return g_string_free(out, FALSE);
+}
+
 gboolean
-sdr_module_enumerate(SdrModule *module, GError **error)
+sdr_module_enumerate(SdrModule *module, gboolean force, GError **error)
 {
 	PKCS11_SLOT *slots = NULL;
 	unsigned int n = 0;
+	g_autofree char *present = NULL;
 
 	g_return_val_if_fail(module != NULL, FALSE);
+
+	present = present_tokens(module);
+	if (!force && module->slots != NULL && g_strcmp0(present, module->present) == 0)
+		return TRUE;
 
 	/* libp11 0.4.12 crashes in PKCS11_update_slots() after a removal: always
 	 * release everything and enumerate from scratch. */
@@ -678,6 +706,8 @@ sdr_module_enumerate(SdrModule *module, GError **error)
 	}
 	module->slots = slots;
 	module->nslots = n;
+	g_free(module->present);
+	module->present = g_steal_pointer(&present);
 	return TRUE;
 }
 
@@ -702,6 +732,7 @@ sdr_module_unload(SdrModule *module)
 	}
 	if (module->dl != NULL)
 		dlclose(module->dl);
+	g_free(module->present);
 	g_free(module->path);
 	g_free(module->real_path);
 	g_free(module->manufacturer);

@@ -29,6 +29,7 @@ typedef struct {
 	PKCS11_CTX *ctx;         /* libp11 context (enumeration) */
 	PKCS11_SLOT *slots;      /* current enumeration, or NULL */
 	unsigned int nslots;
+	char *present; /* tokens seen by the enumeration: "slot:label:serial;"... */
 } SdrModule;
 
 /* Discovery: SdrModuleInfo elements (not loaded yet), deduplicated by real path,
@@ -48,8 +49,11 @@ SdrModule *sdr_module_load(SdrModuleInfo *info, GError **error);
 gboolean sdr_module_is_loaded(const char *path);
 /* Drops a reference; the last one finalises and unloads the module. */
 void sdr_module_unload(SdrModule *module);
-/* Releases the slots (and everything libp11 hangs on them) and enumerates again. */
-gboolean sdr_module_enumerate(SdrModule *module, GError **error);
+/* Enumerates the slots again when the tokens present changed since the last
+ * enumeration (or force): releases every slot (and what libp11 hangs on them)
+ * and enumerates from scratch. Releasing makes libp11 call C_CloseAllSessions
+ * on every slot of the module, which is why nothing happens when nothing changed. */
+gboolean sdr_module_enumerate(SdrModule *module, gboolean force, GError **error);
 void sdr_module_release_slots(SdrModule *module);
 
 /* The one place where a CK_RV becomes a GError. what: the operation, for the

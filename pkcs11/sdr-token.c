@@ -298,7 +298,7 @@ sdr_token_manager_refresh(SdrTokenManager *manager, GError **error)
 		GError *local = NULL;
 
 		/* One module failing to enumerate does not hide the others. */
-		if (!sdr_module_enumerate(module, &local)) {
+		if (!sdr_module_enumerate(module, FALSE, &local)) {
 			SdrModuleInfo *info = manager->module_infos->pdata[i];
 			g_clear_error(&info->error);
 			info->error = local;

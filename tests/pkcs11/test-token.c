@@ -579,6 +579,32 @@ test_removal_during_batch(void **unused)
 	g_clear_error(&error);
 }
 
+/* A refresh (after an event on another reader) must not end a held session. */
+static void
+test_refresh_keeps_session(void **unused)
+{
+	g_autoptr(SdrTokenManager) m = manager_for(testp11);
+	g_autoptr(SdrTokenSession) s = NULL;
+	guint8 digest[32] = { 3 };
+	GError *error = NULL;
+
+	state_reset();
+	s = logged_in_session(m, "user-ec");
+	assert_true(sdr_token_manager_refresh(m, &error));
+	{
+		g_autoptr(GPtrArray) certs = sdr_token_manager_list_certificates(m, &error);
+		assert_non_null(certs);
+	}
+	assert_true(sdr_token_session_is_logged_in(s));
+	{
+		g_autoptr(GBytes) sig = sdr_token_session_sign(s, SDR_SIG_ECDSA, SDR_HASH_SHA256,
+		                                               digest, 32, &error);
+		if (sig == NULL)
+			fail_msg("sign after refresh: %s", error->message);
+	}
+	assert_int_equal(state_int("logins", 0), 1);
+}
+
 static void
 test_bad_modules(void **unused)
 {
@@ -762,6 +788,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_pin_locked),
 		cmocka_unit_test(test_protected_auth_path),
 		cmocka_unit_test(test_removal_during_batch),
+		cmocka_unit_test(test_refresh_keeps_session),
 		cmocka_unit_test(test_bad_modules),
 		cmocka_unit_test(test_crashing_module),
 		cmocka_unit_test(test_discovery_dedupe),
