@@ -1701,9 +1701,24 @@ typedef struct {
 	char *type;
 	char *subtype;
 	char *ft;
-	gboolean byte_range, dss, dss_keys, fields, parent, kids;
+	gboolean byte_range, dss, dss_keys, fields, parent, kids, info;
 	gint64 length;
 } ClassInfo;
+
+/* A /VRI key: the hex SHA-1 of a signature (40 hex digits). */
+static gboolean
+is_vri_key(const guint8 *d, Tok k)
+{
+	if (k.end - k.start != 41) {
+		return FALSE;
+	}
+	for (gsize i = k.start + 1; i < k.end; i++) {
+		if (!g_ascii_isxdigit(d[i])) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
 
 static gboolean
 class_key(const guint8 *d, gsize len, Tok k, Tok v, gsize value_end, gpointer user_data)
@@ -1721,7 +1736,8 @@ class_key(const guint8 *d, gsize len, Tok k, Tok v, gsize value_end, gpointer us
 	} else if (tok_is(d, k, "/DSS")) {
 		ci->dss = TRUE;
 	} else if (tok_is(d, k, "/Certs") || tok_is(d, k, "/OCSPs") || tok_is(d, k, "/CRLs") ||
-	           tok_is(d, k, "/VRI")) {
+	           tok_is(d, k, "/VRI") || tok_is(d, k, "/Cert") || tok_is(d, k, "/OCSP") ||
+	           tok_is(d, k, "/CRL") || is_vri_key(d, k)) {
 		ci->dss_keys = TRUE;
 	} else if (tok_is(d, k, "/Fields")) {
 		ci->fields = TRUE;
@@ -1729,6 +1745,9 @@ class_key(const guint8 *d, gsize len, Tok k, Tok v, gsize value_end, gpointer us
 		ci->parent = TRUE;
 	} else if (tok_is(d, k, "/Kids")) {
 		ci->kids = TRUE;
+	} else if (tok_is(d, k, "/Producer") || tok_is(d, k, "/ModDate") ||
+	           tok_is(d, k, "/CreationDate") || tok_is(d, k, "/Creator")) {
+		ci->info = TRUE;
 	} else if (tok_is(d, k, "/Length")) {
 		gsize p = v.start;
 		Tok a = lex(d, len, &p);
@@ -1755,14 +1774,19 @@ classify_at(const guint8 *d, gsize len, gsize *pos, gboolean *is_stream, gint64 
 	ci.length = -1;
 	*is_stream = FALSE;
 	if (!walk_dict(d, len, &p, class_key, &ci)) {
-		Tok dummy;
+		Tok first;
 
+		g_free(ci.type);
+		g_free(ci.subtype);
+		g_free(ci.ft);
 		p = *pos;
-		if (!skip_value(d, len, &p, &dummy, 0)) {
+		if (!skip_value(d, len, &p, &first, 0)) {
 			p = *pos + 1;
+			*pos = p;
+			return "other";
 		}
 		*pos = p;
-		return "other";
+		return first.type == TOK_ARR_OPEN ? "array" : "other";
 	}
 	*pos = p;
 	t = lex(d, len, &p);
@@ -1805,8 +1829,14 @@ classify_at(const guint8 *d, gsize len, gsize *pos, gboolean *is_stream, gint64 
 		}
 	} else if (g_strcmp0(ci.type, "Font") == 0 || g_strcmp0(ci.type, "Encoding") == 0) {
 		kind = "font";
+	} else if (g_strcmp0(ci.type, "Metadata") == 0) {
+		kind = "metadata";
+	} else if (ci.info && !*is_stream) {
+		kind = "info";
 	} else if (*is_stream) {
 		kind = "stream";
+	} else {
+		kind = "dict";
 	}
 	g_free(ci.type);
 	g_free(ci.subtype);

@@ -149,7 +149,8 @@ typedef struct {
 GPtrArray *sdr_pdf_scan_objects(const guint8 *data, gsize len, gsize start, gsize end);
 /* Parses one dictionary at data[pos] and returns a short class name of the object:
  * "sig", "doctimestamp", "catalog", "catalog-dss", "dss", "acroform", "page", "sigfield",
- * "formfield", "annot", "xobject", "font", "xref", "objstm", "stream", "other". */
+ * "formfield", "widget", "annot", "xobject", "font", "xref", "objstm", "metadata", "info",
+ * "stream" (untyped stream), "dict" (untyped dictionary), "array", "other". */
 const char *sdr_pdf_classify_object(const guint8 *data, gsize len, gsize pos);
 
 /* ---- Appearance of a visible signature (sdr-pdf-appearance.c) ---- */

@@ -1,0 +1,633 @@
+/* sdr-pades-verify.c - verifying every signature and document timestamp of a PDF:
+ * ByteRange rules, the CMS over the signed bytes, the revision each one covers and what
+ * changed after it, and the PAdES baseline level.
+ */
+#include "sdr-pades.h"
+
+#include "sdr-error.h"
+#include "sdr-pdf.h"
+#include "sdr-tsa.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <qpdf/qpdf-c.h>
+#include <string.h>
+
+#define MAX_FIELD_DEPTH 8
+#define MAX_FIELDS 10000
+
+typedef struct {
+	SdrPdfSigDict *sig;
+	SdrSignatureResult *result;
+	gboolean doc_ts;
+	gboolean valid_ts; /* document timestamp that verifies */
+	gsize end;         /* end of the covered revision */
+	int revision;      /* 1-based, 0 when unknown */
+} SigEntry;
+
+/* ---- field names from the AcroForm (qpdf, recovery allowed) ---- */
+
+static void
+collect_fields(qpdf_data q, qpdf_oh field, const char *prefix, int depth, GHashTable *names,
+               guint *count)
+{
+	qpdf_oh t, v, kids;
+	g_autofree char *full = NULL;
+
+	if (depth > MAX_FIELD_DEPTH || ++*count > MAX_FIELDS || !qpdf_oh_is_dictionary(q, field)) {
+		return;
+	}
+	t = qpdf_oh_get_key(q, field, "/T");
+	if (qpdf_oh_is_string(q, t)) {
+		const char *s = qpdf_oh_get_utf8_value(q, t);
+
+		full = prefix && *prefix ? g_strdup_printf("%s.%s", prefix, s) : g_strdup(s);
+	} else {
+		full = g_strdup(prefix ? prefix : "");
+	}
+	v = qpdf_oh_get_key(q, field, "/V");
+	if (qpdf_oh_is_indirect(q, v) && qpdf_oh_is_dictionary(q, v)) {
+		g_hash_table_insert(names, GINT_TO_POINTER(qpdf_oh_get_object_id(q, v)),
+		                    g_strdup(full));
+	}
+	kids = qpdf_oh_get_key(q, field, "/Kids");
+	if (qpdf_oh_is_array(q, kids)) {
+		int n = qpdf_oh_get_array_n_items(q, kids);
+
+		for (int i = 0; i < n && i < MAX_FIELDS; i++) {
+			collect_fields(q, qpdf_oh_get_array_item(q, kids, i), full, depth + 1,
+			               names, count);
+		}
+	}
+}
+
+/* Sig dictionary object number -> field name. FALSE (with error) for encrypted files. */
+static GHashTable *
+field_names(const guint8 *data, gsize len, gboolean *parsed, GError **error)
+{
+	GHashTable *names = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	qpdf_data q = qpdf_init();
+	guint count = 0;
+
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	*parsed = FALSE;
+	if ((qpdf_read_memory(q, "pdf", (const char *)data, len, NULL) & QPDF_ERRORS) == 0) {
+		qpdf_oh root = qpdf_get_root(q), af, fields;
+
+		*parsed = TRUE;
+		if (qpdf_is_encrypted(q)) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+			            _("The PDF file is encrypted: encrypted PDF files are not "
+			              "supported"));
+			qpdf_cleanup(&q);
+			g_hash_table_unref(names);
+			return NULL;
+		}
+		af = qpdf_oh_get_key_if_dict(q, root, "/AcroForm");
+		fields = qpdf_oh_get_key_if_dict(q, af, "/Fields");
+		if (qpdf_oh_is_array(q, fields)) {
+			int n = qpdf_oh_get_array_n_items(q, fields);
+
+			for (int i = 0; i < n && i < MAX_FIELDS; i++) {
+				collect_fields(q, qpdf_oh_get_array_item(q, fields, i), NULL, 0,
+				               names, &count);
+			}
+		}
+	} else if (qpdf_has_error(q) &&
+	           qpdf_get_error_code(q, qpdf_get_error(q)) == qpdf_e_password) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("The PDF file is encrypted: encrypted PDF files are not supported"));
+		qpdf_cleanup(&q);
+		g_hash_table_unref(names);
+		return NULL;
+	}
+	qpdf_cleanup(&q);
+	return names;
+}
+
+/* ---- helpers ---- */
+
+/* Length of the DER/BER element at p (0 when unknown or indefinite). */
+static gsize
+der_len(const guint8 *p, gsize n)
+{
+	gsize l, hdr;
+
+	if (n < 2 || p[0] != 0x30) {
+		return 0;
+	}
+	if (p[1] < 0x80) {
+		l = p[1];
+		hdr = 2;
+	} else {
+		int k = p[1] & 0x7f;
+
+		if (k == 0 || k > 4 || (gsize)k + 2 > n) {
+			return 0;
+		}
+		l = 0;
+		for (int i = 0; i < k; i++) {
+			l = (l << 8) | p[2 + i];
+		}
+		hdr = 2 + (gsize)k;
+	}
+	if (l > n - hdr) {
+		return 0;
+	}
+	return hdr + l;
+}
+
+static gboolean
+digest_ranges(const guint8 *data, const gint64 *br, SdrHashAlg hash, guint8 *out,
+              unsigned int *out_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	gboolean ok = md != NULL && EVP_DigestInit_ex(md, sdr_hash_md(hash), NULL) == 1 &&
+	              EVP_DigestUpdate(md, data + br[0], (gsize)br[1]) == 1 &&
+	              EVP_DigestUpdate(md, data + br[2], (gsize)br[3]) == 1 &&
+	              EVP_DigestFinal_ex(md, out, out_len) == 1;
+
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static gboolean
+token_hash(const guint8 *token, gsize len, SdrHashAlg *out)
+{
+	const unsigned char *p = token;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+	TS_TST_INFO *info = NULL;
+	gboolean ok = FALSE;
+
+	if (p7 != NULL) {
+		info = PKCS7_to_TS_TST_INFO(p7);
+	}
+	if (info != NULL) {
+		const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info));
+
+		switch (OBJ_obj2nid(alg->algorithm)) {
+		case NID_sha256:
+			*out = SDR_HASH_SHA256;
+			ok = TRUE;
+			break;
+		case NID_sha384:
+			*out = SDR_HASH_SHA384;
+			ok = TRUE;
+			break;
+		case NID_sha512:
+			*out = SDR_HASH_SHA512;
+			ok = TRUE;
+			break;
+		default:
+			break;
+		}
+	}
+	TS_TST_INFO_free(info);
+	PKCS7_free(p7);
+	return ok;
+}
+
+/* Classifies one incremental update from its objects. */
+static const char *
+update_kind(GPtrArray *objs, gboolean *suspicious)
+{
+	gboolean sig = FALSE, dts = FALSE, dss = FALSE, form = FALSE, annot = FALSE, other = FALSE;
+	gboolean plain_stream = FALSE, structural_only = TRUE;
+
+	for (guint i = 0; i < objs->len; i++) {
+		const SdrPdfObjectDef *o = g_ptr_array_index(objs, i);
+		const char *k = o->kind;
+
+		if (strcmp(k, "sig") == 0) {
+			sig = TRUE;
+		} else if (strcmp(k, "doctimestamp") == 0) {
+			dts = TRUE;
+		} else if (strcmp(k, "dss") == 0 || strcmp(k, "catalog-dss") == 0) {
+			dss = TRUE;
+		} else if (strcmp(k, "formfield") == 0) {
+			form = TRUE;
+		} else if (strcmp(k, "annot") == 0) {
+			annot = TRUE;
+		} else if (strcmp(k, "stream") == 0) {
+			plain_stream = TRUE;
+		} else if (strcmp(k, "other") == 0) {
+			other = TRUE;
+		} else if (strcmp(k, "xref") != 0 && strcmp(k, "info") != 0 &&
+		           strcmp(k, "metadata") != 0) {
+			structural_only = FALSE;
+		}
+	}
+	/* Plain streams are validation data in a DSS update; elsewhere they may be page
+	 * content. */
+	if (plain_stream && !dss) {
+		other = TRUE;
+	}
+	*suspicious = other;
+	if (other) {
+		return "other";
+	}
+	if (dts) {
+		return "document-timestamp";
+	}
+	if (sig) {
+		return "signature";
+	}
+	if (dss) {
+		return "dss";
+	}
+	if (form) {
+		return "form-filling";
+	}
+	if (annot) {
+		return "annotation";
+	}
+	if (structural_only) {
+		return "metadata";
+	}
+	*suspicious = TRUE;
+	return "other";
+}
+
+static int
+revision_of(GArray *revs, const guint8 *data, gsize end)
+{
+	for (guint i = 0; i < revs->len; i++) {
+		gsize r = g_array_index(revs, gsize, i);
+
+		/* The revision ends after "%%EOF" with or without its end-of-line. */
+		if (end == r || (end < r && end + 2 >= r && end >= 5 &&
+		                 memcmp(data + end - 5, "%%EOF", 5) == 0)) {
+			return (int)i + 1;
+		}
+	}
+	return 0;
+}
+
+static gboolean
+only_white(const guint8 *d, gsize from, gsize to)
+{
+	for (gsize i = from; i < to; i++) {
+		if (!(d[i] == ' ' || d[i] == '\r' || d[i] == '\n' || d[i] == '\t' || d[i] == 0)) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Checks the byte range, hashes and verifies one signature / document timestamp. */
+static void
+verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs,
+           const SdrVerifyOptions *options)
+{
+	SdrPdfSigDict *s = e->sig;
+	SdrSignatureResult *r = e->result;
+	const gint64 *br = s->byte_range;
+	g_autoptr(GBytes) cms = NULL;
+	gsize n;
+	const guint8 *p;
+	guint8 digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	SdrHashAlg hash = SDR_HASH_SHA256;
+	g_autofree char *brtext = NULL;
+
+	if (s->n_byte_range != 4 || br[0] != 0 || br[1] <= 0 || br[2] < br[1] || br[3] < 0 ||
+	    (guint64)br[2] > len || (guint64)br[3] > len - (guint64)br[2]) {
+		sdr_signature_result_fail(
+		        r, SDR_VERDICT_INVALID, SDR_REASON_BYTERANGE,
+		        _("The /ByteRange is not of the form [0 a b c] inside the "
+		          "file"));
+		return;
+	}
+	brtext = g_strdup_printf("[%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+	                         " %" G_GINT64_FORMAT "]",
+	                         br[0], br[1], br[2], br[3]);
+	sdr_signature_result_set_detail(r, "byte_range", brtext);
+	e->end = (gsize)(br[2] + br[3]);
+	if (!s->contents_hex || s->contents == NULL || (gsize)br[1] != s->contents_start ||
+	    (gsize)br[2] != s->contents_end) {
+		sdr_signature_result_fail(
+		        r, SDR_VERDICT_INVALID, SDR_REASON_BYTERANGE,
+		        _("The gap of the /ByteRange is not exactly the /Contents "
+		          "string: bytes outside the signed range"));
+		return;
+	}
+	e->revision = revision_of(revs, data, e->end);
+	if (e->revision > 0) {
+		g_autofree char *rev = g_strdup_printf("%d", e->revision);
+
+		sdr_signature_result_set_detail(r, "revision", rev);
+	} else if (e->end != len) {
+		sdr_signature_result_fail(
+		        r, SDR_VERDICT_INVALID, SDR_REASON_BYTERANGE,
+		        _("The /ByteRange does not end at the end of a revision"));
+		return;
+	}
+	{
+		g_autofree char *end = g_strdup_printf("%" G_GSIZE_FORMAT, e->end);
+
+		sdr_signature_result_set_detail(r, "revision_end", end);
+	}
+	sdr_signature_result_set_detail(r, "covers_whole_document",
+	                                (e->end == len || only_white(data, e->end, len)) ? "true"
+	                                                                                 : "false");
+
+	/* The CMS without its zero padding; anything else after it is tampering. */
+	p = g_bytes_get_data(s->contents, &n);
+	{
+		gsize dl = der_len(p, n);
+
+		if (dl > 0) {
+			for (gsize i = dl; i < n; i++) {
+				if (p[i] != 0) {
+					sdr_signature_result_fail(
+					        r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+					        _("/Contents holds data after the signature"));
+					return;
+				}
+			}
+			cms = g_bytes_new(p, dl);
+		} else {
+			cms = g_bytes_ref(s->contents);
+		}
+	}
+
+	if (e->doc_ts) {
+		g_autoptr(GError) err = NULL;
+		g_autoptr(GDateTime) when = NULL;
+
+		sdr_signature_result_set_detail(r, "type", "document-timestamp");
+		p = g_bytes_get_data(cms, &n);
+		if (!token_hash(p, n, &hash)) {
+			sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+			                          _("The document timestamp cannot be read"));
+			return;
+		}
+		if (!digest_ranges(data, br, hash, digest, &dlen)) {
+			sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+			                          SDR_REASON_UNSUPPORTED_ALGORITHM, "%s",
+			                          sdr_hash_name(hash));
+			return;
+		}
+		if (!sdr_tsa_verify_token(p, n, digest, dlen, NULL, &when, &err)) {
+			sdr_signature_result_fail(
+			        r, SDR_VERDICT_INVALID, SDR_REASON_TIMESTAMP_INVALID,
+			        _("The document timestamp does not verify: %s"), err->message);
+			return;
+		}
+		r->timestamp_time = g_steal_pointer(&when);
+		r->digest_algorithm = g_strdup(sdr_hash_name(hash));
+		e->valid_ts = TRUE;
+		if (options == NULL || options->trust == NULL) {
+			sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+			                          SDR_REASON_CHAIN_NOT_TRUSTED,
+			                          _("No trust anchors to check the timestamp "
+			                            "authority"));
+		} else {
+			g_autoptr(GDateTime) w2 = NULL;
+
+			g_clear_error(&err);
+			if (!sdr_tsa_verify_token(p, n, digest, dlen, options->trust, &w2, &err)) {
+				sdr_signature_result_fail(
+				        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_CHAIN_NOT_TRUSTED,
+				        _("The timestamp authority is not trusted: %s"),
+				        err->message);
+			}
+		}
+		return;
+	}
+
+	sdr_signature_result_set_detail(r, "type", "signature");
+	if (!sdr_cms_peek_digest_alg(cms, &hash, NULL)) {
+		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+		                          _("The CMS signature in /Contents cannot be read"));
+		return;
+	}
+	if (!digest_ranges(data, br, hash, digest, &dlen)) {
+		sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+		                          SDR_REASON_UNSUPPORTED_ALGORITHM, "%s",
+		                          sdr_hash_name(hash));
+		return;
+	}
+	{
+		g_autoptr(GError) err = NULL;
+
+		if (!sdr_cms_verify_digest(cms, hash, digest, dlen, options, r, &err)) {
+			sdr_signature_result_fail(
+			        r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+			        _("The CMS signature in /Contents cannot be read: %s"),
+			        err ? err->message : "?");
+			return;
+		}
+	}
+	if (r->digest_algorithm == NULL) {
+		r->digest_algorithm = g_strdup(sdr_hash_name(hash));
+	}
+	if (g_strcmp0(s->sub_filter, "ETSI.CAdES.detached") != 0) {
+		sdr_signature_result_warn(
+		        r, SDR_REASON_FORMAT,
+		        _("/SubFilter is %s, not ETSI.CAdES.detached: not a PAdES "
+		          "baseline signature"),
+		        s->sub_filter ? s->sub_filter : "?");
+		r->level = SDR_LEVEL_NONE;
+	}
+	if (s->has_cert) {
+		sdr_signature_result_warn(r, SDR_REASON_FORMAT,
+		                          _("The signature dictionary has a /Cert entry: not PAdES "
+		                            "baseline"));
+		r->level = SDR_LEVEL_NONE;
+	}
+	if (s->m == NULL) {
+		sdr_signature_result_warn(r, SDR_REASON_FORMAT,
+		                          _("The signature dictionary has no /M signing time"));
+	} else if (r->claimed_signing_time == NULL) {
+		r->claimed_signing_time = sdr_pdf_date_parse(s->m);
+	}
+	if (r->level > SDR_LEVEL_B_T) {
+		r->level = SDR_LEVEL_B_T;
+	}
+}
+
+/* What changed after each signature; and the B-LT / B-LTA levels. */
+static void
+analyse_after(const guint8 *data, gsize len, GArray *revs, GPtrArray *entries)
+{
+	guint nrev = revs->len;
+	g_autofree const char **kinds = g_new0(const char *, nrev + 1);
+	g_autofree gboolean *susp = g_new0(gboolean, nrev + 1);
+	gboolean tail = FALSE;
+
+	for (guint i = 1; i < nrev; i++) {
+		gsize from = g_array_index(revs, gsize, i - 1);
+		gsize to = g_array_index(revs, gsize, i);
+		g_autoptr(GPtrArray) objs = sdr_pdf_scan_objects(data, len, from, to);
+
+		kinds[i] = update_kind(objs, &susp[i]);
+	}
+	if (nrev > 0 && !only_white(data, g_array_index(revs, gsize, nrev - 1), len)) {
+		tail = TRUE;
+	}
+	for (guint k = 0; k < entries->len; k++) {
+		SigEntry *e = g_ptr_array_index(entries, k);
+		SdrSignatureResult *r = e->result;
+		g_autoptr(GString) mods = g_string_new(NULL);
+		gboolean bad = FALSE, dss_after = FALSE, lta = FALSE, ts_after = FALSE;
+
+		if (e->revision <= 0) {
+			continue;
+		}
+		for (guint i = (guint)e->revision; i < nrev; i++) {
+			g_string_append_printf(mods, "%s%s", mods->len ? "," : "", kinds[i]);
+			bad |= susp[i];
+			if (strcmp(kinds[i], "dss") == 0) {
+				dss_after = TRUE;
+			}
+		}
+		if (tail) {
+			g_string_append_printf(mods, "%sother", mods->len ? "," : "");
+			bad = TRUE;
+		}
+		sdr_signature_result_set_detail(r, "modifications", mods->len ? mods->str : "none");
+		if (bad) {
+			sdr_signature_result_fail(
+			        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_MODIFIED_AFTER,
+			        _("The document was changed after this signature "
+			          "(changes other than signatures, validation data or "
+			          "form filling)"));
+		} else if (mods->len > 0) {
+			sdr_signature_result_warn(r, SDR_REASON_MODIFIED_AFTER,
+			                          _("Incremental updates were added after this "
+			                            "signature: %s"),
+			                          mods->str);
+		}
+		if (e->doc_ts || r->level < SDR_LEVEL_B_B) {
+			continue;
+		}
+		/* Document timestamps after it: T (if not already), then LT/LTA with a DSS. */
+		for (guint j = 0; j < entries->len; j++) {
+			SigEntry *t = g_ptr_array_index(entries, j);
+
+			if (!t->doc_ts || !t->valid_ts || t->revision <= e->revision) {
+				continue;
+			}
+			ts_after = TRUE;
+			/* A DSS between the signature and this timestamp. */
+			for (int i = e->revision; i < t->revision && i < (int)nrev; i++) {
+				if (strcmp(kinds[i], "dss") == 0) {
+					lta = TRUE;
+				}
+			}
+		}
+		if (r->level == SDR_LEVEL_B_B && ts_after) {
+			r->level = SDR_LEVEL_B_T;
+		}
+		if (r->level >= SDR_LEVEL_B_T && dss_after) {
+			r->level = lta ? SDR_LEVEL_B_LTA : SDR_LEVEL_B_LT;
+		}
+	}
+}
+
+SdrVerifyReport *
+sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOptions *options,
+                       GError **error)
+{
+	gsize len;
+	const guint8 *data = g_bytes_get_data(pdf, &len);
+	g_autoptr(GPtrArray) sigs = NULL;
+	g_autoptr(GArray) revs = NULL;
+	g_autoptr(GHashTable) names = NULL;
+	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(SdrVerifyReport) report = NULL;
+	gboolean parsed = FALSE;
+
+	if (len < 8 || memmem(data, MIN(len, 1024), "%PDF-", 5) == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE, _("%s is not a PDF file"),
+		            file_name ? file_name : "?");
+		return NULL;
+	}
+	names = field_names(data, len, &parsed, error);
+	if (names == NULL) {
+		return NULL;
+	}
+	report = sdr_verify_report_new(file_name ? file_name : "", "PAdES");
+	if (!parsed) {
+		sdr_verify_report_note(report, SDR_REASON_FORMAT,
+		                       _("The PDF structure is damaged; signatures were looked up "
+		                         "in the raw bytes"));
+	}
+	sigs = sdr_pdf_scan_signatures(data, len);
+	revs = sdr_pdf_scan_revisions(data, len);
+	for (guint i = 0; i < sigs->len; i++) {
+		SdrPdfSigDict *s = g_ptr_array_index(sigs, i);
+		SigEntry *e;
+		const char *name;
+		gboolean superseded = FALSE;
+
+		/* A later version of the same object replaces this one. */
+		for (guint j = i + 1; j < sigs->len; j++) {
+			SdrPdfSigDict *t = g_ptr_array_index(sigs, j);
+
+			if (t->num == s->num && t->gen == s->gen) {
+				superseded = TRUE;
+			}
+		}
+		if (superseded) {
+			continue;
+		}
+		e = g_new0(SigEntry, 1);
+		e->sig = s;
+		e->doc_ts = g_strcmp0(s->type, "DocTimeStamp") == 0 ||
+		            g_strcmp0(s->sub_filter, "ETSI.RFC3161") == 0;
+		e->result = sdr_signature_result_new("PAdES");
+		name = g_hash_table_lookup(names, GINT_TO_POINTER(s->num));
+		e->result->id =
+		        name ? g_strdup(name) : g_strdup_printf("%d %d obj", s->num, s->gen);
+		if (s->sub_filter != NULL) {
+			sdr_signature_result_set_detail(e->result, "sub_filter", s->sub_filter);
+		}
+		if (name == NULL && parsed) {
+			sdr_signature_result_warn(
+			        e->result, SDR_REASON_FORMAT,
+			        _("This signature dictionary is not the value of a "
+			          "signature field of the form"));
+		}
+		g_ptr_array_add(entries, e);
+		verify_one(data, len, e, revs, options);
+	}
+	analyse_after(data, len, revs, entries);
+	for (guint i = 0; i < entries->len; i++) {
+		SigEntry *e = g_ptr_array_index(entries, i);
+
+		g_ptr_array_add(report->signatures, e->result);
+		e->result = NULL;
+	}
+	if (report->signatures->len == 0) {
+		sdr_verify_report_note(report, SDR_REASON_NO_SIGNATURE,
+		                       _("The PDF file has no signature"));
+	}
+	return g_steal_pointer(&report);
+}
+
+SdrVerifyReport *
+sdr_pades_verify_file(const char *path, const SdrVerifyOptions *options, GError **error)
+{
+	g_autoptr(GMappedFile) mf = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GError) err = NULL;
+
+	mf = g_mapped_file_new(path, FALSE, &err);
+	if (mf == NULL) {
+		g_set_error(error, SDR_ERROR,
+		            g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+		                    ? SDR_ERROR_NOT_FOUND
+		                    : SDR_ERROR_IO,
+		            _("Cannot open %s: %s"), path, err->message);
+		return NULL;
+	}
+	bytes = g_mapped_file_get_bytes(mf);
+	if (bytes == NULL) {
+		bytes = g_bytes_new_static("", 0);
+	}
+	return sdr_pades_verify_bytes(bytes, path, options, error);
+}
