@@ -608,12 +608,12 @@ make_option_context(CliOptions *o)
 static gboolean
 check_options_for(const CliOptions *o, const char *cmd, GError **error)
 {
-	gboolean sign_opts = o->format != NULL || o->detached || o->attached || o->enveloped ||
-	                     o->enveloping || o->level != NULL || o->hash != NULL ||
-	                     o->output != NULL || o->output_dir != NULL || o->in_place ||
-	                     o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
-	                     o->location != NULL || o->image != NULL || o->bordereaux != NULL ||
-	                     o->pades || o->cades;
+	gboolean sign_opts =
+	        o->format != NULL || o->detached || o->attached || o->enveloped || o->enveloping ||
+	        o->level != NULL || o->hash != NULL || o->output != NULL || o->output_dir != NULL ||
+	        o->in_place || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
+	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
+	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
 	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL;
 
 	if (sign_opts && !g_str_equal(cmd, "sign")) {
@@ -711,6 +711,26 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (g_str_equal(cmd, "sign")) {
+		if (!build_sign_request(&o, files, req, &error)) {
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = "sign";
+	} else if (g_str_equal(cmd, "verify")) {
+		if (!build_verify_request(&o, files, req, &error)) {
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = "verify";
+	} else if (g_str_equal(cmd, "certs")) {
+		if (o.all)
+			json_object_set_boolean_member(req, "all", TRUE);
+		handler = "certificates";
+	} else {
+		handler = cmd;
+	}
+
 	config = sdr_config_load(o.config_file, &error);
 	if (config == NULL) {
 		ret = fail(&o, error);
@@ -736,26 +756,6 @@ main(int argc, char **argv)
 			ret = fail(&o, error);
 			goto out;
 		}
-	}
-
-	if (g_str_equal(cmd, "sign")) {
-		if (!build_sign_request(&o, files, req, &error)) {
-			ret = fail(&o, error);
-			goto out;
-		}
-		handler = "sign";
-	} else if (g_str_equal(cmd, "verify")) {
-		if (!build_verify_request(&o, files, req, &error)) {
-			ret = fail(&o, error);
-			goto out;
-		}
-		handler = "verify";
-	} else if (g_str_equal(cmd, "certs")) {
-		if (o.all)
-			json_object_set_boolean_member(req, "all", TRUE);
-		handler = "certificates";
-	} else {
-		handler = cmd;
 	}
 
 	answer = sdr_handler_run(ctx, handler, req, &error);

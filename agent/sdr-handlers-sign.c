@@ -247,6 +247,8 @@ output_path(SignJob *job, SignDoc *doc, const char *suffix)
 	if (job->output_dir != NULL)
 		return g_build_filename(job->output_dir, base, NULL);
 	dir = g_path_get_dirname(doc->path);
+	if (g_str_equal(dir, ".") && !g_str_has_prefix(doc->path, "./"))
+		return g_steal_pointer(&base);
 	return g_build_filename(dir, base, NULL);
 }
 
@@ -710,8 +712,11 @@ describe_choices(GPtrArray *certs)
 		                                 ? g_date_time_format(c->not_after, "%Y-%m-%d")
 		                                 : g_strdup("?");
 
-		g_string_append_printf(s, "\n  %s  %s (%s, %s)", c->id,
-		                       c->subject_cn != NULL ? c->subject_cn : "?",
+		const char *usage = (c->usage & SDR_CERT_USAGE_SIGNATURE) ? _("signature")
+		                                                         : _("authentication");
+
+		g_string_append_printf(s, "\n  %s  %s (%s, %s, %s)", c->id,
+		                       c->subject_cn != NULL ? c->subject_cn : "?", usage,
 		                       c->issuer_cn != NULL ? c->issuer_cn : "?", until);
 	}
 	return g_string_free(s, FALSE);
