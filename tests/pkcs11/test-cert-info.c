@@ -2,6 +2,7 @@
  * test PKI (tests/fixtures/make-pki.sh, built into $SDR_TEST_PKI), and the CK_RV
  * mapping. No token involved.
  */
+#include "sdr-i18n.h"
 #include "sdr-token-private.h"
 
 #include <setjmp.h>
@@ -249,14 +250,35 @@ test_known_names(void **unused)
 	assert_null(sdr_module_known_name(NULL));
 }
 
+/* Last: switches the process to French. */
+static void
+test_french_messages(void **unused)
+{
+	GError *error = NULL;
+
+	g_unsetenv("LC_ALL");
+	g_unsetenv("LC_MESSAGES");
+	g_unsetenv("LANGUAGE");
+	g_setenv("LANG", "fr_FR.UTF-8", TRUE);
+	sdr_i18n_init();
+	sdr_token_set_ckr_error(&error, CKR_PIN_LOCKED, NULL);
+	assert_non_null(strstr(error->message, "est bloqué"));
+	assert_non_null(strstr(error->message, "PUK"));
+	g_clear_error(&error);
+	sdr_token_set_ckr_error(&error, CKR_DEVICE_REMOVED, "C_Sign");
+	assert_non_null(strstr(error->message, "Le support a été retiré"));
+	g_clear_error(&error);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signature_cert), cmocka_unit_test(test_ec_cert),
-		cmocka_unit_test(test_auth_cert),      cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_both_and_tsa),   cmocka_unit_test(test_classification),
-		cmocka_unit_test(test_ckr_mapping),    cmocka_unit_test(test_known_names),
+		cmocka_unit_test(test_signature_cert),  cmocka_unit_test(test_ec_cert),
+		cmocka_unit_test(test_auth_cert),       cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_both_and_tsa),    cmocka_unit_test(test_classification),
+		cmocka_unit_test(test_ckr_mapping),     cmocka_unit_test(test_known_names),
+		cmocka_unit_test(test_french_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
