@@ -4,6 +4,7 @@
 #include "sdr-cms.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
+#include "sdr-pades.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
@@ -77,6 +78,13 @@ sdr_actes_sign_file(SdrSigner *signer, const char *in_path, const char *out_path
 	g_autoptr(GBytes) pem = NULL;
 	g_autofree char *def = NULL;
 
+	if (options != NULL && options->pades) {
+		SdrPadesOptions po;
+
+		sdr_pades_options_init(&po);
+		po.hash = options->hash;
+		return sdr_pades_sign_file(signer, in_path, &po, out_path, NULL, error);
+	}
 	if (in == NULL) {
 		g_set_error(error, SDR_ERROR,
 		            g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)

@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 
 typedef struct {
 	SdrHashAlg hash; /* SHA-256 by default */
+	gboolean pades;  /* --pades: a PAdES signature inside the PDF instead */
 } SdrActesOptions;
 
 void sdr_actes_options_init(SdrActesOptions *options);
@@ -25,7 +26,8 @@ GBytes *sdr_actes_sign_bytes(SdrSigner *signer, GBytes *content, const SdrActesO
                              GError **error);
 
 /* Streams in_path (any size) and writes the PEM signature to out_path atomically
- * (NULL = sdr_actes_default_output(in_path)). */
+ * (NULL = sdr_actes_default_output(in_path)). With options->pades: signs the PDF
+ * with PAdES into out_path (NULL = "NAME-signe.pdf"). */
 gboolean sdr_actes_sign_file(SdrSigner *signer, const char *in_path, const char *out_path,
                              const SdrActesOptions *options, GError **error);
 

@@ -6,13 +6,17 @@
  *                                        "NOTE <code>" per note; exit 0 when all VALID
  *   pes-tool actes KEY CERT FILE OUT.pem
  *   pes-tool report OUT.html ANCHOR.pem FILE...
+ *   pes-tool marche KEY CERT [--cades] FILE...  prints "OUT <path>" per output
  *   pes-tool raw KEY CERT N              N raw signatures of a digest (benchmark baseline)
  */
 #include "sdr-actes.h"
 #include "sdr-error.h"
+#include "sdr-marche.h"
+#include "sdr-pades.h"
 #include "sdr-pes.h"
 #include "sdr-report.h"
 #include "sdr-trust.h"
+#include "sdr-xades.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -132,6 +136,27 @@ cmd_actes(int argc, char **argv)
 	return 0;
 }
 
+/* Routes by content, as the dispatcher should (PES, PDF, XML, CMS). */
+static SdrVerifyReport *
+verify_any(const char *path, const SdrVerifyOptions *vo, GError **error)
+{
+	char head[4096] = { 0 };
+	gsize n = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f != NULL) {
+		n = fread(head, 1, sizeof(head) - 1, f);
+		fclose(f);
+	}
+	if (sdr_pes_detect((const guint8 *)head, n))
+		return sdr_pes_verify_file(path, vo, error);
+	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
+		return sdr_pades_verify_file(path, vo, error);
+	if (n > 0 && (head[0] == '<' || memcmp(head, "\xef\xbb\xbf<", 4) == 0))
+		return sdr_xades_verify_file(path, vo, error);
+	return sdr_verify_file(path, vo, error);
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
@@ -148,7 +173,7 @@ cmd_report(int argc, char **argv)
 		return fail(error);
 	for (int i = 4; i < argc; i++) {
 		g_autoptr(GError) e = NULL;
-		SdrVerifyReport *r = sdr_verify_file(argv[i], &vo, &e);
+		SdrVerifyReport *r = verify_any(argv[i], &vo, &e);
 
 		if (r == NULL) {
 			fprintf(stderr, "%s: %s\n", argv[i], e != NULL ? e->message : "?");
@@ -160,6 +185,35 @@ cmd_report(int argc, char **argv)
 	}
 	ok = sdr_report_write_html(reports, argv[2], &error);
 	X509_STORE_free(vo.trust);
+	return ok ? 0 : fail(error);
+}
+
+static int
+cmd_marche(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrSigner) signer = NULL;
+	g_autoptr(GPtrArray) inputs = g_ptr_array_new();
+	g_autoptr(GPtrArray) outs = NULL;
+	SdrMarcheOptions o;
+	gboolean ok;
+
+	if (argc < 5)
+		return 64;
+	sdr_marche_options_init(&o);
+	for (int i = 4; i < argc; i++) {
+		if (strcmp(argv[i], "--cades") == 0)
+			o.cades = TRUE;
+		else
+			g_ptr_array_add(inputs, argv[i]);
+	}
+	g_ptr_array_add(inputs, NULL);
+	signer = sdr_signer_new_from_files(argv[2], argv[3], NULL, &error);
+	if (signer == NULL)
+		return fail(error);
+	ok = sdr_marche_sign_files(signer, (const char *const *)inputs->pdata, &o, &outs, &error);
+	for (guint i = 0; outs != NULL && i < outs->len; i++)
+		printf("OUT %s\n", (const char *)g_ptr_array_index(outs, i));
 	return ok ? 0 : fail(error);
 }
 
@@ -201,6 +255,8 @@ main(int argc, char **argv)
 		return cmd_actes(argc, argv);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc, argv);
+	if (strcmp(argv[1], "marche") == 0)
+		return cmd_marche(argc, argv);
 	if (strcmp(argv[1], "raw") == 0)
 		return cmd_raw(argc, argv);
 	return 64;

@@ -1,0 +1,47 @@
+/* sdr-marche.h - public tenders (marchés publics, arrêté du 22 mars 2019): PAdES for
+ * PDF files, a detached XAdES "jeton" "NAME - Signature 1.xml" for other files (or a
+ * detached CAdES "NAME.p7s"), after checking that the certificate is valid today and
+ * meant for signatures (keyUsage nonRepudiation).
+ */
+#pragma once
+
+#include "sdr-cms.h"
+#include "sdr-signer.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gboolean cades;       /* --cades: CAdES .p7s instead of XAdES for non-PDF files */
+	SdrTargetLevel level; /* B by default */
+	const char *tsa_url;  /* needed from T */
+	X509_STORE *trust;    /* chain building for LT */
+	GDateTime *now;       /* certificate check time; NULL = now */
+} SdrMarcheOptions;
+
+void sdr_marche_options_init(SdrMarcheOptions *options);
+
+/* SDR_ERROR_CERT_EXPIRED when cert is not valid at now (NULL = now),
+ * SDR_ERROR_CERT_USAGE when it is not a signature certificate (no keyUsage
+ * nonRepudiation). French message. */
+gboolean sdr_marche_check_certificate(X509 *cert, GDateTime *now, GError **error);
+
+/* Signs one file (the certificate is checked first). The output is next to the
+ * input: "NAME-signe.pdf" (PAdES), "NAME - Signature N.xml" (XAdES) or "NAME.p7s"
+ * (CAdES); *out_path (may be NULL) receives it. */
+gboolean sdr_marche_sign_file(SdrSigner *signer, const char *input, const SdrMarcheOptions *options,
+                              char **out_path, GError **error);
+
+/* Signs several files with one certificate check; stops at the first error.
+ * *out_paths (may be NULL) receives the outputs written (char*). */
+gboolean sdr_marche_sign_files(SdrSigner *signer, const char *const *inputs,
+                               const SdrMarcheOptions *options, GPtrArray **out_paths,
+                               GError **error);
+
+/* In memory (bridge): returns the signed PDF or the signature document; *out_name
+ * (may be NULL) receives the file name to give it. */
+GBytes *sdr_marche_sign_bytes(SdrSigner *signer, GBytes *document, const char *name,
+                              const SdrMarcheOptions *options, char **out_name, GError **error);
+
+G_END_DECLS

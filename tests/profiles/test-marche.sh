@@ -1,0 +1,52 @@
+#!/bin/sh
+# Public tenders: PAdES for a PDF, XAdES jeton "NAME - Signature 1.xml" for others,
+# CAdES .p7s with --cades; certificate checked first; the HTML report over all.
+set -eu
+command -v openssl >/dev/null 2>&1 || exit 77
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT INT TERM
+export HOME="$W/home"
+sh "$MAKE_PKI" "$W/pki" >/dev/null
+P="$W/pki"
+fail() { echo "FAIL: $*"; exit 1; }
+/usr/bin/python3 - "$W/offre.pdf" <<'PY'
+import sys
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"); offs = []
+for i, o in enumerate(objs):
+    offs.append(len(out)); out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(out)
+out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+for o in offs: out += b"%010d 00000 n \n" % o
+out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+open(sys.argv[1], "wb").write(out)
+PY
+printf 'Mémoire technique\n' >"$W/memoire technique.odt"
+printf 'DC1\n' >"$W/dc1.docx"
+"$PES_TOOL" marche "$P/user-rsa.key" "$P/user-rsa.pem" "$W/offre.pdf" "$W/memoire technique.odt" >"$W/o1" ||
+	{ cat "$W/o1"; fail "marche sign"; }
+[ -f "$W/offre-signe.pdf" ] || fail "PAdES output"
+[ -f "$W/memoire technique.odt - Signature 1.xml" ] || fail "XAdES jeton name"
+"$PES_TOOL" marche "$P/user-rsa.key" "$P/user-rsa.pem" --cades "$W/dc1.docx" >/dev/null || fail "cades"
+openssl cms -verify -inform DER -in "$W/dc1.docx.p7s" -content "$W/dc1.docx" -binary \
+	-CAfile "$P/chain.pem" -purpose any -out /dev/null 2>/dev/null || fail "openssl cms rejects p7s"
+# Certificate checked first: authentication certificate and expired certificate refused.
+printf 'x\n' >"$W/autre.txt"
+if "$PES_TOOL" marche "$P/user-auth.key" "$P/user-auth.pem" "$W/autre.txt" 2>"$W/e1"; then
+	fail "authentication certificate accepted"
+fi
+grep -q SDR_ERROR_CERT_USAGE "$W/e1" || fail "usage error expected"
+if "$PES_TOOL" marche "$P/user-expired.key" "$P/user-expired.pem" "$W/autre.txt" 2>"$W/e2"; then
+	fail "expired certificate accepted"
+fi
+grep -q SDR_ERROR_CERT_EXPIRED "$W/e2" || fail "expiry error expected"
+ls "$W" | grep -q 'autre.txt - Signature' && fail "output written despite refusal"
+# The buyer's report over the three outputs.
+"$PES_TOOL" report "$W/rapport.html" "$P/chain.pem" "$W/offre-signe.pdf" \
+	"$W/memoire technique.odt - Signature 1.xml" "$W/dc1.docx.p7s" 2>"$W/rep.err" || { cat "$W/rep.err"; fail "report"; }
+grep -q '<html lang="fr">' "$W/rapport.html" || fail "report html"
+n=$(grep -c 'class="sig ok"' "$W/rapport.html" || true)
+[ "$n" = 3 ] || { grep -o 'class="sig [a-z]*"' "$W/rapport.html"; cat "$W/rep.err"; fail "3 valid signatures expected in the report, got $n"; }
+grep -q 'Jean DUPONT' "$W/rapport.html" || fail "signer name missing from report"
+echo "marchés: OK"
