@@ -33,7 +33,7 @@ if [ "${SDR_RIG_INSIDE:-}" != 1 ]; then
 	[ -n "$OPENSC" ] || skip "opensc-pkcs11.so is missing"
 	[ -n "${SDR_VCARD:-}" ] && [ -x "$SDR_VCARD" ] || skip "sdr-vcard was not built (libcacard-dev)"
 	export SDR_RIG_INSIDE=1 SDR_RIG_OPENSC="$OPENSC"
-	NS="--mount --net --pid --fork --kill-child --propagation private"
+	NS="--mount --net --pid --fork --kill-child --mount-proc --propagation private"
 	# shellcheck disable=SC2086
 	if unshare $NS true 2>/dev/null; then
 		exec unshare $NS sh "$0" "$@"

@@ -7,10 +7,12 @@
  * (0 power off, 1 power on, 2 reset, 4 send the ATR), anything longer is an APDU.
  * Starting the program inserts the card, killing it removes the card.
  *
- * usage: sdr-vcard --db DIR --port N [--reconnect]   (connects to 127.0.0.1:N)
- * Prints "ready" on stdout once connected. With --reconnect it keeps trying to
- * connect (every 100 ms) and connects again when pcscd goes away, like a card left
- * in a reader while the service restarts.
+ * usage: sdr-vcard --db DIR --port N [--reconnect] [--plug-on-signal]
+ * Connects to 127.0.0.1:N and prints "ready" on stdout once connected. With
+ * --plug-on-signal it prints "initialized" once NSS and the token are loaded and
+ * connects only when it receives SIGUSR1 (the tests time the insertion from there). With
+ * --reconnect it keeps trying to connect (every 100 ms) and connects again when pcscd goes away,
+ * like a card left in a reader while the service restarts.
  */
 #include <glib.h>
 #include <libcacard.h>
@@ -19,6 +21,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -162,17 +166,20 @@ main(int argc, char **argv)
 	g_autofree char *db = NULL;
 	g_autofree char *opts = NULL;
 	gint port = 0;
-	gboolean reconnect = FALSE;
+	gboolean reconnect = FALSE, plug_on_signal = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "NSS database folder", "DIR" },
 		{ "port", 0, 0, G_OPTION_ARG_INT, &port, "vpcd port on 127.0.0.1", "N" },
 		{ "reconnect", 0, 0, G_OPTION_ARG_NONE, &reconnect,
 		  "connect again when vpcd hangs up", NULL },
+		{ "plug-on-signal", 0, 0, G_OPTION_ARG_NONE, &plug_on_signal,
+		  "connect on SIGUSR1 only", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new("- virtual CAC card for vpcd");
 	g_autoptr(GError) error = NULL;
 	VReader *reader;
+	sigset_t usr1;
 	int fd;
 
 	g_option_context_add_main_entries(oc, entries, NULL);
@@ -185,6 +192,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	if (plug_on_signal) {
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		/* Blocked in every thread NSS starts, so that sigwait() receives it. */
+		pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	}
 	opts = g_strdup_printf("db=\"sql:%s\" use_hw=removable", db);
 	if (vcard_emul_init(vcard_emul_options(opts)) != VCARD_EMUL_OK) {
 		fprintf(stderr, "sdr-vcard: vcard_emul_init failed for %s\n", db);
@@ -196,6 +209,17 @@ main(int argc, char **argv)
 		                "(SOFTHSM2_CONF needs slots.removable = true)\n");
 		vcard_emul_finalize();
 		return 1;
+	}
+	if (plug_on_signal) {
+		int sig = 0;
+
+		printf("initialized\n");
+		fflush(stdout);
+		if (sigwait(&usr1, &sig) != 0) {
+			vreader_free(reader);
+			vcard_emul_finalize();
+			return 1;
+		}
 	}
 	for (;;) {
 		fd = connect_vpcd(port);

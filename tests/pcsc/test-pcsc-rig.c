@@ -7,7 +7,8 @@
  *   - pcscd started with no reader: SERVICE_UP, list_readers gives an empty list, and
  *     the watcher idles (no event, almost no CPU for 1 s); stopped: SERVICE_DOWN;
  *   - pcscd started with vpcd: SERVICE_UP, the vpcd readers added;
- *   - card program started: CARD_INSERTED (< 1 s) with the libcacard ATR, which the
+ *   - card plugged (sdr-vcard connects to vpcd): CARD_INSERTED (< 1 s; the time from
+ *     the program start, NSS included, is reported too) with the libcacard ATR, which the
  *     ATR table names; list_readers sees the card; pkcs11-tool with OpenSC lists the
  *     certificate on it, and so does the token manager with only OpenSC;
  *   - card program killed: CARD_REMOVED (< 1 s), the manager refreshed no longer
@@ -185,18 +186,42 @@ start_pcscd(const char *conf_dir)
 	return spawn_logged("pcscd.log", argv);
 }
 
+/* Starts the card program and "plugs" the card: sdr-vcard initialises NSS and
+ * SoftHSM, says "initialized", and connects to vpcd only on SIGUSR1, so that the
+ * measured latency is the one of the insertion, not of NSS start-up. *started and
+ * *plugged receive the monotonic times of the start and of the plug. */
 static GSubprocess *
-start_card(void)
+start_card(gint64 *started, gint64 *plugged)
 {
-	const char *argv[] = { g_getenv("SDR_VCARD"),
-		               "--db",
-		               g_getenv("SDR_RIG_DB"),
-		               "--port",
-		               g_getenv("SDR_RIG_PORT"),
-		               "--reconnect",
-		               NULL };
+	const char *argv[] = { g_getenv("SDR_VCARD"),    "--db",
+		               g_getenv("SDR_RIG_DB"),   "--port",
+		               g_getenv("SDR_RIG_PORT"), "--reconnect",
+		               "--plug-on-signal",       NULL };
+	g_autoptr(GSubprocessLauncher) launcher =
+	        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autofree char *log =
+	        g_build_filename(g_getenv("SDR_RIG_LOGS"), "vcard.log", (char *)NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDataInputStream) out = NULL;
+	g_autofree char *line = NULL;
+	GSubprocess *p;
 
-	return spawn_logged("vcard.log", argv);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	*started = g_get_monotonic_time();
+	p = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	if (p == NULL) {
+		fprintf(stderr, "cannot start %s: %s\n", argv[0], error->message);
+		exit(1);
+	}
+	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+	line = g_data_input_stream_read_line(out, NULL, NULL, &error);
+	if (line == NULL || !g_str_equal(line, "initialized")) {
+		fprintf(stderr, "sdr-vcard did not start: %s\n", error ? error->message : "EOF");
+		exit(1);
+	}
+	*plugged = g_get_monotonic_time();
+	g_subprocess_send_signal(p, SIGUSR1);
+	return p;
 }
 
 static void
@@ -233,6 +258,22 @@ expect_event(SdrPcscEventKind kind, const char *reader, gint64 t0, gint64 budget
 	else
 		CHECK(TRUE, "%s: %s after %.1f ms", what, kind_names[kind],
 		      (ev->when - t0) / 1000.0);
+	return ev;
+}
+
+/* The insertion event, timed from the plug (asserted) and from the program start
+ * (reported). */
+static RigEvent *
+expect_insertion(gint64 started, gint64 plugged, gint64 budget, const char *what)
+{
+	RigEvent *ev = expect_event(SDR_PCSC_EVENT_CARD_INSERTED, "Virtual PCD 00 00", plugged,
+	                            budget, what);
+
+	if (ev != NULL) {
+		g_autofree char *label = g_strdup_printf("%s from program start", what);
+
+		record_latency(label, ev->when - started);
+	}
 	return ev;
 }
 
@@ -346,7 +387,7 @@ main(void)
 	g_autoptr(SdrTokenManager) manager = NULL;
 	g_autofree char *cert_id = NULL;
 	SdrPcscWatcher *watcher;
-	gint64 t0;
+	gint64 t0, t_start;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (const char *const *v =
@@ -425,12 +466,9 @@ main(void)
 
 	/* 3. Card in. */
 	drain();
-	t0 = g_get_monotonic_time();
-	card = start_card();
+	card = start_card(&t_start, &t0);
 	{
-		g_autoptr(RigEvent) in =
-		        expect_event(SDR_PCSC_EVENT_CARD_INSERTED, "Virtual PCD 00 00", t0,
-		                     LATENCY_MAX_US, "insertion");
+		g_autoptr(RigEvent) in = expect_insertion(t_start, t0, LATENCY_MAX_US, "insertion");
 		const char *name = NULL, *module = NULL;
 
 		CHECK(in != NULL && in->atr != NULL &&
@@ -473,12 +511,10 @@ main(void)
 		CHECK(id == NULL, "token manager refreshed after removal: certificate gone");
 	}
 	drain();
-	t0 = g_get_monotonic_time();
-	card = start_card();
+	card = start_card(&t_start, &t0);
 	{
 		g_autoptr(RigEvent) in =
-		        expect_event(SDR_PCSC_EVENT_CARD_INSERTED, "Virtual PCD 00 00", t0,
-		                     LATENCY_MAX_US, "re-insertion");
+		        expect_insertion(t_start, t0, LATENCY_MAX_US, "re-insertion");
 	}
 	if (manager != NULL) {
 		g_autofree char *id = manager_find_cert(manager, TRUE, "card back");
