@@ -1,0 +1,298 @@
+/* sdr-agent-main.c - sinadur-agent: the long-running user process.
+ *
+ * One GLib main loop. The bridge serves HTTP on its own threads (one per
+ * connection, token work serialised); the PC/SC watcher and the expiry check are
+ * sources on this loop; the expiry check's token work runs in a GTask thread.
+ * Idle, nothing here wakes up more than every few hours (the watcher blocks in
+ * SCardGetStatusChange, the HTTP daemons in poll()).
+ */
+#include "sdr-bridge.h"
+#include "sdr-config-build.h"
+#include "sdr-error.h"
+#include "sdr-i18n.h"
+#include "sdr-prompt.h"
+#include "sdr-token.h"
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define EXPIRY_FIRST_S 1
+#define EXPIRY_PERIOD_S (6 * 3600)
+
+typedef struct {
+	GMainLoop *loop;
+	SdrBridge *bridge;
+	SdrConfig *config;
+	int *warn_days;
+	gsize n_warn_days;
+	gboolean expiry_running;
+	GHashTable *warned; /* "id:threshold" already announced */
+} Agent;
+
+static gboolean
+on_signal(gpointer data)
+{
+	Agent *agent = data;
+
+	g_main_loop_quit(agent->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+#ifdef SDR_HAVE_PCSC_WATCHER
+static void
+on_pcsc(const SdrPcscEvent *event, gpointer user_data)
+{
+	Agent *agent = user_data;
+	const char *kind = NULL;
+
+	switch (event->kind) {
+	case SDR_PCSC_EVENT_CARD_INSERTED:
+		kind = "token-inserted";
+		break;
+	case SDR_PCSC_EVENT_CARD_REMOVED:
+		kind = "token-removed";
+		break;
+	case SDR_PCSC_EVENT_READER_ADDED:
+		kind = "reader-added";
+		break;
+	case SDR_PCSC_EVENT_READER_REMOVED:
+		kind = "reader-removed";
+		break;
+	case SDR_PCSC_EVENT_SERVICE_UP:
+		kind = "service-up";
+		break;
+	case SDR_PCSC_EVENT_SERVICE_DOWN:
+		kind = "service-down";
+		break;
+	default:
+		return;
+	}
+	sdr_bridge_token_event(agent->bridge, kind, event->reader);
+}
+#endif
+
+/* ---- Expiry check ---------------------------------------------------------- */
+
+static void
+expiry_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+	Agent *agent = data;
+	JsonNode *certs = sdr_bridge_get_certificates(agent->bridge, TRUE, NULL);
+
+	if (certs == NULL)
+		g_task_return_pointer(task, NULL, NULL);
+	else
+		g_task_return_pointer(task, certs, (GDestroyNotify)json_node_unref);
+}
+
+static void
+expiry_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Agent *agent = data;
+	g_autoptr(JsonNode) certs = g_task_propagate_pointer(G_TASK(result), NULL);
+	JsonArray *a;
+
+	agent->expiry_running = FALSE;
+	if (certs == NULL || !JSON_NODE_HOLDS_OBJECT(certs))
+		return;
+	a = json_object_get_array_member(json_node_get_object(certs), "certificates");
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *c = json_array_get_object_element(a, i);
+		gint64 days;
+		int threshold = -1;
+		g_autofree char *key = NULL;
+		g_autoptr(JsonNode) ev = NULL;
+
+		if (c == NULL || !json_object_has_member(c, "days_left") ||
+		    !json_object_has_member(c, "id"))
+			continue;
+		days = json_object_get_int_member(c, "days_left");
+		/* The smallest threshold reached. */
+		for (gsize k = 0; k < agent->n_warn_days; k++) {
+			if (days <= agent->warn_days[k])
+				threshold = agent->warn_days[k];
+		}
+		if (threshold < 0)
+			continue;
+		key = g_strdup_printf("%s:%d", json_object_get_string_member(c, "id"), threshold);
+		if (g_hash_table_contains(agent->warned, key))
+			continue;
+		g_hash_table_add(agent->warned, g_steal_pointer(&key));
+		ev = json_node_new(JSON_NODE_OBJECT);
+		{
+			JsonObject *o = json_object_new();
+
+			json_object_set_string_member(o, "id",
+			                              json_object_get_string_member(c, "id"));
+			if (json_object_has_member(c, "subject_cn") &&
+			    !json_object_get_null_member(c, "subject_cn"))
+				json_object_set_string_member(
+				        o, "subject_cn",
+				        json_object_get_string_member(c, "subject_cn"));
+			if (json_object_has_member(c, "not_after") &&
+			    !json_object_get_null_member(c, "not_after"))
+				json_object_set_string_member(
+				        o, "not_after",
+				        json_object_get_string_member(c, "not_after"));
+			json_object_set_int_member(o, "days_left", days);
+			json_object_set_boolean_member(o, "expired", days < 0);
+			json_node_take_object(ev, o);
+		}
+		sdr_bridge_events_publish(sdr_bridge_get_events(agent->bridge), "expiry-warning",
+		                          ev);
+	}
+}
+
+static gboolean
+expiry_check(gpointer data)
+{
+	Agent *agent = data;
+	g_autoptr(GTask) task = NULL;
+
+	if (agent->expiry_running)
+		return G_SOURCE_CONTINUE;
+	agent->expiry_running = TRUE;
+	task = g_task_new(NULL, NULL, expiry_done, agent);
+	g_task_set_task_data(task, agent, NULL);
+	g_task_run_in_thread(task, expiry_thread);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+expiry_first(gpointer data)
+{
+	expiry_check(data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+load_warn_days(Agent *agent)
+{
+	g_auto(GStrv) list = sdr_config_get_strv(agent->config, "expiry", "warn_days");
+	gsize n = list != NULL ? g_strv_length(list) : 0;
+
+	if (n == 0) {
+		agent->warn_days = g_new(int, 2);
+		agent->warn_days[0] = 90;
+		agent->warn_days[1] = 30;
+		agent->n_warn_days = 2;
+		return;
+	}
+	n = MIN(n, 16);
+	agent->warn_days = g_new0(int, n);
+	for (gsize i = 0; i < n; i++) {
+		gint64 v = g_ascii_strtoll(list[i], NULL, 10);
+		agent->warn_days[agent->n_warn_days++] = (int)CLAMP(v, 0, 3650);
+	}
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	gboolean headless = FALSE, version = FALSE;
+	g_autofree char *config_file = NULL;
+	g_autofree char *script = NULL;
+	GOptionEntry entries[] = {
+		{ "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
+		  N_("Run without a display (prompts on the terminal)"), NULL },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
+		  N_("Use FILE instead of the user configuration file"), N_("FILE") },
+		{ "prompt-script", 0, 0, G_OPTION_ARG_FILENAME, &script,
+		  N_("Answer prompts from FILE (test facility)"), N_("FILE") },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) octx = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrConfig) config = NULL;
+	g_autoptr(SdrPrompt) prompt = NULL;
+	SdrBridgePolicy *policy;
+	Agent agent = { 0 };
+#ifdef SDR_HAVE_PCSC_WATCHER
+	SdrPcscWatcher *watcher = NULL;
+#endif
+
+	setlocale(LC_ALL, "");
+	sdr_i18n_init();
+	octx = g_option_context_new(NULL);
+	g_option_context_set_summary(octx,
+	                             _("The sinadur signing agent and its local web bridge."));
+	g_option_context_add_main_entries(octx, entries, GETTEXT_PACKAGE);
+	if (!g_option_context_parse(octx, &argc, &argv, &error)) {
+		g_printerr("sinadur-agent: %s\n", error->message);
+		return 2;
+	}
+	if (version) {
+		g_print("sinadur-agent %s\n", SDR_VERSION);
+		return 0;
+	}
+	config = sdr_config_load(config_file, &error);
+	if (config == NULL) {
+		g_printerr("sinadur-agent: %s\n", error->message);
+		return 2;
+	}
+	policy = sdr_bridge_policy_new_from_config(config, &error);
+	if (policy == NULL) {
+		g_printerr("sinadur-agent: %s\n", error->message);
+		return 2;
+	}
+	if (script != NULL) {
+		prompt = sdr_prompt_script_new(script, &error);
+		if (prompt == NULL) {
+			g_printerr("sinadur-agent: %s\n", error->message);
+			sdr_bridge_policy_free(policy);
+			return 2;
+		}
+	} else {
+		/* The GTK prompter arrives with gui/; until then, and with --headless,
+		 * the terminal asks. */
+		prompt = sdr_prompt_terminal_new(-1, FALSE);
+	}
+	(void)headless;
+
+	agent.config = config;
+	agent.bridge = sdr_bridge_new(config, prompt, policy);
+	agent.warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	load_warn_days(&agent);
+	if (!sdr_bridge_start(agent.bridge, &error)) {
+		g_printerr("sinadur-agent: %s\n", error->message);
+		sdr_bridge_free(agent.bridge);
+		g_hash_table_unref(agent.warned);
+		g_free(agent.warn_days);
+		return 1;
+	}
+	g_print("listening on 127.0.0.1:%u\n", sdr_bridge_get_port(agent.bridge));
+	if (sdr_bridge_has_ipv6(agent.bridge))
+		g_print("listening on [::1]:%u\n", sdr_bridge_get_port(agent.bridge));
+	fflush(stdout);
+
+	agent.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_signal, &agent);
+	g_unix_signal_add(SIGINT, on_signal, &agent);
+#ifdef SDR_HAVE_PCSC_WATCHER
+	watcher = sdr_pcsc_watcher_new(NULL, on_pcsc, &agent);
+#endif
+	g_timeout_add_seconds(EXPIRY_FIRST_S, expiry_first, &agent);
+	g_timeout_add_seconds(EXPIRY_PERIOD_S, expiry_check, &agent);
+
+	g_main_loop_run(agent.loop);
+
+#ifdef SDR_HAVE_PCSC_WATCHER
+	sdr_pcsc_watcher_free(watcher);
+#endif
+	sdr_bridge_stop(agent.bridge);
+	/* A running expiry task holds the agent: let it finish. */
+	while (agent.expiry_running)
+		g_main_context_iteration(NULL, TRUE);
+	sdr_bridge_free(agent.bridge);
+	g_main_loop_unref(agent.loop);
+	g_hash_table_unref(agent.warned);
+	g_free(agent.warn_days);
+	return 0;
+}

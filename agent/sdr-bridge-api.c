@@ -1,0 +1,343 @@
+/* sdr-bridge-api.c - API v1 of the bridge: /v1/info, /v1/certificates, /v1/sign,
+ * /v1/verify, /v1/events. Maps HTTP bodies to the handler table (never signs or
+ * lists by itself) and checks the shape of every body first: unknown members are
+ * refused, base64 fields are size-checked before anything decodes them. */
+#include "sdr-bridge-private.h"
+
+#include "sdr-crypto.h"
+#include "sdr-error.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#define DIGEST_MAX 64
+#define DATA_TO_SIGN_MAX (1024 * 1024)
+#define NAME_MAX_LEN 255
+#define TYPE_MAX_LEN 127
+
+static const char *const sign_members[] = { "format", "certificate", "options", "documents", "mode",
+	                                    "digest", "data",        "hash",    NULL };
+static const char *const sign_options[] = { "hash", "level",       "mode",    "pades", "cades",
+	                                    "city", "postal_code", "country", "role",  NULL };
+static const char *const doc_members[] = { "name", "type", "data", NULL };
+static const char *const verify_members[] = { "documents", "content", "at", "online", NULL };
+static const char *const content_members[] = { "name", "type", "data", NULL };
+
+static gboolean
+bad(GError **error, const char *message)
+{
+	g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, message);
+	return FALSE;
+}
+
+static gboolean
+check_string_member(JsonObject *o, const char *name, gsize max, gboolean required, GError **error)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (n == NULL)
+		return required ? bad(error, _("A required field is missing")) : TRUE;
+	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return bad(error, _("A field has the wrong type"));
+	if (strlen(json_node_get_string(n)) > max) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE, _("A field is too long"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_base64_member(JsonObject *o, const char *name, guint64 max, gboolean required, GError **error)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (n == NULL)
+		return required ? bad(error, _("A required field is missing")) : TRUE;
+	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return bad(error, _("A field has the wrong type"));
+	return sdr_bridge_base64_check(json_node_get_string(n), max, NULL, error);
+}
+
+static gboolean
+check_documents(JsonObject *req, const char *member, guint64 max, GError **error)
+{
+	JsonNode *n = json_object_get_member(req, member);
+	JsonArray *a;
+
+	if (n == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_ARRAY(n))
+		return bad(error, _("“documents” must be an array"));
+	a = json_node_get_array(n);
+	if (json_array_get_length(a) > 1000) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("Too many documents in one request"));
+		return FALSE;
+	}
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		JsonObject *d;
+
+		if (!JSON_NODE_HOLDS_OBJECT(e))
+			return bad(error, _("Each document must be an object"));
+		d = json_node_get_object(e);
+		if (!sdr_bridge_json_check_members(d, doc_members, "documents", error) ||
+		    !check_string_member(d, "name", NAME_MAX_LEN, TRUE, error) ||
+		    !check_string_member(d, "type", TYPE_MAX_LEN, FALSE, error) ||
+		    !check_base64_member(d, "data", max, TRUE, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Validates a /v1/sign body; in data mode, replaces "data" by its digest. */
+static gboolean
+check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
+{
+	guint64 max = sdr_bridge_policy_get_max_body(bridge->policy);
+	JsonNode *opts = json_object_get_member(req, "options");
+	const char *mode;
+
+	if (!sdr_bridge_json_check_members(req, sign_members, "request", error) ||
+	    !check_string_member(req, "format", 32, FALSE, error) ||
+	    !check_string_member(req, "certificate", 128, FALSE, error) ||
+	    !check_string_member(req, "mode", 32, FALSE, error) ||
+	    !check_string_member(req, "hash", 32, FALSE, error) ||
+	    !check_base64_member(req, "digest", DIGEST_MAX, FALSE, error) ||
+	    !check_base64_member(req, "data", DATA_TO_SIGN_MAX, FALSE, error) ||
+	    !check_documents(req, "documents", max, error))
+		return FALSE;
+	if (opts != NULL) {
+		JsonObjectIter it;
+		const char *name;
+		JsonNode *v;
+
+		if (!JSON_NODE_HOLDS_OBJECT(opts))
+			return bad(error, _("“options” must be an object"));
+		if (!sdr_bridge_json_check_members(json_node_get_object(opts), sign_options,
+		                                   "options", error))
+			return FALSE;
+		json_object_iter_init(&it, json_node_get_object(opts));
+		while (json_object_iter_next(&it, &name, &v)) {
+			if (!JSON_NODE_HOLDS_VALUE(v))
+				return bad(error, _("A field has the wrong type"));
+			if (json_node_get_value_type(v) == G_TYPE_STRING &&
+			    strlen(json_node_get_string(v)) > 256) {
+				g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+				            _("A field is too long"));
+				return FALSE;
+			}
+		}
+	}
+	mode = json_object_has_member(req, "mode") ? json_object_get_string_member(req, "mode")
+	                                           : NULL;
+	if (g_strcmp0(mode, "data") == 0) {
+		/* Data-to-sign (DSS, Libersign): hash the bytes here, sign the digest. */
+		const char *hash_name = json_object_has_member(req, "hash")
+		                                ? json_object_get_string_member(req, "hash")
+		                                : "sha256";
+		SdrHashAlg alg;
+		g_autofree guchar *raw = NULL;
+		gsize len = 0;
+		const EVP_MD *md;
+		guint8 digest[EVP_MAX_MD_SIZE];
+		unsigned int dlen = 0;
+		g_autofree char *b64 = NULL;
+
+		if (!json_object_has_member(req, "data") || json_object_has_member(req, "digest") ||
+		    json_object_has_member(req, "documents"))
+			return bad(error,
+			           _("Data-to-sign mode takes “data” and nothing else to sign"));
+		if (!sdr_hash_from_name(hash_name, &alg) || (md = sdr_hash_md(alg)) == NULL)
+			return bad(error, _("Unknown hash"));
+		raw = g_base64_decode(json_object_get_string_member(req, "data"), &len);
+		if (EVP_Digest(raw, len, digest, &dlen, md, NULL) != 1)
+			return bad(error, _("Cannot hash the data to sign"));
+		b64 = g_base64_encode(digest, dlen);
+		json_object_remove_member(req, "data");
+		json_object_set_string_member(req, "digest", b64);
+		json_object_set_string_member(req, "mode", "digest");
+	} else if (g_strcmp0(mode, "digest") == 0) {
+		if (!json_object_has_member(req, "digest") ||
+		    json_object_has_member(req, "documents"))
+			return bad(error, _("Digest mode takes “digest” and nothing else to sign"));
+	} else if (mode != NULL) {
+		return bad(error, _("Unknown mode (“data” or “digest”)"));
+	} else {
+		if (json_object_has_member(req, "digest") || json_object_has_member(req, "data"))
+			return bad(error, _("“digest” and “data” need a mode"));
+		if (!json_object_has_member(req, "format") ||
+		    !json_object_has_member(req, "documents"))
+			return bad(error, _("A signature request needs “format” and “documents”"));
+	}
+	return TRUE;
+}
+
+static gboolean
+check_verify_request(SdrBridge *bridge, JsonObject *req, GError **error)
+{
+	guint64 max = sdr_bridge_policy_get_max_body(bridge->policy);
+	JsonNode *content = json_object_get_member(req, "content");
+	JsonNode *online = json_object_get_member(req, "online");
+
+	if (!sdr_bridge_json_check_members(req, verify_members, "request", error) ||
+	    !check_string_member(req, "at", 64, FALSE, error) ||
+	    !check_documents(req, "documents", max, error))
+		return FALSE;
+	if (!json_object_has_member(req, "documents"))
+		return bad(error, _("No document to verify"));
+	if (online != NULL &&
+	    (!JSON_NODE_HOLDS_VALUE(online) || json_node_get_value_type(online) != G_TYPE_BOOLEAN))
+		return bad(error, _("A field has the wrong type"));
+	if (content != NULL) {
+		JsonObject *c;
+
+		if (!JSON_NODE_HOLDS_OBJECT(content))
+			return bad(error, _("“content” must be an object"));
+		c = json_node_get_object(content);
+		if (!sdr_bridge_json_check_members(c, content_members, "content", error) ||
+		    !check_string_member(c, "name", NAME_MAX_LEN, FALSE, error) ||
+		    !check_string_member(c, "type", TYPE_MAX_LEN, FALSE, error) ||
+		    !check_base64_member(c, "data", max, TRUE, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+sdr_bridge_api_check_body(SdrBridge *bridge, const char *path, JsonObject *req, GError **error)
+{
+	if (g_strcmp0(path, "/v1/sign") == 0)
+		return check_sign_request(bridge, req, error);
+	if (g_strcmp0(path, "/v1/verify") == 0)
+		return check_verify_request(bridge, req, error);
+	return bad(error, _("Unknown address"));
+}
+
+static void
+handle_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+{
+	g_autoptr(GError) error = NULL;
+	JsonNode *info = sdr_bridge_run_handler(bridge, r->origin, "info", NULL, &error);
+	g_autoptr(JsonNode) certs = NULL;
+	JsonObject *o, *state;
+	gint64 n = -1;
+
+	if (info == NULL || !JSON_NODE_HOLDS_OBJECT(info)) {
+		sdr_bridge_reply_error(reply, error);
+		g_clear_pointer(&info, json_node_unref);
+		return;
+	}
+	o = json_node_get_object(info);
+	json_object_set_int_member(o, "api_version", SDR_BRIDGE_API_VERSION);
+	state = json_object_new();
+	certs = sdr_bridge_get_certificates(bridge, FALSE, NULL);
+	if (certs != NULL && JSON_NODE_HOLDS_OBJECT(certs) &&
+	    json_object_has_member(json_node_get_object(certs), "certificates")) {
+		JsonArray *a =
+		        json_object_get_array_member(json_node_get_object(certs), "certificates");
+		n = a != NULL ? json_array_get_length(a) : 0;
+	}
+	json_object_set_boolean_member(state, "tokens_present", n > 0);
+	json_object_set_int_member(state, "certificates", n);
+	json_object_set_boolean_member(state, "nexu", sdr_bridge_policy_get_nexu(bridge->policy));
+	json_object_set_boolean_member(state, "ipv6", sdr_bridge_has_ipv6(bridge));
+	json_object_set_object_member(o, "state", state);
+	sdr_bridge_reply_json(reply, 200, info);
+}
+
+static void
+handle_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+{
+	g_autoptr(GError) error = NULL;
+	char *text;
+
+	if (!sdr_bridge_approve_listing(bridge, r->origin, &error)) {
+		sdr_bridge_reply_error(reply, error);
+		return;
+	}
+	text = sdr_bridge_certificates_text(bridge, &error);
+	if (text == NULL) {
+		sdr_bridge_reply_error(reply, error);
+		return;
+	}
+	reply->status = 200;
+	reply->body = text;
+}
+
+static void
+handle_post(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply,
+            const char *handler, gboolean interactive)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *req;
+	JsonNode *answer;
+
+	root = sdr_bridge_json_parse_object(r->body != NULL ? r->body : "", r->body_len, &error);
+	if (root == NULL) {
+		sdr_bridge_reply_error(reply, error);
+		return;
+	}
+	/* The parser's tree is immutable: work on a copy we may rewrite. */
+	{
+		JsonNode *copy = json_node_copy(root);
+		json_node_unref(root);
+		root = copy;
+	}
+	req = json_node_get_object(root);
+	if (!sdr_bridge_api_check_body(bridge, r->path, req, &error)) {
+		sdr_bridge_reply_error(reply, error);
+		return;
+	}
+	if (interactive && !g_mutex_trylock(&bridge->interactive_lock)) {
+		sdr_bridge_reply_error_code(reply, 409, SDR_ERROR_BUSY,
+		                            _("The signing agent is busy with another request"));
+		return;
+	}
+	answer = sdr_bridge_run_handler(bridge, r->origin, handler, req, &error);
+	if (interactive)
+		g_mutex_unlock(&bridge->interactive_lock);
+	if (answer == NULL) {
+		sdr_bridge_reply_error(reply, error);
+		return;
+	}
+	sdr_bridge_reply_json(reply, 200, answer);
+}
+
+void
+sdr_bridge_api_handle(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+{
+	gboolean get = g_strcmp0(r->method, "GET") == 0;
+	gboolean post = g_strcmp0(r->method, "POST") == 0;
+	const char *p = r->path;
+
+	if (g_strcmp0(p, "/v1/info") == 0) {
+		if (!get)
+			goto not_allowed;
+		handle_info(bridge, r, reply);
+	} else if (g_strcmp0(p, "/v1/certificates") == 0) {
+		if (!get)
+			goto not_allowed;
+		handle_certificates(bridge, r, reply);
+	} else if (g_strcmp0(p, "/v1/events") == 0) {
+		if (!get)
+			goto not_allowed;
+		reply->status = 200;
+		reply->sse = TRUE;
+	} else if (g_strcmp0(p, "/v1/sign") == 0) {
+		if (!post)
+			goto not_allowed;
+		handle_post(bridge, r, reply, "sign", TRUE);
+	} else if (g_strcmp0(p, "/v1/verify") == 0) {
+		if (!post)
+			goto not_allowed;
+		handle_post(bridge, r, reply, "verify", FALSE);
+	} else {
+		sdr_bridge_reply_error_code(reply, 404, SDR_ERROR_NOT_FOUND, _("Unknown address"));
+	}
+	return;
+not_allowed:
+	sdr_bridge_reply_error_code(reply, 405, SDR_ERROR_BAD_REQUEST, _("Method not allowed"));
+}

@@ -1,0 +1,642 @@
+/* sdr-bridge.c - HTTP plumbing of the bridge: daemons, request heads and bodies,
+ * responses, the token lock and the certificate cache. Security decisions are
+ * sdr-bridge-security.c's; routes are sdr-bridge-api.c's and sdr-bridge-nexu.c's. */
+#include "sdr-bridge-private.h"
+
+#include "sdr-context.h"
+#include "sdr-error.h"
+
+#include <arpa/inet.h>
+#include <glib/gi18n-lib.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#define CONNECTION_TIMEOUT_S 10
+#define CONNECTION_LIMIT 64
+#define CONNECTION_MEMORY 32768 /* headers must fit in this */
+
+typedef struct {
+	gboolean responded; /* an answer is queued: ignore the rest of the body */
+	GByteArray *body;
+	char *origin; /* allowed origin, echoed in Access-Control-Allow-Origin */
+} Conn;
+
+typedef struct {
+	SdrBridge *bridge;
+	guint64 last_id;
+	char *pending;
+	gsize pending_len, pending_off;
+	gboolean closed;
+} SseState;
+
+static void
+conn_free(Conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->body != NULL)
+		g_byte_array_unref(c->body);
+	g_free(c->origin);
+	g_free(c);
+}
+
+static void
+add_common_headers(struct MHD_Response *r, const char *cors_origin)
+{
+	const char *const *h = sdr_bridge_security_common_headers();
+
+	for (gsize i = 0; h[i] != NULL; i += 2)
+		MHD_add_response_header(r, h[i], h[i + 1]);
+	if (cors_origin != NULL)
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", cors_origin);
+}
+
+static enum MHD_Result
+queue_text(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
+           const char *cors_origin)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	gsize len = body != NULL ? strlen(body) : 0;
+
+	if (body == NULL)
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	else
+		r = MHD_create_response_from_buffer_with_free_callback(len, body, g_free);
+	if (r == NULL) {
+		g_free(body);
+		return MHD_NO;
+	}
+	add_common_headers(r, cors_origin);
+	if (content_type != NULL)
+		MHD_add_response_header(r, "Content-Type", content_type);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static char *
+error_text(int code, const char *message)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "error");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "code");
+	json_builder_add_string_value(b, sdr_error_code_name(code));
+	json_builder_set_member_name(b, "message");
+	json_builder_add_string_value(b, message != NULL ? message : "");
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_to_string(root, FALSE);
+}
+
+void
+sdr_bridge_reply_error_code(SdrBridgeReply *reply, guint status, int code, const char *message)
+{
+	g_free(reply->body);
+	reply->status = status;
+	reply->body = error_text(code, message);
+	reply->sse = FALSE;
+}
+
+void
+sdr_bridge_reply_error(SdrBridgeReply *reply, const GError *error)
+{
+	int code = (error != NULL && error->domain == SDR_ERROR) ? error->code : SDR_ERROR_FAILED;
+
+	sdr_bridge_reply_error_code(reply, sdr_bridge_status_for_error(code), code,
+	                            error != NULL ? error->message : _("Internal error"));
+}
+
+void
+sdr_bridge_reply_json(SdrBridgeReply *reply, guint status, JsonNode *node)
+{
+	g_free(reply->body);
+	reply->status = status;
+	reply->body = json_to_string(node, FALSE);
+	reply->sse = FALSE;
+	json_node_unref(node);
+}
+
+static enum MHD_Result
+queue_error(struct MHD_Connection *conn, guint status, int code, const char *message,
+            const char *cors_origin)
+{
+	return queue_text(conn, status, error_text(code, message), "application/json", cors_origin);
+}
+
+/* ---- Token work ------------------------------------------------------------ */
+
+/* Called with token_lock held. */
+static SdrContext *
+context_for(SdrBridge *bridge, const char *origin)
+{
+	const char *key = origin != NULL ? origin : "";
+	SdrContext *ctx = g_hash_table_lookup(bridge->contexts, key);
+
+	if (ctx == NULL) {
+		SdrContextOptions o = { 0 };
+
+		o.config = bridge->config;
+		o.prompt = bridge->prompt;
+		o.origin = origin;
+		o.cancellable = bridge->cancellable;
+		ctx = sdr_context_new(&o);
+		g_hash_table_insert(bridge->contexts, g_strdup(key), ctx);
+	}
+	/* One token manager loaded at a time: PKCS#11 modules are initialised once
+	 * per process. */
+	if (bridge->active_ctx != NULL && bridge->active_ctx != ctx)
+		sdr_context_reset_tokens(bridge->active_ctx);
+	bridge->active_ctx = ctx;
+	return ctx;
+}
+
+JsonNode *
+sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, JsonObject *request,
+                       GError **error)
+{
+	JsonNode *answer;
+	SdrContext *ctx;
+	g_autoptr(JsonObject) empty = NULL;
+
+	if (request == NULL)
+		request = empty = json_object_new();
+	g_mutex_lock(&bridge->token_lock);
+	ctx = context_for(bridge, origin);
+	answer = sdr_handler_run(ctx, name, request, error);
+	g_mutex_unlock(&bridge->token_lock);
+	return answer;
+}
+
+gpointer
+sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextFunc func,
+                        gpointer data, GError **error)
+{
+	gpointer ret;
+
+	g_mutex_lock(&bridge->token_lock);
+	ret = func(context_for(bridge, origin), data, error);
+	g_mutex_unlock(&bridge->token_lock);
+	return ret;
+}
+
+static gboolean
+cache_fresh(SdrBridge *bridge)
+{
+	return bridge->cert_cache != NULL &&
+	       g_get_monotonic_time() - bridge->cert_cache_time < SDR_BRIDGE_CERT_CACHE_TTL_US;
+}
+
+JsonNode *
+sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
+{
+	JsonNode *answer;
+
+	g_mutex_lock(&bridge->cache_lock);
+	if (!refresh && cache_fresh(bridge)) {
+		answer = json_node_ref(bridge->cert_cache);
+		g_mutex_unlock(&bridge->cache_lock);
+		return answer;
+	}
+	g_mutex_unlock(&bridge->cache_lock);
+
+	/* A long signature holds the token: serve what we know meanwhile. */
+	if (!refresh && !g_mutex_trylock(&bridge->token_lock)) {
+		g_mutex_lock(&bridge->cache_lock);
+		if (bridge->cert_cache != NULL) {
+			answer = json_node_ref(bridge->cert_cache);
+			g_mutex_unlock(&bridge->cache_lock);
+			return answer;
+		}
+		g_mutex_unlock(&bridge->cache_lock);
+		g_mutex_lock(&bridge->token_lock);
+	} else if (refresh) {
+		g_mutex_lock(&bridge->token_lock);
+	}
+	{
+		g_autoptr(JsonObject) req = json_object_new();
+		SdrContext *ctx = context_for(bridge, NULL);
+
+		answer = sdr_handler_run(ctx, "certificates", req, error);
+	}
+	g_mutex_unlock(&bridge->token_lock);
+	if (answer == NULL)
+		return NULL;
+	g_mutex_lock(&bridge->cache_lock);
+	g_clear_pointer(&bridge->cert_cache, json_node_unref);
+	g_clear_pointer(&bridge->cert_cache_text, g_free);
+	bridge->cert_cache = json_node_ref(answer);
+	bridge->cert_cache_text = json_to_string(answer, FALSE);
+	bridge->cert_cache_time = g_get_monotonic_time();
+	g_mutex_unlock(&bridge->cache_lock);
+	return answer;
+}
+
+char *
+sdr_bridge_certificates_text(SdrBridge *bridge, GError **error)
+{
+	g_autoptr(JsonNode) node = NULL;
+	char *text = NULL;
+
+	g_mutex_lock(&bridge->cache_lock);
+	if (cache_fresh(bridge))
+		text = g_strdup(bridge->cert_cache_text);
+	g_mutex_unlock(&bridge->cache_lock);
+	if (text != NULL)
+		return text;
+	node = sdr_bridge_get_certificates(bridge, FALSE, error);
+	if (node == NULL)
+		return NULL;
+	return json_to_string(node, FALSE);
+}
+
+gboolean
+sdr_bridge_approve_listing(SdrBridge *bridge, const char *origin, GError **error)
+{
+	SdrConsentRequest req = { 0 };
+	gboolean ok;
+
+	if (origin == NULL || sdr_bridge_approvals_has(bridge->approvals, origin))
+		return TRUE;
+	if (!g_mutex_trylock(&bridge->interactive_lock)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BUSY,
+		            _("The signing agent is busy with another request"));
+		return FALSE;
+	}
+	req.origin = origin;
+	req.action = "list-certificates";
+	req.timeout_s = sdr_bridge_policy_get_consent_timeout(bridge->policy);
+	ok = bridge->prompt != NULL && sdr_prompt_ask_consent(bridge->prompt, &req, error);
+	if (bridge->prompt == NULL)
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
+		            _("Nobody can approve this request"));
+	if (ok)
+		sdr_bridge_approvals_add(bridge->approvals, origin);
+	g_mutex_unlock(&bridge->interactive_lock);
+	return ok;
+}
+
+void
+sdr_bridge_token_event(SdrBridge *bridge, const char *kind, const char *reader)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) data = NULL;
+
+	g_mutex_lock(&bridge->cache_lock);
+	g_clear_pointer(&bridge->cert_cache, json_node_unref);
+	g_clear_pointer(&bridge->cert_cache_text, g_free);
+	g_mutex_unlock(&bridge->cache_lock);
+	/* Forget the token managers unless a request is using the token now; the
+	 * handler will then meet CARD_REMOVED and the next request reloads. */
+	if (g_mutex_trylock(&bridge->token_lock)) {
+		if (bridge->active_ctx != NULL)
+			sdr_context_reset_tokens(bridge->active_ctx);
+		g_mutex_unlock(&bridge->token_lock);
+	}
+	json_builder_begin_object(b);
+	if (reader != NULL) {
+		json_builder_set_member_name(b, "reader");
+		json_builder_add_string_value(b, reader);
+	}
+	json_builder_end_object(b);
+	data = json_builder_get_root(b);
+	sdr_bridge_events_publish(bridge->events, kind, data);
+}
+
+/* ---- Server-sent events ------------------------------------------------------ */
+
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	SseState *s = cls;
+	gsize n;
+
+	while (s->pending == NULL || s->pending_off >= s->pending_len) {
+		g_clear_pointer(&s->pending, g_free);
+		if (s->closed)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		s->pending = sdr_bridge_events_wait(s->bridge->events, &s->last_id,
+		                                    SDR_BRIDGE_SSE_KEEPALIVE_MS);
+		if (s->pending == NULL)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		s->pending_len = strlen(s->pending);
+		s->pending_off = 0;
+	}
+	n = MIN(max, s->pending_len - s->pending_off);
+	memcpy(buf, s->pending + s->pending_off, n);
+	s->pending_off += n;
+	return (ssize_t)n;
+}
+
+static void
+sse_free(void *cls)
+{
+	SseState *s = cls;
+
+	g_free(s->pending);
+	g_free(s);
+}
+
+static enum MHD_Result
+queue_sse(SdrBridge *bridge, struct MHD_Connection *conn, const char *origin)
+{
+	SseState *s = g_new0(SseState, 1);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	s->bridge = bridge;
+	s->last_id = sdr_bridge_events_last_id(bridge->events);
+	s->pending = g_strdup("retry: 3000\n: sinadur events\n\n");
+	s->pending_len = strlen(s->pending);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	if (r == NULL) {
+		sse_free(s);
+		return MHD_NO;
+	}
+	add_common_headers(r, origin);
+	MHD_add_response_header(r, "Content-Type", "text/event-stream");
+	/* The stream is long-lived; keep-alive comments keep it moving. */
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)0);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- Request handling ---------------------------------------------------------- */
+
+typedef struct {
+	const char *name;
+	guint count;
+} HeaderCount;
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	HeaderCount *hc = cls;
+
+	if (g_ascii_strcasecmp(key, hc->name) == 0)
+		hc->count++;
+	return MHD_YES;
+}
+
+static guint
+header_count(struct MHD_Connection *conn, const char *name)
+{
+	HeaderCount hc = { name, 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hc);
+	return hc.count;
+}
+
+static enum MHD_Result
+dispatch(SdrBridge *bridge, struct MHD_Connection *conn, Conn *c, const char *method,
+         const char *url)
+{
+	SdrBridgeRequest req = { 0 };
+	SdrBridgeReply reply = { 0 };
+
+	req.method = method;
+	req.path = url;
+	req.origin = c->origin;
+	req.body = c->body->len > 0 ? (const char *)c->body->data : NULL;
+	req.body_len = c->body->len;
+	if (!sdr_bridge_nexu_handle(bridge, &req, &reply))
+		sdr_bridge_api_handle(bridge, &req, &reply);
+	if (reply.sse)
+		return queue_sse(bridge, conn, c->origin);
+	if (reply.status == 0)
+		sdr_bridge_reply_error_code(&reply, 404, SDR_ERROR_NOT_FOUND, _("Unknown address"));
+	return queue_text(conn, reply.status, g_steal_pointer(&reply.body), "application/json",
+	                  c->origin);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	SdrBridge *bridge = cls;
+	Conn *c = *con_cls;
+
+	if (c == NULL) {
+		SdrBridgeRequestHead head = { 0 };
+		SdrBridgeDecision d;
+
+		c = g_new0(Conn, 1);
+		*con_cls = c;
+		head.method = method;
+		head.path = url;
+		head.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+		head.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+		head.content_type =
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		head.content_length =
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		head.transfer_encoding =
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+		head.acr_method = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                              "Access-Control-Request-Method");
+		head.acr_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                               "Access-Control-Request-Headers");
+		if (header_count(conn, "Host") > 1 || header_count(conn, "Origin") > 1 ||
+		    header_count(conn, "Content-Type") > 1) {
+			c->responded = TRUE;
+			return queue_error(conn, 400, SDR_ERROR_BAD_REQUEST,
+			                   _("Repeated request header"), NULL);
+		}
+		sdr_bridge_security_decide(bridge->policy, &head, &d);
+		if (d.cors && head.origin != NULL)
+			c->origin = g_strdup(head.origin);
+		switch (d.verdict) {
+		case SDR_BRIDGE_VERDICT_DENY:
+			c->responded = TRUE;
+			return queue_error(conn, d.status, d.error_code, _(d.message), c->origin);
+		case SDR_BRIDGE_VERDICT_PREFLIGHT: {
+			struct MHD_Response *r = MHD_create_response_from_buffer(
+			        0, (void *)"", MHD_RESPMEM_PERSISTENT);
+			const char *const *h = sdr_bridge_security_preflight_headers();
+			enum MHD_Result ret;
+
+			c->responded = TRUE;
+			if (r == NULL)
+				return MHD_NO;
+			add_common_headers(r, c->origin);
+			for (gsize i = 0; h[i] != NULL; i += 2)
+				MHD_add_response_header(r, h[i], h[i + 1]);
+			ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+		case SDR_BRIDGE_VERDICT_ALLOW:
+		default:
+			c->body = g_byte_array_new();
+			return MHD_YES;
+		}
+	}
+	if (c->responded) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		guint64 max = sdr_bridge_policy_get_max_body(bridge->policy);
+
+		if ((guint64)c->body->len + *upload_size > max) {
+			/* Chunked body over the cap: answer now, drop the rest. */
+			c->responded = TRUE;
+			*upload_size = 0;
+			return queue_error(conn, 413, SDR_ERROR_TOO_LARGE,
+			                   _("The request is larger than the allowed size"),
+			                   c->origin);
+		}
+		g_byte_array_append(c->body, (const guint8 *)upload_data, (guint)*upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	c->responded = TRUE;
+	return dispatch(bridge, conn, c, method, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	conn_free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* ---- Life cycle ---------------------------------------------------------------- */
+
+static void
+context_unref(gpointer p)
+{
+	sdr_context_free(p);
+}
+
+SdrBridge *
+sdr_bridge_new(SdrConfig *config, SdrPrompt *prompt, SdrBridgePolicy *policy)
+{
+	SdrBridge *bridge = g_new0(SdrBridge, 1);
+
+	bridge->config = config;
+	bridge->prompt = prompt;
+	bridge->policy = policy;
+	bridge->approvals = sdr_bridge_approvals_new();
+	bridge->events = sdr_bridge_events_new();
+	bridge->cancellable = g_cancellable_new();
+	bridge->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, context_unref);
+	g_mutex_init(&bridge->token_lock);
+	g_mutex_init(&bridge->interactive_lock);
+	g_mutex_init(&bridge->cache_lock);
+	return bridge;
+}
+
+static struct MHD_Daemon *
+start_daemon(SdrBridge *bridge, const struct sockaddr *addr, gboolean v6)
+{
+	unsigned int flags =
+	        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, bridge, MHD_OPTION_SOCK_ADDR,
+	                        addr, MHD_OPTION_CONNECTION_TIMEOUT,
+	                        (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+	                        (unsigned int)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	                        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+	                        on_completed, bridge, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+	                        (unsigned int)1, MHD_OPTION_END);
+}
+
+gboolean
+sdr_bridge_start(SdrBridge *bridge, GError **error)
+{
+	struct sockaddr_in a4 = { 0 };
+	struct sockaddr_in6 a6 = { 0 };
+	guint16 port = sdr_bridge_policy_get_port(bridge->policy);
+	const union MHD_DaemonInfo *info;
+
+	a4.sin_family = AF_INET;
+	a4.sin_port = htons(port);
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bridge->daemon4 = start_daemon(bridge, (const struct sockaddr *)&a4, FALSE);
+	if (bridge->daemon4 == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("Cannot listen on 127.0.0.1 port %u (is another agent running?)"),
+		            port);
+		return FALSE;
+	}
+	info = MHD_get_daemon_info(bridge->daemon4, MHD_DAEMON_INFO_BIND_PORT);
+	if (info != NULL && info->port != 0)
+		port = info->port;
+	bridge->port = port;
+	sdr_bridge_policy_set_bound_port(bridge->policy, port);
+
+	a6.sin6_family = AF_INET6;
+	a6.sin6_port = htons(port);
+	a6.sin6_addr = in6addr_loopback;
+	bridge->daemon6 = start_daemon(bridge, (const struct sockaddr *)&a6, TRUE);
+	return TRUE;
+}
+
+guint16
+sdr_bridge_get_port(SdrBridge *bridge)
+{
+	return bridge->port;
+}
+
+gboolean
+sdr_bridge_has_ipv6(SdrBridge *bridge)
+{
+	return bridge->daemon6 != NULL;
+}
+
+SdrBridgeEvents *
+sdr_bridge_get_events(SdrBridge *bridge)
+{
+	return bridge->events;
+}
+
+const SdrBridgePolicy *
+sdr_bridge_get_policy(SdrBridge *bridge)
+{
+	return bridge->policy;
+}
+
+void
+sdr_bridge_stop(SdrBridge *bridge)
+{
+	if (bridge == NULL)
+		return;
+	g_cancellable_cancel(bridge->cancellable);
+	sdr_bridge_events_close(bridge->events);
+	if (bridge->daemon6 != NULL)
+		MHD_stop_daemon(bridge->daemon6);
+	if (bridge->daemon4 != NULL)
+		MHD_stop_daemon(bridge->daemon4);
+	bridge->daemon4 = bridge->daemon6 = NULL;
+}
+
+void
+sdr_bridge_free(SdrBridge *bridge)
+{
+	if (bridge == NULL)
+		return;
+	sdr_bridge_stop(bridge);
+	bridge->active_ctx = NULL;
+	g_hash_table_unref(bridge->contexts);
+	g_clear_pointer(&bridge->cert_cache, json_node_unref);
+	g_free(bridge->cert_cache_text);
+	sdr_bridge_events_free(bridge->events);
+	sdr_bridge_approvals_free(bridge->approvals);
+	sdr_bridge_policy_free(bridge->policy);
+	g_object_unref(bridge->cancellable);
+	g_mutex_clear(&bridge->token_lock);
+	g_mutex_clear(&bridge->interactive_lock);
+	g_mutex_clear(&bridge->cache_lock);
+	g_free(bridge);
+}
