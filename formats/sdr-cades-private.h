@@ -29,6 +29,9 @@ GBytes *sdr_cms_der_add_ocsp(GBytes *der, GPtrArray *ocsp, GError **error);
 /* The DER OCSPResponses stored in SignedData.crls (GBytes*, maybe empty). */
 GPtrArray *sdr_cms_der_get_ocsp(const guint8 *der, gsize len);
 
+/* A name for people: the subject's CN, else its RFC 2253 form. */
+char *sdr_cert_display_name(X509 *cert);
+
 /* sdr_revocation_collect_into(); with accept_revoked a response or CRL saying
  * "revoked" is kept in data instead of failing (verification wants to see it). */
 gboolean sdr_revocation_collect_full(SdrValidationData *data, X509 *cert,

@@ -282,10 +282,7 @@ verify_ctx_init(VerifyCtx *v, CMS_ContentInfo *cms, const SdrVerifyOptions *opti
 static char *
 name_of(X509 *cert)
 {
-	char buf[256];
-
-	X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
-	return g_strdup(buf);
+	return sdr_cert_display_name(cert);
 }
 
 /* ---- chain and revocation ---- */
@@ -508,7 +505,7 @@ check_chain(VerifyCtx *v, X509 *cert, GDateTime *check_time, GDateTime *signing_
 	if (e.untrusted)
 		sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
 		                          SDR_REASON_CHAIN_NOT_TRUSTED,
-		                          _("The certificate of %s does not chain to a trusted "
+		                          _("The certificate %s does not chain to a trusted "
 		                            "authority"),
 		                          name);
 	if (e.expired) {
