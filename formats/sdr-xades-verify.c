@@ -516,13 +516,15 @@ check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSigna
 			                          _("The signed element %s lies inside another "
 			                            "signature (signature wrapping)"),
 			                          r->uri);
-		} else if (enc == signature &&
-		           !sdr_xml_is(r->target->parent, SDR_DSIG_NS, "Object") &&
-		           !sdr_xml_is(r->target, SDR_DSIG_NS, "Object")) {
+		} else if (enc == signature && xmlDocGetRootElement(signature->doc) != signature) {
+			/* Only an enveloping signature (the document itself) may sign
+			 * data it carries; an enveloped one signing its own content
+			 * while the document shows something else is wrapping. */
 			sdr_signature_result_fail(
 			        result, SDR_VERDICT_INVALID, SDR_REASON_WRAPPING,
 			        _("The signed element %s lies inside the signature "
-			          "itself (signature wrapping)"),
+			          "itself, not in the document (signature "
+			          "wrapping)"),
 			        r->uri);
 		}
 	}

@@ -405,11 +405,25 @@ add_validation_data(SdrSigner *signer, xmlNode *usp, const Ns *ns, GBytes *token
 					break;
 				}
 			}
+			/* The TSA's own revocation data when it publishes some; a TSA
+			 * without OCSP URL nor CRLDP still has its chain embedded. */
 			tdata = sdr_revocation_collect(tsa, tcerts, o->trust, &local);
+			if (tdata == NULL) {
+				g_clear_error(&local);
+				tdata = g_new0(SdrValidationData, 1);
+				tdata->certs =
+				        g_ptr_array_new_with_free_func((GDestroyNotify)X509_free);
+				tdata->ocsp_responses = g_ptr_array_new_with_free_func(
+				        (GDestroyNotify)g_bytes_unref);
+				tdata->crls = g_ptr_array_new_with_free_func(
+				        (GDestroyNotify)g_bytes_unref);
+				for (int i = 0; i < sk_X509_num(tcerts); i++) {
+					X509_up_ref(sk_X509_value(tcerts, i));
+					g_ptr_array_add(tdata->certs, sk_X509_value(tcerts, i));
+				}
+			}
 		}
 		sk_X509_pop_free(tcerts, X509_free);
-		if (local != NULL)
-			goto fail;
 		if (tdata != NULL)
 			merge_validation(data, tdata);
 	}

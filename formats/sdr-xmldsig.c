@@ -6,6 +6,8 @@
 
 #include <glib/gi18n-lib.h>
 #include <libxml/c14n.h>
+#include <libxml/globals.h>
+#include <libxml/xmlerror.h>
 #include <libxml/xmlIO.h>
 #include <libxml/xmlsave.h>
 #include <openssl/crypto.h>
@@ -185,23 +187,40 @@ c14n_write(void *context, const char *buffer, int len)
 	return len;
 }
 
+static void
+silent_error(void *user_data, xmlErrorPtr err)
+{
+}
+
 static int
 c14n_close(void *context)
 {
 	return 0;
 }
 
+typedef struct {
+	xmlNode *apex;    /* subtree being canonicalised, NULL = whole document */
+	xmlNode *exclude; /* enveloped-signature: left out, may be NULL */
+} Visibility;
+
+/* A node is visible when it lies in the apex subtree and not in the excluded
+ * one. Ancestors of the apex are invisible, which is what makes libxml2 render
+ * inherited namespaces and (C14N 1.0) xml:* attributes on the apex, exactly as
+ * for the XPath node-set of a same-document reference. */
 static int
 c14n_visible(void *user_data, xmlNodePtr node, xmlNodePtr parent)
 {
-	xmlNode *exclude = user_data;
+	Visibility *vis = user_data;
 	xmlNode *n = node->type == XML_NAMESPACE_DECL ? parent : node;
+	gboolean in_apex = vis->apex == NULL;
 
 	for (; n != NULL; n = n->parent) {
-		if (n == exclude)
+		if (n == vis->exclude)
 			return 0;
+		if (n == vis->apex)
+			in_apex = TRUE;
 	}
-	return 1;
+	return in_apex ? 1 : 0;
 }
 
 gboolean
@@ -214,6 +233,8 @@ sdr_xmldsig_c14n(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod met
 	int mode = XML_C14N_EXCLUSIVE_1_0;
 	gboolean comments = FALSE;
 	int rc;
+	xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+	void *saved_ctx = xmlStructuredErrorContext;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(c14n_table); i++) {
 		if (c14n_table[i].method == method) {
@@ -232,8 +253,12 @@ sdr_xmldsig_c14n(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod met
 		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, _("Out of memory"));
 		return FALSE;
 	}
+	/* libxml2 reports C14N and I/O errors on stderr; we report through GError. */
+	xmlSetStructuredErrorFunc(NULL, silent_error);
 	if (node == NULL || node->type == XML_DOCUMENT_NODE) {
-		rc = xmlC14NExecute(doc, exclude != NULL ? c14n_visible : NULL, exclude, mode,
+		Visibility vis = { NULL, exclude };
+
+		rc = xmlC14NExecute(doc, exclude != NULL ? c14n_visible : NULL, &vis, mode,
 		                    (xmlChar **)prefixes, comments, buf);
 	} else {
 		/* libxml2 always walks from doc->children: make the subtree the only
@@ -242,16 +267,18 @@ sdr_xmldsig_c14n(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod met
 		 * links stay, so in-scope namespaces and xml:* attributes are found. */
 		xmlNode *saved_children = doc->children;
 		xmlNode *saved_next = node->next;
+		Visibility vis = { node, exclude };
 
 		doc->children = node;
 		node->next = NULL;
-		rc = xmlC14NExecute(doc, exclude != NULL ? c14n_visible : NULL, exclude, mode,
-		                    (xmlChar **)prefixes, comments, buf);
+		rc = xmlC14NExecute(doc, c14n_visible, &vis, mode, (xmlChar **)prefixes, comments,
+		                    buf);
 		node->next = saved_next;
 		doc->children = saved_children;
 	}
 	if (xmlOutputBufferClose(buf) < 0 && rc >= 0)
 		rc = -1;
+	xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
 	if (rc < 0) {
 		if (!ctx.stopped || (error != NULL && *error == NULL))
 			g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE,
