@@ -721,6 +721,43 @@ test_discovery_dedupe(void **unused)
 	assert_string_equal(((SdrModuleInfo *)found->pdata[0])->name, "SoftHSM 2");
 }
 
+/* p11-kit registrations are read from files, without loading anything. */
+static void
+test_discovery_p11kit(void **unused)
+{
+	g_autofree char *dir =
+	        g_build_filename(g_getenv("XDG_CONFIG_HOME"), "pkcs11", "modules", NULL);
+	g_autofree char *ours = g_strdup_printf("# test\nmodule: %s\n", testp11);
+	g_autofree char *trust = g_strdup_printf("module: %s\ntrust-policy: yes\n", crash_module);
+	g_autofree char *elsewhere =
+	        g_strdup_printf("module: %s\nenable-in: firefox\n", crash_module);
+	g_autofree char *f1 = g_build_filename(dir, "sdr-test.module", NULL);
+	g_autofree char *f2 = g_build_filename(dir, "sdr-trust.module", NULL);
+	g_autofree char *f3 = g_build_filename(dir, "sdr-firefox.module", NULL);
+	SdrTokenOptions opts = { 0 };
+	g_autoptr(GPtrArray) found = NULL;
+	gboolean seen_ours = FALSE;
+
+	assert_int_equal(g_mkdir_with_parents(dir, 0700), 0);
+	assert_true(g_file_set_contents(f1, ours, -1, NULL));
+	assert_true(g_file_set_contents(f2, trust, -1, NULL));
+	assert_true(g_file_set_contents(f3, elsewhere, -1, NULL));
+	opts.skip_known = TRUE;
+	found = sdr_module_discover(&opts);
+	for (guint i = 0; i < found->len; i++) {
+		SdrModuleInfo *info = found->pdata[i];
+		assert_int_equal(info->source, SDR_MODULE_SOURCE_P11KIT);
+		assert_string_not_equal(info->path, crash_module);
+		assert_false(info->loaded);
+		if (g_str_equal(info->path, testp11))
+			seen_ours = TRUE;
+	}
+	assert_true(seen_ours);
+	g_remove(f1);
+	g_remove(f2);
+	g_remove(f3);
+}
+
 /* ---- fixture -------------------------------------------------------------------- */
 
 static int
@@ -743,7 +780,10 @@ group_setup(void **unused)
 	home = g_build_filename(fixture_dir, "home", NULL);
 	g_mkdir_with_parents(home, 0700);
 	g_setenv("HOME", home, TRUE);
-	g_setenv("XDG_CONFIG_HOME", home, TRUE);
+	{
+		g_autofree char *config = g_build_filename(home, ".config", NULL);
+		g_setenv("XDG_CONFIG_HOME", config, TRUE);
+	}
 	state_dir = g_build_filename(fixture_dir, "testp11", NULL);
 	g_mkdir_with_parents(state_dir, 0700);
 	g_setenv("SDR_TESTP11_DIR", state_dir, TRUE);
@@ -792,6 +832,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_bad_modules),
 		cmocka_unit_test(test_crashing_module),
 		cmocka_unit_test(test_discovery_dedupe),
+		cmocka_unit_test(test_discovery_p11kit),
 	};
 	const char *tools[] = { "openssl", "softhsm2-util", "pkcs11-tool" };
 
