@@ -25,7 +25,11 @@
 #ifdef SDR_HAVE_PES
 #include "sdr-pes.h"
 #endif
+#ifdef SDR_HAVE_MARCHE
+#include "sdr-marche.h"
+#endif
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <openssl/pem.h>
@@ -662,6 +666,11 @@ sign_one(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	if (g_str_equal(f, "pes"))
 		return sign_pes_doc(job, doc, result, error);
 	if (g_str_equal(f, "marche")) {
+#ifdef SDR_HAVE_MARCHE
+		/* The tender profile's own certificate rule (valid today, nonRepudiation). */
+		if (!sdr_marche_check_certificate(sdr_signer_get_cert(job->signer), NULL, error))
+			return FALSE;
+#endif
 		if (is_pdf(doc))
 			return sign_pades_doc(job, doc, result, error);
 		if (sdr_json_get_bool(job->options, "cades", FALSE))
@@ -713,7 +722,7 @@ describe_choices(GPtrArray *certs)
 		                                 : g_strdup("?");
 
 		const char *usage = (c->usage & SDR_CERT_USAGE_SIGNATURE) ? _("signature")
-		                                                         : _("authentication");
+		                                                          : _("authentication");
 
 		g_string_append_printf(s, "\n  %s  %s (%s, %s, %s)", c->id,
 		                       c->subject_cn != NULL ? c->subject_cn : "?", usage,
@@ -1039,6 +1048,13 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	    sdr_context_get_origin(ctx) != NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Output files are only chosen from the command line."));
+		goto out;
+	}
+
+	if (job.output_dir != NULL && g_mkdir_with_parents(job.output_dir, 0755) != 0) {
+		int e = errno;
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot create %s: %s"),
+		            job.output_dir, g_strerror(e));
 		goto out;
 	}
 
