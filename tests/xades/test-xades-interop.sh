@@ -1,0 +1,221 @@
+#!/bin/sh
+# test-xades-interop.sh XADES_TOOL - XAdES end to end with real components: file
+# keys of a fresh test PKI, the loopback TSA/OCSP/CRL responder of tests/cades
+# (pki-responder.py), the independent checkers xmlsec1 and ades-lint.py, and our
+# own verifier.
+set -u
+TOOL=${1:?usage: test-xades-interop.sh XADES_TOOL}
+SRC=${SINADUR_SOURCE_ROOT:?}
+SHARED=${SINADUR_SHARED:-$SRC/../shared}
+PY=/usr/bin/python3
+LINT=$SHARED/tools/ades-lint.py
+RESPONDER=$SRC/tests/cades/pki-responder.py
+for t in openssl xmlsec1 $PY; do
+	command -v "$t" >/dev/null 2>&1 || { echo "skip: $t missing"; exit 77; }
+done
+[ -f "$LINT" ] || { echo "skip: ades-lint.py missing"; exit 77; }
+[ -f "$RESPONDER" ] || { echo "skip: pki-responder.py missing"; exit 77; }
+$PY -c 'import lxml, asn1crypto' 2>/dev/null || { echo "skip: python3-lxml missing"; exit 77; }
+
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
+mkdir -p "$HOME"
+
+FAILS=0
+PASSES=0
+ok() { PASSES=$((PASSES + 1)); echo "ok   - $*"; }
+ko() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+
+PORT=$($PY "$RESPONDER" --free-port)
+P=$T/pki
+sh "$SRC/tests/fixtures/make-pki.sh" "$P" "$PORT" >/dev/null || { echo "make-pki failed"; exit 1; }
+$PY "$RESPONDER" "$P" "$PORT" 2>"$T/responder.log" &
+PIDS="$PIDS $!"
+i=0
+while ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && { echo "responder did not start"; exit 1; }
+	sleep 0.1
+done
+TSA=http://127.0.0.1:$PORT/tsa
+DOWN_PORT=$($PY "$RESPONDER" --free-port)
+
+W=$T/work
+mkdir -p "$W"
+printf 'Délibération n° 2026-042 du conseil municipal\n' >"$W/délib 42.txt"
+printf '<?xml version="1.0" encoding="ISO-8859-1"?>\n<!-- facture -->\n<Facture xmlns="urn:facture" Id="f1">\n  <Montant devise="EUR">42.00</Montant>\n  <Libell\351>caf\351</Libell\351>\n</Facture>\n' >"$W/facture.xml"
+
+XADES_ID='http://uri.etsi.org/01903/v1.3.2#:SignedProperties'
+
+# xmlsec FILE: xmlsec1 1.2.37 verifies references and SignatureValue (from the
+# signature's folder, where a detached reference resolves).
+xmlsec() {
+	(cd "$(dirname "$1")" && xmlsec1 --verify --id-attr:Id "$XADES_ID" \
+		--trusted-pem "$P/root.pem" --untrusted-pem "$P/ca.pem" "$(basename "$1")") \
+		>"$T/xmlsec.out" 2>&1
+}
+lint() {
+	out=$($PY "$LINT" "$1" 2>&1)
+	if echo "$out" | grep -q '^ERROR'; then
+		echo "$out" | grep '^ERROR'
+		return 1
+	fi
+	return 0
+}
+# ours FILE EXPECTED_VERDICT [EXPECTED_LEVEL] [args]
+ours() {
+	f=$1
+	want=$2
+	shift 2
+	lvl=${1:-}
+	[ $# -gt 0 ] && shift
+	res=$("$TOOL" verify "$f" --trust "$P/root.pem" "$@" 2>"$T/verify.err")
+	case "$res" in
+	"$want${lvl:+ $lvl}"*) return 0 ;;
+	*)
+		echo "    got: $res"
+		sed 's/^/    /' "$T/verify.err"
+		return 1
+		;;
+	esac
+}
+
+# check NAME FILE [LEVEL]: xmlsec1 OK, ades-lint no ERROR, our verify VALID
+check() {
+	name=$1
+	f=$2
+	lvl=${3:-B-B}
+	if xmlsec "$f" && grep -q '^OK' "$T/xmlsec.out"; then ok "$name: xmlsec1 OK"; else
+		ko "$name: xmlsec1"
+		sed 's/^/    /' "$T/xmlsec.out" | head -5
+	fi
+	if lint "$f"; then ok "$name: ades-lint no ERROR"; else ko "$name: ades-lint"; fi
+	if ours "$f" VALID "$lvl"; then ok "$name: our verify VALID $lvl"; else ko "$name: our verify"; fi
+}
+
+sign() {
+	"$TOOL" sign "$@" 2>"$T/sign.err" || {
+		sed 's/^/    /' "$T/sign.err"
+		return 1
+	}
+}
+
+# ---- detached, enveloped, enveloping with RSA and EC ----
+for k in rsa ec; do
+	f=$(sign "$P/user-$k.key" "$P/user-$k.pem" "$P/chain.pem" detached "$W/délib 42.txt") &&
+		check "detached $k" "$f" || ko "detached $k: sign"
+	rm -f "$f"
+	f=$(sign "$P/user-$k.key" "$P/user-$k.pem" "$P/chain.pem" enveloped "$W/facture.xml" \
+		"$W/env-$k.xml") && check "enveloped $k" "$f" || ko "enveloped $k: sign"
+	f=$(sign "$P/user-$k.key" "$P/user-$k.pem" "$P/chain.pem" enveloping "$W/facture.xml" \
+		"$W/envg-xml-$k.xml") && check "enveloping xml $k" "$f" || ko "enveloping xml $k: sign"
+	f=$(sign "$P/user-$k.key" "$P/user-$k.pem" "$P/chain.pem" enveloping "$W/délib 42.txt" \
+		"$W/envg-bin-$k.xml") && check "enveloping binary $k" "$f" || ko "enveloping binary $k: sign"
+done
+
+# default names: "NAME - Signature 1.xml", then 2
+f1=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt")
+f2=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt")
+[ "$f1" = "$W/délib 42.txt - Signature 1.xml" ] && [ "$f2" = "$W/délib 42.txt - Signature 2.xml" ] &&
+	ok "detached names: Signature 1, Signature 2" || ko "detached names: $f1 / $f2"
+grep -q 'URI="d%C3%A9lib%2042.txt"' "$f1" && ok "reference URI is the escaped file name" ||
+	ko "reference URI"
+
+# RSA-PSS (xmlsec1 1.2.37 has no RSA-PSS: our verifier only)
+f=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/pss.xml" --pss) && grep -q 'sha256-rsa-MGF1' "$f" && ours "$f" VALID B-B &&
+	ok "RSA-PSS detached: our verify VALID" || ko "RSA-PSS"
+lint "$W/pss.xml" && ok "RSA-PSS: ades-lint no ERROR" || ko "RSA-PSS: ades-lint"
+
+# ---- tampering ----
+cp "$W/délib 42.txt" "$T/orig.txt"
+printf 'X' | dd of="$W/délib 42.txt" bs=1 seek=3 conv=notrunc 2>/dev/null
+res=$("$TOOL" verify "$f1" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*DIGEST_MISMATCH*) ok "detached: byte changed -> INVALID DIGEST_MISMATCH" ;;
+*) ko "detached tamper: $res" ;; esac
+xmlsec "$f1" && ko "xmlsec1 accepted tampered data" || ok "xmlsec1 refuses tampered data too"
+cp "$T/orig.txt" "$W/délib 42.txt"
+sed 's/42\.00/43.00/' "$W/env-rsa.xml" >"$W/env-bad.xml"
+res=$("$TOOL" verify "$W/env-bad.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*DIGEST_MISMATCH*) ok "enveloped: byte changed -> INVALID DIGEST_MISMATCH" ;;
+*) ko "enveloped tamper: $res" ;; esac
+
+# ---- detached content missing / given elsewhere ----
+mkdir -p "$T/alone"
+cp "$f1" "$T/alone/sig.xml"
+res=$("$TOOL" verify "$T/alone/sig.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INDETERMINATE*DATA_NOT_FOUND*) ok "missing content -> INDETERMINATE DATA_NOT_FOUND" ;;
+*) ko "missing content: $res" ;; esac
+ours "$T/alone/sig.xml" VALID B-B --content "$W/délib 42.txt" && ok "--content finds the data" ||
+	ko "--content"
+
+# ---- B-T and B-LT with the local TSA / OCSP ----
+f=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/bt.xml" --level T --tsa "$TSA") && check "B-T rsa" "$f" B-T || ko "B-T rsa: sign"
+f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" enveloped "$W/facture.xml" \
+	"$W/blt.xml" --level LT --tsa "$TSA" --trust "$P/root.pem") && check "B-LT ec" "$f" B-LT &&
+	grep -q EncapsulatedOCSPValue "$f" && grep -q EncapsulatedX509Certificate "$f" &&
+	ok "B-LT: OCSP response and certificates embedded" || ko "B-LT ec"
+# timestamp token replaced by garbage -> INVALID TIMESTAMP_INVALID
+sed 's|<xades:EncapsulatedTimeStamp>MII|<xades:EncapsulatedTimeStamp>AAA|' "$W/bt.xml" >"$W/bt-bad.xml"
+res=$("$TOOL" verify "$W/bt-bad.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*TIMESTAMP_INVALID*) ok "broken timestamp -> INVALID TIMESTAMP_INVALID" ;;
+*) ko "broken timestamp: $res" ;; esac
+# TSA down: clear error, nothing written
+res=$("$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/down.xml" --level T --tsa "http://127.0.0.1:$DOWN_PORT/tsa" 2>&1)
+[ ! -e "$W/down.xml" ] && echo "$res" | grep -q LEVEL_NOT_REACHED &&
+	ok "TSA down: LEVEL_NOT_REACHED, nothing written" || ko "TSA down: $res"
+# revoked signer: B-LT refused
+res=$("$TOOL" sign "$P/user-revoked.key" "$P/user-revoked.pem" "$P/chain.pem" detached \
+	"$W/délib 42.txt" "$W/rev.xml" --level LT --tsa "$TSA" --trust "$P/root.pem" 2>&1)
+[ ! -e "$W/rev.xml" ] && echo "$res" | grep -q LEVEL_NOT_REACHED &&
+	ok "revoked signer: B-LT refused" || ko "revoked signer: $res"
+# expired signer: INDETERMINATE CERT_EXPIRED
+f=$(sign "$P/user-expired.key" "$P/user-expired.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/expired.xml")
+res=$("$TOOL" verify "$W/expired.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INDETERMINATE*CERT_EXPIRED*) ok "expired signer -> INDETERMINATE CERT_EXPIRED" ;;
+*) ko "expired signer: $res" ;; esac
+
+# ---- bad input ----
+cat >"$W/xxe.xml" <<'EOF'
+<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<r>&x;<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/></r>
+EOF
+res=$("$TOOL" verify "$W/xxe.xml" 2>&1)
+echo "$res" | grep -q "ERROR SDR_ERROR_PARSE" && ! echo "$res" | grep -q "root:" &&
+	ok "XXE: refused at parse, nothing expanded" || ko "XXE: $res"
+res=$("$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" enveloped "$W/xxe.xml" \
+	"$W/xxe-signed.xml" 2>&1)
+[ ! -e "$W/xxe-signed.xml" ] && echo "$res" | grep -q SDR_ERROR_PARSE &&
+	ok "XXE: signing refused" || ko "XXE sign: $res"
+
+# ---- the shared corpus (MANIFEST verdicts) ----
+C=$SHARED/corpus/ades
+corpus() {
+	res=$("$TOOL" verify "$C/$1" --trust "$C/selfmade/ca.pem" 2>/dev/null | head -1)
+	case "$res" in $2) ok "corpus $1: $res" ;; *) ko "corpus $1: got '$res' want '$2'" ;; esac
+}
+if [ -d "$C" ]; then
+	corpus selfmade/xades-bb.xml 'VALID B-B*'
+	corpus selfmade/tampered-data.xml 'INVALID*DIGEST_MISMATCH*'
+	corpus selfmade/tampered-time.xml 'INVALID*DIGEST_MISMATCH*'
+	corpus selfmade/xades-wrongcertdigest.xml 'INVALID*SIGNING_CERT_REF*'
+	corpus xades/dss/xades-sign-cert-v2-wrong-digest.xml 'INVALID*SIGNING_CERT_REF*'
+	corpus xades/dss/xades-tampered-reference.xml 'INVALID*DIGEST_MISMATCH*'
+	corpus xades/dss/dss-signed-altered-signedPropsRemoved.xml 'INVALID*'
+	corpus xades/dss/dss-signed.xml 'INDETERMINATE * CHAIN_NOT_TRUSTED *'
+	corpus xades/dss/dss2011__xades-detached.xml 'INDETERMINATE * CHAIN_NOT_TRUSTED *'
+	corpus xades/dss/xades-with-dtd-injection.xml 'ERROR SDR_ERROR_PARSE'
+fi
+
+echo "# $PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
