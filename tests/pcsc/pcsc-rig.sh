@@ -1,5 +1,5 @@
 #!/bin/sh
-# pcsc-rig.sh TEST_PROGRAM - runs TEST_PROGRAM against a private pcscd with vsmartcard's
+# pcsc-rig.sh TEST_PROGRAM [SDR_VCARD] - runs TEST_PROGRAM against a private pcscd with vsmartcard's
 # vpcd driver and the project's virtual card (sdr-vcard, libcacard + NSS + SoftHSM).
 #
 # pcscd 1.9 always uses /run/pcscd/ (PCSCLITE_CSOCK_NAME is honoured by clients only),
@@ -11,7 +11,9 @@
 #   - the PID namespace ends every process of the rig when the script ends.
 # Exits 77 (skip) only when a tool is missing or namespaces are not allowed.
 set -eu
-PROG=${1:?usage: pcsc-rig.sh TEST_PROGRAM}
+PROG=${1:?usage: pcsc-rig.sh TEST_PROGRAM [SDR_VCARD]}
+SDR_VCARD=${2:-${SDR_VCARD:-}}
+export SDR_VCARD
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${SINADUR_SOURCE_ROOT:-$(cd "$HERE/../.." && pwd)}
 VPCD=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
