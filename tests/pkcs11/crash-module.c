@@ -1,9 +1,11 @@
 /* crash-module.c - a PKCS#11 module that crashes in C_Initialize, as broken vendor
  * middleware sometimes does. The token layer must survive loading it and report
- * it (SDR_ERROR_MODULE_LOAD). */
+ * it (SDR_ERROR_MODULE_LOAD). $SDR_CRASH_MODE: "abort" (default), "hang" (sleeps
+ * a minute), "exit" (calls exit(3)). */
 #include <p11-kit/pkcs11.h>
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
@@ -13,7 +15,13 @@ static CK_FUNCTION_LIST crash_list;
 static CK_RV
 crash_initialize(CK_VOID_PTR args)
 {
+	const char *mode = getenv("SDR_CRASH_MODE");
+
 	(void)args;
+	if (mode != NULL && strcmp(mode, "hang") == 0)
+		sleep(60);
+	if (mode != NULL && strcmp(mode, "exit") == 0)
+		exit(3);
 	abort();
 }
 

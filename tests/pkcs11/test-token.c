@@ -701,6 +701,31 @@ test_crashing_module(void **unused)
 	}
 }
 
+/* The probe child: hanging and exiting modules are reported too. */
+static void
+test_probe_modes(void **unused)
+{
+	GError *error = NULL;
+	gint64 start;
+
+	assert_true(sdr_module_probe(testp11, 10000, &error));
+	g_setenv("SDR_CRASH_MODE", "hang", TRUE);
+	start = g_get_monotonic_time();
+	assert_false(sdr_module_probe(crash_module, 500, &error));
+	assert_true(g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC);
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD));
+	assert_non_null(strstr(error->message, "did not answer"));
+	g_clear_error(&error);
+	g_setenv("SDR_CRASH_MODE", "exit", TRUE);
+	assert_false(sdr_module_probe(crash_module, 10000, &error));
+	assert_non_null(strstr(error->message, "ended the process"));
+	g_clear_error(&error);
+	g_unsetenv("SDR_CRASH_MODE");
+	assert_false(sdr_module_probe(crash_module, 10000, &error));
+	assert_non_null(strstr(error->message, "crashed"));
+	g_clear_error(&error);
+}
+
 static void
 test_discovery_dedupe(void **unused)
 {
@@ -831,6 +856,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_refresh_keeps_session),
 		cmocka_unit_test(test_bad_modules),
 		cmocka_unit_test(test_crashing_module),
+		cmocka_unit_test(test_probe_modes),
 		cmocka_unit_test(test_discovery_dedupe),
 		cmocka_unit_test(test_discovery_p11kit),
 	};
