@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,7 +178,7 @@ discover_p11kit_dir(Discovery *d, const char *dir)
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *file = g_build_filename(dir, names->pdata[i], NULL);
 		g_autofree char *contents = NULL;
-		g_autofree char *module = NULL, *trust = NULL, *enable = NULL;
+		g_autofree char *module = NULL, *trust = NULL, *enable = NULL, *disable = NULL;
 		g_autofree char *name = NULL;
 		gsize len = 0;
 		struct stat st;
@@ -190,12 +191,15 @@ discover_p11kit_dir(Discovery *d, const char *dir)
 		module = p11kit_file_value(contents, "module");
 		trust = p11kit_file_value(contents, "trust-policy");
 		enable = p11kit_file_value(contents, "enable-in");
+		disable = p11kit_file_value(contents, "disable-in");
 		if (module == NULL || *module == '\0')
 			continue;
 		/* The trust module holds CA anchors, not a user's token. */
 		if (trust != NULL && g_ascii_strcasecmp(trust, "yes") == 0)
 			continue;
 		if (enable != NULL && strstr(enable, "sinadur") == NULL)
+			continue;
+		if (disable != NULL && strstr(disable, "sinadur") != NULL)
 			continue;
 		name = g_strndup(names->pdata[i], strlen(names->pdata[i]) - strlen(".module"));
 		if (g_path_is_absolute(module)) {
@@ -453,6 +457,8 @@ sdr_module_probe(const char *path, guint timeout_ms, GError **error)
 		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(errno));
 		return FALSE;
 	}
+	/* A module that calls exit() in the child would flush our stdio buffers twice. */
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		int saved = errno;
