@@ -183,18 +183,18 @@ sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
 	SdrBridgePolicy *policy;
 
 	if (port < 0 || port > 65535) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
-		            _("Invalid bridge port: %" G_GINT64_FORMAT), port);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG, _("Invalid bridge port: %lld"),
+		            (long long)port);
 		return NULL;
 	}
 	if (mb < 1 || mb > SDR_BRIDGE_MAX_BODY_MB_LIMIT) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
-		            _("Invalid [bridge] max_body_mb: %" G_GINT64_FORMAT), mb);
+		            _("Invalid [bridge] max_body_mb: %lld"), (long long)mb);
 		return NULL;
 	}
 	if (timeout < 1 || timeout > 3600) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
-		            _("Invalid [bridge] consent_timeout_s: %" G_GINT64_FORMAT), timeout);
+		            _("Invalid [bridge] consent_timeout_s: %lld"), (long long)timeout);
 		return NULL;
 	}
 	policy = sdr_bridge_policy_new((guint16)port, (const char *const *)origins,
