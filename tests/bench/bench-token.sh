@@ -9,5 +9,6 @@ trap 'rm -rf "$T"' EXIT INT TERM
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
 mkdir -p "$HOME"
 sh "$ROOT/tests/fixtures/softhsm-fixture.sh" "$T/fx" >/dev/null
+# shellcheck disable=SC1091
 . "$T/fx/env"
 "$BIN" "$T/fx" "${BENCH_TOKEN_COUNT:-100}"
