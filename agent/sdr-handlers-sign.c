@@ -1133,6 +1133,11 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 			goto out;
 		if (!sdr_token_session_login(session, pin_from_prompt, ctx, error)) {
 			audit(&job, cert->id, NULL, sdr_error_code_name((*error)->code));
+			if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
+				g_prefix_error(error, _("Wrong PIN, nothing was signed. "));
+			else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
+				g_prefix_error(error,
+				               _("The key is blocked, nothing was signed. "));
 			goto out;
 		}
 		candidates = g_ptr_array_new();
