@@ -178,16 +178,6 @@ signed_attr_count(CMS_SignerInfo *si, int nid)
 	return n;
 }
 
-static int
-unsigned_attr_count(CMS_SignerInfo *si, int nid)
-{
-	int n = 0, pos = -1;
-
-	while ((pos = CMS_unsigned_get_attr_by_NID(si, nid, pos)) >= 0)
-		n++;
-	return n;
-}
-
 /* The single value of a signed attribute, or NULL. */
 static ASN1_TYPE *
 signed_attr_value(CMS_SignerInfo *si, int nid)
@@ -201,14 +191,6 @@ signed_attr_value(CMS_SignerInfo *si, int nid)
 	if (a == NULL || X509_ATTRIBUTE_count(a) != 1)
 		return NULL;
 	return X509_ATTRIBUTE_get0_type(a, 0);
-}
-
-static int
-unsigned_attr_nid_by_txt(const char *oid)
-{
-	int nid = OBJ_txt2nid(oid);
-
-	return nid;
 }
 
 static gboolean
@@ -879,12 +861,13 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 					has_issuer = TRUE;
 			if (clean && has_rev && has_issuer)
 				r->level = SDR_LEVEL_B_LT;
-			if (has_unsigned_oid(si, "0.4.0.1733.2.4") && r->level == SDR_LEVEL_B_LT)
-				r->level = SDR_LEVEL_B_LTA;
+			if (has_unsigned_oid(si, "0.4.0.1733.2.4"))
+				sdr_signature_result_warn(
+				        r, SDR_REASON_FORMAT,
+				        _("The archive timestamps are not checked: "
+				          "level B-LTA is not claimed"));
 		}
 	}
-	(void)unsigned_attr_count;
-	(void)unsigned_attr_nid_by_txt;
 }
 
 /* ---- public entry points ---- */
