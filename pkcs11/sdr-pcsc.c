@@ -616,11 +616,11 @@ watcher_thread(gpointer data)
 		/* Service lost (or an error we cannot wait through): everything we knew
 		 * is gone. Then wait before reconnecting so that no error can spin. */
 		watcher_forget_all(w);
-		if (!pcsc_service_lost(rv))
-			watcher_wait_service(w, SDR_PCSC_RETRY_MAX_MS);
 		if (service != DOWN)
 			watcher_emit(w, SDR_PCSC_EVENT_SERVICE_DOWN, NULL, NULL, 0);
 		service = DOWN;
+		if (!pcsc_service_lost(rv))
+			watcher_wait_service(w, SDR_PCSC_RETRY_MAX_MS);
 	}
 
 	g_mutex_lock(&w->lock);
