@@ -305,6 +305,11 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs,
 	                         br[0], br[1], br[2], br[3]);
 	sdr_signature_result_set_detail(r, "byte_range", brtext);
 	e->end = (gsize)(br[2] + br[3]);
+	if (s->contents_damaged) {
+		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+		                          _("The /Contents string is damaged (not hexadecimal)"));
+		return;
+	}
 	if (!s->contents_hex || s->contents == NULL || (gsize)br[1] != s->contents_start ||
 	    (gsize)br[2] != s->contents_end) {
 		sdr_signature_result_fail(

@@ -404,10 +404,12 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 		static const char hex[] = "0123456789ABCDEF";
 
 		if (n > reserve) {
+			g_autofree char *sz = g_strdup_printf("%" G_GSIZE_FORMAT, n);
+
 			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-			            _("The signature (%" G_GSIZE_FORMAT
-			              " bytes) does not fit in the space reserved in the PDF file"),
-			            n);
+			            _("The signature (%s bytes) does not fit in the space reserved "
+			              "in the PDF file"),
+			            sz);
 			return FALSE;
 		}
 		for (gsize i = 0; i < n; i++) {

@@ -31,7 +31,16 @@ text_width(const char *s, gsize n)
 	for (gsize i = 0; i < n; i++) {
 		guint8 c = (guint8)s[i];
 
-		w += (c >= 32 && c <= 126) ? helv_widths[c - 32] : 556;
+		if (c >= 32 && c <= 126) {
+			w += helv_widths[c - 32];
+		} else if (c == 0x85 || c == 0x89 || c == 0x97 || c == 0x8c || c == 0xc6 ||
+		           c == 0x99) {
+			w += 1000; /* … ‰ — Œ Æ ™ */
+		} else if (c >= 0xc0 && c <= 0xdd) {
+			w += 722; /* accented capitals */
+		} else {
+			w += 556;
+		}
 	}
 	return w / 1000.0;
 }
@@ -391,7 +400,7 @@ sdr_pdf_appearance_add(SdrPdfUpdate *update, const SdrPdfStamp *stamp, GError **
 	tw = bw - tx - 4;
 	fs = MIN(12.0, (bh - 6) / (nl * 1.25));
 	if (maxw > 0 && tw > 0) {
-		fs = MIN(fs, tw / maxw);
+		fs = MIN(fs, tw * 0.96 / maxw);
 	}
 	fs = MAX(fs, 2.0);
 	lead = fs * 1.25;

@@ -292,6 +292,7 @@ typedef enum {
 	TOK_NUM,
 	TOK_STR,
 	TOK_HEX,
+	TOK_BADHEX, /* <...> with characters that are not hex digits */
 	TOK_ARR_OPEN,
 	TOK_ARR_CLOSE,
 	TOK_DICT_OPEN,
@@ -357,19 +358,21 @@ lex(const guint8 *d, gsize len, gsize *ppos)
 			break;
 		}
 		pos++;
+		t.type = TOK_HEX;
 		while (pos < len && d[pos] != '>') {
 			if (!g_ascii_isxdigit(d[pos]) && !is_white(d[pos])) {
-				t.type = TOK_ERR;
-				break;
+				if (d[pos] == '<') {
+					break;
+				}
+				t.type = TOK_BADHEX;
 			}
 			pos++;
 		}
-		if (t.type == TOK_ERR || pos >= len) {
+		if (pos >= len || d[pos] != '>') {
 			t.type = TOK_ERR;
 			break;
 		}
 		pos++;
-		t.type = TOK_HEX;
 		break;
 	case '>':
 		if (pos + 1 < len && d[pos + 1] == '>') {
@@ -1480,6 +1483,7 @@ sig_key(const guint8 *d, gsize len, Tok k, Tok v, gsize value_end, gpointer user
 		sig->contents_start = v.start;
 		sig->contents_end = v.end;
 		sig->contents_hex = v.type == TOK_HEX;
+		sig->contents_damaged = v.type == TOK_BADHEX;
 		if (v.type == TOK_HEX) {
 			sig->contents = decode_hex(d, v);
 		} else if (v.type == TOK_STR) {

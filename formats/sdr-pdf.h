@@ -117,12 +117,13 @@ typedef struct {
 	gsize obj_offset; /* "N G obj" */
 	gsize dict_end;   /* just after the dictionary's ">>" */
 	gint64 byte_range[8];
-	int n_byte_range;      /* number of integers in /ByteRange (4 expected) */
-	gsize contents_start;  /* offset of '<' */
-	gsize contents_end;    /* offset just after '>' */
-	gboolean contents_hex; /* /Contents was a hex string */
-	GBytes *contents;      /* decoded /Contents (trailing zero padding kept) */
-	char *type;            /* "Sig", "DocTimeStamp" or NULL */
+	int n_byte_range;          /* number of integers in /ByteRange (4 expected) */
+	gsize contents_start;      /* offset of '<' */
+	gsize contents_end;        /* offset just after '>' */
+	gboolean contents_hex;     /* /Contents was a hex string */
+	gboolean contents_damaged; /* a hex string with non-hex characters */
+	GBytes *contents;          /* decoded /Contents (trailing zero padding kept) */
+	char *type;                /* "Sig", "DocTimeStamp" or NULL */
 	char *filter;
 	char *sub_filter;
 	char *m; /* /M as written (literal string content) */
