@@ -585,16 +585,92 @@ test_files(void **state)
 	g_rmdir(dir);
 }
 
+/* A leaf issued by ca_id (rsa_id), with an optional AIA OCSP URL. */
+static X509 *
+issue_leaf(EVP_PKEY *key, const char *ocsp_url)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX ctx;
+
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 77);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Leaf", -1, -1,
+	                           0);
+	X509_set_subject_name(x, n);
+	X509_NAME_free(n);
+	X509_set_issuer_name(x, X509_get_subject_name(rsa_id.cert));
+	X509_set_pubkey(x, key);
+	if (ocsp_url != NULL) {
+		g_autofree char *v = g_strdup_printf("OCSP;URI:%s", ocsp_url);
+		X509_EXTENSION *ext;
+
+		X509V3_set_ctx(&ctx, rsa_id.cert, x, NULL, NULL, 0);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_info_access, v);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	X509_sign(x, rsa_id.key, EVP_sha256());
+	return x;
+}
+
+static void
+test_revocation_errors(void **state)
+{
+	X509 *bare = issue_leaf(ec_id.key, NULL);
+	X509 *down = issue_leaf(ec_id.key, "http://127.0.0.1:1/");
+	X509_STORE *st = store_for(rsa_id.cert);
+	g_autoptr(SdrValidationData) vd = NULL;
+	g_autoptr(SdrSigner) signer = NULL;
+	guint8 d[32] = { 0 };
+	SdrCmsOptions o;
+	GError *error = NULL;
+
+	vd = sdr_revocation_collect(bare, NULL, st, &error);
+	assert_null(vd);
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED));
+	assert_non_null(strstr(error->message, "OCSP"));
+	g_clear_error(&error);
+	vd = sdr_revocation_collect(down, NULL, st, &error);
+	assert_null(vd);
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_NETWORK));
+	g_clear_error(&error);
+	/* no path to an anchor */
+	vd = sdr_revocation_collect(down, NULL, NULL, &error);
+	assert_null(vd);
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED));
+	g_clear_error(&error);
+	/* a TSA that does not answer: B-T fails with NETWORK */
+	signer = sdr_signer_new_from_key(ec_id.key, bare, NULL);
+	sdr_cms_options_init(&o);
+	o.level = SDR_TARGET_LEVEL_T;
+	o.tsa_url = "http://127.0.0.1:1/tsa";
+	assert_null(sdr_cms_sign_digest(signer, d, sizeof d, &o, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_NETWORK));
+	g_clear_error(&error);
+	X509_STORE_free(st);
+	X509_free(bare);
+	X509_free(down);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report),        cmocka_unit_test(test_sign_rsa),
-		cmocka_unit_test(test_sign_pss),      cmocka_unit_test(test_sign_ec),
-		cmocka_unit_test(test_tampering),     cmocka_unit_test(test_pades_mode),
-		cmocka_unit_test(test_signer_errors), cmocka_unit_test(test_levels_need_tsa),
-		cmocka_unit_test(test_bad_input),     cmocka_unit_test(test_unknown_digest),
-		cmocka_unit_test(test_ocsp_splice),   cmocka_unit_test(test_files),
+		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_sign_rsa),
+		cmocka_unit_test(test_sign_pss),
+		cmocka_unit_test(test_sign_ec),
+		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_pades_mode),
+		cmocka_unit_test(test_signer_errors),
+		cmocka_unit_test(test_levels_need_tsa),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_unknown_digest),
+		cmocka_unit_test(test_ocsp_splice),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_revocation_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup_ids, teardown_ids);
