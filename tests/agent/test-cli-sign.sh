@@ -7,7 +7,8 @@ fx_token
 for tool in openssl xmlsec1 pdfsig qpdf; do
 	command -v $tool >/dev/null 2>&1 || skip "$tool is missing"
 done
-printf '[signature]\ntrust_anchors=%s\n' "$PKI/chain.pem" > "$CONF"
+printf '[signature]\ntrust_anchors=%s\ncity=Brest\npostal_code=29200\ncountry=France\n' \
+	"$PKI/chain.pem" > "$CONF"
 RSA=$(cert_id "$PKI/user-rsa.pem")
 EC=$(cert_id "$PKI/user-ec.pem")
 W="$T/work"
@@ -105,7 +106,10 @@ if has_format PES; then
 		--untrusted-pem "$PKI/ca.pem" pes-signe.xml >"$T/x" 2>&1 ||
 		{ cat "$T/x"; fail "xmlsec1 --verify (PES)"; }
 	expect_rc 0 fr --config "$CONF" verify pes-signe.xml; keep
-	out_has "2 signatures"
+	out_has "VALIDE (PES, 2 signatures)"
+	# [signature] city/postal_code from the configuration reach the PES signatures.
+	[ "$(grep -o '>Brest<' pes-signe.xml | wc -l)" = 2 ] || fail "PES SignatureProductionPlace"
+	grep -q '>29200<' pes-signe.xml || fail "PES PostalCode"
 fi
 
 # ---- ACTES (PEM CMS, S2LOW's own check) ----------------------------------------------------

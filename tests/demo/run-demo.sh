@@ -68,7 +68,7 @@ else
 	sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$DEMO/token" >/dev/null
 	# shellcheck disable=SC1091
 	. "$DEMO/token/env"
-	printf '[signature]\ntrust_anchors=%s\n' "$DEMO/token/pki/chain.pem" > "$DEMO/sinadur.conf"
+	printf '[signature]\ntrust_anchors=%s\ncity=Plougastel-Daoulas\npostal_code=29470\ncountry=France\n' "$DEMO/token/pki/chain.pem" > "$DEMO/sinadur.conf"
 	CONFIG_ARGS="--config $DEMO/sinadur.conf"
 	MODULE_ARGS="--module $SOFTHSM"
 	echo "Aucune clé réelle trouvée : jeton SoftHSM de démonstration dans $DEMO/token"
