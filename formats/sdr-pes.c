@@ -135,8 +135,14 @@ sdr_pes_scan(const guint8 *data, gsize len, GError **error)
 		const guint8 *lt = memchr(p, '<', (gsize)(end - p));
 		const guint8 *q;
 
-		if (lt == NULL)
+		if (lt == NULL) {
+			/* Nothing but white space may follow the root element. */
+			for (const guint8 *s = p; root_closed && s < end; s++) {
+				if (!is_space(*s))
+					goto malformed;
+			}
 			break;
+		}
 		if (root_closed) {
 			/* Only comments, PIs and white space may follow the root. */
 			for (const guint8 *s = p; s < lt; s++) {
