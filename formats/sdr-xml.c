@@ -120,10 +120,9 @@ sdr_xml_parse(const guint8 *data, gsize len, const char *name, const SdrXmlLimit
 	int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
 
 	if (len > max_size || len > (gsize)G_MAXINT) {
-		g_set_error(
-		        error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-		        _("%s is too large (%" G_GSIZE_FORMAT " bytes, limit %" G_GSIZE_FORMAT ")"),
-		        label, len, max_size);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("%s is too large (%lu bytes, limit %lu)"), label, (unsigned long)len,
+		            (unsigned long)max_size);
 		return NULL;
 	}
 	if (len == 0) {
@@ -210,10 +209,9 @@ sdr_xml_parse_file(const char *path, const SdrXmlLimits *limits, GError **error)
 		return NULL;
 	}
 	if (g_mapped_file_get_length(map) > max_size) {
-		g_set_error(
-		        error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-		        _("%s is too large (%" G_GSIZE_FORMAT " bytes, limit %" G_GSIZE_FORMAT ")"),
-		        base, g_mapped_file_get_length(map), max_size);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("%s is too large (%lu bytes, limit %lu)"), base,
+		            (unsigned long)g_mapped_file_get_length(map), (unsigned long)max_size);
 		return NULL;
 	}
 	return sdr_xml_parse((const guint8 *)g_mapped_file_get_contents(map),

@@ -318,8 +318,8 @@ sdr_xmldsig_c14n_to_bytes(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nM
 		if (m.too_large) {
 			g_clear_error(&local);
 			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-			            _("The canonical form is over %" G_GSIZE_FORMAT " bytes"),
-			            max_len);
+			            _("The canonical form is over %lu bytes"),
+			            (unsigned long)max_len);
 		} else {
 			g_propagate_error(error, local);
 		}
@@ -395,7 +395,7 @@ sdr_xml_base64_decode(const char *text, gsize max_len, GError **error)
 		goto bad;
 	if (n / 4 * 3 > max_len + 2) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-		            _("A base64 value is over %" G_GSIZE_FORMAT " bytes"), max_len);
+		            _("A base64 value is over %lu bytes"), (unsigned long)max_len);
 		return NULL;
 	}
 	if (n == 0)
@@ -403,7 +403,7 @@ sdr_xml_base64_decode(const char *text, gsize max_len, GError **error)
 	raw = g_base64_decode_inplace(clean, &raw_len);
 	if (raw_len > max_len) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-		            _("A base64 value is over %" G_GSIZE_FORMAT " bytes"), max_len);
+		            _("A base64 value is over %lu bytes"), (unsigned long)max_len);
 		return NULL;
 	}
 	return g_bytes_new(raw, raw_len);
