@@ -18,8 +18,11 @@
 
 static const char *const sign_members[] = { "format", "certificate", "options", "documents", "mode",
 	                                    "digest", "data",        "hash",    NULL };
-static const char *const sign_options[] = { "hash", "level",       "mode",    "pades", "cades",
-	                                    "city", "postal_code", "country", "role",  NULL };
+/* The CLI's options a web page may use ("image" names a local file: CLI only;
+ * "allow_any_usage" would sign with an authentication certificate: CLI only). */
+static const char *const sign_options[] = { "hash",       "level", "mode",   "visible",
+	                                    "page",       "rect",  "reason", "location",
+	                                    "bordereaux", "pades", "cades",  NULL };
 static const char *const doc_members[] = { "name", "type", "data", NULL };
 static const char *const verify_members[] = { "documents", "content", "at", "online", NULL };
 static const char *const content_members[] = { "name", "type", "data", NULL };
@@ -91,6 +94,30 @@ check_documents(JsonObject *req, const char *member, guint64 max, GError **error
 	return TRUE;
 }
 
+/* rect: 4 numbers; bordereaux: up to 10000 short strings. */
+static gboolean
+check_option_array(const char *name, JsonArray *a, GError **error)
+{
+	gboolean rect = g_str_equal(name, "rect");
+	guint n = json_array_get_length(a);
+
+	if ((rect && n != 4) || n > 10000)
+		return bad(error, _("A field has the wrong type"));
+	for (guint i = 0; i < n; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		GType t;
+
+		if (!JSON_NODE_HOLDS_VALUE(e))
+			return bad(error, _("A field has the wrong type"));
+		t = json_node_get_value_type(e);
+		if (rect && t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+			return bad(error, _("A field has the wrong type"));
+		if (!rect && (t != G_TYPE_STRING || strlen(json_node_get_string(e)) > 256))
+			return bad(error, _("A field has the wrong type"));
+	}
+	return TRUE;
+}
+
 /* Validates a /v1/sign body; in data mode, replaces "data" by its digest. */
 static gboolean
 check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
@@ -120,6 +147,12 @@ check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
 			return FALSE;
 		json_object_iter_init(&it, json_node_get_object(opts));
 		while (json_object_iter_next(&it, &name, &v)) {
+			if (JSON_NODE_HOLDS_ARRAY(v) &&
+			    (g_str_equal(name, "rect") || g_str_equal(name, "bordereaux"))) {
+				if (!check_option_array(name, json_node_get_array(v), error))
+					return FALSE;
+				continue;
+			}
 			if (!JSON_NODE_HOLDS_VALUE(v))
 				return bad(error, _("A field has the wrong type"));
 			if (json_node_get_value_type(v) == G_TYPE_STRING &&

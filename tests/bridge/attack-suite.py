@@ -229,6 +229,11 @@ def main():
                 bl.request(port, "POST", "/v1/sign", origin=O,
                            body=sign_body(cert, [("a", b"a")], options={"allow_any_usage": True})),
                 400, "SDR_ERROR_BAD_REQUEST", acao=True)
+        refused(agent, "option naming a local file (image)",
+                bl.request(port, "POST", "/v1/sign", origin=O,
+                           body=sign_body(cert, [("a.pdf", b"%PDF")], fmt="pades",
+                                          options={"visible": True, "image": "/etc/shadow"})),
+                400, "SDR_ERROR_BAD_REQUEST", acao=True)
         refused(agent, "document by path on this computer",
                 bl.request(port, "POST", "/v1/sign", origin=O,
                            body={"format": "cades", "documents": [{"name": "p", "path": "/etc/passwd"}]}),
