@@ -425,7 +425,7 @@ sdr_xmldsig_digest_stream(GInputStream *in, const EVP_MD *md, guint8 *out, gsize
                           GCancellable *cancellable, GError **error)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	gsize bufsize = 1024 * 1024;
+	gsize bufsize = 64 * 1024; /* stays in L2: read() then hash while hot */
 	g_autofree guint8 *buf = g_malloc(bufsize);
 	unsigned int n = 0;
 	gboolean ok = FALSE;
