@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <openssl/cms.h>
+#include <openssl/pkcs7.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,7 +79,7 @@ typedef struct {
 	SdrPdfDoc *doc;
 	Sink sink;
 	int page_index;
-	X509 *tsa_cert_hint;
+	GBytes *cms; /* the last signature's CMS (its timestamp's TSA goes into the DSS) */
 } Ctx;
 
 static char *
@@ -398,6 +400,10 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 	if (cms == NULL) {
 		return FALSE;
 	}
+	if (!doc_ts) {
+		g_clear_pointer(&ctx->cms, g_bytes_unref);
+		ctx->cms = g_bytes_ref(cms);
+	}
 	{
 		gsize n;
 		const guint8 *p = g_bytes_get_data(cms, &n);
@@ -453,6 +459,38 @@ certs_to_der(GPtrArray *certs)
 	return out;
 }
 
+/* The certificates of the signature-time-stamp token of a CMS (NULL when none). */
+static STACK_OF(X509) * tst_certs(GBytes *cms_der)
+{
+	gsize n;
+	const unsigned char *p = cms_der ? g_bytes_get_data(cms_der, &n) : NULL;
+	CMS_ContentInfo *cms = p ? d2i_CMS_ContentInfo(NULL, &p, (long)n) : NULL;
+	STACK_OF(CMS_SignerInfo) * sis;
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.2.840.113549.1.9.16.2.14", 1);
+	STACK_OF(X509) *out = NULL;
+
+	if (cms != NULL && oid != NULL && (sis = CMS_get0_SignerInfos(cms)) != NULL &&
+	    sk_CMS_SignerInfo_num(sis) > 0) {
+		CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, 0);
+		int idx = CMS_unsigned_get_attr_by_OBJ(si, oid, -1);
+		X509_ATTRIBUTE *attr = idx >= 0 ? CMS_unsigned_get_attr(si, idx) : NULL;
+		ASN1_TYPE *t = attr ? X509_ATTRIBUTE_get0_type(attr, 0) : NULL;
+
+		if (t != NULL && t->type == V_ASN1_SEQUENCE) {
+			const unsigned char *q = t->value.sequence->data;
+			PKCS7 *p7 = d2i_PKCS7(NULL, &q, t->value.sequence->length);
+
+			if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign->cert != NULL) {
+				out = X509_chain_up_ref(p7->d.sign->cert);
+			}
+			PKCS7_free(p7);
+		}
+	}
+	ASN1_OBJECT_free(oid);
+	CMS_ContentInfo_free(cms);
+	return out;
+}
+
 /* The /DSS update: chain certificates, OCSP responses and CRLs (merged with an existing DSS). */
 static gboolean
 append_dss(Ctx *ctx, GError **error)
@@ -470,6 +508,22 @@ append_dss(Ctx *ctx, GError **error)
 	                            sdr_signer_get_chain(ctx->signer), o->trust, error);
 	if (vd == NULL) {
 		return FALSE;
+	}
+	/* The signature timestamp's TSA: its chain and revocation data too, when they can be
+	 * had (a TSA without OCSP/CRL does not block B-LT for the signer). */
+	{
+		STACK_OF(X509) *tsa = tst_certs(ctx->cms);
+
+		for (int i = 0; tsa != NULL && i < sk_X509_num(tsa); i++) {
+			X509 *c = sk_X509_value(tsa, i);
+
+			if (X509_check_ca(c) == 0) {
+				g_autoptr(GError) ignored = NULL;
+
+				(void)sdr_revocation_collect_into(vd, c, tsa, o->trust, &ignored);
+			}
+		}
+		sk_X509_pop_free(tsa, X509_free);
 	}
 	if (doc->dss_certs == NULL) {
 		doc->dss_certs = g_ptr_array_new_with_free_func(g_free);
@@ -551,14 +605,18 @@ sign_common(SdrSigner *signer, SdrPdfDoc *doc, const SdrPadesOptions *o, Sink *s
 		return FALSE;
 	}
 	if (!append_signature(&ctx, FALSE, error)) {
+		g_clear_pointer(&ctx.cms, g_bytes_unref);
 		return FALSE;
 	}
 	if (o->level >= SDR_TARGET_LEVEL_LT && !append_dss(&ctx, error)) {
+		g_clear_pointer(&ctx.cms, g_bytes_unref);
 		return FALSE;
 	}
 	if (o->level >= SDR_TARGET_LEVEL_LTA && !append_signature(&ctx, TRUE, error)) {
+		g_clear_pointer(&ctx.cms, g_bytes_unref);
 		return FALSE;
 	}
+	g_clear_pointer(&ctx.cms, g_bytes_unref);
 	return TRUE;
 }
 
