@@ -133,6 +133,29 @@ f=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 
 	ok "RSA-PSS detached: our verify VALID" || ko "RSA-PSS"
 lint "$W/pss.xml" && ok "RSA-PSS: ades-lint no ERROR" || ko "RSA-PSS: ades-lint"
 
+# ---- element signatures (the PES way: sdr_xades_sign_node, XAdES 1.1.1) ----
+printf '<?xml version="1.0" encoding="ISO-8859-1"?>\n<n:PES_Aller xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller" Id="ALL">\n<PES_DepenseAller><Bordereau Id="BD1"><Piece>caf\351 1</Piece></Bordereau><Bordereau Id="BD2"><Piece>2</Piece></Bordereau></PES_DepenseAller></n:PES_Aller>\n' >"$W/pes.xml"
+if sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" enveloped "$W/pes.xml" "$W/pes1.xml" \
+	--element BD1 --v111 --sig-id SIG-BD1 --role Ordonnateur >/dev/null &&
+	(cd "$W" && xmlsec1 --verify --id-attr:Id Bordereau --trusted-pem "$P/root.pem" \
+		--untrusted-pem "$P/ca.pem" pes1.xml >"$T/xmlsec.out" 2>&1) &&
+	grep -q '^OK' "$T/xmlsec.out"; then
+	ok "element signature: xmlsec1 --id-attr:Id Bordereau OK"
+else
+	ko "element signature: xmlsec1"
+fi
+head -c 45 "$W/pes1.xml" | grep -q 'encoding="ISO-8859-1"' && ok "element signature: ISO-8859-1 kept" ||
+	ko "element signature: encoding"
+sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" enveloped "$W/pes1.xml" "$W/pes2.xml" \
+	--element BD2 --v111 --sig-id SIG-BD2 >/dev/null
+res=$("$TOOL" verify "$W/pes2.xml" --trust "$P/root.pem" 2>/dev/null | tr '\n' '|')
+[ "$res" = "VALID none - XAdES|VALID none - XAdES|" ] && ok "two bordereau signatures VALID" ||
+	ko "two bordereau signatures: $res"
+sed 's|<Piece>2</Piece>|<Piece>3</Piece>|' "$W/pes2.xml" >"$W/pes2-bad.xml"
+res=$("$TOOL" verify "$W/pes2-bad.xml" --trust "$P/root.pem" 2>/dev/null | tr '\n' '|')
+case "$res" in "VALID none - XAdES|INVALID none DIGEST_MISMATCH XAdES|") ok "byte changed in BD2: only its signature INVALID" ;;
+*) ko "BD2 tamper: $res" ;; esac
+
 # ---- tampering ----
 cp "$W/délib 42.txt" "$T/orig.txt"
 printf 'X' | dd of="$W/délib 42.txt" bs=1 seek=3 conv=notrunc 2>/dev/null

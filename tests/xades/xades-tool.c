@@ -4,6 +4,8 @@
  *       MODE: detached | enveloped | enveloping
  *       --level B|T|LT  --tsa URL  --trust PEM  --pss  --hash sha256|sha384|sha512
  *       --role TEXT --city TEXT --policy URN --commitment URI
+ *       --element ID (enveloped: sign that element, signature appended to it)
+ *       --v111 (XAdES 1.1.1, prefix xad: the PES profile's forms) --sig-id ID
  *       prints the path written
  *   xades-tool verify FILE [--content DATA] [--trust PEM] [--at ISO8601]
  *       prints one line per signature: VERDICT LEVEL CODE,CODE... ; exit 0 when
@@ -14,6 +16,7 @@
 #include "sdr-time.h"
 #include "sdr-trust.h"
 #include "sdr-xades.h"
+#include "sdr-xml.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +49,34 @@ trust_from(const char *pem, GError **error)
 	if (pem == NULL)
 		return NULL;
 	return sdr_trust_store_new(anchors, FALSE, error);
+}
+
+/* Enveloped signature of one element (the PES way), through sdr_xades_sign_node. */
+static gboolean
+sign_element(SdrSigner *signer, const char *input, const char *id, const SdrXadesOptions *o,
+             const char *output, char **out_path, GError **error)
+{
+	SdrXmlLimits limits = { 0, 0, TRUE };
+	g_autoptr(xmlDoc) doc = sdr_xml_parse_file(input, &limits, error);
+	g_autoptr(GBytes) bytes = NULL;
+	xmlNode *target;
+
+	if (doc == NULL || !sdr_xml_register_ids(doc, NULL, "Id", NULL, error))
+		return FALSE;
+	target = sdr_xml_find_id(doc, id);
+	if (target == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND, "no element with Id %s", id);
+		return FALSE;
+	}
+	if (sdr_xades_sign_node(signer, doc, target, target, o, error) == NULL)
+		return FALSE;
+	bytes = sdr_xml_serialize(doc, error);
+	if (bytes == NULL || output == NULL ||
+	    !g_file_set_contents(output, g_bytes_get_data(bytes, NULL),
+	                         (gssize)g_bytes_get_size(bytes), NULL))
+		return FALSE;
+	*out_path = g_strdup(output);
+	return TRUE;
 }
 
 static int
@@ -99,7 +130,16 @@ do_sign(int argc, char **argv)
 			goto fail;
 		o.trust = trust;
 	}
-	ok = sdr_xades_sign_file(signer, argv[6], mode, &o, output, &out_path, &error);
+	o.signature_id = opt(argc, argv, "--sig-id");
+	if (flag(argc, argv, "--v111")) {
+		o.version = SDR_XADES_V111;
+		o.xades_prefix = "xad";
+	}
+	if (opt(argc, argv, "--element") != NULL)
+		ok = sign_element(signer, argv[6], opt(argc, argv, "--element"), &o, output,
+		                  &out_path, &error);
+	else
+		ok = sdr_xades_sign_file(signer, argv[6], mode, &o, output, &out_path, &error);
 	X509_STORE_free(trust);
 	if (!ok)
 		goto fail;
