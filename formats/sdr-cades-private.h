@@ -29,6 +29,10 @@ GBytes *sdr_cms_der_add_ocsp(GBytes *der, GPtrArray *ocsp, GError **error);
 /* The DER OCSPResponses stored in SignedData.crls (GBytes*, maybe empty). */
 GPtrArray *sdr_cms_der_get_ocsp(const guint8 *der, gsize len);
 
+/* Sorts the signed attributes of si into DER SET OF order (in place) and returns the
+ * DER of the SET, the bytes a signature covers. */
+GBytes *sdr_cms_signed_attrs_der(CMS_SignerInfo *si, GError **error);
+
 /* A name for people: the subject's CN, else its RFC 2253 form. */
 char *sdr_cert_display_name(X509 *cert);
 

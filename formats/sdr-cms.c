@@ -386,8 +386,8 @@ attr_enc_cmp(gconstpointer a, gconstpointer b)
 
 /* Sorts the signed attributes into DER order (in the SignerInfo too) and returns
  * the DER of the SET OF, which is what gets signed. */
-static GBytes *
-signed_attrs_der(CMS_SignerInfo *si, GError **error)
+GBytes *
+sdr_cms_signed_attrs_der(CMS_SignerInfo *si, GError **error)
 {
 	int n = CMS_signed_get_attr_count(si);
 	g_autoptr(GPtrArray) encs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
@@ -684,7 +684,7 @@ sign_internal(SdrSigner *signer, const guint8 *content_digest, gsize digest_len,
 	    !set_pss_algorithm(si, options->hash, error))
 		goto out;
 
-	attrs = signed_attrs_der(si, error);
+	attrs = sdr_cms_signed_attrs_der(si, error);
 	if (attrs == NULL)
 		goto out;
 	if (EVP_Digest(g_bytes_get_data(attrs, NULL), g_bytes_get_size(attrs), attr_digest,

@@ -654,6 +654,56 @@ test_revocation_errors(void **state)
 	X509_free(down);
 }
 
+/* Stored unsorted, signed over the sorted form (dss-667 style): OpenSSL says bad
+ * signature, we accept it like DSS but not as baseline. */
+static void
+test_unsorted_attrs(void **state)
+{
+	g_autoptr(GBytes) cms =
+	        sign_doc(&rsa_id, SDR_SIG_RSA_PKCS1, SDR_HASH_SHA256, FALSE, TRUE, NULL);
+	const unsigned char *p = g_bytes_get_data(cms, NULL);
+	CMS_ContentInfo *ci = d2i_CMS_ContentInfo(NULL, &p, (long)g_bytes_get_size(cms));
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(ci), 0);
+	unsigned char *a = NULL, *b = NULL;
+	int al = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, 0), &a);
+	int bl = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, 1), &b);
+	gsize len = g_bytes_get_size(cms);
+	guint8 *copy = g_memdup2(g_bytes_get_data(cms, NULL), len);
+	guint8 *ab = g_malloc((gsize)al + (gsize)bl);
+	guint8 *at;
+	g_autoptr(GBytes) swapped = NULL;
+	g_autoptr(SdrVerifyReport) rep = NULL;
+	SdrSignatureResult *r;
+	BIO *content = BIO_new_mem_buf(doc, sizeof doc - 1);
+	X509_STORE *st = store_for(rsa_id.cert);
+	CMS_ContentInfo *sw;
+
+	memcpy(ab, a, (gsize)al);
+	memcpy(ab + al, b, (gsize)bl);
+	at = memmem(copy, len, ab, (gsize)al + (gsize)bl);
+	assert_non_null(at);
+	memcpy(at, b, (gsize)bl);
+	memcpy(at + bl, a, (gsize)al);
+	swapped = g_bytes_new_take(copy, len);
+	p = g_bytes_get_data(swapped, NULL);
+	sw = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	assert_non_null(sw);
+	assert_int_not_equal(CMS_verify(sw, NULL, st, content, NULL, CMS_BINARY), 1);
+	ERR_clear_error();
+	rep = verify(swapped, doc, sizeof doc - 1, rsa_id.cert);
+	r = g_ptr_array_index(rep->signatures, 0);
+	assert_int_equal(r->verdict, SDR_VERDICT_VALID);
+	assert_int_equal(r->level, SDR_LEVEL_NONE);
+	assert_true(r->warnings->len >= 1);
+	CMS_ContentInfo_free(sw);
+	CMS_ContentInfo_free(ci);
+	X509_STORE_free(st);
+	BIO_free(content);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	g_free(ab);
+}
+
 int
 main(void)
 {
@@ -671,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_ocsp_splice),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_revocation_errors),
+		cmocka_unit_test(test_unsorted_attrs),
 	};
 
 	return cmocka_run_group_tests(tests, setup_ids, teardown_ids);
