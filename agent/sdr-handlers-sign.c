@@ -60,7 +60,6 @@ typedef struct {
 	const char *output;
 	const char *output_dir;
 	gboolean in_place;
-	gboolean by_path;
 	SdrSigner *signer; /* borrowed */
 	const SdrCertInfo *cert;
 	char *signer_name;
@@ -178,7 +177,6 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 		in = G_INPUT_STREAM(g_file_read(file, NULL, error));
 		if (in == NULL)
 			goto fail;
-		job->by_path = TRUE;
 	} else {
 		gsize len = strlen(data);
 		gsize out_len = 0;
@@ -264,7 +262,7 @@ emit_output(SignJob *job, SignDoc *doc, const char *member, const char *path, GB
 	gsize len;
 	const guint8 *p = g_bytes_get_data(out, &len);
 
-	if (job->by_path) {
+	if (doc->path != NULL) {
 		if (!sdr_file_write_atomic(path, p, len, error))
 			return FALSE;
 		json_object_set_string_member(result, "output", path);
@@ -321,7 +319,7 @@ sign_cades(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	cms = cms_sign_doc(job, doc, attached, error);
 	if (cms == NULL)
 		return FALSE;
-	if (job->by_path)
+	if (doc->path != NULL)
 		path = output_path(job, doc, attached ? ".p7m" : ".p7s");
 	else
 		path = g_strconcat(doc->name, attached ? ".p7m" : ".p7s", NULL);
@@ -351,7 +349,7 @@ sign_actes_pem(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	}
 	g_string_append(s, "-----END PKCS7-----\n");
 	pem = g_string_free_to_bytes(s);
-	if (job->by_path)
+	if (doc->path != NULL)
 		path = output_path(job, doc, ".sig");
 	else
 		path = g_strconcat(doc->name, ".sig", NULL);
@@ -417,7 +415,7 @@ sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	xo.postal_code = postal;
 	xo.country = country;
 	xo.signer_role = role;
-	if (job->by_path) {
+	if (doc->path != NULL) {
 		g_autofree char *written = NULL;
 		g_autofree char *out = NULL;
 
@@ -522,7 +520,7 @@ sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 		}
 		po.image_path = image;
 	}
-	if (job->by_path) {
+	if (doc->path != NULL) {
 		g_autofree char *written = NULL;
 		g_autofree char *out = NULL;
 
@@ -618,7 +616,7 @@ sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 		po.policy_hash = phash;
 	if (puri != NULL)
 		po.policy_uri = puri;
-	if (job->by_path) {
+	if (doc->path != NULL) {
 		g_autofree char *out = NULL;
 
 		if (job->output != NULL)

@@ -105,8 +105,21 @@ read_pin_tty(const SdrPinPromptRequest *request, GError **error)
 		restore = tcsetattr(fileno(tty), TCSAFLUSH, &noecho) == 0;
 	}
 	pin = sdr_secret_new();
-	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r') {
-		if (!sdr_secret_append_byte(pin, (char)c))
+	/* Byte by byte on the descriptor: no stdio buffer keeps a copy of the PIN. */
+	for (;;) {
+		char ch;
+		ssize_t n = read(fileno(tty), &ch, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			c = EOF;
+			break;
+		}
+		c = (unsigned char)ch;
+		if (c == '\n' || c == '\r')
+			break;
+		if (!sdr_secret_append_byte(pin, ch))
 			break;
 	}
 	if (restore)

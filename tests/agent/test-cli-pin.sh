@@ -28,6 +28,25 @@ expect_rc 2 fr sign --module "$MOD" --cert "$RSA" "$T/doc.txt" --pin-fd 3 3</dev
 out_has "Aucun code PIN"
 out_lacks "CRITICAL"
 
+# ---- The PIN typed on a terminal (a pseudo-terminal from script(1)): no echo -------------
+if command -v script >/dev/null 2>&1; then
+	rm -f "$T/doc.txt.p7s"
+	# The prompter flushes type-ahead (TCSAFLUSH) before reading: type after a pause.
+	set +e
+	(sleep 2; printf '1234\n') | env -u LANG -u LC_ALL -u LANGUAGE \
+		script -qec "'$SINADUR' sign --module '$MOD' --cert $RSA '$T/doc.txt'" /dev/null \
+		> "$T/out" 2>&1
+	rc=$?
+	set -e
+	keep
+	[ "$rc" = 0 ] || { cat "$T/out"; fail "terminal PIN: exit $rc"; }
+	out_has "Code PIN de la clé « RGS-TEST »"
+	[ -f "$T/doc.txt.p7s" ] || fail "terminal PIN: nothing signed"
+	rm -f "$T/doc.txt.p7s"
+else
+	note "script(1) missing: terminal PIN entry not tested"
+fi
+
 # ---- The project's PIN-tries module ------------------------------------------------------------
 if [ -n "${SDR_TESTP11:-}" ] && [ -e "$SDR_TESTP11" ]; then
 	export SDR_TESTP11_DIR="$T/p11"
