@@ -261,6 +261,9 @@ sdr_pdf_date_parse(const char *text)
 		f[i] = v;
 		p += widths[i];
 	}
+	if (*p != 0 && *p != 'Z' && *p != '+' && *p != '-') {
+		return NULL;
+	}
 	if (*p == '+' || *p == '-') {
 		off_sign = *p == '+' ? 1 : -1;
 		p++;
