@@ -11,6 +11,7 @@
  */
 #include "sdr-actes.h"
 #include "sdr-error.h"
+#include "sdr-i18n.h"
 #include "sdr-marche.h"
 #include "sdr-pades.h"
 #include "sdr-pes.h"
@@ -245,6 +246,7 @@ cmd_raw(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	sdr_i18n_init();
 	if (argc < 2)
 		return 64;
 	if (strcmp(argv[1], "sign") == 0)

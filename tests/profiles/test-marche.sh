@@ -49,4 +49,10 @@ grep -q '<html lang="fr">' "$W/rapport.html" || fail "report html"
 n=$(grep -c 'class="sig ok"' "$W/rapport.html" || true)
 [ "$n" = 3 ] || { grep -o 'class="sig [a-z]*"' "$W/rapport.html"; cat "$W/rep.err"; fail "3 valid signatures expected in the report, got $n"; }
 grep -q 'Jean DUPONT' "$W/rapport.html" || fail "signer name missing from report"
+# In French (no locale chosen: French), escaped, with the verdicts.
+LANG= LC_ALL= LC_MESSAGES= LANGUAGE= "$PES_TOOL" report "$W/rapport-fr.html" "$P/chain.pem" \
+	"$W/offre-signe.pdf" "$W/dc1.docx.p7s" 2>/dev/null || fail "French report"
+grep -q 'Rapport de vérification de signature' "$W/rapport-fr.html" || fail "report not in French"
+[ "$(grep -c 'Signature valide' "$W/rapport-fr.html")" -ge 2 ] || fail "French verdicts"
+grep -q 'Certificat valide à la date de signature' "$W/rapport-fr.html" || fail "French rows"
 echo "marchés: OK"
