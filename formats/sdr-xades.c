@@ -512,6 +512,17 @@ build_signature(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, DataRef *refs, 
 		            _("Level B-LTA is not available for XAdES"));
 		return NULL;
 	}
+	{
+		const char *ids[] = { sig_id, sp_id, sv_id, n_refs > 0 ? refs[0].ref.id : NULL };
+
+		for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+			if (ids[i] != NULL && sdr_xml_find_id(doc, ids[i]) != NULL) {
+				g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+				            _("The Id %s is already used in the document"), ids[i]);
+				return NULL;
+			}
+		}
+	}
 	sm_uri = sdr_dsig_signature_method_uri(sdr_signer_get_scheme(signer), o->hash);
 	sig = sdr_xmldsig_new_signature(doc, parent, o->ds_prefix, sig_id);
 	ns.ds = sig->ns;
@@ -575,19 +586,18 @@ xmlNode *
 sdr_xades_sign_node(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, xmlNode *target,
                     const SdrXadesOptions *options, GError **error)
 {
-	SdrXadesOptions defaults;
-	const SdrXadesOptions *o = options;
+	SdrXadesOptions o;
 	DataRef ref = { 0 };
 	g_autofree char *uri = NULL;
 	g_autofree char *target_id = NULL;
 	g_autofree char *sig_id = NULL;
 	g_autofree char *ref_id = NULL;
-	xmlNode *sig;
 
-	if (o == NULL) {
-		sdr_xades_options_init(&defaults);
-		o = &defaults;
-	}
+	g_return_val_if_fail(signer != NULL && doc != NULL, NULL);
+	if (options != NULL)
+		o = *options;
+	else
+		sdr_xades_options_init(&o);
 	if (target != NULL && target->type == XML_ELEMENT_NODE) {
 		target_id = sdr_xml_attr(target, "Id");
 		if (target_id == NULL || sdr_xml_find_id(doc, target_id) != target) {
@@ -600,29 +610,20 @@ sdr_xades_sign_node(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, xmlNode *ta
 		target = (xmlNode *)doc;
 		uri = g_strdup("");
 	}
-	ref_id = g_strdup_printf("%s_R1", o->signature_id != NULL ? o->signature_id : "ref");
-	if (o->signature_id == NULL) {
-		sig_id = new_signature_id();
-		g_free(ref_id);
-		ref_id = g_strconcat(sig_id, "_R1", NULL);
-	}
+	if (parent == NULL)
+		parent = xmlDocGetRootElement(doc);
+	sig_id = o.signature_id != NULL ? g_strdup(o.signature_id) : new_signature_id();
+	o.signature_id = sig_id;
+	ref_id = g_strconcat(sig_id, "_R1", NULL);
 	ref.ref.id = ref_id;
 	ref.ref.uri = uri;
 	ref.ref.transforms[0] = SDR_DSIG_ENVELOPED;
-	ref.ref.transforms[1] = sdr_c14n_method_uri(o->c14n);
+	ref.ref.transforms[1] = sdr_c14n_method_uri(o.c14n);
 	ref.ref.n_transforms = 2;
-	ref.ref.hash = o->hash;
+	ref.ref.hash = o.hash;
 	ref.target = target;
-	ref.mime_type = (char *)(o->mime_type != NULL ? o->mime_type : "text/xml");
-	if (sig_id != NULL) {
-		SdrXadesOptions copy = *o;
-
-		copy.signature_id = sig_id;
-		sig = build_signature(signer, doc, parent, &ref, 1, NULL, NULL, &copy, NULL, error);
-	} else {
-		sig = build_signature(signer, doc, parent, &ref, 1, NULL, NULL, o, NULL, error);
-	}
-	return sig;
+	ref.mime_type = (char *)(o.mime_type != NULL ? o.mime_type : "text/xml");
+	return build_signature(signer, doc, parent, &ref, 1, NULL, NULL, &o, NULL, error);
 }
 
 /* ---- Files and memory -------------------------------------------------------------- */
@@ -749,11 +750,6 @@ sign_to_doc(SdrSigner *signer, const char *name, GInputStream *stream, GBytes *d
 			return NULL;
 		if (!sdr_xml_register_ids(doc, NULL, "Id", NULL, error))
 			return NULL;
-		if (sdr_xml_find_id(doc, sig_id) != NULL) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("The Id %s is already used in the document"), sig_id);
-			return NULL;
-		}
 		ref.ref.uri = "";
 		ref.ref.transforms[0] = SDR_DSIG_ENVELOPED;
 		ref.ref.transforms[1] = sdr_c14n_method_uri(o->c14n);

@@ -551,6 +551,32 @@ test_wrapping(void **state)
 }
 
 static void
+test_sign_node_id_clash(void **state)
+{
+	g_autoptr(SdrSigner) signer = signer_of(&ec_pki);
+	g_autoptr(GError) error = NULL;
+	const char *xml = "<Doc><B Id=\"b1\"/><C Id=\"S1_SP\"/></Doc>";
+	g_autoptr(xmlDoc) doc = sdr_xml_parse((const guint8 *)xml, strlen(xml), NULL, NULL, &error);
+	SdrXadesOptions o;
+	xmlNode *b1;
+
+	assert_true(sdr_xml_register_ids(doc, NULL, "Id", NULL, &error));
+	b1 = sdr_xml_find_id(doc, "b1");
+	sdr_xades_options_init(&o);
+	o.signature_id = "S1";
+	assert_null(sdr_xades_sign_node(signer, doc, b1, b1, &o, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST));
+	g_clear_error(&error);
+	/* an element without registered Id cannot be a target */
+	assert_null(sdr_xades_sign_node(signer, doc, NULL, xmlDocGetRootElement(doc), &o, &error));
+	g_clear_error(&error);
+	/* nothing was left behind */
+	assert_null(sdr_xml_first_child(b1, SDR_DSIG_NS, "Signature"));
+	o.signature_id = "S2";
+	assert_non_null(sdr_xades_sign_node(signer, doc, b1, b1, &o, &error));
+}
+
+static void
 test_bad_inputs(void **state)
 {
 	g_autoptr(GError) error = NULL;
@@ -745,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_missing_content),
 		cmocka_unit_test(test_untrusted_and_options),
 		cmocka_unit_test(test_wrapping),
+		cmocka_unit_test(test_sign_node_id_clash),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_corpus_dtd_injection),
