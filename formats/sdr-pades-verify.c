@@ -81,7 +81,7 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GError **error)
 			g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
 			            _("The PDF file is encrypted: encrypted PDF files are not "
 			              "supported"));
-			qpdf_cleanup(&q);
+			sdr_pdf_qpdf_close(&q);
 			g_hash_table_unref(names);
 			return NULL;
 		}
@@ -99,11 +99,11 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GError **error)
 	           qpdf_get_error_code(q, qpdf_get_error(q)) == qpdf_e_password) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
 		            _("The PDF file is encrypted: encrypted PDF files are not supported"));
-		qpdf_cleanup(&q);
+		sdr_pdf_qpdf_close(&q);
 		g_hash_table_unref(names);
 		return NULL;
 	}
-	qpdf_cleanup(&q);
+	sdr_pdf_qpdf_close(&q);
 	return names;
 }
 

@@ -1074,6 +1074,23 @@ damaged:
 	return NULL;
 }
 
+void
+sdr_pdf_qpdf_close(void *qpdf_data_ptr)
+{
+	qpdf_data *q = qpdf_data_ptr;
+
+	if (q == NULL || *q == NULL) {
+		return;
+	}
+	while (qpdf_has_error(*q)) {
+		(void)qpdf_get_error(*q);
+	}
+	while (qpdf_more_warnings(*q)) {
+		(void)qpdf_next_warning(*q);
+	}
+	qpdf_cleanup(q);
+}
+
 static qpdf_data
 qpdf_new_quiet(void)
 {
@@ -1139,7 +1156,7 @@ sdr_pdf_doc_open(const char *path, const int *load_pages, GError **error)
 	}
 out:
 	if (q != NULL) {
-		qpdf_cleanup(&q);
+		sdr_pdf_qpdf_close(&q);
 	}
 	if (src.fd >= 0) {
 		close(src.fd);
@@ -1157,7 +1174,7 @@ sdr_pdf_doc_open_memory(const guint8 *data, gsize len, const int *load_pages, GE
 	if (check_read(q, qpdf_read_memory(q, "memory", (const char *)data, len, NULL), error)) {
 		doc = doc_from_qpdf(q, &src, load_pages, error);
 	}
-	qpdf_cleanup(&q);
+	sdr_pdf_qpdf_close(&q);
 	return doc;
 }
 

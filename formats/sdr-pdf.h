@@ -41,6 +41,9 @@ char *sdr_pdf_date(GDateTime *t);
 /* Parses a PDF date string; NULL when invalid. */
 GDateTime *sdr_pdf_date_parse(const char *text);
 
+/* qpdf_cleanup() after clearing a pending error (qpdf prints unhandled errors otherwise). */
+void sdr_pdf_qpdf_close(void *qpdf_data_ptr);
+
 /* ---- A document to update ---- */
 
 typedef struct {
