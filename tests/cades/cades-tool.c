@@ -82,12 +82,15 @@ fail(GError *error)
 	return 2;
 }
 
+static int run(int argc, char **argv, X509_STORE *store);
+
 int
 main(int argc, char **argv)
 {
 	GError *error = NULL;
 	X509_STORE *store = NULL;
 	const char *trust;
+	int rc;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: cades-tool sign|verify ...\n");
@@ -101,6 +104,16 @@ main(int argc, char **argv)
 		if (store == NULL)
 			return fail(error);
 	}
+	rc = run(argc, argv, store);
+	X509_STORE_free(store);
+	return rc;
+}
+
+static int
+run(int argc, char **argv, X509_STORE *store)
+{
+	GError *error = NULL;
+
 	if (strcmp(argv[1], "sign") == 0 && argc >= 7) {
 		g_autoptr(SdrSigner) signer =
 		        sdr_signer_new_from_files(argv[2], argv[3], argv[4], &error);
