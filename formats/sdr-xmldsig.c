@@ -609,13 +609,11 @@ sdr_xmldsig_add_reference(xmlNode *signed_info, const SdrDsigReference *ref)
 	return r;
 }
 
-xmlNode *
-sdr_xmldsig_add_signed_info(xmlNode *signature, SdrC14nMethod c14n,
-                            const char *signature_method_uri, const SdrDsigReference *refs,
-                            gsize n_refs)
+static void
+fill_signed_info(xmlNode *si, SdrC14nMethod c14n, const char *signature_method_uri,
+                 const SdrDsigReference *refs, gsize n_refs)
 {
-	xmlNs *ns = ds_ns(signature);
-	xmlNode *si = ds_child(signature, ns, "SignedInfo");
+	xmlNs *ns = ds_ns(si);
 
 	xmlSetProp(ds_child(si, ns, "CanonicalizationMethod"), BAD_CAST "Algorithm",
 	           BAD_CAST sdr_c14n_method_uri(c14n));
@@ -623,6 +621,16 @@ sdr_xmldsig_add_signed_info(xmlNode *signature, SdrC14nMethod c14n,
 	           BAD_CAST signature_method_uri);
 	for (gsize i = 0; i < n_refs; i++)
 		sdr_xmldsig_add_reference(si, &refs[i]);
+}
+
+xmlNode *
+sdr_xmldsig_add_signed_info(xmlNode *signature, SdrC14nMethod c14n,
+                            const char *signature_method_uri, const SdrDsigReference *refs,
+                            gsize n_refs)
+{
+	xmlNode *si = ds_child(signature, ds_ns(signature), "SignedInfo");
+
+	fill_signed_info(si, c14n, signature_method_uri, refs, n_refs);
 	return si;
 }
 
@@ -632,20 +640,16 @@ sdr_xmldsig_signed_info_string(const char *prefix, SdrC14nMethod c14n,
                                gsize n_refs)
 {
 	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNode *holder = sdr_xmldsig_new_signature(doc, NULL, prefix, NULL);
-	xmlNode *si = sdr_xmldsig_add_signed_info(holder, c14n, signature_method_uri, refs, n_refs);
+	xmlNode *si = xmlNewDocNode(doc, NULL, BAD_CAST "SignedInfo", NULL);
 	xmlBuffer *buf = xmlBufferCreate();
 	char *ret;
 
-	/* Move the namespace declaration onto SignedInfo so the string stands alone. */
-	xmlUnlinkNode(si);
+	if (prefix == NULL)
+		prefix = "ds";
+	xmlSetNs(si,
+	         xmlNewNs(si, BAD_CAST SDR_DSIG_NS, prefix[0] != '\0' ? BAD_CAST prefix : NULL));
 	xmlDocSetRootElement(doc, si);
-	xmlFreeNode(holder);
-	xmlNewNs(si, BAD_CAST SDR_DSIG_NS,
-	         prefix == NULL      ? BAD_CAST "ds"
-	         : prefix[0] != '\0' ? BAD_CAST prefix
-	                             : NULL);
-	xmlReconciliateNs(doc, si);
+	fill_signed_info(si, c14n, signature_method_uri, refs, n_refs);
 	xmlNodeDump(buf, doc, si, 0, 0);
 	ret = g_strdup((const char *)xmlBufferContent(buf));
 	xmlBufferFree(buf);
