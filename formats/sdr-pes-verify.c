@@ -509,7 +509,7 @@ verify_signature(xmlNodePtr sig, xmlNodePtr target, const char *target_id, GHash
 		} else if (frag != NULL && sp != NULL && sp_id != NULL &&
 		           strcmp(frag, sp_id) == 0 && !sp_ref) {
 			sp_ref = TRUE;
-			if (!check_reference(ref, sp, NULL, FALSE, res))
+			if (!check_reference(ref, sp, sig, FALSE, res))
 				goto out;
 		} else {
 			sdr_signature_result_fail(res, SDR_VERDICT_INVALID, SDR_REASON_WRAPPING,

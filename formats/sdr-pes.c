@@ -719,7 +719,15 @@ sdr_pes_c14n(xmlNodePtr node, xmlNodePtr skip, EVP_MD_CTX *md, GString *out, GEr
 	c->ns = g_array_new(FALSE, FALSE, sizeof(NsEntry));
 	c->scratch = g_array_new(FALSE, FALSE, sizeof(NsEntry));
 	c->attrs = g_ptr_array_new();
-	ok = c14n_node(c, node, 0);
+	/* The enveloped-signature transform removes the signature's whole subtree: a
+	 * node inside it (or the signature itself) canonicalises to nothing. */
+	for (xmlNodePtr a = node; skip != NULL && a != NULL; a = a->parent) {
+		if (a == skip) {
+			node = NULL;
+			break;
+		}
+	}
+	ok = node == NULL || c14n_node(c, node, 0);
 	c14n_flush(c);
 	g_array_unref(c->ns);
 	g_array_unref(c->scratch);

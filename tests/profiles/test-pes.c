@@ -139,6 +139,10 @@ test_c14n_subtree_and_skip(void **state)
 
 	assert_true(sdr_pes_c14n(b, b->children->next, NULL, out, NULL));
 	assert_string_equal(out->str, "<B Id=\"1\"><n:x xmlns:n=\"urn:n\"></n:x></B>");
+	/* Inside the removed signature: nothing (enveloped-signature over a SignedProperties). */
+	g_string_truncate(out, 0);
+	assert_true(sdr_pes_c14n(b->children->next->children, b->children->next, NULL, out, NULL));
+	assert_int_equal(out->len, 0);
 	xmlFreeDoc(doc);
 }
 
@@ -319,6 +323,31 @@ test_filter_and_already_signed(void **state)
 }
 
 static void
+test_profile_checks(void **state)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) pes = make_pes(1, TRUE, NULL, "012");
+	g_autoptr(GBytes) out = NULL;
+	g_autoptr(SdrVerifyReport) report = NULL;
+	SdrSignatureResult *r;
+	gboolean profile = FALSE;
+	SdrPesOptions o;
+
+	sdr_pes_options_init(&o);
+	o.policy_identifier = "urn:oid:1.2.3.4";
+	out = sdr_pes_sign_bytes(signer, pes, &o, NULL, NULL);
+	assert_non_null(out);
+	report = verify(out);
+	assert_int_equal(report->signatures->len, 1);
+	r = g_ptr_array_index(report->signatures, 0);
+	assert_int_equal(r->verdict, SDR_VERDICT_INVALID);
+	for (guint i = 0; i < r->reasons->len; i++)
+		profile |=
+		        ((SdrReason *)g_ptr_array_index(r->reasons, i))->code == SDR_REASON_PROFILE;
+	assert_true(profile);
+}
+
+static void
 test_root_mode(void **state)
 {
 	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
@@ -437,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_sign_verify_bordereaux),
 		cmocka_unit_test(test_tamper_one_bordereau),
 		cmocka_unit_test(test_filter_and_already_signed),
+		cmocka_unit_test(test_profile_checks),
 		cmocka_unit_test(test_root_mode),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_verify_not_pes),
