@@ -584,6 +584,36 @@ check_data_object_formats(xmlNode *sp, const char *ns, SdrDsigVerification *v,
 	}
 }
 
+/* Details for reports: "packaging" (detached, enveloped, enveloping) and
+ * "signed_data" (the data reference URIs, comma-separated). */
+static void
+describe_packaging(SdrDsigVerification *v, xmlNode *signature, SdrSignatureResult *result)
+{
+	g_autoptr(GString) uris = g_string_new(NULL);
+	const char *packaging = NULL;
+
+	for (guint i = 0; i < v->references->len; i++) {
+		SdrDsigRefResult *r = g_ptr_array_index(v->references, i);
+		const char *kind;
+
+		if (g_strcmp0(r->type, SDR_XADES_SIGNED_PROPERTIES_TYPE) == 0)
+			continue;
+		if (r->external)
+			kind = "detached";
+		else if (r->target != NULL && enclosing_signature(r->target) == signature)
+			kind = "enveloping";
+		else
+			kind = "enveloped";
+		if (packaging == NULL)
+			packaging = kind;
+		g_string_append_printf(uris, "%s%s", uris->len > 0 ? "," : "",
+		                       r->uri != NULL ? r->uri : "");
+	}
+	if (packaging != NULL)
+		sdr_signature_result_set_detail(result, "packaging", packaging);
+	sdr_signature_result_set_detail(result, "signed_data", uris->str);
+}
+
 SdrSignatureResult *
 sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
                            const SdrVerifyOptions *options)
@@ -620,6 +650,7 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 		g_ptr_array_add(untrusted, c);
 	}
 
+	describe_packaging(v, signature, result);
 	qp = find_qualifying_properties(signature, &ns);
 	if (qp == NULL) {
 		g_free(result->format);

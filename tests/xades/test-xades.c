@@ -349,6 +349,10 @@ round_trip(Pki *p, SdrXadesMode mode, const char *data_text, gboolean pss)
 	assert_int_equal(r->level, SDR_LEVEL_B_B);
 	assert_non_null(r->signer);
 	assert_non_null(r->claimed_signing_time);
+	assert_string_equal(g_hash_table_lookup(r->details, "packaging"),
+	                    mode == SDR_XADES_DETACHED    ? "detached"
+	                    : mode == SDR_XADES_ENVELOPED ? "enveloped"
+	                                                  : "enveloping");
 
 	/* a byte changed in the signed data -> INVALID DIGEST_MISMATCH */
 	if (mode == SDR_XADES_DETACHED) {
