@@ -4,7 +4,8 @@
  *                 [--country N] [--role R] [--raw N]
  *   pes-tool verify FILE ANCHOR.pem      prints "<id> <VERDICT> <reasons>" per signature,
  *                                        "NOTE <code>" per note; exit 0 when all VALID
- *   pes-tool actes KEY CERT FILE OUT.pem
+ *   pes-tool actes KEY CERT FILE OUT.pem [--pades]   (--pades: OUT is the signed PDF)
+ *   pes-tool verify-any FILE ANCHOR.pem  same output as verify, any format
  *   pes-tool report OUT.html ANCHOR.pem FILE...
  *   pes-tool marche KEY CERT [--cades] FILE...  prints "OUT <path>" per output
  *   pes-tool raw KEY CERT N              N raw signatures of a digest (benchmark baseline)
@@ -79,6 +80,27 @@ store_for(const char *anchor, GError **error)
 	return sdr_trust_store_new(anchors, FALSE, error);
 }
 
+/* Routes by content, as the dispatcher should (PES, PDF, XML, CMS). */
+static SdrVerifyReport *
+verify_any(const char *path, const SdrVerifyOptions *vo, GError **error)
+{
+	char head[4096] = { 0 };
+	gsize n = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f != NULL) {
+		n = fread(head, 1, sizeof(head) - 1, f);
+		fclose(f);
+	}
+	if (sdr_pes_detect((const guint8 *)head, n))
+		return sdr_pes_verify_file(path, vo, error);
+	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
+		return sdr_pades_verify_file(path, vo, error);
+	if (n > 0 && (head[0] == '<' || memcmp(head, "\xef\xbb\xbf<", 4) == 0))
+		return sdr_xades_verify_file(path, vo, error);
+	return sdr_verify_file(path, vo, error);
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
@@ -92,7 +114,8 @@ cmd_verify(int argc, char **argv)
 	vo.trust = store_for(argv[3], &error);
 	if (vo.trust == NULL)
 		return fail(error);
-	report = sdr_pes_verify_file(argv[2], &vo, &error);
+	report = strcmp(argv[1], "verify-any") == 0 ? verify_any(argv[2], &vo, &error)
+	                                            : sdr_pes_verify_file(argv[2], &vo, &error);
 	X509_STORE_free(vo.trust);
 	if (report == NULL)
 		return fail(error);
@@ -126,36 +149,18 @@ cmd_actes(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrSigner) signer = NULL;
+	SdrActesOptions o;
 
 	if (argc < 6)
 		return 64;
+	sdr_actes_options_init(&o);
+	o.pades = argc > 6 && strcmp(argv[6], "--pades") == 0;
 	signer = sdr_signer_new_from_files(argv[2], argv[3], NULL, &error);
 	if (signer == NULL)
 		return fail(error);
-	if (!sdr_actes_sign_file(signer, argv[4], argv[5], NULL, &error))
+	if (!sdr_actes_sign_file(signer, argv[4], argv[5], &o, &error))
 		return fail(error);
 	return 0;
-}
-
-/* Routes by content, as the dispatcher should (PES, PDF, XML, CMS). */
-static SdrVerifyReport *
-verify_any(const char *path, const SdrVerifyOptions *vo, GError **error)
-{
-	char head[4096] = { 0 };
-	gsize n = 0;
-	FILE *f = fopen(path, "rb");
-
-	if (f != NULL) {
-		n = fread(head, 1, sizeof(head) - 1, f);
-		fclose(f);
-	}
-	if (sdr_pes_detect((const guint8 *)head, n))
-		return sdr_pes_verify_file(path, vo, error);
-	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
-		return sdr_pades_verify_file(path, vo, error);
-	if (n > 0 && (head[0] == '<' || memcmp(head, "\xef\xbb\xbf<", 4) == 0))
-		return sdr_xades_verify_file(path, vo, error);
-	return sdr_verify_file(path, vo, error);
 }
 
 static int
@@ -251,7 +256,7 @@ main(int argc, char **argv)
 		return 64;
 	if (strcmp(argv[1], "sign") == 0)
 		return cmd_sign(argc, argv);
-	if (strcmp(argv[1], "verify") == 0)
+	if (strcmp(argv[1], "verify") == 0 || strcmp(argv[1], "verify-any") == 0)
 		return cmd_verify(argc, argv);
 	if (strcmp(argv[1], "actes") == 0)
 		return cmd_actes(argc, argv);

@@ -1,6 +1,8 @@
 /* test-pes.c - unit tests of the PES V2 profile: exclusive C14N against libxml2's,
  * signing in memory, verification, tampering, and every refusal. */
+#include "sdr-actes.h"
 #include "sdr-error.h"
+#include "sdr-marche.h"
 #include "sdr-pes-private.h"
 #include "sdr-report.h"
 
@@ -446,6 +448,57 @@ test_refusals(void **state)
 }
 
 static void
+test_marche_actes_bytes(void **state)
+{
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) doc = g_bytes_new_static("offre technique\n", 16);
+	g_autoptr(GBytes) xades = NULL;
+	g_autoptr(GBytes) cades = NULL;
+	g_autoptr(GBytes) pem = NULL;
+	g_autofree char *name1 = NULL;
+	g_autofree char *name2 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDateTime) later = g_date_time_new_utc(2100, 1, 1, 0, 0, 0);
+	SdrMarcheOptions o;
+
+	sdr_marche_options_init(&o);
+	xades = sdr_marche_sign_bytes(signer, doc, "/tmp/offre.odt", &o, &name1, &error);
+	assert_no_error_report(error);
+	assert_string_equal(name1, "offre.odt - Signature 1.xml");
+	assert_non_null(g_strstr_len(g_bytes_get_data(xades, NULL), (gssize)g_bytes_get_size(xades),
+	                             "SignedProperties"));
+	o.cades = TRUE;
+	cades = sdr_marche_sign_bytes(signer, doc, "offre.odt", &o, &name2, &error);
+	assert_no_error_report(error);
+	assert_string_equal(name2, "offre.odt.p7s");
+	assert_int_equal(((const guint8 *)g_bytes_get_data(cades, NULL))[0], 0x30);
+
+	/* Certificate checks: expired at that date; no signature key usage. */
+	assert_false(sdr_marche_check_certificate(test_cert, later, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CERT_EXPIRED));
+	g_clear_error(&error);
+	{
+		X509 *auth = X509_dup(test_cert);
+		int idx = X509_get_ext_by_NID(auth, NID_key_usage, -1);
+		X509_EXTENSION *ext;
+
+		X509_EXTENSION_free(X509_delete_ext(auth, idx));
+		ext = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, "critical,digitalSignature");
+		X509_add_ext(auth, ext, -1);
+		X509_EXTENSION_free(ext);
+		X509_sign(auth, test_key, EVP_sha256());
+		assert_false(sdr_marche_check_certificate(auth, NULL, &error));
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CERT_USAGE));
+		g_clear_error(&error);
+		X509_free(auth);
+	}
+
+	pem = sdr_actes_sign_bytes(signer, doc, NULL, &error);
+	assert_no_error_report(error);
+	assert_true(g_str_has_prefix(g_bytes_get_data(pem, NULL), "-----BEGIN PKCS7-----\n"));
+}
+
+static void
 test_verify_not_pes(void **state)
 {
 	g_autoptr(GBytes) b = g_bytes_new_static("<a/>", 4);
@@ -469,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_profile_checks),
 		cmocka_unit_test(test_root_mode),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_marche_actes_bytes),
 		cmocka_unit_test(test_verify_not_pes),
 	};
 
