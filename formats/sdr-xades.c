@@ -691,6 +691,38 @@ escape_name(const char *name)
 	return g_uri_escape_string(name, G_URI_RESERVED_CHARS_ALLOWED_IN_PATH_ELEMENT, FALSE);
 }
 
+/* TRUE when a ds:Signature of the document signs it whole (Reference URI=""):
+ * appending another enveloped signature would change what it covers. */
+static gboolean
+signs_whole_document(xmlNode *root)
+{
+	xmlNode *cur = root;
+
+	while (cur != NULL) {
+		if (sdr_xml_is(cur, SDR_DSIG_NS, "Signature")) {
+			xmlNode *si = sdr_xml_first_child(cur, SDR_DSIG_NS, "SignedInfo");
+
+			for (xmlNode *r = sdr_xml_first_child(si, SDR_DSIG_NS, "Reference");
+			     r != NULL; r = sdr_xml_next_sibling(r, SDR_DSIG_NS, "Reference")) {
+				g_autofree char *uri = sdr_xml_attr(r, "URI");
+
+				if (uri != NULL &&
+				    (uri[0] == '\0' || strcmp(uri, "#xpointer(/)") == 0))
+					return TRUE;
+			}
+		} else if (cur->type == XML_ELEMENT_NODE && cur->children != NULL) {
+			cur = cur->children;
+			continue;
+		}
+		while (cur != NULL && cur->next == NULL && cur != root)
+			cur = cur->parent;
+		if (cur == NULL || cur == root)
+			break;
+		cur = cur->next;
+	}
+	return FALSE;
+}
+
 /* Signs; the data is either a stream (detached) or bytes. Returns the output doc. */
 static xmlDoc *
 sign_to_doc(SdrSigner *signer, const char *name, GInputStream *stream, GBytes *data,
@@ -750,6 +782,14 @@ sign_to_doc(SdrSigner *signer, const char *name, GInputStream *stream, GBytes *d
 			return NULL;
 		if (!sdr_xml_register_ids(doc, NULL, "Id", NULL, error))
 			return NULL;
+		if (signs_whole_document(xmlDocGetRootElement(doc))) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED,
+			            _("%s already holds an enveloped signature over the whole "
+			              "document: another one would break it (sign it detached "
+			              "instead)"),
+			            name);
+			return NULL;
+		}
 		ref.ref.uri = "";
 		ref.ref.transforms[0] = SDR_DSIG_ENVELOPED;
 		ref.ref.transforms[1] = sdr_c14n_method_uri(o->c14n);

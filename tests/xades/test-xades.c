@@ -414,6 +414,22 @@ test_enveloped(void **state)
 }
 
 static void
+test_enveloped_twice_refused(void **state)
+{
+	g_autoptr(SdrSigner) signer = signer_of(&ec_pki);
+	g_autoptr(GBytes) data = bytes_of(facture);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) once =
+	        sdr_xades_sign_data(signer, data, "f.xml", SDR_XADES_ENVELOPED, NULL, &error);
+	GBytes *twice;
+
+	assert_non_null(once);
+	twice = sdr_xades_sign_data(signer, once, "f.xml", SDR_XADES_ENVELOPED, NULL, &error);
+	assert_null(twice);
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED));
+}
+
+static void
 test_enveloping(void **state)
 {
 	round_trip(&ec_pki, SDR_XADES_ENVELOPING, "binary \x01\x02 data", FALSE);
@@ -771,6 +787,7 @@ main(void)
 		cmocka_unit_test(test_detached_ec),
 		cmocka_unit_test(test_detached_pss),
 		cmocka_unit_test(test_enveloped),
+		cmocka_unit_test(test_enveloped_twice_refused),
 		cmocka_unit_test(test_enveloping),
 		cmocka_unit_test(test_missing_content),
 		cmocka_unit_test(test_untrusted_and_options),
