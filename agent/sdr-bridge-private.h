@@ -24,6 +24,7 @@ struct _SdrBridge {
 	GMutex token_lock;
 	GHashTable *contexts;   /* origin ("" = none) -> SdrContext */
 	SdrContext *active_ctx; /* the one holding the token manager */
+	gint tokens_stale;      /* atomic: a PC/SC event came; reset before the next use */
 	/* Interactive requests (consent, PIN): one at a time, others get BUSY. */
 	GMutex interactive_lock;
 

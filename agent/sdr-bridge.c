@@ -149,18 +149,26 @@ context_for(SdrBridge *bridge, const char *origin)
 		ctx = sdr_context_new(&o);
 		g_hash_table_insert(bridge->contexts, g_strdup(key), ctx);
 	}
-	/* One token manager loaded at a time: PKCS#11 modules are initialised once
-	 * per process. */
-	if (bridge->active_ctx != NULL && bridge->active_ctx != ctx)
+	return ctx;
+}
+
+/* Called with token_lock held, before token work with ctx. One token manager is
+ * loaded at a time: PKCS#11 modules are initialised once per process. */
+static void
+activate(SdrBridge *bridge, SdrContext *ctx)
+{
+	gboolean stale = g_atomic_int_compare_and_exchange(&bridge->tokens_stale, TRUE, FALSE);
+
+	if (bridge->active_ctx != NULL && (bridge->active_ctx != ctx || stale))
 		sdr_context_reset_tokens(bridge->active_ctx);
 	bridge->active_ctx = ctx;
-	return ctx;
 }
 
 JsonNode *
 sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, JsonObject *request,
                        GError **error)
 {
+	const SdrHandler *h = sdr_handler_find(name);
 	JsonNode *answer;
 	SdrContext *ctx;
 	g_autoptr(JsonObject) empty = NULL;
@@ -169,6 +177,8 @@ sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, 
 		request = empty = json_object_new();
 	g_mutex_lock(&bridge->token_lock);
 	ctx = context_for(bridge, origin);
+	if (h == NULL || h->needs_token)
+		activate(bridge, ctx);
 	answer = sdr_handler_run(ctx, name, request, error);
 	g_mutex_unlock(&bridge->token_lock);
 	return answer;
@@ -180,8 +190,12 @@ sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextF
 {
 	gpointer ret;
 
+	SdrContext *ctx;
+
 	g_mutex_lock(&bridge->token_lock);
-	ret = func(context_for(bridge, origin), data, error);
+	ctx = context_for(bridge, origin);
+	activate(bridge, ctx);
+	ret = func(ctx, data, error);
 	g_mutex_unlock(&bridge->token_lock);
 	return ret;
 }
@@ -221,7 +235,12 @@ sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
 	}
 	{
 		g_autoptr(JsonObject) req = json_object_new();
-		SdrContext *ctx = context_for(bridge, NULL);
+		/* The list does not depend on the origin: use the context that holds
+		 * the token manager, so a refresh never reloads the modules. */
+		SdrContext *ctx =
+		        bridge->active_ctx != NULL ? bridge->active_ctx : context_for(bridge, NULL);
+
+		activate(bridge, ctx);
 
 		answer = sdr_handler_run(ctx, "certificates", req, error);
 	}
@@ -292,13 +311,9 @@ sdr_bridge_token_event(SdrBridge *bridge, const char *kind, const char *reader)
 	g_clear_pointer(&bridge->cert_cache, json_node_unref);
 	g_clear_pointer(&bridge->cert_cache_text, g_free);
 	g_mutex_unlock(&bridge->cache_lock);
-	/* Forget the token managers unless a request is using the token now; the
-	 * handler will then meet CARD_REMOVED and the next request reloads. */
-	if (g_mutex_trylock(&bridge->token_lock)) {
-		if (bridge->active_ctx != NULL)
-			sdr_context_reset_tokens(bridge->active_ctx);
-		g_mutex_unlock(&bridge->token_lock);
-	}
+	/* Forget the token manager before the next token work (a request using the
+	 * token now meets CARD_REMOVED by itself). */
+	g_atomic_int_set(&bridge->tokens_stale, TRUE);
 	json_builder_begin_object(b);
 	if (reader != NULL) {
 		json_builder_set_member_name(b, "reader");
