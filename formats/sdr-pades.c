@@ -620,13 +620,97 @@ sign_common(SdrSigner *signer, SdrPdfDoc *doc, const SdrPadesOptions *o, Sink *s
 	return TRUE;
 }
 
+/* The original bytes are copied by a worker thread (copy_file_range, in the kernel) while
+ * this thread reads and hashes them: the two run on different cores. */
+typedef struct {
+	int in_fd; /* shared with the hashing thread: only positioned reads here */
+	int out_fd;
+	guint64 len;
+	int err;
+} CopyJob;
+
+static gboolean
+write_all(int fd, const guint8 *p, gsize n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return FALSE;
+		}
+		p += w;
+		n -= (gsize)w;
+	}
+	return TRUE;
+}
+
+static gpointer
+copy_worker(gpointer data)
+{
+	CopyJob *job = data;
+	int in = job->in_fd;
+	loff_t off = 0;
+	gboolean fallback = FALSE;
+
+	while ((guint64)off < job->len) {
+		gsize want = (gsize)MIN(job->len - (guint64)off, (guint64)1 << 30);
+		ssize_t n = copy_file_range(in, &off, job->out_fd, NULL, want, 0);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && off == 0 &&
+		    (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+			fallback = TRUE;
+			break;
+		}
+		if (n <= 0) {
+			job->err = n < 0 ? errno : EIO;
+			break;
+		}
+	}
+	if (fallback) {
+		g_autofree guint8 *buf = g_malloc(COPY_CHUNK);
+
+		while ((guint64)off < job->len) {
+			ssize_t n = pread(in, buf, (gsize)MIN(COPY_CHUNK, job->len - (guint64)off),
+			                  off);
+
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			if (n <= 0 || !write_all(job->out_fd, buf, (gsize)n)) {
+				job->err = n < 0 ? errno : EIO;
+				break;
+			}
+			off += n;
+		}
+	}
+	return NULL;
+}
+
 static gboolean
 copy_fd(gpointer src, Sink *sink, guint64 expected, GError **error)
 {
 	int fd = GPOINTER_TO_INT(src);
 	g_autofree guint8 *buf = g_malloc(COPY_CHUNK);
 	guint64 total = 0;
+	CopyJob job = { 0 };
+	GThread *worker = NULL;
+	gboolean ok = TRUE;
 
+	job.in_fd = fd;
+	job.out_fd = sdr_atomic_file_get_fd(sink->file);
+	job.len = expected;
+	worker = g_thread_try_new("sdr-pades-copy", copy_worker, &job, NULL);
+	if (worker == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, "thread");
+		return FALSE;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		ssize_t n = read(fd, buf, COPY_CHUNK);
 
@@ -638,7 +722,8 @@ copy_fd(gpointer src, Sink *sink, guint64 expected, GError **error)
 
 			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
 			            _("Cannot read the PDF file: %s"), g_strerror(e));
-			return FALSE;
+			ok = FALSE;
+			break;
 		}
 		if (n == 0) {
 			break;
@@ -647,9 +732,20 @@ copy_fd(gpointer src, Sink *sink, guint64 expected, GError **error)
 		if (total > expected) {
 			break;
 		}
-		if (!sink_put(sink, buf, (gsize)n, error)) {
-			return FALSE;
+		if (EVP_DigestUpdate(sink->md, buf, (gsize)n) != 1) {
+			sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+			ok = FALSE;
+			break;
 		}
+	}
+	g_thread_join(worker);
+	if (!ok) {
+		return FALSE;
+	}
+	if (job.err != 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("Cannot write the signed PDF file: %s"), g_strerror(job.err));
+		return FALSE;
 	}
 	if (total != expected) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
