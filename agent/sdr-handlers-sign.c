@@ -863,6 +863,16 @@ read_common_options(SignJob *job, JsonObject *request, GError **error)
 		return FALSE;
 	}
 	job->tsa_url = sdr_config_get_string(config, "signature", "tsa_url", NULL);
+	if (job->tsa_url != NULL && job->tsa_url[0] == '\0')
+		g_clear_pointer(&job->tsa_url, g_free);
+	/* Said before any prompt, so no PIN is typed for nothing. */
+	if (job->level >= SDR_TARGET_LEVEL_T && job->tsa_url == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED,
+		            _("Level %s needs a timestamping authority: set [signature] tsa_url "
+		              "in the configuration."),
+		            level != NULL ? level : cfg_level);
+		return FALSE;
+	}
 	job->mode = sdr_json_get_string(job->options, "mode", NULL);
 	return TRUE;
 }

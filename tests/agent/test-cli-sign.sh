@@ -117,6 +117,36 @@ expect_rc 0 S sign -f actes --cert "$RSA" deliberation.pdf; keep
 openssl smime -verify -inform PEM -noverify -in deliberation.pdf.sig -content deliberation.pdf \
 	-out /dev/null 2>"$T/ossl" || { cat "$T/ossl"; fail "openssl smime -verify (ACTES)"; }
 
+# ---- B-T with a local timestamping authority (tests/cades/pki-responder.py) ----------------
+expect_rc 10 S sign -f cades --cert "$RSA" --level T deliberation.txt
+out_has "horodatage"
+RESPONDER="$SRC/tests/cades/pki-responder.py"
+if [ -f "$RESPONDER" ]; then
+	PORT=$(/usr/bin/python3 "$RESPONDER" --free-port)
+	/usr/bin/python3 "$RESPONDER" "$PKI" "$PORT" 2>"$T/responder.log" &
+	RESPONDER_PID=$!
+	stop_responder() { kill "$RESPONDER_PID" 2>/dev/null; wait "$RESPONDER_PID" 2>/dev/null; }
+	cleanup_hooks="$cleanup_hooks stop_responder"
+	i=0
+	while ! /usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),1)" \
+		2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+	CONF_T="$T/sinadur-t.conf"
+	{ cat "$CONF"; printf 'tsa_url=http://127.0.0.1:%s/\n' "$PORT"; } > "$CONF_T"
+	mkdir -p bt
+	cp deliberation.txt bt/
+	expect_rc 0 fr --config "$CONF_T" sign --module "$MOD" --pin-fd 3 3<"$T/pin" -f cades \
+		--cert "$RSA" --level T bt/deliberation.txt; keep
+	expect_rc 0 fr --config "$CONF_T" --json verify bt/deliberation.txt.p7s \
+		--content bt/deliberation.txt
+	/usr/bin/python3 -c '
+import json,sys
+s=json.load(open(sys.argv[1]))["files"][0]["signatures"][0]
+assert s["level"]=="B-T" and s["timestamp_time"], s' "$T/out" || fail "B-T: level or timestamp"
+	note "CAdES B-T through a local TSA: ok"
+else
+	note "tests/cades/pki-responder.py missing: B-T not tested"
+fi
+
 # ---- Certificate checks before anything is asked -------------------------------------------
 expect_rc 9 S sign -f cades --cert "$(cert_id "$PKI/user-expired.pem")" deliberation.txt
 out_has "n’est pas valide aujourd’hui"
