@@ -19,7 +19,7 @@
 #define DIGEST_VALUE_MAX 256
 #define CERT_MAX ((gsize)64 * 1024)
 #define KEYINFO_MAX_CERTS 16
-#define MAX_REFERENCES 4096
+#define MAX_REFERENCES 256
 #define BASE64_TARGET_MAX ((gsize)2 * 1024 * 1024 * 1024)
 
 /* ---- Algorithm names ------------------------------------------------------ */
@@ -1124,8 +1124,17 @@ sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolv
 
 	for (xmlNode *r = sdr_xml_first_child(si, SDR_DSIG_NS, "Reference"); r != NULL;
 	     r = sdr_xml_next_sibling(r, SDR_DSIG_NS, "Reference")) {
-		if (++nrefs > MAX_REFERENCES)
+		if (++nrefs > MAX_REFERENCES) {
+			/* Not checked: the signature cannot be declared valid. */
+			SdrDsigRefResult *over = g_new0(SdrDsigRefResult, 1);
+
+			over->element = r;
+			over->status = SDR_DSIG_REF_UNSUPPORTED;
+			over->detail = g_strdup_printf(_("more than %u references: not checked"),
+			                               (unsigned)MAX_REFERENCES);
+			g_ptr_array_add(v->references, over);
 			break;
+		}
 		verify_reference(v, signature, r, resolve, user_data);
 	}
 
