@@ -790,9 +790,40 @@ sdr_pes_sign_result_free(SdrPesSignResult *result)
 gboolean
 sdr_pes_detect(const guint8 *data, gsize len)
 {
-	gsize n = MIN(len, (gsize)4096);
+	const guint8 *p = data;
+	const guint8 *end = data + MIN(len, (gsize)65536);
 
-	return memmem(data, n, "PES_Aller", 9) != NULL;
+	/* The root element's local name, after the prolog (declaration, comments, PIs). */
+	while (p < end) {
+		const guint8 *q;
+		const guint8 *name;
+
+		while (p < end && is_space(*p))
+			p++;
+		if (end - p < 2 || *p != '<')
+			return FALSE;
+		if (p[1] == '?' || (end - p >= 4 && memcmp(p, "<!--", 4) == 0)) {
+			const char *close = p[1] == '?' ? "?>" : "-->";
+
+			q = find_seq(p + 2, end, close);
+			if (q == NULL)
+				return FALSE;
+			p = q + strlen(close);
+			continue;
+		}
+		if (p[1] == '!')
+			return FALSE;
+		name = p + 1;
+		q = name;
+		while (q < end && !is_space(*q) && *q != '>' && *q != '/')
+			q++;
+		{
+			g_autofree char *local = local_name(name, (gsize)(q - name));
+
+			return strcmp(local, "PES_Aller") == 0;
+		}
+	}
+	return FALSE;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1413,6 +1444,7 @@ unique_id(GHashTable *ids, const char *base)
 		if (avail) {
 			g_hash_table_add(ids, g_strdup(cand));
 			g_hash_table_add(ids, g_strconcat(cand, "_SP", NULL));
+			g_hash_table_add(ids, g_strconcat(cand, "_SV", NULL));
 			return g_steal_pointer(&cand);
 		}
 	}

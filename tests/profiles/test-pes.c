@@ -507,6 +507,9 @@ test_verify_not_pes(void **state)
 	assert_null(sdr_pes_verify_bytes(b, "a.xml", NULL, &error));
 	assert_non_null(error);
 	assert_true(sdr_pes_detect((const guint8 *)"<?xml?><n:PES_Aller>", 20));
+	assert_true(
+	        sdr_pes_detect((const guint8 *)"<?xml?>\n<!-- x -->\n<PES_Aller Id=\"a\">", 37));
+	assert_false(sdr_pes_detect((const guint8 *)"<doc>PES_Aller</doc>", 20));
 	assert_false(sdr_pes_detect((const guint8 *)"<a/>", 4));
 }
 
