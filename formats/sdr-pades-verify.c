@@ -4,6 +4,7 @@
  */
 #include "sdr-pades.h"
 
+#include "sdr-cades-private.h"
 #include "sdr-error.h"
 #include "sdr-pdf.h"
 #include "sdr-tsa.h"
@@ -12,6 +13,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 #include <qpdf/qpdf-c.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_FIELD_DEPTH 8
@@ -63,8 +65,40 @@ collect_fields(qpdf_data q, qpdf_oh field, const char *prefix, int depth, GHashT
 }
 
 /* Sig dictionary object number -> field name. FALSE (with error) for encrypted files. */
+#define MAX_DSS_ITEMS 256
+#define MAX_DSS_ITEM_SIZE (1024u * 1024u)
+
+/* The DER OCSP responses of the catalog's /DSS (validation data for B-LT). */
+static void
+collect_dss_ocsp(qpdf_data q, qpdf_oh root, GPtrArray *out)
+{
+	qpdf_oh dss = qpdf_oh_get_key_if_dict(q, root, "/DSS");
+	qpdf_oh arr = qpdf_oh_get_key_if_dict(q, dss, "/OCSPs");
+	int n;
+
+	if (!qpdf_oh_is_array(q, arr)) {
+		return;
+	}
+	n = qpdf_oh_get_array_n_items(q, arr);
+	for (int i = 0; i < n && i < MAX_DSS_ITEMS; i++) {
+		qpdf_oh st = qpdf_oh_get_array_item(q, arr, i);
+		unsigned char *buf = NULL;
+		size_t len = 0;
+
+		if (!qpdf_oh_is_stream(q, st)) {
+			continue;
+		}
+		if ((qpdf_oh_get_stream_data(q, st, qpdf_dl_generalized, NULL, &buf, &len) &
+		     QPDF_ERRORS) == 0 &&
+		    buf != NULL && len > 0 && len <= MAX_DSS_ITEM_SIZE) {
+			g_ptr_array_add(out, g_bytes_new(buf, len));
+		}
+		free(buf);
+	}
+}
+
 static GHashTable *
-field_names(const guint8 *data, gsize len, gboolean *parsed, GError **error)
+field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp, GError **error)
 {
 	GHashTable *names = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	qpdf_data q = qpdf_init();
@@ -85,6 +119,7 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GError **error)
 			g_hash_table_unref(names);
 			return NULL;
 		}
+		collect_dss_ocsp(q, root, dss_ocsp);
 		af = qpdf_oh_get_key_if_dict(q, root, "/AcroForm");
 		fields = qpdf_oh_get_key_if_dict(q, af, "/Fields");
 		if (qpdf_oh_is_array(q, fields)) {
@@ -278,7 +313,7 @@ only_white(const guint8 *d, gsize from, gsize to)
 
 /* Checks the byte range, hashes and verifies one signature / document timestamp. */
 static void
-verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs,
+verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *dss_ocsp,
            const SdrVerifyOptions *options)
 {
 	SdrPdfSigDict *s = e->sig;
@@ -415,6 +450,15 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs,
 		                          sdr_hash_name(hash));
 		return;
 	}
+	/* The /DSS OCSP responses join those of the CMS (its signature does not cover them). */
+	if (dss_ocsp != NULL && dss_ocsp->len > 0) {
+		GBytes *with = sdr_cms_der_add_ocsp(cms, dss_ocsp, NULL);
+
+		if (with != NULL) {
+			g_bytes_unref(cms);
+			cms = with;
+		}
+	}
 	{
 		g_autoptr(GError) err = NULL;
 
@@ -544,6 +588,8 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 	g_autoptr(GHashTable) names = NULL;
 	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(SdrVerifyReport) report = NULL;
+	g_autoptr(GPtrArray) dss_ocsp =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	gboolean parsed = FALSE;
 
 	if (len < 8 || memmem(data, MIN(len, 1024), "%PDF-", 5) == NULL) {
@@ -551,7 +597,7 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 		            file_name ? file_name : "?");
 		return NULL;
 	}
-	names = field_names(data, len, &parsed, error);
+	names = field_names(data, len, &parsed, dss_ocsp, error);
 	if (names == NULL) {
 		return NULL;
 	}
@@ -598,7 +644,7 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 			          "signature field of the form"));
 		}
 		g_ptr_array_add(entries, e);
-		verify_one(data, len, e, revs, options);
+		verify_one(data, len, e, revs, dss_ocsp, options);
 	}
 	analyse_after(data, len, revs, entries);
 	for (guint i = 0; i < entries->len; i++) {

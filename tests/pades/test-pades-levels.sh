@@ -123,6 +123,13 @@ grep -q LEVEL_NOT_REACHED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "B-T without a T
 "$TOOL" sign $RSA "$I/plain.pdf" "$T/x.pdf" --level LT --tsa "$TSA" >/dev/null 2>"$T/err"
 grep -q LEVEL_NOT_REACHED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "B-LT without trust anchors: LEVEL_NOT_REACHED" ||
 	ko "B-LT without trust: $(cat "$T/err")"
+"$TOOL" sign "$P/user-revoked.key" "$P/user-revoked.pem" "$P/chain.pem" "$I/plain.pdf" "$T/x.pdf" \
+	--level LT --tsa "$TSA" --trust "$P/root.pem" >/dev/null 2>"$T/err"
+grep -q LEVEL_NOT_REACHED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "revoked signer: B-LT refused" ||
+	ko "revoked signer B-LT: $(cat "$T/err")"
+# B-LT verification uses the /DSS OCSP responses: no "no revocation information" left
+"$TOOL" verify "$T/lt.pdf" --trust "$P/root.pem" | grep -q REVOCATION_UNKNOWN &&
+	ko "B-LT verify ignores the DSS" || ok "B-LT verify uses the DSS OCSP responses"
 # a doc timestamp whose covered bytes were changed
 S=$T/lta.pdf
 $PY -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); i=d.rfind(b'/Type /DSS'); d[i+1]^=0x20; open(sys.argv[2],'wb').write(d)" "$S" "$T/lta-bad.pdf"
