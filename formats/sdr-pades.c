@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define COPY_CHUNK (1024u * 1024u)
+#define WRITEBACK_CHUNK (16u * 1024u * 1024u)
 #define MAX_IMAGE (8u * 1024u * 1024u)
 #define BYTERANGE_PLACEHOLDER "[0 0000000000 0000000000 0000000000]"
 
@@ -656,7 +657,8 @@ copy_worker(gpointer data)
 	gboolean fallback = FALSE;
 
 	while ((guint64)off < job->len) {
-		gsize want = (gsize)MIN(job->len - (guint64)off, (guint64)1 << 30);
+		loff_t start = off;
+		gsize want = (gsize)MIN(job->len - (guint64)off, (guint64)WRITEBACK_CHUNK);
 		ssize_t n = copy_file_range(in, &off, job->out_fd, NULL, want, 0);
 
 		if (n < 0 && errno == EINTR) {
@@ -671,6 +673,8 @@ copy_worker(gpointer data)
 			job->err = n < 0 ? errno : EIO;
 			break;
 		}
+		/* Start the disk writes now, so that the final fsync has little left to do. */
+		(void)sync_file_range(job->out_fd, start, n, SYNC_FILE_RANGE_WRITE);
 	}
 	if (fallback) {
 		g_autofree guint8 *buf = g_malloc(COPY_CHUNK);
@@ -686,6 +690,7 @@ copy_worker(gpointer data)
 				job->err = n < 0 ? errno : EIO;
 				break;
 			}
+			(void)sync_file_range(job->out_fd, off, n, SYNC_FILE_RANGE_WRITE);
 			off += n;
 		}
 	}
