@@ -31,10 +31,10 @@ typedef struct {
 /* ---- field names from the AcroForm (qpdf, recovery allowed) ---- */
 
 static void
-collect_fields(qpdf_data q, qpdf_oh field, const char *prefix, int depth, GHashTable *names,
-               guint *count)
+collect_fields(qpdf_data q, qpdf_oh field, const char *prefix, gboolean sig_ft, int depth,
+               GHashTable *names, guint *count)
 {
-	qpdf_oh t, v, kids;
+	qpdf_oh t, v, kids, ft;
 	g_autofree char *full = NULL;
 
 	if (depth > MAX_FIELD_DEPTH || ++*count > MAX_FIELDS || !qpdf_oh_is_dictionary(q, field)) {
@@ -48,18 +48,28 @@ collect_fields(qpdf_data q, qpdf_oh field, const char *prefix, int depth, GHashT
 	} else {
 		full = g_strdup(prefix ? prefix : "");
 	}
+	ft = qpdf_oh_get_key(q, field, "/FT");
+	if (qpdf_oh_is_name(q, ft)) {
+		sig_ft = qpdf_oh_is_name_and_equals(q, ft, "/Sig");
+	}
 	v = qpdf_oh_get_key(q, field, "/V");
-	if (qpdf_oh_is_indirect(q, v) && qpdf_oh_is_dictionary(q, v)) {
-		g_hash_table_insert(names, GINT_TO_POINTER(qpdf_oh_get_object_id(q, v)),
-		                    g_strdup(full));
+	if (sig_ft && qpdf_oh_is_dictionary(q, v)) {
+		/* Keyed by the object holding the signature dictionary: /V itself, or the
+		 * field when /V is inline. */
+		int id = qpdf_oh_is_indirect(q, v) ? qpdf_oh_get_object_id(q, v)
+		                                   : qpdf_oh_get_object_id(q, field);
+
+		if (id > 0) {
+			g_hash_table_insert(names, GINT_TO_POINTER(id), g_strdup(full));
+		}
 	}
 	kids = qpdf_oh_get_key(q, field, "/Kids");
 	if (qpdf_oh_is_array(q, kids)) {
 		int n = qpdf_oh_get_array_n_items(q, kids);
 
 		for (int i = 0; i < n && i < MAX_FIELDS; i++) {
-			collect_fields(q, qpdf_oh_get_array_item(q, kids, i), full, depth + 1,
-			               names, count);
+			collect_fields(q, qpdf_oh_get_array_item(q, kids, i), full, sig_ft,
+			               depth + 1, names, count);
 		}
 	}
 }
@@ -126,8 +136,8 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp
 			int n = qpdf_oh_get_array_n_items(q, fields);
 
 			for (int i = 0; i < n && i < MAX_FIELDS; i++) {
-				collect_fields(q, qpdf_oh_get_array_item(q, fields, i), NULL, 0,
-				               names, &count);
+				collect_fields(q, qpdf_oh_get_array_item(q, fields, i), NULL, FALSE,
+				               0, names, &count);
 			}
 		}
 	} else if (qpdf_has_error(q) &&
@@ -645,6 +655,34 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 		}
 		g_ptr_array_add(entries, e);
 		verify_one(data, len, e, revs, dss_ocsp, options);
+	}
+	/* Signed fields whose signature dictionary is not in the raw bytes (e.g. hidden in an
+	 * object stream): their ByteRange cannot be checked. */
+	{
+		GHashTableIter it;
+		gpointer key, value;
+
+		g_hash_table_iter_init(&it, names);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			gboolean seen = FALSE;
+
+			for (guint i = 0; i < sigs->len && !seen; i++) {
+				seen = ((SdrPdfSigDict *)g_ptr_array_index(sigs, i))->num ==
+				       GPOINTER_TO_INT(key);
+			}
+			if (!seen) {
+				SigEntry *e = g_new0(SigEntry, 1);
+
+				e->result = sdr_signature_result_new("PAdES");
+				e->result->id = g_strdup(value);
+				sdr_signature_result_fail(
+				        e->result, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+				        _("The signature dictionary of this field "
+				          "cannot be found in the file (compressed in "
+				          "an object stream?)"));
+				g_ptr_array_add(entries, e);
+			}
+		}
 	}
 	analyse_after(data, len, revs, entries);
 	for (guint i = 0; i < entries->len; i++) {

@@ -4,7 +4,8 @@
 KIND: plain (2 pages, classic xref, PDF 1.4), form (an inline AcroForm with a filled
 text field), form-indirect (the AcroForm is an object of its own), rotated (page 1 has
 /Rotate 90, inherited MediaBox), incremental (plain + an incremental update changing
-the /Info dictionary), big:N (N MiB of page content, for the benchmark).
+the /Info dictionary), sig-no-byterange (a signature field whose dictionary has no
+/ByteRange), big:N (N MiB of page content, for the benchmark).
 """
 import sys
 
@@ -65,6 +66,12 @@ def main():
         af = b"<< /Fields [9 0 R] /DA (/Helv 0 Tf 0 g) /NeedAppearances true >>"
         data, _ = build(pages_doc(catalog_extra=b" /AcroForm 10 0 R", page1_extra=b" /Annots 11 0 R",
                                   more=[field, af, b"[9 0 R]"]), version=b"1.7", info=8)
+    elif kind == "sig-no-byterange":
+        # A signed-looking field whose signature dictionary has no /ByteRange.
+        field = b"<< /FT /Sig /T (Signature1) /V 10 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R >>"
+        sig = b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /Contents <3000> >>"
+        data, _ = build(pages_doc(catalog_extra=b" /AcroForm << /Fields [9 0 R] /SigFlags 3 >>",
+                                  page1_extra=b" /Annots [9 0 R]", more=[field, sig]), info=8)
     elif kind == "rotated":
         data, _ = build(pages_doc(page1_extra=b" /Rotate 90"), info=8)
     elif kind == "incremental":

@@ -186,6 +186,11 @@ grep -q 'INDETERMINATE.*modifications=other' "$T/v.out" && grep -q MODIFIED_AFTE
 "$TOOL" verify "$T/t-update.pdf" --memory >"$T/v2.out" 2>&1
 cmp -s "$T/v.out" "$T/v2.out" && ok "verify from memory = verify from file" || ko "memory verify differs"
 
+$PY "$SRC/tests/pades/mkpdf.py" sig-no-byterange "$T/nobr.pdf"
+"$TOOL" verify "$T/nobr.pdf" >"$T/v.out" 2>&1
+grep -q '^sig Signature1 INVALID' "$T/v.out" && ok "signature field without a findable ByteRange: INVALID" ||
+	{ ko "signature field without ByteRange"; cat "$T/v.out"; }
+
 # ---- refusals: nothing written ----
 qpdf --encrypt user owner 256 -- "$I/plain.pdf" "$T/enc.pdf"
 qpdf --encrypt "" owner 256 -- "$I/plain.pdf" "$T/enc-open.pdf"
