@@ -5,6 +5,7 @@
 #include "sdr-error.h"
 
 #include <glib/gi18n-lib.h>
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/valid.h>
@@ -155,7 +156,16 @@ sdr_xml_parse(const guint8 *data, gsize len, const char *name, const SdrXmlLimit
 	ctxt->replaceEntities = 0;
 	ctxt->validate = 0;
 
-	xmlParseDocument(ctxt);
+	{
+		/* Encoding and I/O errors bypass the context handlers: catch them too
+		 * (libxml2's handlers are per thread), never print. */
+		xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+		void *saved_ctx = xmlStructuredErrorContext;
+
+		xmlSetStructuredErrorFunc(ctxt, guard_serror);
+		xmlParseDocument(ctxt);
+		xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
+	}
 	if (guard.refused_decl) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE,
 		            _("%s declares entities or attributes in a DOCTYPE: refused (possible "
