@@ -259,11 +259,40 @@ print_reasons(JsonArray *a, const char *prefix)
 	}
 }
 
+/* 0 all VALID, 6 some INVALID, 7 otherwise; when no file could be read as a
+ * signature at all, the exit code of the first file's error. */
+static int
+verify_exit_code(JsonObject *answer)
+{
+	JsonArray *files = json_object_get_array_member(answer, "files");
+	const char *overall = sdr_json_get_string(answer, "verdict", "INDETERMINATE");
+
+	/* Nothing could be read as a signature at all: the reason's own exit code. */
+	if (files != NULL && json_array_get_length(files) > 0) {
+		int first = 0;
+		guint n_err = 0;
+
+		for (guint i = 0; i < json_array_get_length(files); i++) {
+			JsonObject *f = json_array_get_object_element(files, i);
+			if (json_object_has_member(f, "error")) {
+				if (n_err++ == 0)
+					first = (int)sdr_json_get_int(
+					        json_object_get_object_member(f, "error"),
+					        "exit_code", 7);
+			}
+		}
+		if (n_err == json_array_get_length(files) && first != 0)
+			return first;
+	}
+	if (g_strcmp0(overall, "VALID") == 0)
+		return 0;
+	return g_strcmp0(overall, "INVALID") == 0 ? 6 : 7;
+}
+
 static int
 print_verify(JsonObject *answer)
 {
 	JsonArray *files = json_object_get_array_member(answer, "files");
-	const char *overall = sdr_json_get_string(answer, "verdict", "INDETERMINATE");
 
 	for (guint i = 0; files != NULL && i < json_array_get_length(files); i++) {
 		JsonObject *f = json_array_get_object_element(files, i);
@@ -312,9 +341,7 @@ print_verify(JsonObject *answer)
 	}
 	if (sdr_json_get_string(answer, "report", NULL) != NULL)
 		printf(_("Report written to %s\n"), sdr_json_get_string(answer, "report", NULL));
-	if (g_strcmp0(overall, "VALID") == 0)
-		return 0;
-	return g_strcmp0(overall, "INVALID") == 0 ? 6 : 7;
+	return verify_exit_code(answer);
 }
 
 static int
@@ -766,9 +793,7 @@ main(int argc, char **argv)
 	if (o.json) {
 		print_json(answer);
 		if (g_str_equal(handler, "verify")) {
-			const char *v = sdr_json_get_string(json_node_get_object(answer), "verdict",
-			                                    "INDETERMINATE");
-			ret = g_str_equal(v, "VALID") ? 0 : g_str_equal(v, "INVALID") ? 6 : 7;
+			ret = verify_exit_code(json_node_get_object(answer));
 		} else if (g_str_equal(handler, "sign")) {
 			ret = sign_exit_code(json_node_get_object(answer), FALSE);
 		}

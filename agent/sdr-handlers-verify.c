@@ -47,9 +47,15 @@ decode_b64(const char *data, const char *what, GError **error)
 static gboolean
 safe_name(const char *name)
 {
-	return name != NULL && name[0] != '\0' && strlen(name) <= 255 &&
-	       g_utf8_validate(name, -1, NULL) && strchr(name, '/') == NULL &&
-	       !g_str_equal(name, ".") && !g_str_equal(name, "..");
+	if (name == NULL || name[0] == '\0' || strlen(name) > 255 ||
+	    !g_utf8_validate(name, -1, NULL) || strchr(name, '/') != NULL ||
+	    strchr(name, '\\') != NULL || g_str_equal(name, ".") || g_str_equal(name, ".."))
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p++) {
+		if ((guchar)*p < 0x20)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 static void
@@ -217,6 +223,7 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 			                                      ? sdr_error_code_name(e->code)
 			                                      : "SDR_ERROR_IO");
 			json_object_set_string_member(eo, "message", e->message);
+			json_object_set_int_member(eo, "exit_code", sdr_error_exit_code(e));
 			json_object_set_object_member(ro, "error", eo);
 			json_object_set_array_member(ro, "signatures", json_array_new());
 			json_object_set_array_member(ro, "notes", json_array_new());

@@ -43,4 +43,9 @@ out_has "Commands"
 # A missing input file: exit 8 before anything else.
 expect_rc 8 fr sign "$T/nothing.txt"
 out_has "introuvable"
+# Not a signature at all: the parse error's exit code (8), text and JSON.
+expect_rc 8 fr verify "$T/doc.txt"
+out_has "INDÉTERMINÉ"
+expect_rc 8 fr --json verify "$T/doc.txt"
+out_has '"code" : "SDR_ERROR_'
 echo "ok"
