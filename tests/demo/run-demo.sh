@@ -119,7 +119,6 @@ PIN=""
 # ---- Verification -----------------------------------------------------------------------
 title "Vérification"
 set +e
-files=""
 for f in deliberation.txt.p7s "deliberation.pdf - Signature 1.xml" deliberation-signe.pdf \
 	PES_Aller-signe.xml marche/offre-signe.pdf "marche/memoire-technique.txt - Signature 1.xml"; do
 	[ -f "$f" ] || continue
