@@ -357,6 +357,13 @@ sdr_bridge_api_handle(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeRep
 	} else if (g_strcmp0(p, "/v1/events") == 0) {
 		if (!get)
 			goto not_allowed;
+		/* Events name certificates: only for origins the user approved. */
+		if (!sdr_bridge_approvals_has(bridge->approvals, r->origin)) {
+			sdr_bridge_reply_error_code(
+			        reply, 403, SDR_ERROR_CONSENT_DENIED,
+			        _("List the certificates first: the user approves this site then"));
+			return;
+		}
 		reply->status = 200;
 		reply->sse = TRUE;
 	} else if (g_strcmp0(p, "/v1/sign") == 0) {

@@ -102,6 +102,17 @@ sdr_bridge_events_last_id(SdrBridgeEvents *events)
 	return id;
 }
 
+guint64
+sdr_bridge_events_replay_from(SdrBridgeEvents *events)
+{
+	guint64 id;
+
+	g_mutex_lock(&events->lock);
+	id = events->last_id > RING_SIZE ? events->last_id - RING_SIZE : 0;
+	g_mutex_unlock(&events->lock);
+	return id;
+}
+
 char *
 sdr_bridge_events_wait(SdrBridgeEvents *events, guint64 *last_id, guint timeout_ms)
 {

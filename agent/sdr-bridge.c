@@ -366,7 +366,7 @@ queue_sse(SdrBridge *bridge, struct MHD_Connection *conn, const char *origin)
 	enum MHD_Result ret;
 
 	s->bridge = bridge;
-	s->last_id = sdr_bridge_events_last_id(bridge->events);
+	s->last_id = sdr_bridge_events_replay_from(bridge->events);
 	s->pending = g_strdup("retry: 3000\n: sinadur events\n\n");
 	s->pending_len = strlen(s->pending);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);

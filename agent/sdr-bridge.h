@@ -29,6 +29,9 @@ void sdr_bridge_events_publish(SdrBridgeEvents *events, const char *type, JsonNo
 void sdr_bridge_events_close(SdrBridgeEvents *events);
 /* The id of the newest event (0 = none yet). */
 guint64 sdr_bridge_events_last_id(SdrBridgeEvents *events);
+/* The id after which a new stream starts: it replays the events still in the
+ * ring (the recent history: key state, expiry warnings). */
+guint64 sdr_bridge_events_replay_from(SdrBridgeEvents *events);
 /* Waits up to timeout_ms for events newer than *last_id and returns them as
  * server-sent-event text (advancing *last_id), or a keep-alive comment when
  * none came; NULL once closed. */

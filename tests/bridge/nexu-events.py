@@ -50,7 +50,17 @@ def main():
     agent = bl.Agent(fx, ["consent yes", "consent yes", "pin 1234", "consent no"], origins=(O,), nexu=True,
                      extra="[expiry]\nwarn_days=90;30\n")
     try:
-        # Events first: the expiry check runs one second after start.
+        ev_early = bl.request(agent.port, "GET", "/v1/events", origin=O)
+        check("event stream refused before the origin is approved", ev_early.status == 403 and
+              ev_early.error_code() == "SDR_ERROR_CONSENT_DENIED", ev_early.body[:200])
+        r = bl.request(agent.port, "POST", "/rest/certificates", origin=O, body={})
+        ok = r.status == 200 and r.json().get("success") is True
+        check("rest/certificates (after first-use approval)", ok, r.body[:300])
+        if not ok:
+            return 1
+        resp = r.json()["response"]
+        # The expiry check ran one second after start; a new stream replays it.
+        time.sleep(1.5)
         ev = read_events(agent.port, O, 8)
         check("event stream opens with retry and comment", ev.startswith("HTTP/1.1 200") and
               "text/event-stream" in ev and "retry: 3000" in ev, ev[:300])
@@ -61,12 +71,6 @@ def main():
 
         r = bl.request(agent.port, "GET", "/nexu-info", origin=O)
         check("nexu-info", r.status == 200 and "version" in r.json(), r.body[:200])
-        r = bl.request(agent.port, "POST", "/rest/certificates", origin=O, body={})
-        ok = r.status == 200 and r.json().get("success") is True
-        check("rest/certificates (after first-use approval)", ok, r.body[:300])
-        if not ok:
-            return 1
-        resp = r.json()["response"]
         check("rest/certificates shape", isinstance(resp["tokenId"]["id"], str) and resp["keyId"] and
               resp["certificate"] and resp["certificateChain"] and resp["encryptionAlgorithm"] in ("RSA", "ECDSA"))
         tbs = b"<ds:SignedInfo>donnees a signer</ds:SignedInfo>"

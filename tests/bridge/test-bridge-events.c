@@ -46,6 +46,7 @@ test_overflow(void **state)
 	text = sdr_bridge_events_wait(ev, &last, 10);
 	assert_non_null(strstr(text, "event: overflow"));
 	assert_int_equal(last, 100);
+	assert_int_equal(sdr_bridge_events_replay_from(ev), 100 - 64);
 	assert_non_null(strstr(text, "id: 100\n"));
 	assert_null(strstr(text, "id: 36\n"));
 	sdr_bridge_events_free(ev);
