@@ -85,6 +85,13 @@ assert codes["pcscd"]=="warning" and codes["cert_expired"]=="error", codes
 assert all("advice" in c for c in d["checks"] if c["status"] in ("warning","error"))
 assert d["problems"]>=3' "$T/out" || fail "doctor --json"
 
+# [expiry] warn_days moves the thresholds: at 10;5 days, 19 days left is fine.
+printf '[expiry]\nwarn_days=10;5\n' > "$T/warn.conf"
+expect_rc 0 env -u LANG -u LC_ALL -u LANGUAGE PCSCLITE_CSOCK_NAME="$T/no-pcscd.comm" \
+	"$SINADUR" --config "$T/warn.conf" doctor --module "$MOD"
+out_has "Certificat de Yann LE GOFF valide jusqu’au"
+out_lacks "Yann LE GOFF expire"
+
 # ---- doctor with a private pcscd (mount namespace: root or user namespaces) ------------
 if command -v pcscd >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 &&
 	unshare --mount --pid --fork --propagation private true 2>/dev/null; then
