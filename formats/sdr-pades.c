@@ -157,19 +157,21 @@ write_dict_object(SdrPdfUpdate *u, int num, int gen, const SdrPdfDict *dict)
 /* Adds the field/widget to the page's /Annots and the AcroForm's /Fields (rewriting the
  * page, the AcroForm object or the catalog). */
 static void
-add_field(Ctx *ctx, SdrPdfUpdate *u, int widget, const char *name)
+add_field(Ctx *ctx, SdrPdfUpdate *u, int widget, const char *name, gboolean append)
 {
 	SdrPdfDoc *doc = ctx->doc;
 	SdrPdfPage *page = sdr_pdf_doc_get_page(doc, ctx->page_index);
-	g_autoptr(SdrPdfDict) pd = sdr_pdf_dict_copy(page->dict);
 	gboolean catalog_changed = FALSE;
 
-	g_ptr_array_add(page->annots, ref_text(widget, 0));
-	sdr_pdf_dict_take(pd, "Annots", items_text(page->annots));
-	write_dict_object(u, page->num, page->gen, pd);
+	if (append) {
+		g_autoptr(SdrPdfDict) pd = sdr_pdf_dict_copy(page->dict);
 
-	g_ptr_array_add(doc->fields, ref_text(widget, 0));
-	g_ptr_array_add(doc->field_names, g_strdup(name));
+		g_ptr_array_add(page->annots, ref_text(widget, 0));
+		sdr_pdf_dict_take(pd, "Annots", items_text(page->annots));
+		write_dict_object(u, page->num, page->gen, pd);
+		g_ptr_array_add(doc->fields, ref_text(widget, 0));
+		g_ptr_array_add(doc->field_names, g_strdup(name));
+	}
 	if (doc->acroform == NULL) {
 		doc->acroform = sdr_pdf_dict_new();
 		doc->acroform_num = sdr_pdf_update_alloc(u);
@@ -263,6 +265,9 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 	g_autoptr(GString) w = g_string_new(NULL);
 	g_autoptr(GDateTime) now =
 	        o->signing_time ? g_date_time_ref(o->signing_time) : g_date_time_new_now_utc();
+	SdrPdfField *existing = (!doc_ts && o->field_name != NULL)
+	                                ? sdr_pdf_doc_find_field(doc, o->field_name)
+	                                : NULL;
 	g_autofree char *name = unique_field_name(doc, doc_ts ? NULL : o->field_name);
 	g_autofree char *mdate = sdr_pdf_date(now);
 	g_autoptr(GBytes) cms = NULL;
@@ -270,9 +275,12 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 	gsize reserve = reserve_for(ctx, doc_ts);
 	guint64 base = doc->file_size;
 	int sig_num = sdr_pdf_update_alloc(u);
-	int widget = sdr_pdf_update_alloc(u);
+	int widget = existing != NULL ? existing->num : sdr_pdf_update_alloc(u);
+	double rect[4] = { o->rect[0], o->rect[1], o->rect[2], o->rect[3] };
+	int rotate = page->rotate;
 	gboolean visible = o->visible && !doc_ts;
 	gssize body;
+	int ap = 0;
 	gsize br_at, lt, gt, objlen;
 	guint8 digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
@@ -301,21 +309,25 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 	g_string_append(sig, "> >>");
 	sdr_pdf_update_set_object(u, sig_num, 0, sig->str, sig->len);
 
-	/* The field, merged with its widget. */
-	g_string_append(w, "<< /Type /Annot /Subtype /Widget /FT /Sig /T ");
-	sdr_pdf_append_text_string(w, name);
-	g_string_append_printf(w, " /V %d 0 R /F 132 /P %d %d R", sig_num, page->num, page->gen);
+	/* The field, merged with its widget: a new one, or the existing empty field. */
+	if (existing != NULL) {
+		rotate = existing->rotate;
+		if (!(rect[2] > 0 && rect[3] > 0)) {
+			rect[0] = MIN(existing->rect[0], existing->rect[2]);
+			rect[1] = MIN(existing->rect[1], existing->rect[3]);
+			rect[2] = ABS(existing->rect[2] - existing->rect[0]);
+			rect[3] = ABS(existing->rect[3] - existing->rect[1]);
+		}
+	}
 	if (visible) {
 		g_autoptr(GBytes) png = load_image(o, error);
 		g_autofree char *holder = cert_cn(sdr_signer_get_cert(ctx->signer));
 		SdrPdfStamp st = { 0 };
-		int ap;
 
 		if ((o->image_path != NULL || o->image != NULL) && png == NULL) {
 			return FALSE;
 		}
-		if (!(o->rect[2] > 0 && o->rect[3] > 0 && o->rect[2] < 14400 &&
-		      o->rect[3] < 14400)) {
+		if (!(rect[2] > 0 && rect[3] > 0 && rect[2] < 14400 && rect[3] < 14400)) {
 			g_set_error(
 			        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 			        _("The signature rectangle must have a positive width and height"));
@@ -326,22 +338,42 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 		st.reason = o->reason;
 		st.location = o->location;
 		st.png = png;
-		st.width = o->rect[2];
-		st.height = o->rect[3];
-		st.rotate = page->rotate;
+		st.width = rect[2];
+		st.height = rect[3];
+		st.rotate = rotate;
 		ap = sdr_pdf_appearance_add(u, &st, error);
 		if (ap <= 0) {
 			return FALSE;
 		}
-		g_string_append_printf(w, " /Rect [%.2f %.2f %.2f %.2f] /AP << /N %d 0 R >>",
-		                       o->rect[0], o->rect[1], o->rect[0] + o->rect[2],
-		                       o->rect[1] + o->rect[3], ap);
-	} else {
-		g_string_append(w, " /Rect [0 0 0 0]");
 	}
-	g_string_append(w, " >>");
-	sdr_pdf_update_set_object(u, widget, 0, w->str, w->len);
-	add_field(ctx, u, widget, name);
+	if (existing != NULL) {
+		g_autoptr(SdrPdfDict) fd = sdr_pdf_dict_copy(existing->dict);
+
+		sdr_pdf_dict_take(fd, "V", ref_text(sig_num, 0));
+		if (visible) {
+			sdr_pdf_dict_take(fd, "Rect",
+			                  g_strdup_printf("[%.2f %.2f %.2f %.2f]", rect[0], rect[1],
+			                                  rect[0] + rect[2], rect[1] + rect[3]));
+			sdr_pdf_dict_take(fd, "AP", g_strdup_printf("<< /N %d 0 R >>", ap));
+		}
+		write_dict_object(u, existing->num, existing->gen, fd);
+		existing->has_value = TRUE;
+	} else {
+		g_string_append(w, "<< /Type /Annot /Subtype /Widget /FT /Sig /T ");
+		sdr_pdf_append_text_string(w, name);
+		g_string_append_printf(w, " /V %d 0 R /F 132 /P %d %d R", sig_num, page->num,
+		                       page->gen);
+		if (visible) {
+			g_string_append_printf(
+			        w, " /Rect [%.2f %.2f %.2f %.2f] /AP << /N %d 0 R >>", rect[0],
+			        rect[1], rect[0] + rect[2], rect[1] + rect[3], ap);
+		} else {
+			g_string_append(w, " /Rect [0 0 0 0]");
+		}
+		g_string_append(w, " >>");
+		sdr_pdf_update_set_object(u, widget, 0, w->str, w->len);
+	}
+	add_field(ctx, u, widget, name, existing == NULL);
 
 	sdr_pdf_update_finish(u, out);
 
@@ -585,6 +617,45 @@ check_options(const SdrPadesOptions *o, GError **error)
 	return TRUE;
 }
 
+/* A named field that exists must be an empty signature field with one widget. */
+static gboolean
+check_field(SdrPdfDoc *doc, const SdrPadesOptions *o, GError **error)
+{
+	SdrPdfField *f = o->field_name ? sdr_pdf_doc_find_field(doc, o->field_name) : NULL;
+
+	if (f == NULL) {
+		if (o->field_name != NULL) {
+			for (guint i = 0; i < doc->field_names->len; i++) {
+				if (g_strcmp0(g_ptr_array_index(doc->field_names, i),
+				              o->field_name) == 0) {
+					g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+					            _("The field %s cannot be signed: unsupported "
+					              "structure"),
+					            o->field_name);
+					return FALSE;
+				}
+			}
+		}
+		return TRUE;
+	}
+	if (!f->is_sig) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The field %s is not a signature field"), f->name);
+		return FALSE;
+	}
+	if (f->has_value) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED,
+		            _("The signature field %s is already signed"), f->name);
+		return FALSE;
+	}
+	if (!f->is_widget) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("The field %s cannot be signed: unsupported structure"), f->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 typedef gboolean (*CopyFunc)(gpointer src, Sink *sink, guint64 expected, GError **error);
 
 static gboolean
@@ -598,6 +669,9 @@ sign_common(SdrSigner *signer, SdrPdfDoc *doc, const SdrPadesOptions *o, Sink *s
 	ctx.doc = doc;
 	ctx.page_index = o->page - 1;
 	ctx.sink = *sink;
+	if (!check_field(doc, o, error)) {
+		return FALSE;
+	}
 	if (EVP_DigestInit_ex(sink->md, sdr_hash_md(o->hash), NULL) != 1) {
 		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
 		return FALSE;

@@ -811,6 +811,9 @@ sdr_pdf_doc_free(SdrPdfDoc *doc)
 	if (doc->field_names != NULL) {
 		g_ptr_array_unref(doc->field_names);
 	}
+	if (doc->field_list != NULL) {
+		g_ptr_array_unref(doc->field_list);
+	}
 	if (doc->pages != NULL) {
 		g_ptr_array_unref(doc->pages);
 	}
@@ -819,6 +822,29 @@ sdr_pdf_doc_free(SdrPdfDoc *doc)
 	g_clear_pointer(&doc->dss_ocsps, g_ptr_array_unref);
 	g_clear_pointer(&doc->dss_crls, g_ptr_array_unref);
 	g_free(doc);
+}
+
+static void
+field_free(gpointer p)
+{
+	SdrPdfField *f = p;
+
+	g_free(f->name);
+	sdr_pdf_dict_free(f->dict);
+	g_free(f);
+}
+
+SdrPdfField *
+sdr_pdf_doc_find_field(SdrPdfDoc *doc, const char *name)
+{
+	for (guint i = 0; doc->field_list != NULL && i < doc->field_list->len; i++) {
+		SdrPdfField *f = g_ptr_array_index(doc->field_list, i);
+
+		if (g_strcmp0(f->name, name) == 0) {
+			return f;
+		}
+	}
+	return NULL;
 }
 
 SdrPdfPage *
@@ -944,6 +970,50 @@ load_page(qpdf_data q, int index)
 	return p;
 }
 
+static SdrPdfField *
+load_field(qpdf_data q, qpdf_oh f)
+{
+	SdrPdfField *fd = g_new0(SdrPdfField, 1);
+	qpdf_oh ft = qpdf_oh_get_key(q, f, "/FT");
+	qpdf_oh rect = qpdf_oh_get_key(q, f, "/Rect");
+	qpdf_oh page = qpdf_oh_get_key(q, f, "/P");
+
+	fd->name = g_strdup(qpdf_oh_get_utf8_value(q, qpdf_oh_get_key(q, f, "/T")));
+	fd->num = qpdf_oh_get_object_id(q, f);
+	fd->gen = qpdf_oh_get_generation(q, f);
+	fd->is_sig = qpdf_oh_is_name_and_equals(q, ft, "/Sig");
+	fd->has_value =
+	        qpdf_oh_has_key(q, f, "/V") && !qpdf_oh_is_null(q, qpdf_oh_get_key(q, f, "/V"));
+	fd->is_widget =
+	        qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, f, "/Subtype"), "/Widget") &&
+	        !qpdf_oh_has_key(q, f, "/Kids");
+	fd->dict = dict_from_oh(q, f, NULL);
+	if (qpdf_oh_is_array(q, rect) && qpdf_oh_get_array_n_items(q, rect) == 4) {
+		for (int i = 0; i < 4; i++) {
+			fd->rect[i] =
+			        qpdf_oh_get_numeric_value(q, qpdf_oh_get_array_item(q, rect, i));
+		}
+	}
+	fd->page_index = -1;
+	if (qpdf_oh_is_indirect(q, page) && qpdf_oh_is_dictionary(q, page)) {
+		qpdf_oh rot = page_inherited(q, page, "/Rotate");
+
+		fd->page_index = qpdf_find_page_by_oh(q, page);
+		if (qpdf_oh_is_integer(q, rot)) {
+			long long r = qpdf_oh_get_int_value(q, rot) % 360;
+
+			fd->rotate = (int)((r < 0 ? r + 360 : r) / 90) * 90;
+		}
+	}
+	/* A /P that is not a page leaves an error behind: not the document's fault. */
+	if (fd->page_index < 0) {
+		while (qpdf_has_error(q)) {
+			(void)qpdf_get_error(q);
+		}
+	}
+	return fd;
+}
+
 static SdrPdfDoc *
 doc_from_qpdf(qpdf_data q, const RawSource *src, const int *load_pages, GError **error)
 {
@@ -996,6 +1066,7 @@ doc_from_qpdf(qpdf_data q, const RawSource *src, const int *load_pages, GError *
 	doc->catalog = dict_from_oh(q, root, NULL);
 	doc->fields = g_ptr_array_new_with_free_func(g_free);
 	doc->field_names = g_ptr_array_new_with_free_func(g_free);
+	doc->field_list = g_ptr_array_new_with_free_func(field_free);
 	if (qpdf_oh_has_key(q, root, "/AcroForm")) {
 		qpdf_oh af = qpdf_oh_get_key(q, root, "/AcroForm");
 
@@ -1018,6 +1089,9 @@ doc_from_qpdf(qpdf_data q, const RawSource *src, const int *load_pages, GError *
 				if (qpdf_oh_is_string(q, t)) {
 					g_ptr_array_add(doc->field_names,
 					                g_strdup(qpdf_oh_get_utf8_value(q, t)));
+					if (qpdf_oh_is_indirect(q, f)) {
+						g_ptr_array_add(doc->field_list, load_field(q, f));
+					}
 				}
 			}
 		}

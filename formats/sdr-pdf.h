@@ -56,6 +56,19 @@ typedef struct {
 	GPtrArray *annots; /* char*: the /Annots items in PDF syntax ("12 0 R") */
 } SdrPdfPage;
 
+/* A top-level form field (an indirect object). */
+typedef struct {
+	char *name;
+	int num, gen;
+	gboolean is_sig;    /* /FT /Sig */
+	gboolean has_value; /* /V present (a signature field with /V is signed) */
+	gboolean is_widget; /* merged field and widget annotation */
+	SdrPdfDict *dict;
+	double rect[4]; /* /Rect x0 y0 x1 y1 */
+	int page_index; /* of /P, -1 when unknown */
+	int rotate;     /* of that page */
+} SdrPdfField;
+
 typedef struct {
 	char *path;
 	char *version;        /* header version, "1.7" */
@@ -72,6 +85,7 @@ typedef struct {
 	int acroform_num, acroform_gen; /* 0 when inline */
 	GPtrArray *fields;              /* char*: /Fields items */
 	GPtrArray *field_names;         /* char*: top-level field names /T (UTF-8) */
+	GPtrArray *field_list;          /* SdrPdfField*: the indirect top-level fields */
 	int n_pages;
 	GPtrArray *pages; /* SdrPdfPage*, only the pages loaded (see below) */
 	/* Catalog /DSS (B-LT): NULL when absent; its arrays as item texts. */
@@ -88,6 +102,8 @@ SdrPdfDoc *sdr_pdf_doc_open_memory(const guint8 *data, gsize len, const int *loa
                                    GError **error);
 void sdr_pdf_doc_free(SdrPdfDoc *doc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrPdfDoc, sdr_pdf_doc_free)
+/* The top-level field named name, or NULL. */
+SdrPdfField *sdr_pdf_doc_find_field(SdrPdfDoc *doc, const char *name);
 /* The loaded page with 0-based index, or NULL. */
 SdrPdfPage *sdr_pdf_doc_get_page(SdrPdfDoc *doc, int index);
 

@@ -5,7 +5,7 @@ KIND: plain (2 pages, classic xref, PDF 1.4), form (an inline AcroForm with a fi
 text field), form-indirect (the AcroForm is an object of its own), rotated (page 1 has
 /Rotate 90, inherited MediaBox), incremental (plain + an incremental update changing
 the /Info dictionary), sig-no-byterange (a signature field whose dictionary has no
-/ByteRange), big:N (N MiB of page content, for the benchmark).
+/ByteRange), empty-sig-field (a prepared signature field "Maire"), big:N (N MiB of page content, for the benchmark).
 """
 import sys
 
@@ -72,6 +72,12 @@ def main():
         sig = b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /Contents <3000> >>"
         data, _ = build(pages_doc(catalog_extra=b" /AcroForm << /Fields [9 0 R] /SigFlags 3 >>",
                                   page1_extra=b" /Annots [9 0 R]", more=[field, sig]), info=8)
+    elif kind == "empty-sig-field":
+        # A prepared, empty signature field "Maire" (merged field/widget) on page 1.
+        field = (b"<< /FT /Sig /T (Maire) /Type /Annot /Subtype /Widget /F 4"
+                 b" /Rect [300 40 550 110] /P 3 0 R >>")
+        data, _ = build(pages_doc(catalog_extra=b" /AcroForm << /Fields [9 0 R] >>",
+                                  page1_extra=b" /Annots [9 0 R]", more=[field]), version=b"1.7", info=8)
     elif kind == "rotated":
         data, _ = build(pages_doc(page1_extra=b" /Rotate 90"), info=8)
     elif kind == "incremental":

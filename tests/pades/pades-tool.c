@@ -2,7 +2,7 @@
  *
  *   pades-tool sign KEY CERT CHAIN IN OUT|- [--level B|T|LT|LTA] [--tsa URL] [--trust PEM]
  *              [--visible --page N --rect x,y,w,h] [--reason R] [--location L] [--image PNG]
- *              [--memory] [--in-place]
+ *              [--field NAME] [--memory] [--in-place] [--sha384]
  *   pades-tool verify FILE [--trust PEM]...
  *
  * verify prints one line per signature: "<id> <VERDICT> <level> <details...>" and exits 0
@@ -152,6 +152,9 @@ do_sign(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--location") == 0 && v) {
 			po.location = v;
+			i++;
+		} else if (strcmp(a, "--field") == 0 && v) {
+			po.field_name = v;
 			i++;
 		} else if (strcmp(a, "--image") == 0 && v) {
 			po.image_path = v;

@@ -186,6 +186,29 @@ grep -q 'INDETERMINATE.*modifications=other' "$T/v.out" && grep -q MODIFIED_AFTE
 "$TOOL" verify "$T/t-update.pdf" --memory >"$T/v2.out" 2>&1
 cmp -s "$T/v.out" "$T/v2.out" && ok "verify from memory = verify from file" || ko "memory verify differs"
 
+# ---- a prepared empty signature field is filled (not duplicated) ----
+$PY "$SRC/tests/pades/mkpdf.py" empty-sig-field "$T/esf.pdf"
+if "$TOOL" sign $RSA "$T/esf.pdf" "$T/esf-s.pdf" --field Maire --visible --reason "Le maire" \
+	>/dev/null 2>"$T/err"; then
+	check "$T/esf-s.pdf" 1
+	grep -q '^sig Maire VALID B-B' "$T/verify.out" && ok "prepared field Maire signed" ||
+		ko "prepared field: $(cat "$T/verify.out")"
+	nf=$(qpdf --json "$T/esf-s.pdf" | $PY -c "import json,sys; print(len(json.load(sys.stdin)['acroform']['fields']))")
+	[ "$nf" -eq 1 ] && ok "no duplicate field" || ko "prepared field: $nf fields"
+	pdftoppm -gray -r 72 -f 1 -l 1 "$T/esf-s.pdf" "$T/esf"
+	ink=$(stamp_ink "$T"/esf*.pgm)
+	[ "$ink" -ge 3 ] && ok "stamp drawn in the prepared field's rectangle ($ink%)" ||
+		ko "prepared field stamp: $ink%"
+	"$TOOL" sign $RSA "$T/esf-s.pdf" "$T/x.pdf" --field Maire >/dev/null 2>"$T/err"
+	grep -q ALREADY_SIGNED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "signed field refused" ||
+		ko "signed field: $(cat "$T/err")"
+else
+	ko "prepared field: $(cat "$T/err")"
+fi
+"$TOOL" sign $RSA "$I/form.pdf" "$T/x.pdf" --field Nom >/dev/null 2>"$T/err"
+grep -q BAD_REQUEST "$T/err" && [ ! -e "$T/x.pdf" ] && ok "text field refused as signature field" ||
+	ko "text field: $(cat "$T/err")"
+
 $PY "$SRC/tests/pades/mkpdf.py" sig-no-byterange "$T/nobr.pdf"
 "$TOOL" verify "$T/nobr.pdf" >"$T/v.out" 2>&1
 grep -q '^sig Signature1 INVALID' "$T/v.out" && ok "signature field without a findable ByteRange: INVALID" ||
