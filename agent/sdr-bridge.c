@@ -5,11 +5,13 @@
 
 #include "sdr-context.h"
 #include "sdr-error.h"
+#include "sdr-handlers-private.h"
 
 #include <arpa/inet.h>
 #include <glib/gi18n-lib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/x509.h>
 #include <string.h>
 
 #define CONNECTION_TIMEOUT_S 10
@@ -207,6 +209,47 @@ cache_fresh(SdrBridge *bridge)
 	       g_get_monotonic_time() - bridge->cert_cache_time < SDR_BRIDGE_CERT_CACHE_TTL_US;
 }
 
+/* Adapts the handler's certificate objects for web pages (token lock held):
+ * adds "certificate" (base64 DER: portals building the data to sign need it) from
+ * the core's own list, and drops "module" (a local file path). */
+static void
+web_certificates(SdrContext *ctx, JsonNode *answer)
+{
+	JsonArray *a =
+	        JSON_NODE_HOLDS_OBJECT(answer)
+	                ? json_object_get_array_member(json_node_get_object(answer), "certificates")
+	                : NULL;
+	g_autoptr(GPtrArray) certs = NULL;
+
+	if (a == NULL)
+		return;
+	certs = sdr_context_list_signing_certs(ctx, NULL);
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *o = json_array_get_object_element(a, i);
+		const char *id;
+
+		if (o == NULL)
+			continue;
+		json_object_remove_member(o, "module");
+		id = json_object_has_member(o, "id") ? json_object_get_string_member(o, "id")
+		                                     : NULL;
+		for (guint k = 0; id != NULL && certs != NULL && k < certs->len; k++) {
+			const SdrCertInfo *c = g_ptr_array_index(certs, k);
+			unsigned char *der = NULL;
+			int len;
+
+			if (g_strcmp0(c->id, id) != 0 || json_object_has_member(o, "certificate"))
+				continue;
+			len = i2d_X509(c->cert, &der);
+			if (len > 0) {
+				g_autofree char *b64 = g_base64_encode(der, (gsize)len);
+				json_object_set_string_member(o, "certificate", b64);
+			}
+			OPENSSL_free(der);
+		}
+	}
+}
+
 JsonNode *
 sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
 {
@@ -241,8 +284,9 @@ sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
 		        bridge->active_ctx != NULL ? bridge->active_ctx : context_for(bridge, NULL);
 
 		activate(bridge, ctx);
-
 		answer = sdr_handler_run(ctx, "certificates", req, error);
+		if (answer != NULL)
+			web_certificates(ctx, answer);
 	}
 	g_mutex_unlock(&bridge->token_lock);
 	if (answer == NULL)

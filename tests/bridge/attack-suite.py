@@ -118,6 +118,11 @@ def main():
               r.header("access-control-allow-origin") == O and "Origin" in (r.header("vary") or ""),
               "%d %s" % (r.status, r.body[:200]))
         certs = r.json()["certificates"]
+        with open(os.path.join(fx.pki, "user-rsa.der"), "rb") as f:
+            rsa_der = f.read()
+        check("certificates carry their DER, not the module path",
+              all("certificate" in c and "module" not in c for c in certs) and
+              any(base64.b64decode(c["certificate"]) == rsa_der for c in certs), json.dumps(certs)[:300])
         cert = [c["id"] for c in certs if c["subject_cn"] == "Jean DUPONT" and "signature" in c["usage"]][0]
         r = bl.request(port, "OPTIONS", "/v1/sign", origin=O,
                        headers=["Access-Control-Request-Method: POST",
