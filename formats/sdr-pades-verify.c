@@ -483,6 +483,13 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 	if (r->digest_algorithm == NULL) {
 		r->digest_algorithm = g_strdup(sdr_hash_name(hash));
 	}
+	/* A CMS signing-time makes it PAdES-BES (the CMS verifier already lowered the level). */
+	sdr_signature_result_set_detail(
+	        r, "profile",
+	        r->claimed_signing_time != NULL ? "PAdES-BES"
+	        : (g_strcmp0(s->sub_filter, "ETSI.CAdES.detached") == 0 && !s->has_cert)
+	                ? "PAdES-baseline"
+	                : "PDF");
 	if (g_strcmp0(s->sub_filter, "ETSI.CAdES.detached") != 0) {
 		sdr_signature_result_warn(
 		        r, SDR_REASON_FORMAT,

@@ -248,7 +248,7 @@ v pdf-signed-out-of-byteRange.pdf | grep -q ' INVALID ' && grep -q BYTERANGE "$T
 	ok "corpus pdf-signed-out-of-byteRange: INVALID (BYTERANGE)" || ko "corpus out-of-byteRange"
 v pdf-signed-original.pdf | grep -Eq ' (VALID|INDETERMINATE) B-B ' && ! grep -q 'reason \(DIGEST\|SIGNATURE_VALUE\|BYTERANGE\)' "$T/c.out" &&
 	ok "corpus pdf-signed-original: intact, B-B (chain untrusted here)" || ko "corpus original"
-v pades-bes.pdf | grep -Eq ' (VALID|INDETERMINATE) none ' && grep -q 'PAdES-BES' "$T/c.out" &&
+v pades-bes.pdf | grep -Eq ' (VALID|INDETERMINATE) none .*profile=PAdES-BES' && grep -q 'PAdES-BES' "$T/c.out" &&
 	ok "corpus pades-bes: intact, PAdES-BES (not baseline)" || ko "corpus pades-bes"
 v doc-firmado.pdf | grep -Eq ' (VALID|INDETERMINATE) B-(T|LT|LTA) ' && ! grep -q ' INVALID ' "$T/c.out" &&
 	ok "corpus doc-firmado: intact, at least B-T" || { ko "corpus doc-firmado"; cat "$T/c.out"; }
