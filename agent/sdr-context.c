@@ -7,6 +7,7 @@
 #include "sdr-trust.h"
 
 #include <glib/gi18n-lib.h>
+#include <locale.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
@@ -149,7 +150,13 @@ sdr_context_get_token_manager(SdrContext *ctx, GError **error)
 			opts.skip_p11kit = TRUE;
 			opts.skip_known = TRUE;
 		}
+		/* Some modules (OpenSC) reset the process locale in C_Initialize: keep
+		 * ours, or the messages fall back to English. */
+		g_autofree char *locale = g_strdup(setlocale(LC_ALL, NULL));
+
 		ctx->tokens = sdr_token_manager_new(&opts, error);
+		if (locale != NULL)
+			(void)setlocale(LC_ALL, locale);
 	}
 	tokens = ctx->tokens;
 	g_mutex_unlock(&ctx->lock);
