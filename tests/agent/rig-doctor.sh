@@ -49,4 +49,24 @@ grep -q "Lecteur « .* ».*(ATR 3B" "$LOGS/doctor.txt" || { cat "$LOGS/doctor.tx
 "$SINADUR" certs --json --module "$SDR_RIG_OPENSC" > "$LOGS/certs.json"
 grep -q "\"subject_cn\" : \"$SDR_RIG_CN\"" "$LOGS/certs.json" || fail "certs through OpenSC"
 cat "$LOGS/doctor.txt"
+
+# Sign through the card (OpenSC over PC/SC) with the PIN from a descriptor.
+echo "Délibération" > "$LOGS/doc.txt"
+CERT=$(/usr/bin/python3 -c '
+import json,sys
+c=[c for c in json.load(open(sys.argv[1]))["certificates"]
+   if c["subject_cn"]==sys.argv[2] and "signature" in c["usage"] and not c["expired"]]
+print(c[0]["id"] if c else "")' "$LOGS/certs.json" "$SDR_RIG_CN")
+echo "card certificate: ${CERT:-none}"
+set +e
+printf '1234\n' | env -u LANG -u LC_ALL -u LANGUAGE "$SINADUR" sign --module "$SDR_RIG_OPENSC" \
+	--cert "$CERT" --pin-fd 0 "$LOGS/doc.txt" > "$LOGS/sign.out" 2>&1
+rc=$?
+set -e
+[ -n "$CERT" ] || fail "no signature certificate on the card"
+[ "$rc" = 0 ] || { cat "$LOGS/sign.out"; fail "sign through the card: exit $rc"; }
+openssl cms -verify -binary -inform DER -in "$LOGS/doc.txt.p7s" -content "$LOGS/doc.txt" \
+	-noverify -out /dev/null 2>"$LOGS/ossl" || { cat "$LOGS/ossl"; fail "card signature"; }
+! grep -qw 1234 "$LOGS/sign.out" "$LOGS/doctor.txt" || fail "the PIN appears"
+echo "signed through the card: ok"
 echo ok
