@@ -607,8 +607,7 @@ start_daemon(SdrBridge *bridge, const struct sockaddr *addr, gboolean v6)
 	                        (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
 	                        (unsigned int)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	                        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-	                        on_completed, bridge, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	                        (unsigned int)1, MHD_OPTION_END);
+	                        on_completed, bridge, MHD_OPTION_END);
 }
 
 gboolean
