@@ -612,13 +612,13 @@ c14n_qname(C14n *c, const xmlNs *ns, const xmlChar *name)
 
 static gboolean c14n_node(C14n *c, xmlNodePtr node, guint depth);
 
-static gboolean
-c14n_element(C14n *c, xmlNodePtr el, guint depth)
+/* Writes the start tag of el and pushes the namespaces it renders; returns the
+ * namespace stack mark to restore after its end tag. */
+static guint
+c14n_start_tag(C14n *c, xmlNodePtr el)
 {
 	guint mark = c->ns->len;
 
-	if (depth > 4 * SDR_PES_MAX_DEPTH)
-		return FALSE;
 	g_array_set_size(c->scratch, 0);
 	g_ptr_array_set_size(c->attrs, 0);
 	c14n_utilize(c, el->ns != NULL ? el->ns->prefix : NULL,
@@ -665,15 +665,44 @@ c14n_element(C14n *c, xmlNodePtr el, guint depth)
 		c14n_put(c, "\"", 1);
 	}
 	c14n_put(c, ">", 1);
-	for (xmlNodePtr ch = el->children; ch != NULL; ch = ch->next) {
-		if (!c14n_node(c, ch, depth + 1))
-			return FALSE;
-	}
+	return mark;
+}
+
+static void
+c14n_end_tag(C14n *c, xmlNodePtr el, guint mark)
+{
 	c14n_put(c, "</", 2);
 	c14n_qname(c, el->ns, el->name);
 	c14n_put(c, ">", 1);
 	g_array_set_size(c->ns, mark);
+}
+
+static gboolean
+c14n_element(C14n *c, xmlNodePtr el, guint depth)
+{
+	guint mark;
+
+	if (depth > 4 * SDR_PES_MAX_DEPTH)
+		return FALSE;
+	mark = c14n_start_tag(c, el);
+	for (xmlNodePtr ch = el->children; ch != NULL; ch = ch->next) {
+		if (!c14n_node(c, ch, depth + 1))
+			return FALSE;
+	}
+	c14n_end_tag(c, el, mark);
 	return TRUE;
+}
+
+static void
+c14n_pi(C14n *c, const xmlChar *target, const xmlChar *data)
+{
+	c14n_put(c, "<?", 2);
+	c14n_puts(c, (const char *)target);
+	if (data != NULL && *data != 0) {
+		c14n_put(c, " ", 1);
+		c14n_puts(c, (const char *)data);
+	}
+	c14n_put(c, "?>", 2);
 }
 
 static gboolean
@@ -689,13 +718,7 @@ c14n_node(C14n *c, xmlNodePtr node, guint depth)
 		c14n_escaped(c, node->content, FALSE);
 		return TRUE;
 	case XML_PI_NODE:
-		c14n_put(c, "<?", 2);
-		c14n_puts(c, (const char *)node->name);
-		if (node->content != NULL && *node->content != 0) {
-			c14n_put(c, " ", 1);
-			c14n_puts(c, (const char *)node->content);
-		}
-		c14n_put(c, "?>", 2);
+		c14n_pi(c, node->name, node->content);
 		return TRUE;
 	case XML_COMMENT_NODE:
 	case XML_XINCLUDE_START:
@@ -707,11 +730,10 @@ c14n_node(C14n *c, xmlNodePtr node, guint depth)
 	}
 }
 
-gboolean
-sdr_pes_c14n(xmlNodePtr node, xmlNodePtr skip, EVP_MD_CTX *md, GString *out, GError **error)
+static C14n *
+c14n_new(EVP_MD_CTX *md, GString *out, xmlNodePtr skip)
 {
-	g_autofree C14n *c = g_new0(C14n, 1);
-	gboolean ok;
+	C14n *c = g_new0(C14n, 1);
 
 	c->md = md;
 	c->out = out;
@@ -719,6 +741,23 @@ sdr_pes_c14n(xmlNodePtr node, xmlNodePtr skip, EVP_MD_CTX *md, GString *out, GEr
 	c->ns = g_array_new(FALSE, FALSE, sizeof(NsEntry));
 	c->scratch = g_array_new(FALSE, FALSE, sizeof(NsEntry));
 	c->attrs = g_ptr_array_new();
+	return c;
+}
+
+static void
+c14n_free(C14n *c)
+{
+	g_array_unref(c->ns);
+	g_array_unref(c->scratch);
+	g_ptr_array_unref(c->attrs);
+	g_free(c);
+}
+
+gboolean
+sdr_pes_c14n(xmlNodePtr node, xmlNodePtr skip, EVP_MD_CTX *md, GString *out, GError **error)
+{
+	C14n *c = c14n_new(md, out, skip);
+	gboolean ok;
 	/* The enveloped-signature transform removes the signature's whole subtree: a
 	 * node inside it (or the signature itself) canonicalises to nothing. */
 	for (xmlNodePtr a = node; skip != NULL && a != NULL; a = a->parent) {
@@ -729,10 +768,9 @@ sdr_pes_c14n(xmlNodePtr node, xmlNodePtr skip, EVP_MD_CTX *md, GString *out, GEr
 	}
 	ok = node == NULL || c14n_node(c, node, 0);
 	c14n_flush(c);
-	g_array_unref(c->ns);
-	g_array_unref(c->scratch);
-	g_ptr_array_unref(c->attrs);
-	if (!ok || c->failed) {
+	ok = ok && !c->failed;
+	c14n_free(c);
+	if (!ok) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE,
 		            _("The XML content cannot be canonicalised."));
 		return FALSE;
@@ -924,6 +962,143 @@ pes_selected(const SdrPesOptions *options, const char *id)
 	return FALSE;
 }
 
+/* Root mode in one streaming pass: the header checks, and the exclusive canonical
+ * form of the whole PES_Aller element hashed as the reader goes (no tree of the
+ * document is ever built, PES_PJ included). */
+static gboolean
+pes_stream_root(PesDoc *doc, gboolean compute, GError **error)
+{
+	g_autoptr(SdrPesReader) r = sdr_pes_reader_new(doc->data, doc->len);
+	g_autoptr(GArray) marks = g_array_new(FALSE, FALSE, sizeof(guint));
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	C14n *c = NULL;
+	xmlTextReaderPtr reader;
+	gboolean ok = FALSE;
+	guint dl = 0;
+	int ret;
+
+	if (r == NULL || md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_FAILED, "out of memory");
+		goto out;
+	}
+	reader = sdr_pes_reader_get(r);
+	c = c14n_new(compute ? md : NULL, NULL, NULL);
+	ret = xmlTextReaderRead(reader);
+	while (ret == 1) {
+		int type = xmlTextReaderNodeType(reader);
+		int depth = xmlTextReaderDepth(reader);
+		xmlNodePtr node = xmlTextReaderCurrentNode(reader);
+		const char *name = (const char *)xmlTextReaderConstLocalName(reader);
+
+		switch (type) {
+		case XML_READER_TYPE_ELEMENT:
+			if (node == NULL || name == NULL)
+				goto parse_error;
+			if (depth == 1 &&
+			    (strcmp(name, "Enveloppe") == 0 || strcmp(name, "EnTetePES") == 0)) {
+				xmlNodePtr sub = xmlTextReaderExpand(reader);
+
+				if (sub == NULL)
+					goto parse_error;
+				if (strcmp(name, "Enveloppe") == 0) {
+					if (doc->seen_enveloppe) {
+						g_set_error(
+						        error, SDR_ERROR, SDR_ERROR_PROFILE,
+						        _("The PES file must contain exactly one "
+						          "Enveloppe/Parametres/NomFic."));
+						goto out;
+					}
+					doc->seen_enveloppe = TRUE;
+					if (!check_enveloppe(sub, error))
+						goto out;
+				} else if (!check_entete(sub, error)) {
+					goto out;
+				}
+				if (!c14n_node(c, sub, 1))
+					goto c14n_error;
+				ret = xmlTextReaderNext(reader);
+				continue;
+			}
+			if (depth == 1) {
+				doc->seen_flow = doc->seen_flow ||
+				                 strcmp(name, "PES_DepenseAller") == 0 ||
+				                 strcmp(name, "PES_RecetteAller") == 0;
+				if (sdr_pes_is(node, SDR_PES_NS_DS, "Signature")) {
+					/* Already signed: the caller refuses, nothing to hash. */
+					doc->root_signed = TRUE;
+					ok = TRUE;
+					goto out;
+				}
+			}
+			if (marks->len > 4 * SDR_PES_MAX_DEPTH)
+				goto c14n_error;
+			{
+				guint mark = c14n_start_tag(c, node);
+
+				if (xmlTextReaderIsEmptyElement(reader))
+					c14n_end_tag(c, node, mark);
+				else
+					g_array_append_val(marks, mark);
+			}
+			break;
+		case XML_READER_TYPE_END_ELEMENT:
+			if (node == NULL || marks->len == 0)
+				goto parse_error;
+			c14n_end_tag(c, node, g_array_index(marks, guint, marks->len - 1));
+			g_array_set_size(marks, marks->len - 1);
+			break;
+		case XML_READER_TYPE_TEXT:
+		case XML_READER_TYPE_CDATA:
+		case XML_READER_TYPE_WHITESPACE:
+		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+			if (marks->len > 0)
+				c14n_escaped(c, xmlTextReaderConstValue(reader), FALSE);
+			break;
+		case XML_READER_TYPE_PROCESSING_INSTRUCTION:
+			if (marks->len > 0)
+				c14n_pi(c, xmlTextReaderConstName(reader),
+				        xmlTextReaderConstValue(reader));
+			break;
+		case XML_READER_TYPE_ENTITY_REFERENCE:
+			goto c14n_error;
+		default:
+			break;
+		}
+		ret = xmlTextReaderRead(reader);
+	}
+	if (ret != 0)
+		goto parse_error;
+	if (!doc->seen_enveloppe) {
+		g_set_error(
+		        error, SDR_ERROR, SDR_ERROR_PROFILE,
+		        _("The PES file must contain exactly one Enveloppe/Parametres/NomFic."));
+		goto out;
+	}
+	if (!doc->seen_flow) {
+		g_set_error(
+		        error, SDR_ERROR, SDR_ERROR_PROFILE,
+		        _("The PES file contains neither PES_DepenseAller nor PES_RecetteAller."));
+		goto out;
+	}
+	c14n_flush(c);
+	if (c->failed || (compute && EVP_DigestFinal_ex(md, doc->root_digest, &dl) != 1))
+		goto c14n_error;
+	ok = TRUE;
+	goto out;
+
+parse_error:
+	sdr_pes_reader_error(r, error);
+	goto out;
+c14n_error:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE,
+	            _("The XML content cannot be canonicalised."));
+out:
+	if (c != NULL)
+		c14n_free(c);
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
 static gboolean
 pes_prepare(PesDoc *doc, const SdrPesOptions *options, gboolean compute, GError **error)
 {
@@ -965,41 +1140,8 @@ pes_prepare(PesDoc *doc, const SdrPesOptions *options, gboolean compute, GError 
 		return FALSE;
 	}
 
-	if (doc->root_mode) {
-		/* One parse of the whole document: the signature covers all of it. */
-		xmlDocPtr xdoc = sdr_pes_parse_doc(doc->data, doc->len, error);
-		xmlNodePtr root, env, entete;
-		gboolean ok = TRUE;
-
-		if (xdoc == NULL)
-			return FALSE;
-		root = xmlDocGetRootElement(xdoc);
-		env = sdr_pes_child(root, NULL, "Enveloppe");
-		entete = sdr_pes_child(root, NULL, "EnTetePES");
-		if (env == NULL) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE,
-			            _("The PES file must contain exactly one "
-			              "Enveloppe/Parametres/NomFic."));
-			ok = FALSE;
-		}
-		ok = ok && check_enveloppe(env, error) && check_entete(entete, error);
-		if (ok && sdr_pes_child(root, NULL, "PES_DepenseAller") == NULL &&
-		    sdr_pes_child(root, NULL, "PES_RecetteAller") == NULL) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE,
-			            _("The PES file contains neither PES_DepenseAller nor "
-			              "PES_RecetteAller."));
-			ok = FALSE;
-		}
-		doc->root_signed = ok && has_signature_child(root);
-		if (ok && compute && !doc->root_signed) {
-			guint dl = 0;
-
-			ok = sdr_pes_c14n_digest(root, NULL, EVP_sha256(), doc->root_digest, &dl,
-			                         error);
-		}
-		xmlFreeDoc(xdoc);
-		return ok;
-	}
+	if (doc->root_mode)
+		return pes_stream_root(doc, compute, error);
 
 	/* Bordereau mode: stream, expanding one header or bordereau at a time. */
 	r = sdr_pes_reader_new(doc->data, doc->len);
