@@ -8,6 +8,9 @@
 #include "sdr-handlers-private.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -610,6 +613,22 @@ start_daemon(SdrBridge *bridge, const struct sockaddr *addr, gboolean v6)
 	                        on_completed, bridge, MHD_OPTION_END);
 }
 
+static gboolean
+ipv6_port_taken(const struct sockaddr_in6 *a6)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	gboolean taken;
+
+	if (fd < 0)
+		return FALSE;
+	(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	taken = bind(fd, (const struct sockaddr *)a6, sizeof *a6) != 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
 gboolean
 sdr_bridge_start(SdrBridge *bridge, GError **error)
 {
@@ -637,6 +656,14 @@ sdr_bridge_start(SdrBridge *bridge, GError **error)
 	a6.sin6_family = AF_INET6;
 	a6.sin6_port = htons(port);
 	a6.sin6_addr = in6addr_loopback;
+	/* No IPv6 on this system: IPv4 only. But [::1]:port taken by another
+	 * program is an error: browsers may try "localhost" on ::1 first. */
+	if (ipv6_port_taken(&a6)) {
+		sdr_bridge_stop(bridge);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("Cannot listen on [::1] port %u: another program uses it"), port);
+		return FALSE;
+	}
 	bridge->daemon6 = start_daemon(bridge, (const struct sockaddr *)&a6, TRUE);
 	return TRUE;
 }

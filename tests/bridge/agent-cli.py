@@ -4,6 +4,7 @@ policies refused (exit 2), port already taken (exit 1), SIGINT clean exit, Frenc
 messages by default."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -43,6 +44,22 @@ def main():
             check("refuses a policy with a %s (exit 2)" % name, r.returncode == 2 and r.stderr, r.stderr)
         r = run(fx, ["--headless", "--config", path], {"LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"})
         check("messages in French", "invalide" in r.stderr, r.stderr)
+
+        # Another program on [::1]:PORT (browsers may try "localhost" there first).
+        try:
+            squat = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            squat.bind(("::1", 0))
+            squat.listen(1)
+        except OSError:
+            squat = None
+        if squat is not None:
+            path = os.path.join(fx.dir, "squat.conf")
+            with open(path, "w") as f:
+                f.write("[bridge]\nport=%d\n" % squat.getsockname()[1])
+            r = run(fx, ["--headless", "--config", path])
+            check("refuses to start when [::1]:PORT belongs to another program (exit 1)",
+                  r.returncode == 1 and "::1" in r.stderr, "rc=%d %s" % (r.returncode, r.stderr))
+            squat.close()
 
         a = bl.Agent(fx, ["consent yes"])
         try:
