@@ -45,7 +45,7 @@ assert "card" in codes and "pcscd" in codes, codes
 PY
 env -u LANG -u LC_ALL -u LANGUAGE "$SINADUR" doctor --module "$SDR_RIG_OPENSC" > "$LOGS/doctor.txt"
 grep -q "pcscd) est démarré" "$LOGS/doctor.txt" || { cat "$LOGS/doctor.txt"; fail "doctor text"; }
-grep -q "Lecteur « .* ».*(ATR 3B" "$LOGS/doctor.txt" || { cat "$LOGS/doctor.txt"; fail "card line"; }
+grep -q "Lecteur «.*Virtual PCD.*(ATR 3B" "$LOGS/doctor.txt" || { cat "$LOGS/doctor.txt"; fail "card line"; }
 "$SINADUR" certs --json --module "$SDR_RIG_OPENSC" > "$LOGS/certs.json"
 grep -q "\"subject_cn\" : \"$SDR_RIG_CN\"" "$LOGS/certs.json" || fail "certs through OpenSC"
 cat "$LOGS/doctor.txt"

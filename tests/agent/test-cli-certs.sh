@@ -54,7 +54,7 @@ out_has "Holder: Jean DUPONT"
 
 # ---- tokens ----------------------------------------------------------------------------
 expect_rc 0 fr tokens --module "$MOD"
-out_has "Clé « RGS-TEST »"
+out_has "Clé «.RGS-TEST.»"
 expect_rc 0 fr tokens --json --module "$MOD"
 /usr/bin/python3 -c '
 import json,sys
@@ -74,7 +74,7 @@ out_has "pcscd) n’est pas démarré"
 out_has "Que faire"
 out_has "Le certificat de Anne KERBRAT a expiré"
 out_has "Le certificat de Yann LE GOFF expire dans"
-out_has "Clé « RGS-TEST » trouvée"
+out_has "Clé «.RGS-TEST.» trouvée"
 expect_rc 0 env PCSCLITE_CSOCK_NAME="$T/no-pcscd.comm" "$SINADUR" doctor --json --module "$MOD"
 /usr/bin/python3 -c '
 import json,sys

@@ -40,7 +40,7 @@ if command -v script >/dev/null 2>&1; then
 	set -e
 	keep
 	[ "$rc" = 0 ] || { cat "$T/out"; fail "terminal PIN: exit $rc"; }
-	out_has "Code PIN de la clé « RGS-TEST »"
+	out_has "Code PIN de la clé «.RGS-TEST.»"
 	[ -f "$T/doc.txt.p7s" ] || fail "terminal PIN: nothing signed"
 	rm -f "$T/doc.txt.p7s"
 else
