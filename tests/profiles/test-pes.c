@@ -368,6 +368,33 @@ test_root_mode(void **state)
 	assert_int_equal(report->notes->len, 0);
 }
 
+/* Root mode is canonicalised from the reader's events; verification uses the tree:
+ * they must agree on CDATA, PIs, comments, default namespaces, entities. */
+static void
+test_root_mode_streaming_edges(void **state)
+{
+	static const char xml[] =
+	        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!-- before -->\n<?pi before?>\n"
+	        "<n:PES_Aller xmlns:n=\"urn:pes\" xmlns:unused=\"urn:u\" Id=\"R1\" "
+	        "xml:lang=\"fr\">\n<Enveloppe><Parametres><NomFic V=\"a&amp;b\"/></Parametres>"
+	        "</Enveloppe>\n<PES_DepenseAller>\n<Bordereau><X xmlns=\"urn:d\" a=\"1&#9;2\" "
+	        "b='q\"q'><Y xmlns=\"\"><![CDATA[<c> & \xe9]]></Y><?pi in?><!-- c --></X>"
+	        "</Bordereau>\r\n<Bordereau Id=\"B2\"><Z/></Bordereau>\n</PES_DepenseAller>\n"
+	        "<PES_PJ><Fichier>QUJD&#xD;</Fichier></PES_PJ>\n</n:PES_Aller>\n<!-- after -->\n";
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(test_key, test_cert, NULL);
+	g_autoptr(GBytes) pes = g_bytes_new_static(xml, sizeof(xml) - 1);
+	g_autoptr(SdrPesSignResult) result = NULL;
+	g_autoptr(GBytes) out = sdr_pes_sign_bytes(signer, pes, NULL, &result, NULL);
+	g_autoptr(SdrVerifyReport) report = NULL;
+
+	assert_non_null(out);
+	assert_true(result->root);
+	report = verify(out);
+	assert_int_equal(report->signatures->len, 1);
+	assert_int_equal(((SdrSignatureResult *)g_ptr_array_index(report->signatures, 0))->verdict,
+	                 SDR_VERDICT_VALID);
+}
+
 /* ---- refusals ---- */
 
 static void
@@ -524,6 +551,7 @@ main(void)
 		cmocka_unit_test(test_filter_and_already_signed),
 		cmocka_unit_test(test_profile_checks),
 		cmocka_unit_test(test_root_mode),
+		cmocka_unit_test(test_root_mode_streaming_edges),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_marche_actes_bytes),
 		cmocka_unit_test(test_verify_not_pes),
