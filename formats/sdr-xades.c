@@ -220,7 +220,7 @@ add_qualifying_properties(xmlNode *object, const char *sig_id, const char *sp_id
 			xmlSetProp(ident, BAD_CAST "Qualifier", BAD_CAST "OIDAsURN");
 		if (o->policy_description != NULL)
 			add(sid, ns->xa, "Description", o->policy_description);
-		if (o->policy_hash_b64 != NULL) {
+		{
 			xmlNode *h = add(pid, ns->xa, "SigPolicyHash", NULL);
 
 			xmlSetProp(add(h, ns->ds, "DigestMethod", NULL), BAD_CAST "Algorithm",
@@ -239,19 +239,13 @@ add_qualifying_properties(xmlNode *object, const char *sig_id, const char *sp_id
 		        add(ssp, ns->xa,
 		            v2 ? "SignatureProductionPlaceV2" : "SignatureProductionPlace", NULL);
 
+		/* same order in both schemas: City, StateOrProvince, PostalCode, CountryName */
 		if (o->city != NULL)
 			add(pl, ns->xa, "City", o->city);
-		if (v2) {
-			if (o->region != NULL)
-				add(pl, ns->xa, "StateOrProvince", o->region);
-			if (o->postal_code != NULL)
-				add(pl, ns->xa, "PostalCode", o->postal_code);
-		} else {
-			if (o->region != NULL)
-				add(pl, ns->xa, "StateOrProvince", o->region);
-			if (o->postal_code != NULL)
-				add(pl, ns->xa, "PostalCode", o->postal_code);
-		}
+		if (o->region != NULL)
+			add(pl, ns->xa, "StateOrProvince", o->region);
+		if (o->postal_code != NULL)
+			add(pl, ns->xa, "PostalCode", o->postal_code);
 		if (o->country != NULL)
 			add(pl, ns->xa, "CountryName", o->country);
 	}
@@ -507,6 +501,12 @@ build_signature(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, DataRef *refs, 
 	X509 *cert = sdr_signer_get_cert(signer);
 	Ns ns = { 0 };
 
+	if (o->policy_id != NULL && o->policy_hash_b64 == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The signature policy %s needs its hash (SigPolicyHash)"),
+		            o->policy_id);
+		return NULL;
+	}
 	if (o->level == SDR_TARGET_LEVEL_LTA) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED,
 		            _("Level B-LTA is not available for XAdES"));

@@ -119,6 +119,14 @@ for k in rsa ec; do
 		"$W/envg-bin-$k.xml") && check "enveloping binary $k" "$f" || ko "enveloping binary $k: sign"
 done
 
+# every optional signed property
+f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/props.xml" --role Maire --city Plougastel-Daoulas \
+	--policy urn:oid:1.2.250.1.131.1.5.18.21.1.7 \
+	--policy-hash roF9+cfRHNPtVJolhdqfIqGMVuUXX8aR4rpiquf0u5E= \
+	--commitment 'http://uri.etsi.org/01903/v1.2.2#ProofOfApproval') &&
+	check "optional properties" "$f" || ko "optional properties: sign"
+
 # default names: "NAME - Signature 1.xml", then 2
 f1=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt")
 f2=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt")

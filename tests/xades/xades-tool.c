@@ -3,7 +3,7 @@
  *   xades-tool sign KEY CERT CHAIN|- MODE INPUT [OUTPUT|-] [options]
  *       MODE: detached | enveloped | enveloping
  *       --level B|T|LT  --tsa URL  --trust PEM  --pss  --hash sha256|sha384|sha512
- *       --role TEXT --city TEXT --policy URN --commitment URI
+ *       --role TEXT --city TEXT --policy URN --policy-hash B64 --commitment URI
  *       --element ID (enveloped: sign that element, signature appended to it)
  *       --v111 (XAdES 1.1.1, prefix xad: the PES profile's forms) --sig-id ID
  *       prints the path written
@@ -123,6 +123,7 @@ do_sign(int argc, char **argv)
 	o.signer_role = opt(argc, argv, "--role");
 	o.city = opt(argc, argv, "--city");
 	o.policy_id = opt(argc, argv, "--policy");
+	o.policy_hash_b64 = opt(argc, argv, "--policy-hash");
 	o.commitment_type = opt(argc, argv, "--commitment");
 	if (opt(argc, argv, "--trust") != NULL) {
 		trust = trust_from(opt(argc, argv, "--trust"), &error);
