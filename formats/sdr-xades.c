@@ -688,7 +688,9 @@ fill_enveloping(xmlNode *sig, gpointer ud, GError **error)
 static char *
 escape_name(const char *name)
 {
-	return g_uri_escape_string(name, G_URI_RESERVED_CHARS_ALLOWED_IN_PATH_ELEMENT, FALSE);
+	/* Path-segment characters except ':' (a first segment with ':' would read
+	 * as a URI scheme, RFC 3986 section 4.2). */
+	return g_uri_escape_string(name, "!$&'()*+,;=@", FALSE);
 }
 
 /* TRUE when a ds:Signature of the document signs it whole (Reference URI=""):

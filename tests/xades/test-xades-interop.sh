@@ -134,6 +134,9 @@ f2=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib
 	ok "detached names: Signature 1, Signature 2" || ko "detached names: $f1 / $f2"
 grep -q 'URI="d%C3%A9lib%2042.txt"' "$f1" && ok "reference URI is the escaped file name" ||
 	ko "reference URI"
+printf 'deux points\n' >"$W/PV: séance.txt"
+f=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/PV: séance.txt") &&
+	check "file name with ':'" "$f" || ko "file name with ':': sign"
 
 # RSA-PSS (xmlsec1 1.2.37 has no RSA-PSS: our verifier only)
 f=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \

@@ -437,6 +437,21 @@ test_enveloping(void **state)
 }
 
 static void
+test_detached_uri_escaping(void **state)
+{
+	g_autoptr(SdrSigner) signer = signer_of(&ec_pki);
+	g_autoptr(GBytes) data = bytes_of("x");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) sig = sdr_xades_sign_data(signer, data, "/tmp/Délib: n°1 (v2).txt",
+	                                            SDR_XADES_DETACHED, NULL, &error);
+	g_autofree char *text = NULL;
+
+	assert_non_null(sig);
+	text = g_strndup(g_bytes_get_data(sig, NULL), g_bytes_get_size(sig));
+	assert_non_null(strstr(text, "URI=\"D%C3%A9lib%3A%20n%C2%B01%20(v2).txt\""));
+}
+
+static void
 test_missing_content(void **state)
 {
 	g_autoptr(SdrSigner) signer = signer_of(&rsa_pki);
@@ -789,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_enveloped),
 		cmocka_unit_test(test_enveloped_twice_refused),
 		cmocka_unit_test(test_enveloping),
+		cmocka_unit_test(test_detached_uri_escaping),
 		cmocka_unit_test(test_missing_content),
 		cmocka_unit_test(test_untrusted_and_options),
 		cmocka_unit_test(test_wrapping),
