@@ -645,11 +645,29 @@ sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 #endif
 }
 
+/* --in-place only makes sense when the signature goes inside the document. */
+static gboolean
+check_in_place(SignJob *job, GError **error)
+{
+	const char *f = job->format;
+	gboolean pdf_in_doc =
+	        g_str_equal(f, "pades") || g_str_equal(f, "pes") ||
+	        (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE)) ||
+	        (g_str_equal(f, "xades") && g_strcmp0(job->mode, "enveloped") == 0);
+
+	if (job->in_place && !pdf_in_doc) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("--in-place is for signatures inside the document (PAdES, PES, "
+		              "enveloped XAdES)."));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 sign_one(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
 	const char *f = job->format;
-
 	if (g_str_equal(f, "cades"))
 		return sign_cades(job, doc, result, error);
 	if (g_str_equal(f, "actes")) {
@@ -1052,6 +1070,8 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	job.output = sdr_json_get_string(request, "output", NULL);
 	job.output_dir = sdr_json_get_string(request, "output_dir", NULL);
 	job.in_place = sdr_json_get_bool(request, "in_place", FALSE);
+	if (!digest_mode && !check_in_place(&job, error))
+		goto out;
 	if ((job.output != NULL || job.output_dir != NULL || job.in_place) &&
 	    sdr_context_get_origin(ctx) != NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,

@@ -27,6 +27,8 @@ expect_rc 2 fr sign --pin-fd 57 "$T/doc.txt"
 out_has "descripteur"
 expect_rc 2 fr sign --format docx "$T/doc.txt"
 out_has "Format inconnu"
+expect_rc 2 fr sign --in-place -f cades "$T/doc.txt"
+out_has "in-place"
 expect_rc 2 fr sign --level Q "$T/doc.txt"
 out_has "Niveau inconnu"
 expect_rc 2 fr verify

@@ -93,6 +93,14 @@ if has_format PAdES; then
 		--reason "Approbation" --location "Plougastel-Daoulas" -o visible.pdf deliberation.pdf
 	keep
 	pdfsig visible.pdf 2>&1 | grep -q "Signature is Valid" || fail "pdfsig (visible)"
+	# --in-place: the same file, one signature more, the original bytes kept in front.
+	cp deliberation.pdf inplace.pdf
+	expect_rc 0 S sign -f pades --cert "$RSA" --in-place inplace.pdf; keep
+	[ "$(stat -c %s inplace.pdf)" -gt "$(stat -c %s deliberation.pdf)" ] || fail "in place: not signed"
+	cmp -s -n "$(stat -c %s deliberation.pdf)" inplace.pdf deliberation.pdf ||
+		fail "in place: the original bytes changed"
+	[ ! -e inplace-signe.pdf ] || fail "in place wrote another file"
+	pdfsig inplace.pdf 2>&1 | grep -q "Signature is Valid" || fail "pdfsig (in place)"
 fi
 
 # ---- PES ----------------------------------------------------------------------------------
