@@ -3,7 +3,9 @@
  * embedded revocation data, baseline level, signature wrapping. */
 #include "sdr-xades.h"
 
+#include "sdr-cades-private.h"
 #include "sdr-error.h"
+#include "sdr-revocation.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
 #include "sdr-tsa.h"
@@ -340,79 +342,153 @@ collect_encapsulated_certs(xmlNode *usp, const char *ns, GPtrArray *out)
 	}
 }
 
-/* Checks embedded OCSP responses and CRLs for the signer: revoked before time → INVALID. */
+/* Reads the base64 children name of parent into DER blobs. */
 static void
-check_embedded_revocation(xmlNode *usp, const char *ns, X509 *cert, X509 *issuer, GDateTime *at,
-                          SdrSignatureResult *result)
+collect_values(xmlNode *parent, const char *ns, const char *name, gsize max, GPtrArray *out)
 {
-	xmlNode *rv = sdr_xml_first_child(usp, ns, "RevocationValues");
-	xmlNode *ocsps = sdr_xml_first_child(rv, ns, "OCSPValues");
-	xmlNode *crls = sdr_xml_first_child(rv, ns, "CRLValues");
-	gint64 at_unix = at != NULL ? g_date_time_to_unix(at) : G_MAXINT64;
+	for (xmlNode *c = sdr_xml_first_child(parent, ns, name); c != NULL && out->len < 64;
+	     c = sdr_xml_next_sibling(c, ns, name)) {
+		g_autofree char *text = sdr_xml_text(c);
+		GBytes *der = sdr_xml_base64_decode(text, max, NULL);
 
-	if (cert == NULL || issuer == NULL)
-		return;
-	for (xmlNode *o = sdr_xml_first_child(ocsps, ns, "EncapsulatedOCSPValue"); o != NULL;
-	     o = sdr_xml_next_sibling(o, ns, "EncapsulatedOCSPValue")) {
-		g_autofree char *text = sdr_xml_text(o);
-		g_autoptr(GBytes) der = sdr_xml_base64_decode(text, VALUE_MAX, NULL);
-		const unsigned char *p;
-		OCSP_RESPONSE *resp;
-		OCSP_BASICRESP *basic;
-		OCSP_CERTID *id;
+		if (der != NULL)
+			g_ptr_array_add(out, der);
+	}
+}
+
+/* Checks OCSP responses and CRLs (DER) for cert: revoked at or before `at` ->
+ * INVALID CERT_REVOKED. Returns TRUE when one of them gave a status for cert. */
+static gboolean
+check_revocation(GPtrArray *ocsps, GPtrArray *crls, X509 *cert, X509 *issuer, GDateTime *at,
+                 SdrSignatureResult *result)
+{
+	gint64 at_unix = at != NULL ? g_date_time_to_unix(at) : G_MAXINT64;
+	gboolean known = FALSE, revoked_reported = FALSE;
+
+	for (guint i = 0; i < ocsps->len; i++) {
+		GBytes *der = g_ptr_array_index(ocsps, i);
+		const unsigned char *p = g_bytes_get_data(der, NULL);
+		OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)g_bytes_get_size(der));
+		OCSP_BASICRESP *basic = resp != NULL ? OCSP_response_get1_basic(resp) : NULL;
+		OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
 		int status = -1, reason = 0;
 		ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
 
-		if (der == NULL)
-			continue;
-		p = g_bytes_get_data(der, NULL);
-		resp = d2i_OCSP_RESPONSE(NULL, &p, (long)g_bytes_get_size(der));
-		basic = resp != NULL ? OCSP_response_get1_basic(resp) : NULL;
-		id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+		/* The response must come from the issuer or a responder it delegated. */
 		if (basic != NULL && id != NULL &&
 		    OCSP_resp_find_status(basic, id, &status, &reason, &rev, &thisupd, &nextupd) ==
-		            1 &&
-		    status == V_OCSP_CERTSTATUS_REVOKED && rev != NULL) {
-			g_autoptr(GDateTime) rt = sdr_time_from_asn1(rev);
+		            1) {
+			STACK_OF(X509) *signers = sk_X509_new_null();
+			X509_STORE *st = X509_STORE_new();
+			int ok;
 
-			if (rt == NULL || g_date_time_to_unix(rt) <= at_unix)
-				sdr_signature_result_fail(
-				        result, SDR_VERDICT_INVALID, SDR_REASON_CERT_REVOKED,
-				        _("The signing certificate was revoked at the "
-				          "signing time (embedded OCSP response)"));
+			sk_X509_push(signers, issuer);
+			X509_STORE_add_cert(st, issuer);
+			/* the issuer is an intermediate CA: let it anchor the chain */
+			X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN);
+			ok = OCSP_basic_verify(basic, signers, st, OCSP_TRUSTOTHER) == 1;
+			X509_STORE_free(st);
+			sk_X509_free(signers);
+			if (ok) {
+				known = TRUE;
+				if (status == V_OCSP_CERTSTATUS_REVOKED && rev != NULL &&
+				    !revoked_reported) {
+					g_autoptr(GDateTime) rt = sdr_time_from_asn1(rev);
+
+					if (rt == NULL || g_date_time_to_unix(rt) <= at_unix) {
+						sdr_signature_result_fail(
+						        result, SDR_VERDICT_INVALID,
+						        SDR_REASON_CERT_REVOKED,
+						        _("The signing certificate was revoked at "
+						          "the "
+						          "signing time (OCSP response)"));
+						revoked_reported = TRUE;
+					}
+				}
+			}
 		}
 		OCSP_CERTID_free(id);
 		OCSP_BASICRESP_free(basic);
 		OCSP_RESPONSE_free(resp);
 	}
-	for (xmlNode *c = sdr_xml_first_child(crls, ns, "EncapsulatedCRLValue"); c != NULL;
-	     c = sdr_xml_next_sibling(c, ns, "EncapsulatedCRLValue")) {
-		g_autofree char *text = sdr_xml_text(c);
-		g_autoptr(GBytes) der = sdr_xml_base64_decode(text, 16 * VALUE_MAX, NULL);
-		const unsigned char *p;
-		X509_CRL *crl;
+	for (guint i = 0; i < crls->len; i++) {
+		GBytes *der = g_ptr_array_index(crls, i);
+		const unsigned char *p = g_bytes_get_data(der, NULL);
+		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)g_bytes_get_size(der));
 		X509_REVOKED *revoked = NULL;
 
-		if (der == NULL)
-			continue;
-		p = g_bytes_get_data(der, NULL);
-		crl = d2i_X509_CRL(NULL, &p, (long)g_bytes_get_size(der));
 		if (crl != NULL &&
 		    X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) == 0 &&
-		    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) == 1 &&
-		    X509_CRL_get0_by_cert(crl, &revoked, cert) == 1 && revoked != NULL) {
-			g_autoptr(GDateTime) rt =
-			        sdr_time_from_asn1(X509_REVOKED_get0_revocationDate(revoked));
+		    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) == 1) {
+			known = TRUE;
+			if (X509_CRL_get0_by_cert(crl, &revoked, cert) == 1 && revoked != NULL &&
+			    !revoked_reported) {
+				g_autoptr(GDateTime) rt = sdr_time_from_asn1(
+				        X509_REVOKED_get0_revocationDate(revoked));
 
-			if (rt == NULL || g_date_time_to_unix(rt) <= at_unix)
-				sdr_signature_result_fail(
-				        result, SDR_VERDICT_INVALID, SDR_REASON_CERT_REVOKED,
-				        _("The signing certificate was revoked at the "
-				          "signing time (embedded CRL)"));
+				if (rt == NULL || g_date_time_to_unix(rt) <= at_unix) {
+					sdr_signature_result_fail(result, SDR_VERDICT_INVALID,
+					                          SDR_REASON_CERT_REVOKED,
+					                          _("The signing certificate was "
+					                            "revoked at the signing "
+					                            "time (CRL)"));
+					revoked_reported = TRUE;
+				}
+			}
 		}
 		X509_CRL_free(crl);
 	}
 	ERR_clear_error();
+	return known;
+}
+
+/* Revocation of the signing certificate: the embedded RevocationValues, and
+ * with options->online the issuer's OCSP responder or CRL. */
+static void
+check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *untrusted,
+                        const SdrVerifyOptions *options, GDateTime *at, SdrSignatureResult *result)
+{
+	xmlNode *rv = sdr_xml_first_child(usp, ns, "RevocationValues");
+	g_autoptr(GPtrArray) ocsps = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GPtrArray) crls = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	X509 *issuer = NULL;
+	gboolean known;
+
+	if (cert == NULL)
+		return;
+	if (result->chain->len > 1)
+		issuer = g_ptr_array_index(result->chain, 1);
+	for (guint i = 0; issuer == NULL && i < untrusted->len; i++) {
+		X509 *c = g_ptr_array_index(untrusted, i);
+
+		if (X509_check_issued(c, cert) == X509_V_OK && X509_cmp(c, cert) != 0)
+			issuer = c;
+	}
+	if (issuer == NULL)
+		return;
+	collect_values(sdr_xml_first_child(rv, ns, "OCSPValues"), ns, "EncapsulatedOCSPValue",
+	               VALUE_MAX, ocsps);
+	collect_values(sdr_xml_first_child(rv, ns, "CRLValues"), ns, "EncapsulatedCRLValue",
+	               16 * VALUE_MAX, crls);
+	known = check_revocation(ocsps, crls, cert, issuer, at, result);
+	if (!known && options != NULL && options->online) {
+		g_autoptr(SdrValidationData) data = sdr_validation_data_new();
+		g_autoptr(GError) local = NULL;
+		STACK_OF(X509) *chain = sk_X509_new_null();
+
+		for (guint i = 0; i < untrusted->len; i++)
+			sk_X509_push(chain, g_ptr_array_index(untrusted, i));
+		if (sdr_revocation_collect_full(data, cert, chain, options->trust, TRUE, &local))
+			known = check_revocation(data->ocsp_responses, data->crls, cert, issuer, at,
+			                         result);
+		sk_X509_free(chain);
+		if (!known)
+			sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
+			                          SDR_REASON_REVOCATION_UNKNOWN,
+			                          _("The revocation status of the signing "
+			                            "certificate is unknown: %s"),
+			                          local != NULL ? local->message : "?");
+	}
 }
 
 static void
@@ -765,19 +841,7 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 	     : result->timestamp_time != NULL       ? result->timestamp_time
 	                                            : result->claimed_signing_time;
 	check_chain(v->cert, untrusted, options, at, result);
-	if (usp != NULL && v->cert != NULL) {
-		X509 *issuer = NULL;
-
-		if (result->chain->len > 1)
-			issuer = g_ptr_array_index(result->chain, 1);
-		for (guint i = 0; issuer == NULL && i < untrusted->len; i++) {
-			X509 *c = g_ptr_array_index(untrusted, i);
-
-			if (X509_check_issued(c, v->cert) == X509_V_OK && X509_cmp(c, v->cert) != 0)
-				issuer = c;
-		}
-		check_embedded_revocation(usp, ns, v->cert, issuer, at, result);
-	}
+	check_signer_revocation(usp, ns, v->cert, untrusted, options, at, result);
 	if (result->timestamp_time != NULL && v->cert != NULL) {
 		g_autoptr(GDateTime) not_after = sdr_time_from_asn1(X509_get0_notAfter(v->cert));
 

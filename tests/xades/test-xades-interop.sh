@@ -211,6 +211,13 @@ res=$("$TOOL" sign "$P/user-revoked.key" "$P/user-revoked.pem" "$P/chain.pem" de
 	"$W/délib 42.txt" "$W/rev.xml" --level LT --tsa "$TSA" --trust "$P/root.pem" 2>&1)
 [ ! -e "$W/rev.xml" ] && echo "$res" | grep -q LEVEL_NOT_REACHED &&
 	ok "revoked signer: B-LT refused" || ko "revoked signer: $res"
+# revoked signer at B-B: offline nothing to see, --online asks the OCSP responder
+f=$(sign "$P/user-revoked.key" "$P/user-revoked.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/rev-bb.xml")
+res=$("$TOOL" verify "$W/rev-bb.xml" --trust "$P/root.pem" --online 2>/dev/null)
+case "$res" in INVALID*CERT_REVOKED*) ok "revoked signer, --online -> INVALID CERT_REVOKED" ;;
+*) ko "revoked signer online: $res" ;; esac
+ours "$W/bt.xml" VALID B-T --online && ok "good signer, --online -> VALID" || ko "good signer online"
 # expired signer: INDETERMINATE CERT_EXPIRED
 f=$(sign "$P/user-expired.key" "$P/user-expired.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
 	"$W/expired.xml")

@@ -7,7 +7,7 @@
  *       --element ID (enveloped: sign that element, signature appended to it)
  *       --v111 (XAdES 1.1.1, prefix xad: the PES profile's forms) --sig-id ID
  *       prints the path written
- *   xades-tool verify FILE [--content DATA] [--trust PEM] [--at ISO8601]
+ *   xades-tool verify FILE [--content DATA] [--trust PEM] [--at ISO8601] [--online]
  *       prints one line per signature: VERDICT LEVEL CODE,CODE... ; exit 0 when
  *       every signature is VALID, 1 INVALID, 2 INDETERMINATE, 3 error
  */
@@ -166,6 +166,7 @@ do_verify(int argc, char **argv)
 		return 3;
 	}
 	vo.content_path = opt(argc, argv, "--content");
+	vo.online = flag(argc, argv, "--online");
 	if (opt(argc, argv, "--trust") != NULL) {
 		vo.trust = trust_from(opt(argc, argv, "--trust"), &error);
 		if (vo.trust == NULL)
