@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 struct _SdrBridge {
 	SdrConfig *config; /* borrowed */
-	SdrPrompt *prompt; /* borrowed */
+	SdrPrompt *prompt; /* ours: the deadline wrapper around the caller's prompter */
 	SdrBridgePolicy *policy;
 	SdrBridgeApprovals *approvals;
 	SdrBridgeEvents *events;
@@ -48,6 +48,10 @@ typedef struct {
 	char *body;   /* JSON text (owned), or NULL */
 	gboolean sse; /* open an event stream */
 } SdrBridgeReply;
+
+/* Wraps a prompter so that a web request never waits longer than timeout_s (or
+ * the consent request's own timeout_s) for an answer, nor past the bridge's stop. */
+SdrPrompt *sdr_bridge_prompt_new(SdrPrompt *inner, GCancellable *cancellable, guint timeout_s);
 
 /* Fills reply->status 404 when the path is not theirs. */
 void sdr_bridge_api_handle(SdrBridge *bridge, const SdrBridgeRequest *request,

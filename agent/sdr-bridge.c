@@ -585,11 +585,12 @@ sdr_bridge_new(SdrConfig *config, SdrPrompt *prompt, SdrBridgePolicy *policy)
 	SdrBridge *bridge = g_new0(SdrBridge, 1);
 
 	bridge->config = config;
-	bridge->prompt = prompt;
+	bridge->cancellable = g_cancellable_new();
+	bridge->prompt = sdr_bridge_prompt_new(prompt, bridge->cancellable,
+	                                       sdr_bridge_policy_get_consent_timeout(policy));
 	bridge->policy = policy;
 	bridge->approvals = sdr_bridge_approvals_new();
 	bridge->events = sdr_bridge_events_new();
-	bridge->cancellable = g_cancellable_new();
 	bridge->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, context_unref);
 	g_mutex_init(&bridge->token_lock);
 	g_mutex_init(&bridge->interactive_lock);
@@ -719,6 +720,7 @@ sdr_bridge_free(SdrBridge *bridge)
 	sdr_bridge_events_free(bridge->events);
 	sdr_bridge_approvals_free(bridge->approvals);
 	sdr_bridge_policy_free(bridge->policy);
+	sdr_prompt_free(bridge->prompt);
 	g_object_unref(bridge->cancellable);
 	g_mutex_clear(&bridge->token_lock);
 	g_mutex_clear(&bridge->interactive_lock);

@@ -1,0 +1,261 @@
+/* sdr-bridge-prompt.c - the bridge's deadline around any prompter.
+ *
+ * A web request must not wait forever for a person who is away: every prompt
+ * asked on behalf of the bridge (consent, PIN, last-try confirmation) runs the
+ * real prompter on its own thread, and the request gives up after the consent
+ * timeout ([bridge] consent_timeout_s, or the request's own timeout_s) with
+ * SDR_ERROR_TIMEOUT, or at once with SDR_ERROR_CANCELLED when the bridge stops.
+ * A late answer is discarded (a late PIN is wiped). Requests are deep-copied so
+ * the abandoned thread never reads freed memory. */
+#include "sdr-bridge-private.h"
+
+#include "sdr-error.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#define WAIT_SLICE_US (200 * 1000)
+
+typedef enum {
+	JOB_CONSENT,
+	JOB_PIN,
+	JOB_CONFIRM,
+} JobKind;
+
+typedef struct {
+	gint ref;
+	GMutex lock;
+	GCond cond;
+	gboolean done, abandoned;
+	JobKind kind;
+	SdrPrompt *inner;
+	GStringChunk *strings;
+	SdrConsentRequest consent;
+	SdrConsentDocument *docs;
+	SdrPinPromptRequest pin_req;
+	gboolean ok;
+	SdrSecret *pin;
+	GError *error;
+} Job;
+
+typedef struct {
+	SdrPrompt parent;
+	SdrPrompt *inner;          /* borrowed */
+	GCancellable *cancellable; /* the bridge's: cancelled on stop */
+	guint default_timeout_s;
+} DeadlinePrompt;
+
+static const char *
+keep(Job *job, const char *s)
+{
+	return s != NULL ? g_string_chunk_insert(job->strings, s) : NULL;
+}
+
+static void
+job_unref(Job *job)
+{
+	if (!g_atomic_int_dec_and_test(&job->ref))
+		return;
+	sdr_secret_free(job->pin);
+	g_clear_error(&job->error);
+	g_free(job->docs);
+	g_string_chunk_free(job->strings);
+	g_mutex_clear(&job->lock);
+	g_cond_clear(&job->cond);
+	g_free(job);
+}
+
+static Job *
+job_new(JobKind kind, SdrPrompt *inner)
+{
+	Job *job = g_new0(Job, 1);
+
+	job->ref = 2; /* the waiter and the worker */
+	job->kind = kind;
+	job->inner = inner;
+	job->strings = g_string_chunk_new(256);
+	g_mutex_init(&job->lock);
+	g_cond_init(&job->cond);
+	return job;
+}
+
+static gpointer
+job_run(gpointer data)
+{
+	Job *job = data;
+	GError *error = NULL;
+	gboolean ok = FALSE;
+	SdrSecret *pin = NULL;
+
+	switch (job->kind) {
+	case JOB_CONSENT:
+		ok = sdr_prompt_ask_consent(job->inner, &job->consent, &error);
+		break;
+	case JOB_PIN:
+		pin = sdr_prompt_ask_pin(job->inner, &job->pin_req, &error);
+		ok = pin != NULL;
+		break;
+	case JOB_CONFIRM:
+		ok = sdr_prompt_confirm_final_try(job->inner, &job->pin_req, &error);
+		break;
+	}
+	g_mutex_lock(&job->lock);
+	if (job->abandoned) {
+		sdr_secret_free(pin);
+		g_clear_error(&error);
+	} else {
+		job->ok = ok;
+		job->pin = pin;
+		job->error = error;
+	}
+	job->done = TRUE;
+	g_cond_broadcast(&job->cond);
+	g_mutex_unlock(&job->lock);
+	job_unref(job);
+	return NULL;
+}
+
+/* Runs the job on a thread and waits for it, the deadline or the bridge's stop.
+ * Returns TRUE when the prompter answered (its own result in job). */
+static gboolean
+job_wait(DeadlinePrompt *self, Job *job, guint timeout_s, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+	gboolean answered;
+	GThread *t = g_thread_try_new("sdr-prompt", job_run, job, error);
+
+	if (t == NULL) {
+		job_unref(job); /* the worker's reference */
+		return FALSE;
+	}
+	g_thread_unref(t);
+	g_mutex_lock(&job->lock);
+	while (!job->done) {
+		gint64 now = g_get_monotonic_time();
+
+		if (now >= deadline || g_cancellable_is_cancelled(self->cancellable))
+			break;
+		g_cond_wait_until(&job->cond, &job->lock, MIN(deadline, now + WAIT_SLICE_US));
+	}
+	answered = job->done;
+	if (!answered)
+		job->abandoned = TRUE;
+	g_mutex_unlock(&job->lock);
+	if (!answered) {
+		if (g_cancellable_is_cancelled(self->cancellable))
+			g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
+			            _("The signing agent is stopping"));
+		else
+			g_set_error(error, SDR_ERROR, SDR_ERROR_TIMEOUT,
+			            _("Nobody answered in time: the request is cancelled"));
+	}
+	return answered;
+}
+
+static gboolean
+deadline_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError **error)
+{
+	DeadlinePrompt *self = (DeadlinePrompt *)prompt;
+	Job *job = job_new(JOB_CONSENT, self->inner);
+	guint timeout = request->timeout_s > 0 ? request->timeout_s : self->default_timeout_s;
+	gboolean ok = FALSE;
+
+	job->consent = *request;
+	job->consent.origin = keep(job, request->origin);
+	job->consent.action = keep(job, request->action);
+	job->consent.format = keep(job, request->format);
+	job->consent.cert_subject = keep(job, request->cert_subject);
+	job->consent.cert_issuer = keep(job, request->cert_issuer);
+	job->docs = g_new0(SdrConsentDocument, MAX(request->n_documents, 1));
+	for (gsize i = 0; i < request->n_documents; i++) {
+		job->docs[i] = request->documents[i];
+		job->docs[i].name = keep(job, request->documents[i].name);
+		job->docs[i].mime_type = keep(job, request->documents[i].mime_type);
+		job->docs[i].sha256_short = keep(job, request->documents[i].sha256_short);
+	}
+	job->consent.documents = job->docs;
+	if (job_wait(self, job, timeout, error)) {
+		ok = job->ok;
+		if (!ok)
+			g_propagate_error(error, g_steal_pointer(&job->error));
+	}
+	job_unref(job);
+	return ok;
+}
+
+static Job *
+pin_job(DeadlinePrompt *self, JobKind kind, const SdrPinPromptRequest *request)
+{
+	Job *job = job_new(kind, self->inner);
+
+	job->pin_req = *request;
+	job->pin_req.token_label = keep(job, request->token_label);
+	job->pin_req.cert_subject = keep(job, request->cert_subject);
+	return job;
+}
+
+static SdrSecret *
+deadline_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **error)
+{
+	DeadlinePrompt *self = (DeadlinePrompt *)prompt;
+	Job *job = pin_job(self, JOB_PIN, request);
+	SdrSecret *pin = NULL;
+
+	if (job_wait(self, job, self->default_timeout_s, error)) {
+		pin = g_steal_pointer(&job->pin);
+		if (pin == NULL)
+			g_propagate_error(error, g_steal_pointer(&job->error));
+	}
+	job_unref(job);
+	return pin;
+}
+
+static gboolean
+deadline_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **error)
+{
+	DeadlinePrompt *self = (DeadlinePrompt *)prompt;
+	Job *job = pin_job(self, JOB_CONFIRM, request);
+	gboolean ok = FALSE;
+
+	if (job_wait(self, job, self->default_timeout_s, error)) {
+		ok = job->ok;
+		if (!ok)
+			g_propagate_error(error, g_steal_pointer(&job->error));
+	}
+	job_unref(job);
+	return ok;
+}
+
+static void
+deadline_notify(SdrPrompt *prompt, const char *message)
+{
+	sdr_prompt_notify(((DeadlinePrompt *)prompt)->inner, message);
+}
+
+static void
+deadline_free(SdrPrompt *prompt)
+{
+	DeadlinePrompt *self = (DeadlinePrompt *)prompt;
+
+	g_clear_object(&self->cancellable);
+	g_free(self);
+}
+
+static const SdrPromptClass deadline_class = {
+	deadline_ask_consent, deadline_ask_pin, deadline_confirm, deadline_notify, deadline_free,
+};
+
+SdrPrompt *
+sdr_bridge_prompt_new(SdrPrompt *inner, GCancellable *cancellable, guint timeout_s)
+{
+	DeadlinePrompt *self;
+
+	if (inner == NULL)
+		return NULL;
+	self = g_new0(DeadlinePrompt, 1);
+	self->parent.klass = &deadline_class;
+	self->inner = inner;
+	self->cancellable = g_object_ref(cancellable);
+	self->default_timeout_s = timeout_s > 0 ? timeout_s : SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT;
+	return &self->parent;
+}
