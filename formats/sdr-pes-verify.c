@@ -487,6 +487,31 @@ verify_signature(xmlNodePtr sig, xmlNodePtr target, const char *target_id, GHash
 		                          _("The signature carries no signer certificate."));
 		goto out;
 	}
+	/* Several certificates: the signer is the one SigningCertificate names. */
+	if (sk_X509_num(others) > 0 && sp != NULL) {
+		xmlNodePtr cd =
+		        child_any(child_any(child_any(child_any(sp, "SignedSignatureProperties"),
+		                                      "SigningCertificate"),
+		                            "Cert"),
+		                  "CertDigest");
+		g_autofree char *alg = node_attr(child_any(cd, "DigestMethod"), "Algorithm");
+		g_autofree char *dv_text = node_text(child_any(cd, "DigestValue"));
+		g_autoptr(GBytes) dv = b64_decode(dv_text, EVP_MAX_MD_SIZE);
+		const EVP_MD *cmd = digest_from_uri(alg);
+
+		for (int i = 0; cmd != NULL && dv != NULL && i < sk_X509_num(others); i++) {
+			X509 *c = sk_X509_value(others, i);
+			guint8 d[EVP_MAX_MD_SIZE];
+			unsigned int dl = 0;
+
+			if (X509_digest(c, cmd, d, &dl) == 1 && dl == g_bytes_get_size(dv) &&
+			    memcmp(d, g_bytes_get_data(dv, NULL), dl) == 0) {
+				(void)sk_X509_set(others, i, cert);
+				cert = c;
+				break;
+			}
+		}
+	}
 	X509_up_ref(cert);
 	res->signer = cert;
 
