@@ -62,6 +62,12 @@ done
 grep -q '^D0000002_SIG D0000002 INVALID DIGEST_MISMATCH' "$W/v2.out" || { cat "$W/v2.out"; fail "D2 not INVALID"; }
 [ "$(grep -c ' VALID$' "$W/v2.out")" = 5 ] || fail "the 5 others must stay VALID"
 
+# The buyer/treasurer HTML report: one section per bordereau signature, the altered one red.
+"$PES_TOOL" report "$W/r.html" "$P/chain.pem" "$W/s.xml" "$W/t.xml" 2>/dev/null || fail "report"
+[ "$(grep -c 'class="sig ok"' "$W/r.html")" = 11 ] || fail "11 valid signatures expected in the report"
+[ "$(grep -c 'class="sig ko"' "$W/r.html")" = 1 ] || fail "1 invalid signature expected in the report"
+grep -q 'D0000002' "$W/r.html" || fail "bordereau Id missing from the report"
+
 # 3. --bordereau, then the rest (already signed ones reported), EC key.
 /usr/bin/python3 "$GEN_PES" "$W/b.xml" --bordereaux 3 --recette --pj 0 --seed 7
 "$PES_TOOL" sign "$P/user-ec.key" "$P/user-ec.pem" "$W/b.xml" "$W/b1.xml" --bordereau R0000002 >"$W/o1"
@@ -86,7 +92,7 @@ refuse() { # NAME: the file is signed in place and must not change
 	fi
 	[ "$(sha256sum "$W/$1" | cut -d' ' -f1)" = "$before" ] || fail "$1 modified"
 	grep -q 'error:' "$W/r.out" || fail "$1: no message"
-	[ -z "$(ls "$W" | grep -v -e '\.xml$' -e '\.out$' -e '^o[12]$' -e '^pki$' -e '^home$' -e '^config$')" ] ||
+	[ -z "$(ls "$W" | grep -v -e '\.xml$' -e '\.html$' -e '\.out$' -e '^o[12]$' -e '^pki$' -e '^home$' -e '^config$')" ] ||
 		fail "temporary file left behind: $(ls "$W")"
 }
 printf '<?xml version="1.0" encoding="ISO-8859-1"?>\n<facture Id="a"><x/></facture>\n' >"$W/r1.xml"
