@@ -167,6 +167,31 @@ res=$("$TOOL" verify "$W/pes2-bad.xml" --trust "$P/root.pem" 2>/dev/null | tr '\
 case "$res" in "VALID none - XAdES|INVALID none DIGEST_MISMATCH XAdES|") ok "byte changed in BD2: only its signature INVALID" ;;
 *) ko "BD2 tamper: $res" ;; esac
 
+# ---- a XAdES 1.2.2 signature made by xmlsec1 from a template: our verifier on
+# someone else's output (not baseline: level none, but cryptographically VALID) ----
+D=$(openssl x509 -in "$P/user-rsa.pem" -outform DER | openssl dgst -sha256 -binary | base64)
+SER=$(openssl x509 -in "$P/user-rsa.pem" -noout -serial | cut -d= -f2)
+SERDEC=$($PY -c "print(int('$SER', 16))")
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+NS122='http://uri.etsi.org/01903/v1.2.2#'
+cat >"$W/tmpl122.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Doc Id="doc1"><Data>Bonjour</Data><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="S122"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference Id="r1" URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference><ds:Reference Type="http://uri.etsi.org/01903#SignedProperties" URI="#SP122"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo><ds:Object><xades:QualifyingProperties xmlns:xades="$NS122" Target="#S122"><xades:SignedProperties Id="SP122"><xades:SignedSignatureProperties><xades:SigningTime>$NOW</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>$D</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>CN=x</ds:X509IssuerName><ds:X509SerialNumber>$SERDEC</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate></xades:SignedSignatureProperties><xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#r1"><xades:MimeType>text/xml</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object></ds:Signature></Doc>
+EOF
+if xmlsec1 --sign --privkey-pem "$P/user-rsa.key,$P/user-rsa.pem,$P/ca.pem" \
+	--id-attr:Id "${NS122}:SignedProperties" --output "$W/x122.xml" "$W/tmpl122.xml" \
+	>"$T/xmlsec.out" 2>&1; then
+	ours "$W/x122.xml" VALID none && ok "xmlsec1-made XAdES 1.2.2: our verify VALID (level none)" ||
+		ko "xmlsec1-made XAdES 1.2.2"
+	sed 's/Bonjour/Bonsoir/' "$W/x122.xml" >"$W/x122-bad.xml"
+	res=$("$TOOL" verify "$W/x122-bad.xml" --trust "$P/root.pem" 2>/dev/null)
+	case "$res" in INVALID*DIGEST_MISMATCH*) ok "xmlsec1-made 1.2.2, data changed -> INVALID" ;;
+	*) ko "xmlsec1-made 1.2.2 tamper: $res" ;; esac
+else
+	ko "xmlsec1 --sign of the 1.2.2 template"
+	sed 's/^/    /' "$T/xmlsec.out" | head -5
+fi
+
 # ---- tampering ----
 cp "$W/délib 42.txt" "$T/orig.txt"
 printf 'X' | dd of="$W/délib 42.txt" bs=1 seek=3 conv=notrunc 2>/dev/null
