@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <string.h>
 
@@ -46,6 +47,10 @@ typedef struct {
 	GBytes *data; /* bridge input, or NULL */
 	guint64 size;
 	char sha256[65];
+	/* Digest of the content with the signature's hash, from the same pass that
+	 * computed sha256: a detached CMS signs exactly what the consent showed. */
+	guint8 digest[EVP_MAX_MD_SIZE];
+	gsize digest_len;
 } SignDoc;
 
 typedef struct {
@@ -102,23 +107,57 @@ guess_mime(const char *name)
 	return "application/octet-stream";
 }
 
+/* One pass over the document: its SHA-256 (shown in the consent and the audit log)
+ * and, when the signature hashes with another function, that digest too. */
 static gboolean
-hash_stream(GInputStream *in, SignDoc *doc, GCancellable *cancellable, GError **error)
+hash_stream(GInputStream *in, SignDoc *doc, SdrHashAlg hash, GCancellable *cancellable,
+            GError **error)
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autofree guint8 *buf = g_malloc(64 * 1024);
+	EVP_MD_CTX *sha = EVP_MD_CTX_new();
+	EVP_MD_CTX *other = NULL;
+	g_autofree guint8 *buf = g_malloc(256 * 1024);
+	guint8 md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
 	guint64 total = 0;
+	gboolean ok = FALSE;
 	gssize n;
 
-	while ((n = g_input_stream_read(in, buf, 64 * 1024, cancellable, error)) > 0) {
-		g_checksum_update(sum, buf, (gsize)n);
+	if (sha == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
+		goto crypto;
+	if (hash != SDR_HASH_SHA256) {
+		other = EVP_MD_CTX_new();
+		if (other == NULL || EVP_DigestInit_ex(other, sdr_hash_md(hash), NULL) != 1)
+			goto crypto;
+	}
+	while ((n = g_input_stream_read(in, buf, 256 * 1024, cancellable, error)) > 0) {
+		if (EVP_DigestUpdate(sha, buf, (gsize)n) != 1 ||
+		    (other != NULL && EVP_DigestUpdate(other, buf, (gsize)n) != 1))
+			goto crypto;
 		total += (guint64)n;
 	}
 	if (n < 0)
-		return FALSE;
-	g_strlcpy(doc->sha256, g_checksum_get_string(sum), sizeof doc->sha256);
+		goto out;
+	if (EVP_DigestFinal_ex(sha, md, &md_len) != 1)
+		goto crypto;
+	for (unsigned int i = 0; i < md_len && i < 32; i++)
+		g_snprintf(doc->sha256 + 2 * i, 3, "%02x", md[i]);
+	memcpy(doc->digest, md, md_len);
+	doc->digest_len = md_len;
+	if (other != NULL) {
+		if (EVP_DigestFinal_ex(other, md, &md_len) != 1)
+			goto crypto;
+		memcpy(doc->digest, md, md_len);
+		doc->digest_len = md_len;
+	}
 	doc->size = total;
-	return TRUE;
+	ok = TRUE;
+	goto out;
+crypto:
+	sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+out:
+	EVP_MD_CTX_free(sha);
+	EVP_MD_CTX_free(other);
+	return ok;
 }
 
 static gboolean
@@ -207,7 +246,7 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 		in = g_memory_input_stream_new_from_bytes(doc->data);
 	}
 	doc->mime = g_strdup(type != NULL ? type : guess_mime(doc->name));
-	if (!hash_stream(in, doc, sdr_context_get_cancellable(job->ctx), error))
+	if (!hash_stream(in, doc, job->hash, sdr_context_get_cancellable(job->ctx), error))
 		goto fail;
 	return doc;
 fail:
@@ -294,12 +333,16 @@ cms_options(SignJob *job, SdrCmsOptions *opts)
 static GBytes *
 cms_sign_doc(SignJob *job, SignDoc *doc, gboolean attached, GError **error)
 {
-	g_autoptr(GInputStream) in = doc_open(doc, error);
+	g_autoptr(GInputStream) in = NULL;
 	SdrCmsOptions opts;
 
+	cms_options(job, &opts);
+	/* Detached: the digest of the consent pass, no second read of the document. */
+	if (!attached && doc->digest_len == sdr_hash_len(job->hash))
+		return sdr_cms_sign_digest(job->signer, doc->digest, doc->digest_len, &opts, error);
+	in = doc_open(doc, error);
 	if (in == NULL)
 		return NULL;
-	cms_options(job, &opts);
 	return sdr_cms_sign_stream(job->signer, in, attached, &opts,
 	                           sdr_context_get_cancellable(job->ctx), error);
 }

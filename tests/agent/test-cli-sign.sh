@@ -37,6 +37,12 @@ openssl cms -verify -binary -inform DER -in deliberation.txt.p7s -content delibe
 	cat "$T/ossl"; fail "openssl cms -verify (CAdES detached)"; }
 expect_rc 0 fr --config "$CONF" verify deliberation.txt.p7s --content deliberation.txt; keep
 out_has "VALIDE"
+# Another hash: the document's digest with it comes from the same single pass.
+expect_rc 0 S sign -f cades --hash sha384 --cert "$EC" -o d384.p7s deliberation.txt; keep
+openssl cms -verify -binary -inform DER -in d384.p7s -content deliberation.txt \
+	-CAfile "$PKI/chain.pem" -purpose any -out /dev/null 2>"$T/ossl" || {
+	cat "$T/ossl"; fail "openssl cms -verify (sha384, EC)"; }
+openssl cms -cmsout -print -inform DER -in d384.p7s | grep -q "sha384" || fail "not sha384"
 expect_rc 0 S sign -f cades --attached --cert "$EC" --json deliberation.pdf; keep
 /usr/bin/python3 -c '
 import json,sys
