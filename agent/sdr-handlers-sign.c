@@ -265,15 +265,6 @@ doc_open(SignDoc *doc, GError **error)
 	return G_INPUT_STREAM(g_file_read(file, NULL, error));
 }
 
-/* Whole document in memory (formats that need it: XML, PDF), capped. */
-static G_GNUC_UNUSED GBytes *
-doc_bytes(SignDoc *doc, GError **error)
-{
-	if (doc->data != NULL)
-		return g_bytes_ref(doc->data);
-	return sdr_file_read(doc->path, SDR_SIGN_MAX_DATA, error);
-}
-
 /* ---- Outputs ------------------------------------------------------------------ */
 
 /* Where a CLI output goes: --output, --output-dir/NAME+suffix, or next to the input. */
