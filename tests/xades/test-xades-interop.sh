@@ -119,6 +119,12 @@ for k in rsa ec; do
 		"$W/envg-bin-$k.xml") && check "enveloping binary $k" "$f" || ko "enveloping binary $k: sign"
 done
 
+# SHA-384 / SHA-512 (references, SignedInfo, CertDigest)
+for h in sha384 sha512; do
+	f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" enveloped "$W/facture.xml" \
+		"$W/env-$h.xml" --hash $h) && check "enveloped ec $h" "$f" || ko "enveloped ec $h: sign"
+done
+
 # every optional signed property
 f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
 	"$W/props.xml" --role Maire --city Plougastel-Daoulas \
