@@ -235,6 +235,11 @@ print_certs(JsonObject *answer)
 			printf(_("  Valid from %s to %s (%lld days left)\n"), nb, na,
 			       (long long)days);
 		printf(_("  Usage: %s\n"), u->len > 0 ? u->str : "?");
+		if (g_strcmp0(sdr_json_get_string(c, "expiry_status", NULL), "critical") == 0)
+			printf("  %s\n", _("! Expires very soon: order the renewal from your "
+			                   "certification authority now."));
+		else if (g_strcmp0(sdr_json_get_string(c, "expiry_status", NULL), "warning") == 0)
+			printf("  %s\n", _("! Expires soon: plan the renewal."));
 		if (sdr_json_get_string(c, "token_label", NULL) != NULL)
 			printf(_("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
 	}

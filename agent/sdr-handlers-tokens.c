@@ -115,9 +115,24 @@ sdr_handle_certificates(SdrContext *ctx, JsonObject *request, GError **error)
 		return NULL;
 	o = json_object_new();
 	a = json_array_new();
-	for (guint i = 0; i < certs->len; i++)
-		json_array_add_object_element(
-		        a, sdr_json_from_cert(g_ptr_array_index(certs, i), NULL));
+	for (guint i = 0; i < certs->len; i++) {
+		JsonObject *c = sdr_json_from_cert(g_ptr_array_index(certs, i), NULL);
+		gsize n_warn = 0;
+		const int *warn = sdr_context_get_warn_days(ctx, &n_warn);
+		gint64 days = json_object_get_int_member(c, "days_left");
+		const char *status = "ok";
+
+		/* [expiry] warn_days: within the largest = "warning", within the
+		 * smallest = "critical". */
+		if (json_object_get_boolean_member(c, "expired"))
+			status = "expired";
+		else if (n_warn > 0 && days <= warn[n_warn - 1])
+			status = "critical";
+		else if (n_warn > 0 && days <= warn[0])
+			status = "warning";
+		json_object_set_string_member(c, "expiry_status", status);
+		json_array_add_object_element(a, c);
+	}
 	json_object_set_array_member(o, "certificates", a);
 	return sdr_json_node_take(o);
 }

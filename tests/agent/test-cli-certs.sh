@@ -38,6 +38,10 @@ assert c["usage"] == [usage], c["usage"]
 assert str(c["expired"]) == expired, c["expired"]
 assert c["not_after"].endswith("Z") and "T" in c["not_after"]
 assert c["token_label"] == "RGS-TEST"
+# [expiry] warn_days defaults: 90 and 30 days
+want = "expired" if expired == "True" else ("critical" if int(days) <= 30 else
+                                            "warning" if int(days) <= 90 else "ok")
+assert c["expiry_status"] == want, (c["expiry_status"], want)
 PY
 		fail "certs --json: $name"
 done
@@ -49,6 +53,7 @@ out_has "Titulaire"
 out_has "Jean DUPONT"
 out_has "EXPIRÉ"
 out_has "authentification"
+out_has "Expire très bientôt"
 expect_rc 0 en certs --module "$MOD"
 out_has "Holder: Jean DUPONT"
 
