@@ -116,6 +116,9 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp
 
 	qpdf_silence_errors(q);
 	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	/* No xref reconstruction: it can take very long on hostile files, and a damaged file
+	 * is checked from its raw bytes anyway. */
+	qpdf_set_attempt_recovery(q, QPDF_FALSE);
 	*parsed = FALSE;
 	if ((qpdf_read_memory(q, "pdf", (const char *)data, len, NULL) & QPDF_ERRORS) == 0) {
 		qpdf_oh root = qpdf_get_root(q), af, fields;

@@ -14,6 +14,7 @@
 
 #define MAX_DEPTH 32
 #define MAX_ITEMS 100000
+#define MAX_REVISIONS 4096
 
 /* ------------------------------------------------------------------ */
 /* Ordered dictionaries                                                 */
@@ -1712,59 +1713,75 @@ obj_header_before(const guint8 *d, gsize len, gsize p, int *num, int *gen, gsize
 	return TRUE;
 }
 
-#define SCAN_BACK_LIMIT (64u * 1024u * 1024u)
-
 GPtrArray *
 sdr_pdf_scan_signatures(const guint8 *data, gsize len)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)sdr_pdf_sig_dict_free);
-	gsize from = 0;
+	gsize from = 0, floor = 0;
+	/* The nearest "N G obj" header before the previous hit (none yet). */
+	gboolean have_hdr = FALSE;
+	int hnum = 0, hgen = 0;
+	gsize hstart = 0, hafter = 0;
+	/* Parsing work is bounded: hostile files cannot make this quadratic. */
+	gint64 budget = (gint64)MIN(len, (gsize)G_MAXINT64 / 8) * 4 + (1 << 20);
 
-	while (from < len && out->len < 1000) {
+	while (from < len && out->len < 1000 && budget > 0) {
 		const guint8 *hit = memmem(data + from, len - from, "/ByteRange", 10);
-		gsize target, p;
-		gboolean found = FALSE;
+		gsize target, pos;
+		gssize dstart = -1;
+		gboolean parsed;
+		SdrPdfSigDict *sig;
 
 		if (hit == NULL) {
 			break;
 		}
 		target = (gsize)(hit - data);
 		from = target + 10;
-		/* The object holding it: the nearest "N G obj" before, whose value contains
-		 * a dictionary with this key. */
-		for (p = target; p > 0 && target - p < SCAN_BACK_LIMIT; p--) {
+		/* The object holding it: the nearest header before; below the previous hit
+		 * it is the one already known. */
+		for (gsize p = target; p > floor; p--) {
 			int num, gen;
-			gsize hstart, pos;
-			gssize dstart = -1;
-			SdrPdfSigDict *sig;
+			gsize hs;
 
-			if (data[p - 1] != 'o' ||
-			    !obj_header_before(data, len, p - 1, &num, &gen, &hstart)) {
-				continue;
-			}
-			pos = p + 2;
-			if (!find_dict_with_key(data, len, &pos, target, 0, &dstart) ||
-			    dstart < 0) {
+			if (data[p - 1] == 'o' &&
+			    obj_header_before(data, len, p - 1, &num, &gen, &hs)) {
+				have_hdr = TRUE;
+				hnum = num;
+				hgen = gen;
+				hstart = hs;
+				hafter = p + 2;
 				break;
 			}
-			sig = g_new0(SdrPdfSigDict, 1);
-			sig->num = num;
-			sig->gen = gen;
-			sig->obj_offset = hstart;
-			pos = (gsize)dstart;
-			if (!walk_dict(data, len, &pos, sig_key, sig)) {
-				sdr_pdf_sig_dict_free(sig);
-				break;
-			}
-			sig->dict_end = pos;
-			g_ptr_array_add(out, sig);
-			if (pos > from) {
-				from = pos;
-			}
-			found = TRUE;
-			break;
 		}
-		(void)found;
+		floor = target;
+		if (!have_hdr) {
+			continue;
+		}
+		pos = hafter;
+		parsed = find_dict_with_key(data, len, &pos, target, 0, &dstart);
+		budget -= (gint64)(pos > hafter ? pos - hafter : 1);
+		if (!parsed || dstart < 0) {
+			if (parsed && pos > from) {
+				from = pos; /* the key was inside a string or a stream: skip it all
+				             */
+			}
+			continue;
+		}
+		sig = g_new0(SdrPdfSigDict, 1);
+		sig->num = hnum;
+		sig->gen = hgen;
+		sig->obj_offset = hstart;
+		pos = (gsize)dstart;
+		if (!walk_dict(data, len, &pos, sig_key, sig)) {
+			sdr_pdf_sig_dict_free(sig);
+			continue;
+		}
+		budget -= (gint64)(pos - (gsize)dstart);
+		sig->dict_end = pos;
+		g_ptr_array_add(out, sig);
+		if (pos > from) {
+			from = pos;
+		}
 	}
 	return out;
 }
@@ -1775,7 +1792,7 @@ sdr_pdf_scan_revisions(const guint8 *data, gsize len)
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(gsize));
 	gsize from = 0;
 
-	while (from < len) {
+	while (from < len && out->len < MAX_REVISIONS) {
 		const guint8 *hit = memmem(data + from, len - from, "%%EOF", 5);
 		gsize end;
 

@@ -153,9 +153,10 @@ typedef struct {
 } SdrPdfSigDict;
 
 void sdr_pdf_sig_dict_free(SdrPdfSigDict *sig);
-/* Every dictionary of an indirect object that has a /ByteRange, in file order. */
+/* Every dictionary of an indirect object that has a /ByteRange, in file order (at most
+ * 1000; the parsing work is bounded by a few times the input size). */
 GPtrArray *sdr_pdf_scan_signatures(const guint8 *data, gsize len);
-/* End offsets of every revision: just after "%%EOF" and its end-of-line. */
+/* End offsets of every revision: just after "%%EOF" and its end-of-line (at most 4096). */
 GArray *sdr_pdf_scan_revisions(const guint8 *data, gsize len);
 
 typedef struct {
