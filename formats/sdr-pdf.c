@@ -1995,6 +1995,9 @@ sdr_pdf_scan_objects(const guint8 *data, gsize len, gsize start, gsize end)
 			break;
 		}
 		if (t.type == TOK_ERR) {
+			if (t.end >= end) {
+				break; /* an unterminated string runs to the end: nothing more to find */
+			}
 			pos = t.start + 1;
 			prev[0].type = prev[1].type = TOK_EOF;
 			continue;
