@@ -412,7 +412,11 @@ sdr_bridge_security_decide(const SdrBridgePolicy *policy, const SdrBridgeRequest
 	}
 	if (!origin_ok) {
 		/* No Origin: only the diagnostic GET /v1/info (IT staff, curl). */
-		if (is_get && head->path != NULL && strcmp(head->path, "/v1/info") == 0) {
+		/* A browser's no-cors subresource (img, script) from another site
+		 * carries Sec-Fetch-Site but no Origin: refused, so that pages cannot
+		 * even detect the agent. The address typed by a person says "none". */
+		if (is_get && head->path != NULL && strcmp(head->path, "/v1/info") == 0 &&
+		    (head->sec_fetch_site == NULL || strcmp(head->sec_fetch_site, "none") == 0)) {
 			d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
 			d->status = 200;
 			return;

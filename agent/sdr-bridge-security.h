@@ -11,7 +11,8 @@
  *   - Origin: exact match with the allow-list; https origins from
  *     [bridge] allowed_origins, plus http loopback origins from [bridge] test_origins
  *     (nothing else can ever be an http origin); never "null", never "*" -> 403.
- *     Every request needs an allowed Origin except GET /v1/info without Origin.
+ *     Every request needs an allowed Origin except GET /v1/info without Origin
+ *     (and then not from a web page's subresource: Sec-Fetch-Site other than "none").
  *   - POST needs Content-Type application/json (so browsers must preflight) -> 415.
  *   - A declared body over the cap -> 413 before reading it.
  *   - Preflight (OPTIONS) answered only for allowed origins and GET/POST.
@@ -77,6 +78,7 @@ typedef struct {
 	const char *acr_method;        /* Access-Control-Request-Method */
 	const char *acr_headers;       /* Access-Control-Request-Headers */
 	const char *transfer_encoding; /* may be NULL */
+	const char *sec_fetch_site;    /* Sec-Fetch-Site, may be NULL */
 } SdrBridgeRequestHead;
 
 typedef enum {

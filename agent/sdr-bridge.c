@@ -505,6 +505,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		                                              "Access-Control-Request-Method");
 		head.acr_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                               "Access-Control-Request-Headers");
+		head.sec_fetch_site =
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
 		if (header_count(conn, "Host") > 1 || header_count(conn, "Origin") > 1 ||
 		    header_count(conn, "Content-Type") > 1) {
 			c->responded = TRUE;

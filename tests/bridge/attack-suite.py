@@ -153,6 +153,10 @@ def main():
                 403, "SDR_ERROR_ORIGIN_DENIED")
         refused(agent, "missing Origin on GET /v1/certificates",
                 bl.request(port, "GET", "/v1/certificates"), 403, "SDR_ERROR_ORIGIN_DENIED")
+        refused(agent, "cross-site <img> probing /v1/info (Sec-Fetch-Site, no Origin)",
+                bl.request(port, "GET", "/v1/info", headers=["Sec-Fetch-Site: cross-site",
+                                                             "Sec-Fetch-Mode: no-cors"]),
+                403, "SDR_ERROR_ORIGIN_DENIED")
         refused(agent, "two Origin headers",
                 bl.request(port, "GET", "/v1/certificates", origin=O, headers=["Origin: " + EVIL]),
                 400, "SDR_ERROR_BAD_REQUEST")

@@ -224,6 +224,7 @@ typedef struct {
 	SdrBridgeVerdict verdict;
 	guint status;
 	int code;
+	const char *sfs; /* Sec-Fetch-Site */
 } Case;
 
 static void
@@ -244,6 +245,11 @@ test_decide(void **state)
 		  SDR_BRIDGE_VERDICT_PREFLIGHT, 204, 0 },
 		{ "OPTIONS", "/v1/sign", h, o, NULL, NULL, "POST", "Content-Type , content-type",
 		  SDR_BRIDGE_VERDICT_PREFLIGHT, 204, 0 },
+		/* the address typed by a person, and a cross-site <img> probing for the agent */
+		{ "GET", "/v1/info", h, NULL, NULL, NULL, NULL, NULL, SDR_BRIDGE_VERDICT_ALLOW, 200,
+		  0, "none" },
+		{ "GET", "/v1/info", h, NULL, NULL, NULL, NULL, NULL, SDR_BRIDGE_VERDICT_DENY, 403,
+		  SDR_ERROR_ORIGIN_DENIED, "cross-site" },
 		/* rebinding */
 		{ "GET", "/v1/info", "evil.com:24742", NULL, NULL, NULL, NULL, NULL,
 		  SDR_BRIDGE_VERDICT_DENY, 421, SDR_ERROR_HOST_DENIED },
@@ -308,6 +314,7 @@ test_decide(void **state)
 		head.content_length = cases[i].clen;
 		head.acr_method = cases[i].acrm;
 		head.acr_headers = cases[i].acrh;
+		head.sec_fetch_site = cases[i].sfs;
 		sdr_bridge_security_decide(p, &head, &d);
 		if (d.verdict != cases[i].verdict || d.status != cases[i].status ||
 		    (cases[i].code != 0 && d.error_code != cases[i].code))

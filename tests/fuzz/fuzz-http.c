@@ -85,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	head.transfer_encoding = header(names, values, n, "Transfer-Encoding");
 	head.acr_method = header(names, values, n, "Access-Control-Request-Method");
 	head.acr_headers = header(names, values, n, "Access-Control-Request-Headers");
+	head.sec_fetch_site = header(names, values, n, "Sec-Fetch-Site");
 	sdr_bridge_security_decide(sdr_bridge_get_policy(bridge), &head, &d);
 	if (d.verdict == SDR_BRIDGE_VERDICT_DENY)
 		g_assert(d.status >= 400 && d.status < 500 && d.message != NULL);
