@@ -41,6 +41,9 @@ sdr_i18n_init(void)
 		if (g_str_has_prefix(asked, "fr") && !env_set("LANGUAGE"))
 			g_setenv("LANGUAGE", "fr", TRUE);
 	}
+	/* Numbers written into documents (PDF coordinates, XML, JSON) must never
+	 * take a French decimal comma: only messages and dates follow the locale. */
+	(void)setlocale(LC_NUMERIC, "C");
 	if (dir == NULL || dir[0] == '\0')
 		dir = g_file_test(SDR_LOCALEDIR "/fr/LC_MESSAGES/" GETTEXT_PACKAGE ".mo",
 		                  G_FILE_TEST_EXISTS)

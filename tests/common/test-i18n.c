@@ -27,5 +27,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "LANG=%s: got \"%s\", expected \"%s\"\n", argv[1], got, argv[2]);
 		return 1;
 	}
+	{
+		char num[32];
+
+		/* A French locale must not turn 330.5 into "330,50" in documents. */
+		snprintf(num, sizeof num, "%.2f", 330.5);
+		if (strcmp(num, "330.50") != 0) {
+			fprintf(stderr, "LANG=%s: numbers print as \"%s\"\n", argv[1], num);
+			return 1;
+		}
+	}
 	return 0;
 }
