@@ -26,6 +26,29 @@ def run(fx, args, env_extra=None):
     return subprocess.run([fx.agent_exe] + args, capture_output=True, text=True, env=env, timeout=10)
 
 
+def listening(port):
+    """Local addresses listening on port, from /proc/net/tcp{,6}."""
+    found = set()
+    for path, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    addr, p = parts[1].split(":")
+                    if parts[3] != "0A" or int(p, 16) != port:  # 0A = LISTEN
+                        continue
+                    raw = bytes.fromhex(addr)
+                    if v6:
+                        words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                        found.add(socket.inet_ntop(socket.AF_INET6, words))
+                    else:
+                        found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+        except OSError:
+            pass
+    return found
+
+
 def main():
     fx = bl.Fixture()
     try:
@@ -65,6 +88,9 @@ def main():
         try:
             r = run(fx, ["--headless", "--config", a.conf, "--prompt-script", a.script])
             check("second agent on the same port exits 1", r.returncode == 1, "rc=%d %s" % (r.returncode, r.stderr))
+            socks = listening(a.port)
+            check("listens on the loopback only (%s)" % ", ".join(sorted(socks)),
+                  socks and all(h in ("127.0.0.1", "::1") for h in socks), str(socks))
             a.proc.send_signal(signal.SIGINT)
             rc = a.proc.wait(10)
             check("SIGINT: clean exit", rc == 0, "rc=%s" % rc)
