@@ -155,7 +155,7 @@ sdr_context_get_token_manager(SdrContext *ctx, GError **error)
 		g_autofree char *locale = g_strdup(setlocale(LC_ALL, NULL));
 
 		ctx->tokens = sdr_token_manager_new(&opts, error);
-		if (locale != NULL)
+		if (locale != NULL && g_strcmp0(setlocale(LC_ALL, NULL), locale) != 0)
 			(void)setlocale(LC_ALL, locale);
 	}
 	tokens = ctx->tokens;
