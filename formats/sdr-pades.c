@@ -669,6 +669,12 @@ sign_common(SdrSigner *signer, SdrPdfDoc *doc, const SdrPadesOptions *o, Sink *s
 	ctx.doc = doc;
 	ctx.page_index = o->page - 1;
 	ctx.sink = *sink;
+	if (doc->docmdp_p == 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("The document is certified and its author allows no change: it "
+		              "cannot be signed again"));
+		return FALSE;
+	}
 	if (!check_field(doc, o, error)) {
 		return FALSE;
 	}

@@ -1097,6 +1097,30 @@ doc_from_qpdf(qpdf_data q, const RawSource *src, const int *load_pages, GError *
 			}
 		}
 	}
+	{
+		qpdf_oh perms = qpdf_oh_get_key_if_dict(q, root, "/Perms");
+		qpdf_oh mdp = qpdf_oh_get_key_if_dict(q, perms, "/DocMDP");
+
+		if (qpdf_oh_is_dictionary(q, mdp)) {
+			qpdf_oh refs = qpdf_oh_get_key(q, mdp, "/Reference");
+			int n = qpdf_oh_is_array(q, refs) ? qpdf_oh_get_array_n_items(q, refs) : 0;
+
+			doc->docmdp_p = 2; /* the default of /P */
+			for (int i = 0; i < n && i < 16; i++) {
+				qpdf_oh r = qpdf_oh_get_array_item(q, refs, i);
+				qpdf_oh tp = qpdf_oh_get_key_if_dict(q, r, "/TransformParams");
+				qpdf_oh pv = qpdf_oh_get_key_if_dict(q, tp, "/P");
+
+				if (qpdf_oh_is_name_and_equals(
+				            q, qpdf_oh_get_key_if_dict(q, r, "/TransformMethod"),
+				            "/DocMDP") &&
+				    qpdf_oh_is_integer(q, pv)) {
+					doc->docmdp_p =
+					        (int)CLAMP(qpdf_oh_get_int_value(q, pv), 1, 3);
+				}
+			}
+		}
+	}
 	if (qpdf_oh_has_key(q, root, "/DSS")) {
 		qpdf_oh dss = qpdf_oh_get_key(q, root, "/DSS");
 
@@ -1996,7 +2020,8 @@ sdr_pdf_scan_objects(const guint8 *data, gsize len, gsize start, gsize end)
 		}
 		if (t.type == TOK_ERR) {
 			if (t.end >= end) {
-				break; /* an unterminated string runs to the end: nothing more to find */
+				break; /* an unterminated string runs to the end: nothing more to
+				          find */
 			}
 			pos = t.start + 1;
 			prev[0].type = prev[1].type = TOK_EOF;

@@ -88,6 +88,9 @@ typedef struct {
 	GPtrArray *field_list;          /* SdrPdfField*: the indirect top-level fields */
 	int n_pages;
 	GPtrArray *pages; /* SdrPdfPage*, only the pages loaded (see below) */
+	/* /Perms /DocMDP permission of a certified document (1: no change allowed, 2: form
+	 * filling and signatures, 3: also annotations), 0 when not certified. */
+	int docmdp_p;
 	/* Catalog /DSS (B-LT): NULL when absent; its arrays as item texts. */
 	SdrPdfDict *dss;
 	GPtrArray *dss_certs, *dss_ocsps, *dss_crls;

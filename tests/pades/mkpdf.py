@@ -5,7 +5,8 @@ KIND: plain (2 pages, classic xref, PDF 1.4), form (an inline AcroForm with a fi
 text field), form-indirect (the AcroForm is an object of its own), rotated (page 1 has
 /Rotate 90, inherited MediaBox), incremental (plain + an incremental update changing
 the /Info dictionary), sig-no-byterange (a signature field whose dictionary has no
-/ByteRange), empty-sig-field (a prepared signature field "Maire"), big:N (N MiB of page content, for the benchmark).
+/ByteRange), empty-sig-field (a prepared signature field "Maire"), certified-pN (a certified document
+with DocMDP permission N), big:N (N MiB of page content, for the benchmark).
 """
 import sys
 
@@ -78,6 +79,16 @@ def main():
                  b" /Rect [300 40 550 110] /P 3 0 R >>")
         data, _ = build(pages_doc(catalog_extra=b" /AcroForm << /Fields [9 0 R] >>",
                                   page1_extra=b" /Annots [9 0 R]", more=[field]), version=b"1.7", info=8)
+    elif kind.startswith("certified-p"):
+        # A certified document (/Perms /DocMDP) with permission P (the signature itself is
+        # a dummy: only the permission matters to the signer).
+        p = int(kind[len("certified-p"):])
+        sig = (b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
+               b" /Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams"
+               b" << /Type /TransformParams /P %d /V /1.2 >> >>] /ByteRange [0 0 0 0] /Contents <00> >>" % p)
+        field = b"<< /FT /Sig /T (Certification) /V 10 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R >>"
+        data, _ = build(pages_doc(catalog_extra=b" /AcroForm << /Fields [9 0 R] /SigFlags 3 >> /Perms << /DocMDP 10 0 R >>",
+                                  page1_extra=b" /Annots [9 0 R]", more=[field, sig]), version=b"1.7", info=8)
     elif kind == "rotated":
         data, _ = build(pages_doc(page1_extra=b" /Rotate 90"), info=8)
     elif kind == "incremental":

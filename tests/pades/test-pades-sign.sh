@@ -209,6 +209,16 @@ fi
 grep -q BAD_REQUEST "$T/err" && [ ! -e "$T/x.pdf" ] && ok "text field refused as signature field" ||
 	ko "text field: $(cat "$T/err")"
 
+# ---- certified documents: P=1 forbids any change, P=2 allows signatures ----
+$PY "$SRC/tests/pades/mkpdf.py" certified-p1 "$T/cert1.pdf"
+$PY "$SRC/tests/pades/mkpdf.py" certified-p2 "$T/cert2.pdf"
+"$TOOL" sign $RSA "$T/cert1.pdf" "$T/x.pdf" >/dev/null 2>"$T/err"
+grep -q UNSUPPORTED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "certified P=1 document refused" ||
+	ko "certified P=1: $(cat "$T/err")"
+"$TOOL" sign $RSA "$T/cert2.pdf" "$T/x.pdf" >/dev/null 2>"$T/err" && [ -e "$T/x.pdf" ] &&
+	ok "certified P=2 document signed" || ko "certified P=2: $(cat "$T/err")"
+rm -f "$T/x.pdf"
+
 $PY "$SRC/tests/pades/mkpdf.py" sig-no-byterange "$T/nobr.pdf"
 "$TOOL" verify "$T/nobr.pdf" >"$T/v.out" 2>&1
 grep -q '^sig Signature1 INVALID' "$T/v.out" && ok "signature field without a findable ByteRange: INVALID" ||
