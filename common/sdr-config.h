@@ -12,7 +12,8 @@
  *   [tokens] modules (list), ignore_modules (list), protected_auth (bool)
  *   [signature] tsa_url, level, hash, trust_anchors (list of PEM files), city, postal_code,
  *               country, role, pes_policy_hash, pes_policy_uri
- *   [bridge] port, allowed_origins (list), max_body_mb, nexu (bool), consent_timeout_s
+ *   [bridge] port, allowed_origins (list), test_origins (list, loopback http: tests only),
+ *            max_body_mb, nexu (bool), consent_timeout_s
  *   [expiry] warn_days (list of ints)
  */
 #pragma once
