@@ -16,7 +16,6 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,7 +41,6 @@ on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-#ifdef SDR_HAVE_PCSC_WATCHER
 static void
 on_pcsc(const SdrPcscEvent *event, gpointer user_data)
 {
@@ -73,7 +71,6 @@ on_pcsc(const SdrPcscEvent *event, gpointer user_data)
 	}
 	sdr_bridge_token_event(agent->bridge, kind, event->reader);
 }
-#endif
 
 /* ---- Expiry check ---------------------------------------------------------- */
 
@@ -214,11 +211,8 @@ main(int argc, char **argv)
 	g_autoptr(SdrPrompt) prompt = NULL;
 	SdrBridgePolicy *policy;
 	Agent agent = { 0 };
-#ifdef SDR_HAVE_PCSC_WATCHER
 	SdrPcscWatcher *watcher = NULL;
-#endif
 
-	setlocale(LC_ALL, "");
 	sdr_i18n_init();
 	octx = g_option_context_new(NULL);
 	g_option_context_set_summary(octx,
@@ -275,17 +269,13 @@ main(int argc, char **argv)
 	agent.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_signal, &agent);
 	g_unix_signal_add(SIGINT, on_signal, &agent);
-#ifdef SDR_HAVE_PCSC_WATCHER
 	watcher = sdr_pcsc_watcher_new(NULL, on_pcsc, &agent);
-#endif
 	g_timeout_add_seconds(EXPIRY_FIRST_S, expiry_first, &agent);
 	g_timeout_add_seconds(EXPIRY_PERIOD_S, expiry_check, &agent);
 
 	g_main_loop_run(agent.loop);
 
-#ifdef SDR_HAVE_PCSC_WATCHER
 	sdr_pcsc_watcher_free(watcher);
-#endif
 	sdr_bridge_stop(agent.bridge);
 	/* A running expiry task holds the agent: let it finish. */
 	while (agent.expiry_running)

@@ -11,23 +11,12 @@
 #include "sdr-file.h"
 #include "sdr-handlers-private.h"
 #include "sdr-json.h"
+#include "sdr-marche.h"
+#include "sdr-pades.h"
+#include "sdr-pes.h"
 #include "sdr-time.h"
 #include "sdr-token-signer.h"
-
-/* SDR_HAVE_XADES/PADES/PES are set by agent/meson.build when the format's
- * implementation is part of the build. */
-#ifdef SDR_HAVE_XADES
 #include "sdr-xades.h"
-#endif
-#ifdef SDR_HAVE_PADES
-#include "sdr-pades.h"
-#endif
-#ifdef SDR_HAVE_PES
-#include "sdr-pes.h"
-#endif
-#ifdef SDR_HAVE_MARCHE
-#include "sdr-marche.h"
-#endif
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -419,7 +408,6 @@ config_string(SignJob *job, const char *key)
 static gboolean
 sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
-#ifdef SDR_HAVE_XADES
 	SdrXadesOptions xo;
 	SdrXadesMode mode;
 	g_autofree char *city = config_string(job, "city");
@@ -483,12 +471,8 @@ sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 		return emit_output(job, doc, mode == SDR_XADES_DETACHED ? "signature" : "document",
 		                   name, sig, result, error);
 	}
-#else
-	return not_available("XAdES", error);
-#endif
 }
 
-#ifdef SDR_HAVE_PADES
 static gboolean
 read_rect(JsonObject *options, double rect[4], GError **error)
 {
@@ -515,12 +499,10 @@ read_rect(JsonObject *options, double rect[4], GError **error)
 	}
 	return TRUE;
 }
-#endif
 
 static gboolean
 sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
-#ifdef SDR_HAVE_PADES
 	SdrPadesOptions po;
 	const char *image = sdr_json_get_string(job->options, "image", NULL);
 
@@ -581,12 +563,8 @@ sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 		name = g_path_get_basename(def);
 		return emit_output(job, doc, "document", name, pdf, result, error);
 	}
-#else
-	return not_available("PAdES", error);
-#endif
 }
 
-#ifdef SDR_HAVE_PES
 static void
 pes_result_json(SdrPesSignResult *r, JsonObject *result)
 {
@@ -612,12 +590,10 @@ pes_default_output(const char *path)
 		stem = g_strdup(path);
 	return g_strconcat(stem, "-signe.xml", NULL);
 }
-#endif
 
 static gboolean
 sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
-#ifdef SDR_HAVE_PES
 	SdrPesOptions po;
 	g_autoptr(SdrPesSignResult) r = NULL;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new();
@@ -674,9 +650,6 @@ sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	}
 	pes_result_json(r, result);
 	return TRUE;
-#else
-	return not_available("PES", error);
-#endif
 }
 
 /* --in-place only makes sense when the signature goes inside the document. */
@@ -716,11 +689,9 @@ sign_one(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	if (g_str_equal(f, "pes"))
 		return sign_pes_doc(job, doc, result, error);
 	if (g_str_equal(f, "marche")) {
-#ifdef SDR_HAVE_MARCHE
 		/* The tender profile's own certificate rule (valid today, nonRepudiation). */
 		if (!sdr_marche_check_certificate(sdr_signer_get_cert(job->signer), NULL, error))
 			return FALSE;
-#endif
 		if (is_pdf(doc))
 			return sign_pades_doc(job, doc, result, error);
 		if (sdr_json_get_bool(job->options, "cades", FALSE))

@@ -7,12 +7,8 @@
 #include "sdr-json.h"
 #include "sdr-time.h"
 
-#ifdef SDR_HAVE_REPORT
 #include "sdr-report.h"
-#endif
-#ifdef SDR_HAVE_PES
 #include "sdr-pes.h"
-#endif
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -78,7 +74,6 @@ remove_tree(const char *dir)
 static SdrVerifyReport *
 verify_one(const char *path, const SdrVerifyOptions *vopts, GError **error)
 {
-#ifdef SDR_HAVE_PES
 	g_autoptr(GFile) file = g_file_new_for_path(path);
 	g_autoptr(GFileInputStream) in = g_file_read(file, NULL, NULL);
 	guint8 head[4096];
@@ -88,7 +83,6 @@ verify_one(const char *path, const SdrVerifyOptions *vopts, GError **error)
 	    g_input_stream_read_all(G_INPUT_STREAM(in), head, sizeof head, &got, NULL, NULL) &&
 	    sdr_pes_detect(head, got))
 		return sdr_pes_verify_file(path, vopts, error);
-#endif
 	return sdr_verify_file(path, vopts, error);
 }
 
@@ -252,18 +246,11 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 	json_object_set_array_member(out, "files", out_files);
 	out_files = NULL;
 	if (report_path != NULL) {
-#ifdef SDR_HAVE_REPORT
 		if (!sdr_report_write_html(reports, report_path, error)) {
 			json_object_unref(out);
 			goto fail;
 		}
 		json_object_set_string_member(out, "report", report_path);
-#else
-		json_object_unref(out);
-		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-		            _("HTML reports are not available in this build."));
-		goto fail;
-#endif
 	}
 	answer = sdr_json_node_take(out);
 fail:

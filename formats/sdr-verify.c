@@ -5,21 +5,12 @@
 #include "sdr-cms.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
+#include "sdr-pades.h"
+#include "sdr-xades.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
-
-#if defined(__has_include)
-#if __has_include("sdr-xades.h")
-#include "sdr-xades.h"
-#define SDR_HAVE_XADES 1
-#endif
-#if __has_include("sdr-pades.h")
-#include "sdr-pades.h"
-#define SDR_HAVE_PADES 1
-#endif
-#endif
 
 /* A CMS file is read into memory (attached content included): cap it. */
 #define SDR_VERIFY_CMS_MAX ((gsize)256 * 1024 * 1024)
@@ -335,21 +326,9 @@ sdr_verify_file(const char *path, const SdrVerifyOptions *options, GError **erro
 	case KIND_CMS:
 		return verify_cms_file(path, options, error);
 	case KIND_XML:
-#ifdef SDR_HAVE_XADES
 		return sdr_xades_verify_file(path, options, error);
-#else
-		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-		            _("XML signatures are not supported by this build: %s"), path);
-		return NULL;
-#endif
 	case KIND_PDF:
-#ifdef SDR_HAVE_PADES
 		return sdr_pades_verify_file(path, options, error);
-#else
-		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-		            _("PDF signatures are not supported by this build: %s"), path);
-		return NULL;
-#endif
 	case KIND_UNKNOWN:
 	default:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
