@@ -10,6 +10,7 @@
 #include "sdr-tsa.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/cms.h>
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 #include <qpdf/qpdf-c.h>
@@ -107,8 +108,29 @@ collect_dss_ocsp(qpdf_data q, qpdf_oh root, GPtrArray *out)
 	}
 }
 
+/* Whether the signature dictionary found in the raw bytes is still part of the document
+ * qpdf reads: its object is the dictionary (or a field holding it inline). A dictionary
+ * left in the file but no longer referenced by any cross-reference section (or replaced
+ * by another kind of object) is not a signature of the document. */
+static gboolean
+sig_dict_is_live(qpdf_data q, const SdrPdfSigDict *s)
+{
+	qpdf_oh o = qpdf_get_object_by_id(q, s->num, s->gen), v;
+
+	if (!qpdf_oh_is_dictionary(q, o)) {
+		return FALSE;
+	}
+	if (qpdf_oh_has_key(q, o, "/ByteRange")) {
+		return TRUE;
+	}
+	v = qpdf_oh_get_key(q, o, "/V");
+	return qpdf_oh_is_dictionary(q, v) && !qpdf_oh_is_indirect(q, v) &&
+	       qpdf_oh_has_key(q, v, "/ByteRange");
+}
+
 static GHashTable *
-field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp, GError **error)
+field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp,
+            const GPtrArray *sigs, GHashTable *orphans, GError **error)
 {
 	GHashTable *names = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	qpdf_data q = qpdf_init();
@@ -133,6 +155,13 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp
 			return NULL;
 		}
 		collect_dss_ocsp(q, root, dss_ocsp);
+		for (guint i = 0; i < sigs->len; i++) {
+			const SdrPdfSigDict *s = g_ptr_array_index(sigs, i);
+
+			if (!sig_dict_is_live(q, s)) {
+				g_hash_table_add(orphans, (gpointer)s);
+			}
+		}
 		af = qpdf_oh_get_key_if_dict(q, root, "/AcroForm");
 		fields = qpdf_oh_get_key_if_dict(q, af, "/Fields");
 		if (qpdf_oh_is_array(q, fields)) {
@@ -156,6 +185,28 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp
 }
 
 /* ---- helpers ---- */
+
+/* Whether the CMS SignedData carries eContent (a detached one does not). */
+static gboolean
+cms_has_content(GBytes *cms)
+{
+	gsize n;
+	const unsigned char *p = g_bytes_get_data(cms, &n);
+	CMS_ContentInfo *ci;
+	gboolean has = FALSE;
+
+	if (n > G_MAXLONG) {
+		return FALSE;
+	}
+	ci = d2i_CMS_ContentInfo(NULL, &p, (long)n);
+	if (ci != NULL) {
+		ASN1_OCTET_STRING **pos = CMS_get0_content(ci);
+
+		has = pos != NULL && *pos != NULL;
+		CMS_ContentInfo_free(ci);
+	}
+	return has;
+}
 
 /* Length of the DER/BER element at p (0 when unknown or indefinite). */
 static gsize
@@ -452,9 +503,30 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 	}
 
 	sdr_signature_result_set_detail(r, "type", "signature");
-	if (!sdr_cms_peek_digest_alg(cms, &hash, NULL)) {
+	{
+		g_autoptr(GError) err = NULL;
+
+		if (!sdr_cms_peek_digest_alg(cms, &hash, &err)) {
+			/* A readable CMS with a digest we do not support (SHA-1, SHAKE...):
+			 * cannot be checked, which is not proof of forgery. */
+			if (g_error_matches(err, SDR_ERROR, SDR_ERROR_UNSUPPORTED)) {
+				sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+				                          SDR_REASON_UNSUPPORTED_ALGORITHM, "%s",
+				                          err->message);
+			} else {
+				sdr_signature_result_fail(
+				        r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+				        _("The CMS signature in /Contents cannot be read"));
+			}
+			return;
+		}
+	}
+	/* A PDF signature is detached: content inside the CMS (even empty) means the
+	 * message digest is not over the signed bytes range. */
+	if (g_strcmp0(s->sub_filter, "adbe.pkcs7.sha1") != 0 && cms_has_content(cms)) {
 		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
-		                          _("The CMS signature in /Contents cannot be read"));
+		                          _("The CMS signature encapsulates content: a PDF "
+		                            "signature must be detached"));
 		return;
 	}
 	if (!digest_ranges(data, br, hash, digest, &dlen)) {
@@ -606,18 +678,22 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 	g_autoptr(GPtrArray) sigs = NULL;
 	g_autoptr(GArray) revs = NULL;
 	g_autoptr(GHashTable) names = NULL;
+	g_autoptr(GHashTable) orphans = NULL;
 	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(SdrVerifyReport) report = NULL;
 	g_autoptr(GPtrArray) dss_ocsp =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	gboolean parsed = FALSE;
+	guint n_orphans = 0;
 
 	if (len < 8 || memmem(data, MIN(len, 1024), "%PDF-", 5) == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE, _("%s is not a PDF file"),
 		            file_name ? file_name : "?");
 		return NULL;
 	}
-	names = field_names(data, len, &parsed, dss_ocsp, error);
+	sigs = sdr_pdf_scan_signatures(data, len);
+	orphans = g_hash_table_new(NULL, NULL);
+	names = field_names(data, len, &parsed, dss_ocsp, sigs, orphans, error);
 	if (names == NULL) {
 		return NULL;
 	}
@@ -627,7 +703,6 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 		                       _("The PDF structure is damaged; signatures were looked up "
 		                         "in the raw bytes"));
 	}
-	sigs = sdr_pdf_scan_signatures(data, len);
 	revs = sdr_pdf_scan_revisions(data, len);
 	for (guint i = 0; i < sigs->len; i++) {
 		SdrPdfSigDict *s = g_ptr_array_index(sigs, i);
@@ -644,6 +719,10 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 			}
 		}
 		if (superseded) {
+			continue;
+		}
+		if (g_hash_table_contains(orphans, s)) {
+			n_orphans++;
 			continue;
 		}
 		e = g_new0(SigEntry, 1);
@@ -693,6 +772,17 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 				g_ptr_array_add(entries, e);
 			}
 		}
+	}
+	if (n_orphans > 0) {
+		sdr_verify_report_note(report, SDR_REASON_FORMAT,
+		                       ngettext("%u signature dictionary left in the file is not "
+		                                "part of the document (no cross-reference "
+		                                "section refers to it): ignored",
+		                                "%u signature dictionaries left in the file are "
+		                                "not part of the document (no cross-reference "
+		                                "section refers to them): ignored",
+		                                n_orphans),
+		                       n_orphans);
 	}
 	analyse_after(data, len, revs, entries);
 	for (guint i = 0; i < entries->len; i++) {

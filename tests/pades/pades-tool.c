@@ -3,7 +3,7 @@
  *   pades-tool sign KEY CERT CHAIN IN OUT|- [--level B|T|LT|LTA] [--tsa URL] [--trust PEM]
  *              [--visible --page N --rect x,y,w,h] [--reason R] [--location L] [--image PNG]
  *              [--field NAME] [--memory] [--in-place] [--sha384]
- *   pades-tool verify FILE [--trust PEM]...
+ *   pades-tool verify FILE [--trust PEM]... [--at ISO8601] [--memory]
  *
  * verify prints one line per signature: "<id> <VERDICT> <level> <details...>" and exits 0
  * when every signature is VALID, 1 otherwise, 2 on errors.
@@ -35,6 +35,13 @@ do_verify(int argc, char **argv)
 			g_ptr_array_add(anchors, argv[++i]);
 		} else if (strcmp(argv[i], "--memory") == 0) {
 			memory = TRUE;
+		} else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
+			g_clear_pointer(&vo.at, g_date_time_unref);
+			vo.at = g_date_time_new_from_iso8601(argv[++i], NULL);
+			if (vo.at == NULL) {
+				fprintf(stderr, "bad --at time: %s\n", argv[i]);
+				return 2;
+			}
 		}
 	}
 	g_ptr_array_add(anchors, NULL);
@@ -55,6 +62,7 @@ do_verify(int argc, char **argv)
 	if (vo.trust != NULL) {
 		X509_STORE_free(vo.trust);
 	}
+	g_clear_pointer(&vo.at, g_date_time_unref);
 	if (rep == NULL) {
 		fprintf(stderr, "error %s: %s\n", sdr_error_code_name(error->code), error->message);
 		return 2;

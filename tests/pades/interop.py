@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""interop.py CMD ... - synthetic PDFs and CMS swaps for test-pades-interop.sh.
+
+Each case reproduces, in a few hundred bytes, a structure met in real-world PDFs
+(third-party files are never copied into the repository).
+
+  orphan-sig IN OUT        IN with an extra signature dictionary that no xref section
+                           lists (a stale dictionary left in the file)
+  signed-bytes IN OUT      the bytes covered by the last /ByteRange of IN
+  put-cms IN DER OUT       IN with the /Contents of its last signature replaced by DER
+"""
+import re
+import sys
+
+
+def last_br(d):
+    m = list(re.finditer(rb'/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]', d))[-1]
+    return [int(x) for x in m.groups()]
+
+
+def main():
+    cmd = sys.argv[1]
+    d = open(sys.argv[2], 'rb').read()
+    if cmd == 'orphan-sig':
+        # Put the stale object just before the (only) xref table and shift startxref.
+        x = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+        junk = (b'77 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached'
+                b' /ByteRange [0 10 30 40] /Contents <3000> >>\nendobj\n')
+        head, tail = d[:x], d[x:]
+        tail = re.sub(rb'startxref\s+\d+', b'startxref\n%d' % (x + len(junk)), tail)
+        open(sys.argv[3], 'wb').write(head + junk + tail)
+    elif cmd == 'signed-bytes':
+        a, b, c, e = last_br(d)
+        open(sys.argv[3], 'wb').write(d[a:a + b] + d[c:c + e])
+    elif cmd == 'put-cms':
+        a, b, c, e = last_br(d)
+        der = open(sys.argv[3], 'rb').read()
+        room = c - b - 2
+        h = der.hex().upper().encode()
+        if len(h) > room:
+            sys.exit('CMS too large for the reserved space')
+        out = d[:b + 1] + h + b'0' * (room - len(h)) + d[c - 1:]
+        open(sys.argv[4], 'wb').write(out)
+    else:
+        sys.exit('unknown command ' + cmd)
+
+
+if __name__ == '__main__':
+    main()
