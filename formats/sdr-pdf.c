@@ -1725,7 +1725,10 @@ obj_header_before(const guint8 *d, gsize len, gsize p, int *num, int *gen, gsize
 			v[k] = v[k] * 10 + (d[j] - '0');
 		}
 	}
-	if (i > 0 && !is_white(d[i - 1]) && !is_delim(d[i - 1])) {
+	/* Some writers glue the first object of an update to the previous "%%EOF" (no
+	 * end-of-line): readers go by the xref offset, so it is an object header. */
+	if (i > 0 && !is_white(d[i - 1]) && !is_delim(d[i - 1]) &&
+	    !(i >= 5 && memcmp(d + i - 5, "%%EOF", 5) == 0)) {
 		return FALSE;
 	}
 	if (v[0] > G_MAXINT || v[1] > 65535) {

@@ -151,6 +151,22 @@ test_scan(void **state)
 	}
 }
 
+/* Real-world writers glue an update's first object to the previous "%%EOF" (DSS file
+ * TEST2_signed_with_zero_policy_hash): the signature dictionary must still be found. */
+static void
+test_scan_glued_eof(void **state)
+{
+	static const char pdf[] = "%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF23 0 obj\n<< /Type /Sig "
+	                          "/Contents <3000> /ByteRange [0 10 20 30] >>\nendobj\n%%EOF\n";
+	g_autoptr(GPtrArray) sigs = sdr_pdf_scan_signatures((const guint8 *)pdf, sizeof pdf - 1);
+	g_autoptr(GArray) revs = sdr_pdf_scan_revisions((const guint8 *)pdf, sizeof pdf - 1);
+
+	(void)state;
+	assert_int_equal(sigs->len, 1);
+	assert_int_equal(((SdrPdfSigDict *)g_ptr_array_index(sigs, 0))->num, 23);
+	assert_int_equal(revs->len, 2);
+}
+
 static void
 test_doc_and_update(void **state)
 {
@@ -310,9 +326,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dict),           cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_dates),          cmocka_unit_test(test_scan),
-		cmocka_unit_test(test_doc_and_update), cmocka_unit_test(test_sign_verify_memory),
+		cmocka_unit_test(test_dict),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_scan_glued_eof),
+		cmocka_unit_test(test_doc_and_update),
+		cmocka_unit_test(test_sign_verify_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
