@@ -1027,6 +1027,19 @@ doc_from_qpdf(qpdf_data q, const RawSource *src, const int *load_pages, GError *
 		return NULL;
 	}
 	doc->file_size = src->len;
+	/* qpdf reads a file without a "%PDF-" header (with a warning), the verifier does not:
+	 * refuse what we could not verify afterwards. */
+	{
+		guint8 head[1024];
+		gsize got = 0;
+
+		if (!raw_read(src, 0, head, sizeof head, &got) ||
+		    memmem(head, got, "%PDF-", 5) == NULL) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE,
+			            _("The file has no PDF header: it is not a PDF file"));
+			return NULL;
+		}
+	}
 	if (!find_startxref(src, &doc->startxref, &doc->xref_stream, error)) {
 		return NULL;
 	}

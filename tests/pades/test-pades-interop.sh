@@ -62,5 +62,16 @@ $PY "$SRC/tests/pades/interop.py" put-cms "$T/signed.pdf" "$T/sha1.der" "$T/sha1
 grep -q '^sig .* INDETERMINATE ' "$T/v.out" && grep -q 'UNSUPPORTED_ALGORITHM' "$T/v.out" &&
 	ok "SHA-1 CMS: INDETERMINATE (unsupported algorithm)" || { ko "SHA-1 CMS"; cat "$T/v.out"; }
 
+# ---- 4. no "%PDF-" header: qpdf reads it (warning), our verifier would not; signing
+# refuses cleanly, nothing written (DSS malformed-pades was signed, then unverifiable) ----
+$PY -c "import sys; d=open(sys.argv[1],'rb').read(); open(sys.argv[2],'wb').write(d.replace(b'%PDF-1.4', b'%XYZ-1.4', 1))" \
+	"$T/plain.pdf" "$T/noheader.pdf"
+if "$TOOL" sign $RSA "$T/noheader.pdf" "$T/noheader-s.pdf" >"$T/s.out" 2>&1; then
+	ko "file without PDF header signed"
+else
+	[ ! -e "$T/noheader-s.pdf" ] && grep -q SDR_ERROR_PARSE "$T/s.out" &&
+		ok "file without PDF header refused (PARSE), nothing written" || { ko "no header refusal"; cat "$T/s.out"; }
+fi
+
 [ $FAILS -eq 0 ] && echo "all PAdES interop checks passed" || echo "$FAILS failure(s)"
 [ $FAILS -eq 0 ]
