@@ -186,6 +186,15 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp
 
 /* ---- helpers ---- */
 
+/* ByteRange [0 a b c] whose gap is exactly the dictionary's own /Contents string. */
+static gboolean
+frames_own_contents(const SdrPdfSigDict *s)
+{
+	return s->n_byte_range == 4 && s->byte_range[0] == 0 && s->byte_range[1] >= 0 &&
+	       s->byte_range[2] >= 0 && (gsize)s->byte_range[1] == s->contents_start &&
+	       (gsize)s->byte_range[2] == s->contents_end;
+}
+
 /* Whether the CMS SignedData carries eContent (a detached one does not). */
 static gboolean
 cms_has_content(GBytes *cms)
@@ -708,7 +717,7 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 		SdrPdfSigDict *s = g_ptr_array_index(sigs, i);
 		SigEntry *e;
 		const char *name;
-		gboolean superseded = FALSE;
+		gboolean superseded = FALSE, orphan_checked = FALSE;
 
 		/* A later version of the same object replaces this one. */
 		for (guint j = i + 1; j < sigs->len; j++) {
@@ -721,9 +730,15 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 		if (superseded) {
 			continue;
 		}
+		/* A dictionary no xref lists whose ByteRange does not even frame its own
+		 * /Contents is a stale copy: ignored. One that frames it is still checked
+		 * (files with a broken /Prev chain that other readers reconstruct). */
 		if (g_hash_table_contains(orphans, s)) {
-			n_orphans++;
-			continue;
+			if (!frames_own_contents(s)) {
+				n_orphans++;
+				continue;
+			}
+			orphan_checked = TRUE;
 		}
 		e = g_new0(SigEntry, 1);
 		e->sig = s;
@@ -736,7 +751,12 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 		if (s->sub_filter != NULL) {
 			sdr_signature_result_set_detail(e->result, "sub_filter", s->sub_filter);
 		}
-		if (name == NULL && parsed) {
+		if (orphan_checked) {
+			sdr_signature_result_warn(
+			        e->result, SDR_REASON_FORMAT,
+			        _("No cross-reference section of the document lists this "
+			          "signature dictionary"));
+		} else if (name == NULL && parsed) {
 			sdr_signature_result_warn(
 			        e->result, SDR_REASON_FORMAT,
 			        _("This signature dictionary is not the value of a "

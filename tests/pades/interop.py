@@ -6,6 +6,10 @@ Each case reproduces, in a few hundred bytes, a structure met in real-world PDFs
 
   orphan-sig IN OUT        IN with an extra signature dictionary that no xref section
                            lists (a stale dictionary left in the file)
+  restart-xref IN ORIG OUT IN (ORIG + incremental updates) with one more section: ORIG's
+                           own xref table and trailer again, without /Prev, so the
+                           objects of the updates are no longer listed (a broken /Prev
+                           chain, as in some real files)
   signed-bytes IN OUT      the bytes covered by the last /ByteRange of IN
   put-cms IN DER OUT       IN with the /Contents of its last signature replaced by DER
 """
@@ -29,6 +33,12 @@ def main():
         head, tail = d[:x], d[x:]
         tail = re.sub(rb'startxref\s+\d+', b'startxref\n%d' % (x + len(junk)), tail)
         open(sys.argv[3], 'wb').write(head + junk + tail)
+    elif cmd == 'restart-xref':
+        o = open(sys.argv[3], 'rb').read()
+        assert d.startswith(o)
+        x = int(re.findall(rb'startxref\s+(\d+)', o)[-1])
+        sec = o[x:o.rindex(b'startxref')]
+        open(sys.argv[4], 'wb').write(d + sec + b'startxref\n%d\n%%%%EOF\n' % len(d))
     elif cmd == 'signed-bytes':
         a, b, c, e = last_br(d)
         open(sys.argv[3], 'wb').write(d[a:a + b] + d[c:c + e])
