@@ -15,6 +15,7 @@
 #include <openssl/ess.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 
@@ -516,6 +517,49 @@ typedef enum {
 	SCREF_WRONG,
 } SigningCertRef;
 
+/* SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies
+ * OPTIONAL }. Only the first ESSCertID designates the signer (RFC 5035 5.4); the
+ * others may name CA certificates that are not in the signature. Returns the DER
+ * of a SigningCertificate(V2) holding that first ESSCertID only, NULL if malformed. */
+static GBytes *
+first_cert_id_only(const ASN1_STRING *seq)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(seq), *start, *inner;
+	long len = ASN1_STRING_length(seq), l;
+	int tag, cls, ret, id_len, certs_len, total;
+	unsigned char *out, *q;
+	GBytes *res;
+
+	ret = ASN1_get_object(&p, &l, &tag, &cls, len);
+	if ((ret & 0x80) || ret != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
+		goto bad;
+	ret = ASN1_get_object(&p, &l, &tag, &cls, l);
+	if ((ret & 0x80) || ret != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE || l <= 0)
+		goto bad;
+	start = p;
+	inner = p;
+	ret = ASN1_get_object(&inner, &l, &tag, &cls, l);
+	if ((ret & 0x80) || ret != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
+		goto bad;
+	if (l > G_MAXINT / 2 || (inner - start) > 16)
+		goto bad;
+	id_len = (int)(inner - start) + (int)l;
+	certs_len = ASN1_object_size(1, id_len, V_ASN1_SEQUENCE);
+	total = certs_len > 0 ? ASN1_object_size(1, certs_len, V_ASN1_SEQUENCE) : -1;
+	if (total <= 0)
+		goto bad;
+	out = g_malloc((gsize)total);
+	q = out;
+	ASN1_put_object(&q, 1, certs_len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	ASN1_put_object(&q, 1, id_len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(q, start, (size_t)id_len);
+	res = g_bytes_new_take(out, (gsize)total);
+	return res;
+bad:
+	ERR_clear_error();
+	return NULL;
+}
+
 static SigningCertRef
 check_signing_cert(CMS_SignerInfo *si, X509 *cert, int *v2_count, int *v1_count)
 {
@@ -531,15 +575,19 @@ check_signing_cert(CMS_SignerInfo *si, X509 *cert, int *v2_count, int *v1_count)
 		return SCREF_MISSING;
 	t = signed_attr_value(si, NID_id_smime_aa_signingCertificateV2);
 	if (t != NULL && t->type == V_ASN1_SEQUENCE) {
-		const unsigned char *p = t->value.sequence->data;
+		g_autoptr(GBytes) first = first_cert_id_only(t->value.sequence);
+		const unsigned char *p = first != NULL ? g_bytes_get_data(first, NULL) : NULL;
 
-		v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, t->value.sequence->length);
+		if (p != NULL)
+			v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, (long)g_bytes_get_size(first));
 	}
 	t = signed_attr_value(si, NID_id_smime_aa_signingCertificate);
 	if (t != NULL && t->type == V_ASN1_SEQUENCE) {
-		const unsigned char *p = t->value.sequence->data;
+		g_autoptr(GBytes) first = first_cert_id_only(t->value.sequence);
+		const unsigned char *p = first != NULL ? g_bytes_get_data(first, NULL) : NULL;
 
-		v1 = d2i_ESS_SIGNING_CERT(NULL, &p, t->value.sequence->length);
+		if (p != NULL)
+			v1 = d2i_ESS_SIGNING_CERT(NULL, &p, (long)g_bytes_get_size(first));
 	}
 	if ((*v2_count > 0 && v2 == NULL) || (*v1_count > 0 && v1 == NULL)) {
 		res = SCREF_WRONG;
@@ -614,6 +662,105 @@ resorted_verify(CMS_SignerInfo *si)
 	return ok;
 }
 
+/* The signature over the signed attributes exactly as stored (order and values),
+ * checked by hand: OpenSSL's CMS_SignerInfo_verify() also refuses valid signatures
+ * whose attributes break its CMS rules (a repeated signing-certificate-v2...) or
+ * whose RSA-PSS hash differs from the digest algorithm (SHA-256 message digest,
+ * SHA3-256 PSS). 1 = verifies, 0 = wrong, -1 = algorithm not handled. */
+static int
+verify_stored_attrs(CMS_SignerInfo *si, X509 *cert, SdrHashAlg hash)
+{
+	int n = CMS_signed_get_attr_count(si), ret = -1, total, body = 0;
+	g_autoptr(GByteArray) enc = g_byte_array_new();
+	X509_ALGOR *salg = NULL;
+	const EVP_MD *md = sdr_hash_md(hash), *mgf_md = NULL;
+	RSA_PSS_PARAMS *pss = NULL;
+	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
+	int snid, mdnid = NID_undef, pknid = NID_undef, salt = -1;
+	unsigned char *der = NULL, *q;
+
+	for (int i = 0; i < n; i++) {
+		unsigned char *d = NULL;
+		int l = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &d);
+
+		if (l <= 0 || body > G_MAXINT - l)
+			goto out;
+		g_byte_array_append(enc, d, (guint)l);
+		body += l;
+		OPENSSL_free(d);
+	}
+	total = ASN1_object_size(1, body, V_ASN1_SET);
+	if (total <= 0)
+		goto out;
+	der = OPENSSL_malloc((size_t)total);
+	if (der == NULL)
+		goto out;
+	q = der;
+	ASN1_put_object(&q, 1, body, V_ASN1_SET, V_ASN1_UNIVERSAL);
+	memcpy(q, enc->data, enc->len);
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &salg);
+	snid = salg != NULL ? OBJ_obj2nid(salg->algorithm) : NID_undef;
+	if (snid == NID_rsassaPss) {
+		const ASN1_STRING *ps = NULL;
+		int ptype = V_ASN1_UNDEF;
+		const unsigned char *pp;
+
+		X509_ALGOR_get0(NULL, &ptype, (const void **)&ps, salg);
+		if (ptype != V_ASN1_SEQUENCE || ps == NULL)
+			goto out;
+		pp = ASN1_STRING_get0_data(ps);
+		pss = d2i_RSA_PSS_PARAMS(NULL, &pp, ASN1_STRING_length(ps));
+		if (pss == NULL)
+			goto out;
+		md = pss->hashAlgorithm != NULL ? EVP_get_digestbyobj(pss->hashAlgorithm->algorithm)
+		                                : EVP_sha1();
+		mgf_md = md;
+		if (pss->maskHash != NULL)
+			mgf_md = EVP_get_digestbyobj(pss->maskHash->algorithm);
+		salt = 20;
+		if (pss->saltLength != NULL) {
+			long sl = ASN1_INTEGER_get(pss->saltLength);
+
+			if (sl < 0 || sl > 1024)
+				goto out;
+			salt = (int)sl;
+		}
+		if (md == NULL || mgf_md == NULL)
+			goto out;
+		/* SHA-1 and other weak hashes stay refused */
+		if (EVP_MD_get_size(md) < 32)
+			goto out;
+	} else if (snid != NID_undef && OBJ_find_sigid_algs(snid, &mdnid, &pknid) == 1 &&
+	           mdnid != NID_undef) {
+		SdrHashAlg h2;
+
+		if (!hash_from_nid(mdnid, &h2))
+			goto out;
+		md = sdr_hash_md(h2);
+	}
+	mctx = EVP_MD_CTX_new();
+	if (mctx == NULL ||
+	    EVP_DigestVerifyInit(mctx, &pctx, md, NULL, X509_get0_pubkey(cert)) != 1)
+		goto out;
+	if (pss != NULL && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	                    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, mgf_md) != 1 ||
+	                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt) != 1))
+		goto out;
+	ret = EVP_DigestVerify(mctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
+	                       der, (size_t)total) == 1
+	              ? 1
+	              : 0;
+out:
+	EVP_MD_CTX_free(mctx);
+	RSA_PSS_PARAMS_free(pss);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return ret;
+}
+
 /* ---- timestamps ---- */
 
 static int
@@ -636,7 +783,9 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 
 		seen++;
 		if (t == NULL || t->type != V_ASN1_SEQUENCE) {
-			sdr_signature_result_fail(r, SDR_VERDICT_INVALID,
+			/* Unsigned attribute: anyone can add garbage; it proves
+			 * nothing but does not make the signature wrong. */
+			sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
 			                          SDR_REASON_TIMESTAMP_INVALID,
 			                          _("A signature timestamp is malformed"));
 			continue;
@@ -656,9 +805,13 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 			continue;
 		}
 		if (!sdr_tsa_verify_token(tok, tok_len, d, dl, NULL, &gen, &err)) {
-			sdr_signature_result_fail(
-			        r, SDR_VERDICT_INVALID, SDR_REASON_TIMESTAMP_INVALID,
-			        _("The signature timestamp is invalid: %s"), err->message);
+			sdr_signature_result_fail(r,
+			                          g_error_matches(err, SDR_ERROR, SDR_ERROR_CRYPTO)
+			                                  ? SDR_VERDICT_INVALID
+			                                  : SDR_VERDICT_INDETERMINATE,
+			                          SDR_REASON_TIMESTAMP_INVALID,
+			                          _("The signature timestamp is invalid: %s"),
+			                          err->message);
 			g_error_free(err);
 			continue;
 		}
@@ -735,27 +888,40 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 			                          _("Unsupported signature algorithm"));
 		} else if (CMS_SignerInfo_verify(si) == 1) {
 			sig_ok = TRUE;
-		} else if (resorted_verify(si)) {
-			/* Signed over the DER (sorted) form but stored unsorted: what
-			 * DSS accepts; OpenSSL hashes the stored order. */
-			sig_ok = TRUE;
-			sdr_signature_result_warn(r, SDR_REASON_FORMAT,
-			                          _("The signed attributes are not stored in DER "
-			                            "order: not baseline"));
-			baseline = FALSE;
 		} else {
 			unsigned long e = ERR_peek_last_error();
 
-			if (ERR_GET_REASON(e) == CMS_R_UNKNOWN_DIGEST_ALGORITHM ||
-			    ERR_GET_REASON(e) == CMS_R_UNSUPPORTED_SIGNATURE_ALGORITHM ||
-			    ERR_GET_REASON(e) == CMS_R_UNKNOWN_ID)
+			ERR_clear_error();
+			if (verify_stored_attrs(si, cert, hash) == 1) {
+				/* Cryptographically right; OpenSSL refused the
+				 * attribute set or the algorithm combination. */
+				sig_ok = TRUE;
+				sdr_signature_result_warn(
+				        r, SDR_REASON_FORMAT,
+				        _("The signed attributes or the algorithms do not "
+				          "follow the CMS rules: not baseline"));
+				baseline = FALSE;
+			} else if (resorted_verify(si)) {
+				/* Signed over the DER (sorted) form but stored
+				 * unsorted: what DSS accepts; OpenSSL hashes the
+				 * stored order. */
+				sig_ok = TRUE;
+				sdr_signature_result_warn(
+				        r, SDR_REASON_FORMAT,
+				        _("The signed attributes are not stored in DER "
+				          "order: not baseline"));
+				baseline = FALSE;
+			} else if (ERR_GET_REASON(e) == CMS_R_UNKNOWN_DIGEST_ALGORITHM ||
+			           ERR_GET_REASON(e) == CMS_R_UNSUPPORTED_SIGNATURE_ALGORITHM ||
+			           ERR_GET_REASON(e) == CMS_R_UNKNOWN_ID) {
 				sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
 				                          SDR_REASON_UNSUPPORTED_ALGORITHM,
 				                          _("Unsupported signature algorithm"));
-			else
+			} else {
 				sdr_signature_result_fail(r, SDR_VERDICT_INVALID,
 				                          SDR_REASON_SIGNATURE_VALUE,
 				                          _("The signature value is wrong"));
+			}
 		}
 		ERR_clear_error();
 	}

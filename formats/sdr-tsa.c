@@ -269,8 +269,17 @@ token_tst_info(const guint8 *token, gsize token_len, gboolean check_signature, G
 	if (check_signature) {
 		if (CMS_verify(cms, NULL, NULL, NULL, out,
 		               CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-			sdr_error_set_openssl(error, SDR_ERROR_CRYPTO,
-			                      _("The timestamp token signature is wrong"));
+			/* No certificate to check with is not a wrong signature. */
+			if (ERR_GET_REASON(ERR_peek_last_error()) ==
+			    CMS_R_SIGNER_CERTIFICATE_NOT_FOUND) {
+				ERR_clear_error();
+				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+				                    _("The timestamp token does not carry the "
+				                      "certificate of its authority"));
+			} else {
+				sdr_error_set_openssl(error, SDR_ERROR_CRYPTO,
+				                      _("The timestamp token signature is wrong"));
+			}
 			goto out;
 		}
 	} else {

@@ -12,6 +12,7 @@
 #include "sdr-xml.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -225,17 +226,26 @@ static const EVP_MD *
 token_md(GBytes *token)
 {
 	const unsigned char *p = g_bytes_get_data(token, NULL);
-	PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)g_bytes_get_size(token));
-	TS_TST_INFO *info = p7 != NULL ? PKCS7_to_TS_TST_INFO(p7) : NULL;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)g_bytes_get_size(token));
+	ASN1_OCTET_STRING **content = cms != NULL ? CMS_get0_content(cms) : NULL;
+	TS_TST_INFO *info = NULL;
 	const EVP_MD *md = NULL;
 
+	/* CMS, not PKCS7: the PKCS7 parser refuses tokens carrying attribute or
+	 * other certificates (seen in Czech timestamps). */
+	if (content != NULL && *content != NULL &&
+	    OBJ_obj2nid(CMS_get0_eContentType(cms)) == NID_id_smime_ct_TSTInfo) {
+		const unsigned char *q = ASN1_STRING_get0_data(*content);
+
+		info = d2i_TS_TST_INFO(NULL, &q, ASN1_STRING_length(*content));
+	}
 	if (info != NULL) {
 		X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info));
 
 		md = EVP_get_digestbyobj(alg->algorithm);
 	}
 	TS_TST_INFO_free(info);
-	PKCS7_free(p7);
+	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return md;
 }
@@ -271,7 +281,9 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 		token = ets != NULL ? sdr_xml_base64_decode(text, TOKEN_MAX, NULL) : NULL;
 		md = token != NULL ? token_md(token) : NULL;
 		if (md == NULL || sv == NULL) {
-			sdr_signature_result_fail(result, SDR_VERDICT_INVALID,
+			/* An unsigned property proves nothing when unreadable, but
+			 * does not make the signature wrong either. */
+			sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
 			                          SDR_REASON_TIMESTAMP_INVALID,
 			                          _("The signature timestamp cannot be read"));
 			continue;
@@ -302,10 +314,15 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 				        local->message);
 				when = g_steal_pointer(&when2);
 			} else {
+				GError *why = again != NULL ? again : local;
+
 				sdr_signature_result_fail(
-				        result, SDR_VERDICT_INVALID, SDR_REASON_TIMESTAMP_INVALID,
-				        _("The signature timestamp is invalid: %s"),
-				        local->message);
+				        result,
+				        g_error_matches(why, SDR_ERROR, SDR_ERROR_CRYPTO)
+				                ? SDR_VERDICT_INVALID
+				                : SDR_VERDICT_INDETERMINATE,
+				        SDR_REASON_TIMESTAMP_INVALID,
+				        _("The signature timestamp is invalid: %s"), why->message);
 				continue;
 			}
 		}
@@ -561,10 +578,47 @@ typedef struct {
 	gboolean has_xl_leftovers;
 } LevelFacts;
 
+/* The signature's own KeyInfo, a Manifest or SignatureProperties: signed by many
+ * producers (Facturae, Spanish and Slovak tools...) next to the document. */
+static gboolean
+is_signature_metadata(xmlNode *target, xmlNode *signature)
+{
+	for (xmlNode *n = target; n != NULL && n != signature && n->type == XML_ELEMENT_NODE;
+	     n = n->parent) {
+		if (n->parent == signature && sdr_xml_is(n, SDR_DSIG_NS, "KeyInfo"))
+			return TRUE;
+		if (sdr_xml_is(n, SDR_DSIG_NS, "Manifest") ||
+		    sdr_xml_is(n, SDR_DSIG_NS, "SignatureProperties"))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Does a data reference cover something outside the signature (the document, a
+ * part of it, a detached file)? */
+static gboolean
+signs_outside(SdrDsigVerification *v, xmlNode *signature)
+{
+	for (guint i = 0; i < v->references->len; i++) {
+		SdrDsigRefResult *r = g_ptr_array_index(v->references, i);
+
+		if (g_strcmp0(r->type, SDR_XADES_SIGNED_PROPERTIES_TYPE) == 0)
+			continue;
+		if (r->external && r->status == SDR_DSIG_REF_OK)
+			return TRUE;
+		if (r->target != NULL && (r->target->type != XML_ELEMENT_NODE ||
+		                          enclosing_signature(r->target) != signature))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void
 check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSignatureResult *result,
                gboolean *sp_signed)
 {
+	gboolean outside = signs_outside(v, signature);
+
 	*sp_signed = FALSE;
 	for (guint i = 0; i < v->references->len; i++) {
 		SdrDsigRefResult *r = g_ptr_array_index(v->references, i);
@@ -572,6 +626,25 @@ check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSigna
 
 		if (r->target == NULL || r->target->type != XML_ELEMENT_NODE)
 			continue;
+		/* A reference typed ds:Object / ds:Manifest must designate one (or
+		 * an element right inside a ds:Object): anything else means the
+		 * signed element was moved (DSS's XSW protection does the same). */
+		if ((g_strcmp0(r->type, SDR_DSIG_NS "Object") == 0 &&
+		     !sdr_xml_is(r->target, SDR_DSIG_NS, "Object") &&
+		     !is_signature_metadata(r->target, signature) &&
+		     (r->target->parent == NULL ||
+		      !sdr_xml_is(r->target->parent, SDR_DSIG_NS, "Object"))) ||
+		    (g_strcmp0(r->type, SDR_DSIG_NS "Manifest") == 0 &&
+		     !sdr_xml_is(r->target, SDR_DSIG_NS, "Manifest") &&
+		     !is_signature_metadata(r->target, signature))) {
+			sdr_signature_result_fail(
+			        result, SDR_VERDICT_INVALID, SDR_REASON_WRAPPING,
+			        _("The reference %s declares a type that the "
+			          "element it designates does not have (signature "
+			          "wrapping)"),
+			        r->uri);
+			continue;
+		}
 		if (sp != NULL && r->target == sp) {
 			if (r->status == SDR_DSIG_REF_OK)
 				*sp_signed = TRUE;
@@ -592,10 +665,13 @@ check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSigna
 			                          _("The signed element %s lies inside another "
 			                            "signature (signature wrapping)"),
 			                          r->uri);
-		} else if (enc == signature && xmlDocGetRootElement(signature->doc) != signature) {
+		} else if (enc == signature && xmlDocGetRootElement(signature->doc) != signature &&
+		           !outside && !is_signature_metadata(r->target, signature)) {
 			/* Only an enveloping signature (the document itself) may sign
-			 * data it carries; an enveloped one signing its own content
-			 * while the document shows something else is wrapping. */
+			 * only data it carries; an enveloped one signing nothing of
+			 * the document but its own content while the document shows
+			 * something else is wrapping. Its KeyInfo, a Manifest or
+			 * objects signed next to the document are fine. */
 			sdr_signature_result_fail(
 			        result, SDR_VERDICT_INVALID, SDR_REASON_WRAPPING,
 			        _("The signed element %s lies inside the signature "

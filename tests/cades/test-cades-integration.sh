@@ -234,5 +234,20 @@ openssl cms -cmsout -inform DER -in "$T/user-ec-sha256-detached.p7s" -outform PE
 res=$("$TOOL" verify "$T/pem.p7s" --content "$T/doc.txt" --trust "$P/root.pem" 2>&1)
 echo "$res" | grep -q "^verdict=VALID level=B-B" && ok "PEM input verified" || ko "PEM input: $res"
 
+# ---- interop: shapes of third-party signatures (built by make-odd-cms.py) ----
+# case | expected verdict line (regex) | what it checks
+odd() {
+	$PY "$SRC/tests/cades/make-odd-cms.py" "$1" "$P/user-rsa.key" "$P/user-rsa.pem" "$P/ca.pem" \
+		"$T/odd-$1.p7m" 2>"$T/odd.err" || { ko "odd $1: generator failed: $(cat "$T/odd.err")"; return; }
+	res=$("$TOOL" verify "$T/odd-$1.p7m" --trust "$P/root.pem" 2>&1)
+	echo "$res" | grep -Eq "$2" && ok "odd $1: $3" || ko "odd $1 ($3): $res"
+}
+odd multi-certid '^verdict=VALID ' "signing-certificate-v2 naming signer + CA is accepted"
+odd wrong-certid '^verdict=INVALID .*SIGNING_CERT_REF' "signing-certificate-v2 naming the CA only is refused"
+odd double-sigcert '^verdict=VALID level=none' "repeated signing-certificate-v2: crypto valid, not baseline"
+odd pss-sha512 '^verdict=VALID level=none' "RSA-PSS hash differing from the digest algorithm verifies"
+odd pss-sha512-bad '^verdict=INVALID .*SIGNATURE_VALUE' "altered RSA-PSS value is refused"
+odd garbage-tst '^verdict=INDETERMINATE .*TIMESTAMP_INVALID' "unreadable unsigned timestamp: INDETERMINATE, not INVALID"
+
 echo "# $PASSES passed, $FAILS failed"
 [ $FAILS -eq 0 ]

@@ -227,11 +227,26 @@ f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" enveloped "$W/facture.
 	"$W/blt.xml" --level LT --tsa "$TSA" --trust "$P/root.pem") && check "B-LT ec" "$f" B-LT &&
 	grep -q EncapsulatedOCSPValue "$f" && grep -q EncapsulatedX509Certificate "$f" &&
 	ok "B-LT: OCSP response and certificates embedded" || ko "B-LT ec"
-# timestamp token replaced by garbage -> INVALID TIMESTAMP_INVALID
+# timestamp token replaced by garbage -> the (unsigned) timestamp proves nothing:
+# INDETERMINATE TIMESTAMP_INVALID, not INVALID (DSS ignores unreadable tokens)
 sed 's|<xades:EncapsulatedTimeStamp>MII|<xades:EncapsulatedTimeStamp>AAA|' "$W/bt.xml" >"$W/bt-bad.xml"
 res=$("$TOOL" verify "$W/bt-bad.xml" --trust "$P/root.pem" 2>/dev/null)
-case "$res" in INVALID*TIMESTAMP_INVALID*) ok "broken timestamp -> INVALID TIMESTAMP_INVALID" ;;
+case "$res" in INDETERMINATE*TIMESTAMP_INVALID*) ok "broken timestamp -> INDETERMINATE TIMESTAMP_INVALID" ;;
 *) ko "broken timestamp: $res" ;; esac
+# a genuine token of another signature (imprint mismatch) -> INVALID TIMESTAMP_INVALID
+f2=$(sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
+	"$W/bt2.xml" --level T --tsa "$TSA") || ko "B-T rsa (2): sign"
+/usr/bin/python3 - "$W/bt.xml" "$W/bt2.xml" "$W/bt-other.xml" <<'PY'
+import re, sys
+pat = re.compile(r'(<xades:EncapsulatedTimeStamp>)([^<]*)(<)')
+a = open(sys.argv[1], encoding='utf-8').read()
+b = open(sys.argv[2], encoding='utf-8').read()
+tok = pat.search(b).group(2)
+open(sys.argv[3], 'w', encoding='utf-8').write(pat.sub(lambda m: m.group(1) + tok + m.group(3), a, count=1))
+PY
+res=$("$TOOL" verify "$W/bt-other.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*TIMESTAMP_INVALID*) ok "timestamp of another signature -> INVALID TIMESTAMP_INVALID" ;;
+*) ko "timestamp of another signature: $res" ;; esac
 # TSA down: clear error, nothing written
 res=$("$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
 	"$W/down.xml" --level T --tsa "http://127.0.0.1:$DOWN_PORT/tsa" 2>&1)
@@ -288,6 +303,21 @@ if [ -d "$C" ]; then
 	corpus xades/dss/dss2011__xades-detached.xml 'INDETERMINATE * CHAIN_NOT_TRUSTED *'
 	corpus xades/dss/xades-with-dtd-injection.xml 'ERROR SDR_ERROR_PARSE'
 fi
+
+# ---- interop: reference shapes of third-party XAdES (make-odd-xades.py + xmlsec1) ----
+oddx() {
+	$PY "$SRC/tests/xades/make-odd-xades.py" "$1" "$P/user-rsa.pem" "$P/ca.pem" "$W/odd-$1.tmpl" &&
+		xmlsec1 --sign --privkey-pem "$P/user-rsa.key" --id-attr:Id SignedProperties \
+			--id-attr:Id KeyInfo --id-attr:Id Object --id-attr:Id content \
+			--output "$W/odd-$1.xml" "$W/odd-$1.tmpl" >/dev/null 2>&1 ||
+		{ ko "odd $1: template/signing failed"; return; }
+	res=$("$TOOL" verify "$W/odd-$1.xml" --trust "$P/root.pem" 2>/dev/null)
+	case "$res" in $2) ok "odd $1: $3 ($res)" ;; *) ko "odd $1 ($3): $res" ;; esac
+}
+oddx keyinfo-signed 'VALID B-B*' "own KeyInfo signed next to the document is not wrapping"
+oddx object-next-to-doc 'VALID B-B*' "own ds:Object signed next to the document is not wrapping"
+oddx own-object-only 'INVALID*WRAPPING*' "enveloped signature signing only its own object is wrapping"
+oddx object-type-moved 'INVALID*WRAPPING*' "Type=Object reference to a non-Object element is wrapping"
 
 echo "# $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
