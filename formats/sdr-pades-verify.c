@@ -172,8 +172,7 @@ field_names(const guint8 *data, gsize len, gboolean *parsed, GPtrArray *dss_ocsp
 				               0, names, &count);
 			}
 		}
-	} else if (qpdf_has_error(q) &&
-	           qpdf_get_error_code(q, qpdf_get_error(q)) == qpdf_e_password) {
+	} else if (qpdf_has_error(q) && sdr_pdf_qpdf_error_is_encryption(q, qpdf_get_error(q))) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
 		            _("The PDF file is encrypted: encrypted PDF files are not supported"));
 		sdr_pdf_qpdf_close(&q);

@@ -1214,6 +1214,24 @@ qpdf_new_quiet(void)
 	return q;
 }
 
+gboolean
+sdr_pdf_qpdf_error_is_encryption(void *qpdf_data_handle, void *qpdf_error_handle)
+{
+	qpdf_data q = qpdf_data_handle;
+	qpdf_error e = qpdf_error_handle;
+	const char *detail;
+
+	if (q == NULL || e == NULL) {
+		return FALSE;
+	}
+	if (qpdf_get_error_code(q, e) == qpdf_e_password) {
+		return TRUE;
+	}
+	detail = qpdf_get_error_message_detail(q, e);
+	return qpdf_get_error_code(q, e) == qpdf_e_unsupported && detail != NULL &&
+	       strstr(detail, "encryption") != NULL;
+}
+
 static gboolean
 check_read(qpdf_data q, QPDF_ERROR_CODE rc, GError **error)
 {
@@ -1223,7 +1241,7 @@ check_read(qpdf_data q, QPDF_ERROR_CODE rc, GError **error)
 	if (qpdf_has_error(q)) {
 		qpdf_error e = qpdf_get_error(q);
 
-		if (qpdf_get_error_code(q, e) == qpdf_e_password) {
+		if (sdr_pdf_qpdf_error_is_encryption(q, e)) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
 			            _("The PDF file is encrypted: encrypted PDF files are not "
 			              "supported"));

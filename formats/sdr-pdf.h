@@ -43,6 +43,10 @@ GDateTime *sdr_pdf_date_parse(const char *text);
 
 /* qpdf_cleanup() after clearing a pending error (qpdf prints unhandled errors otherwise). */
 void sdr_pdf_qpdf_close(void *qpdf_data_ptr);
+/* Whether an error (qpdf_error, from qpdf_get_error() on the qpdf_data) of a failed read
+ * means "encrypted": a wrong password, or a security handler qpdf does not support
+ * (public-key encryption). */
+gboolean sdr_pdf_qpdf_error_is_encryption(void *qpdf_data_handle, void *qpdf_error_handle);
 
 /* ---- A document to update ---- */
 

@@ -10,9 +10,12 @@ Each case reproduces, in a few hundred bytes, a structure met in real-world PDFs
                            own xref table and trailer again, without /Prev, so the
                            objects of the updates are no longer listed (a broken /Prev
                            chain, as in some real files)
+  pubsec OUT               a PDF encrypted with the public-key security handler
+                           (/Filter /Adobe.PubSec), which qpdf cannot open
   signed-bytes IN OUT      the bytes covered by the last /ByteRange of IN
   put-cms IN DER OUT       IN with the /Contents of its last signature replaced by DER
 """
+import os
 import re
 import sys
 
@@ -24,6 +27,15 @@ def last_br(d):
 
 def main():
     cmd = sys.argv[1]
+    if cmd == 'pubsec':
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import mkpdf
+        objs = mkpdf.pages_doc(more=[b'<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s4 /V 1'
+                                      b' /R 2 /Recipients [<3000>] >>'])
+        data, x = mkpdf.build(objs, info=8)
+        tail = data[x:].replace(b'/Root 1 0 R', b'/Root 1 0 R /Encrypt 9 0 R /ID [<01> <01>]', 1)
+        open(sys.argv[2], 'wb').write(bytes(data[:x]) + tail)
+        return
     d = open(sys.argv[2], 'rb').read()
     if cmd == 'orphan-sig':
         # Put the stale object just before the (only) xref table and shift startxref.

@@ -115,4 +115,5 @@ def main():
     open(path, "wb").write(data)
 
 
-main()
+if __name__ == "__main__":
+    main()

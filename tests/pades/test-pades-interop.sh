@@ -86,5 +86,16 @@ else
 		ok "file without PDF header refused (PARSE), nothing written" || { ko "no header refusal"; cat "$T/s.out"; }
 fi
 
+# ---- 5. public-key encryption (qpdf: "unsupported encryption filter") is "encrypted,
+# not supported" for signing and verifying, not "damaged" / raw-bytes fallback
+# (pyHanko *-pubkey-* files) ----
+$PY "$SRC/tests/pades/interop.py" pubsec "$T/pubsec.pdf"
+"$TOOL" sign $RSA "$T/pubsec.pdf" "$T/pubsec-s.pdf" >"$T/s.out" 2>&1
+[ ! -e "$T/pubsec-s.pdf" ] && grep -q SDR_ERROR_UNSUPPORTED "$T/s.out" &&
+	ok "public-key encrypted: signing refused (UNSUPPORTED), nothing written" || { ko "pubsec sign"; cat "$T/s.out"; }
+"$TOOL" verify "$T/pubsec.pdf" >"$T/v.out" 2>&1
+grep -q SDR_ERROR_UNSUPPORTED "$T/v.out" && ok "public-key encrypted: verify UNSUPPORTED" ||
+	{ ko "pubsec verify"; cat "$T/v.out"; }
+
 [ $FAILS -eq 0 ] && echo "all PAdES interop checks passed" || echo "$FAILS failure(s)"
 [ $FAILS -eq 0 ]
