@@ -199,8 +199,9 @@ c14n_close(void *context)
 }
 
 typedef struct {
-	xmlNode *apex;    /* subtree being canonicalised, NULL = whole document */
-	xmlNode *exclude; /* enveloped-signature: left out, may be NULL */
+	xmlNode *apex;          /* subtree being canonicalised, NULL = whole document */
+	xmlNode *exclude;       /* enveloped-signature: left out, may be NULL */
+	gboolean no_signatures; /* XPath not(ancestor-or-self::ds:Signature) */
 } Visibility;
 
 /* A node is visible when it lies in the apex subtree and not in the excluded
@@ -217,16 +218,30 @@ c14n_visible(void *user_data, xmlNodePtr node, xmlNodePtr parent)
 	for (; n != NULL; n = n->parent) {
 		if (n == vis->exclude)
 			return 0;
+		if (vis->no_signatures && n->type == XML_ELEMENT_NODE &&
+		    sdr_xml_is(n, SDR_DSIG_NS, "Signature"))
+			return 0;
 		if (n == vis->apex)
 			in_apex = TRUE;
 	}
 	return in_apex ? 1 : 0;
 }
 
+static gboolean c14n_run(xmlDoc *doc, xmlNode *node, xmlNode *exclude, gboolean no_signatures,
+                         SdrC14nMethod method, const char *const *prefixes, SdrXmlSinkFunc sink,
+                         gpointer user_data, GError **error);
+
 gboolean
 sdr_xmldsig_c14n(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod method,
                  const char *const *prefixes, SdrXmlSinkFunc sink, gpointer user_data,
                  GError **error)
+{
+	return c14n_run(doc, node, exclude, FALSE, method, prefixes, sink, user_data, error);
+}
+
+static gboolean
+c14n_run(xmlDoc *doc, xmlNode *node, xmlNode *exclude, gboolean no_signatures, SdrC14nMethod method,
+         const char *const *prefixes, SdrXmlSinkFunc sink, gpointer user_data, GError **error)
 {
 	SinkCtx ctx = { sink, user_data, FALSE };
 	xmlOutputBufferPtr buf;
@@ -256,10 +271,10 @@ sdr_xmldsig_c14n(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod met
 	/* libxml2 reports C14N and I/O errors on stderr; we report through GError. */
 	xmlSetStructuredErrorFunc(NULL, silent_error);
 	if (node == NULL || node->type == XML_DOCUMENT_NODE) {
-		Visibility vis = { NULL, exclude };
+		Visibility vis = { NULL, exclude, no_signatures };
 
-		rc = xmlC14NExecute(doc, exclude != NULL ? c14n_visible : NULL, &vis, mode,
-		                    (xmlChar **)prefixes, comments, buf);
+		rc = xmlC14NExecute(doc, exclude != NULL || no_signatures ? c14n_visible : NULL,
+		                    &vis, mode, (xmlChar **)prefixes, comments, buf);
 	} else {
 		/* libxml2 always walks from doc->children: make the subtree the only
 		 * top-level node for the duration of the call, so that the cost is the
@@ -267,7 +282,7 @@ sdr_xmldsig_c14n(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod met
 		 * links stay, so in-scope namespaces and xml:* attributes are found. */
 		xmlNode *saved_children = doc->children;
 		xmlNode *saved_next = node->next;
-		Visibility vis = { node, exclude };
+		Visibility vis = { node, exclude, no_signatures };
 
 		doc->children = node;
 		node->next = NULL;
@@ -335,10 +350,24 @@ md_sink(gpointer user_data, const guint8 *data, gsize len)
 	return EVP_DigestUpdate(user_data, data, len) == 1;
 }
 
+static gboolean c14n_digest_run(xmlDoc *doc, xmlNode *node, xmlNode *exclude,
+                                gboolean no_signatures, SdrC14nMethod method,
+                                const char *const *prefixes, const EVP_MD *md, guint8 *out,
+                                gsize *out_len, GError **error);
+
 gboolean
 sdr_xmldsig_c14n_digest(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMethod method,
                         const char *const *prefixes, const EVP_MD *md, guint8 *out, gsize *out_len,
                         GError **error)
+{
+	return c14n_digest_run(doc, node, exclude, FALSE, method, prefixes, md, out, out_len,
+	                       error);
+}
+
+static gboolean
+c14n_digest_run(xmlDoc *doc, xmlNode *node, xmlNode *exclude, gboolean no_signatures,
+                SdrC14nMethod method, const char *const *prefixes, const EVP_MD *md, guint8 *out,
+                gsize *out_len, GError **error)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	unsigned int n = 0;
@@ -348,7 +377,7 @@ sdr_xmldsig_c14n_digest(xmlDoc *doc, xmlNode *node, xmlNode *exclude, SdrC14nMet
 		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "EVP_DigestInit");
 		goto out;
 	}
-	if (!sdr_xmldsig_c14n(doc, node, exclude, method, prefixes, md_sink, mctx, error))
+	if (!c14n_run(doc, node, exclude, no_signatures, method, prefixes, md_sink, mctx, error))
 		goto out;
 	if (EVP_DigestFinal_ex(mctx, out, &n) != 1) {
 		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "EVP_DigestFinal");
@@ -804,6 +833,7 @@ inclusive_prefixes(xmlNode *method_node)
 
 typedef struct {
 	gboolean enveloped;
+	gboolean no_signatures; /* XPath not(ancestor-or-self::ds:Signature) */
 	gboolean base64;
 	gboolean has_c14n;
 	SdrC14nMethod c14n;
@@ -816,6 +846,40 @@ plan_clear(TransformPlan *p)
 {
 	g_strfreev(p->prefixes);
 	g_free(p->unsupported);
+}
+
+#define SDR_DSIG_XPATH "http://www.w3.org/TR/1999/REC-xpath-19991116"
+
+/* Is the Transform's XPath exactly not(ancestor-or-self::P:Signature) (blanks
+ * ignored) with P bound to the XML-DSig namespace? */
+static gboolean
+is_no_signature_xpath(xmlNode *transform)
+{
+	xmlNode *xp = sdr_xml_first_child(transform, SDR_DSIG_NS, "XPath");
+	g_autofree char *text = NULL;
+	g_autoptr(GString) compact = g_string_new(NULL);
+	const char *p, *colon;
+	g_autofree char *prefix = NULL;
+	xmlNs *ns;
+
+	if (xp == NULL || sdr_xml_next_sibling(xp, SDR_DSIG_NS, "XPath") != NULL)
+		return FALSE;
+	text = sdr_xml_text(xp);
+	if (text == NULL || strlen(text) > 256)
+		return FALSE;
+	for (p = text; *p != '\0'; p++)
+		if (!g_ascii_isspace(*p))
+			g_string_append_c(compact, *p);
+	if (!g_str_has_prefix(compact->str, "not(ancestor-or-self::") ||
+	    !g_str_has_suffix(compact->str, ":Signature)"))
+		return FALSE;
+	p = compact->str + strlen("not(ancestor-or-self::");
+	colon = strchr(p, ':');
+	if (colon == NULL || colon == p || strcmp(colon, ":Signature)") != 0)
+		return FALSE;
+	prefix = g_strndup(p, (gsize)(colon - p));
+	ns = xmlSearchNs(xp->doc, xp, (const xmlChar *)prefix);
+	return ns != NULL && ns->href != NULL && strcmp((const char *)ns->href, SDR_DSIG_NS) == 0;
 }
 
 static void
@@ -836,6 +900,10 @@ plan_read(xmlNode *reference, TransformPlan *p)
 			p->enveloped = TRUE;
 		} else if (strcmp(alg, SDR_DSIG_BASE64) == 0) {
 			p->base64 = TRUE;
+		} else if (strcmp(alg, SDR_DSIG_XPATH) == 0 && is_no_signature_xpath(t)) {
+			/* The only XPath transform we evaluate: the enveloped-signature
+			 * of older tools, leaving out every ds:Signature. */
+			p->no_signatures = TRUE;
 		} else if (sdr_c14n_method_from_uri(alg, &m)) {
 			p->has_c14n = TRUE;
 			p->c14n = m;
@@ -971,10 +1039,10 @@ verify_reference(SdrDsigVerification *v, xmlNode *signature, xmlNode *refnode,
 			method = plan.has_c14n ? plan.c14n : SDR_C14N_INCLUSIVE_10;
 			if (!comments)
 				method = c14n_without_comments(method);
-			done = sdr_xmldsig_c14n_digest(signature->doc, r->target,
-			                               plan.enveloped ? signature : NULL, method,
-			                               (const char *const *)plan.prefixes, r->md,
-			                               digest, &digest_len, &local);
+			done = c14n_digest_run(
+			        signature->doc, r->target, plan.enveloped ? signature : NULL,
+			        plan.no_signatures, method, (const char *const *)plan.prefixes,
+			        r->md, digest, &digest_len, &local);
 		}
 	} else {
 		g_autoptr(GInputStream) in = NULL;
@@ -988,7 +1056,7 @@ verify_reference(SdrDsigVerification *v, xmlNode *signature, xmlNode *refnode,
 			                            r->uri != NULL ? r->uri : "");
 			goto out;
 		}
-		if (plan.enveloped) {
+		if (plan.enveloped || plan.no_signatures) {
 			r->status = SDR_DSIG_REF_UNSUPPORTED;
 			r->detail = g_strdup(_("enveloped-signature transform on external data"));
 			goto out;

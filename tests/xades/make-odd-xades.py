@@ -9,6 +9,8 @@ Cases:
   keyinfo-signed     document + own KeyInfo + SignedProperties  -> not wrapping
   object-next-to-doc document + own ds:Object + SignedProperties -> not wrapping
   own-object-only    own ds:Object + SignedProperties, document unsigned -> wrapping
+  xpath-enveloped    document signed through the XPath transform
+                     not(ancestor-or-self::dsig:Signature) of older tools -> verifies
   object-type-moved  Type=#Object reference to an element of the document
                      that is not a ds:Object (moved signed data) -> wrapping
 """
@@ -23,6 +25,7 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENV = DS + "enveloped-signature"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 
 
 class IssuerSerial(core.Sequence):
@@ -42,7 +45,10 @@ def ref(uri, ref_id=None, rtype=None, transforms=()):
         attrs = ' Id="%s"' % ref_id + attrs
     if rtype:
         attrs += ' Type="%s"' % rtype
-    tr = "".join('<ds:Transform Algorithm="%s"/>' % t for t in transforms)
+    tr = "".join(
+        '<ds:Transform Algorithm="%s"><ds:XPath xmlns:dsig="%s">'
+        "not(ancestor-or-self::dsig:Signature)</ds:XPath></ds:Transform>" % (XPATH, DS)
+        if t == XPATH else '<ds:Transform Algorithm="%s"/>' % t for t in transforms)
     tr = "<ds:Transforms>%s</ds:Transforms>" % tr if tr else ""
     return ('<ds:Reference%s>%s<ds:DigestMethod Algorithm="%s"/>'
             "<ds:DigestValue></ds:DigestValue></ds:Reference>" % (attrs, tr, SHA256))
@@ -67,8 +73,10 @@ def main():
         "object-next-to-doc": [doc_ref, ref("#OBJ", "r-obj", DS + "Object", [EXC])],
         "own-object-only": [ref("#OBJ", "r-obj", DS + "Object", [EXC])],
         "object-type-moved": [ref("#c1", "r-c1", DS + "Object", [EXC])],
+        "xpath-enveloped": [ref("", "r-doc", transforms=[XPATH, EXC])],
     }[case]
     first_id = {"keyinfo-signed": "r-doc", "object-next-to-doc": "r-doc",
+                "xpath-enveloped": "r-doc",
                 "own-object-only": "r-obj", "object-type-moved": "r-c1"}[case]
     dofs = "".join(
         '<xades:DataObjectFormat ObjectReference="#%s"><xades:MimeType>%s'
