@@ -861,6 +861,12 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 		sdr_signature_result_fail(
 		        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_UNSUPPORTED_ALGORITHM,
 		        _("Unsupported digest algorithm %s"), r->digest_algorithm);
+		/* Still say who signed (SHA-1 era signatures are common) */
+		for (int i = 0; i < sk_X509_num(v->certs) && r->signer == NULL; i++)
+			if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(v->certs, i)) == 0) {
+				r->signer = sk_X509_value(v->certs, i);
+				X509_up_ref(r->signer);
+			}
 		return;
 	}
 	r->digest_algorithm = g_strdup(sdr_hash_name(hash));

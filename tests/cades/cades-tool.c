@@ -42,8 +42,8 @@ print_result(const SdrSignatureResult *r)
 
 		printf("%s%s", i ? "," : "", sdr_reason_code_name(x->code));
 	}
-	printf(" signing_time=%s timestamp=%s\n", r->claimed_signing_time ? "yes" : "no",
-	       r->timestamp_time ? "yes" : "no");
+	printf(" signing_time=%s timestamp=%s signer=%s\n", r->claimed_signing_time ? "yes" : "no",
+	       r->timestamp_time ? "yes" : "no", r->signer != NULL ? "yes" : "no");
 	for (guint i = 0; i < r->reasons->len; i++) {
 		const SdrReason *x = g_ptr_array_index(r->reasons, i);
 
