@@ -834,8 +834,14 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 	{
 		g_autofree char *target = sdr_xml_attr(qp, "Target");
 
-		if (target == NULL || target[0] != '#' || result->id == NULL ||
-		    strcmp(target + 1, result->id) != 0)
+		if (target != NULL && result->id != NULL && strcmp(target, result->id) == 0)
+			/* "Id" instead of "#Id" (some Czech producers): the
+			 * properties are inside this signature anyway. */
+			sdr_signature_result_warn(result, SDR_REASON_FORMAT,
+			                          _("QualifyingProperties/@Target lacks the '#' "
+			                            "of a same-document reference"));
+		else if (target == NULL || target[0] != '#' || result->id == NULL ||
+		         strcmp(target + 1, result->id) != 0)
 			sdr_signature_result_fail(
 			        result, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
 			        _("QualifyingProperties/@Target does not designate "

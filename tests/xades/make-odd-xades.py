@@ -11,6 +11,7 @@ Cases:
   own-object-only    own ds:Object + SignedProperties, document unsigned -> wrapping
   xpath-enveloped    document signed through the XPath transform
                      not(ancestor-or-self::dsig:Signature) of older tools -> verifies
+  target-no-hash     QualifyingProperties/@Target="S1" (no '#')   -> verifies, warning
   object-type-moved  Type=#Object reference to an element of the document
                      that is not a ds:Object (moved signed data) -> wrapping
 """
@@ -74,9 +75,10 @@ def main():
         "own-object-only": [ref("#OBJ", "r-obj", DS + "Object", [EXC])],
         "object-type-moved": [ref("#c1", "r-c1", DS + "Object", [EXC])],
         "xpath-enveloped": [ref("", "r-doc", transforms=[XPATH, EXC])],
+        "target-no-hash": [doc_ref],
     }[case]
     first_id = {"keyinfo-signed": "r-doc", "object-next-to-doc": "r-doc",
-                "xpath-enveloped": "r-doc",
+                "xpath-enveloped": "r-doc", "target-no-hash": "r-doc",
                 "own-object-only": "r-obj", "object-type-moved": "r-c1"}[case]
     dofs = "".join(
         '<xades:DataObjectFormat ObjectReference="#%s"><xades:MimeType>%s'
@@ -94,7 +96,7 @@ def main():
         '<ds:KeyInfo Id="KI"><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>'
         "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
         '<ds:Object><xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" '
-        'Target="#S1"><xades:SignedProperties Id="SP"><xades:SignedSignatureProperties>'
+        'Target="%s"><xades:SignedProperties Id="SP"><xades:SignedSignatureProperties>'
         "<xades:SigningTime>%s</xades:SigningTime><xades:SigningCertificateV2><xades:Cert>"
         '<xades:CertDigest><ds:DigestMethod Algorithm="%s"/><ds:DigestValue>%s</ds:DigestValue>'
         "</xades:CertDigest><xades:IssuerSerialV2>%s</xades:IssuerSerialV2></xades:Cert>"
@@ -104,7 +106,7 @@ def main():
         '<ds:Object Id="OBJ"><note>annexe signée</note></ds:Object>'
         "</ds:Signature></doc>\n"
     ) % (DS, EXC, "".join(refs), sp_ref, base64.b64encode(cert.dump()).decode(),
-         base64.b64encode(ca.dump()).decode(), now,
+         base64.b64encode(ca.dump()).decode(), "S1" if case == "target-no-hash" else "#S1", now,
          SHA256, digest, iss_b64, dofs)
     open(out, "w", encoding="utf-8").write(xml)
 
