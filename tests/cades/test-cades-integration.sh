@@ -248,6 +248,23 @@ odd wrong-certid '^verdict=INVALID .*SIGNING_CERT_REF' "signing-certificate-v2 n
 odd double-sigcert '^verdict=VALID level=none' "repeated signing-certificate-v2: crypto valid, not baseline"
 odd pss-sha512 '^verdict=VALID level=none' "RSA-PSS hash differing from the digest algorithm verifies"
 odd pss-sha512-bad '^verdict=INVALID .*SIGNATURE_VALUE' "altered RSA-PSS value is refused"
+# BER indefinite length (openssl -stream), two SignerInfos, signer certificate absent
+printf 'interop\n' >"$T/io.txt"
+openssl cms -sign -stream -nodetach -binary -cades -in "$T/io.txt" -signer "$P/user-ec.pem" \
+	-inkey "$P/user-ec.key" -certfile "$P/ca.pem" -outform DER -out "$T/ber.p7m" 2>/dev/null
+res=$("$TOOL" verify "$T/ber.p7m" --trust "$P/root.pem" 2>&1)
+echo "$res" | grep -q '^verdict=VALID level=B-B' && ok "BER indefinite-length CMS: VALID" || ko "BER: $res"
+openssl cms -sign -nodetach -binary -cades -in "$T/io.txt" -signer "$P/user-ec.pem" -inkey "$P/user-ec.key" \
+	-signer "$P/user-rsa.pem" -inkey "$P/user-rsa.key" -certfile "$P/ca.pem" -outform DER \
+	-out "$T/two.p7m" 2>/dev/null
+res=$("$TOOL" verify "$T/two.p7m" --trust "$P/root.pem" 2>&1)
+[ "$(echo "$res" | grep -c '^verdict=VALID level=B-B')" -eq 2 ] && ok "two SignerInfos: both VALID" ||
+	ko "two SignerInfos: $res"
+openssl cms -sign -nodetach -binary -cades -nocerts -in "$T/io.txt" -signer "$P/user-ec.pem" \
+	-inkey "$P/user-ec.key" -outform DER -out "$T/nocert.p7m" 2>/dev/null
+res=$("$TOOL" verify "$T/nocert.p7m" --trust "$P/root.pem" 2>&1)
+echo "$res" | grep -q '^verdict=INDETERMINATE .*SIGNING_CERT_REF.*signer=no' &&
+	ok "signer certificate absent: INDETERMINATE" || ko "no signer cert: $res"
 odd garbage-tst '^verdict=INDETERMINATE .*TIMESTAMP_INVALID' "unreadable unsigned timestamp: INDETERMINATE, not INVALID"
 
 echo "# $PASSES passed, $FAILS failed"
