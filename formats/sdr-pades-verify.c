@@ -296,6 +296,149 @@ token_hash(const guint8 *token, gsize len, SdrHashAlg *out)
 	return ok;
 }
 
+/* ---- shared objects overridden by an update ---- */
+
+#define MAX_OVERRIDE_CHECKS 64
+
+static gint
+objdef_offset_cmp(gconstpointer a, gconstpointer b)
+{
+	const SdrPdfObjectDef *x = *(const SdrPdfObjectDef *const *)a;
+	const SdrPdfObjectDef *y = *(const SdrPdfObjectDef *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset ? 1 : 0;
+}
+
+static gboolean
+is_ref_boundary(guint8 c)
+{
+	return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f' || c == '[' ||
+	       c == ']' || c == '<' || c == '>' || c == '/' || c == '(' || c == ')';
+}
+
+typedef struct {
+	const guint8 *data;
+	gsize len, from, to;
+	GPtrArray *all;        /* object definitions up to `to`, by offset */
+	GHashTable *latest;    /* num -> latest SdrPdfObjectDef */
+	GHashTable *in_update; /* nums (re)defined by the update */
+	gint64 budget;
+} OverrideScan;
+
+/* Whether something the update does not rewrite refers to object num/gen; a plain
+ * dictionary in between (an indirect /AP dictionary) is followed a few levels. */
+static gboolean
+referred_from_outside(OverrideScan *sc, int num, int gen, int depth)
+{
+	char pat[48];
+	int pl = g_snprintf(pat, sizeof pat, "%d %d R", num, gen);
+	gsize at = 0;
+
+	while (at < sc->to && sc->budget > 0) {
+		const guint8 *hit = memmem(sc->data + at, sc->to - at, pat, (gsize)pl);
+		gsize p, lo = 0, hi = sc->all->len;
+		const SdrPdfObjectDef *c = NULL;
+
+		if (hit == NULL) {
+			break;
+		}
+		p = (gsize)(hit - sc->data);
+		sc->budget -= (gint64)(p - at) + pl;
+		at = p + (gsize)pl;
+		if ((p > 0 && !is_ref_boundary(sc->data[p - 1])) ||
+		    (at < sc->len && !is_ref_boundary(sc->data[at]))) {
+			continue;
+		}
+		/* The object whose header is the last one before the reference. */
+		while (lo < hi) {
+			gsize mid = (lo + hi) / 2;
+
+			if (((SdrPdfObjectDef *)g_ptr_array_index(sc->all, mid))->offset < p) {
+				lo = mid + 1;
+			} else {
+				hi = mid;
+			}
+		}
+		if (lo > 0) {
+			c = g_ptr_array_index(sc->all, lo - 1);
+			sc->budget -= (gint64)(p - c->offset);
+			if (memmem(sc->data + c->offset, p - c->offset, "endobj", 6) != NULL) {
+				c = NULL; /* after the object: a trailer */
+			}
+		}
+		if (c != NULL && g_hash_table_lookup(sc->latest, GINT_TO_POINTER(c->num)) != c) {
+			continue; /* an older version of an object: not in the document */
+		}
+		if (c != NULL && (c->offset >= sc->from ||
+		                  g_hash_table_contains(sc->in_update, GINT_TO_POINTER(c->num)))) {
+			continue; /* the update rewrites the referring object */
+		}
+		if (c != NULL && c->num == num) {
+			continue;
+		}
+		if (c != NULL && strcmp(c->kind, "dict") == 0 && depth < 3) {
+			if (referred_from_outside(sc, c->num, c->gen, depth + 1)) {
+				return TRUE;
+			}
+			continue;
+		}
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* Whether the update [from, to) redefines an existing stream (an appearance stream, a
+ * form XObject...) that something the update does not rewrite
+ * still refers to: the new content then shows elsewhere too (e.g. a shared appearance
+ * or an XObject drawn on a page), which a signature or form update must not do. Only
+ * the latest definition of each object counts; references inside object streams are
+ * not seen. The work is bounded by a few passes over the bytes up to `to`. */
+static gboolean
+overrides_shared_object(const guint8 *data, gsize len, gsize from, gsize to, GPtrArray *cur)
+{
+	g_autoptr(GPtrArray) all = sdr_pdf_scan_objects(data, len, 0, to);
+	g_autoptr(GHashTable) latest = g_hash_table_new(NULL, NULL);
+	g_autoptr(GHashTable) in_update = g_hash_table_new(NULL, NULL);
+	g_autoptr(GHashTable) before = g_hash_table_new(NULL, NULL);
+	OverrideScan sc = { data,      len,
+		            from,      to,
+		            all,       latest,
+		            in_update, (gint64)MIN(to, (gsize)G_MAXINT64 / 8) * 4 + (1 << 20) };
+	guint checks = 0;
+
+	for (guint i = 0; i < all->len; i++) {
+		SdrPdfObjectDef *o = g_ptr_array_index(all, i);
+
+		if (g_str_has_prefix(o->kind, "compressed:")) {
+			g_ptr_array_remove_index(all, i--);
+			continue;
+		}
+		g_hash_table_insert(latest, GINT_TO_POINTER(o->num), o);
+		if (o->offset < from) {
+			g_hash_table_add(before, GINT_TO_POINTER(o->num));
+		}
+	}
+	g_ptr_array_sort(all, objdef_offset_cmp);
+	for (guint i = 0; i < cur->len; i++) {
+		const SdrPdfObjectDef *o = g_ptr_array_index(cur, i);
+
+		g_hash_table_add(in_update, GINT_TO_POINTER(o->num));
+	}
+	for (guint i = 0; i < cur->len && checks < MAX_OVERRIDE_CHECKS; i++) {
+		const SdrPdfObjectDef *o = g_ptr_array_index(cur, i);
+
+		if (!(strcmp(o->kind, "xobject") == 0 || strcmp(o->kind, "stream") == 0) ||
+		    !g_hash_table_contains(before, GINT_TO_POINTER(o->num))) {
+			continue;
+		}
+		checks++;
+		if (referred_from_outside(&sc, o->num, o->gen, 0)) {
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 /* Classifies one incremental update from its objects. */
 static const char *
 update_kind(GPtrArray *objs, gboolean *suspicious)
@@ -613,6 +756,11 @@ analyse_after(const guint8 *data, gsize len, GArray *revs, GPtrArray *entries)
 		g_autoptr(GPtrArray) objs = sdr_pdf_scan_objects(data, len, from, to);
 
 		kinds[i] = update_kind(objs, &susp[i]);
+		if (!susp[i] && strcmp(kinds[i], "dss") != 0 &&
+		    overrides_shared_object(data, len, from, to, objs)) {
+			kinds[i] = "other";
+			susp[i] = TRUE;
+		}
 	}
 	if (nrev > 0 && !only_white(data, g_array_index(revs, gsize, nrev - 1), len)) {
 		tail = TRUE;

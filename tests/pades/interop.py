@@ -12,6 +12,11 @@ Each case reproduces, in a few hundred bytes, a structure met in real-world PDFs
                            chain, as in some real files)
   pubsec OUT               a PDF encrypted with the public-key security handler
                            (/Filter /Adobe.PubSec), which qpdf cannot open
+  xobj-base OUT shared|alone  a 2-page PDF with a form XObject (object 9); "shared": the
+                           catalog also refers to it (/FooBar 9 0 R)
+  override-xobj IN OUT     IN + an update that redefines object 9 (new drawing) next to
+                           a new signature dictionary (pyHanko's "sneaky" appearance
+                           override)
   signed-bytes IN OUT      the bytes covered by the last /ByteRange of IN
   put-cms IN DER OUT       IN with the /Contents of its last signature replaced by DER
 """
@@ -36,7 +41,31 @@ def main():
         tail = data[x:].replace(b'/Root 1 0 R', b'/Root 1 0 R /Encrypt 9 0 R /ID [<01> <01>]', 1)
         open(sys.argv[2], 'wb').write(bytes(data[:x]) + tail)
         return
+    if cmd == 'xobj-base':
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import mkpdf
+        xo = mkpdf.stream(b'0 0 1 rg 0 0 50 50 re f', b' /Type /XObject /Subtype /Form /BBox [0 0 50 50]')
+        extra = b' /FooBar 9 0 R' if sys.argv[3] == 'shared' else b''
+        data, _ = mkpdf.build(mkpdf.pages_doc(catalog_extra=extra, more=[xo]), info=8)
+        open(sys.argv[2], 'wb').write(data)
+        return
     d = open(sys.argv[2], 'rb').read()
+    if cmd == 'override-xobj':
+        prev = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+        size = int(re.findall(rb'/Size (\d+)', d)[-1])
+        c = b'1 0 0 rg 0 0 50 50 re f'
+        o9 = len(d)
+        upd = (b'9 0 obj\n<< /Type /XObject /Subtype /Form /BBox [0 0 50 50] /Length %d >>\n'
+               b'stream\n%s\nendstream\nendobj\n' % (len(c), c))
+        osig = o9 + len(upd)
+        upd += (b'%d 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached'
+                b' /ByteRange [0 1 2 3] /Contents <3000> >>\nendobj\n' % size)
+        x = o9 + len(upd)
+        upd += (b'xref\n9 1\n%010d 00000 n \n%d 1\n%010d 00000 n \ntrailer\n'
+                b'<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n'
+                % (o9, size, osig, size + 1, prev, x))
+        open(sys.argv[3], 'wb').write(d + upd)
+        return
     if cmd == 'orphan-sig':
         # Put the stale object just before the (only) xref table and shift startxref.
         x = int(re.findall(rb'startxref\s+(\d+)', d)[-1])

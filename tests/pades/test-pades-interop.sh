@@ -97,5 +97,20 @@ $PY "$SRC/tests/pades/interop.py" pubsec "$T/pubsec.pdf"
 grep -q SDR_ERROR_UNSUPPORTED "$T/v.out" && ok "public-key encrypted: verify UNSUPPORTED" ||
 	{ ko "pubsec verify"; cat "$T/v.out"; }
 
+# ---- 6. an update that adds a signature but also redefines a form XObject that an
+# unchanged object still uses (pyHanko *-sneaky files) is "other", not "signature" ----
+for k in shared alone; do
+	$PY "$SRC/tests/pades/interop.py" xobj-base "$T/xo-$k.pdf" $k
+	"$TOOL" sign $RSA "$T/xo-$k.pdf" "$T/xo-$k-s.pdf" >/dev/null 2>&1 || ko "xobj $k: cannot sign"
+	$PY "$SRC/tests/pades/interop.py" override-xobj "$T/xo-$k-s.pdf" "$T/xo-$k-o.pdf"
+	"$TOOL" verify "$T/xo-$k-o.pdf" --trust "$P/root.pem" >"$T/v-$k.out" 2>&1
+done
+grep '^sig Signature1 ' "$T/v-shared.out" | grep -q 'INDETERMINATE .*modifications=other' &&
+	ok "shared XObject overridden next to a signature: other, INDETERMINATE" ||
+	{ ko "shared XObject override"; cat "$T/v-shared.out"; }
+grep '^sig Signature1 ' "$T/v-alone.out" | grep -q ' VALID .*modifications=signature' &&
+	ok "control: XObject only the update uses: still a signature update" ||
+	{ ko "XObject override control"; cat "$T/v-alone.out"; }
+
 [ $FAILS -eq 0 ] && echo "all PAdES interop checks passed" || echo "$FAILS failure(s)"
 [ $FAILS -eq 0 ]
