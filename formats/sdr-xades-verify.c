@@ -613,6 +613,31 @@ signs_outside(SdrDsigVerification *v, xmlNode *signature)
 	return FALSE;
 }
 
+/* Does the Reference carry the enveloped-signature transform? */
+static gboolean
+has_enveloped_transform(xmlNode *refnode)
+{
+	xmlNode *ts = sdr_xml_first_child(refnode, SDR_DSIG_NS, "Transforms");
+
+	for (xmlNode *t = sdr_xml_first_child(ts, SDR_DSIG_NS, "Transform"); t != NULL;
+	     t = sdr_xml_next_sibling(t, SDR_DSIG_NS, "Transform")) {
+		g_autofree char *alg = sdr_xml_attr(t, "Algorithm");
+
+		if (g_strcmp0(alg, SDR_DSIG_ENVELOPED) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+contains_node(xmlNode *ancestor, xmlNode *node)
+{
+	for (; node != NULL; node = node->parent)
+		if (node == ancestor)
+			return TRUE;
+	return FALSE;
+}
+
 static void
 check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSignatureResult *result,
                gboolean *sp_signed)
@@ -626,6 +651,19 @@ check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSigna
 
 		if (r->target == NULL || r->target->type != XML_ELEMENT_NODE)
 			continue;
+		/* The enveloped-signature transform only makes sense on an element
+		 * holding the signature: on another one, the signed element was
+		 * moved away from where the signature sits (XSW "misplaced"). */
+		if (r->element != NULL && has_enveloped_transform(r->element) &&
+		    !contains_node(r->target, signature)) {
+			sdr_signature_result_fail(
+			        result, SDR_VERDICT_INVALID, SDR_REASON_WRAPPING,
+			        _("The reference %s applies the enveloped-signature "
+			          "transform to an element that does not contain "
+			          "the signature (signature wrapping)"),
+			        r->uri);
+			continue;
+		}
 		/* A reference typed ds:Object / ds:Manifest must designate one (or
 		 * an element right inside a ds:Object): anything else means the
 		 * signed element was moved (DSS's XSW protection does the same). */

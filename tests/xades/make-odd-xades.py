@@ -12,6 +12,8 @@ Cases:
   xpath-enveloped    document signed through the XPath transform
                      not(ancestor-or-self::dsig:Signature) of older tools -> verifies
   target-no-hash     QualifyingProperties/@Target="S1" (no '#')   -> verifies, warning
+  enveloped-moved    enveloped-signature transform on an element that does not
+                     contain the signature (XSW: signed content moved aside) -> wrapping
   object-type-moved  Type=#Object reference to an element of the document
                      that is not a ds:Object (moved signed data) -> wrapping
 """
@@ -76,9 +78,11 @@ def main():
         "object-type-moved": [ref("#c1", "r-c1", DS + "Object", [EXC])],
         "xpath-enveloped": [ref("", "r-doc", transforms=[XPATH, EXC])],
         "target-no-hash": [doc_ref],
+        "enveloped-moved": [ref("#c1", "r-c1", transforms=[ENV, EXC])],
     }[case]
     first_id = {"keyinfo-signed": "r-doc", "object-next-to-doc": "r-doc",
                 "xpath-enveloped": "r-doc", "target-no-hash": "r-doc",
+                "enveloped-moved": "r-c1",
                 "own-object-only": "r-obj", "object-type-moved": "r-c1"}[case]
     dofs = "".join(
         '<xades:DataObjectFormat ObjectReference="#%s"><xades:MimeType>%s'

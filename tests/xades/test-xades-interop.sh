@@ -318,6 +318,7 @@ oddx keyinfo-signed 'VALID B-B*' "own KeyInfo signed next to the document is not
 oddx object-next-to-doc 'VALID B-B*' "own ds:Object signed next to the document is not wrapping"
 oddx own-object-only 'INVALID*WRAPPING*' "enveloped signature signing only its own object is wrapping"
 oddx object-type-moved 'INVALID*WRAPPING*' "Type=Object reference to a non-Object element is wrapping"
+oddx enveloped-moved 'INVALID*WRAPPING*' "enveloped-signature transform on an element not holding the signature is wrapping"
 oddx target-no-hash 'VALID *' "QualifyingProperties/@Target without '#' is a warning, not INVALID"
 oddx xpath-enveloped 'VALID B-B*' "XPath not(ancestor-or-self::dsig:Signature) transform is evaluated"
 sed 's|Délibération 42|Délibération 43|' "$W/odd-xpath-enveloped.xml" >"$W/odd-xpath-tampered.xml"
