@@ -394,37 +394,53 @@ referred_from_outside(OverrideScan *sc, int num, int gen, int depth)
  * the latest definition of each object counts; references inside object streams are
  * not seen. The work is bounded by a few passes over the bytes up to `to`. */
 static gboolean
-overrides_shared_object(const guint8 *data, gsize len, gsize from, gsize to, GPtrArray *cur)
+overrides_shared_object(const guint8 *data, gsize len, gsize from, gsize to, GPtrArray *prior,
+                        GHashTable *before, GPtrArray *cur, gint64 *budget)
 {
-	g_autoptr(GPtrArray) all = sdr_pdf_scan_objects(data, len, 0, to);
-	g_autoptr(GHashTable) latest = g_hash_table_new(NULL, NULL);
-	g_autoptr(GHashTable) in_update = g_hash_table_new(NULL, NULL);
-	g_autoptr(GHashTable) before = g_hash_table_new(NULL, NULL);
-	OverrideScan sc = { data,      len,
-		            from,      to,
-		            all,       latest,
-		            in_update, (gint64)MIN(to, (gsize)G_MAXINT64 / 8) * 4 + (1 << 20) };
+	g_autoptr(GPtrArray) all = NULL;
+	g_autoptr(GHashTable) latest = NULL;
+	g_autoptr(GHashTable) in_update = NULL;
+	OverrideScan sc;
 	guint checks = 0;
+	gboolean candidate = FALSE, found = FALSE;
 
-	for (guint i = 0; i < all->len; i++) {
-		SdrPdfObjectDef *o = g_ptr_array_index(all, i);
+	for (guint i = 0; i < cur->len && !candidate; i++) {
+		const SdrPdfObjectDef *o = g_ptr_array_index(cur, i);
 
-		if (g_str_has_prefix(o->kind, "compressed:")) {
-			g_ptr_array_remove_index(all, i--);
-			continue;
-		}
-		g_hash_table_insert(latest, GINT_TO_POINTER(o->num), o);
-		if (o->offset < from) {
-			g_hash_table_add(before, GINT_TO_POINTER(o->num));
+		candidate = (strcmp(o->kind, "xobject") == 0 || strcmp(o->kind, "stream") == 0) &&
+		            g_hash_table_contains(before, GINT_TO_POINTER(o->num));
+	}
+	if (!candidate) {
+		return FALSE;
+	}
+	/* Building the object index costs like scanning bytes (hostile files with many
+	 * overriding updates stop being checked when the budget is spent). */
+	*budget -= (gint64)(prior->len + cur->len) * 16;
+	if (*budget <= 0) {
+		return FALSE;
+	}
+	all = g_ptr_array_new();
+	latest = g_hash_table_new(NULL, NULL);
+	in_update = g_hash_table_new(NULL, NULL);
+	for (guint k = 0; k < 2; k++) {
+		GPtrArray *src = k == 0 ? prior : cur;
+
+		for (guint i = 0; i < src->len; i++) {
+			SdrPdfObjectDef *o = g_ptr_array_index(src, i);
+
+			if (g_str_has_prefix(o->kind, "compressed:")) {
+				continue;
+			}
+			g_ptr_array_add(all, o);
+			g_hash_table_insert(latest, GINT_TO_POINTER(o->num), o);
+			if (k == 1) {
+				g_hash_table_add(in_update, GINT_TO_POINTER(o->num));
+			}
 		}
 	}
 	g_ptr_array_sort(all, objdef_offset_cmp);
-	for (guint i = 0; i < cur->len; i++) {
-		const SdrPdfObjectDef *o = g_ptr_array_index(cur, i);
-
-		g_hash_table_add(in_update, GINT_TO_POINTER(o->num));
-	}
-	for (guint i = 0; i < cur->len && checks < MAX_OVERRIDE_CHECKS; i++) {
+	sc = (OverrideScan){ data, len, from, to, all, latest, in_update, *budget };
+	for (guint i = 0; i < cur->len && checks < MAX_OVERRIDE_CHECKS && !found; i++) {
 		const SdrPdfObjectDef *o = g_ptr_array_index(cur, i);
 
 		if (!(strcmp(o->kind, "xobject") == 0 || strcmp(o->kind, "stream") == 0) ||
@@ -432,11 +448,10 @@ overrides_shared_object(const guint8 *data, gsize len, gsize from, gsize to, GPt
 			continue;
 		}
 		checks++;
-		if (referred_from_outside(&sc, o->num, o->gen, 0)) {
-			return TRUE;
-		}
+		found = referred_from_outside(&sc, o->num, o->gen, 0);
 	}
-	return FALSE;
+	*budget = sc.budget;
+	return found;
 }
 
 /* Classifies one incremental update from its objects. */
@@ -750,16 +765,43 @@ analyse_after(const guint8 *data, gsize len, GArray *revs, GPtrArray *entries)
 	g_autofree gboolean *susp = g_new0(gboolean, nrev + 1);
 	gboolean tail = FALSE;
 
+	/* Object definitions of the revisions before the one analysed (borrowed from
+	 * `kept`); the reference search shares one work budget for the whole file. */
+	g_autoptr(GPtrArray) kept =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+	g_autoptr(GPtrArray) prior = g_ptr_array_new();
+	g_autoptr(GHashTable) before = g_hash_table_new(NULL, NULL); /* nums in prior */
+	gint64 budget = (gint64)MIN(len, (gsize)G_MAXINT64 / 8) * 4 + (1 << 20);
+
+	if (nrev > 1) {
+		GPtrArray *first =
+		        sdr_pdf_scan_objects(data, len, 0, g_array_index(revs, gsize, 0));
+
+		g_ptr_array_add(kept, first);
+		for (guint j = 0; j < first->len; j++) {
+			SdrPdfObjectDef *o = g_ptr_array_index(first, j);
+
+			g_ptr_array_add(prior, o);
+			g_hash_table_add(before, GINT_TO_POINTER(o->num));
+		}
+	}
 	for (guint i = 1; i < nrev; i++) {
 		gsize from = g_array_index(revs, gsize, i - 1);
 		gsize to = g_array_index(revs, gsize, i);
-		g_autoptr(GPtrArray) objs = sdr_pdf_scan_objects(data, len, from, to);
+		GPtrArray *objs = sdr_pdf_scan_objects(data, len, from, to);
 
+		g_ptr_array_add(kept, objs);
 		kinds[i] = update_kind(objs, &susp[i]);
-		if (!susp[i] && strcmp(kinds[i], "dss") != 0 &&
-		    overrides_shared_object(data, len, from, to, objs)) {
+		if (!susp[i] && strcmp(kinds[i], "dss") != 0 && budget > 0 &&
+		    overrides_shared_object(data, len, from, to, prior, before, objs, &budget)) {
 			kinds[i] = "other";
 			susp[i] = TRUE;
+		}
+		for (guint j = 0; j < objs->len; j++) {
+			SdrPdfObjectDef *o = g_ptr_array_index(objs, j);
+
+			g_ptr_array_add(prior, o);
+			g_hash_table_add(before, GINT_TO_POINTER(o->num));
 		}
 	}
 	if (nrev > 0 && !only_white(data, g_array_index(revs, gsize, nrev - 1), len)) {
