@@ -107,10 +107,22 @@ enclosing_signature(xmlNode *node)
 	return NULL;
 }
 
+/* ds:NAME, or NAME in the parent's own namespace: XAdES 1.1.1 put DigestMethod
+ * and DigestValue of CertDigest in the XAdES namespace. */
+static xmlNode *
+dsig_or_own_child(xmlNode *parent, const char *name)
+{
+	xmlNode *n = sdr_xml_first_child(parent, SDR_DSIG_NS, name);
+
+	if (n == NULL && parent != NULL && parent->ns != NULL && parent->ns->href != NULL)
+		n = sdr_xml_first_child(parent, (const char *)parent->ns->href, name);
+	return n;
+}
+
 static const EVP_MD *
 digest_method_md(xmlNode *parent)
 {
-	xmlNode *dm = sdr_xml_first_child(parent, SDR_DSIG_NS, "DigestMethod");
+	xmlNode *dm = dsig_or_own_child(parent, "DigestMethod");
 	g_autofree char *alg = sdr_xml_attr(dm, "Algorithm");
 
 	return sdr_dsig_digest_md_from_uri(alg);
@@ -119,7 +131,7 @@ digest_method_md(xmlNode *parent)
 static GBytes *
 digest_value(xmlNode *parent)
 {
-	xmlNode *dv = sdr_xml_first_child(parent, SDR_DSIG_NS, "DigestValue");
+	xmlNode *dv = dsig_or_own_child(parent, "DigestValue");
 	g_autofree char *text = sdr_xml_text(dv);
 
 	if (dv == NULL)
@@ -638,11 +650,35 @@ contains_node(xmlNode *ancestor, xmlNode *node)
 	return FALSE;
 }
 
+/* Does the document hold anything (element, non-blank text) besides the
+ * signature and its ancestors? A root holding only the signature is an
+ * enveloping signature in a wrapper (UK producers, merlin test vectors). */
+static gboolean
+document_has_other_content(xmlNode *signature)
+{
+	for (xmlNode *n = signature; n->parent != NULL && n->parent->type == XML_ELEMENT_NODE;
+	     n = n->parent) {
+		for (xmlNode *c = n->parent->children; c != NULL; c = c->next) {
+			if (c == n)
+				continue;
+			if (c->type == XML_ELEMENT_NODE)
+				return TRUE;
+			if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+			    c->content != NULL) {
+				for (const xmlChar *p = c->content; *p != '\0'; p++)
+					if (!g_ascii_isspace(*p))
+						return TRUE;
+			}
+		}
+	}
+	return FALSE;
+}
+
 static void
 check_wrapping(SdrDsigVerification *v, xmlNode *signature, xmlNode *sp, SdrSignatureResult *result,
                gboolean *sp_signed)
 {
-	gboolean outside = signs_outside(v, signature);
+	gboolean outside = signs_outside(v, signature) || !document_has_other_content(signature);
 
 	*sp_signed = FALSE;
 	for (guint i = 0; i < v->references->len; i++) {
@@ -887,14 +923,22 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 	}
 	check_wrapping(v, signature, sp, result, &sp_signed);
 	if (sp == NULL || !sp_signed) {
-		gboolean sp_broken = FALSE;
+		gboolean sp_broken = FALSE, unchecked = FALSE;
 
 		for (guint i = 0; i < v->references->len; i++) {
 			SdrDsigRefResult *r = g_ptr_array_index(v->references, i);
 
 			sp_broken |= r->target == sp && sp != NULL && r->status != SDR_DSIG_REF_OK;
+			unchecked |= r->status == SDR_DSIG_REF_UNSUPPORTED;
 		}
-		if (!sp_broken)
+		if (!sp_broken && unchecked && sp != NULL)
+			/* A reference we could not process (unsupported transform,
+			 * over the reference cap) may be the one covering them. */
+			sdr_signature_result_fail(
+			        result, SDR_VERDICT_INDETERMINATE, SDR_REASON_FORMAT,
+			        _("The signed properties may be covered by a reference that "
+			          "could not be checked"));
+		else if (!sp_broken)
 			sdr_signature_result_fail(
 			        result, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
 			        _("The signed properties are missing or not covered "

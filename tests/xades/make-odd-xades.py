@@ -14,6 +14,11 @@ Cases:
   target-no-hash     QualifyingProperties/@Target="S1" (no '#')   -> verifies, warning
   enveloped-moved    enveloped-signature transform on an element that does not
                      contain the signature (XSW: signed content moved aside) -> wrapping
+  xades111-certdigest  XAdES 1.1.1 SigningCertificate whose CertDigest holds
+                     DigestMethod/DigestValue in the XAdES namespace (as 1.1.1 defines) -> verifies
+  object-in-wrapper  own ds:Object only, the root holding nothing but the signature
+                     (an enveloping signature in a wrapper element)        -> not wrapping
+  many-refs          300 references (over the 256 checked): INDETERMINATE, not INVALID
   object-type-moved  Type=#Object reference to an element of the document
                      that is not a ds:Object (moved signed data) -> wrapping
 """
@@ -78,10 +83,15 @@ def main():
         "object-type-moved": [ref("#c1", "r-c1", DS + "Object", [EXC])],
         "xpath-enveloped": [ref("", "r-doc", transforms=[XPATH, EXC])],
         "target-no-hash": [doc_ref],
+        "xades111-certdigest": [doc_ref],
+        "object-in-wrapper": [ref("#OBJ", "r-obj", DS + "Object", [EXC])],
+        "many-refs": [doc_ref] + [ref("#OBJ", None, DS + "Object", [EXC])] * 299,
         "enveloped-moved": [ref("#c1", "r-c1", transforms=[ENV, EXC])],
     }[case]
     first_id = {"keyinfo-signed": "r-doc", "object-next-to-doc": "r-doc",
                 "xpath-enveloped": "r-doc", "target-no-hash": "r-doc",
+                "xades111-certdigest": "r-doc", "object-in-wrapper": "r-obj",
+                "many-refs": "r-doc",
                 "enveloped-moved": "r-c1",
                 "own-object-only": "r-obj", "object-type-moved": "r-c1"}[case]
     dofs = "".join(
@@ -90,28 +100,38 @@ def main():
         for i in [first_id] + (["r-ki"] if case == "keyinfo-signed" else [])
         + (["r-obj"] if case == "object-next-to-doc" else []))
 
+    xns = "http://uri.etsi.org/01903/v1.3.2#"
+    sigcert = ("<xades:SigningCertificateV2><xades:Cert>"
+               '<xades:CertDigest><ds:DigestMethod Algorithm="%s"/><ds:DigestValue>%s'
+               "</ds:DigestValue></xades:CertDigest><xades:IssuerSerialV2>%s"
+               "</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2>"
+               % (SHA256, digest, iss_b64))
+    if case == "xades111-certdigest":
+        xns = "http://uri.etsi.org/01903/v1.1.1#"
+        sigcert = ("<xades:SigningCertificate><xades:Cert><xades:CertDigest>"
+                   '<xades:DigestMethod Algorithm="%s"/><xades:DigestValue>%s'
+                   "</xades:DigestValue></xades:CertDigest></xades:Cert>"
+                   "</xades:SigningCertificate>" % (SHA256, digest))
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<doc><content Id="c1">Délibération 42</content>'
+        '<doc>%s'
         '<ds:Signature xmlns:ds="%s" Id="S1"><ds:SignedInfo>'
         '<ds:CanonicalizationMethod Algorithm="%s"/>'
         '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
         "%s%s</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"
         '<ds:KeyInfo Id="KI"><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>'
         "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
-        '<ds:Object><xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" '
+        '<ds:Object><xades:QualifyingProperties xmlns:xades="%s" '
         'Target="%s"><xades:SignedProperties Id="SP"><xades:SignedSignatureProperties>'
-        "<xades:SigningTime>%s</xades:SigningTime><xades:SigningCertificateV2><xades:Cert>"
-        '<xades:CertDigest><ds:DigestMethod Algorithm="%s"/><ds:DigestValue>%s</ds:DigestValue>'
-        "</xades:CertDigest><xades:IssuerSerialV2>%s</xades:IssuerSerialV2></xades:Cert>"
-        "</xades:SigningCertificateV2></xades:SignedSignatureProperties>"
+        "<xades:SigningTime>%s</xades:SigningTime>%s</xades:SignedSignatureProperties>"
         "<xades:SignedDataObjectProperties>%s</xades:SignedDataObjectProperties>"
         "</xades:SignedProperties></xades:QualifyingProperties></ds:Object>"
         '<ds:Object Id="OBJ"><note>annexe signée</note></ds:Object>'
         "</ds:Signature></doc>\n"
-    ) % (DS, EXC, "".join(refs), sp_ref, base64.b64encode(cert.dump()).decode(),
-         base64.b64encode(ca.dump()).decode(), "S1" if case == "target-no-hash" else "#S1", now,
-         SHA256, digest, iss_b64, dofs)
+    ) % ("\n  " if case == "object-in-wrapper" else
+         '<content Id="c1">Délibération 42</content>', DS, EXC, "".join(refs), sp_ref, base64.b64encode(cert.dump()).decode(),
+         base64.b64encode(ca.dump()).decode(), xns,
+         "S1" if case == "target-no-hash" else "#S1", now, sigcert, dofs)
     open(out, "w", encoding="utf-8").write(xml)
 
 
