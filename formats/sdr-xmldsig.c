@@ -1072,8 +1072,11 @@ verify_reference(SdrDsigVerification *v, xmlNode *signature, xmlNode *refnode,
 	if (digest_len != g_bytes_get_size(expected) ||
 	    CRYPTO_memcmp(digest, g_bytes_get_data(expected, NULL), digest_len) != 0) {
 		r->status = SDR_DSIG_REF_MISMATCH;
-		r->detail = g_strdup_printf(_("the digest of %s does not match"),
-		                            r->uri != NULL ? r->uri : "");
+		if (r->uri != NULL && r->uri[0] == '\0')
+			r->detail = g_strdup(_("the digest of the whole document does not match"));
+		else
+			r->detail = g_strdup_printf(_("the digest of %s does not match"),
+			                            r->uri != NULL ? r->uri : "");
 	}
 out:
 	plan_clear(&plan);
