@@ -336,6 +336,40 @@ sdr_tsa_token_hash(const guint8 *token, gsize token_len, SdrHashAlg *out)
 	return ok;
 }
 
+/* The TSA chain of a token OpenSSL's PKCS7 parser refuses (a certificates SET
+ * holding an attribute or "other" certificate, valid CMS): the CMS signer is
+ * checked against the store with the timestamping purpose. */
+static gboolean
+cms_token_tsa_trusted(const guint8 *token, gsize token_len, X509_STORE *store)
+{
+	const unsigned char *p = token;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)token_len);
+	STACK_OF(X509) *certs = NULL, *signers = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	gboolean ok = FALSE;
+
+	if (cms == NULL ||
+	    CMS_verify(cms, NULL, NULL, NULL, NULL,
+	               CMS_NO_SIGNER_CERT_VERIFY | CMS_NO_CONTENT_VERIFY | CMS_BINARY) != 1)
+		goto out;
+	signers = CMS_get0_signers(cms);
+	certs = CMS_get1_certs(cms);
+	if (signers == NULL || sk_X509_num(signers) != 1)
+		goto out;
+	ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, store, sk_X509_value(signers, 0), certs) != 1 ||
+	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN) != 1)
+		goto out;
+	ok = X509_verify_cert(ctx) == 1;
+out:
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(signers);
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return ok;
+}
+
 gboolean
 sdr_tsa_verify_token(const guint8 *token, gsize token_len, const guint8 *digest, gsize digest_len,
                      X509_STORE *store, GDateTime **gen_time, GError **error)
@@ -375,6 +409,9 @@ sdr_tsa_verify_token(const guint8 *token, gsize token_len, const guint8 *digest,
 			TS_VERIFY_CTX_set_store(vctx, store);
 			TS_VERIFY_CTX_set_flags(vctx, TS_VFY_SIGNATURE);
 			r = TS_RESP_verify_token(vctx, p7);
+		} else if (p7 == NULL) {
+			ERR_clear_error();
+			r = cms_token_tsa_trusted(token, token_len, store) ? 1 : 0;
 		}
 		TS_VERIFY_CTX_free(vctx);
 		PKCS7_free(p7);

@@ -247,6 +247,26 @@ PY
 res=$("$TOOL" verify "$W/bt-other.xml" --trust "$P/root.pem" 2>/dev/null)
 case "$res" in INVALID*TIMESTAMP_INVALID*) ok "timestamp of another signature -> INVALID TIMESTAMP_INVALID" ;;
 *) ko "timestamp of another signature: $res" ;; esac
+# a token whose certificates SET also holds an "other" certificate (valid CMS that
+# OpenSSL's PKCS7 parser refuses, seen in Czech XAdES): still read and trusted
+/usr/bin/python3 - "$W/bt.xml" "$W/bt-othercert.xml" <<'PY'
+import base64, re, sys
+from asn1crypto import cms, core
+src, dst = sys.argv[1:3]
+text = open(src, encoding='utf-8').read()
+m = re.search(r'(<xades:EncapsulatedTimeStamp[^>]*>)([^<]*)(<)', text)
+ci = cms.ContentInfo.load(base64.b64decode(re.sub(r'\s', '', m.group(2))))
+sd = ci['content']
+certs = list(sd['certificates']) if sd['certificates'].native is not None else []
+other = cms.CertificateChoices(name='other', value=cms.OtherCertificateFormat({
+    'other_cert_format': '1.3.6.1.4.1.99999.1', 'other_cert': core.OctetString(b'not a cert')}))
+sd['certificates'] = cms.CertificateSet(certs + [other])
+tok = base64.b64encode(ci.dump(force=True)).decode()
+open(dst, 'w', encoding='utf-8').write(text[:m.start(2)] + tok + text[m.end(2):])
+PY
+res=$("$TOOL" verify "$W/bt-othercert.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in VALID*B-T*) ok "timestamp token with an 'other' certificate: VALID B-T" ;;
+*) ko "timestamp token with an 'other' certificate: $res" ;; esac
 # TSA down: clear error, nothing written
 res=$("$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
 	"$W/down.xml" --level T --tsa "http://127.0.0.1:$DOWN_PORT/tsa" 2>&1)
