@@ -322,7 +322,7 @@ check_properties(xmlNodePtr sp, X509 *cert, SdrSignatureResult *res)
 	}
 	/* Policy. */
 	if (policy_id == NULL || (strcmp(policy_id, SDR_PES_POLICY_ID) != 0 &&
-	                          strcmp(policy_id, SDR_PES_POLICY_ID + strlen("urn:oid:")) != 0)) {
+	                          strcmp(policy_id, &SDR_PES_POLICY_ID[strlen("urn:oid:")]) != 0)) {
 		sdr_signature_result_fail(res, SDR_VERDICT_INVALID, SDR_REASON_PROFILE,
 		                          _("The signature policy is not the Hélios policy (%s)."),
 		                          SDR_PES_POLICY_ID);

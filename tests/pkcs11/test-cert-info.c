@@ -48,7 +48,6 @@ test_signature_cert(void **unused)
 	unsigned char *der = NULL;
 	int der_len = i2d_X509(cert, &der);
 	g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, der, (gsize)der_len);
-	g_autofree char *serial = NULL;
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	char *hex = BN_bn2hex(bn);
 
