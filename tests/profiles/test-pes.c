@@ -6,6 +6,7 @@
 #include "sdr-pes-private.h"
 #include "sdr-report.h"
 
+#include <glib/gstdio.h>
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <openssl/rsa.h>
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -307,6 +309,23 @@ test_filter_and_already_signed(void **state)
 	report = verify(one);
 	assert_int_equal(report->signatures->len, 1);
 	assert_int_equal(report->notes->len, 2);
+
+	/* The formats dispatcher routes PES_Aller files here. */
+	{
+		g_autofree char *path = NULL;
+		int fd = g_file_open_tmp("pes-XXXXXX.xml", &path, NULL);
+		g_autoptr(SdrVerifyReport) via = NULL;
+
+		assert_true(fd >= 0);
+		close(fd);
+		assert_true(g_file_set_contents(path, g_bytes_get_data(one, NULL),
+		                                (gssize)g_bytes_get_size(one), NULL));
+		via = sdr_verify_file(path, NULL, &error);
+		g_unlink(path);
+		assert_no_error_report(error);
+		assert_string_equal(via->format, "PES");
+		assert_int_equal(via->signatures->len, 1);
+	}
 
 	all = sdr_pes_sign_bytes(signer, one, NULL, &r2, &error);
 	assert_non_null(all);
