@@ -8,7 +8,6 @@
 #include "sdr-time.h"
 
 #include "sdr-report.h"
-#include "sdr-pes.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -67,23 +66,6 @@ remove_tree(const char *dir)
 		(void)g_unlink(p);
 	}
 	(void)g_rmdir(dir);
-}
-
-/* The format verifier: PES files get the Hélios profile checks, the rest goes
- * through the formats/ dispatcher. */
-static SdrVerifyReport *
-verify_one(const char *path, const SdrVerifyOptions *vopts, GError **error)
-{
-	g_autoptr(GFile) file = g_file_new_for_path(path);
-	g_autoptr(GFileInputStream) in = g_file_read(file, NULL, NULL);
-	guint8 head[4096];
-	gsize got = 0;
-
-	if (in != NULL &&
-	    g_input_stream_read_all(G_INPUT_STREAM(in), head, sizeof head, &got, NULL, NULL) &&
-	    sdr_pes_detect(head, got))
-		return sdr_pes_verify_file(path, vopts, error);
-	return sdr_verify_file(path, vopts, error);
 }
 
 JsonNode *
@@ -205,7 +187,7 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 				goto fail;
 			path = tmp_path;
 		}
-		report = verify_one(path, &vopts, &e);
+		report = sdr_verify_file(path, &vopts, &e);
 		if (report == NULL) {
 			JsonObject *eo = json_object_new();
 

@@ -6,11 +6,8 @@
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-pades.h"
-#include "sdr-xades.h"
-#if __has_include("sdr-pes.h")
 #include "sdr-pes.h"
-#define SDR_VERIFY_HAVE_PES 1
-#endif
+#include "sdr-xades.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
@@ -308,7 +305,7 @@ verify_cms_file(const char *path, const SdrVerifyOptions *options, GError **erro
 SdrVerifyReport *
 sdr_verify_file(const char *path, const SdrVerifyOptions *options, GError **error)
 {
-	guint8 head[1024];
+	guint8 head[4096]; /* enough for a long prolog before the root element */
 	gsize len = 0;
 	FILE *f;
 	FileKind kind;
@@ -330,11 +327,9 @@ sdr_verify_file(const char *path, const SdrVerifyOptions *options, GError **erro
 	case KIND_CMS:
 		return verify_cms_file(path, options, error);
 	case KIND_XML:
-#ifdef SDR_VERIFY_HAVE_PES
 		/* PES_Aller (Hélios): per-bordereau verdicts and profile checks. */
 		if (sdr_pes_detect(head, len))
 			return sdr_pes_verify_file(path, options, error);
-#endif
 		return sdr_xades_verify_file(path, options, error);
 	case KIND_PDF:
 		return sdr_pades_verify_file(path, options, error);
