@@ -15,6 +15,10 @@ JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 /* A node holding obj (ownership taken). */
 JsonNode *sdr_json_node_take(JsonObject *obj);
 
+/* TRUE when data holds only base64 characters ('=' padding and line breaks
+ * included): checked before g_base64_decode, which skips anything else. */
+gboolean sdr_handlers_check_base64(const char *data);
+
 /* Certificates to choose from for signing: the token's (or the file signer's)
  * SdrCertInfo with a private key. */
 GPtrArray *sdr_context_list_signing_certs(SdrContext *ctx, GError **error);

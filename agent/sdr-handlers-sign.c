@@ -220,14 +220,10 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 			            _("Document %s is too large."), name);
 			goto fail;
 		}
-		for (gsize i = 0; i < len; i++) {
-			char c = data[i];
-			if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=' && c != '\n' &&
-			    c != '\r') {
-				g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-				            _("Document %s: “data” is not base64."), name);
-				goto fail;
-			}
+		if (!sdr_handlers_check_base64(data)) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("Document %s: “data” is not base64."), name);
+			goto fail;
 		}
 		raw = g_base64_decode(data, &out_len);
 		doc->data = g_bytes_new_take(raw, out_len);

@@ -15,6 +15,18 @@ sdr_json_node_take(JsonObject *obj)
 	return node;
 }
 
+gboolean
+sdr_handlers_check_base64(const char *data)
+{
+	for (const char *p = data; *p != '\0'; p++) {
+		char c = *p;
+		if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=' && c != '\n' &&
+		    c != '\r')
+			return FALSE;
+	}
+	return TRUE;
+}
+
 JsonNode *
 sdr_handle_tokens(SdrContext *ctx, JsonObject *request, GError **error)
 {

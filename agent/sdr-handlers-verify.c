@@ -26,14 +26,10 @@ decode_b64(const char *data, const char *what, GError **error)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE, _("%s is too large."), what);
 		return NULL;
 	}
-	for (gsize i = 0; i < len; i++) {
-		char c = data[i];
-		if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=' && c != '\n' &&
-		    c != '\r') {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("%s: “data” is not base64."), what);
-			return NULL;
-		}
+	if (!sdr_handlers_check_base64(data)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("%s: “data” is not base64."),
+		            what);
+		return NULL;
 	}
 	raw = g_base64_decode(data, &out_len);
 	return g_bytes_new_take(raw, out_len);

@@ -5,12 +5,23 @@
 
 #include <openssl/x509v3.h>
 
-const char *
-sdr_json_get_string(JsonObject *obj, const char *member, const char *fallback)
+/* The member if it holds a value of that type, else NULL. */
+static JsonNode *
+value_member(JsonObject *obj, const char *member, GType type)
 {
 	JsonNode *n = obj != NULL ? json_object_get_member(obj, member) : NULL;
 
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != type)
+		return NULL;
+	return n;
+}
+
+const char *
+sdr_json_get_string(JsonObject *obj, const char *member, const char *fallback)
+{
+	JsonNode *n = value_member(obj, member, G_TYPE_STRING);
+
+	if (n == NULL)
 		return fallback;
 	return json_node_get_string(n);
 }
@@ -18,9 +29,9 @@ sdr_json_get_string(JsonObject *obj, const char *member, const char *fallback)
 gboolean
 sdr_json_get_bool(JsonObject *obj, const char *member, gboolean fallback)
 {
-	JsonNode *n = obj != NULL ? json_object_get_member(obj, member) : NULL;
+	JsonNode *n = value_member(obj, member, G_TYPE_BOOLEAN);
 
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+	if (n == NULL)
 		return fallback;
 	return json_node_get_boolean(n);
 }
@@ -28,9 +39,9 @@ sdr_json_get_bool(JsonObject *obj, const char *member, gboolean fallback)
 gint64
 sdr_json_get_int(JsonObject *obj, const char *member, gint64 fallback)
 {
-	JsonNode *n = obj != NULL ? json_object_get_member(obj, member) : NULL;
+	JsonNode *n = value_member(obj, member, G_TYPE_INT64);
 
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+	if (n == NULL)
 		return fallback;
 	return json_node_get_int(n);
 }
