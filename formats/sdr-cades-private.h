@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 GBytes *sdr_http_fetch(const char *url, const char *content_type, GBytes *body, gsize max,
                        GError **error);
 
+/* The SdrHashAlg of a digest NID (SHA-256/384/512 only); out set only on success. */
+gboolean sdr_cms_hash_from_nid(int nid, SdrHashAlg *out);
+
 /* The imprint algorithm of a TimeStampToken. */
 gboolean sdr_tsa_token_hash(const guint8 *token, gsize token_len, SdrHashAlg *out);
 

@@ -116,8 +116,8 @@ parse_cms(GBytes *bytes, GError **error)
 	return cms;
 }
 
-static gboolean
-hash_from_nid(int nid, SdrHashAlg *out)
+gboolean
+sdr_cms_hash_from_nid(int nid, SdrHashAlg *out)
 {
 	switch (nid) {
 	case NID_sha256:
@@ -156,7 +156,7 @@ sdr_cms_peek_digest_alg(GBytes *cms_bytes, SdrHashAlg *out, GError **error)
 		return FALSE;
 	nid = si_digest_nid(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0));
 	CMS_ContentInfo_free(cms);
-	if (!hash_from_nid(nid, &alg)) {
+	if (!sdr_cms_hash_from_nid(nid, &alg)) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
 		            _("Unsupported digest algorithm %s"),
 		            nid != NID_undef ? OBJ_nid2sn(nid) : "?");
@@ -737,7 +737,7 @@ verify_stored_attrs(CMS_SignerInfo *si, X509 *cert, SdrHashAlg hash)
 	           mdnid != NID_undef) {
 		SdrHashAlg h2;
 
-		if (!hash_from_nid(mdnid, &h2))
+		if (!sdr_cms_hash_from_nid(mdnid, &h2))
 			goto out;
 		md = sdr_hash_md(h2);
 	}
@@ -855,7 +855,7 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 	GDateTime *check_time;
 	g_autoptr(GDateTime) now = sdr_time_now();
 
-	if (!hash_from_nid(dnid, &hash)) {
+	if (!sdr_cms_hash_from_nid(dnid, &hash)) {
 		r->digest_algorithm =
 		        g_ascii_strdown(dnid != NID_undef ? OBJ_nid2sn(dnid) : "unknown", -1);
 		sdr_signature_result_fail(
@@ -1138,7 +1138,7 @@ sdr_cms_verify(GBytes *cms_bytes, GInputStream *content, const char *file_name,
 	for (int i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
 		SdrHashAlg a;
 
-		if (hash_from_nid(si_digest_nid(sk_CMS_SignerInfo_value(sis, i)), &a))
+		if (sdr_cms_hash_from_nid(si_digest_nid(sk_CMS_SignerInfo_value(sis, i)), &a))
 			need[a] = TRUE;
 	}
 	econtent = CMS_get0_content(cms);
@@ -1197,7 +1197,7 @@ sdr_cms_verify(GBytes *cms_bytes, GInputStream *content, const char *file_name,
 		CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, i);
 		SdrSignatureResult *r = sdr_signature_result_new("CAdES");
 		SdrHashAlg a = SDR_HASH_SHA256;
-		gboolean known = hash_from_nid(si_digest_nid(si), &a);
+		gboolean known = sdr_cms_hash_from_nid(si_digest_nid(si), &a);
 
 		r->id = g_strdup_printf("signer-%d", i + 1);
 		verify_signer_info(&v, si, found && known && have[a] ? digests[a] : NULL,

@@ -52,6 +52,17 @@ sdr_target_level_from_name(const char *name, SdrTargetLevel *out)
 	return FALSE;
 }
 
+/* A failed document read as an SDR_ERROR (cancellation kept apart); frees local. */
+static void
+set_read_error(GError **error, GError *local)
+{
+	g_set_error(error, SDR_ERROR,
+	            g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? SDR_ERROR_CANCELLED
+	                                                                     : SDR_ERROR_IO,
+	            _("Cannot read the document: %s"), local->message);
+	g_error_free(local);
+}
+
 gboolean
 sdr_digest_stream(GInputStream *in, SdrHashAlg hash, guint8 *out, gsize *out_len,
                   GCancellable *cancellable, GError **error)
@@ -75,12 +86,7 @@ sdr_digest_stream(GInputStream *in, SdrHashAlg hash, guint8 *out, gsize *out_len
 		gssize r = g_input_stream_read(in, buf, SDR_DIGEST_CHUNK, cancellable, &local);
 
 		if (r < 0) {
-			g_set_error(error, SDR_ERROR,
-			            g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-			                    ? SDR_ERROR_CANCELLED
-			                    : SDR_ERROR_IO,
-			            _("Cannot read the document: %s"), local->message);
-			g_error_free(local);
+			set_read_error(error, local);
 			goto out;
 		}
 		if (r == 0)
@@ -822,12 +828,7 @@ sdr_cms_sign_stream(SdrSigner *signer, GInputStream *content, gboolean attached,
 			                               &local);
 
 			if (r < 0) {
-				g_set_error(error, SDR_ERROR,
-				            g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-				                    ? SDR_ERROR_CANCELLED
-				                    : SDR_ERROR_IO,
-				            _("Cannot read the document: %s"), local->message);
-				g_error_free(local);
+				set_read_error(error, local);
 				return NULL;
 			}
 			if (r == 0)

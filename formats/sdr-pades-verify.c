@@ -274,22 +274,7 @@ token_hash(const guint8 *token, gsize len, SdrHashAlg *out)
 	if (info != NULL) {
 		const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info));
 
-		switch (OBJ_obj2nid(alg->algorithm)) {
-		case NID_sha256:
-			*out = SDR_HASH_SHA256;
-			ok = TRUE;
-			break;
-		case NID_sha384:
-			*out = SDR_HASH_SHA384;
-			ok = TRUE;
-			break;
-		case NID_sha512:
-			*out = SDR_HASH_SHA512;
-			ok = TRUE;
-			break;
-		default:
-			break;
-		}
+		ok = sdr_cms_hash_from_nid(OBJ_obj2nid(alg->algorithm), out);
 	}
 	TS_TST_INFO_free(info);
 	PKCS7_free(p7);

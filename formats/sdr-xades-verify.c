@@ -358,14 +358,8 @@ collect_encapsulated_certs(xmlNode *usp, const char *ns, GPtrArray *out)
 	     c != NULL && out->len < 64;
 	     c = sdr_xml_next_sibling(c, ns, "EncapsulatedX509Certificate")) {
 		g_autofree char *text = sdr_xml_text(c);
-		g_autoptr(GBytes) der = sdr_xml_base64_decode(text, 64 * 1024, NULL);
-		const unsigned char *p;
-		X509 *x;
+		X509 *x = sdr_xml_base64_decode_cert(text, 64 * 1024);
 
-		if (der == NULL)
-			continue;
-		p = g_bytes_get_data(der, NULL);
-		x = d2i_X509(NULL, &p, (long)g_bytes_get_size(der));
 		if (x != NULL)
 			g_ptr_array_add(out, x);
 	}

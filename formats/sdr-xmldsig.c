@@ -441,6 +441,18 @@ bad:
 	return NULL;
 }
 
+X509 *
+sdr_xml_base64_decode_cert(const char *text, gsize max_len)
+{
+	g_autoptr(GBytes) der = sdr_xml_base64_decode(text, max_len, NULL);
+	const unsigned char *p;
+
+	if (der == NULL)
+		return NULL;
+	p = g_bytes_get_data(der, NULL);
+	return d2i_X509(NULL, &p, (long)g_bytes_get_size(der));
+}
+
 char *
 sdr_xml_base64_encode(const guint8 *data, gsize len)
 {
@@ -1094,14 +1106,8 @@ read_key_info_certs(xmlNode *signature)
 		     c != NULL && certs->len < KEYINFO_MAX_CERTS;
 		     c = sdr_xml_next_sibling(c, SDR_DSIG_NS, "X509Certificate")) {
 			g_autofree char *text = sdr_xml_text(c);
-			g_autoptr(GBytes) der = sdr_xml_base64_decode(text, CERT_MAX, NULL);
-			const unsigned char *p;
-			X509 *x;
+			X509 *x = sdr_xml_base64_decode_cert(text, CERT_MAX);
 
-			if (der == NULL)
-				continue;
-			p = g_bytes_get_data(der, NULL);
-			x = d2i_X509(NULL, &p, (long)g_bytes_get_size(der));
 			if (x != NULL)
 				g_ptr_array_add(certs, x);
 		}
