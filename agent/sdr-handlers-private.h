@@ -15,6 +15,10 @@ JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 /* A node holding obj (ownership taken). */
 JsonNode *sdr_json_node_take(JsonObject *obj);
 
+/* A per-document error as JSON: {code, message, exit_code}; code is the
+ * SDR_ERROR name, or "SDR_ERROR_IO" for other domains. */
+JsonObject *sdr_json_from_error(const GError *e);
+
 /* TRUE when data holds only base64 characters ('=' padding and line breaks
  * included): checked before g_base64_decode, which skips anything else. */
 gboolean sdr_handlers_check_base64(const char *data);

@@ -1202,8 +1202,6 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 			audit(&job, cert->id, d->sha256, "ok");
 			n_ok++;
 		} else {
-			JsonObject *eo = json_object_new();
-
 			audit(&job, cert->id, d->sha256,
 			      e->domain == SDR_ERROR ? sdr_error_code_name(e->code) : "error");
 			if (!error_is_per_document(e)) {
@@ -1217,13 +1215,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 			        g_error_matches(e, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED)
 			                ? "already_signed"
 			                : "error");
-			json_object_set_string_member(eo, "code",
-			                              e->domain == SDR_ERROR
-			                                      ? sdr_error_code_name(e->code)
-			                                      : "SDR_ERROR_IO");
-			json_object_set_string_member(eo, "message", e->message);
-			json_object_set_int_member(eo, "exit_code", sdr_error_exit_code(e));
-			json_object_set_object_member(r, "error", eo);
+			json_object_set_object_member(r, "error", sdr_json_from_error(e));
 			n_failed++;
 		}
 		json_array_add_object_element(results, r);

@@ -15,6 +15,18 @@ sdr_json_node_take(JsonObject *obj)
 	return node;
 }
 
+JsonObject *
+sdr_json_from_error(const GError *e)
+{
+	JsonObject *eo = json_object_new();
+
+	json_object_set_string_member(
+	        eo, "code", e->domain == SDR_ERROR ? sdr_error_code_name(e->code) : "SDR_ERROR_IO");
+	json_object_set_string_member(eo, "message", e->message);
+	json_object_set_int_member(eo, "exit_code", sdr_error_exit_code(e));
+	return eo;
+}
+
 gboolean
 sdr_handlers_check_base64(const char *data)
 {

@@ -185,18 +185,10 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 		}
 		report = sdr_verify_file(path, &vopts, &e);
 		if (report == NULL) {
-			JsonObject *eo = json_object_new();
-
 			ro = json_object_new();
 			json_object_set_string_member(ro, "file", name != NULL ? name : path);
 			json_object_set_string_member(ro, "verdict", "INDETERMINATE");
-			json_object_set_string_member(eo, "code",
-			                              e->domain == SDR_ERROR
-			                                      ? sdr_error_code_name(e->code)
-			                                      : "SDR_ERROR_IO");
-			json_object_set_string_member(eo, "message", e->message);
-			json_object_set_int_member(eo, "exit_code", sdr_error_exit_code(e));
-			json_object_set_object_member(ro, "error", eo);
+			json_object_set_object_member(ro, "error", sdr_json_from_error(e));
 			json_object_set_array_member(ro, "signatures", json_array_new());
 			json_object_set_array_member(ro, "notes", json_array_new());
 			if (overall == SDR_VERDICT_VALID)
