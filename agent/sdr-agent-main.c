@@ -108,9 +108,10 @@ expiry_done(GObject *source, GAsyncResult *result, gpointer data)
 		    !json_object_has_member(c, "id"))
 			continue;
 		days = json_object_get_int_member(c, "days_left");
-		/* The smallest threshold reached. */
+		/* The smallest threshold reached, whatever the order of warn_days. */
 		for (gsize k = 0; k < agent->n_warn_days; k++) {
-			if (days <= agent->warn_days[k])
+			if (days <= agent->warn_days[k] &&
+			    (threshold < 0 || agent->warn_days[k] < threshold))
 				threshold = agent->warn_days[k];
 		}
 		if (threshold < 0)
