@@ -15,34 +15,13 @@ done
 [ -f "$LINT" ] || { echo "skip: ades-lint.py missing"; exit 77; }
 $PY -c 'import asn1crypto' 2>/dev/null || { echo "skip: python3-asn1crypto missing"; exit 77; }
 
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
-mkdir -p "$HOME"
-
-FAILS=0
-PASSES=0
-ok() { PASSES=$((PASSES + 1)); echo "ok   - $*"; }
-ko() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
-
-PORT=$($PY "$SRC/tests/cades/pki-responder.py" --free-port)
+. "$SRC/tests/fixtures/lib.sh"
+sdr_tmpdir
+PORT=$(sdr_free_port)
 P=$T/pki
-sh "$SRC/tests/fixtures/make-pki.sh" "$P" "$PORT" >/dev/null || { echo "make-pki failed"; exit 1; }
-$PY "$SRC/tests/cades/pki-responder.py" "$P" "$PORT" 2>"$T/responder.log" &
-PIDS="$PIDS $!"
-i=0
-while ! $PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 50 ] && { echo "responder did not start"; exit 1; }
-	sleep 0.1
-done
-TSA=http://127.0.0.1:$PORT/tsa
-DOWN_PORT=$($PY "$SRC/tests/cades/pki-responder.py" --free-port)
+sdr_make_pki "$P" "$PORT"
+sdr_start_responder "$P" "$PORT"
+DOWN_PORT=$(sdr_free_port)
 
 printf 'Délibération n° 2026-042 du conseil municipal\n' >"$T/doc.txt"
 
@@ -267,5 +246,4 @@ echo "$res" | grep -q '^verdict=INDETERMINATE .*SIGNING_CERT_REF.*signer=no' &&
 	ok "signer certificate absent: INDETERMINATE" || ko "no signer cert: $res"
 odd garbage-tst '^verdict=INDETERMINATE .*TIMESTAMP_INVALID' "unreadable unsigned timestamp: INDETERMINATE, not INVALID"
 
-echo "# $PASSES passed, $FAILS failed"
-[ $FAILS -eq 0 ]
+sdr_summary

@@ -14,28 +14,12 @@ $PY -c 'import asn1crypto' 2>/dev/null || { echo "skip: python3-asn1crypto missi
 RESPONDER=$SRC/tests/cades/pki-responder.py
 [ -f "$RESPONDER" ] || { echo "skip: tests/cades/pki-responder.py missing"; exit 77; }
 
-T=$(mktemp -d)
-RPID=
-cleanup() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT INT TERM
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
-mkdir -p "$HOME"
-FAILS=0
-ok() { echo "ok   $*"; }
-ko() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
-
-PORT=$($PY "$RESPONDER" --free-port)
+. "$SRC/tests/fixtures/lib.sh"
+sdr_tmpdir
+PORT=$(sdr_free_port)
 P=$T/pki
-sh "$SRC/tests/fixtures/make-pki.sh" "$P" "$PORT" >/dev/null || { echo "make-pki failed"; exit 1; }
-$PY "$RESPONDER" "$P" "$PORT" 2>"$T/responder.log" &
-RPID=$!
-i=0
-while ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 50 ] && { echo "responder did not start"; exit 1; }
-	sleep 0.1
-done
-TSA=http://127.0.0.1:$PORT/tsa
+sdr_make_pki "$P" "$PORT"
+sdr_start_responder "$P" "$PORT"
 RSA="$P/user-rsa.key $P/user-rsa.pem $P/chain.pem"
 EC="$P/user-ec.key $P/user-ec.pem $P/chain.pem"
 LINT="$SHARED/tools/ades-lint.py"
@@ -137,5 +121,4 @@ $PY -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); i=d.rfind(b'/Typ
 grep -Eq '^sig Signature2 INVALID' "$T/v.out" && ok "tampered DSS: the document timestamp is INVALID" ||
 	{ ko "tampered DSS not caught"; cat "$T/v.out"; }
 
-[ $FAILS -eq 0 ] && echo "all PAdES level checks passed" || echo "$FAILS failure(s)"
-[ $FAILS -eq 0 ]
+sdr_summary

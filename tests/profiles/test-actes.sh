@@ -2,10 +2,10 @@
 # ACTES: detached CMS in PEM, checked with S²LOW's own command.
 set -eu
 command -v openssl >/dev/null 2>&1 || exit 77
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT INT TERM
-export HOME="$W/home"
-sh "$MAKE_PKI" "$W/pki" >/dev/null
+. "${SINADUR_SOURCE_ROOT:?}/tests/fixtures/lib.sh"
+sdr_tmpdir
+W=$T
+sdr_make_pki "$W/pki"
 P="$W/pki"
 fail() { echo "FAIL: $*"; exit 1; }
 printf '%%PDF-1.4\n%% délibération n°2026-042\n' >"$W/acte.pdf"
@@ -36,19 +36,7 @@ if "$PES_TOOL" actes "$P/user-rsa.key" "$P/user-rsa.pem" "$W/none.pdf" "$W/none.
 fi
 [ ! -e "$W/none.sig" ] || fail "output written for a missing file"
 # --pades: a PAdES signature inside the PDF (S²LOW checks those too).
-/usr/bin/python3 - "$W/deliberation.pdf" <<'PY'
-import sys
-objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
-out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"); offs = []
-for i, o in enumerate(objs):
-    offs.append(len(out)); out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(out)
-out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-for o in offs: out += b"%010d 00000 n \n" % o
-out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-open(sys.argv[1], "wb").write(out)
-PY
+sdr_minimal_pdf "$W/deliberation.pdf"
 "$PES_TOOL" actes "$P/user-rsa.key" "$P/user-rsa.pem" "$W/deliberation.pdf" "$W/deliberation-signe.pdf" --pades ||
 	fail "ACTES --pades"
 "$PES_TOOL" verify-any "$W/deliberation-signe.pdf" "$P/chain.pem" >"$W/pv" 2>&1 || true

@@ -3,25 +3,13 @@
 # CAdES .p7s with --cades; certificate checked first; the HTML report over all.
 set -eu
 command -v openssl >/dev/null 2>&1 || exit 77
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT INT TERM
-export HOME="$W/home"
-sh "$MAKE_PKI" "$W/pki" >/dev/null
+. "${SINADUR_SOURCE_ROOT:?}/tests/fixtures/lib.sh"
+sdr_tmpdir
+W=$T
+sdr_make_pki "$W/pki"
 P="$W/pki"
 fail() { echo "FAIL: $*"; exit 1; }
-/usr/bin/python3 - "$W/offre.pdf" <<'PY'
-import sys
-objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
-out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"); offs = []
-for i, o in enumerate(objs):
-    offs.append(len(out)); out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(out)
-out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-for o in offs: out += b"%010d 00000 n \n" % o
-out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-open(sys.argv[1], "wb").write(out)
-PY
+sdr_minimal_pdf "$W/offre.pdf"
 printf 'Mémoire technique\n' >"$W/memoire technique.odt"
 printf 'DC1\n' >"$W/dc1.docx"
 "$PES_TOOL" marche "$P/user-rsa.key" "$P/user-rsa.pem" "$W/offre.pdf" "$W/memoire technique.odt" >"$W/o1" ||

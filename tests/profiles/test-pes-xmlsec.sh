@@ -6,10 +6,10 @@ set -eu
 for t in xmlsec1 openssl /usr/bin/python3 sha256sum; do
 	command -v "$t" >/dev/null 2>&1 || { echo "missing $t"; exit 77; }
 done
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT INT TERM
-export HOME="$W/home" XDG_CONFIG_HOME="$W/config"
-sh "$MAKE_PKI" "$W/pki" >/dev/null
+. "${SINADUR_SOURCE_ROOT:?}/tests/fixtures/lib.sh"
+sdr_tmpdir
+W=$T
+sdr_make_pki "$W/pki"
 P="$W/pki"
 fail() { echo "FAIL: $*"; exit 1; }
 
