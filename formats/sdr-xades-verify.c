@@ -1042,20 +1042,13 @@ collect_signatures(xmlNode *root, GPtrArray *out)
 	xmlNode *cur = root;
 
 	while (cur != NULL) {
-		if (sdr_xml_is(cur, SDR_DSIG_NS, "Signature")) {
-			if (out->len < MAX_SIGNATURES)
-				g_ptr_array_add(out, cur);
-			/* do not descend: nested signatures (counter-signatures) belong
-			 * to this one */
-		} else if (cur->type == XML_ELEMENT_NODE && cur->children != NULL) {
-			cur = cur->children;
-			continue;
-		}
-		while (cur != NULL && cur->next == NULL && cur != root)
-			cur = cur->parent;
-		if (cur == NULL || cur == root)
-			break;
-		cur = cur->next;
+		gboolean sig = sdr_xml_is(cur, SDR_DSIG_NS, "Signature");
+
+		if (sig && out->len < MAX_SIGNATURES)
+			g_ptr_array_add(out, cur);
+		/* do not descend into a signature: nested signatures (counter-signatures)
+		 * belong to this one */
+		cur = sdr_xml_walk_next(root, cur, !sig);
 	}
 }
 

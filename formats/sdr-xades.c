@@ -701,7 +701,9 @@ signs_whole_document(xmlNode *root)
 	xmlNode *cur = root;
 
 	while (cur != NULL) {
-		if (sdr_xml_is(cur, SDR_DSIG_NS, "Signature")) {
+		gboolean sig = sdr_xml_is(cur, SDR_DSIG_NS, "Signature");
+
+		if (sig) {
 			xmlNode *si = sdr_xml_first_child(cur, SDR_DSIG_NS, "SignedInfo");
 
 			for (xmlNode *r = sdr_xml_first_child(si, SDR_DSIG_NS, "Reference");
@@ -712,15 +714,8 @@ signs_whole_document(xmlNode *root)
 				    (uri[0] == '\0' || strcmp(uri, "#xpointer(/)") == 0))
 					return TRUE;
 			}
-		} else if (cur->type == XML_ELEMENT_NODE && cur->children != NULL) {
-			cur = cur->children;
-			continue;
 		}
-		while (cur != NULL && cur->next == NULL && cur != root)
-			cur = cur->parent;
-		if (cur == NULL || cur == root)
-			break;
-		cur = cur->next;
+		cur = sdr_xml_walk_next(root, cur, !sig);
 	}
 	return FALSE;
 }

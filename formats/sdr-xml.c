@@ -279,15 +279,7 @@ sdr_xml_register_ids(xmlDoc *doc, const char *const *element_names, const char *
 				}
 			}
 		}
-		if (cur->type == XML_ELEMENT_NODE && cur->children != NULL) {
-			cur = cur->children;
-			continue;
-		}
-		while (cur != NULL && cur->next == NULL && cur != root)
-			cur = cur->parent;
-		if (cur == NULL || cur == root)
-			break;
-		cur = cur->next;
+		cur = sdr_xml_walk_next(root, cur, TRUE);
 	}
 	return TRUE;
 }
@@ -301,6 +293,18 @@ sdr_xml_find_id(xmlDoc *doc, const char *id)
 		return NULL;
 	attr = xmlGetID(doc, BAD_CAST id);
 	return attr != NULL ? attr->parent : NULL;
+}
+
+xmlNode *
+sdr_xml_walk_next(xmlNode *root, xmlNode *cur, gboolean descend)
+{
+	if (descend && cur->type == XML_ELEMENT_NODE && cur->children != NULL)
+		return cur->children;
+	while (cur != NULL && cur->next == NULL && cur != root)
+		cur = cur->parent;
+	if (cur == NULL || cur == root)
+		return NULL;
+	return cur->next;
 }
 
 gboolean

@@ -45,6 +45,9 @@ xmlNode *sdr_xml_first_child(const xmlNode *parent, const char *ns_uri, const ch
 xmlNode *sdr_xml_next_sibling(const xmlNode *node, const char *ns_uri, const char *name);
 /* Number of child elements with this namespace/name. */
 guint sdr_xml_count_children(const xmlNode *parent, const char *ns_uri, const char *name);
+/* Iterative pre-order walk of root's subtree: the node after cur, entering cur's
+ * children first when descend is TRUE and cur is an element; NULL at the end. */
+xmlNode *sdr_xml_walk_next(xmlNode *root, xmlNode *cur, gboolean descend);
 /* TRUE when node is element ns_uri:name. */
 gboolean sdr_xml_is(const xmlNode *node, const char *ns_uri, const char *name);
 /* Text content with surrounding whitespace stripped (g_free), NULL for NULL. */
