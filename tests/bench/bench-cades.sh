@@ -8,36 +8,21 @@ TOOL=${1:?usage: bench-cades.sh CADES_TOOL [SIZE_MIB]}
 MIB=${2:-1024}
 SRC=${SINADUR_SOURCE_ROOT:?}
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time missing"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/sdr-bench-cades.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
-export HOME=$T/home
-mkdir -p "$HOME"
-sh "$SRC/tests/fixtures/make-pki.sh" "$T/pki" >/dev/null || exit 1
+. "$SRC/tests/fixtures/lib.sh"
+sdr_tmpdir sdr-bench-cades
+sdr_make_pki "$T/pki"
 P=$T/pki
 F=$T/big.bin
 head -c $((MIB * 1024 * 1024)) /dev/urandom >"$F" || exit 1
 cat "$F" >/dev/null # same page-cache state for every contender
 
-# run NAME CMD...: prints "NAME seconds rss_kib" from /usr/bin/time -v
-run() {
-	name=$1
-	shift
-	/usr/bin/time -v -o "$T/time.txt" "$@" >/dev/null 2>"$T/err.txt" ||
-		{ echo "$name failed: $(cat "$T/err.txt")" >&2; return 1; }
-	awk -v n="$name" '
-		/Elapsed \(wall clock\)/ { t = $NF; k = split(t, a, ":"); s = 0;
-			for (i = 1; i <= k; i++) s = s * 60 + a[i] }
-		/Maximum resident set size/ { r = $NF }
-		END { printf "%s %.3f %d\n", n, s, r }' "$T/time.txt"
-}
-
 R=$T/results.txt
 : >"$R"
 for round in 1 2; do
-	run dgst openssl dgst -sha256 "$F" >>"$R" || exit 1
-	run cms openssl cms -sign -binary -in "$F" -signer "$P/user-rsa.pem" -inkey "$P/user-rsa.key" \
+	sdr_time_run dgst openssl dgst -sha256 "$F" >>"$R" || exit 1
+	sdr_time_run cms openssl cms -sign -binary -in "$F" -signer "$P/user-rsa.pem" -inkey "$P/user-rsa.key" \
 		-md sha256 -outform DER -out "$T/o.p7s" >>"$R" || exit 1
-	run sinadur "$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" "$F" \
+	sdr_time_run sinadur "$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" "$F" \
 		"$T/s.p7s" >>"$R" || exit 1
 done
 openssl cms -verify -binary -inform DER -in "$T/s.p7s" -content "$F" -CAfile "$P/chain.pem" \

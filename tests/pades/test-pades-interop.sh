@@ -8,16 +8,11 @@ PY=/usr/bin/python3
 for t in qpdf openssl pdfsig; do
 	command -v $t >/dev/null 2>&1 || { echo "skip: $t missing"; exit 77; }
 done
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
-mkdir -p "$HOME"
-FAILS=0
-ok() { echo "ok   $*"; }
-ko() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+. "$SRC/tests/fixtures/lib.sh"
+sdr_tmpdir
 
 P=$T/pki
-sh "$SRC/tests/fixtures/make-pki.sh" "$P" 28883 >/dev/null || { echo "make-pki failed"; exit 1; }
+sdr_make_pki "$P" 28883
 RSA="$P/user-rsa.key $P/user-rsa.pem $P/chain.pem"
 $PY "$SRC/tests/pades/mkpdf.py" plain "$T/plain.pdf" || exit 1
 "$TOOL" sign $RSA "$T/plain.pdf" "$T/signed.pdf" >/dev/null 2>&1 || { echo "cannot sign"; exit 1; }
@@ -112,5 +107,4 @@ grep '^sig Signature1 ' "$T/v-alone.out" | grep -q ' VALID .*modifications=signa
 	ok "control: XObject only the update uses: still a signature update" ||
 	{ ko "XObject override control"; cat "$T/v-alone.out"; }
 
-[ $FAILS -eq 0 ] && echo "all PAdES interop checks passed" || echo "$FAILS failure(s)"
-[ $FAILS -eq 0 ]
+sdr_summary

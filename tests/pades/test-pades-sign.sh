@@ -15,16 +15,11 @@ for t in qpdf pdfsig pdftoppm pdftocairo openssl; do
 done
 $PY -c 'import asn1crypto' 2>/dev/null || { echo "skip: python3-asn1crypto missing"; exit 77; }
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
-mkdir -p "$HOME"
-FAILS=0
-ok() { echo "ok   $*"; }
-ko() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+. "$SRC/tests/fixtures/lib.sh"
+sdr_tmpdir
 
 P=$T/pki
-sh "$SRC/tests/fixtures/make-pki.sh" "$P" 28881 >/dev/null || { echo "make-pki failed"; exit 1; }
+sdr_make_pki "$P" 28881
 RSA="$P/user-rsa.key $P/user-rsa.pem $P/chain.pem"
 EC="$P/user-ec.key $P/user-ec.pem $P/chain.pem"
 LINT="$SHARED/tools/ades-lint.py"
@@ -263,5 +258,4 @@ v pades-bes.pdf | grep -Eq ' (VALID|INDETERMINATE) none .*profile=PAdES-BES' && 
 v doc-firmado.pdf | grep -Eq ' (VALID|INDETERMINATE) B-(T|LT|LTA) ' && ! grep -q ' INVALID ' "$T/c.out" &&
 	ok "corpus doc-firmado: intact, at least B-T" || { ko "corpus doc-firmado"; cat "$T/c.out"; }
 
-[ $FAILS -eq 0 ] && echo "all PAdES signing checks passed" || echo "$FAILS failure(s)"
-[ $FAILS -eq 0 ]
+sdr_summary
