@@ -378,7 +378,8 @@ sign_exit_code(JsonObject *answer, gboolean print)
 				       str_or(r, "output", str_or(r, "output_name", "")));
 		} else if (g_str_equal(status, "skipped")) {
 			if (print)
-				printf(_("= already signed: %s (%s)\n"), name, str_or(r, "output", ""));
+				printf(_("= already signed: %s (%s)\n"), name,
+				       str_or(r, "output", ""));
 		} else if (g_str_equal(status, "not_signed")) {
 			if (print)
 				printf(_("· %s: not signed\n"), name);
@@ -403,9 +404,10 @@ sign_exit_code(JsonObject *answer, gboolean print)
 	}
 	if (print && stop != NULL) {
 		fprintf(stderr, "sinadur: %s\n", str_or(stop, "message", ""));
-		printf("%s\n", _("The documents signed are complete; the others were not touched. "
-		                 "To finish, fix the problem (plug the key back in) and run the same "
-		                 "command again: only the documents left will be signed."));
+		printf("%s\n",
+		       _("The documents signed are complete; the others were not touched. "
+		         "To finish, fix the problem (plug the key back in) and run the same "
+		         "command again: only the documents left will be signed."));
 	}
 	return code;
 }
@@ -677,12 +679,13 @@ make_option_context(CliOptions *o)
 static gboolean
 check_options_for(const CliOptions *o, const char *cmd, GError **error)
 {
-	gboolean sign_opts =
-	        o->format != NULL || o->detached || o->attached || o->enveloped || o->enveloping ||
-	        o->level != NULL || o->hash != NULL || o->output != NULL || o->output_dir != NULL ||
-	        o->in_place || o->overwrite || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
-	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
-	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
+	gboolean sign_opts = o->format != NULL || o->detached || o->attached || o->enveloped ||
+	                     o->enveloping || o->level != NULL || o->hash != NULL ||
+	                     o->output != NULL || o->output_dir != NULL || o->in_place ||
+	                     o->overwrite || o->visible || o->page != 0 || o->rect != NULL ||
+	                     o->reason != NULL || o->location != NULL || o->image != NULL ||
+	                     o->bordereaux != NULL || o->pades || o->cades || o->key_file != NULL ||
+	                     o->cert_file != NULL || o->chain_file != NULL;
 	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL;
 
 	if (sign_opts && !g_str_equal(cmd, "sign")) {

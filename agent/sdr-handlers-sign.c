@@ -46,10 +46,10 @@ typedef struct {
 	guint8 digest[EVP_MAX_MD_SIZE];
 	gsize digest_len;
 	/* Planned before any prompt (see "Preflight"). */
-	GError *refused;     /* cannot be signed: said before the PIN, never signed */
-	char *signed_output; /* an output of an earlier run signs it already: skipped */
-	char *out_path;      /* CLI: the name wanted (default, --output or the input) */
-	char *out_tmp;       /* CLI: reserved temporary file next to out_path */
+	GError *refused;       /* cannot be signed: said before the PIN, never signed */
+	char *signed_output;   /* an output of an earlier run signs it already: skipped */
+	char *out_path;        /* CLI: the name wanted (default, --output or the input) */
+	char *out_tmp;         /* CLI: reserved temporary file next to out_path */
 	gboolean out_replace;  /* --in-place or --overwrite: out_path may be replaced */
 	gboolean out_numbered; /* a default name: the next free number when taken */
 } SignDoc;
@@ -291,9 +291,9 @@ doc_kind(SignJob *job, SignDoc *doc, SignKind *kind, GError **error)
 {
 	const char *f = job->format;
 	const char *m = job->mode;
-	gboolean cades = g_str_equal(f, "cades") ||
-	                 (g_str_equal(f, "marche") && !is_pdf(doc) &&
-	                  sdr_json_get_bool(job->options, "cades", FALSE));
+	gboolean cades =
+	        g_str_equal(f, "cades") || (g_str_equal(f, "marche") && !is_pdf(doc) &&
+	                                    sdr_json_get_bool(job->options, "cades", FALSE));
 
 	if (g_str_equal(f, "pades") ||
 	    (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE)) ||
@@ -401,8 +401,8 @@ numbered_path(const char *path, guint n)
 	const char *dot = strrchr(base, '.');
 
 	if (g_str_has_suffix(base, sig1))
-		file = g_strdup_printf("%.*s - Signature %u.xml", (int)(strlen(base) - strlen(sig1)),
-		                       base, n);
+		file = g_strdup_printf("%.*s - Signature %u.xml",
+		                       (int)(strlen(base) - strlen(sig1)), base, n);
 	else if (dot != NULL && dot != base)
 		file = g_strdup_printf("%.*s (%u)%s", (int)(dot - base), base, n, dot);
 	else
@@ -1028,8 +1028,8 @@ check_content(SignJob *job, SignDoc *doc, SignKind kind, GError **error)
 
 			map = g_mapped_file_new(doc->path, FALSE, &local);
 			if (map == NULL) {
-				g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot read “%s”: %s"),
-				            doc->path, local->message);
+				g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+				            _("Cannot read “%s”: %s"), doc->path, local->message);
 				g_error_free(local);
 				return FALSE;
 			}
@@ -1089,7 +1089,8 @@ signature_intact(const SdrSignatureResult *sig)
 	return TRUE;
 }
 
-/* TRUE when the file at path is an intact signature of doc by the chosen certificate. */
+/* TRUE when the file at path is an intact signature of doc by the chosen certificate,
+ * at the level asked or above. */
 static gboolean
 output_signs_doc(SignJob *job, SignDoc *doc, SignKind kind, const char *path)
 {
@@ -1105,8 +1106,9 @@ output_signs_doc(SignJob *job, SignDoc *doc, SignKind kind, const char *path)
 	for (guint i = 0; report != NULL && i < report->signatures->len; i++) {
 		const SdrSignatureResult *sig = g_ptr_array_index(report->signatures, i);
 
+		/* SdrLevel counts from SDR_LEVEL_B_B = 1, SdrTargetLevel from B = 0. */
 		if (sig->signer != NULL && X509_cmp(sig->signer, job->cert->cert) == 0 &&
-		    signature_intact(sig))
+		    signature_intact(sig) && (int)sig->level >= (int)job->level + 1)
 			return TRUE;
 	}
 	return FALSE;
@@ -1177,8 +1179,8 @@ plan_output(SignJob *job, SignDoc *doc, SignKind kind, GError **error)
 	}
 	exists = stat(doc->out_path, &st) == 0;
 	if (exists && !S_ISREG(st.st_mode)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("%s exists and is not a regular file."),
-		            doc->out_path);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("%s exists and is not a regular file."), doc->out_path);
 		return FALSE;
 	}
 	if (exists && !job->in_place) {
@@ -1757,8 +1759,8 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	}
 
 	{
-		g_autoptr(GHashTable) done = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-		                                                   (GDestroyNotify)json_object_unref);
+		g_autoptr(GHashTable) done = g_hash_table_new_full(
+		        g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)json_object_unref);
 		g_autoptr(GError) stop = NULL;
 
 		sign_batch(&job, docs, done, &stop);

@@ -1289,8 +1289,7 @@ sdr_pes_check(const guint8 *data, gsize len, GError **error)
 }
 
 gboolean
-sdr_pes_check_signable(const guint8 *data, gsize len, const SdrPesOptions *options,
-                       GError **error)
+sdr_pes_check_signable(const guint8 *data, gsize len, const SdrPesOptions *options, GError **error)
 {
 	PesDoc doc = { 0 };
 	gboolean ok = FALSE;
