@@ -679,15 +679,15 @@ make_option_context(CliOptions *o)
 static gboolean
 check_options_for(const CliOptions *o, const char *cmd, GError **error)
 {
-	gboolean sign_opts = o->format != NULL || o->detached || o->attached || o->enveloped ||
-	                     o->enveloping || o->level != NULL || o->hash != NULL ||
-	                     o->output != NULL || o->output_dir != NULL || o->in_place ||
-	                     o->overwrite || o->visible || o->page != 0 || o->rect != NULL ||
-	                     o->reason != NULL || o->location != NULL || o->image != NULL ||
-	                     o->bordereaux != NULL || o->pades || o->cades || o->key_file != NULL ||
-	                     o->cert_file != NULL || o->chain_file != NULL;
+	gboolean sign_opts =
+	        o->format != NULL || o->detached || o->attached || o->enveloped || o->enveloping ||
+	        o->level != NULL || o->hash != NULL || o->output != NULL || o->output_dir != NULL ||
+	        o->in_place || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
+	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
+	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
 	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL;
 
+	sign_opts = sign_opts || o->overwrite;
 	if (sign_opts && !g_str_equal(cmd, "sign")) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("%s: this option is only for “sinadur sign”."), cmd);
