@@ -34,6 +34,7 @@ typedef struct {
 	char *output;
 	char *output_dir;
 	gboolean in_place;
+	gboolean overwrite;
 	gboolean visible;
 	int page;
 	char *rect;
@@ -349,30 +350,64 @@ print_verify(JsonObject *answer)
 	return verify_exit_code(answer);
 }
 
+/* The sign answer: one line per document, a count when not everything was signed,
+ * and how to finish a batch that stopped. Exit code: the stopping error's, else the
+ * first failed document's, else 0 (documents skipped as already signed are fine). */
 static int
 sign_exit_code(JsonObject *answer, gboolean print)
 {
 	JsonArray *a = json_object_get_array_member(answer, "results");
+	JsonObject *stop = json_object_has_member(answer, "error")
+	                           ? json_object_get_object_member(answer, "error")
+	                           : NULL;
+	guint n = a != NULL ? json_array_get_length(a) : 0;
 	int code = 0;
 
-	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+	for (guint i = 0; i < n; i++) {
 		JsonObject *r = json_array_get_object_element(a, i);
 		const char *status = sdr_json_get_string(r, "status", "");
+		const char *name = str_or(r, "name", "?");
 
 		if (g_str_equal(status, "ok")) {
-			if (print)
-				printf(_("✔ %s → %s\n"), str_or(r, "name", "?"),
+			if (print && sdr_json_get_string(r, "existing_kept", NULL) != NULL)
+				printf(_("✔ %s → %s (%s already exists: kept as it was)\n"), name,
+				       str_or(r, "output", ""),
+				       sdr_json_get_string(r, "existing_kept", NULL));
+			else if (print)
+				printf(_("✔ %s → %s\n"), name,
 				       str_or(r, "output", str_or(r, "output_name", "")));
+		} else if (g_str_equal(status, "skipped")) {
+			if (print)
+				printf(_("= already signed: %s (%s)\n"), name,
+				       str_or(r, "output", ""));
+		} else if (g_str_equal(status, "not_signed")) {
+			if (print)
+				printf(_("· %s: not signed\n"), name);
 		} else {
 			JsonObject *e = json_object_has_member(r, "error")
 			                        ? json_object_get_object_member(r, "error")
 			                        : NULL;
 			if (print)
-				printf(_("✘ %s: %s\n"), str_or(r, "name", "?"),
-				       str_or(e, "message", status));
+				printf(_("✘ %s: %s\n"), name, str_or(e, "message", status));
 			if (code == 0)
 				code = (int)sdr_json_get_int(e, "exit_code", 1);
 		}
+	}
+	if (stop != NULL)
+		code = (int)sdr_json_get_int(stop, "exit_code", 1);
+	if (print && n > 1 && (stop != NULL || code != 0)) {
+		gint64 ok = sdr_json_get_int(answer, "signed", 0);
+
+		printf(g_dngettext(GETTEXT_PACKAGE, "%lld document signed out of %u.\n",
+		                   "%lld documents signed out of %u.\n", (gulong)ok),
+		       (long long)ok, n);
+	}
+	if (print && stop != NULL) {
+		fprintf(stderr, "sinadur: %s\n", str_or(stop, "message", ""));
+		printf("%s\n",
+		       _("The documents signed are complete; the others were not touched. "
+		         "To finish, fix the problem (plug the key back in) and run the same "
+		         "command again: only the documents left will be signed."));
 	}
 	return code;
 }
@@ -507,6 +542,8 @@ build_sign_request(CliOptions *o, char **files, JsonObject *req, GError **error)
 		json_object_set_string_member(req, "output_dir", o->output_dir);
 	if (o->in_place)
 		json_object_set_boolean_member(req, "in_place", TRUE);
+	if (o->overwrite)
+		json_object_set_boolean_member(req, "overwrite", TRUE);
 	for (guint i = 0; files[i] != NULL; i++) {
 		JsonObject *d = json_object_new();
 		json_object_set_string_member(d, "path", files[i]);
@@ -581,6 +618,8 @@ make_option_context(CliOptions *o)
 		  N_("sign: folder for the outputs"), N_("DIR") },
 		{ "in-place", 0, 0, G_OPTION_ARG_NONE, &o->in_place,
 		  N_("sign: replace the document (atomically)"), NULL },
+		{ "overwrite", 0, 0, G_OPTION_ARG_NONE, &o->overwrite,
+		  N_("sign: replace an existing output file (never the document)"), NULL },
 		{ "visible", 0, 0, G_OPTION_ARG_NONE, &o->visible,
 		  N_("sign (PDF): visible signature stamp"), NULL },
 		{ "page", 0, 0, G_OPTION_ARG_INT, &o->page, N_("sign (PDF): page of the stamp"),
@@ -648,6 +687,7 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
 	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL;
 
+	sign_opts = sign_opts || o->overwrite;
 	if (sign_opts && !g_str_equal(cmd, "sign")) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("%s: this option is only for “sinadur sign”."), cmd);

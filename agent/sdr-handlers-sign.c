@@ -16,6 +16,7 @@
 #include "sdr-pes.h"
 #include "sdr-time.h"
 #include "sdr-token-signer.h"
+#include "sdr-verify.h"
 #include "sdr-xades.h"
 
 #include <errno.h>
@@ -23,7 +24,11 @@
 #include <glib/gi18n-lib.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SDR_SIGN_MAX_DOCS 10000
 #define SDR_SIGN_MAX_DATA ((gsize)256 * 1024 * 1024)
@@ -40,6 +45,13 @@ typedef struct {
 	 * computed sha256: a detached CMS signs exactly what the consent showed. */
 	guint8 digest[EVP_MAX_MD_SIZE];
 	gsize digest_len;
+	/* Planned before any prompt (see "Preflight"). */
+	GError *refused;       /* cannot be signed: said before the PIN, never signed */
+	char *signed_output;   /* an output of an earlier run signs it already: skipped */
+	char *out_path;        /* CLI: the name wanted (default, --output or the input) */
+	char *out_tmp;         /* CLI: reserved temporary file next to out_path */
+	gboolean out_replace;  /* --in-place or --overwrite: out_path may be replaced */
+	gboolean out_numbered; /* a default name: the next free number when taken */
 } SignDoc;
 
 typedef struct {
@@ -54,6 +66,7 @@ typedef struct {
 	const char *output;
 	const char *output_dir;
 	gboolean in_place;
+	gboolean overwrite;
 	SdrSigner *signer; /* borrowed */
 	const SdrCertInfo *cert;
 	char *signer_name;
@@ -69,6 +82,12 @@ sign_doc_free(gpointer p)
 	g_free(d->mime);
 	if (d->data != NULL)
 		g_bytes_unref(d->data);
+	g_clear_error(&d->refused);
+	g_free(d->signed_output);
+	g_free(d->out_path);
+	if (d->out_tmp != NULL)
+		(void)g_unlink(d->out_tmp);
+	g_free(d->out_tmp);
 	g_free(d);
 }
 
@@ -252,15 +271,115 @@ doc_open(SignDoc *doc, GError **error)
 
 /* ---- Outputs ------------------------------------------------------------------ */
 
-/* Where a CLI output goes: --output, --output-dir/NAME+suffix, or next to the input. */
-static char *
-output_path(SignJob *job, SignDoc *doc, const char *suffix)
+/* What a document becomes: decides the default output name, the checks made before
+ * the PIN and the format code called (sign_one). */
+typedef enum {
+	KIND_CADES_DETACHED,
+	KIND_CADES_ATTACHED,
+	KIND_ACTES_PEM,
+	KIND_PADES,
+	KIND_XADES_DETACHED,
+	KIND_XADES_ENVELOPED,
+	KIND_XADES_ENVELOPING,
+	KIND_PES,
+} SignKind;
+
+static gboolean is_pdf(SignDoc *doc);
+
+static gboolean
+doc_kind(SignJob *job, SignDoc *doc, SignKind *kind, GError **error)
 {
-	g_autofree char *base = g_strconcat(doc->name, suffix, NULL);
+	const char *f = job->format;
+	const char *m = job->mode;
+	gboolean cades =
+	        g_str_equal(f, "cades") || (g_str_equal(f, "marche") && !is_pdf(doc) &&
+	                                    sdr_json_get_bool(job->options, "cades", FALSE));
+
+	if (g_str_equal(f, "pades") ||
+	    (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE)) ||
+	    (g_str_equal(f, "marche") && is_pdf(doc))) {
+		*kind = KIND_PADES;
+	} else if (g_str_equal(f, "actes")) {
+		*kind = KIND_ACTES_PEM;
+	} else if (g_str_equal(f, "pes")) {
+		*kind = KIND_PES;
+	} else if (cades) {
+		if (m != NULL && !g_str_equal(m, "attached") && !g_str_equal(m, "detached")) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("CAdES signatures are detached or attached, not %s."), m);
+			return FALSE;
+		}
+		*kind = g_strcmp0(m, "attached") == 0 ? KIND_CADES_ATTACHED : KIND_CADES_DETACHED;
+	} else {
+		if (m == NULL || g_str_equal(m, "detached"))
+			*kind = KIND_XADES_DETACHED;
+		else if (g_str_equal(m, "enveloped"))
+			*kind = KIND_XADES_ENVELOPED;
+		else if (g_str_equal(m, "enveloping"))
+			*kind = KIND_XADES_ENVELOPING;
+		else {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("XAdES signatures are detached, enveloped or enveloping, "
+			              "not %s."),
+			            m);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* name without its last extension ("a.xml" -> "a"; "a" -> "a"; ".a" -> ".a"). */
+static char *
+strip_extension(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot != NULL && dot != name ? g_strndup(name, (gsize)(dot - name)) : g_strdup(name);
+}
+
+/* The default output file name of a document (no folder). */
+static char *
+default_output_name(SignKind kind, const char *name)
+{
+	g_autofree char *stem = NULL;
+
+	switch (kind) {
+	case KIND_CADES_DETACHED:
+		return g_strconcat(name, ".p7s", NULL);
+	case KIND_CADES_ATTACHED:
+		return g_strconcat(name, ".p7m", NULL);
+	case KIND_ACTES_PEM:
+		return g_strconcat(name, ".sig", NULL);
+	case KIND_PADES: {
+		g_autofree char *def = sdr_pades_default_output(name);
+		return g_path_get_basename(def);
+	}
+	case KIND_XADES_DETACHED:
+	case KIND_XADES_ENVELOPING:
+		return g_strconcat(name, " - Signature 1.xml", NULL);
+	case KIND_XADES_ENVELOPED:
+		stem = strip_extension(name);
+		return g_strconcat(stem, "-signe.xml", NULL);
+	case KIND_PES:
+	default:
+		if (g_str_has_suffix(name, ".xml") || g_str_has_suffix(name, ".XML"))
+			stem = g_strndup(name, strlen(name) - 4);
+		else
+			stem = g_strdup(name);
+		return g_strconcat(stem, "-signe.xml", NULL);
+	}
+}
+
+/* Where a CLI output goes by default: --output-dir/NAME, or next to the input. */
+static char *
+default_output_path(SignJob *job, SignDoc *doc, SignKind kind)
+{
+	g_autofree char *base = default_output_name(kind, doc->name);
 	g_autofree char *dir = NULL;
 
-	if (job->output != NULL)
-		return g_strdup(job->output);
+	/* A signed copy of a PES or an XML file keeps its name in another folder. */
+	if (job->output_dir != NULL && (kind == KIND_PES || kind == KIND_XADES_ENVELOPED))
+		return g_build_filename(job->output_dir, doc->name, NULL);
 	if (job->output_dir != NULL)
 		return g_build_filename(job->output_dir, base, NULL);
 	dir = g_path_get_dirname(doc->path);
@@ -269,26 +388,81 @@ output_path(SignJob *job, SignDoc *doc, const char *suffix)
 	return g_build_filename(dir, base, NULL);
 }
 
+/* The n-th (n >= 2) free-name candidate for a default name that is taken:
+ * "a.pdf - Signature N.xml" for XAdES (the platforms' numbering), otherwise " (N)"
+ * before the last extension: "a-signe (2).pdf", "a.pdf (2).p7s", "pes-signe (2).xml". */
+static char *
+numbered_path(const char *path, guint n)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+	g_autofree char *file = NULL;
+	const char *sig1 = " - Signature 1.xml";
+	const char *dot = strrchr(base, '.');
+
+	if (g_str_has_suffix(base, sig1))
+		file = g_strdup_printf("%.*s - Signature %u.xml",
+		                       (int)(strlen(base) - strlen(sig1)), base, n);
+	else if (dot != NULL && dot != base)
+		file = g_strdup_printf("%.*s (%u)%s", (int)(dot - base), base, n, dot);
+	else
+		file = g_strdup_printf("%s (%u)", base, n);
+	if (g_str_equal(dir, ".") && !g_str_has_prefix(path, "./"))
+		return g_steal_pointer(&file);
+	return g_build_filename(dir, file, NULL);
+}
+
+/* Publishes doc->out_tmp under doc->out_path without replacing anything that
+ * exists (unless --in-place/--overwrite): a default name that is taken becomes the
+ * next free numbered name; a name given by --output is refused. */
+static gboolean
+publish_output(SignDoc *doc, JsonObject *result, GError **error)
+{
+	g_autofree char *dest = g_strdup(doc->out_path);
+
+	for (guint n = 2;; n++) {
+		SdrPublishResult r = sdr_file_publish(doc->out_tmp, dest, doc->out_replace, error);
+
+		if (r == SDR_PUBLISH_ERROR)
+			return FALSE;
+		if (r == SDR_PUBLISH_OK)
+			break;
+		if (!doc->out_numbered || n > 9999) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+			            _("%s already exists: it was not replaced (use --overwrite to "
+			              "replace it)."),
+			            dest);
+			return FALSE;
+		}
+		g_free(dest);
+		dest = numbered_path(doc->out_path, n);
+	}
+	g_clear_pointer(&doc->out_tmp, g_free);
+	json_object_set_string_member(result, "output", dest);
+	if (!g_str_equal(dest, doc->out_path))
+		json_object_set_string_member(result, "existing_kept", doc->out_path);
+	return TRUE;
+}
+
 /* Gives the output: written to a file (CLI) or put in the result as base64. */
 static gboolean
-emit_output(SignJob *job, SignDoc *doc, const char *member, const char *path, GBytes *out,
+emit_output(SignJob *job, SignDoc *doc, const char *member, const char *name, GBytes *out,
             JsonObject *result, GError **error)
 {
 	gsize len;
 	const guint8 *p = g_bytes_get_data(out, &len);
 
+	(void)job;
 	if (doc->path != NULL) {
-		if (!sdr_file_write_atomic(path, p, len, error))
+		if (!sdr_file_write_atomic(doc->out_tmp, p, len, error))
 			return FALSE;
-		json_object_set_string_member(result, "output", path);
+		return publish_output(doc, result, error);
 	} else {
 		g_autofree char *b64 = g_base64_encode(p, len);
 
 		json_object_set_string_member(result, member, b64);
-		if (path != NULL) {
-			g_autofree char *base = g_path_get_basename(path);
-			json_object_set_string_member(result, "output_name", base);
-		}
+		if (name != NULL)
+			json_object_set_string_member(result, "output_name", name);
 	}
 	return TRUE;
 }
@@ -338,10 +512,7 @@ sign_cades(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	cms = cms_sign_doc(job, doc, attached, error);
 	if (cms == NULL)
 		return FALSE;
-	if (doc->path != NULL)
-		path = output_path(job, doc, attached ? ".p7m" : ".p7s");
-	else
-		path = g_strconcat(doc->name, attached ? ".p7m" : ".p7s", NULL);
+	path = g_strconcat(doc->name, attached ? ".p7m" : ".p7s", NULL);
 	return emit_output(job, doc, attached ? "document" : "signature", path, cms, result, error);
 }
 
@@ -368,10 +539,7 @@ sign_actes_pem(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	}
 	g_string_append(s, "-----END PKCS7-----\n");
 	pem = g_string_free_to_bytes(s);
-	if (doc->path != NULL)
-		path = output_path(job, doc, ".sig");
-	else
-		path = g_strconcat(doc->name, ".sig", NULL);
+	path = g_strconcat(doc->name, ".sig", NULL);
 	return emit_output(job, doc, "signature", path, pem, result, error);
 }
 
@@ -434,26 +602,10 @@ sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	xo.country = country;
 	xo.signer_role = role;
 	if (doc->path != NULL) {
-		g_autofree char *written = NULL;
-		g_autofree char *out = NULL;
-
-		if (job->output != NULL)
-			out = g_strdup(job->output);
-		else if (job->output_dir != NULL) {
-			/* Next free "NAME - Signature N.xml" in that folder. */
-			g_autofree char *probe = g_build_filename(job->output_dir, doc->name, NULL);
-			g_autofree char *next = sdr_xades_detached_path(probe);
-			g_autofree char *base = g_path_get_basename(next);
-			out = mode == SDR_XADES_ENVELOPED
-			              ? g_build_filename(job->output_dir, doc->name, NULL)
-			              : g_build_filename(job->output_dir, base, NULL);
-		} else if (job->in_place && mode == SDR_XADES_ENVELOPED) {
-			out = g_strdup(doc->path);
-		}
-		if (!sdr_xades_sign_file(job->signer, doc->path, mode, &xo, out, &written, error))
+		if (!sdr_xades_sign_file(job->signer, doc->path, mode, &xo, doc->out_tmp, NULL,
+		                         error))
 			return FALSE;
-		json_object_set_string_member(result, "output", written);
-		return TRUE;
+		return publish_output(doc, result, error);
 	} else {
 		g_autoptr(GBytes) sig =
 		        sdr_xades_sign_data(job->signer, doc->data, doc->name, mode, &xo, error);
@@ -463,7 +615,7 @@ sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 			return FALSE;
 		name = mode == SDR_XADES_ENVELOPED
 		               ? g_strdup(doc->name)
-		               : g_strdup_printf("%s - Signature 1.xml", doc->name);
+		               : default_output_name(KIND_XADES_DETACHED, doc->name);
 		return emit_output(job, doc, mode == SDR_XADES_DETACHED ? "signature" : "document",
 		                   name, sig, result, error);
 	}
@@ -496,8 +648,9 @@ read_rect(JsonObject *options, double rect[4], GError **error)
 	return TRUE;
 }
 
+/* The PAdES options of the request (the check before the PIN and the signature). */
 static gboolean
-sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
+pades_options(SignJob *job, SignDoc *doc, SdrPadesOptions *po_out, GError **error)
 {
 	SdrPadesOptions po;
 	const char *image = sdr_json_get_string(job->options, "image", NULL);
@@ -532,23 +685,21 @@ sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 		}
 		po.image_path = image;
 	}
-	if (doc->path != NULL) {
-		g_autofree char *written = NULL;
-		g_autofree char *out = NULL;
+	*po_out = po;
+	return TRUE;
+}
 
-		if (job->output != NULL)
-			out = g_strdup(job->output);
-		else if (job->in_place)
-			out = g_strdup(doc->path);
-		else if (job->output_dir != NULL) {
-			g_autofree char *def = sdr_pades_default_output(doc->path);
-			g_autofree char *base = g_path_get_basename(def);
-			out = g_build_filename(job->output_dir, base, NULL);
-		}
-		if (!sdr_pades_sign_file(job->signer, doc->path, &po, out, &written, error))
+static gboolean
+sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
+{
+	SdrPadesOptions po;
+
+	if (!pades_options(job, doc, &po, error))
+		return FALSE;
+	if (doc->path != NULL) {
+		if (!sdr_pades_sign_file(job->signer, doc->path, &po, doc->out_tmp, NULL, error))
 			return FALSE;
-		json_object_set_string_member(result, "output", written);
-		return TRUE;
+		return publish_output(doc, result, error);
 	} else {
 		g_autoptr(GBytes) pdf = sdr_pades_sign_bytes(job->signer, doc->data, &po, error);
 		g_autofree char *def = NULL, *name = NULL;
@@ -575,16 +726,24 @@ pes_result_json(SdrPesSignResult *r, JsonObject *result)
 	json_object_set_boolean_member(result, "root_signature", r != NULL && r->root);
 }
 
-static char *
-pes_default_output(const char *path)
+/* options.bordereaux as a NULL-terminated array of borrowed strings in ids (NULL when
+ * absent: every bordereau). */
+static const char *const *
+pes_bordereaux(SignJob *job, GPtrArray *ids)
 {
-	g_autofree char *stem = NULL;
+	JsonNode *bn = json_object_get_member(job->options, "bordereaux");
+	JsonArray *a;
 
-	if (g_str_has_suffix(path, ".xml") || g_str_has_suffix(path, ".XML"))
-		stem = g_strndup(path, strlen(path) - 4);
-	else
-		stem = g_strdup(path);
-	return g_strconcat(stem, "-signe.xml", NULL);
+	if (bn == NULL)
+		return NULL;
+	a = JSON_NODE_HOLDS_ARRAY(bn) ? json_node_get_array(bn) : NULL;
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		const char *id = json_array_get_string_element(a, i);
+		if (id != NULL)
+			g_ptr_array_add(ids, (gpointer)id);
+	}
+	g_ptr_array_add(ids, NULL);
+	return (const char *const *)ids->pdata;
 }
 
 static gboolean
@@ -593,7 +752,6 @@ sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	SdrPesOptions po;
 	g_autoptr(SdrPesSignResult) r = NULL;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new();
-	JsonNode *bn = json_object_get_member(job->options, "bordereaux");
 	g_autofree char *city = config_string(job, "city");
 	g_autofree char *postal = config_string(job, "postal_code");
 	g_autofree char *country = config_string(job, "country");
@@ -603,16 +761,7 @@ sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	                                              "pes_policy_uri", NULL);
 
 	sdr_pes_options_init(&po);
-	if (bn != NULL) {
-		JsonArray *a = JSON_NODE_HOLDS_ARRAY(bn) ? json_node_get_array(bn) : NULL;
-		for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
-			const char *id = json_array_get_string_element(a, i);
-			if (id != NULL)
-				g_ptr_array_add(ids, (gpointer)id);
-		}
-		g_ptr_array_add(ids, NULL);
-		po.bordereaux = (const char *const *)ids->pdata;
-	}
+	po.bordereaux = pes_bordereaux(job, ids);
 	po.city = city;
 	po.postal_code = postal;
 	po.country_name = country;
@@ -623,19 +772,10 @@ sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	if (puri != NULL)
 		po.policy_uri = puri;
 	if (doc->path != NULL) {
-		g_autofree char *out = NULL;
-
-		if (job->output != NULL)
-			out = g_strdup(job->output);
-		else if (job->in_place)
-			out = g_strdup(doc->path);
-		else if (job->output_dir != NULL)
-			out = g_build_filename(job->output_dir, doc->name, NULL);
-		else
-			out = pes_default_output(doc->path);
-		if (!sdr_pes_sign_file(job->signer, doc->path, out, &po, &r, error))
+		if (!sdr_pes_sign_file(job->signer, doc->path, doc->out_tmp, &po, &r, error))
 			return FALSE;
-		json_object_set_string_member(result, "output", out);
+		if (!publish_output(doc, result, error))
+			return FALSE;
 	} else {
 		g_autoptr(GBytes) signed_pes =
 		        sdr_pes_sign_bytes(job->signer, doc->data, &po, &r, error);
@@ -858,6 +998,316 @@ pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
 	return sdr_prompt_ask_pin(prompt, &p, error);
 }
 
+/* ---- Preflight: everything that can be checked without the key ----------------- */
+
+/* The document as its format will read it, without signing: a PDF that does not open
+ * (empty, truncated, encrypted), a file that is not a PES or has nothing left to sign. */
+static gboolean
+check_content(SignJob *job, SignDoc *doc, SignKind kind, GError **error)
+{
+	if (kind == KIND_PADES) {
+		SdrPadesOptions po;
+
+		if (!pades_options(job, doc, &po, error))
+			return FALSE;
+		return doc->path == NULL || sdr_pades_check_file(doc->path, &po, error);
+	}
+	if (kind == KIND_PES) {
+		g_autoptr(GPtrArray) ids = g_ptr_array_new();
+		g_autoptr(GMappedFile) map = NULL;
+		SdrPesOptions po;
+		const guint8 *data;
+		gsize len;
+
+		sdr_pes_options_init(&po);
+		po.bordereaux = pes_bordereaux(job, ids);
+		if (doc->data != NULL) {
+			data = g_bytes_get_data(doc->data, &len);
+		} else {
+			GError *local = NULL;
+
+			map = g_mapped_file_new(doc->path, FALSE, &local);
+			if (map == NULL) {
+				g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+				            _("Cannot read “%s”: %s"), doc->path, local->message);
+				g_error_free(local);
+				return FALSE;
+			}
+			data = (const guint8 *)g_mapped_file_get_contents(map);
+			len = g_mapped_file_get_length(map);
+		}
+		if (len > SDR_PES_MAX_SIZE) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+			            _("The PES file is too large."));
+			return FALSE;
+		}
+		return sdr_pes_check_signable(data, len, &po, error);
+	}
+	return TRUE;
+}
+
+/* TRUE when the file at path begins with the bytes of input (a PAdES output is the
+ * original followed by the incremental update). */
+static gboolean
+starts_with_file(const char *path, const char *input)
+{
+	g_autofree guint8 *a = g_malloc(64 * 1024);
+	g_autofree guint8 *b = g_malloc(64 * 1024);
+	FILE *fa = fopen(path, "rb");
+	FILE *fb = fopen(input, "rb");
+	gboolean same = fa != NULL && fb != NULL;
+
+	while (same) {
+		size_t nb = fread(b, 1, 64 * 1024, fb);
+
+		if (nb == 0)
+			break;
+		same = fread(a, 1, nb, fa) == nb && memcmp(a, b, nb) == 0;
+	}
+	if (fa != NULL)
+		fclose(fa);
+	if (fb != NULL)
+		fclose(fb);
+	return same;
+}
+
+/* A signature that is intact: VALID, or INDETERMINATE only because of trust. */
+static gboolean
+signature_intact(const SdrSignatureResult *sig)
+{
+	if (sig->verdict == SDR_VERDICT_VALID)
+		return TRUE;
+	if (sig->verdict != SDR_VERDICT_INDETERMINATE)
+		return FALSE;
+	for (guint i = 0; sig->reasons != NULL && i < sig->reasons->len; i++) {
+		const SdrReason *r = g_ptr_array_index(sig->reasons, i);
+
+		if (r->code != SDR_REASON_CHAIN_NOT_TRUSTED &&
+		    r->code != SDR_REASON_REVOCATION_UNKNOWN)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* TRUE when the file at path is an intact signature of doc by the chosen certificate,
+ * at the level asked or above. */
+static gboolean
+output_signs_doc(SignJob *job, SignDoc *doc, SignKind kind, const char *path)
+{
+	SdrVerifyOptions vo = { 0 };
+	g_autoptr(SdrVerifyReport) report = NULL;
+
+	vo.trust = job->trust;
+	if (kind == KIND_CADES_DETACHED || kind == KIND_ACTES_PEM || kind == KIND_XADES_DETACHED)
+		vo.content_path = doc->path;
+	if (kind == KIND_PADES && !starts_with_file(path, doc->path))
+		return FALSE;
+	report = sdr_verify_file(path, &vo, NULL);
+	for (guint i = 0; report != NULL && i < report->signatures->len; i++) {
+		const SdrSignatureResult *sig = g_ptr_array_index(report->signatures, i);
+
+		/* SdrLevel counts from SDR_LEVEL_B_B = 1, SdrTargetLevel from B = 0. */
+		if (sig->signer != NULL && X509_cmp(sig->signer, job->cert->cert) == 0 &&
+		    signature_intact(sig) && (int)sig->level >= (int)job->level + 1)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Re-running a batch signs only what is left: the default output name (or one of its
+ * numbered successors) that already holds an intact signature of this document by
+ * this certificate. NULL when there is none. */
+static char *
+find_signed_output(SignJob *job, SignDoc *doc, SignKind kind, const char *first)
+{
+	for (guint n = 1; n < 100; n++) {
+		g_autofree char *p = n == 1 ? g_strdup(first) : numbered_path(first, n);
+
+		if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
+			break;
+		if (output_signs_doc(job, doc, kind, p))
+			return g_steal_pointer(&p);
+	}
+	return NULL;
+}
+
+/* Chooses the output of a CLI document and reserves a temporary file next to it
+ * (which proves the folder writable). The input is never an output unless
+ * --in-place; an existing file is replaced only with --overwrite; a default name that
+ * is taken becomes the next free numbered name when the output is published. */
+static gboolean
+plan_output(SignJob *job, SignDoc *doc, SignKind kind, GError **error)
+{
+	g_autofree char *dir = NULL;
+	g_autofree char *base = NULL;
+	struct stat st;
+	guint mode = 0644;
+	gboolean exists;
+	gsize name_max;
+
+	if (job->in_place) {
+		doc->out_path = g_strdup(doc->path);
+		doc->out_replace = TRUE;
+	} else if (job->output != NULL) {
+		doc->out_path = g_strdup(job->output);
+	} else {
+		doc->out_path = default_output_path(job, doc, kind);
+		doc->out_numbered = TRUE;
+	}
+	if (!job->in_place && sdr_file_is_same(doc->out_path, doc->path)) {
+		if (kind == KIND_PADES || kind == KIND_PES || kind == KIND_XADES_ENVELOPED)
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("%s is the document to sign: it is not overwritten. Choose "
+			              "another output, or --in-place to add the signature to it."),
+			            doc->out_path);
+		else
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("%s is the document to sign: it is not overwritten. Choose "
+			              "another output."),
+			            doc->out_path);
+		return FALSE;
+	}
+	dir = g_path_get_dirname(doc->out_path);
+	base = g_path_get_basename(doc->out_path);
+	name_max = sdr_file_name_max(dir);
+	if (strlen(base) > name_max) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("The output name “%s” is too long for the folder %s (%u bytes at "
+		              "most): choose a shorter one with --output."),
+		            base, dir, (guint)name_max);
+		return FALSE;
+	}
+	exists = stat(doc->out_path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("%s exists and is not a regular file."), doc->out_path);
+		return FALSE;
+	}
+	if (exists && !job->in_place) {
+		if (job->overwrite) {
+			doc->out_replace = TRUE;
+		} else if (!doc->out_numbered) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("%s already exists: it is not replaced. Choose another "
+			              "output, or --overwrite to replace it."),
+			            doc->out_path);
+			return FALSE;
+		}
+	}
+	if (exists && doc->out_replace)
+		mode = st.st_mode & 07777;
+	doc->out_tmp = sdr_file_reserve_temp(dir, mode, error);
+	return doc->out_tmp != NULL;
+}
+
+/* One document before the PIN: its content, an earlier output that signs it already,
+ * its output. A refusal is kept in doc->refused (said before the PIN, never signed);
+ * FALSE only for an error of the whole request. */
+static gboolean
+preflight_doc(SignJob *job, SignDoc *doc, GError **error)
+{
+	SignKind kind;
+	GError *e = NULL;
+
+	if (!doc_kind(job, doc, &kind, error))
+		return FALSE;
+	if (!check_content(job, doc, kind, &e)) {
+		doc->refused = e;
+		return TRUE;
+	}
+	if (doc->path == NULL)
+		return TRUE;
+	if (job->output == NULL && !job->in_place && !job->overwrite) {
+		g_autofree char *first = default_output_path(job, doc, kind);
+
+		doc->signed_output = find_signed_output(job, doc, kind, first);
+		if (doc->signed_output != NULL)
+			return TRUE;
+	}
+	if (!plan_output(job, doc, kind, &e))
+		doc->refused = e;
+	return TRUE;
+}
+
+/* A cheap reachability probe (TCP connection, 5 s) of a service the signature needs,
+ * so that a dead timestamping or OCSP server is said before the PIN. */
+static gboolean
+probe_service(SignJob *job, const char *what, const char *url, GError **error)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) local = NULL;
+	guint16 port = g_str_has_prefix(url, "https:") ? 443 : 80;
+
+	g_socket_client_set_timeout(client, 5);
+	conn = g_socket_client_connect_to_uri(client, url, port,
+	                                      sdr_context_get_cancellable(job->ctx), &local);
+	if (conn == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK,
+		            _("The %s %s does not answer (%s): nothing was signed and the PIN was "
+		              "not asked. Try again later or check the network."),
+		            what, url, local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+probe_services(SignJob *job, GError **error)
+{
+	if (job->level >= SDR_TARGET_LEVEL_T && job->tsa_url != NULL &&
+	    !probe_service(job, _("timestamping server"), job->tsa_url, error))
+		return FALSE;
+	if (job->level >= SDR_TARGET_LEVEL_LT && job->cert->cert != NULL) {
+		STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(job->cert->cert);
+		gboolean ok = TRUE;
+
+		if (urls != NULL && sk_OPENSSL_STRING_num(urls) > 0)
+			ok = probe_service(job, _("revocation (OCSP) server"),
+			                   sk_OPENSSL_STRING_value(urls, 0), error);
+		X509_email_free(urls);
+		if (!ok)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Preflight of the batch: *n_signable documents are left to sign. Refusals are told
+ * through the prompt before the PIN when some documents are still signed. */
+static gboolean
+preflight(SignJob *job, GPtrArray *docs, guint *n_signable, GError **error)
+{
+	SdrPrompt *prompt = sdr_context_get_prompt(job->ctx);
+	guint n = 0, n_refused = 0;
+
+	for (guint i = 0; i < docs->len; i++) {
+		SignDoc *d = g_ptr_array_index(docs, i);
+
+		if (!preflight_doc(job, d, error))
+			return FALSE;
+		if (d->refused != NULL)
+			n_refused++;
+		else if (d->signed_output == NULL)
+			n++;
+	}
+	if (n > 0 && !probe_services(job, error))
+		return FALSE;
+	if (n > 0 && n_refused > 0) {
+		for (guint i = 0; i < docs->len; i++) {
+			SignDoc *d = g_ptr_array_index(docs, i);
+			g_autofree char *line = NULL;
+
+			if (d->refused == NULL)
+				continue;
+			line = g_strdup_printf(_("✘ %s: %s — not signed"), d->name,
+			                       d->refused->message);
+			sdr_prompt_notify(prompt, line);
+		}
+	}
+	*n_signable = n;
+	return TRUE;
+}
+
 /* ---- The handler ---------------------------------------------------------------- */
 
 static gboolean
@@ -1023,6 +1473,108 @@ sign_digest_mode(SignJob *job, JsonObject *request, GPtrArray *certs, int chosen
 	return sdr_json_node_take(out);
 }
 
+/* ---- The batch ------------------------------------------------------------------ */
+
+static JsonObject *
+doc_result_new(SignDoc *d)
+{
+	JsonObject *r = json_object_new();
+
+	json_object_set_string_member(r, "name", d->name);
+	if (d->path != NULL)
+		json_object_set_string_member(r, "path", d->path);
+	json_object_set_string_member(r, "sha256", d->sha256);
+	return r;
+}
+
+static void
+doc_result_set_error(JsonObject *r, const GError *e)
+{
+	json_object_set_string_member(r, "status",
+	                              g_error_matches(e, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED)
+	                                      ? "already_signed"
+	                                      : "error");
+	json_object_set_object_member(r, "error", sdr_json_from_error(e));
+}
+
+/* Signs the documents left after the preflight, in order; the result of each one
+ * signed or tried goes into done (SignDoc* -> JsonObject*). An error that is not about
+ * one document (the key removed, the network...) stops the batch: *stop. */
+static void
+sign_batch(SignJob *job, GPtrArray *docs, GHashTable *done, GError **stop)
+{
+	for (guint i = 0; i < docs->len; i++) {
+		SignDoc *d = g_ptr_array_index(docs, i);
+		JsonObject *r;
+		g_autoptr(GError) e = NULL;
+
+		if (d->refused != NULL || d->signed_output != NULL)
+			continue;
+		r = doc_result_new(d);
+		g_hash_table_insert(done, d, r);
+		if (sign_one(job, d, r, &e)) {
+			json_object_set_string_member(r, "status", "ok");
+			audit(job, job->cert->id, d->sha256, "ok");
+			continue;
+		}
+		audit(job, job->cert->id, d->sha256,
+		      e->domain == SDR_ERROR ? sdr_error_code_name(e->code) : "error");
+		doc_result_set_error(r, e);
+		if (!error_is_per_document(e)) {
+			g_propagate_error(stop, g_steal_pointer(&e));
+			return;
+		}
+	}
+}
+
+/* The answer of a batch: one result per document in request order, the counts, and
+ * the error that stopped it (the documents after it: "not_signed"). Shape:
+ * docs/internals/agent-core.md. done may be NULL (nothing was tried). */
+static JsonNode *
+batch_answer(SignJob *job, GPtrArray *docs, GHashTable *done, const GError *stop)
+{
+	JsonObject *out = json_object_new();
+	JsonArray *results = json_array_new();
+	guint n_ok = 0, n_failed = 0, n_skipped = 0, n_not = 0;
+
+	for (guint i = 0; i < docs->len; i++) {
+		SignDoc *d = g_ptr_array_index(docs, i);
+		JsonObject *r = done != NULL ? g_hash_table_lookup(done, d) : NULL;
+
+		if (r != NULL) {
+			json_object_ref(r);
+			if (g_strcmp0(sdr_json_get_string(r, "status", NULL), "ok") == 0)
+				n_ok++;
+			else
+				n_failed++;
+		} else if (d->refused != NULL) {
+			r = doc_result_new(d);
+			doc_result_set_error(r, d->refused);
+			n_failed++;
+		} else if (d->signed_output != NULL) {
+			r = doc_result_new(d);
+			json_object_set_string_member(r, "status", "skipped");
+			json_object_set_string_member(r, "output", d->signed_output);
+			n_skipped++;
+		} else {
+			r = doc_result_new(d);
+			json_object_set_string_member(r, "status", "not_signed");
+			n_not++;
+		}
+		json_array_add_object_element(results, r);
+	}
+	json_object_set_string_member(out, "format", job->format);
+	json_object_set_string_member(out, "certificate", job->cert->id);
+	json_object_set_int_member(out, "signed", n_ok);
+	json_object_set_int_member(out, "failed", n_failed);
+	json_object_set_int_member(out, "skipped", n_skipped);
+	json_object_set_int_member(out, "not_signed", n_not);
+	json_object_set_array_member(out, "results", results);
+	if (stop != NULL)
+		json_object_set_object_member(out, "error", sdr_json_from_error(stop));
+	return sdr_json_node_take(out);
+}
+
 JsonNode *
 sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 {
@@ -1039,10 +1591,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	gboolean digest_mode;
 	const char *mode;
 	JsonNode *answer = NULL;
-	JsonArray *results;
-	JsonObject *out;
 	int chosen;
-	guint n_ok = 0, n_failed = 0;
 
 	job.ctx = ctx;
 	if (json_object_has_member(request, "options")) {
@@ -1071,9 +1620,10 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	job.output = sdr_json_get_string(request, "output", NULL);
 	job.output_dir = sdr_json_get_string(request, "output_dir", NULL);
 	job.in_place = sdr_json_get_bool(request, "in_place", FALSE);
+	job.overwrite = sdr_json_get_bool(request, "overwrite", FALSE);
 	if (!digest_mode && !check_in_place(&job, error))
 		goto out;
-	if ((job.output != NULL || job.output_dir != NULL || job.in_place) &&
+	if ((job.output != NULL || job.output_dir != NULL || job.in_place || job.overwrite) &&
 	    sdr_context_get_origin(ctx) != NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Output files are only chosen from the command line."));
@@ -1129,6 +1679,18 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	/* Trust store (chain building for B-LT and the chain embedded). */
 	job.trust = sdr_context_get_trust(ctx, NULL);
 
+	/* Everything that can be checked without the key, before consent and PIN. */
+	if (!digest_mode) {
+		guint n_signable = 0;
+
+		if (!preflight(&job, docs, &n_signable, error))
+			goto out;
+		if (n_signable == 0) {
+			answer = batch_answer(&job, docs, NULL, NULL);
+			goto out;
+		}
+	}
+
 	/* One consent for the batch. */
 	if (digest_mode) {
 		SignDoc *d = g_new0(SignDoc, 1);
@@ -1144,8 +1706,17 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		}
 		g_ptr_array_add(docs, d);
 	}
-	if (!ask_consent(&job, cert, docs, job.format, error))
-		goto out;
+	{
+		g_autoptr(GPtrArray) to_sign = g_ptr_array_new();
+
+		for (guint i = 0; i < docs->len; i++) {
+			SignDoc *d = g_ptr_array_index(docs, i);
+			if (d->refused == NULL && d->signed_output == NULL)
+				g_ptr_array_add(to_sign, d);
+		}
+		if (!ask_consent(&job, cert, to_sign, job.format, error))
+			goto out;
+	}
 
 	/* One login. */
 	if (sdr_context_get_file_signer(ctx) != NULL) {
@@ -1187,46 +1758,14 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		goto out;
 	}
 
-	results = json_array_new();
-	for (guint i = 0; i < docs->len; i++) {
-		SignDoc *d = g_ptr_array_index(docs, i);
-		JsonObject *r = json_object_new();
-		g_autoptr(GError) e = NULL;
+	{
+		g_autoptr(GHashTable) done = g_hash_table_new_full(
+		        g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)json_object_unref);
+		g_autoptr(GError) stop = NULL;
 
-		json_object_set_string_member(r, "name", d->name);
-		if (d->path != NULL)
-			json_object_set_string_member(r, "path", d->path);
-		json_object_set_string_member(r, "sha256", d->sha256);
-		if (sign_one(&job, d, r, &e)) {
-			json_object_set_string_member(r, "status", "ok");
-			audit(&job, cert->id, d->sha256, "ok");
-			n_ok++;
-		} else {
-			audit(&job, cert->id, d->sha256,
-			      e->domain == SDR_ERROR ? sdr_error_code_name(e->code) : "error");
-			if (!error_is_per_document(e)) {
-				json_object_unref(r);
-				json_array_unref(results);
-				g_propagate_error(error, g_steal_pointer(&e));
-				goto out;
-			}
-			json_object_set_string_member(
-			        r, "status",
-			        g_error_matches(e, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED)
-			                ? "already_signed"
-			                : "error");
-			json_object_set_object_member(r, "error", sdr_json_from_error(e));
-			n_failed++;
-		}
-		json_array_add_object_element(results, r);
+		sign_batch(&job, docs, done, &stop);
+		answer = batch_answer(&job, docs, done, stop);
 	}
-	out = json_object_new();
-	json_object_set_string_member(out, "format", job.format);
-	json_object_set_string_member(out, "certificate", cert->id);
-	json_object_set_int_member(out, "signed", n_ok);
-	json_object_set_int_member(out, "failed", n_failed);
-	json_object_set_array_member(out, "results", results);
-	answer = sdr_json_node_take(out);
 out:
 	/* The session logs out when freed, after the signer that uses it. */
 	g_clear_pointer(&token_signer, sdr_signer_free);

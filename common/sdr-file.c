@@ -9,6 +9,8 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -192,4 +194,107 @@ sdr_file_read(const char *path, gsize max_size, GError **error)
 	}
 	/* Copy: the file may change under a mapping. */
 	return g_bytes_new(g_mapped_file_get_contents(map), g_mapped_file_get_length(map));
+}
+
+char *
+sdr_file_reserve_temp(const char *dir, guint mode, GError **error)
+{
+	g_autofree char *tmpl = g_build_filename(dir, ".sinadur-XXXXXX", NULL);
+	int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		set_io_error(error, errno, _("Cannot write in the folder %s"), dir);
+		return NULL;
+	}
+	if (fchmod(fd, (mode_t)(mode & 07777)) != 0) {
+		int e = errno;
+
+		close(fd);
+		(void)g_unlink(tmpl);
+		set_io_error(error, e, _("Cannot set the mode of %s"), tmpl);
+		return NULL;
+	}
+	close(fd);
+	return g_steal_pointer(&tmpl);
+}
+
+static void
+sync_dir_of(const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+SdrPublishResult
+sdr_file_publish(const char *tmp, const char *dest, gboolean replace, GError **error)
+{
+	if (replace) {
+		if (rename(tmp, dest) != 0) {
+			set_io_error(error, errno, _("Cannot write %s"), dest);
+			return SDR_PUBLISH_ERROR;
+		}
+		sync_dir_of(dest);
+		return SDR_PUBLISH_OK;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) != 0) {
+		int e = errno;
+
+		if (e == EEXIST)
+			return SDR_PUBLISH_EXISTS;
+		if (e != EINVAL && e != ENOSYS && e != ENOTSUP) {
+			set_io_error(error, e, _("Cannot write %s"), dest);
+			return SDR_PUBLISH_ERROR;
+		}
+		/* No RENAME_NOREPLACE here: link() never replaces either. */
+		if (link(tmp, dest) != 0) {
+			e = errno;
+			if (e == EEXIST)
+				return SDR_PUBLISH_EXISTS;
+			set_io_error(error, e, _("Cannot write %s"), dest);
+			return SDR_PUBLISH_ERROR;
+		}
+		(void)g_unlink(tmp);
+	}
+	sync_dir_of(dest);
+	return SDR_PUBLISH_OK;
+}
+
+gboolean
+sdr_file_is_same(const char *path, const char *input)
+{
+	struct stat a, b;
+	g_autofree char *dir = NULL;
+	g_autofree char *base = NULL;
+	g_autofree char *rdir = NULL;
+	g_autofree char *rin = NULL;
+	g_autofree char *joined = NULL;
+
+	if (stat(input, &b) != 0)
+		return FALSE;
+	if (stat(path, &a) == 0)
+		return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	/* Not there yet: a dangling link or a name to create. */
+	if (lstat(path, &a) == 0)
+		return FALSE;
+	dir = g_path_get_dirname(path);
+	base = g_path_get_basename(path);
+	rdir = realpath(dir, NULL);
+	rin = realpath(input, NULL);
+	if (rdir == NULL || rin == NULL)
+		return FALSE;
+	joined = g_build_filename(rdir, base, NULL);
+	return g_str_equal(joined, rin);
+}
+
+gsize
+sdr_file_name_max(const char *dir)
+{
+	long n = pathconf(dir, _PC_NAME_MAX);
+
+	return n > 0 ? (gsize)n : 255;
 }

@@ -841,6 +841,27 @@ copy_fd(gpointer src, Sink *sink, guint64 expected, GError **error)
 }
 
 gboolean
+sdr_pades_check_file(const char *input, const SdrPadesOptions *options, GError **error)
+{
+	SdrPadesOptions defaults;
+	const SdrPadesOptions *o = options;
+	g_autoptr(SdrPdfDoc) doc = NULL;
+	int pages[2];
+
+	g_return_val_if_fail(input != NULL, FALSE);
+	if (o == NULL) {
+		sdr_pades_options_init(&defaults);
+		o = &defaults;
+	}
+	if (!check_options(o, error))
+		return FALSE;
+	pages[0] = o->page - 1;
+	pages[1] = -1;
+	doc = sdr_pdf_doc_open(input, pages, error);
+	return doc != NULL;
+}
+
+gboolean
 sdr_pades_sign_file(SdrSigner *signer, const char *input, const SdrPadesOptions *options,
                     const char *output, char **out_path, GError **error)
 {

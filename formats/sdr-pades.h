@@ -44,6 +44,13 @@ char *sdr_pades_default_output(const char *input);
 gboolean sdr_pades_sign_file(SdrSigner *signer, const char *input, const SdrPadesOptions *options,
                              const char *output, char **out_path, GError **error);
 
+/* What sdr_pades_sign_file() checks before signing, without signing (the agent calls it
+ * before asking for the PIN): the options, and input opens as a PDF with the page of the
+ * signature (SDR_ERROR_PARSE for an empty, truncated or broken file,
+ * SDR_ERROR_UNSUPPORTED for an encrypted one, SDR_ERROR_BAD_REQUEST for a page out of
+ * range). */
+gboolean sdr_pades_check_file(const char *input, const SdrPadesOptions *options, GError **error);
+
 /* The same on memory (bridge): returns the signed document. */
 GBytes *sdr_pades_sign_bytes(SdrSigner *signer, GBytes *pdf, const SdrPadesOptions *options,
                              GError **error);

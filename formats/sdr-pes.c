@@ -1288,6 +1288,51 @@ sdr_pes_check(const guint8 *data, gsize len, GError **error)
 	return ok;
 }
 
+gboolean
+sdr_pes_check_signable(const guint8 *data, gsize len, const SdrPesOptions *options, GError **error)
+{
+	PesDoc doc = { 0 };
+	gboolean ok = FALSE;
+	guint todo = 0;
+
+	doc.data = data != NULL ? data : (const guint8 *)"";
+	doc.len = len;
+	if (!pes_prepare(&doc, options, FALSE, error))
+		goto out;
+	for (const char *const *p = options != NULL ? options->bordereaux : NULL; p != NULL && *p;
+	     p++) {
+		gboolean found = FALSE;
+
+		for (guint i = 0; !doc.root_mode && i < doc.bordereaux->len && !found; i++)
+			found = strcmp(g_array_index(doc.bordereaux, PesBordereau, i).id, *p) == 0;
+		if (!found) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+			            _("No bordereau with Id “%s” in the file."), *p);
+			goto out;
+		}
+	}
+	if (doc.root_mode) {
+		todo = doc.root_signed ? 0 : 1;
+	} else {
+		for (guint i = 0; i < doc.bordereaux->len; i++) {
+			PesBordereau *b = &g_array_index(doc.bordereaux, PesBordereau, i);
+
+			if (b->selected && !b->already_signed)
+				todo++;
+		}
+	}
+	if (todo == 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_ALREADY_SIGNED,
+		            doc.root_mode ? _("The PES file is already signed.")
+		                          : _("Every bordereau to sign is already signed."));
+		goto out;
+	}
+	ok = TRUE;
+out:
+	pes_doc_clear(&doc);
+	return ok;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Building one ds:Signature                                                  */
 

@@ -61,6 +61,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrPesSignResult, sdr_pes_sign_result_free)
  * XML is broken. */
 gboolean sdr_pes_check(const guint8 *data, gsize len, GError **error);
 
+/* What sdr_pes_sign_*() checks before any signature, without signing (the agent calls
+ * it before asking for the PIN): the profile as sdr_pes_check(), every
+ * options->bordereaux Id exists (SDR_ERROR_NOT_FOUND), and something is left to sign
+ * (SDR_ERROR_ALREADY_SIGNED otherwise). */
+gboolean sdr_pes_check_signable(const guint8 *data, gsize len, const SdrPesOptions *options,
+                                GError **error);
+
 /* Signs in memory. Returns the signed document; *result (may be NULL) says what was
  * signed and skipped. Errors: SDR_ERROR_PROFILE / PARSE / TOO_LARGE (the input is
  * refused before any signature), SDR_ERROR_NOT_FOUND (a --bordereau Id does not

@@ -911,7 +911,7 @@ enveloped_path(const char *input)
 	g_autofree char *stem =
 	        dot != NULL && dot != base ? g_strndup(base, (gsize)(dot - base)) : g_strdup(base);
 
-	return next_free(dir, stem, "-signed.xml", "-signed-");
+	return next_free(dir, stem, "-signe.xml", "-signe-");
 }
 
 gboolean

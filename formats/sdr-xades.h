@@ -71,7 +71,7 @@ char *sdr_xades_detached_path(const char *input);
 /* Signs a file. Detached: the file is hashed as a stream and the reference URI is
  * its escaped name. Enveloped: the file must be XML. output_path NULL: detached
  * and enveloping write sdr_xades_detached_path(input); enveloped writes
- * "DIR/STEM-signed.xml" (next free "-signed-N"). *out_path (may be NULL) receives
+ * "DIR/STEM-signe.xml" (next free "-signe-N"). *out_path (may be NULL) receives
  * the path written. Writes atomically. */
 gboolean sdr_xades_sign_file(SdrSigner *signer, const char *input, SdrXadesMode mode,
                              const SdrXadesOptions *options, const char *output_path,

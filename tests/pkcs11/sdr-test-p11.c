@@ -11,6 +11,8 @@
  *              "types" the PIN written in this file on the imaginary PIN pad.
  *   logins     counter of user C_Login calls (written by the module), so tests
  *              can check that nobody retried behind their back.
+ *   remove_after  N = the token is pulled (removed is created) after N more
+ *              signatures (C_Sign returning a signature); decremented by each.
  *
  * $SDR_TESTP11_MODULE names the wrapped module (default SoftHSM2).
  */
@@ -239,8 +241,26 @@ t_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 static CK_RV
 t_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR sig, CK_ULONG_PTR sl)
 {
+	CK_RV rv;
+	int left;
+
 	GONE_IF_REMOVED;
-	return real->C_Sign(s, d, dl, sig, sl);
+	rv = real->C_Sign(s, d, dl, sig, sl);
+	/* remove_after N: the token is pulled after N signatures (a mid-batch removal). */
+	if (rv == CKR_OK && sig != NULL && state_exists("remove_after")) {
+		left = read_int("remove_after", 0) - 1;
+		write_int("remove_after", left);
+		if (left <= 0) {
+			char path[4096];
+			FILE *f;
+
+			state_path(path, sizeof path, "removed");
+			f = fopen(path, "w");
+			if (f != NULL)
+				fclose(f);
+		}
+	}
+	return rv;
 }
 
 static CK_RV
