@@ -5,6 +5,7 @@
 #include "sdr-sanitize.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 static void
 set_no_prompt(GError **error)
@@ -99,8 +100,10 @@ sdr_prompt_consent_text(const SdrConsentRequest *r)
 		{
 			g_autofree char *alg = sdr_sanitize_for_display(
 			        r->digest_alg != NULL ? r->digest_alg : "?", 16);
-			g_autofree char *hex = sdr_sanitize_for_display(
-			        r->digest_hex != NULL ? r->digest_hex : "?", 32);
+			const char *h = r->digest_hex != NULL ? r->digest_hex : "?";
+			/* The first 32 hex digits, then "…" below. */
+			g_autofree char *hex = sdr_sanitize_for_display_full(
+			        h, (gssize)MIN(strlen(h), 32), 0, SDR_SANITIZE_DEFAULT);
 
 			g_string_append_printf(s, _("Data to sign: %s digest %s…\n"), alg, hex);
 		}
