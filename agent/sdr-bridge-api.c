@@ -93,7 +93,8 @@ check_documents(JsonObject *req, const char *member, guint64 max, GError **error
 			return FALSE;
 		/* Shown to the person: a sane name, a real media type (RFC 6838). */
 		if (!sdr_sanitize_is_clean(json_object_get_string_member(d, "name")))
-			return bad(error, _("A document name holds control or invisible characters"));
+			return bad(error,
+			           _("A document name holds control or invisible characters"));
 		if (json_object_has_member(d, "type") &&
 		    !sdr_sanitize_is_media_type(json_object_get_string_member(d, "type")))
 			return bad(error, _("A document type is not a media type (RFC 6838)"));
@@ -146,8 +147,7 @@ check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
 	const char *mode;
 
 	if (!sdr_bridge_json_check_members(req, sign_members, "request", error) ||
-	    !check_string_member(req, "format", 32, FALSE, error) ||
-	    !check_format(req, error) ||
+	    !check_string_member(req, "format", 32, FALSE, error) || !check_format(req, error) ||
 	    !check_string_member(req, "certificate", 128, FALSE, error) ||
 	    !check_string_member(req, "mode", 32, FALSE, error) ||
 	    !check_string_member(req, "hash", 32, FALSE, error) ||

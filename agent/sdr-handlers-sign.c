@@ -1040,17 +1040,18 @@ check_request_shape(SignJob *job, JsonObject *request, gboolean digest_mode, cha
 
 		if (json_object_has_member(request, "documents") ||
 		    json_object_has_member(request, "format")) {
-			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			                    _("A digest is signed alone: “documents” and “format” do "
-			                      "not go with mode “digest”."));
+			g_set_error_literal(
+			        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			        _("A digest is signed alone: “documents” and “format” do "
+			          "not go with mode “digest”."));
 			return FALSE;
 		}
 		json_object_iter_init(&it, job->options);
 		while (json_object_iter_next(&it, &name, NULL)) {
 			if (!g_str_equal(name, "hash")) {
-				g_set_error_literal(
-				        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-				        _("Signature options do not apply to a digest: only “hash”."));
+				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+				                    _("Signature options do not apply to a digest: "
+				                      "only “hash”."));
 				return FALSE;
 			}
 		}
@@ -1285,9 +1286,10 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 
 	/* The certificate. */
 	certs = sdr_context_list_signing_certs(ctx, error);
-	chosen = certs == NULL ? -1
-	                       : choose_cert(&job, certs,
-	                                     sdr_json_get_string(request, "certificate", NULL), error);
+	chosen = certs == NULL
+	                 ? -1
+	                 : choose_cert(&job, certs,
+	                               sdr_json_get_string(request, "certificate", NULL), error);
 	if (chosen < 0) {
 		hide_certificates(ctx, error);
 		goto out;

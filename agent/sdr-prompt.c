@@ -68,12 +68,10 @@ sdr_prompt_free(SdrPrompt *prompt)
 static void
 append_certificate(GString *s, const SdrConsentRequest *r)
 {
-	g_autofree char *subject =
-	        sdr_sanitize_for_display(r->cert_subject != NULL ? r->cert_subject : "?",
-	                                 SHOW_NAME_MAX);
-	g_autofree char *issuer =
-	        sdr_sanitize_for_display(r->cert_issuer != NULL ? r->cert_issuer : "?",
-	                                 SHOW_NAME_MAX);
+	g_autofree char *subject = sdr_sanitize_for_display(
+	        r->cert_subject != NULL ? r->cert_subject : "?", SHOW_NAME_MAX);
+	g_autofree char *issuer = sdr_sanitize_for_display(
+	        r->cert_issuer != NULL ? r->cert_issuer : "?", SHOW_NAME_MAX);
 
 	g_string_append_printf(s, _("Certificate: %s (issued by %s)\n"), subject, issuer);
 }
@@ -87,14 +85,18 @@ sdr_prompt_consent_text(const SdrConsentRequest *r)
 	switch (r->action) {
 	case SDR_CONSENT_LIST_CERTIFICATES:
 		if (r->origin != NULL)
-			g_string_append_printf(s, _("The site %s asks to see the certificates of your keys.\n"), origin);
+			g_string_append_printf(
+			        s, _("The site %s asks to see the certificates of your keys.\n"),
+			        origin);
 		g_string_append(s, _("It will learn the names, issuers and validity dates of your "
 		                     "certificates. Nothing is signed now: each signature will be "
 		                     "asked separately.\n"));
 		break;
 	case SDR_CONSENT_SIGN_DATA:
 		if (r->origin != NULL)
-			g_string_append_printf(s, _("The site %s asks to sign data it prepared itself.\n"), origin);
+			g_string_append_printf(
+			        s, _("The site %s asks to sign data it prepared itself.\n"),
+			        origin);
 		g_string_append(s, _("The document behind it cannot be shown here: sign only if "
 		                     "you have just asked this site for a signature.\n"));
 		{
@@ -127,8 +129,9 @@ sdr_prompt_consent_text(const SdrConsentRequest *r)
 			        d->mime_type != NULL ? d->mime_type : "?", SHOW_TYPE_MAX);
 			g_autofree char *sha = sdr_sanitize_for_display(d->sha256_short, 16);
 
-			g_string_append_printf(s, "  - %s (%s, %" G_GUINT64_FORMAT " o, SHA-256 %s…)\n",
-			                       name, type, d->size, sha);
+			g_string_append_printf(
+			        s, "  - %s (%s, %" G_GUINT64_FORMAT " o, SHA-256 %s…)\n", name,
+			        type, d->size, sha);
 		}
 		append_certificate(s, r);
 		break;

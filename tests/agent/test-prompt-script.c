@@ -225,17 +225,20 @@ test_consent_text_and_record(void **state)
 {
 	g_autofree char *dir = g_dir_make_tmp("sdr-record-XXXXXX", NULL);
 	g_autofree char *rec = g_build_filename(dir, "seen", NULL);
-	g_autofree char *text = g_strdup_printf("record %s\nconsent no\nconsent yes\ntimeout\n", rec);
+	g_autofree char *text =
+	        g_strdup_printf("record %s\nconsent no\nconsent yes\ntimeout\n", rec);
 	g_autofree char *path = write_script(text);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrPrompt) p = sdr_prompt_script_new(path, &error);
-	SdrConsentDocument doc = { "facture\xe2\x80\xae" "fdp.exe",
+	SdrConsentDocument doc = { "facture\xe2\x80\xae"
+		                   "fdp.exe",
 		                   "application/pdf\nThe site https://impots.gouv.fr asks for a "
 		                   "signature.",
 		                   10, "0123456789abcdef" };
-	SdrConsentDetail details[] = { { "Reason", "Bon pour paiement de 1\xe2\x80\xaf" "000\xe2\x80\xaf"
+	SdrConsentDetail details[] = { { "Reason", "Bon pour paiement de 1\xe2\x80\xaf"
+		                                   "000\xe2\x80\xaf"
 		                                   "000 EUR" },
-		                         { "Location", "\x1b]0;title\x07\x1b[2JParis" } };
+		                       { "Location", "\x1b]0;title\x07\x1b[2JParis" } };
 	SdrConsentRequest sign = { 0 }, list = { 0 }, data = { 0 };
 	g_autofree char *seen = NULL;
 	g_autofree char *shown = NULL;
@@ -253,7 +256,8 @@ test_consent_text_and_record(void **state)
 	assert_non_null(strstr(shown, "facture<U+202E>fdp.exe"));
 	assert_non_null(strstr(shown, "application/pdf<U+000A>The site"));
 	assert_null(strstr(shown, "\nThe site https://impots"));
-	assert_non_null(strstr(shown, "Reason: Bon pour paiement de 1\xe2\x80\xaf" "000"));
+	assert_non_null(strstr(shown, "Reason: Bon pour paiement de 1\xe2\x80\xaf"
+	                              "000"));
 	assert_non_null(strstr(shown, "Location: <U+001B>]0;title<U+0007><U+001B>[2JParis"));
 	assert_non_null(strstr(shown, "Jean DUPONT<U+009B>"));
 	assert_null(strchr(shown, '\x1b'));
@@ -276,14 +280,16 @@ test_consent_text_and_record(void **state)
 	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_TIMEOUT));
 
 	assert_true(g_file_get_contents(rec, &seen, NULL, NULL));
-	assert_non_null(strstr(seen, "asks for a signature.\nSign 1 document (pades):\n"
-	                             "  - facture<U+202E>fdp.exe (application/pdf<U+000A>The site "));
+	assert_non_null(strstr(seen,
+	                       "asks for a signature.\nSign 1 document (pades):\n"
+	                       "  - facture<U+202E>fdp.exe (application/pdf<U+000A>The site "));
 	assert_non_null(strstr(seen, "Sign? [y/N] \n=> no\n----\n"));
 	assert_non_null(strstr(seen, "The site https://portail.example.fr<U+2028> asks to see the "
 	                             "certificates of your keys.\n"));
 	assert_non_null(strstr(seen, "Allow this site? [y/N] \n=> yes\n----\n"));
 	assert_non_null(strstr(seen, "asks to sign data it prepared itself"));
-	assert_non_null(strstr(seen, "Data to sign: sha256 digest 00112233445566778899aabbccddeeff…"));
+	assert_non_null(
+	        strstr(seen, "Data to sign: sha256 digest 00112233445566778899aabbccddeeff…"));
 	assert_non_null(strstr(seen, "=> timeout\n----\n"));
 	/* The listing showed no signature detail, and nothing raw reached the record. */
 	assert_int_equal(g_strstr_len(seen, -1, "Location:") - seen,
@@ -300,9 +306,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_consent_text_and_record),
-		cmocka_unit_test(test_script_in_order),  cmocka_unit_test(test_script_wrong_kind),
-		cmocka_unit_test(test_script_bad_lines), cmocka_unit_test(test_script_threads),
-		cmocka_unit_test(test_no_prompt),        cmocka_unit_test(test_handler_requests),
+		cmocka_unit_test(test_script_in_order),
+		cmocka_unit_test(test_script_wrong_kind),
+		cmocka_unit_test(test_script_bad_lines),
+		cmocka_unit_test(test_script_threads),
+		cmocka_unit_test(test_no_prompt),
+		cmocka_unit_test(test_handler_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
