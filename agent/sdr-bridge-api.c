@@ -6,6 +6,7 @@
 
 #include "sdr-crypto.h"
 #include "sdr-error.h"
+#include "sdr-sanitize.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/evp.h>
@@ -90,6 +91,13 @@ check_documents(JsonObject *req, const char *member, guint64 max, GError **error
 		    !check_string_member(d, "type", TYPE_MAX_LEN, FALSE, error) ||
 		    !check_base64_member(d, "data", max, TRUE, error))
 			return FALSE;
+		/* Shown to the person: a sane name, a real media type (RFC 6838). */
+		if (!sdr_sanitize_is_clean(json_object_get_string_member(d, "name")))
+			return bad(error,
+			           _("A document name holds control or invisible characters"));
+		if (json_object_has_member(d, "type") &&
+		    !sdr_sanitize_is_media_type(json_object_get_string_member(d, "type")))
+			return bad(error, _("A document type is not a media type (RFC 6838)"));
 	}
 	return TRUE;
 }
@@ -118,6 +126,18 @@ check_option_array(const char *name, JsonArray *a, GError **error)
 	return TRUE;
 }
 
+static gboolean
+check_format(JsonObject *req, GError **error)
+{
+	static const char *const formats[] = { "cades", "xades",  "pades", "pes",
+		                               "actes", "marche", NULL };
+	JsonNode *n = json_object_get_member(req, "format");
+
+	if (n == NULL || g_strv_contains(formats, json_node_get_string(n)))
+		return TRUE;
+	return bad(error, _("Unknown format (cades, xades, pades, pes, actes or marche)"));
+}
+
 /* Validates a /v1/sign body; in data mode, replaces "data" by its digest. */
 static gboolean
 check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
@@ -127,7 +147,7 @@ check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
 	const char *mode;
 
 	if (!sdr_bridge_json_check_members(req, sign_members, "request", error) ||
-	    !check_string_member(req, "format", 32, FALSE, error) ||
+	    !check_string_member(req, "format", 32, FALSE, error) || !check_format(req, error) ||
 	    !check_string_member(req, "certificate", 128, FALSE, error) ||
 	    !check_string_member(req, "mode", 32, FALSE, error) ||
 	    !check_string_member(req, "hash", 32, FALSE, error) ||
@@ -265,7 +285,9 @@ handle_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	o = json_node_get_object(info);
 	json_object_set_int_member(o, "api_version", SDR_BRIDGE_API_VERSION);
 	state = json_object_new();
-	certs = sdr_bridge_get_certificates(bridge, FALSE, NULL);
+	/* Not even how many certificates there are before the user approved the origin. */
+	if (r->origin != NULL && sdr_bridge_approvals_has(bridge->approvals, r->origin))
+		certs = sdr_bridge_get_certificates(bridge, FALSE, NULL);
 	if (certs != NULL && JSON_NODE_HOLDS_OBJECT(certs) &&
 	    json_object_has_member(json_node_get_object(certs), "certificates")) {
 		JsonArray *a =

@@ -32,6 +32,7 @@ typedef struct {
 	GStringChunk *strings;
 	SdrConsentRequest consent;
 	SdrConsentDocument *docs;
+	SdrConsentDetail *details;
 	SdrPinPromptRequest pin_req;
 	gboolean ok;
 	SdrSecret *pin;
@@ -59,6 +60,7 @@ job_unref(Job *job)
 	sdr_secret_free(job->pin);
 	g_clear_error(&job->error);
 	g_free(job->docs);
+	g_free(job->details);
 	g_string_chunk_free(job->strings);
 	g_mutex_clear(&job->lock);
 	g_cond_clear(&job->cond);
@@ -162,10 +164,17 @@ deadline_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError
 
 	job->consent = *request;
 	job->consent.origin = keep(job, request->origin);
-	job->consent.action = keep(job, request->action);
 	job->consent.format = keep(job, request->format);
 	job->consent.cert_subject = keep(job, request->cert_subject);
 	job->consent.cert_issuer = keep(job, request->cert_issuer);
+	job->consent.digest_alg = keep(job, request->digest_alg);
+	job->consent.digest_hex = keep(job, request->digest_hex);
+	job->details = g_new0(SdrConsentDetail, MAX(request->n_details, 1));
+	for (gsize i = 0; i < request->n_details; i++) {
+		job->details[i].label = keep(job, request->details[i].label);
+		job->details[i].value = keep(job, request->details[i].value);
+	}
+	job->consent.details = job->details;
 	job->docs = g_new0(SdrConsentDocument, MAX(request->n_documents, 1));
 	for (gsize i = 0; i < request->n_documents; i++) {
 		job->docs[i] = request->documents[i];

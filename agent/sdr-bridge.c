@@ -137,6 +137,12 @@ queue_error(struct MHD_Connection *conn, guint status, int code, const char *mes
 
 /* ---- Token work ------------------------------------------------------------ */
 
+static gboolean
+origin_approved(gpointer approvals, const char *origin)
+{
+	return sdr_bridge_approvals_has(approvals, origin);
+}
+
 /* Called with token_lock held. */
 static SdrContext *
 context_for(SdrBridge *bridge, const char *origin)
@@ -152,6 +158,9 @@ context_for(SdrBridge *bridge, const char *origin)
 		o.origin = origin;
 		o.cancellable = bridge->cancellable;
 		ctx = sdr_context_new(&o);
+		/* The one place the approvals reach the handlers (see
+		 * sdr_context_may_reveal_certificates). */
+		sdr_context_set_approved_func(ctx, origin_approved, bridge->approvals);
 		g_hash_table_insert(bridge->contexts, g_strdup(key), ctx);
 	}
 	return ctx;
@@ -336,7 +345,7 @@ sdr_bridge_approve_listing(SdrBridge *bridge, const char *origin, GError **error
 		return FALSE;
 	}
 	req.origin = origin;
-	req.action = "list-certificates";
+	req.action = SDR_CONSENT_LIST_CERTIFICATES;
 	req.timeout_s = sdr_bridge_policy_get_consent_timeout(bridge->policy);
 	ok = bridge->prompt != NULL && sdr_prompt_ask_consent(bridge->prompt, &req, error);
 	if (bridge->prompt == NULL)

@@ -30,6 +30,8 @@ struct _SdrContext {
 	int warn_days[SDR_MAX_WARN_DAYS];
 	gsize n_warn_days;
 	char *audit_path;
+	SdrContextApprovedFunc approved_func;
+	gpointer approved_data;
 };
 
 static int
@@ -271,4 +273,19 @@ const char *
 sdr_context_get_audit_path(SdrContext *ctx)
 {
 	return ctx->audit_path;
+}
+
+void
+sdr_context_set_approved_func(SdrContext *ctx, SdrContextApprovedFunc func, gpointer data)
+{
+	ctx->approved_func = func;
+	ctx->approved_data = data;
+}
+
+gboolean
+sdr_context_may_reveal_certificates(SdrContext *ctx)
+{
+	if (ctx->origin == NULL)
+		return TRUE;
+	return ctx->approved_func != NULL && ctx->approved_func(ctx->approved_data, ctx->origin);
 }

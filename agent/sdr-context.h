@@ -47,4 +47,14 @@ const int *sdr_context_get_warn_days(SdrContext *ctx, gsize *n);
 void sdr_context_set_audit_path(SdrContext *ctx, const char *path);
 const char *sdr_context_get_audit_path(SdrContext *ctx);
 
+/* Whether the person approved the context's origin (first use: "this site may
+ * see my certificates"); set by the bridge, which keeps the approvals. Until
+ * then no answer to that origin may say anything about the certificates or
+ * keys, not even how many there are. */
+typedef gboolean (*SdrContextApprovedFunc)(gpointer data, const char *origin);
+void sdr_context_set_approved_func(SdrContext *ctx, SdrContextApprovedFunc func, gpointer data);
+/* TRUE without an origin (CLI, GUI); with one, only once it is approved (FALSE
+ * when nobody set an approval function). */
+gboolean sdr_context_may_reveal_certificates(SdrContext *ctx);
+
 G_END_DECLS

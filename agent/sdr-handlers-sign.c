@@ -14,6 +14,7 @@
 #include "sdr-marche.h"
 #include "sdr-pades.h"
 #include "sdr-pes.h"
+#include "sdr-sanitize.h"
 #include "sdr-time.h"
 #include "sdr-token-signer.h"
 #include "sdr-verify.h"
@@ -173,7 +174,8 @@ valid_doc_name(const char *name)
 {
 	if (name == NULL || name[0] == '\0' || strlen(name) > SDR_SIGN_MAX_NAME)
 		return FALSE;
-	if (!g_utf8_validate(name, -1, NULL))
+	/* Nothing a display would act on or hide (controls, bidi, zero-width...). */
+	if (!sdr_sanitize_is_clean(name))
 		return FALSE;
 	if (strchr(name, '/') != NULL || strchr(name, '\\') != NULL || g_str_equal(name, ".") ||
 	    g_str_equal(name, ".."))
@@ -199,6 +201,11 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 	if (o == NULL || (path == NULL) == (data == NULL)) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Document %u: give either “path” or “data”."), index + 1);
+		return NULL;
+	}
+	if (type != NULL && !sdr_sanitize_is_media_type(type)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("Document %u: “type” is not a media type (RFC 6838)."), index + 1);
 		return NULL;
 	}
 	doc = g_new0(SignDoc, 1);
@@ -1346,13 +1353,66 @@ read_common_options(SignJob *job, JsonObject *request, GError **error)
 	return TRUE;
 }
 
+/* Every value the request chose that is written into the signature, as the
+ * consent shows it. Values are borrowed from job->options; strings of ours are
+ * kept in keep. */
+static GArray *
+consent_details(SignJob *job, GPtrArray *keep)
+{
+	GArray *d = g_array_new(FALSE, TRUE, sizeof(SdrConsentDetail));
+	JsonObject *o = job->options;
+	const char *reason = sdr_json_get_string(o, "reason", NULL);
+	const char *location = sdr_json_get_string(o, "location", NULL);
+	JsonNode *bn = json_object_get_member(o, "bordereaux");
+	SdrConsentDetail x;
+
+	if (reason != NULL) {
+		x = (SdrConsentDetail){ _("Reason"), reason };
+		g_array_append_val(d, x);
+	}
+	if (location != NULL) {
+		x = (SdrConsentDetail){ _("Location"), location };
+		g_array_append_val(d, x);
+	}
+	if (sdr_json_get_bool(o, "visible", FALSE)) {
+		char *v = g_strdup_printf(_("on page %d"),
+		                          (int)CLAMP(sdr_json_get_int(o, "page", 1), 1, 100000));
+		g_ptr_array_add(keep, v);
+		x = (SdrConsentDetail){ _("Visible signature"), v };
+		g_array_append_val(d, x);
+	}
+	if (bn != NULL && JSON_NODE_HOLDS_ARRAY(bn)) {
+		JsonArray *a = json_node_get_array(bn);
+		GString *v = g_string_new(NULL);
+
+		for (guint i = 0; i < json_array_get_length(a) && v->len < 400; i++) {
+			const char *id = json_array_get_string_element(a, i);
+			g_string_append_printf(v, "%s%s", i > 0 ? ", " : "", id != NULL ? id : "?");
+		}
+		g_ptr_array_add(keep, g_string_free(v, FALSE));
+		x = (SdrConsentDetail){ _("Bordereaux"), g_ptr_array_index(keep, keep->len - 1) };
+		g_array_append_val(d, x);
+	}
+	if (sdr_json_get_bool(o, "pades", FALSE)) {
+		x = (SdrConsentDetail){ _("Signature"), "PAdES" };
+		g_array_append_val(d, x);
+	}
+	if (sdr_json_get_bool(o, "cades", FALSE)) {
+		x = (SdrConsentDetail){ _("Signature"), "CAdES" };
+		g_array_append_val(d, x);
+	}
+	return d;
+}
+
 static gboolean
 ask_consent(SignJob *job, const SdrCertInfo *cert, GPtrArray *docs, const char *format,
-            GError **error)
+            const char *digest_hex, GError **error)
 {
 	SdrConfig *config = sdr_context_get_config(job->ctx);
 	g_autofree SdrConsentDocument *cds = g_new0(SdrConsentDocument, MAX(docs->len, 1));
 	g_autofree char *shorts = g_malloc0((gsize)MAX(docs->len, 1) * 17);
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) details = NULL;
 	SdrConsentRequest req = { 0 };
 
 	for (guint i = 0; i < docs->len; i++) {
@@ -1365,15 +1425,120 @@ ask_consent(SignJob *job, const SdrCertInfo *cert, GPtrArray *docs, const char *
 		cds[i].sha256_short = shorts + (gsize)i * 17;
 	}
 	req.origin = sdr_context_get_origin(job->ctx);
-	req.action = "sign";
-	req.format = format;
+	if (digest_hex != NULL) {
+		req.action = SDR_CONSENT_SIGN_DATA;
+		req.digest_alg = sdr_hash_name(job->hash);
+		req.digest_hex = digest_hex;
+	} else {
+		req.action = SDR_CONSENT_SIGN_DOCUMENTS;
+		req.format = format;
+		req.documents = cds;
+		req.n_documents = docs->len;
+		details = consent_details(job, keep);
+		req.details = (const SdrConsentDetail *)(void *)details->data;
+		req.n_details = details->len;
+	}
 	req.cert_subject = cert->subject_cn;
 	req.cert_issuer = cert->issuer_cn;
-	req.documents = cds;
-	req.n_documents = docs->len;
 	req.timeout_s = (guint)CLAMP(sdr_config_get_int(config, "bridge", "consent_timeout_s", 120),
 	                             0, 3600);
 	return sdr_prompt_ask_consent(sdr_context_get_prompt(job->ctx), &req, error);
+}
+
+/* Before the person approved the origin, an answer says nothing about the
+ * certificates or keys: whichever way choosing one failed (none, unknown id,
+ * several, expired, authentication only, no module), the same error. */
+static void
+hide_certificates(SdrContext *ctx, GError **error)
+{
+	if (error == NULL || *error == NULL || sdr_context_may_reveal_certificates(ctx))
+		return;
+	g_clear_error(error);
+	g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
+	                    _("List the certificates first: the user approves this site then"));
+}
+
+/* Refuses, before any prompt, what does not make one clear request: a digest
+ * with documents, documents with a digest, options that would not be signed,
+ * unknown modes. Fills *digest_hex (digest mode). */
+static gboolean
+check_request_shape(SignJob *job, JsonObject *request, gboolean digest_mode, char **digest_hex,
+                    GError **error)
+{
+	static const char *const modes[] = { "detached", "attached", "enveloped", "enveloping",
+		                             NULL };
+	const char *req_mode = sdr_json_get_string(request, "mode", NULL);
+	const char *f = job->format;
+
+	if (req_mode != NULL && !digest_mode) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		                    _("Unknown mode (“digest”, or none to sign documents)."));
+		return FALSE;
+	}
+	if (job->mode != NULL && !g_strv_contains(modes, job->mode)) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		                    _("Unknown signature mode (detached, attached, enveloped or "
+		                      "enveloping)."));
+		return FALSE;
+	}
+	if (digest_mode) {
+		const char *b64 = sdr_json_get_string(request, "digest", NULL);
+		g_autofree guchar *digest = NULL;
+		gsize len = 0;
+		JsonObjectIter it;
+		const char *name;
+
+		if (json_object_has_member(request, "documents") ||
+		    json_object_has_member(request, "format")) {
+			g_set_error_literal(
+			        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			        _("A digest is signed alone: “documents” and “format” do "
+			          "not go with mode “digest”."));
+			return FALSE;
+		}
+		json_object_iter_init(&it, job->options);
+		while (json_object_iter_next(&it, &name, NULL)) {
+			if (!g_str_equal(name, "hash")) {
+				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+				                    _("Signature options do not apply to a digest: "
+				                      "only “hash”."));
+				return FALSE;
+			}
+		}
+		digest = b64 != NULL && strlen(b64) < 256 && sdr_handlers_check_base64(b64)
+		                 ? g_base64_decode(b64, &len)
+		                 : NULL;
+		if (digest == NULL || len != sdr_hash_len(job->hash)) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("“digest” must be the base64 of a %s digest."),
+			            sdr_hash_name(job->hash));
+			return FALSE;
+		}
+		*digest_hex = g_malloc0(2 * len + 1);
+		for (gsize i = 0; i < len; i++)
+			g_snprintf(*digest_hex + 2 * i, 3, "%02x", digest[i]);
+		return TRUE;
+	}
+	if (json_object_has_member(request, "digest") || json_object_has_member(request, "data")) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		                    _("“digest” and “data” need mode “digest”: they do not go with "
+		                      "documents."));
+		return FALSE;
+	}
+	/* Said now rather than after the consent and the PIN. */
+	if (g_str_equal(f, "cades") && job->mode != NULL && !g_str_equal(job->mode, "attached") &&
+	    !g_str_equal(job->mode, "detached")) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("CAdES signatures are detached or attached, not %s."), job->mode);
+		return FALSE;
+	}
+	if (g_str_equal(f, "xades") && g_strcmp0(job->mode, "attached") == 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("XAdES signatures are detached, enveloped or enveloping, not %s."),
+		            job->mode);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void
@@ -1590,6 +1755,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	const SdrCertInfo *cert;
 	gboolean digest_mode;
 	const char *mode;
+	g_autofree char *digest_hex = NULL;
 	JsonNode *answer = NULL;
 	int chosen;
 
@@ -1604,7 +1770,9 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		options = json_node_get_object(n);
 	}
 	job.options = options != NULL ? options : no_options;
-	mode = sdr_json_get_string(request, "mode", sdr_json_get_string(job.options, "mode", NULL));
+	/* Digest mode is the request's "mode"; options.mode is the signature's
+	 * (detached, enveloped...): "digest" there is refused below. */
+	mode = sdr_json_get_string(request, "mode", NULL);
 	digest_mode = g_strcmp0(mode, "digest") == 0;
 	job.format = sdr_json_get_string(request, "format", digest_mode ? "raw" : NULL);
 	if (!digest_mode && (job.format == NULL || !g_strv_contains(known_formats, job.format))) {
@@ -1615,8 +1783,8 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	}
 	if (!read_common_options(&job, request, error))
 		goto out;
-	if (digest_mode)
-		job.mode = NULL;
+	if (!check_request_shape(&job, request, digest_mode, &digest_hex, error))
+		goto out;
 	job.output = sdr_json_get_string(request, "output", NULL);
 	job.output_dir = sdr_json_get_string(request, "output_dir", NULL);
 	job.in_place = sdr_json_get_bool(request, "in_place", FALSE);
@@ -1668,11 +1836,14 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 
 	/* The certificate. */
 	certs = sdr_context_list_signing_certs(ctx, error);
-	if (certs == NULL)
+	chosen = certs == NULL
+	                 ? -1
+	                 : choose_cert(&job, certs,
+	                               sdr_json_get_string(request, "certificate", NULL), error);
+	if (chosen < 0) {
+		hide_certificates(ctx, error);
 		goto out;
-	chosen = choose_cert(&job, certs, sdr_json_get_string(request, "certificate", NULL), error);
-	if (chosen < 0)
-		goto out;
+	}
 	cert = g_ptr_array_index(certs, chosen);
 	job.cert = cert;
 
@@ -1691,21 +1862,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		}
 	}
 
-	/* One consent for the batch. */
-	if (digest_mode) {
-		SignDoc *d = g_new0(SignDoc, 1);
-		const char *b64 = sdr_json_get_string(
-		        request, "digest", sdr_json_get_string(job.options, "digest", ""));
-		d->name = g_strdup(_("data to sign (digest)"));
-		d->mime = g_strdup("application/octet-stream");
-		d->size = strlen(b64) / 4 * 3;
-		g_strlcpy(d->sha256, b64, sizeof d->sha256);
-		for (char *p = d->sha256; *p != '\0'; p++) {
-			if (!g_ascii_isalnum(*p))
-				*p = '_';
-		}
-		g_ptr_array_add(docs, d);
-	}
+	/* One consent for the batch (or for the digest). */
 	{
 		g_autoptr(GPtrArray) to_sign = g_ptr_array_new();
 
@@ -1714,7 +1871,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 			if (d->refused == NULL && d->signed_output == NULL)
 				g_ptr_array_add(to_sign, d);
 		}
-		if (!ask_consent(&job, cert, to_sign, job.format, error))
+		if (!ask_consent(&job, cert, to_sign, job.format, digest_hex, error))
 			goto out;
 	}
 

@@ -5,6 +5,10 @@
  *   pin DIGITS                   answer a PIN request
  *   confirm yes | confirm no     answer "one try left, continue?"
  *   timeout                      the next prompt (of any kind) times out
+ *   record PATH                  (anywhere, not a step) append to PATH what each
+ *                                consent showed: the text a person would read
+ *                                (sdr_prompt_consent_text), its question, then
+ *                                "=> yes", "=> no" or "=> timeout" and a "----" line
  * Blank lines and lines starting with '#' are ignored. A prompt whose next line
  * is of another kind, or an exhausted script, fails with SDR_ERROR_CANCELLED.
  * Thread-safe (one lock around the cursor). The file holds PINs: keep it private.
@@ -15,6 +19,7 @@
 #include "sdr-file.h"
 
 #include <glib/gi18n-lib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SDR_SCRIPT_MAX (64 * 1024)
@@ -37,6 +42,7 @@ typedef struct {
 	GMutex lock;
 	GArray *steps; /* Step */
 	guint next;
+	char *record; /* or NULL */
 } SdrScriptPrompt;
 
 static void
@@ -95,16 +101,43 @@ out:
 	return ok;
 }
 
+/* Appends what the person was shown and the scripted answer to the record. */
+static void
+record_consent(SdrScriptPrompt *self, const SdrConsentRequest *request, const char *answer)
+{
+	g_autofree char *text = NULL;
+	FILE *f;
+
+	if (self->record == NULL)
+		return;
+	text = sdr_prompt_consent_text(request);
+	g_mutex_lock(&self->lock);
+	f = fopen(self->record, "ae");
+	if (f != NULL) {
+		fprintf(f, "%s%s\n=> %s\n----\n", text, sdr_prompt_consent_question(request),
+		        answer);
+		fclose(f);
+	}
+	g_mutex_unlock(&self->lock);
+}
+
 static gboolean
 script_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError **error)
 {
+	SdrScriptPrompt *self = (SdrScriptPrompt *)prompt;
+	GError *local = NULL;
 	Step s;
 
-	if (!take_step((SdrScriptPrompt *)prompt, STEP_CONSENT, &s, error))
+	if (!take_step(self, STEP_CONSENT, &s, &local)) {
+		record_consent(self, request,
+		               g_error_matches(local, SDR_ERROR, SDR_ERROR_TIMEOUT) ? "timeout"
+		                                                                    : "none");
+		g_propagate_error(error, local);
 		return FALSE;
+	}
+	record_consent(self, request, s.yes ? "yes" : "no");
 	if (!s.yes) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
-		            _("The signature was refused."));
+		sdr_prompt_set_refused(request, error);
 		return FALSE;
 	}
 	return TRUE;
@@ -141,6 +174,7 @@ script_free(SdrPrompt *prompt)
 	SdrScriptPrompt *self = (SdrScriptPrompt *)prompt;
 
 	g_array_unref(self->steps);
+	g_free(self->record);
 	g_mutex_clear(&self->lock);
 	g_free(self);
 }
@@ -155,7 +189,7 @@ static const SdrPromptClass script_class = {
 
 /* Parses the script text (exposed for the unit tests through the path API). */
 static gboolean
-parse_script(GArray *steps, char *text, gsize len, GError **error)
+parse_script(GArray *steps, char *text, gsize len, char **record, GError **error)
 {
 	char *line = text, *end = text + len;
 	guint lineno = 0;
@@ -189,6 +223,10 @@ parse_script(GArray *steps, char *text, gsize len, GError **error)
 			s.pin = sdr_secret_new_from_data(arg, strlen(arg));
 		} else if (g_str_equal(word, "timeout") && arg == NULL) {
 			s.kind = STEP_TIMEOUT;
+		} else if (g_str_equal(word, "record") && arg != NULL && arg[0] != '\0') {
+			g_free(*record);
+			*record = g_strdup(arg);
+			continue;
 		} else {
 			/* Never echo the line: it may hold a PIN. */
 			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
@@ -205,6 +243,7 @@ sdr_prompt_script_new(const char *path, GError **error)
 {
 	g_autoptr(GBytes) bytes = sdr_file_read(path, SDR_SCRIPT_MAX, error);
 	g_autoptr(GArray) steps = NULL;
+	g_autofree char *record = NULL;
 	SdrScriptPrompt *self;
 	char *text;
 	gsize len;
@@ -218,7 +257,7 @@ sdr_prompt_script_new(const char *path, GError **error)
 	text = g_malloc(len + 1);
 	memcpy(text, g_bytes_get_data(bytes, NULL), len);
 	text[len] = '\0';
-	ok = parse_script(steps, text, len, error);
+	ok = parse_script(steps, text, len, &record, error);
 	/* The text held PINs: wipe both copies. */
 	memset(text, 0, len);
 	g_free(text);
@@ -229,5 +268,6 @@ sdr_prompt_script_new(const char *path, GError **error)
 	self->parent.klass = &script_class;
 	g_mutex_init(&self->lock);
 	self->steps = g_steal_pointer(&steps);
+	self->record = g_steal_pointer(&record);
 	return &self->parent;
 }

@@ -3,6 +3,7 @@
 #include "sdr-prompt.h"
 
 #include "sdr-error.h"
+#include "sdr-sanitize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,7 @@ static gboolean
 terminal_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError **error)
 {
 	SdrTerminalPrompt *self = (SdrTerminalPrompt *)prompt;
+	g_autofree char *text = NULL;
 	FILE *tty;
 	gboolean yes;
 
@@ -56,24 +58,15 @@ terminal_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError
 	tty = open_tty(error);
 	if (tty == NULL)
 		return FALSE;
-	if (request->origin != NULL)
-		fprintf(tty, _("The site %s asks for a signature.\n"), request->origin);
-	fprintf(tty, _("Sign %zu document(s) (%s) with the certificate of %s?\n"),
-	        request->n_documents, request->format != NULL ? request->format : "",
-	        request->cert_subject != NULL ? request->cert_subject : "?");
-	for (gsize i = 0; i < request->n_documents; i++) {
-		const SdrConsentDocument *d = &request->documents[i];
-
-		fprintf(tty, "  - %s (%s, %" G_GUINT64_FORMAT " o, SHA-256 %s…)\n", d->name,
-		        d->mime_type != NULL ? d->mime_type : "?", d->size, d->sha256_short);
-	}
-	fputs(_("Sign? [y/N] "), tty);
+	/* Every outside string in it went through the sanitiser. */
+	text = sdr_prompt_consent_text(request);
+	fputs(text, tty);
+	fputs(sdr_prompt_consent_question(request), tty);
 	fflush(tty);
 	yes = read_yes(tty);
 	fclose(tty);
 	if (!yes) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
-		            _("The signature was refused."));
+		sdr_prompt_set_refused(request, error);
 		return FALSE;
 	}
 	return TRUE;
@@ -83,6 +76,7 @@ static SdrSecret *
 read_pin_tty(const SdrPinPromptRequest *request, GError **error)
 {
 	FILE *tty = open_tty(error);
+	g_autofree char *label = NULL, *holder = NULL; /* token-supplied */
 	struct termios old, noecho;
 	gboolean restore = FALSE;
 	SdrSecret *pin;
@@ -94,9 +88,9 @@ read_pin_tty(const SdrPinPromptRequest *request, GError **error)
 		fputs(_("Wrong PIN.\n"), tty);
 	if (request->count_low)
 		fputs(_("Warning: wrong PINs were entered before on this key.\n"), tty);
-	fprintf(tty, _("PIN of the key “%s” (%s): "),
-	        request->token_label != NULL ? request->token_label : "",
-	        request->cert_subject != NULL ? request->cert_subject : "");
+	label = sdr_sanitize_for_display(request->token_label, 64);
+	holder = sdr_sanitize_for_display(request->cert_subject, 120);
+	fprintf(tty, _("PIN of the key “%s” (%s): "), label, holder);
 	fflush(tty);
 	if (tcgetattr(fileno(tty), &old) == 0) {
 		noecho = old;

@@ -15,6 +15,8 @@
 
 G_BEGIN_DECLS
 
+/* Every string below that a page, a file or a token supplied is shown only
+ * through sdr_sanitize_for_display() (common/sdr-sanitize.h). */
 typedef struct {
 	const char *name;      /* file or document name */
 	const char *mime_type; /* may be NULL */
@@ -22,15 +24,34 @@ typedef struct {
 	const char *sha256_short; /* first 16 hex digits of the SHA-256 */
 } SdrConsentDocument;
 
+/* What the person is asked to allow. */
+typedef enum {
+	SDR_CONSENT_SIGN_DOCUMENTS = 0, /* sign documents (listed) */
+	SDR_CONSENT_LIST_CERTIFICATES,  /* first use of an origin: show it the certificates */
+	SDR_CONSENT_SIGN_DATA,          /* sign a digest the page computed (no document shown) */
+} SdrConsentAction;
+
+/* A value the requester chose that ends up in the signature (PAdES reason,
+ * location, visible stamp, PES bordereaux...): label is ours (translated), value
+ * is outside text. */
 typedef struct {
+	const char *label;
+	const char *value;
+} SdrConsentDetail;
+
+typedef struct {
+	SdrConsentAction action;
 	const char *origin;       /* web origin of the request; NULL for the CLI/GUI */
-	const char *action;       /* "sign", "list-certificates" (first use of an origin) */
 	const char *format;       /* "cades", "xades", "pades", "pes", "actes", "marche" */
 	const char *cert_subject; /* holder name */
 	const char *cert_issuer;
-	const SdrConsentDocument *documents;
+	const SdrConsentDocument *documents; /* SDR_CONSENT_SIGN_DOCUMENTS */
 	gsize n_documents;
-	guint timeout_s; /* 0 = no timeout */
+	const SdrConsentDetail *details; /* every requester-chosen value signed in */
+	gsize n_details;
+	const char *digest_alg; /* SDR_CONSENT_SIGN_DATA: "sha256"... */
+	const char *digest_hex; /* SDR_CONSENT_SIGN_DATA: the digest, in hex */
+	guint timeout_s;        /* 0 = no timeout */
 } SdrConsentRequest;
 
 typedef struct {
@@ -70,6 +91,16 @@ gboolean sdr_prompt_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptReque
 void sdr_prompt_notify(SdrPrompt *prompt, const char *message);
 void sdr_prompt_free(SdrPrompt *prompt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrPrompt, sdr_prompt_free)
+
+/* The consent question as text for a person (terminal, scripted record), every
+ * outside string sanitised: what is asked (listing or signing, documents or a
+ * digest), by whom, with which certificate, and each detail signed in. Ends
+ * with a newline; the yes/no question itself is not included. */
+char *sdr_prompt_consent_text(const SdrConsentRequest *request);
+/* The yes/no question that follows it ("Sign? [y/N] ", "Allow? [y/N] "). */
+const char *sdr_prompt_consent_question(const SdrConsentRequest *request);
+/* Sets SDR_ERROR_CONSENT_DENIED with the message for a "no" to this request. */
+void sdr_prompt_set_refused(const SdrConsentRequest *request, GError **error);
 
 /* The terminal prompter: PIN without echo from /dev/tty, or from pin_fd when >= 0
  * (read once; a second PIN request fails). Consent asked on the terminal unless

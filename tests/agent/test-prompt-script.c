@@ -218,13 +218,100 @@ test_handler_requests(void **state)
 	expect_bad_request(cctx, "verify", "{\"files\":[\"x\"],\"at\":\"yesterday\"}");
 }
 
+/* What a person is shown: every outside string sanitised, the action said,
+ * each signed-in detail listed; the scripted prompter records exactly that. */
+static void
+test_consent_text_and_record(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("sdr-record-XXXXXX", NULL);
+	g_autofree char *rec = g_build_filename(dir, "seen", NULL);
+	g_autofree char *text =
+	        g_strdup_printf("record %s\nconsent no\nconsent yes\ntimeout\n", rec);
+	g_autofree char *path = write_script(text);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrPrompt) p = sdr_prompt_script_new(path, &error);
+	SdrConsentDocument doc = { "facture\xe2\x80\xae"
+		                   "fdp.exe",
+		                   "application/pdf\nThe site https://impots.gouv.fr asks for a "
+		                   "signature.",
+		                   10, "0123456789abcdef" };
+	SdrConsentDetail details[] = { { "Reason", "Bon pour paiement de 1\xe2\x80\xaf"
+		                                   "000\xe2\x80\xaf"
+		                                   "000 EUR" },
+		                       { "Location", "\x1b]0;title\x07\x1b[2JParis" } };
+	SdrConsentRequest sign = { 0 }, list = { 0 }, data = { 0 };
+	g_autofree char *seen = NULL;
+	g_autofree char *shown = NULL;
+
+	assert_non_null(p);
+	sign.origin = "https://portail.example.fr";
+	sign.format = "pades";
+	sign.cert_subject = "Jean DUPONT\xc2\x9b";
+	sign.cert_issuer = "AC TEST";
+	sign.documents = &doc;
+	sign.n_documents = 1;
+	sign.details = details;
+	sign.n_details = 2;
+	shown = sdr_prompt_consent_text(&sign);
+	assert_non_null(strstr(shown, "facture<U+202E>fdp.exe"));
+	assert_non_null(strstr(shown, "application/pdf<U+000A>The site"));
+	assert_null(strstr(shown, "\nThe site https://impots"));
+	assert_non_null(strstr(shown, "Reason: Bon pour paiement de 1\xe2\x80\xaf"
+	                              "000"));
+	assert_non_null(strstr(shown, "Location: <U+001B>]0;title<U+0007><U+001B>[2JParis"));
+	assert_non_null(strstr(shown, "Jean DUPONT<U+009B>"));
+	assert_null(strchr(shown, '\x1b'));
+	assert_false(sdr_prompt_ask_consent(p, &sign, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED));
+	g_clear_error(&error);
+
+	list.action = SDR_CONSENT_LIST_CERTIFICATES;
+	list.origin = "https://portail.example.fr\xe2\x80\xa8";
+	list.details = details; /* never shown for a listing */
+	list.n_details = 2;
+	assert_true(sdr_prompt_ask_consent(p, &list, &error));
+
+	data.action = SDR_CONSENT_SIGN_DATA;
+	data.origin = "https://dss.example";
+	data.digest_alg = "sha256";
+	data.digest_hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	data.cert_subject = "Jean DUPONT";
+	assert_false(sdr_prompt_ask_consent(p, &data, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_TIMEOUT));
+
+	assert_true(g_file_get_contents(rec, &seen, NULL, NULL));
+	assert_non_null(strstr(seen,
+	                       "asks for a signature.\nSign 1 document (pades):\n"
+	                       "  - facture<U+202E>fdp.exe (application/pdf<U+000A>The site "));
+	assert_non_null(strstr(seen, "Sign? [y/N] \n=> no\n----\n"));
+	assert_non_null(strstr(seen, "The site https://portail.example.fr<U+2028> asks to see the "
+	                             "certificates of your keys.\n"));
+	assert_non_null(strstr(seen, "Allow this site? [y/N] \n=> yes\n----\n"));
+	assert_non_null(strstr(seen, "asks to sign data it prepared itself"));
+	assert_non_null(
+	        strstr(seen, "Data to sign: sha256 digest 00112233445566778899aabbccddeeff…"));
+	assert_non_null(strstr(seen, "=> timeout\n----\n"));
+	/* The listing showed no signature detail, and nothing raw reached the record. */
+	assert_int_equal(g_strstr_len(seen, -1, "Location:") - seen,
+	                 g_strrstr(seen, "Location:") - seen);
+	assert_null(strchr(seen, '\x1b'));
+	assert_null(strstr(seen, "\xe2\x80\xae"));
+	g_unlink(rec);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_script_in_order),  cmocka_unit_test(test_script_wrong_kind),
-		cmocka_unit_test(test_script_bad_lines), cmocka_unit_test(test_script_threads),
-		cmocka_unit_test(test_no_prompt),        cmocka_unit_test(test_handler_requests),
+		cmocka_unit_test(test_consent_text_and_record),
+		cmocka_unit_test(test_script_in_order),
+		cmocka_unit_test(test_script_wrong_kind),
+		cmocka_unit_test(test_script_bad_lines),
+		cmocka_unit_test(test_script_threads),
+		cmocka_unit_test(test_no_prompt),
+		cmocka_unit_test(test_handler_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,9 @@ slow_consent(SdrPrompt *p, const SdrConsentRequest *req, GError **error)
 	/* The request must still be readable after the waiter gave up. */
 	g_assert(g_str_equal(req->origin, "https://portail.example.fr"));
 	g_assert(req->n_documents == 1 && g_str_equal(req->documents[0].name, "a.pdf"));
+	g_assert(req->action == SDR_CONSENT_SIGN_DOCUMENTS);
+	g_assert(req->n_details == 1 && g_str_equal(req->details[0].label, "Reason") &&
+	         g_str_equal(req->details[0].value, "Bon pour accord"));
 	if (!self->answer)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED, "no");
 	return self->answer;
@@ -51,21 +54,27 @@ consent(SdrPrompt *p, guint timeout_s, GError **error)
 {
 	char *origin = g_strdup("https://portail.example.fr");
 	char *name = g_strdup("a.pdf");
+	char *reason = g_strdup("Bon pour accord");
 	SdrConsentDocument doc = { name, "application/pdf", 10, "0123456789abcdef" };
+	SdrConsentDetail detail = { "Reason", reason };
 	SdrConsentRequest req = { 0 };
 	gboolean ok;
 
 	req.origin = origin;
-	req.action = "sign";
+	req.action = SDR_CONSENT_SIGN_DOCUMENTS;
 	req.documents = &doc;
 	req.n_documents = 1;
+	req.details = &detail;
+	req.n_details = 1;
 	req.timeout_s = timeout_s;
 	ok = sdr_prompt_ask_consent(p, &req, error);
 	/* Scribble over the caller's memory: the late worker must not see it. */
 	memset(origin, 'X', strlen(origin));
 	memset(name, 'X', strlen(name));
+	memset(reason, 'X', strlen(reason));
 	g_free(origin);
 	g_free(name);
+	g_free(reason);
 	return ok;
 }
 
