@@ -152,17 +152,21 @@ noecho_end(void)
 	G_UNLOCK(noecho);
 }
 
-/* Reads one line without echo from the terminal into a secret, byte by byte on
- * the descriptor (no stdio buffer keeps a copy). NULL with *error on end of
- * input, a signal, or a line over SDR_SECRET_MAX (never truncated). */
+/* Prints the question, then reads one line without echo from the terminal into a
+ * secret, byte by byte on the descriptor (no stdio buffer keeps a copy). The
+ * echo goes off (flushing older type-ahead) before the question is shown, so
+ * nothing typed after it is lost. NULL with *error on end of input, a signal, or
+ * a line over SDR_SECRET_MAX (never truncated). */
 static SdrSecret *
-read_line_noecho(FILE *tty, GError **error)
+read_line_noecho(FILE *tty, const char *question, GError **error)
 {
 	g_autoptr(SdrSecret) line = sdr_secret_new();
 	gboolean too_long = FALSE, eof = FALSE;
 	int fd = fileno(tty);
 
 	noecho_begin(fd);
+	fputs(question, tty);
+	fflush(tty);
 	for (;;) {
 		char ch;
 		ssize_t n = read(fd, &ch, 1);
@@ -198,7 +202,10 @@ static SdrSecret *
 read_pin_tty(const SdrPinPromptRequest *request, GError **error)
 {
 	FILE *tty = open_tty(error);
+	const char *label = request->token_label != NULL ? request->token_label : "";
+	const char *subject = request->cert_subject != NULL ? request->cert_subject : "";
 	g_autofree char *hint = NULL;
+	g_autofree char *question = NULL;
 	SdrSecret *pin;
 
 	if (tty == NULL)
@@ -211,15 +218,11 @@ read_pin_tty(const SdrPinPromptRequest *request, GError **error)
 		fputs(_("Warning: wrong PINs were entered before on this key.\n"), tty);
 	hint = sdr_token_pin_length_hint(request->min_len, request->max_len);
 	if (hint != NULL)
-		fprintf(tty, _("PIN of the key “%s” (%s, %s): "),
-		        request->token_label != NULL ? request->token_label : "",
-		        request->cert_subject != NULL ? request->cert_subject : "", hint);
+		question =
+		        g_strdup_printf(_("PIN of the key “%s” (%s, %s): "), label, subject, hint);
 	else
-		fprintf(tty, _("PIN of the key “%s” (%s): "),
-		        request->token_label != NULL ? request->token_label : "",
-		        request->cert_subject != NULL ? request->cert_subject : "");
-	fflush(tty);
-	pin = read_line_noecho(tty, error);
+		question = g_strdup_printf(_("PIN of the key “%s” (%s): "), label, subject);
+	pin = read_line_noecho(tty, question, error);
 	fclose(tty);
 	return pin;
 }
@@ -287,11 +290,10 @@ terminal_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError *
 		      tty);
 	/* Without echo: a PIN typed here by mistake is neither shown nor taken as
 	 * yes (only the words below are), and it is wiped. */
-	fputs(_("Continue? Type “yes” then Enter (not the PIN; what you type is not "
-	        "shown) [y/N] "),
-	      tty);
-	fflush(tty);
-	answer = read_line_noecho(tty, NULL);
+	answer = read_line_noecho(tty,
+	                          _("Continue? Type “yes” then Enter (not the PIN; what you "
+	                            "type is not shown) [y/N] "),
+	                          NULL);
 	if (answer != NULL) {
 		char word[8] = { 0 };
 

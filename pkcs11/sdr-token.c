@@ -674,19 +674,19 @@ sdr_token_pin_check(const SdrSecret *pin, gulong min_len, gulong max_len, GError
 	hint = sdr_token_pin_length_hint(min_len, max_len);
 	if (hint != NULL)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("%s It was not sent to the key: no try was used (PIN of %s)."), why,
+		            _("%s Nothing was sent to the key: no try was used (PIN of %s)."), why,
 		            hint);
 	else
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("%s It was not sent to the key: no try was used."), why);
+		            _("%s Nothing was sent to the key: no try was used."), why);
 	return FALSE;
 }
 
 /* Asks the callback (again while what it answers is refused locally). Returns the
  * PIN to send, or an empty secret on a protected path; NULL with *error. */
 static SdrSecret *
-ask_pin(SdrTokenSession *session, SdrPinRequest *request, SdrPinFunc pin_func,
-        gpointer user_data, GError **error)
+ask_pin(SdrTokenSession *session, SdrPinRequest *request, SdrPinFunc pin_func, gpointer user_data,
+        GError **error)
 {
 	g_autoptr(GError) refused = NULL;
 

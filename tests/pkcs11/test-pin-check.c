@@ -56,10 +56,14 @@ test_refused(void **unused)
 	refused("123", 3, 4, 8, "too short");
 	refused("123456789", 9, 4, 8, "too long");
 	refused("123456789", 9, 0, 8, "too long");
-	refused("12\0" "34", 5, 4, 8, "control character");
+	refused("12\0"
+	        "34",
+	        5, 4, 8, "control character");
 	refused("1234\n", 5, 4, 8, "control character");
 	refused("1234\r", 5, 4, 8, "control character");
-	refused("12\x7f" "4", 4, 4, 8, "control character");
+	refused("12\x7f"
+	        "4",
+	        4, 4, 8, "control character");
 	refused("123", 3, 4, 8, "4 to 8 characters");
 	refused("123", 3, 4, 0, "at least 4 characters");
 	refused("123456789", 9, 0, 8, "at most 8 characters");

@@ -650,7 +650,10 @@ test_pin_refused_locally(void **unused)
 	}
 	/* Spaces only, an embedded NUL, then the right PIN: one C_Login, success. */
 	{
-		const char *const pins[] = { "    ", "12\0" "34", "1234", NULL };
+		const char *const pins[] = { "    ",
+			                     "12\0"
+			                     "34",
+			                     "1234", NULL };
 		const gsize lens[] = { 4, 5, 4, 0 };
 		ListState st = { pins, lens };
 
