@@ -92,7 +92,7 @@ status_is "echo on"
 same_logins 0 "Ctrl-C at the last-try question"
 ok
 
-# ---- --pin-fd: too short, too long, NUL inside: refused, exit 2, no login; CR LF is fine ------
+# ---- --pin-fd: too short, too long, NUL or CR inside: refused, exit 2, no login; CR LF is fine
 reset 3
 echo 8 > "$SDR_TESTP11_DIR/max_len"
 printf '12\n' > "$T/short"
@@ -105,6 +105,9 @@ out_has "aucun essai n’a été utilisé"
 expect_rc 2 fr sign --module "$SDR_TESTP11" --cert "$RSA" "$T/doc.txt" --pin-fd 3 3<"$T/long"
 out_has "trop long"
 expect_rc 2 fr sign --module "$SDR_TESTP11" --cert "$RSA" "$T/doc.txt" --pin-fd 3 3<"$T/nul"
+out_has "caractère"
+printf '12\r34\n' > "$T/cr"
+expect_rc 2 fr sign --module "$SDR_TESTP11" --cert "$RSA" "$T/doc.txt" --pin-fd 3 3<"$T/cr"
 out_has "caractère"
 same_logins 0 "--pin-fd with a PIN the key would refuse"
 expect_rc 0 fr sign --module "$SDR_TESTP11" --cert "$RSA" "$T/doc.txt" --pin-fd 3 3<"$T/crlf"
