@@ -200,6 +200,7 @@ pin_job(DeadlinePrompt *self, JobKind kind, const SdrPinPromptRequest *request)
 	job->pin_req = *request;
 	job->pin_req.token_label = keep(job, request->token_label);
 	job->pin_req.cert_subject = keep(job, request->cert_subject);
+	job->pin_req.rejected = keep(job, request->rejected);
 	return job;
 }
 

@@ -1000,8 +1000,20 @@ pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
 	p.count_low = req->count_low;
 	p.final_try = req->final_try;
 	p.previous_incorrect = req->previous_incorrect;
-	if (req->final_try && !sdr_prompt_confirm_final_try(prompt, &p, error))
+	p.protected_path = req->protected_path;
+	p.min_len = req->min_len;
+	p.max_len = req->max_len;
+	p.rejected = req->rejected;
+	/* A refused answer (req->rejected) came after this login's confirmation. */
+	if (req->final_try && req->rejected == NULL &&
+	    !sdr_prompt_confirm_final_try(prompt, &p, error))
 		return NULL;
+	if (req->protected_path) {
+		/* Said before C_Login blocks in the key's own PIN window or PIN pad. */
+		sdr_prompt_notify(prompt, _("Type the PIN in the window of the key's software or "
+		                            "on the reader's keypad, not here."));
+		return sdr_secret_new();
+	}
 	return sdr_prompt_ask_pin(prompt, &p, error);
 }
 

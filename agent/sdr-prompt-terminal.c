@@ -4,10 +4,12 @@
 
 #include "sdr-error.h"
 #include "sdr-sanitize.h"
+#include "sdr-token.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -72,59 +74,150 @@ terminal_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError
 	return TRUE;
 }
 
+/* ---- Reading without echo; the echo comes back whatever happens -------------- */
+
+/* A signal that ends the process while the echo is off would leave the terminal
+ * without echo: the handler restores it, puts the previous disposition back and
+ * raises the signal again (so the process ends as it would have). */
+static const int noecho_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+G_LOCK_DEFINE_STATIC(noecho); /* one no-echo read at a time in the process */
+static int noecho_fd = -1;
+static struct termios noecho_saved;
+static volatile sig_atomic_t noecho_active;
+static volatile sig_atomic_t noecho_signalled;
+static struct sigaction noecho_old[G_N_ELEMENTS(noecho_signals)];
+
+static void
+noecho_on_signal(int sig)
+{
+	int saved_errno = errno;
+
+	if (noecho_active)
+		(void)tcsetattr(noecho_fd, TCSANOW, &noecho_saved);
+	noecho_active = 0;
+	noecho_signalled = 1;
+	for (gsize i = 0; i < G_N_ELEMENTS(noecho_signals); i++) {
+		if (noecho_signals[i] == sig)
+			(void)sigaction(sig, &noecho_old[i], NULL);
+	}
+	(void)raise(sig); /* delivered when this handler returns */
+	errno = saved_errno;
+}
+
+/* Turns the echo off on fd (when it is a terminal). Takes the lock. */
+static void
+noecho_begin(int fd)
+{
+	struct termios t;
+	struct sigaction sa;
+
+	G_LOCK(noecho);
+	noecho_signalled = 0;
+	noecho_active = 0;
+	if (tcgetattr(fd, &t) != 0)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = noecho_on_signal;
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: read() returns EINTR */
+	for (gsize i = 0; i < G_N_ELEMENTS(noecho_signals); i++)
+		(void)sigaction(noecho_signals[i], &sa, &noecho_old[i]);
+	noecho_fd = fd;
+	noecho_saved = t;
+	noecho_active = 1;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	t.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSAFLUSH, &t) != 0)
+		noecho_active = 0;
+}
+
+static void
+noecho_end(void)
+{
+	if (noecho_fd >= 0) {
+		if (noecho_active)
+			(void)tcsetattr(noecho_fd, TCSAFLUSH, &noecho_saved);
+		noecho_active = 0;
+		for (gsize i = 0; i < G_N_ELEMENTS(noecho_signals); i++)
+			(void)sigaction(noecho_signals[i], &noecho_old[i], NULL);
+	}
+	noecho_fd = -1;
+	G_UNLOCK(noecho);
+}
+
+/* Prints the question, then reads one line without echo from the terminal into a
+ * secret, byte by byte on the descriptor (no stdio buffer keeps a copy). The
+ * echo goes off (flushing older type-ahead) before the question is shown, so
+ * nothing typed after it is lost. NULL with *error on end of input, a signal, or
+ * a line over SDR_SECRET_MAX (never truncated). */
+static SdrSecret *
+read_line_noecho(FILE *tty, const char *question, GError **error)
+{
+	g_autoptr(SdrSecret) line = sdr_secret_new();
+	gboolean too_long = FALSE, eof = FALSE;
+	int fd = fileno(tty);
+
+	noecho_begin(fd);
+	fputs(question, tty);
+	fflush(tty);
+	for (;;) {
+		char ch;
+		ssize_t n = read(fd, &ch, 1);
+
+		if (n < 0 && errno == EINTR && !noecho_signalled)
+			continue;
+		if (n <= 0) {
+			eof = TRUE;
+			break;
+		}
+		if (ch == '\n' || ch == '\r')
+			break;
+		if (!too_long && !sdr_secret_append_byte(line, ch))
+			too_long = TRUE;
+	}
+	noecho_end();
+	fputc('\n', tty);
+	fflush(tty);
+	if (too_long) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("What was typed is too long to be a PIN; nothing was sent to the "
+		              "key."));
+		return NULL;
+	}
+	if (eof && (noecho_signalled || sdr_secret_len(line) == 0)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("No PIN entered."));
+		return NULL;
+	}
+	return g_steal_pointer(&line);
+}
+
 static SdrSecret *
 read_pin_tty(const SdrPinPromptRequest *request, GError **error)
 {
 	FILE *tty = open_tty(error);
-	g_autofree char *label = NULL, *holder = NULL; /* token-supplied */
-	struct termios old, noecho;
-	gboolean restore = FALSE;
+	g_autofree char *label = NULL, *subject = NULL; /* token-supplied */
+	g_autofree char *hint = NULL;
+	g_autofree char *question = NULL;
 	SdrSecret *pin;
-	int c;
 
 	if (tty == NULL)
 		return NULL;
-	if (request->previous_incorrect)
+	if (request->rejected != NULL)
+		fprintf(tty, "%s\n", request->rejected);
+	else if (request->previous_incorrect)
 		fputs(_("Wrong PIN.\n"), tty);
 	if (request->count_low)
 		fputs(_("Warning: wrong PINs were entered before on this key.\n"), tty);
 	label = sdr_sanitize_for_display(request->token_label, 64);
-	holder = sdr_sanitize_for_display(request->cert_subject, 120);
-	fprintf(tty, _("PIN of the key “%s” (%s): "), label, holder);
-	fflush(tty);
-	if (tcgetattr(fileno(tty), &old) == 0) {
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		noecho.c_lflag |= ICANON;
-		restore = tcsetattr(fileno(tty), TCSAFLUSH, &noecho) == 0;
-	}
-	pin = sdr_secret_new();
-	/* Byte by byte on the descriptor: no stdio buffer keeps a copy of the PIN. */
-	for (;;) {
-		char ch;
-		ssize_t n = read(fileno(tty), &ch, 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			c = EOF;
-			break;
-		}
-		c = (unsigned char)ch;
-		if (c == '\n' || c == '\r')
-			break;
-		if (!sdr_secret_append_byte(pin, ch))
-			break;
-	}
-	if (restore)
-		(void)tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
+	subject = sdr_sanitize_for_display(request->cert_subject, 120);
+	hint = sdr_token_pin_length_hint(request->min_len, request->max_len);
+	if (hint != NULL)
+		question =
+		        g_strdup_printf(_("PIN of the key “%s” (%s, %s): "), label, subject, hint);
+	else
+		question = g_strdup_printf(_("PIN of the key “%s” (%s): "), label, subject);
+	pin = read_line_noecho(tty, question, error);
 	fclose(tty);
-	if (c == EOF && sdr_secret_len(pin) == 0) {
-		sdr_secret_free(pin);
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("No PIN entered."));
-		return NULL;
-	}
 	return pin;
 }
 
@@ -138,6 +231,12 @@ terminal_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError *
 	if (self->pin_fd < 0)
 		return read_pin_tty(request, error);
 	g_mutex_lock(&self->lock);
+	if (request->rejected != NULL) {
+		/* The PIN of the descriptor was refused before reaching the key. */
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("%s (--pin-fd %d)"),
+		            request->rejected, self->pin_fd);
+		goto out;
+	}
 	if (self->pin_fd_used) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
 		            _("The PIN given with --pin-fd was already used; "
@@ -164,8 +263,9 @@ static gboolean
 terminal_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **error)
 {
 	SdrTerminalPrompt *self = (SdrTerminalPrompt *)prompt;
+	g_autoptr(SdrSecret) answer = NULL;
+	gboolean yes = FALSE;
 	FILE *tty;
-	gboolean yes;
 
 	if (self->pin_fd >= 0) {
 		/* A PIN from a file descriptor cannot confirm for a person. */
@@ -177,9 +277,32 @@ terminal_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError *
 	tty = open_tty(error);
 	if (tty == NULL)
 		return FALSE;
-	fputs(_("Only one PIN try is left: a wrong PIN locks the key. Continue? [y/N] "), tty);
-	fflush(tty);
-	yes = read_yes(tty);
+	fputs(_("Only one PIN try is left: a wrong PIN locks the key.\n"), tty);
+	if (request->protected_path)
+		fputs(_("The PIN will then be asked by the key itself (its own window or the "
+		        "reader's keypad).\n"),
+		      tty);
+	/* Without echo: a PIN typed here by mistake is neither shown nor taken as
+	 * yes (only the words below are), and it is wiped. */
+	answer = read_line_noecho(tty,
+	                          _("Continue? Type “yes” then Enter (not the PIN; what you "
+	                            "type is not shown) [y/N] "),
+	                          NULL);
+	if (answer != NULL) {
+		char word[8] = { 0 };
+
+		if (sdr_secret_len(answer) < sizeof word) {
+			memcpy(word, sdr_secret_get(answer), sdr_secret_len(answer));
+			g_strstrip(word);
+			yes = g_ascii_strcasecmp(word, "o") == 0 ||
+			      g_ascii_strcasecmp(word, "oui") == 0 ||
+			      g_ascii_strcasecmp(word, "y") == 0 ||
+			      g_ascii_strcasecmp(word, "yes") == 0;
+		}
+		explicit_bzero(word, sizeof word);
+	}
+	/* Say what was understood, never what was typed. */
+	fprintf(tty, "%s\n", yes ? _("Answer: yes.") : _("Answer: no."));
 	fclose(tty);
 	if (!yes) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PIN_FINAL_TRY,

@@ -61,6 +61,11 @@ typedef struct {
 	gboolean count_low;
 	gboolean final_try;
 	gboolean previous_incorrect;
+	gboolean protected_path; /* the key asks the PIN itself: confirm_final_try only */
+	gulong min_len, max_len; /* PIN length the key accepts (bytes); 0 = unknown */
+	/* Why the previous answer was refused without reaching the key (translated),
+	 * or NULL. A prompt shows it and asks again; a PIN file descriptor fails. */
+	const char *rejected;
 } SdrPinPromptRequest;
 
 typedef struct _SdrPrompt SdrPrompt;
@@ -73,7 +78,8 @@ typedef struct {
 	/* "One try left: a wrong PIN locks the key. Continue?" */
 	gboolean (*confirm_final_try)(SdrPrompt *prompt, const SdrPinPromptRequest *request,
 	                              GError **error);
-	/* Informs, without waiting (e.g. "sign on the key's own PIN pad"); may be NULL. */
+	/* Informs, without waiting (e.g. "type the PIN in the key's own window", said
+	 * before a protected-path login blocks); may be NULL. */
 	void (*notify)(SdrPrompt *prompt, const char *message);
 	void (*free)(SdrPrompt *prompt);
 } SdrPromptClass;
@@ -102,9 +108,12 @@ const char *sdr_prompt_consent_question(const SdrConsentRequest *request);
 /* Sets SDR_ERROR_CONSENT_DENIED with the message for a "no" to this request. */
 void sdr_prompt_set_refused(const SdrConsentRequest *request, GError **error);
 
-/* The terminal prompter: PIN without echo from /dev/tty, or from pin_fd when >= 0
- * (read once; a second PIN request fails). Consent asked on the terminal unless
- * assume_yes (the CLI's own files, given on its command line, are consent). */
+/* The terminal prompter: PIN without echo from /dev/tty (echo restored on SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT before the signal goes on), or from pin_fd when >= 0
+ * (read once; a second PIN request or a PIN refused locally fails; the final try
+ * is refused). The final-try question is read without echo and only "oui"/"o"/
+ * "yes"/"y" is yes. Consent asked on the terminal unless assume_yes (the CLI's
+ * own files, given on its command line, are consent). */
 SdrPrompt *sdr_prompt_terminal_new(int pin_fd, gboolean assume_yes);
 /* The scripted prompter (tests; see above). Thread-safe. */
 SdrPrompt *sdr_prompt_script_new(const char *path, GError **error);

@@ -90,14 +90,16 @@ sdr_secret_read_fd(int fd, GError **error)
 		}
 		if (r == 0 || c == '\n')
 			break;
-		if (c == '\r')
-			continue;
 		if (!sdr_secret_append_byte(s, c)) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
 			            _("The PIN read is too long."));
 			return NULL;
 		}
 	}
+	/* One CR before the end of the line (CR LF files) is not part of the PIN; a CR
+	 * elsewhere stays, and the token layer's PIN check refuses it. */
+	if (s->len > 0 && s->data[s->len - 1] == '\r')
+		sdr_secret_pop(s);
 	return g_steal_pointer(&s);
 }
 

@@ -194,6 +194,24 @@ apply_token_flags(SdrTokenInfo *info, CK_FLAGS flags)
 	info->pin_to_be_changed = (flags & CKF_USER_PIN_TO_BE_CHANGED) != 0;
 }
 
+/* ulMinPinLen / ulMaxPinLen as bounds we can trust: a value the token does not
+ * know, beyond what a PIN can hold, or an inconsistent pair counts as "not
+ * reported" (0), so a bad report never refuses a good PIN. */
+static void
+pin_lengths(const CK_TOKEN_INFO *ti, gulong *min_len, gulong *max_len)
+{
+	CK_ULONG lo = ti->ulMinPinLen, hi = ti->ulMaxPinLen;
+
+	if (lo == CK_UNAVAILABLE_INFORMATION || lo > SDR_SECRET_MAX)
+		lo = 0;
+	if (hi == CK_UNAVAILABLE_INFORMATION || hi >= SDR_SECRET_MAX)
+		hi = 0;
+	if (hi != 0 && lo > hi)
+		lo = hi = 0;
+	*min_len = (gulong)lo;
+	*max_len = (gulong)hi;
+}
+
 /* Fresh token information from the module (libp11 caches the flags). */
 static SdrTokenInfo *
 token_info_read(SdrModule *module, PKCS11_SLOT *slot, GError **error)
@@ -219,6 +237,7 @@ token_info_read(SdrModule *module, PKCS11_SLOT *slot, GError **error)
 	info->model = ck_string(ti.model, sizeof ti.model);
 	info->serial = ck_string(ti.serialNumber, sizeof ti.serialNumber);
 	apply_token_flags(info, ti.flags);
+	pin_lengths(&ti, &info->pin_min_len, &info->pin_max_len);
 	return info;
 }
 
@@ -560,19 +579,28 @@ session_check_open(SdrTokenSession *session, GError **error)
 }
 
 static gboolean
-read_flags(SdrTokenSession *session, CK_FLAGS *flags, GError **error)
+read_token_info(SdrTokenSession *session, CK_TOKEN_INFO *ti, GError **error)
 {
-	CK_TOKEN_INFO ti;
 	CK_RV rv;
 
-	memset(&ti, 0, sizeof ti);
-	rv = session->fl->C_GetTokenInfo(session->slot_id, &ti);
+	memset(ti, 0, sizeof *ti);
+	rv = session->fl->C_GetTokenInfo(session->slot_id, ti);
 	if (rv != CKR_OK) {
 		if (sdr_token_ckr_code(rv) == SDR_ERROR_CARD_REMOVED)
 			session_mark_removed(session);
 		sdr_token_set_ckr_error(error, rv, "C_GetTokenInfo");
 		return FALSE;
 	}
+	return TRUE;
+}
+
+static gboolean
+read_flags(SdrTokenSession *session, CK_FLAGS *flags, GError **error)
+{
+	CK_TOKEN_INFO ti;
+
+	if (!read_token_info(session, &ti, error))
+		return FALSE;
 	*flags = ti.flags;
 	return TRUE;
 }
@@ -596,12 +624,113 @@ sdr_token_session_is_logged_in(SdrTokenSession *session)
 	return si.state == CKS_RO_USER_FUNCTIONS || si.state == CKS_RW_USER_FUNCTIONS;
 }
 
+char *
+sdr_token_pin_length_hint(gulong min_len, gulong max_len)
+{
+	if (min_len > 0 && max_len > 0 && min_len == max_len)
+		return g_strdup_printf(_("exactly %lu characters"), min_len);
+	if (min_len > 0 && max_len > 0)
+		return g_strdup_printf(_("%lu to %lu characters"), min_len, max_len);
+	if (min_len > 0)
+		return g_strdup_printf(_("at least %lu characters"), min_len);
+	if (max_len > 0)
+		return g_strdup_printf(_("at most %lu characters"), max_len);
+	return NULL;
+}
+
+gboolean
+sdr_token_pin_check(const SdrSecret *pin, gulong min_len, gulong max_len, GError **error)
+{
+	const char *p;
+	gsize len;
+	gboolean blank = TRUE;
+	g_autofree char *hint = NULL;
+	const char *why = NULL;
+
+	g_return_val_if_fail(pin != NULL, FALSE);
+	p = sdr_secret_get(pin);
+	len = sdr_secret_len(pin);
+	for (gsize i = 0; i < len; i++) {
+		guchar c = (guchar)p[i];
+
+		if (c != ' ' && c != '\t')
+			blank = FALSE;
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			why = _("The PIN contains a character that cannot be part of a PIN "
+			        "(control character).");
+			break;
+		}
+	}
+	if (why == NULL && len == 0)
+		why = _("No PIN was entered.");
+	else if (why == NULL && blank)
+		why = _("The PIN entered is only spaces.");
+	else if (why == NULL && min_len > 0 && len < min_len)
+		why = _("The PIN entered is too short for this key.");
+	else if (why == NULL && max_len > 0 && len > max_len)
+		why = _("The PIN entered is too long for this key.");
+	if (why == NULL)
+		return TRUE;
+	hint = sdr_token_pin_length_hint(min_len, max_len);
+	if (hint != NULL)
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("%s Nothing was sent to the key: no try was used (PIN of %s)."), why,
+		            hint);
+	else
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("%s Nothing was sent to the key: no try was used."), why);
+	return FALSE;
+}
+
+/* Asks the callback (again while what it answers is refused locally). Returns the
+ * PIN to send, or an empty secret on a protected path; NULL with *error. */
+static SdrSecret *
+ask_pin(SdrTokenSession *session, SdrPinRequest *request, SdrPinFunc pin_func, gpointer user_data,
+        GError **error)
+{
+	g_autoptr(GError) refused = NULL;
+
+	for (guint asks = 0; asks < SDR_PIN_MAX_ASKS; asks++) {
+		g_autoptr(SdrSecret) pin = NULL;
+		GError *local = NULL;
+
+		request->attempt = ++session->attempts;
+		request->rejected = refused != NULL ? refused->message : NULL;
+		pin = pin_func(request, user_data, &local);
+		if (pin == NULL) {
+			if (local != NULL)
+				g_propagate_error(error, local);
+			else if (request->final_try)
+				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PIN_FINAL_TRY,
+				                    _("One PIN try is left and it was not "
+				                      "confirmed: the token was not used."));
+			else
+				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED,
+				                    _("PIN entry was cancelled."));
+			return NULL;
+		}
+		g_clear_error(&local);
+		if (request->protected_path) {
+			/* Never sent: the token asks by itself. */
+			sdr_secret_clear(&pin);
+			return sdr_secret_new();
+		}
+		g_clear_error(&refused);
+		if (sdr_token_pin_check(pin, request->min_len, request->max_len, &refused))
+			return g_steal_pointer(&pin);
+	}
+	g_propagate_error(error, g_steal_pointer(&refused));
+	return NULL;
+}
+
 gboolean
 sdr_token_session_login(SdrTokenSession *session, SdrPinFunc pin_func, gpointer user_data,
                         GError **error)
 {
 	CK_FLAGS before = 0, after = 0;
 	g_autoptr(SdrSecret) pin = NULL;
+	SdrPinRequest request;
+	CK_TOKEN_INFO ti;
 	CK_RV rv;
 
 	g_return_val_if_fail(session != NULL, FALSE);
@@ -611,45 +740,43 @@ sdr_token_session_login(SdrTokenSession *session, SdrPinFunc pin_func, gpointer 
 		session->logged_in = TRUE;
 		return TRUE;
 	}
-	if (!read_flags(session, &before, error))
+	if (!read_token_info(session, &ti, error))
 		return FALSE;
+	before = ti.flags;
 	if (before & CKF_USER_PIN_LOCKED) {
 		set_locked_error(error);
 		return FALSE;
 	}
 
-	if (before & CKF_PROTECTED_AUTHENTICATION_PATH) {
+	memset(&request, 0, sizeof request);
+	request.cert = session->cert;
+	request.count_low = (before & CKF_USER_PIN_COUNT_LOW) != 0;
+	request.final_try = (before & CKF_USER_PIN_FINAL_TRY) != 0;
+	request.previous_incorrect = session->previous_incorrect;
+	request.protected_path = (before & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+	pin_lengths(&ti, &request.min_len, &request.max_len);
+
+	if (pin_func == NULL && request.protected_path && request.final_try) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PIN_FINAL_TRY,
+		                    _("One PIN try is left and nobody can confirm it: the token "
+		                      "was not used."));
+		return FALSE;
+	}
+	if (pin_func == NULL && !request.protected_path) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED,
+		                    _("A PIN is needed and nobody can be asked for it."));
+		return FALSE;
+	}
+	if (pin_func != NULL) {
+		pin = ask_pin(session, &request, pin_func, user_data, error);
+		if (pin == NULL)
+			return FALSE;
+	}
+	if (request.protected_path) {
 		/* The token or its middleware asks the PIN itself. */
+		sdr_secret_clear(&pin);
 		rv = session->fl->C_Login(session->handle, CKU_USER, NULL, 0);
 	} else {
-		SdrPinRequest request;
-		GError *local = NULL;
-
-		if (pin_func == NULL) {
-			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED,
-			                    _("A PIN is needed and nobody can be asked for it."));
-			return FALSE;
-		}
-		memset(&request, 0, sizeof request);
-		request.cert = session->cert;
-		request.attempt = ++session->attempts;
-		request.count_low = (before & CKF_USER_PIN_COUNT_LOW) != 0;
-		request.final_try = (before & CKF_USER_PIN_FINAL_TRY) != 0;
-		request.previous_incorrect = session->previous_incorrect;
-		pin = pin_func(&request, user_data, &local);
-		if (pin == NULL) {
-			if (local != NULL)
-				g_propagate_error(error, local);
-			else if (request.final_try)
-				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PIN_FINAL_TRY,
-				                    _("One PIN try is left and it was not "
-				                      "confirmed: the token was not used."));
-			else
-				g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED,
-				                    _("PIN entry was cancelled."));
-			return FALSE;
-		}
-		g_clear_error(&local);
 		rv = session->fl->C_Login(session->handle, CKU_USER,
 		                          (CK_UTF8CHAR_PTR)sdr_secret_get(pin),
 		                          (CK_ULONG)sdr_secret_len(pin));

@@ -55,6 +55,8 @@ typedef struct {
 	gboolean pin_final_try;       /* CKF_USER_PIN_FINAL_TRY */
 	gboolean pin_locked;          /* CKF_USER_PIN_LOCKED */
 	gboolean pin_to_be_changed;
+	gulong pin_min_len; /* ulMinPinLen in bytes, 0 = not reported */
+	gulong pin_max_len; /* ulMaxPinLen in bytes, 0 = not reported */
 } SdrTokenInfo;
 
 void sdr_token_info_free(SdrTokenInfo *info);
@@ -134,12 +136,37 @@ typedef struct {
 	gboolean count_low; /* some wrong PINs were entered before */
 	gboolean final_try; /* the next wrong PIN locks the token */
 	gboolean previous_incorrect;
+	/* The token or its middleware asks the PIN itself (PIN pad, the vendor's own
+	 * PIN window): the callback must tell the person where to type it, BEFORE the
+	 * login blocks, and return an empty SdrSecret to go ahead (its content is
+	 * never sent), or NULL to give up. */
+	gboolean protected_path;
+	gulong min_len, max_len; /* PIN length the token accepts, in bytes; 0 = unknown */
+	/* Set when the previous answer of this same login call was refused without
+	 * reaching the token (empty, too short...): the reason, translated. The
+	 * final-try confirmation obtained for that answer still stands. */
+	const char *rejected;
 } SdrPinRequest;
 
 /* Returns the PIN (ownership passes to the token layer, which wipes it), or NULL
  * with *error set (SDR_ERROR_CANCELLED...). At final_try the callback must have
- * obtained an explicit confirmation from the user before returning a PIN. */
+ * obtained an explicit confirmation from the user before returning a PIN (or,
+ * on a protected path, the empty secret). */
 typedef SdrSecret *(*SdrPinFunc)(const SdrPinRequest *request, gpointer user_data, GError **error);
+
+/* How many times one login asks again after a PIN refused locally. */
+#define SDR_PIN_MAX_ASKS 3
+
+/* The check every PIN passes before C_Login (sdr_token_session_login calls it;
+ * prompts may call it to refuse early): not empty, not only white space, no
+ * control character (NUL, CR, LF...), and min_len <= length <= max_len (bytes;
+ * 0 = no bound). FALSE with SDR_ERROR_BAD_REQUEST and a French reason that
+ * states the accepted lengths. A PIN that fails can never be right, so sending
+ * it would only burn a try. */
+gboolean sdr_token_pin_check(const SdrSecret *pin, gulong min_len, gulong max_len, GError **error);
+/* "4 à 8 caractères", "au moins 4 caractères"..., or NULL when nothing is known
+ * (translated; free with g_free). For prompts. */
+char *sdr_token_pin_length_hint(gulong min_len, gulong max_len);
 
 /* Opens a session on the token holding the certificate with this id (SdrCertInfo.id). */
 SdrTokenSession *sdr_token_session_open(SdrTokenManager *manager, const char *cert_id,
@@ -150,9 +177,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTokenSession, sdr_token_session_free)
 const SdrCertInfo *sdr_token_session_get_cert(SdrTokenSession *session);
 
 /* Logs in once. Reads the PIN flags before and after the attempt; never retries
- * by itself: a wrong PIN gives SDR_ERROR_PIN_INCORRECT and the caller decides.
- * Uses the protected authentication path (pin_func not called) when the token
- * has one. SDR_ERROR_PIN_LOCKED before any attempt when the PIN is blocked. */
+ * C_Login by itself: a wrong PIN gives SDR_ERROR_PIN_INCORRECT and the caller
+ * decides. A PIN that fails sdr_token_pin_check() never reaches the token: the
+ * callback is asked again (request->rejected), at most SDR_PIN_MAX_ASKS times,
+ * then SDR_ERROR_BAD_REQUEST. On a protected authentication path the callback is
+ * still called (request->protected_path) so the person is told and, at the final
+ * try, confirms; without a callback the final try is refused. SDR_ERROR_PIN_LOCKED
+ * before any attempt when the PIN is blocked. */
 gboolean sdr_token_session_login(SdrTokenSession *session, SdrPinFunc pin_func, gpointer user_data,
                                  GError **error);
 gboolean sdr_token_session_is_logged_in(SdrTokenSession *session);

@@ -13,6 +13,11 @@
  *              can check that nobody retried behind their back.
  *   remove_after  N = the token is pulled (removed is created) after N more
  *              signatures (C_Sign returning a signature); decremented by each.
+ *   min_len    ulMinPinLen / ulMaxPinLen reported by C_GetTokenInfo (absent =
+ *   max_len    SoftHSM's own values). Only reported: C_Login does not check them.
+ *   trace      exists = each user C_Login writes "sdr-test-p11: C_Login" on
+ *              stderr (fd 2, unbuffered), so a test can check what was printed
+ *              before the login started.
  *
  * $SDR_TESTP11_MODULE names the wrapped module (default SoftHSM2).
  */
@@ -141,6 +146,8 @@ t_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 		info->flags |= CKF_USER_PIN_LOCKED;
 	if (state_exists("protected"))
 		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	info->ulMinPinLen = (CK_ULONG)read_int("min_len", (int)info->ulMinPinLen);
+	info->ulMaxPinLen = (CK_ULONG)read_int("max_len", (int)info->ulMaxPinLen);
 	return CKR_OK;
 }
 
@@ -165,6 +172,12 @@ t_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_UL
 	if (user != CKU_USER)
 		return real->C_Login(session, user, pin, len);
 	write_int("logins", read_int("logins", 0) + 1);
+	if (state_exists("trace")) {
+		static const char msg[] = "sdr-test-p11: C_Login\n";
+		if (write(2, msg, sizeof msg - 1) < 0) {
+			/* nothing to do: the trace is best effort */
+		}
+	}
 	tries = read_int("tries", MAX_TRIES);
 	if (tries <= 0)
 		return CKR_PIN_LOCKED;

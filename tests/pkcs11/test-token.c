@@ -65,6 +65,9 @@ state_reset(void)
 	state_remove("removed");
 	state_remove("protected");
 	state_remove("logins");
+	state_remove("min_len");
+	state_remove("max_len");
+	state_remove("trace");
 	state_write("tries", "3\n");
 }
 
@@ -468,11 +471,28 @@ test_pin_locked(void **unused)
 	state_reset();
 }
 
+/* A prompt for a protected path: records what it was told, answers "go ahead"
+ * (an empty secret) or, with decline, gives up without an error. */
+typedef struct {
+	guint calls;
+	gboolean decline;
+	gboolean saw_protected, saw_final_try;
+	guint logins_when_called; /* C_Login calls already made when the prompt ran */
+} PadState;
+
 static SdrSecret *
-pin_cb_must_not_run(const SdrPinRequest *request, gpointer user_data, GError **error)
+pad_cb(const SdrPinRequest *request, gpointer user_data, GError **error)
 {
-	fail_msg("the PIN callback ran on a protected authentication path");
-	return NULL;
+	PadState *st = user_data;
+
+	st->calls++;
+	st->saw_protected |= request->protected_path;
+	st->saw_final_try |= request->final_try;
+	st->logins_when_called = (guint)state_int("logins", 0);
+	if (st->decline)
+		return NULL;
+	/* Whatever it returns is never sent on a protected path. */
+	return sdr_secret_new_from_data("0000", 4);
 }
 
 static void
@@ -485,6 +505,7 @@ test_protected_auth_path(void **unused)
 	g_autofree char *id = NULL;
 	guint8 digest[32] = { 1 };
 	GError *error = NULL;
+	PadState pad = { 0 };
 
 	state_reset();
 	state_write("protected", "1234\n");
@@ -494,17 +515,155 @@ test_protected_auth_path(void **unused)
 	id = cert_id_of("user-ec");
 	s = sdr_token_session_open(m, id, &error);
 	assert_non_null(s);
-	assert_true(sdr_token_session_login(s, pin_cb_must_not_run, NULL, &error));
+	/* The prompt is called (to tell the person) before the one C_Login. */
+	assert_true(sdr_token_session_login(s, pad_cb, &pad, &error));
+	assert_int_equal(pad.calls, 1);
+	assert_true(pad.saw_protected);
+	assert_false(pad.saw_final_try);
+	assert_int_equal(pad.logins_when_called, 0);
+	assert_int_equal(state_int("logins", 0), 1);
 	sig = sdr_token_session_sign(s, SDR_SIG_ECDSA, SDR_HASH_SHA256, digest, 32, &error);
 	assert_non_null(sig);
 	assert_true(verify(sdr_token_session_get_cert(s)->cert, SDR_SIG_ECDSA, SDR_HASH_SHA256,
 	                   digest, 32, sig));
-	/* A PIN pad that gets a wrong PIN. */
+	/* A PIN pad that gets a wrong PIN; without a prompt (not at the final try). */
 	sdr_token_session_logout(s);
 	state_write("protected", "9999\n");
-	assert_false(sdr_token_session_login(s, pin_cb_must_not_run, NULL, &error));
+	assert_false(sdr_token_session_login(s, NULL, NULL, &error));
 	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT));
 	g_clear_error(&error);
+	assert_int_equal(state_int("logins", 0), 2);
+	state_reset();
+}
+
+/* Protected path at the final try: nothing reaches C_Login unless the prompt
+ * said yes; with no prompt at all it is refused. */
+static void
+test_protected_final_try(void **unused)
+{
+	g_autoptr(SdrTokenManager) m = manager_for(testp11);
+	g_autoptr(SdrTokenSession) s = NULL;
+	g_autofree char *id = NULL;
+	GError *error = NULL;
+	PadState decline = { .decline = TRUE };
+	PadState accept = { 0 };
+
+	state_reset();
+	state_write("protected", "1234\n");
+	state_write("tries", "1\n");
+	id = cert_id_of("user-rsa");
+	s = sdr_token_session_open(m, id, &error);
+	assert_non_null(s);
+
+	assert_false(sdr_token_session_login(s, NULL, NULL, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_PIN_FINAL_TRY));
+	g_clear_error(&error);
+	assert_int_equal(state_int("logins", 0), 0);
+
+	assert_false(sdr_token_session_login(s, pad_cb, &decline, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_PIN_FINAL_TRY));
+	g_clear_error(&error);
+	assert_int_equal(decline.calls, 1);
+	assert_true(decline.saw_final_try);
+	assert_true(decline.saw_protected);
+	assert_int_equal(state_int("logins", 0), 0);
+	assert_int_equal(state_int("tries", -1), 1);
+
+	assert_true(sdr_token_session_login(s, pad_cb, &accept, &error));
+	assert_true(accept.saw_final_try);
+	assert_int_equal(state_int("logins", 0), 1);
+	assert_int_equal(state_int("tries", -1), 3);
+	state_reset();
+}
+
+/* A prompt that answers a list of PINs in turn (NULL-terminated, lengths given so
+ * a NUL byte can be part of one). */
+typedef struct {
+	const char *const *pins;
+	const gsize *lens;
+	guint calls;
+	gulong min_len, max_len;
+	guint rejected_seen;
+	guint logins_max; /* highest C_Login count seen by the prompt */
+} ListState;
+
+static SdrSecret *
+list_cb(const SdrPinRequest *request, gpointer user_data, GError **error)
+{
+	ListState *st = user_data;
+	const char *pin = st->pins[st->calls];
+	gsize len = st->lens[st->calls];
+
+	st->calls++;
+	st->min_len = request->min_len;
+	st->max_len = request->max_len;
+	if (request->rejected != NULL) {
+		st->rejected_seen++;
+		assert_non_null(strstr(request->rejected, "no try was used"));
+	}
+	st->logins_max = MAX(st->logins_max, (guint)state_int("logins", 0));
+	if (pin == NULL) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED, "cancelled");
+		return NULL;
+	}
+	return sdr_secret_new_from_data(pin, len);
+}
+
+static void
+test_pin_refused_locally(void **unused)
+{
+	g_autoptr(SdrTokenManager) m = manager_for(testp11);
+	g_autoptr(SdrTokenSession) s = NULL;
+	g_autoptr(GPtrArray) tokens = NULL;
+	g_autofree char *id = NULL;
+	GError *error = NULL;
+
+	state_reset();
+	state_write("min_len", "4\n");
+	state_write("max_len", "8\n");
+	state_write("tries", "1\n"); /* the final try: any PIN sent would count */
+	tokens = sdr_token_manager_list_tokens(m, NULL);
+	assert_non_null(tokens);
+	assert_int_equal(((SdrTokenInfo *)tokens->pdata[0])->pin_min_len, 4);
+	assert_int_equal(((SdrTokenInfo *)tokens->pdata[0])->pin_max_len, 8);
+	id = cert_id_of("user-rsa");
+	s = sdr_token_session_open(m, id, &error);
+	assert_non_null(s);
+
+	/* Empty, too short, too long: asked again each time, then gives up with
+	 * BAD_REQUEST after SDR_PIN_MAX_ASKS answers; the token never saw them. */
+	{
+		const char *const pins[] = { "", "123", "123456789", "1234", NULL };
+		const gsize lens[] = { 0, 3, 9, 4, 0 };
+		ListState st = { pins, lens };
+
+		assert_false(sdr_token_session_login(s, list_cb, &st, &error));
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST));
+		assert_non_null(strstr(error->message, "4 to 8"));
+		g_clear_error(&error);
+		assert_int_equal(st.calls, SDR_PIN_MAX_ASKS);
+		assert_int_equal(st.rejected_seen, SDR_PIN_MAX_ASKS - 1);
+		assert_int_equal(st.min_len, 4);
+		assert_int_equal(st.max_len, 8);
+		assert_int_equal(state_int("logins", 0), 0);
+		assert_int_equal(state_int("tries", -1), 1);
+	}
+	/* Spaces only, an embedded NUL, then the right PIN: one C_Login, success. */
+	{
+		const char *const pins[] = { "    ",
+			                     "12\0"
+			                     "34",
+			                     "1234", NULL };
+		const gsize lens[] = { 4, 5, 4, 0 };
+		ListState st = { pins, lens };
+
+		assert_true(sdr_token_session_login(s, list_cb, &st, &error));
+		assert_int_equal(st.calls, 3);
+		assert_int_equal(st.rejected_seen, 2);
+		assert_int_equal(st.logins_max, 0);
+		assert_int_equal(state_int("logins", 0), 1);
+		assert_int_equal(state_int("tries", -1), 3);
+	}
 	state_reset();
 }
 
@@ -852,6 +1011,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_pin_tries),
 		cmocka_unit_test(test_pin_locked),
 		cmocka_unit_test(test_protected_auth_path),
+		cmocka_unit_test(test_protected_final_try),
+		cmocka_unit_test(test_pin_refused_locally),
 		cmocka_unit_test(test_removal_during_batch),
 		cmocka_unit_test(test_refresh_keeps_session),
 		cmocka_unit_test(test_bad_modules),
