@@ -231,8 +231,8 @@ out:
 }
 
 SdrSigAlgStatus
-sdr_sig_alg_from_algor(const X509_ALGOR *alg, int digest_nid, EVP_PKEY *key,
-                       SdrSigVerifyAlg *out, const char **why)
+sdr_sig_alg_from_algor(const X509_ALGOR *alg, int digest_nid, EVP_PKEY *key, SdrSigVerifyAlg *out,
+                       const char **why)
 {
 	SdrSigVerifyAlg a = { 0 };
 	const char *dummy = NULL;
@@ -282,7 +282,8 @@ sdr_sig_alg_from_algor(const X509_ALGOR *alg, int digest_nid, EVP_PKEY *key,
 			return SDR_SIG_ALG_UNSUPPORTED;
 		}
 		if (mdnid != digest_nid) {
-			*why = N_("the hash of the signature algorithm is not the digest algorithm");
+			*why = N_(
+			        "the hash of the signature algorithm is not the digest algorithm");
 			return SDR_SIG_ALG_INVALID;
 		}
 		a.md = EVP_get_digestbynid(mdnid);

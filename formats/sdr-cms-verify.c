@@ -167,6 +167,23 @@ sdr_cms_peek_digest_alg(GBytes *cms_bytes, SdrHashAlg *out, GError **error)
 	return TRUE;
 }
 
+gboolean
+sdr_cms_is_detached(GBytes *cms_bytes)
+{
+	CMS_ContentInfo *cms;
+	ASN1_OCTET_STRING **econtent;
+	gboolean detached;
+
+	g_return_val_if_fail(cms_bytes != NULL, FALSE);
+	cms = parse_cms(cms_bytes, NULL);
+	if (cms == NULL)
+		return FALSE;
+	econtent = CMS_get0_content(cms);
+	detached = econtent == NULL || *econtent == NULL;
+	CMS_ContentInfo_free(cms);
+	return detached;
+}
+
 /* ---- attribute helpers ---- */
 
 static int
@@ -794,8 +811,8 @@ algor_text(const X509_ALGOR *alg)
 
 /* The algorithm to verify with (sdr_sig_alg_from_algor); reports a refusal. */
 static gboolean
-check_signature_algorithm(const X509_ALGOR *salg, int digest_nid, X509 *cert,
-                          SdrSigVerifyAlg *out, SdrSignatureResult *r)
+check_signature_algorithm(const X509_ALGOR *salg, int digest_nid, X509 *cert, SdrSigVerifyAlg *out,
+                          SdrSignatureResult *r)
 {
 	const char *why = NULL;
 	g_autofree char *name = NULL;
@@ -805,10 +822,9 @@ check_signature_algorithm(const X509_ALGOR *salg, int digest_nid, X509 *cert,
 		return TRUE;
 	case SDR_SIG_ALG_UNSUPPORTED:
 		name = algor_text(salg);
-		sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
-		                          SDR_REASON_UNSUPPORTED_ALGORITHM,
-		                          _("Unsupported signature algorithm %s: %s"), name,
-		                          _(why));
+		sdr_signature_result_fail(
+		        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_UNSUPPORTED_ALGORITHM,
+		        _("Unsupported signature algorithm %s: %s"), name, _(why));
 		return FALSE;
 	case SDR_SIG_ALG_INVALID:
 	default:

@@ -258,9 +258,9 @@ token_algorithms_ok(CMS_ContentInfo *cms, GError **error)
 		const char *why = NULL;
 
 		CMS_SignerInfo_get0_algs(si, &pk, NULL, &dig, &sig);
-		switch (sdr_sig_alg_from_algor(sig, dig != NULL ? OBJ_obj2nid(dig->algorithm)
-		                                                : NID_undef,
-		                               pk, NULL, &why)) {
+		switch (sdr_sig_alg_from_algor(
+		        sig, dig != NULL ? OBJ_obj2nid(dig->algorithm) : NID_undef, pk, NULL,
+		        &why)) {
 		case SDR_SIG_ALG_OK:
 			break;
 		case SDR_SIG_ALG_UNSUPPORTED:

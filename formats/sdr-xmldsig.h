@@ -180,8 +180,8 @@ typedef struct {
 	gboolean signature_value_ok;
 	gboolean signature_method_supported;
 	gboolean signature_method_invalid; /* HMAC or unknown SignatureMethod: INVALID */
-	char *signature_detail; /* translated reason when !signature_value_ok */
-	SdrHashAlg digest_hash; /* of the SignatureMethod, for reports */
+	char *signature_detail;            /* translated reason when !signature_value_ok */
+	SdrHashAlg digest_hash;            /* of the SignatureMethod, for reports */
 	const char *digest_name;
 } SdrDsigVerification;
 

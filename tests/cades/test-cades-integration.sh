@@ -94,6 +94,31 @@ res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --content "$T/nope.txt" 2
 echo "$res" | grep -q "SDR_ERROR_NOT_FOUND" && ok "content file missing: clean NOT_FOUND error" ||
 	ko "content file missing: $res"
 
+# detached content found beside the signature by the platforms' names (no --content):
+# acte.pdf.sig (DER), acte.pdf.pem (PEM), acte.pdf.p7s; the report names the file used
+mkdir -p "$T/beside"
+cp "$T/doc.txt" "$T/beside/acte.pdf"
+cp "$T/user-rsa-sha256-detached.p7s" "$T/beside/acte.pdf.sig"
+cp "$T/user-rsa-sha256-detached.p7s" "$T/beside/acte.pdf.p7s"
+openssl cms -cmsout -inform DER -in "$T/user-rsa-sha256-detached.p7s" -outform PEM \
+	-out "$T/beside/acte.pdf.pem" 2>/dev/null
+for s in sig pem p7s; do
+	res=$("$TOOL" verify "$T/beside/acte.pdf.$s" --trust "$P/root.pem" 2>&1)
+	echo "$res" | grep -q "^verdict=VALID level=B-B" &&
+		echo "$res" | grep -q "Signed content: acte.pdf (found beside the signature)" &&
+		ok "acte.pdf.$s without --content: acte.pdf beside it is used and named" ||
+		ko "acte.pdf.$s without --content: $res"
+done
+cp "$T/other.txt" "$T/beside/acte.pdf"
+res=$("$TOOL" verify "$T/beside/acte.pdf.sig" --trust "$P/root.pem" 2>&1)
+echo "$res" | grep -q "^verdict=INVALID .*DIGEST_MISMATCH" && ok "content beside changed: DIGEST_MISMATCH" ||
+	ko "content beside changed: $res"
+# an attached signature never takes a file beside it
+cp "$T/user-rsa-sha256-attached.p7s" "$T/beside/acte.pdf.p7m"
+res=$("$TOOL" verify "$T/beside/acte.pdf.p7m" --trust "$P/root.pem" 2>&1)
+echo "$res" | grep -q "^verdict=VALID level=B-B" && ! echo "$res" | grep -q "Signed content" &&
+	ok "attached acte.pdf.p7m: its own content, no file beside" || ko "attached .p7m: $res"
+
 # ---- B-T ----
 f=$T/bt.p7s
 if "$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" "$T/doc.txt" "$f" --level T \
