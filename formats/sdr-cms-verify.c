@@ -167,6 +167,23 @@ sdr_cms_peek_digest_alg(GBytes *cms_bytes, SdrHashAlg *out, GError **error)
 	return TRUE;
 }
 
+gboolean
+sdr_cms_is_detached(GBytes *cms_bytes)
+{
+	CMS_ContentInfo *cms;
+	ASN1_OCTET_STRING **econtent;
+	gboolean detached;
+
+	g_return_val_if_fail(cms_bytes != NULL, FALSE);
+	cms = parse_cms(cms_bytes, NULL);
+	if (cms == NULL)
+		return FALSE;
+	econtent = CMS_get0_content(cms);
+	detached = econtent == NULL || *econtent == NULL;
+	CMS_ContentInfo_free(cms);
+	return detached;
+}
+
 /* ---- attribute helpers ---- */
 
 static int
@@ -606,20 +623,13 @@ check_signing_cert(CMS_SignerInfo *si, X509 *cert, int *v2_count, int *v1_count)
 /* ---- signature value ---- */
 
 static gboolean
-verify_without_attrs(CMS_SignerInfo *si, X509 *cert, SdrHashAlg hash, const guint8 *digest,
-                     gsize digest_len)
+verify_without_attrs(CMS_SignerInfo *si, X509 *cert, const SdrSigVerifyAlg *alg,
+                     const guint8 *digest, gsize digest_len)
 {
 	ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert), NULL);
-	gboolean ok;
 
-	ok = ctx != NULL && EVP_PKEY_verify_init(ctx) > 0 &&
-	     EVP_PKEY_CTX_set_signature_md(ctx, sdr_hash_md(hash)) > 0 &&
-	     EVP_PKEY_verify(ctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
-	                     digest, digest_len) == 1;
-	EVP_PKEY_CTX_free(ctx);
-	ERR_clear_error();
-	return ok;
+	return sdr_sig_alg_verify_digest(alg, X509_get0_pubkey(cert), ASN1_STRING_get0_data(sig),
+	                                 (size_t)ASN1_STRING_length(sig), digest, digest_len);
 }
 
 /* Retries the signature check over the DER-sorted signed attributes, on a copy. */
@@ -663,22 +673,17 @@ resorted_verify(CMS_SignerInfo *si)
 }
 
 /* The signature over the signed attributes exactly as stored (order and values),
- * checked by hand: OpenSSL's CMS_SignerInfo_verify() also refuses valid signatures
- * whose attributes break its CMS rules (a repeated signing-certificate-v2...) or
- * whose RSA-PSS hash differs from the digest algorithm (SHA-256 message digest,
- * SHA3-256 PSS). 1 = verifies, 0 = wrong, -1 = algorithm not handled. */
+ * checked by hand with the algorithm the SignerInfo names (already checked against
+ * the key and the digest algorithm): OpenSSL's CMS_SignerInfo_verify() also refuses
+ * valid signatures whose attributes break its CMS rules (a repeated
+ * signing-certificate-v2...) or whose RSA-PSS hash differs from the digest algorithm
+ * (SHA-256 message digest, SHA3-256 PSS). 1 = verifies, 0 = wrong, -1 = not checked. */
 static int
-verify_stored_attrs(CMS_SignerInfo *si, X509 *cert, SdrHashAlg hash)
+verify_stored_attrs(CMS_SignerInfo *si, X509 *cert, const SdrSigVerifyAlg *alg)
 {
 	int n = CMS_signed_get_attr_count(si), ret = -1, total, body = 0;
 	g_autoptr(GByteArray) enc = g_byte_array_new();
-	X509_ALGOR *salg = NULL;
-	const EVP_MD *md = sdr_hash_md(hash), *mgf_md = NULL;
-	RSA_PSS_PARAMS *pss = NULL;
-	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
 	ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
-	int snid, mdnid = NID_undef, pknid = NID_undef, salt = -1;
 	unsigned char *der = NULL, *q;
 
 	for (int i = 0; i < n; i++) {
@@ -700,62 +705,11 @@ verify_stored_attrs(CMS_SignerInfo *si, X509 *cert, SdrHashAlg hash)
 	q = der;
 	ASN1_put_object(&q, 1, body, V_ASN1_SET, V_ASN1_UNIVERSAL);
 	memcpy(q, enc->data, enc->len);
-
-	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &salg);
-	snid = salg != NULL ? OBJ_obj2nid(salg->algorithm) : NID_undef;
-	if (snid == NID_rsassaPss) {
-		const ASN1_STRING *ps = NULL;
-		int ptype = V_ASN1_UNDEF;
-		const unsigned char *pp;
-
-		X509_ALGOR_get0(NULL, &ptype, (const void **)&ps, salg);
-		if (ptype != V_ASN1_SEQUENCE || ps == NULL)
-			goto out;
-		pp = ASN1_STRING_get0_data(ps);
-		pss = d2i_RSA_PSS_PARAMS(NULL, &pp, ASN1_STRING_length(ps));
-		if (pss == NULL)
-			goto out;
-		md = pss->hashAlgorithm != NULL ? EVP_get_digestbyobj(pss->hashAlgorithm->algorithm)
-		                                : EVP_sha1();
-		mgf_md = md;
-		if (pss->maskHash != NULL)
-			mgf_md = EVP_get_digestbyobj(pss->maskHash->algorithm);
-		salt = 20;
-		if (pss->saltLength != NULL) {
-			long sl = ASN1_INTEGER_get(pss->saltLength);
-
-			if (sl < 0 || sl > 1024)
-				goto out;
-			salt = (int)sl;
-		}
-		if (md == NULL || mgf_md == NULL)
-			goto out;
-		/* SHA-1 and other weak hashes stay refused */
-		if (EVP_MD_get_size(md) < 32)
-			goto out;
-	} else if (snid != NID_undef && OBJ_find_sigid_algs(snid, &mdnid, &pknid) == 1 &&
-	           mdnid != NID_undef) {
-		SdrHashAlg h2;
-
-		if (!sdr_cms_hash_from_nid(mdnid, &h2))
-			goto out;
-		md = sdr_hash_md(h2);
-	}
-	mctx = EVP_MD_CTX_new();
-	if (mctx == NULL ||
-	    EVP_DigestVerifyInit(mctx, &pctx, md, NULL, X509_get0_pubkey(cert)) != 1)
-		goto out;
-	if (pss != NULL && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	                    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, mgf_md) != 1 ||
-	                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt) != 1))
-		goto out;
-	ret = EVP_DigestVerify(mctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
-	                       der, (size_t)total) == 1
+	ret = sdr_sig_alg_verify(alg, X509_get0_pubkey(cert), ASN1_STRING_get0_data(sig),
+	                         (size_t)ASN1_STRING_length(sig), der, (size_t)total)
 	              ? 1
 	              : 0;
 out:
-	EVP_MD_CTX_free(mctx);
-	RSA_PSS_PARAMS_free(pss);
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return ret;
@@ -838,6 +792,50 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 	return valid;
 }
 
+/* ---- signature algorithm ---- */
+
+/* "sha256WithRSAEncryption (1.2.840.113549.1.1.11)" or the dotted OID alone. */
+static char *
+algor_text(const X509_ALGOR *alg)
+{
+	char oid[128] = "?";
+	int nid = alg != NULL ? OBJ_obj2nid(alg->algorithm) : NID_undef;
+
+	if (alg != NULL && OBJ_obj2txt(oid, sizeof oid, alg->algorithm, 1) <= 0)
+		g_strlcpy(oid, "?", sizeof oid);
+	ERR_clear_error();
+	if (nid != NID_undef)
+		return g_strdup_printf("%s (%s)", OBJ_nid2ln(nid), oid);
+	return g_strdup(oid);
+}
+
+/* The algorithm to verify with (sdr_sig_alg_from_algor); reports a refusal. */
+static gboolean
+check_signature_algorithm(const X509_ALGOR *salg, int digest_nid, X509 *cert, SdrSigVerifyAlg *out,
+                          SdrSignatureResult *r)
+{
+	const char *why = NULL;
+	g_autofree char *name = NULL;
+
+	switch (sdr_sig_alg_from_algor(salg, digest_nid, X509_get0_pubkey(cert), out, &why)) {
+	case SDR_SIG_ALG_OK:
+		return TRUE;
+	case SDR_SIG_ALG_UNSUPPORTED:
+		name = algor_text(salg);
+		sdr_signature_result_fail(
+		        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_UNSUPPORTED_ALGORITHM,
+		        _("Unsupported signature algorithm %s: %s"), name, _(why));
+		return FALSE;
+	case SDR_SIG_ALG_INVALID:
+	default:
+		name = algor_text(salg);
+		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_SIGNATURE_VALUE,
+		                          _("The signature algorithm %s cannot be accepted: %s"),
+		                          name, _(why));
+		return FALSE;
+	}
+}
+
 /* ---- one SignerInfo ---- */
 
 static void
@@ -854,6 +852,9 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 	ASN1_TYPE *t;
 	GDateTime *check_time;
 	g_autoptr(GDateTime) now = sdr_time_now();
+	X509_ALGOR *salg = NULL;
+	SdrSigVerifyAlg sigalg = { 0 };
+	gboolean alg_ok;
 
 	if (!sdr_cms_hash_from_nid(dnid, &hash)) {
 		r->digest_algorithm =
@@ -882,23 +883,28 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 	X509_up_ref(cert);
 	r->signer = cert;
 
-	/* signature value */
-	if (has_attrs) {
-		X509_ALGOR *salg = NULL;
+	/* signature algorithm: from signatureAlgorithm, checked against the key and the
+	 * digest algorithm before any cryptography (OpenSSL would verify an encryption
+	 * OID or a sha384WithRSAEncryption over SHA-256 with the digest algorithm) */
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &salg);
+	alg_ok = check_signature_algorithm(salg, dnid, cert, &sigalg, r);
+	if (alg_ok && !has_attrs && sigalg.eddsa) {
+		alg_ok = FALSE;
+		sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+		                          SDR_REASON_UNSUPPORTED_ALGORITHM,
+		                          _("EdDSA without signed attributes is not supported"));
+	}
 
-		CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &salg);
+	/* signature value */
+	if (has_attrs && alg_ok) {
 		CMS_SignerInfo_set1_signer_cert(si, cert);
-		if (salg == NULL || OBJ_obj2nid(salg->algorithm) == NID_undef) {
-			sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
-			                          SDR_REASON_UNSUPPORTED_ALGORITHM,
-			                          _("Unsupported signature algorithm"));
-		} else if (CMS_SignerInfo_verify(si) == 1) {
+		if (CMS_SignerInfo_verify(si) == 1) {
 			sig_ok = TRUE;
 		} else {
 			unsigned long e = ERR_peek_last_error();
 
 			ERR_clear_error();
-			if (verify_stored_attrs(si, cert, hash) == 1) {
+			if (verify_stored_attrs(si, cert, &sigalg) == 1) {
 				/* Cryptographically right; OpenSSL refused the
 				 * attribute set or the algorithm combination. */
 				sig_ok = TRUE;
@@ -941,9 +947,10 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 		sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE, SDR_REASON_FORMAT,
 		                          _("The content was hashed with another algorithm"));
 	} else if (!has_attrs) {
-		if (verify_without_attrs(si, cert, hash, content_digest, digest_len))
+		/* a refused algorithm is already reported */
+		if (alg_ok && verify_without_attrs(si, cert, &sigalg, content_digest, digest_len))
 			sig_ok = TRUE;
-		else
+		else if (alg_ok)
 			sdr_signature_result_fail(r, SDR_VERDICT_INVALID,
 			                          SDR_REASON_SIGNATURE_VALUE,
 			                          _("The signature value is wrong"));

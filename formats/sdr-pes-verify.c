@@ -3,6 +3,7 @@
 #include "sdr-pes-private.h"
 
 #include "sdr-error.h"
+#include "sdr-xmldsig.h"
 #include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
@@ -81,42 +82,11 @@ digest_from_uri(const char *uri)
 	return NULL;
 }
 
-static const EVP_MD *
-sig_method(const char *uri, gboolean *ecdsa)
+/* The SignatureMethod through the one XML-DSig URI table (sdr-xmldsig.c). */
+static SdrSigAlgStatus
+sig_method(const char *uri, SdrSigVerifyAlg *alg)
 {
-	static const struct {
-		const char *suffix;
-		gboolean ecdsa;
-		int bits;
-	} methods[] = {
-		{ "xmldsig-more#rsa-sha256", FALSE, 256 },
-		{ "xmldsig-more#rsa-sha384", FALSE, 384 },
-		{ "xmldsig-more#rsa-sha512", FALSE, 512 },
-		{ "xmldsig#rsa-sha1", FALSE, 1 },
-		{ "xmldsig-more#ecdsa-sha256", TRUE, 256 },
-		{ "xmldsig-more#ecdsa-sha384", TRUE, 384 },
-		{ "xmldsig-more#ecdsa-sha512", TRUE, 512 },
-	};
-
-	if (uri == NULL)
-		return NULL;
-	for (guint i = 0; i < G_N_ELEMENTS(methods); i++) {
-		if (g_str_has_suffix(uri, methods[i].suffix) &&
-		    g_str_has_prefix(uri, "http://www.w3.org/")) {
-			*ecdsa = methods[i].ecdsa;
-			switch (methods[i].bits) {
-			case 256:
-				return EVP_sha256();
-			case 384:
-				return EVP_sha384();
-			case 512:
-				return EVP_sha512();
-			default:
-				return EVP_sha1();
-			}
-		}
-	}
-	return NULL;
+	return sdr_dsig_signature_method_from_uri(uri, alg);
 }
 
 static gboolean
@@ -206,30 +176,28 @@ cert_from_b64(const char *text)
 }
 
 static gboolean
-verify_value(X509 *cert, const EVP_MD *md, gboolean ecdsa, xmlNodePtr signed_info, GBytes *value,
+verify_value(X509 *cert, const SdrSigVerifyAlg *alg, xmlNodePtr signed_info, GBytes *value,
              SdrSignatureResult *res)
 {
 	g_autoptr(GString) c14n = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) der = NULL;
 	EVP_PKEY *key = X509_get0_pubkey(cert);
-	EVP_MD_CTX *ctx = NULL;
 	const guint8 *sig = g_bytes_get_data(value, NULL);
 	gsize sig_len = g_bytes_get_size(value);
-	int rc = -1;
 
 	if (!sdr_pes_c14n(signed_info, NULL, NULL, c14n, &error)) {
 		sdr_signature_result_fail(res, SDR_VERDICT_INDETERMINATE, SDR_REASON_FORMAT, "%s",
 		                          error->message);
 		return FALSE;
 	}
-	if (key == NULL || (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) != ecdsa) {
+	if (key == NULL || !sdr_sig_alg_fits_key(alg, key)) {
 		sdr_signature_result_fail(res, SDR_VERDICT_INVALID, SDR_REASON_SIGNATURE_VALUE,
 		                          _("The signature algorithm does not match the "
 		                            "certificate's key."));
 		return FALSE;
 	}
-	if (ecdsa) {
+	if (!alg->eddsa && alg->scheme == SDR_SIG_ECDSA) {
 		der = sdr_ecdsa_raw_to_der(sig, sig_len);
 		if (der == NULL) {
 			sdr_signature_result_fail(res, SDR_VERDICT_INVALID,
@@ -240,12 +208,7 @@ verify_value(X509 *cert, const EVP_MD *md, gboolean ecdsa, xmlNodePtr signed_inf
 		sig = g_bytes_get_data(der, NULL);
 		sig_len = g_bytes_get_size(der);
 	}
-	ctx = EVP_MD_CTX_new();
-	if (ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1)
-		rc = EVP_DigestVerify(ctx, sig, sig_len, (const guint8 *)c14n->str, c14n->len);
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	if (rc != 1) {
+	if (!sdr_sig_alg_verify(alg, key, sig, sig_len, (const guint8 *)c14n->str, c14n->len)) {
 		sdr_signature_result_fail(res, SDR_VERDICT_INVALID, SDR_REASON_SIGNATURE_VALUE,
 		                          _("The signature value does not verify."));
 		return FALSE;
@@ -418,8 +381,9 @@ verify_signature(xmlNodePtr sig, xmlNodePtr target, const char *target_id, GHash
 	xmlNodePtr key_info = sdr_pes_child(sig, SDR_PES_NS_DS, "KeyInfo");
 	xmlNodePtr sp = NULL;
 	g_autofree char *sp_id = NULL;
-	gboolean ecdsa = FALSE, data_ref = FALSE, sp_ref = FALSE;
-	const EVP_MD *md = sig_method(sm_uri, &ecdsa);
+	gboolean data_ref = FALSE, sp_ref = FALSE;
+	SdrSigVerifyAlg sig_alg = { 0 };
+	SdrSigAlgStatus alg_status = sig_method(sm_uri, &sig_alg);
 	X509 *cert = NULL;
 	STACK_OF(X509) *others = sk_X509_new_null();
 	g_autofree char *sig_id = node_attr(sig, "Id");
@@ -456,14 +420,21 @@ verify_signature(xmlNodePtr sig, xmlNodePtr target, const char *target_id, GHash
 		                            "as the PES profile requires."));
 		goto out;
 	}
-	if (md == NULL) {
+	if (alg_status == SDR_SIG_ALG_INVALID) {
+		sdr_signature_result_fail(
+		        res, SDR_VERDICT_INVALID, SDR_REASON_SIGNATURE_VALUE,
+		        _("The signature method “%s” is not a public-key signature algorithm."),
+		        sm_uri != NULL ? sm_uri : "?");
+		goto out;
+	}
+	if (alg_status != SDR_SIG_ALG_OK) {
 		sdr_signature_result_fail(
 		        res, SDR_VERDICT_INDETERMINATE, SDR_REASON_UNSUPPORTED_ALGORITHM,
 		        _("Unsupported signature algorithm “%s”."), sm_uri != NULL ? sm_uri : "?");
 		goto out;
 	}
 	g_free(res->digest_algorithm);
-	res->digest_algorithm = g_strdup(EVP_MD_get0_name(md));
+	res->digest_algorithm = g_strdup(sig_alg.eddsa ? "ed25519" : EVP_MD_get0_name(sig_alg.md));
 
 	/* Certificates. */
 	for (xmlNodePtr xd = child_any(key_info, "X509Data"); xd != NULL;
@@ -554,7 +525,7 @@ verify_signature(xmlNodePtr sig, xmlNodePtr target, const char *target_id, GHash
 		                          _("The signed properties are not signed."));
 		goto out;
 	}
-	if (!verify_value(cert, md, ecdsa, si, value, res))
+	if (!verify_value(cert, &sig_alg, si, value, res))
 		goto out;
 	check_properties(sp, cert, res);
 	check_chain(cert, others, options, res);

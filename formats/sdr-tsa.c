@@ -243,6 +243,44 @@ out:
 
 /* ---- token checks ---- */
 
+/* After CMS_verify(): each SignerInfo's signatureAlgorithm must name a signature
+ * algorithm that fits its key and digest algorithm (OpenSSL verifies with the digest
+ * algorithm whatever hash the OID names). */
+static gboolean
+token_algorithms_ok(CMS_ContentInfo *cms, GError **error)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+
+	for (int i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, i);
+		EVP_PKEY *pk = NULL;
+		X509_ALGOR *dig = NULL, *sig = NULL;
+		const char *why = NULL;
+
+		CMS_SignerInfo_get0_algs(si, &pk, NULL, &dig, &sig);
+		switch (sdr_sig_alg_from_algor(
+		        sig, dig != NULL ? OBJ_obj2nid(dig->algorithm) : NID_undef, pk, NULL,
+		        &why)) {
+		case SDR_SIG_ALG_OK:
+			break;
+		case SDR_SIG_ALG_UNSUPPORTED:
+			g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+			            _("The timestamp token uses an unsupported signature "
+			              "algorithm: %s"),
+			            _(why));
+			return FALSE;
+		case SDR_SIG_ALG_INVALID:
+		default:
+			g_set_error(error, SDR_ERROR, SDR_ERROR_CRYPTO,
+			            _("The timestamp token signature algorithm cannot be "
+			              "accepted: %s"),
+			            _(why));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 static TS_TST_INFO *
 token_tst_info(const guint8 *token, gsize token_len, gboolean check_signature, GError **error)
 {
@@ -282,6 +320,8 @@ token_tst_info(const guint8 *token, gsize token_len, gboolean check_signature, G
 			}
 			goto out;
 		}
+		if (!token_algorithms_ok(cms, error))
+			goto out;
 	} else {
 		ASN1_OCTET_STRING **pos = CMS_get0_content(cms);
 

@@ -255,12 +255,38 @@ detect_kind(const char *path, const guint8 *head, gsize len)
 		return KIND_CMS;
 	if (g_str_has_suffix(path, ".p7s") || g_str_has_suffix(path, ".p7m") ||
 	    g_str_has_suffix(path, ".pkcs7") || g_str_has_suffix(path, ".P7S") ||
-	    g_str_has_suffix(path, ".P7M"))
-		return KIND_CMS;
+	    g_str_has_suffix(path, ".P7M") || g_str_has_suffix(path, ".sig") ||
+	    g_str_has_suffix(path, ".SIG"))
+		return KIND_CMS; /* base64 text (ACTES .sig) */
 	/* PDF allows junk before the header (within the first KiB). */
 	if (len >= 5 && g_strstr_len((const char *)head, (gssize)len, "%PDF-") != NULL)
 		return KIND_PDF;
 	return KIND_UNKNOWN;
+}
+
+/* The detached content of "acte.pdf.p7s" by the platforms' naming habits: the
+ * signature name without its .p7s, .sig, .pkcs7, .p7m or .pem extension (any case),
+ * when that file exists beside it. NULL when none. */
+static char *
+detached_content_beside(const char *path)
+{
+	static const char *const exts[] = { ".p7s", ".sig", ".pkcs7", ".p7m", ".pem" };
+	gsize len = strlen(path);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(exts); i++) {
+		gsize el = strlen(exts[i]);
+		g_autofree char *base = NULL;
+		g_autofree char *cand = NULL;
+
+		if (len <= el || g_ascii_strcasecmp(path + len - el, exts[i]) != 0)
+			continue;
+		cand = g_strndup(path, len - el);
+		base = g_path_get_basename(cand);
+		if (base[0] != '\0' && strcmp(base, ".") != 0 &&
+		    g_file_test(cand, G_FILE_TEST_IS_REGULAR))
+			return g_steal_pointer(&cand);
+	}
+	return NULL;
 }
 
 static SdrVerifyReport *
@@ -271,15 +297,15 @@ verify_cms_file(const char *path, const SdrVerifyOptions *options, GError **erro
 	g_autofree char *guessed = NULL;
 	const char *content_path = options != NULL ? options->content_path : NULL;
 
+	SdrVerifyReport *report;
+
 	cms = sdr_file_read(path, SDR_VERIFY_CMS_MAX, error);
 	if (cms == NULL)
 		return NULL;
 	if (content_path == NULL && (options == NULL || options->content == NULL) &&
-	    g_str_has_suffix(path, ".p7s")) {
-		/* "doc.pdf.p7s" next to "doc.pdf": the usual detached layout. */
-		guessed = g_strndup(path, strlen(path) - 4);
-		if (g_file_test(guessed, G_FILE_TEST_IS_REGULAR))
-			content_path = guessed;
+	    sdr_cms_is_detached(cms)) {
+		guessed = detached_content_beside(path);
+		content_path = guessed;
 	}
 	if (content_path != NULL) {
 		g_autoptr(GFile) f = g_file_new_for_path(content_path);
@@ -299,7 +325,22 @@ verify_cms_file(const char *path, const SdrVerifyOptions *options, GError **erro
 	} else if (options != NULL && options->content != NULL) {
 		content = g_memory_input_stream_new_from_bytes(options->content);
 	}
-	return sdr_cms_verify(cms, content, path, options, error);
+	report = sdr_cms_verify(cms, content, path, options, error);
+	if (report != NULL && content_path != NULL) {
+		g_autofree char *base = g_path_get_basename(content_path);
+
+		if (guessed != NULL)
+			sdr_verify_report_note(report, SDR_REASON_NONE,
+			                       _("Signed content: %s (found beside the signature)"),
+			                       base);
+		else
+			sdr_verify_report_note(report, SDR_REASON_NONE, _("Signed content: %s"),
+			                       base);
+		for (guint i = 0; i < report->signatures->len; i++)
+			sdr_signature_result_set_detail(g_ptr_array_index(report->signatures, i),
+			                                "signed_data", base);
+	}
+	return report;
 }
 
 SdrVerifyReport *

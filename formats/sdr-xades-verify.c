@@ -469,7 +469,8 @@ check_revocation(GPtrArray *ocsps, GPtrArray *crls, X509 *cert, X509 *issuer, GD
  * with options->online the issuer's OCSP responder or CRL. */
 static void
 check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *untrusted,
-                        const SdrVerifyOptions *options, GDateTime *at, SdrSignatureResult *result)
+                        const SdrVerifyOptions *options, GDateTime *at, gboolean anchored,
+                        SdrSignatureResult *result)
 {
 	xmlNode *rv = sdr_xml_first_child(usp, ns, "RevocationValues");
 	g_autoptr(GPtrArray) ocsps = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
@@ -505,22 +506,28 @@ check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *unt
 			known = check_revocation(data->ocsp_responses, data->crls, cert, issuer, at,
 			                         result);
 		sk_X509_free(chain);
-		if (!known)
-			sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
-			                          SDR_REASON_REVOCATION_UNKNOWN,
-			                          _("The revocation status of the signing "
-			                            "certificate is unknown: %s"),
-			                          local != NULL ? local->message : "?");
+	}
+	/* As CAdES and PAdES (sdr-cms-verify.c): a warning, with the same code and words,
+	 * when the chain reaches a trust anchor and nothing says whether the signing
+	 * certificate is revoked. */
+	if (!known && anchored) {
+		g_autofree char *name = sdr_cert_display_name(cert);
+
+		sdr_signature_result_warn(result, SDR_REASON_REVOCATION_UNKNOWN,
+		                          _("No revocation information for %s"), name);
 	}
 }
 
-static void
+/* TRUE when the chain reaches a trust anchor (even if a certificate is out of its
+ * validity at `at`): then revocation is looked at, as for CAdES. */
+static gboolean
 check_chain(X509 *cert, GPtrArray *untrusted_certs, const SdrVerifyOptions *opts, GDateTime *at,
             SdrSignatureResult *result)
 {
 	X509_STORE_CTX *ctx;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	int rc, err;
+	gboolean anchored = FALSE;
 
 	if (cert == NULL)
 		goto out;
@@ -553,6 +560,8 @@ check_chain(X509 *cert, GPtrArray *untrusted_certs, const SdrVerifyOptions *opts
 		}
 		sk_X509_pop_free(chain, X509_free);
 	}
+	anchored = rc == 1 || err == X509_V_ERR_CERT_HAS_EXPIRED ||
+	           err == X509_V_ERR_CERT_NOT_YET_VALID;
 	if (rc != 1) {
 		if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)
 			sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
@@ -570,6 +579,7 @@ check_chain(X509 *cert, GPtrArray *untrusted_certs, const SdrVerifyOptions *opts
 out:
 	sk_X509_free(untrusted);
 	ERR_clear_error();
+	return anchored;
 }
 
 /* ---- One signature ------------------------------------------------------------------ */
@@ -848,6 +858,7 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 	LevelFacts facts = { 0 };
 	gboolean sp_signed = FALSE;
 	GDateTime *at;
+	gboolean anchored;
 
 	result->id = sdr_xml_attr(signature, "Id");
 	v = sdr_xmldsig_verify(signature, NULL, resolve_external, &resolver, &local);
@@ -998,8 +1009,8 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 	at = options != NULL && options->at != NULL ? options->at
 	     : result->timestamp_time != NULL       ? result->timestamp_time
 	                                            : result->claimed_signing_time;
-	check_chain(v->cert, untrusted, options, at, result);
-	check_signer_revocation(usp, ns, v->cert, untrusted, options, at, result);
+	anchored = check_chain(v->cert, untrusted, options, at, result);
+	check_signer_revocation(usp, ns, v->cert, untrusted, options, at, anchored, result);
 	if (result->timestamp_time != NULL && v->cert != NULL) {
 		g_autoptr(GDateTime) not_after = sdr_time_from_asn1(X509_get0_notAfter(v->cert));
 

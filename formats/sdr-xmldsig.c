@@ -118,9 +118,14 @@ sdr_dsig_digest_md_from_uri(const char *uri)
 typedef struct {
 	const char *uri;
 	SdrSigScheme scheme;
-	const char *md;
+	const char *md;         /* NULL for EdDSA and for the refused entries */
+	SdrSigAlgStatus status; /* OK, or why the method is refused */
+	gboolean eddsa;
 } SigMethod;
 
+/* The one SignatureMethod URI -> (scheme, hash) mapping (RFC 3275, RFC 6931, RFC 9231);
+ * the first nine entries are the ones sinadur signs with, in sdr_dsig_signature_method_uri()
+ * order. */
 static const SigMethod sig_table[] = {
 	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", SDR_SIG_RSA_PKCS1, "SHA256" },
 	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", SDR_SIG_RSA_PKCS1, "SHA384" },
@@ -135,6 +140,30 @@ static const SigMethod sig_table[] = {
 	{ "http://www.w3.org/2000/09/xmldsig#rsa-sha1", SDR_SIG_RSA_PKCS1, "SHA1" },
 	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", SDR_SIG_ECDSA, "SHA1" },
 	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha224", SDR_SIG_RSA_PKCS1, "SHA224" },
+	{ "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519", SDR_SIG_ECDSA, NULL,
+	  SDR_SIG_ALG_OK, TRUE },
+	/* real signature methods not checked here: INDETERMINATE */
+	{ "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed448", 0, NULL, SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2007/05/xmldsig-more#rsa-pss", 0, NULL, SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2000/09/xmldsig#dsa-sha1", 0, NULL, SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2009/xmldsig11#dsa-sha256", 0, NULL, SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224", 0, NULL, SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-md5", 0, NULL, SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-ripemd160", 0, NULL,
+	  SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1", 0, NULL,
+	  SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha3-384-rsa-MGF1", 0, NULL,
+	  SDR_SIG_ALG_UNSUPPORTED },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha3-512-rsa-MGF1", 0, NULL,
+	  SDR_SIG_ALG_UNSUPPORTED },
+	/* HMAC: a shared secret, not a signature by the certificate holder: INVALID
+	 * (anything not listed is INVALID too) */
+	{ "http://www.w3.org/2000/09/xmldsig#hmac-sha1", 0, NULL, SDR_SIG_ALG_INVALID },
+	{ "http://www.w3.org/2001/04/xmldsig-more#hmac-sha224", 0, NULL, SDR_SIG_ALG_INVALID },
+	{ "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", 0, NULL, SDR_SIG_ALG_INVALID },
+	{ "http://www.w3.org/2001/04/xmldsig-more#hmac-sha384", 0, NULL, SDR_SIG_ALG_INVALID },
+	{ "http://www.w3.org/2001/04/xmldsig-more#hmac-sha512", 0, NULL, SDR_SIG_ALG_INVALID },
 };
 
 const char *
@@ -163,6 +192,35 @@ sig_method_from_uri(const char *uri)
 			return &sig_table[i];
 	}
 	return NULL;
+}
+
+static SdrSigAlgStatus
+sig_method_resolve(const SigMethod *sm, SdrSigVerifyAlg *out)
+{
+	SdrSigVerifyAlg a = { 0 };
+
+	if (sm == NULL)
+		return SDR_SIG_ALG_INVALID;
+	if (sm->status != SDR_SIG_ALG_OK)
+		return sm->status;
+	a.scheme = sm->scheme;
+	a.eddsa = sm->eddsa;
+	if (!a.eddsa) {
+		a.md = EVP_get_digestbyname(sm->md);
+		if (a.md == NULL)
+			return SDR_SIG_ALG_UNSUPPORTED;
+	}
+	a.mgf1_md = a.md;
+	a.salt_len = a.md != NULL ? EVP_MD_get_size(a.md) : 0; /* RFC 6931 2.3.10 */
+	if (out != NULL)
+		*out = a;
+	return SDR_SIG_ALG_OK;
+}
+
+SdrSigAlgStatus
+sdr_dsig_signature_method_from_uri(const char *uri, SdrSigVerifyAlg *out)
+{
+	return sig_method_resolve(sig_method_from_uri(uri), out);
 }
 
 /* ---- Canonicalisation ----------------------------------------------------- */
@@ -1116,43 +1174,24 @@ read_key_info_certs(xmlNode *signature)
 }
 
 static gboolean
-verify_value(EVP_PKEY *pkey, const SigMethod *sm, GBytes *c14n_si, GBytes *value)
+verify_value(EVP_PKEY *pkey, const SdrSigVerifyAlg *alg, GBytes *c14n_si, GBytes *value)
 {
-	const EVP_MD *md = EVP_get_digestbyname(sm->md);
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
 	g_autoptr(GBytes) der = NULL;
 	const guint8 *sig = g_bytes_get_data(value, NULL);
 	gsize sig_len = g_bytes_get_size(value);
-	gboolean ok = FALSE;
-	int base = EVP_PKEY_get_base_id(pkey);
 
-	if (mctx == NULL || md == NULL)
-		goto out;
-	if (sm->scheme == SDR_SIG_ECDSA) {
-		if (base != EVP_PKEY_EC)
-			goto out;
+	if (!sdr_sig_alg_fits_key(alg, pkey))
+		return FALSE;
+	if (!alg->eddsa && alg->scheme == SDR_SIG_ECDSA) {
+		/* XML-DSig ECDSA values are raw r||s */
 		der = sdr_ecdsa_raw_to_der(sig, sig_len);
 		if (der == NULL)
-			goto out;
+			return FALSE;
 		sig = g_bytes_get_data(der, NULL);
 		sig_len = g_bytes_get_size(der);
-	} else if (base != EVP_PKEY_RSA && base != EVP_PKEY_RSA_PSS) {
-		goto out;
 	}
-	if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, pkey) != 1)
-		goto out;
-	if (sm->scheme == SDR_SIG_RSA_PSS &&
-	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-	     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1))
-		goto out;
-	ok = EVP_DigestVerify(mctx, sig, sig_len, g_bytes_get_data(c14n_si, NULL),
-	                      g_bytes_get_size(c14n_si)) == 1;
-out:
-	ERR_clear_error();
-	EVP_MD_CTX_free(mctx);
-	return ok;
+	return sdr_sig_alg_verify(alg, pkey, sig, sig_len, g_bytes_get_data(c14n_si, NULL),
+	                          g_bytes_get_size(c14n_si));
 }
 
 static SdrHashAlg
@@ -1180,6 +1219,8 @@ sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolv
 	g_auto(GStrv) prefixes = NULL;
 	g_autoptr(GError) local = NULL;
 	const SigMethod *sm;
+	SdrSigVerifyAlg alg = { 0 };
+	SdrSigAlgStatus sm_status;
 	guint nrefs = 0;
 
 	if (!sdr_xml_is(signature, SDR_DSIG_NS, "Signature") || si == NULL || cm == NULL ||
@@ -1216,8 +1257,13 @@ sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolv
 	}
 
 	sm = sig_method_from_uri(v->signature_method_uri);
-	v->signature_method_supported = sm != NULL;
-	if (sm != NULL) {
+	sm_status = sig_method_resolve(sm, &alg);
+	v->signature_method_supported = sm_status == SDR_SIG_ALG_OK;
+	v->signature_method_invalid = sm_status == SDR_SIG_ALG_INVALID;
+	if (sm_status == SDR_SIG_ALG_OK && sm->eddsa) {
+		v->digest_hash = SDR_HASH_SHA512;
+		v->digest_name = "ed25519";
+	} else if (sm_status == SDR_SIG_ALG_OK) {
 		v->digest_hash = hash_of_md_name(sm->md);
 		v->digest_name = g_str_equal(sm->md, "SHA1")     ? "sha1"
 		                 : g_str_equal(sm->md, "SHA224") ? "sha224"
@@ -1227,9 +1273,18 @@ sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolv
 		v->signature_detail = g_strdup_printf(_("unsupported canonicalisation method %s"),
 		                                      v->c14n_uri != NULL ? v->c14n_uri : "?");
 		v->signature_method_supported = FALSE;
+		v->signature_method_invalid = FALSE;
 		goto done;
 	}
-	if (sm == NULL) {
+	if (sm_status == SDR_SIG_ALG_INVALID) {
+		v->signature_detail = g_strdup_printf(
+		        sm != NULL ? _("the signature method %s is not a public-key signature "
+		                       "(HMAC): it proves nothing about the signer")
+		                   : _("unknown signature method %s"),
+		        v->signature_method_uri != NULL ? v->signature_method_uri : "?");
+		goto done;
+	}
+	if (sm_status != SDR_SIG_ALG_OK) {
 		v->signature_detail = g_strdup_printf(
 		        _("unsupported signature method %s"),
 		        v->signature_method_uri != NULL ? v->signature_method_uri : "?");
@@ -1253,13 +1308,13 @@ sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolv
 		EVP_PKEY *pk = X509_get0_pubkey(key_cert);
 
 		v->cert = X509_dup(key_cert);
-		v->signature_value_ok = pk != NULL && verify_value(pk, sm, c14n_si, value);
+		v->signature_value_ok = pk != NULL && verify_value(pk, &alg, c14n_si, value);
 	} else {
 		for (guint i = 0; i < v->certs->len; i++) {
 			X509 *c = g_ptr_array_index(v->certs, i);
 			EVP_PKEY *pk = X509_get0_pubkey(c);
 
-			if (pk != NULL && verify_value(pk, sm, c14n_si, value)) {
+			if (pk != NULL && verify_value(pk, &alg, c14n_si, value)) {
 				X509_up_ref(c);
 				v->cert = c;
 				v->signature_value_ok = TRUE;
@@ -1271,7 +1326,12 @@ sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolv
 			X509_up_ref(v->cert);
 		}
 	}
-	if (!v->signature_value_ok)
+	if (!v->signature_value_ok && v->cert != NULL &&
+	    !sdr_sig_alg_fits_key(&alg, X509_get0_pubkey(v->cert)))
+		v->signature_detail = g_strdup_printf(
+		        _("the signature method %s does not fit the key of the certificate"),
+		        v->signature_method_uri);
+	else if (!v->signature_value_ok)
 		v->signature_detail = g_strdup(
 		        v->cert == NULL
 		                ? _("no certificate in KeyInfo to check the signature value")
@@ -1308,7 +1368,11 @@ sdr_xmldsig_report(const SdrDsigVerification *v, SdrSignatureResult *result)
 		}
 	}
 	if (!v->signature_value_ok) {
-		if (!v->signature_method_supported)
+		if (v->signature_method_invalid)
+			sdr_signature_result_fail(result, SDR_VERDICT_INVALID,
+			                          SDR_REASON_SIGNATURE_VALUE, "%s",
+			                          v->signature_detail);
+		else if (!v->signature_method_supported)
 			sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
 			                          SDR_REASON_UNSUPPORTED_ALGORITHM, "%s",
 			                          v->signature_detail);

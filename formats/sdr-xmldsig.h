@@ -52,6 +52,9 @@ const EVP_MD *sdr_dsig_digest_md_from_uri(const char *uri);
 /* SignatureMethod URI for a scheme and hash (rsa-sha256, ecdsa-sha256,
  * xmldsig-more#sha256-rsa-MGF1...). */
 const char *sdr_dsig_signature_method_uri(SdrSigScheme scheme, SdrHashAlg hash);
+/* The algorithm a SignatureMethod URI says to verify with (the one URI table);
+ * INVALID for HMAC and unknown URIs, UNSUPPORTED for real methods not checked here. */
+SdrSigAlgStatus sdr_dsig_signature_method_from_uri(const char *uri, SdrSigVerifyAlg *out);
 
 /* ---- Canonicalisation ---------------------------------------------------- */
 
@@ -176,8 +179,9 @@ typedef struct {
 	                          first of certs when none did); owned ref, may be NULL */
 	gboolean signature_value_ok;
 	gboolean signature_method_supported;
-	char *signature_detail; /* translated reason when !signature_value_ok */
-	SdrHashAlg digest_hash; /* of the SignatureMethod, for reports */
+	gboolean signature_method_invalid; /* HMAC or unknown SignatureMethod: INVALID */
+	char *signature_detail;            /* translated reason when !signature_value_ok */
+	SdrHashAlg digest_hash;            /* of the SignatureMethod, for reports */
 	const char *digest_name;
 } SdrDsigVerification;
 

@@ -167,6 +167,9 @@ run(int argc, char **argv, X509_STORE *store)
 			return fail(error);
 		for (guint i = 0; i < rep->signatures->len; i++)
 			print_result(g_ptr_array_index(rep->signatures, i));
+		for (guint i = 0; i < rep->notes->len; i++)
+			fprintf(stderr, "  note: %s\n",
+			        ((SdrReason *)g_ptr_array_index(rep->notes, i))->message);
 		printf("overall=%s\n", verdict_name(sdr_verify_report_overall(rep)));
 		return 0;
 	}

@@ -94,6 +94,31 @@ res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --content "$T/nope.txt" 2
 echo "$res" | grep -q "SDR_ERROR_NOT_FOUND" && ok "content file missing: clean NOT_FOUND error" ||
 	ko "content file missing: $res"
 
+# detached content found beside the signature by the platforms' names (no --content):
+# acte.pdf.sig (DER), acte.pdf.pem (PEM), acte.pdf.p7s; the report names the file used
+mkdir -p "$T/beside"
+cp "$T/doc.txt" "$T/beside/acte.pdf"
+cp "$T/user-rsa-sha256-detached.p7s" "$T/beside/acte.pdf.sig"
+cp "$T/user-rsa-sha256-detached.p7s" "$T/beside/acte.pdf.p7s"
+openssl cms -cmsout -inform DER -in "$T/user-rsa-sha256-detached.p7s" -outform PEM \
+	-out "$T/beside/acte.pdf.pem" 2>/dev/null
+for s in sig pem p7s; do
+	res=$("$TOOL" verify "$T/beside/acte.pdf.$s" --trust "$P/root.pem" 2>&1)
+	echo "$res" | grep -q "^verdict=VALID level=B-B" &&
+		echo "$res" | grep -q "Signed content: acte.pdf (found beside the signature)" &&
+		ok "acte.pdf.$s without --content: acte.pdf beside it is used and named" ||
+		ko "acte.pdf.$s without --content: $res"
+done
+cp "$T/other.txt" "$T/beside/acte.pdf"
+res=$("$TOOL" verify "$T/beside/acte.pdf.sig" --trust "$P/root.pem" 2>&1)
+echo "$res" | grep -q "^verdict=INVALID .*DIGEST_MISMATCH" && ok "content beside changed: DIGEST_MISMATCH" ||
+	ko "content beside changed: $res"
+# an attached signature never takes a file beside it
+cp "$T/user-rsa-sha256-attached.p7s" "$T/beside/acte.pdf.p7m"
+res=$("$TOOL" verify "$T/beside/acte.pdf.p7m" --trust "$P/root.pem" 2>&1)
+echo "$res" | grep -q "^verdict=VALID level=B-B" && ! echo "$res" | grep -q "Signed content" &&
+	ok "attached acte.pdf.p7m: its own content, no file beside" || ko "attached .p7m: $res"
+
 # ---- B-T ----
 f=$T/bt.p7s
 if "$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" "$T/doc.txt" "$f" --level T \
@@ -227,6 +252,34 @@ odd wrong-certid '^verdict=INVALID .*SIGNING_CERT_REF' "signing-certificate-v2 n
 odd double-sigcert '^verdict=VALID level=none' "repeated signing-certificate-v2: crypto valid, not baseline"
 odd pss-sha512 '^verdict=VALID level=none' "RSA-PSS hash differing from the digest algorithm verifies"
 odd pss-sha512-bad '^verdict=INVALID .*SIGNATURE_VALUE' "altered RSA-PSS value is refused"
+# ---- signatureAlgorithm decides the check (mutated sinadur outputs, mutate-cms-alg.py) ----
+# case | source | expected verdict line (regex) | openssl cms -verify: refuse/accept/- | what
+mut() {
+	$PY "$SRC/tests/cades/mutate-cms-alg.py" "$1" "$T/$2" "$T/mut-$1.p7m" 2>"$T/mut.err" ||
+		{ ko "mutated $1: generator failed: $(cat "$T/mut.err")"; return; }
+	res=$("$TOOL" verify "$T/mut-$1.p7m" --trust "$P/root.pem" 2>&1)
+	echo "$res" | grep -Eq "$3" && ok "mutated $1: $5" || ko "mutated $1 ($5): $res"
+	[ "$4" = - ] && return
+	if openssl cms -verify -binary -inform DER -in "$T/mut-$1.p7m" -CAfile "$P/chain.pem" \
+		-out /dev/null >/dev/null 2>&1; then o=accept; else o=refuse; fi
+	[ "$o" = "$4" ] && ok "mutated $1: openssl cms -verify does $o too" ||
+		ko "mutated $1: openssl cms -verify does $o, expected $4"
+}
+RSA=user-rsa-sha256-attached.p7s EC=user-ec-sha256-attached.p7s PSS=user-rsa-sha256--pss-attached.p7s
+mut same "$RSA" '^verdict=VALID level=B-B ' accept "re-encoded control stays VALID"
+mut rsaenc "$RSA" '^verdict=VALID ' accept "rsaEncryption (usual CMS value) is PKCS#1 v1.5 with the digest algorithm"
+mut ecpubkey "$EC" '^verdict=VALID ' - "id-ecPublicKey as signature algorithm is ECDSA with the digest algorithm"
+mut oaep "$RSA" '^verdict=INVALID .*SIGNATURE_VALUE' refuse "id-RSAES-OAEP is not a signature algorithm"
+mut unknown "$RSA" '^verdict=INVALID .*SIGNATURE_VALUE' refuse "unknown signature algorithm OID"
+mut ecdsa-oid "$RSA" '^verdict=INVALID .*SIGNATURE_VALUE' refuse "ECDSA OID on an RSA key"
+# (openssl cms -verify accepts these two: it verifies with the digest algorithm and the key
+# whatever the OID says; PKI.js and we refuse them)
+mut sha384-rsa "$RSA" '^verdict=INVALID .*SIGNATURE_VALUE' - "sha384WithRSAEncryption over a SHA-256 digestAlgorithm"
+mut rsa-oid "$EC" '^verdict=INVALID .*SIGNATURE_VALUE' - "RSA OID on an EC key"
+mut pss-trailer "$PSS" '^verdict=INVALID .*SIGNATURE_VALUE' refuse "RSA-PSS trailer field 2"
+mut pss-mgf1 "$PSS" '^verdict=INVALID .*SIGNATURE_VALUE' refuse "RSA-PSS MGF1 hash differing from its hash"
+mut pss-salt "$PSS" '^verdict=INVALID .*SIGNATURE_VALUE' refuse "RSA-PSS salt longer than the key allows"
+mut tst-oaep bt-ec.p7s '^verdict=INVALID .*TIMESTAMP_INVALID' - "timestamp token whose SignerInfo says OAEP"
 # BER indefinite length (openssl -stream), two SignerInfos, signer certificate absent
 printf 'interop\n' >"$T/io.txt"
 openssl cms -sign -stream -nodetach -binary -cades -in "$T/io.txt" -signer "$P/user-ec.pem" \

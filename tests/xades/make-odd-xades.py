@@ -21,6 +21,8 @@ Cases:
   many-refs          300 references (over the 256 checked): INDETERMINATE, not INVALID
   object-type-moved  Type=#Object reference to an element of the document
                      that is not a ds:Object (moved signed data) -> wrapping
+  hmac               SignatureMethod hmac-sha256 (sign with xmlsec1 --hmackey): a shared
+                     secret proves nothing about the certificate holder -> INVALID
 """
 import base64
 import datetime
@@ -87,11 +89,12 @@ def main():
         "object-in-wrapper": [ref("#OBJ", "r-obj", DS + "Object", [EXC])],
         "many-refs": [doc_ref] + [ref("#OBJ", None, DS + "Object", [EXC])] * 299,
         "enveloped-moved": [ref("#c1", "r-c1", transforms=[ENV, EXC])],
+        "hmac": [doc_ref],
     }[case]
     first_id = {"keyinfo-signed": "r-doc", "object-next-to-doc": "r-doc",
                 "xpath-enveloped": "r-doc", "target-no-hash": "r-doc",
                 "xades111-certdigest": "r-doc", "object-in-wrapper": "r-obj",
-                "many-refs": "r-doc",
+                "many-refs": "r-doc", "hmac": "r-doc",
                 "enveloped-moved": "r-c1",
                 "own-object-only": "r-obj", "object-type-moved": "r-c1"}[case]
     dofs = "".join(
@@ -117,7 +120,7 @@ def main():
         '<doc>%s'
         '<ds:Signature xmlns:ds="%s" Id="S1"><ds:SignedInfo>'
         '<ds:CanonicalizationMethod Algorithm="%s"/>'
-        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#%s"/>'
         "%s%s</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"
         '<ds:KeyInfo Id="KI"><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate>'
         "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
@@ -129,7 +132,8 @@ def main():
         '<ds:Object Id="OBJ"><note>annexe signée</note></ds:Object>'
         "</ds:Signature></doc>\n"
     ) % ("\n  " if case == "object-in-wrapper" else
-         '<content Id="c1">Délibération 42</content>', DS, EXC, "".join(refs), sp_ref, base64.b64encode(cert.dump()).decode(),
+         '<content Id="c1">Délibération 42</content>', DS, EXC,
+         "hmac-sha256" if case == "hmac" else "rsa-sha256", "".join(refs), sp_ref, base64.b64encode(cert.dump()).decode(),
          base64.b64encode(ca.dump()).decode(), xns,
          "S1" if case == "target-no-hash" else "#S1", now, sigcert, dofs)
     open(out, "w", encoding="utf-8").write(xml)

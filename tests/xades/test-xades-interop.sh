@@ -206,6 +206,15 @@ f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" enveloped "$W/facture.
 	"$W/blt.xml" --level LT --tsa "$TSA" --trust "$P/root.pem") && check "B-LT ec" "$f" B-LT &&
 	grep -q EncapsulatedOCSPValue "$f" && grep -q EncapsulatedX509Certificate "$f" &&
 	ok "B-LT: OCSP response and certificates embedded" || ko "B-LT ec"
+# unknown revocation is reported as CAdES does (warning REVOCATION_UNKNOWN, same words);
+# B-LT carries the OCSP response, so no such warning there
+"$TOOL" verify "$W/env-rsa.xml" --trust "$P/root.pem" 2>&1 >/dev/null |
+	grep -q "warning: No revocation information for Jean DUPONT" &&
+	ok "B-B without revocation data: 'No revocation information' warning (as CAdES)" ||
+	ko "B-B without revocation data: no revocation warning"
+"$TOOL" verify "$W/blt.xml" --trust "$P/root.pem" 2>&1 >/dev/null | grep -q "No revocation information" &&
+	ko "B-LT: revocation reported unknown although embedded" ||
+	ok "B-LT: embedded OCSP response, no unknown-revocation warning"
 # timestamp token replaced by garbage -> the (unsigned) timestamp proves nothing:
 # INDETERMINATE TIMESTAMP_INVALID, not INVALID (DSS ignores unreadable tokens)
 sed 's|<xades:EncapsulatedTimeStamp>MII|<xades:EncapsulatedTimeStamp>AAA|' "$W/bt.xml" >"$W/bt-bad.xml"
@@ -323,6 +332,44 @@ oddx object-in-wrapper 'VALID *' "root holding only the signature: own object si
 oddx many-refs 'INDETERMINATE*' "over 256 references: INDETERMINATE, not INVALID"
 oddx target-no-hash 'VALID *' "QualifyingProperties/@Target without '#' is a warning, not INVALID"
 oddx xpath-enveloped 'VALID B-B*' "XPath not(ancestor-or-self::dsig:Signature) transform is evaluated"
+# ---- the SignatureMethod must be a public-key signature that fits the KeyInfo key ----
+# a genuine HMAC-SHA256 signature (xmlsec1 --hmackey verifies it): INVALID, not INDETERMINATE
+printf 'secret partagé' >"$W/hmac.key"
+if $PY "$SRC/tests/xades/make-odd-xades.py" hmac "$P/user-rsa.pem" "$P/ca.pem" "$W/odd-hmac.tmpl" &&
+	xmlsec1 --sign --hmackey "$W/hmac.key" --id-attr:Id SignedProperties --id-attr:Id KeyInfo \
+		--id-attr:Id Object --id-attr:Id content --output "$W/odd-hmac.xml" "$W/odd-hmac.tmpl" \
+		>/dev/null 2>&1; then
+	xmlsec1 --verify --hmackey "$W/hmac.key" --id-attr:Id SignedProperties --id-attr:Id KeyInfo \
+		--id-attr:Id Object --id-attr:Id content "$W/odd-hmac.xml" >/dev/null 2>&1 &&
+		ok "HMAC XAdES: xmlsec1 verifies it with the shared key" || ko "HMAC XAdES: xmlsec1 refuses it"
+	res=$("$TOOL" verify "$W/odd-hmac.xml" --trust "$P/root.pem" 2>/dev/null)
+	case "$res" in INVALID*SIGNATURE_VALUE*) ok "HMAC SignatureMethod: INVALID" ;;
+	*) ko "HMAC SignatureMethod: $res" ;; esac
+else
+	ko "HMAC XAdES: template/signing failed"
+fi
+# sinadur's own EC and RSA signatures with the SignatureMethod changed
+# sm SOURCE OLD_METHOD NEW_URI NAME
+sm() { sed "s|\"http://www.w3.org/2001/04/xmldsig-more#$2\"|\"$3\"|" "$W/$1" >"$W/sm-$4.xml"; }
+sm env-ec.xml ecdsa-sha256 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' rsa-on-ec
+res=$("$TOOL" verify "$W/sm-rsa-on-ec.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*SIGNATURE_VALUE*) ok "RSA SignatureMethod on an EC key: INVALID" ;;
+*) ko "RSA SignatureMethod on an EC key: $res" ;; esac
+"$TOOL" verify "$W/sm-rsa-on-ec.xml" --trust "$P/root.pem" 2>&1 | grep -q "does not fit the key" &&
+	ok "RSA SignatureMethod on an EC key: the report names the mismatch" ||
+	ko "RSA SignatureMethod on an EC key: mismatch not named"
+sm env-rsa.xml rsa-sha256 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256' ecdsa-on-rsa
+res=$("$TOOL" verify "$W/sm-ecdsa-on-rsa.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*SIGNATURE_VALUE*) ok "ECDSA SignatureMethod on an RSA key: INVALID" ;;
+*) ko "ECDSA SignatureMethod on an RSA key: $res" ;; esac
+sm env-rsa.xml rsa-sha256 'urn:example:rsa-sha256' unknown
+res=$("$TOOL" verify "$W/sm-unknown.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INVALID*SIGNATURE_VALUE*) ok "unknown SignatureMethod: INVALID" ;;
+*) ko "unknown SignatureMethod: $res" ;; esac
+sm env-rsa.xml rsa-sha256 'http://www.w3.org/2009/xmldsig11#dsa-sha256' dsa
+res=$("$TOOL" verify "$W/sm-dsa.xml" --trust "$P/root.pem" 2>/dev/null)
+case "$res" in INDETERMINATE*UNSUPPORTED_ALGORITHM*) ok "DSA SignatureMethod: INDETERMINATE (real, not checked)" ;;
+*) ko "DSA SignatureMethod: $res" ;; esac
 sed 's|Délibération 42|Délibération 43|' "$W/odd-xpath-enveloped.xml" >"$W/odd-xpath-tampered.xml"
 res=$("$TOOL" verify "$W/odd-xpath-tampered.xml" --trust "$P/root.pem" 2>/dev/null)
 case "$res" in INVALID*DIGEST_MISMATCH*) ok "XPath transform: edited document -> DIGEST_MISMATCH" ;;
