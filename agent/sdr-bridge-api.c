@@ -265,7 +265,7 @@ handle_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	o = json_node_get_object(info);
 	json_object_set_int_member(o, "api_version", SDR_BRIDGE_API_VERSION);
 	state = json_object_new();
-	certs = sdr_bridge_get_certificates(bridge, FALSE, NULL);
+	certs = sdr_bridge_peek_certificates(bridge); /* never waits for the token */
 	if (certs != NULL && JSON_NODE_HOLDS_OBJECT(certs) &&
 	    json_object_has_member(json_node_get_object(certs), "certificates")) {
 		JsonArray *a =
