@@ -34,11 +34,12 @@
 /* NexuRequest's fields, in every request. */
 #define NEXU_REQUEST_MEMBERS "userLocale", "externalId", "requestSeal", "nonce"
 static const char *const common_members[] = { NEXU_REQUEST_MEMBERS, NULL };
-static const char *const cert_members[] = { NEXU_REQUEST_MEMBERS, "certificateFilter",
-	                                    "closeToken", NULL };
-static const char *const sign_members[] = { NEXU_REQUEST_MEMBERS, "tokenId",        "keyId",
-	                                    "toBeSigned",         "digestAlgorithm", "closeToken",
+static const char *const cert_members[] = { NEXU_REQUEST_MEMBERS, "certificateFilter", "closeToken",
 	                                    NULL };
+static const char *const sign_members[] = {
+	NEXU_REQUEST_MEMBERS, "tokenId",    "keyId", "toBeSigned",
+	"digestAlgorithm",    "closeToken", NULL
+};
 static const char *const filter_members[] = { "purpose", "nonRepudiationBit", "certificateSHA1",
 	                                      NULL };
 static const char *const token_members[] = { "id", NULL };
@@ -60,13 +61,13 @@ feedback_new(const char *status)
 		json_object_set_string_member(fb, "feedbackStatus", status);
 	json_object_set_string_member(info, "jreVendor", "NOT_RECOGNIZED");
 	json_object_set_string_member(info, "osName", have_u ? u.sysname : "Linux");
-	json_object_set_string_member(info, "osArch",
-	                              g_str_equal(m, "x86_64") ? "amd64" : m);
+	json_object_set_string_member(info, "osArch", g_str_equal(m, "x86_64") ? "amd64" : m);
 	json_object_set_string_member(info, "osVersion", have_u ? u.release : "");
 	json_object_set_string_member(info, "arch",
-	                              g_str_equal(m, "x86_64")                        ? "AMD64"
-	                              : g_str_has_prefix(m, "i") && strlen(m) == 4 ? "X86"
-	                                                                             : "NOT_RECOGNIZED");
+	                              g_str_equal(m, "x86_64") ? "AMD64"
+	                              : g_str_has_prefix(m, "i") && strlen(m) == 4
+	                                      ? "X86"
+	                                      : "NOT_RECOGNIZED");
 	json_object_set_string_member(info, "os", "LINUX");
 	json_object_set_object_member(fb, "info", info);
 	json_object_set_string_member(fb, "nexuVersion", NEXU_VERSION);
@@ -109,8 +110,7 @@ nexu_error(SdrBridgeReply *reply, const GError *error)
 	json_object_set_string_member(o, "errorMessage",
 	                              error != NULL ? error->message : _("Internal error"));
 	json_object_set_object_member(
-	        o, "feedback",
-	        feedback_new(g_str_equal(ncode, "exception") ? "EXCEPTION" : NULL));
+	        o, "feedback", feedback_new(g_str_equal(ncode, "exception") ? "EXCEPTION" : NULL));
 	json_node_take_object(n, o);
 	sdr_bridge_reply_json(reply, 500, n);
 }
@@ -348,9 +348,9 @@ filter_certs(GPtrArray *certs, JsonObject *filter, GError **error)
 	out = g_ptr_array_new();
 	for (guint i = 0; i < certs->len; i++) {
 		SdrCertInfo *c = g_ptr_array_index(certs, i);
-		gboolean valid = c->not_after != NULL && g_date_time_compare(c->not_after, now) > 0 &&
-		                 (c->not_before == NULL ||
-		                  g_date_time_compare(c->not_before, now) <= 0);
+		gboolean valid =
+		        c->not_after != NULL && g_date_time_compare(c->not_after, now) > 0 &&
+		        (c->not_before == NULL || g_date_time_compare(c->not_before, now) <= 0);
 		SdrCertUsage want = g_strcmp0(purpose, "AUTHENTICATION") == 0
 		                            ? SDR_CERT_USAGE_AUTHENTICATION
 		                            : SDR_CERT_USAGE_SIGNATURE;
@@ -421,8 +421,8 @@ choose(SdrBridge *bridge, const char *origin, GPtrArray *fit, GError **error)
 	dates = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < fit->len; i++) {
 		SdrCertInfo *c = g_ptr_array_index(fit, i);
-		char *until = c->not_after != NULL ? g_date_time_format(c->not_after, "%d/%m/%Y")
-		                                   : NULL;
+		char *until =
+		        c->not_after != NULL ? g_date_time_format(c->not_after, "%d/%m/%Y") : NULL;
 
 		g_ptr_array_add(dates, until);
 		choices[i].id = c->id;
@@ -513,7 +513,8 @@ handle_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply
 	json_object_set_object_member(resp, "tokenId", token);
 	json_object_set_string_member(resp, "keyId", c->id);
 	json_object_set_string_member(resp, "certificate", b64 != NULL ? b64 : "");
-	json_object_set_array_member(resp, "certificateChain", chain_json(c->cert, view->candidates));
+	json_object_set_array_member(resp, "certificateChain",
+	                             chain_json(c->cert, view->candidates));
 	json_object_set_string_member(resp, "encryptionAlgorithm",
 	                              c->key_scheme == SDR_SIG_ECDSA ? "ECDSA" : "RSA");
 	digests = json_array_new();

@@ -51,8 +51,8 @@ typedef struct {
 
 typedef struct {
 	guint status;
-	char *body;   /* JSON text (owned), or NULL */
-	gboolean sse; /* open an event stream */
+	char *body;               /* JSON text (owned), or NULL */
+	gboolean sse;             /* open an event stream */
 	const char *content_type; /* static; NULL = application/json */
 	gboolean public_script;   /* GET /nexu.js: loadable cross-site (CORP cross-origin) */
 } SdrBridgeReply;

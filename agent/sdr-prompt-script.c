@@ -147,8 +147,7 @@ script_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError **e
 	if (!take_step((SdrScriptPrompt *)prompt, STEP_CHOOSE, &s, error))
 		return -1;
 	if (s.choice == 0 || s.choice > request->n_choices) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
-		            _("No certificate was chosen."));
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("No certificate was chosen."));
 		return -1;
 	}
 	return (gint)s.choice - 1;

@@ -230,8 +230,7 @@ terminal_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError *
 	n = strtol(line, &end, 10);
 	if (line[0] == '\0' || end == NULL || *end != '\0' || n < 1 ||
 	    (gsize)n > request->n_choices) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
-		            _("No certificate was chosen."));
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("No certificate was chosen."));
 		return -1;
 	}
 	return (gint)n - 1;
