@@ -287,7 +287,7 @@ handle_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	state = json_object_new();
 	/* Not even how many certificates there are before the user approved the origin. */
 	if (r->origin != NULL && sdr_bridge_approvals_has(bridge->approvals, r->origin))
-		certs = sdr_bridge_get_certificates(bridge, FALSE, NULL);
+		certs = sdr_bridge_peek_certificates(bridge); /* never waits for the token */
 	if (certs != NULL && JSON_NODE_HOLDS_OBJECT(certs) &&
 	    json_object_has_member(json_node_get_object(certs), "certificates")) {
 		JsonArray *a =

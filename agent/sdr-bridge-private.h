@@ -20,8 +20,10 @@ struct _SdrBridge {
 	void *daemon6;
 	guint16 port;
 
-	/* Token work: one thread at a time; one token manager loaded at a time. */
+	/* Token work: one thread at a time; one token manager loaded at a time.
+	 * Handlers without needs_token (info, verify) never take it. */
 	GMutex token_lock;
+	GMutex contexts_lock;   /* guards contexts (not the contexts' token work) */
 	GHashTable *contexts;   /* origin ("" = none) -> SdrContext */
 	SdrContext *active_ctx; /* the one holding the token manager */
 	gint tokens_stale;      /* atomic: a PC/SC event came; reset before the next use */
@@ -33,6 +35,10 @@ struct _SdrBridge {
 	JsonNode *cert_cache;
 	gint64 cert_cache_time;
 	char *cert_cache_text; /* serialised, for the hot path */
+
+	/* NexU: the certificate each origin chose, for the agent's lifetime. */
+	GMutex nexu_lock;
+	GHashTable *nexu_choices; /* origin -> certificate id */
 };
 
 typedef struct {
@@ -45,8 +51,10 @@ typedef struct {
 
 typedef struct {
 	guint status;
-	char *body;   /* JSON text (owned), or NULL */
-	gboolean sse; /* open an event stream */
+	char *body;               /* JSON text (owned), or NULL */
+	gboolean sse;             /* open an event stream */
+	const char *content_type; /* static; NULL = application/json */
+	gboolean public_script;   /* GET /nexu.js: loadable cross-site (CORP cross-origin) */
 } SdrBridgeReply;
 
 /* Wraps a prompter so that a web request never waits longer than timeout_s (or
@@ -71,7 +79,8 @@ void sdr_bridge_reply_error_code(SdrBridgeReply *reply, guint status, int code,
 /* Takes node. */
 void sdr_bridge_reply_json(SdrBridgeReply *reply, guint status, JsonNode *node);
 
-/* Runs a handler under the token lock with the origin's context. */
+/* Runs a handler with the origin's context, under the token lock when the
+ * handler needs the token (never for info and verify). */
 JsonNode *sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name,
                                  JsonObject *request, GError **error);
 /* Runs func with the origin's context under the token lock. */
@@ -80,6 +89,9 @@ gpointer sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridg
                                  gpointer data, GError **error);
 /* Asks the first-use approval of an origin for listing certificates. */
 gboolean sdr_bridge_approve_listing(SdrBridge *bridge, const char *origin, GError **error);
+/* The certificate list without ever waiting for the token: the cache (even
+ * stale) while token work runs, NULL when there is none yet. */
+JsonNode *sdr_bridge_peek_certificates(SdrBridge *bridge);
 /* Certificates as serialised JSON text (cached). */
 char *sdr_bridge_certificates_text(SdrBridge *bridge, GError **error);
 

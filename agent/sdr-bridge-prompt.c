@@ -20,6 +20,7 @@ typedef enum {
 	JOB_CONSENT,
 	JOB_PIN,
 	JOB_CONFIRM,
+	JOB_CHOOSE,
 } JobKind;
 
 typedef struct {
@@ -34,6 +35,9 @@ typedef struct {
 	SdrConsentDocument *docs;
 	SdrConsentDetail *details;
 	SdrPinPromptRequest pin_req;
+	SdrCertChoiceRequest choice_req;
+	SdrCertChoice *choices;
+	gint chosen;
 	gboolean ok;
 	SdrSecret *pin;
 	GError *error;
@@ -61,6 +65,7 @@ job_unref(Job *job)
 	g_clear_error(&job->error);
 	g_free(job->docs);
 	g_free(job->details);
+	g_free(job->choices);
 	g_string_chunk_free(job->strings);
 	g_mutex_clear(&job->lock);
 	g_cond_clear(&job->cond);
@@ -88,6 +93,7 @@ job_run(gpointer data)
 	GError *error = NULL;
 	gboolean ok = FALSE;
 	SdrSecret *pin = NULL;
+	gint chosen = -1;
 
 	switch (job->kind) {
 	case JOB_CONSENT:
@@ -100,6 +106,10 @@ job_run(gpointer data)
 	case JOB_CONFIRM:
 		ok = sdr_prompt_confirm_final_try(job->inner, &job->pin_req, &error);
 		break;
+	case JOB_CHOOSE:
+		chosen = sdr_prompt_choose_certificate(job->inner, &job->choice_req, &error);
+		ok = chosen >= 0;
+		break;
 	}
 	g_mutex_lock(&job->lock);
 	if (job->abandoned) {
@@ -107,6 +117,7 @@ job_run(gpointer data)
 		g_clear_error(&error);
 	} else {
 		job->ok = ok;
+		job->chosen = chosen;
 		job->pin = pin;
 		job->error = error;
 	}
@@ -236,6 +247,34 @@ deadline_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError *
 	return ok;
 }
 
+static gint
+deadline_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError **error)
+{
+	DeadlinePrompt *self = (DeadlinePrompt *)prompt;
+	Job *job = job_new(JOB_CHOOSE, self->inner);
+	guint timeout = request->timeout_s > 0 ? request->timeout_s : self->default_timeout_s;
+	gint chosen = -1;
+
+	job->choice_req = *request;
+	job->choice_req.origin = keep(job, request->origin);
+	job->choices = g_new0(SdrCertChoice, MAX(request->n_choices, 1));
+	for (gsize i = 0; i < request->n_choices; i++) {
+		job->choices[i].id = keep(job, request->choices[i].id);
+		job->choices[i].subject = keep(job, request->choices[i].subject);
+		job->choices[i].issuer = keep(job, request->choices[i].issuer);
+		job->choices[i].not_after = keep(job, request->choices[i].not_after);
+		job->choices[i].token_label = keep(job, request->choices[i].token_label);
+	}
+	job->choice_req.choices = job->choices;
+	if (job_wait(self, job, timeout, error)) {
+		chosen = job->chosen;
+		if (chosen < 0)
+			g_propagate_error(error, g_steal_pointer(&job->error));
+	}
+	job_unref(job);
+	return chosen;
+}
+
 static void
 deadline_notify(SdrPrompt *prompt, const char *message)
 {
@@ -252,7 +291,8 @@ deadline_free(SdrPrompt *prompt)
 }
 
 static const SdrPromptClass deadline_class = {
-	deadline_ask_consent, deadline_ask_pin, deadline_confirm, deadline_notify, deadline_free,
+	deadline_ask_consent, deadline_ask_pin, deadline_confirm,
+	deadline_notify,      deadline_free,    deadline_choose,
 };
 
 SdrPrompt *

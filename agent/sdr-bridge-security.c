@@ -421,6 +421,13 @@ sdr_bridge_security_decide(const SdrBridgePolicy *policy, const SdrBridgeRequest
 			d->status = 200;
 			return;
 		}
+		/* NexU mode: the client script (static, no data) for <script src>. */
+		if (is_get && policy->nexu && head->path != NULL &&
+		    strcmp(head->path, "/nexu.js") == 0) {
+			d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
+			d->status = 200;
+			return;
+		}
 		deny(d, 403, SDR_ERROR_ORIGIN_DENIED, N_("The request has no Origin header"),
 		     FALSE);
 		return;

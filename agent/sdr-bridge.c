@@ -47,19 +47,30 @@ conn_free(Conn *c)
 }
 
 static void
-add_common_headers(struct MHD_Response *r, const char *cors_origin)
+add_headers(struct MHD_Response *r, const char *cors_origin, gboolean public_script)
 {
 	const char *const *h = sdr_bridge_security_common_headers();
 
-	for (gsize i = 0; h[i] != NULL; i += 2)
-		MHD_add_response_header(r, h[i], h[i + 1]);
+	for (gsize i = 0; h[i] != NULL; i += 2) {
+		/* /nexu.js holds no data: a page of another site may load it. */
+		if (public_script && g_ascii_strcasecmp(h[i], "Cross-Origin-Resource-Policy") == 0)
+			MHD_add_response_header(r, h[i], "cross-origin");
+		else
+			MHD_add_response_header(r, h[i], h[i + 1]);
+	}
 	if (cors_origin != NULL)
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", cors_origin);
 }
 
+static void
+add_common_headers(struct MHD_Response *r, const char *cors_origin)
+{
+	add_headers(r, cors_origin, FALSE);
+}
+
 static enum MHD_Result
-queue_text(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
-           const char *cors_origin)
+queue_text_full(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
+                const char *cors_origin, gboolean public_script)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -73,12 +84,19 @@ queue_text(struct MHD_Connection *conn, guint status, char *body, const char *co
 		g_free(body);
 		return MHD_NO;
 	}
-	add_common_headers(r, cors_origin);
+	add_headers(r, cors_origin, public_script);
 	if (content_type != NULL)
 		MHD_add_response_header(r, "Content-Type", content_type);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+queue_text(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
+           const char *cors_origin)
+{
+	return queue_text_full(conn, status, body, content_type, cors_origin, FALSE);
 }
 
 static char *
@@ -143,12 +161,15 @@ origin_approved(gpointer approvals, const char *origin)
 	return sdr_bridge_approvals_has(approvals, origin);
 }
 
-/* Called with token_lock held. */
+/* Any thread; contexts live as long as the bridge. */
 static SdrContext *
 context_for(SdrBridge *bridge, const char *origin)
 {
 	const char *key = origin != NULL ? origin : "";
-	SdrContext *ctx = g_hash_table_lookup(bridge->contexts, key);
+	SdrContext *ctx;
+
+	g_mutex_lock(&bridge->contexts_lock);
+	ctx = g_hash_table_lookup(bridge->contexts, key);
 
 	if (ctx == NULL) {
 		SdrContextOptions o = { 0 };
@@ -163,6 +184,7 @@ context_for(SdrBridge *bridge, const char *origin)
 		sdr_context_set_approved_func(ctx, origin_approved, bridge->approvals);
 		g_hash_table_insert(bridge->contexts, g_strdup(key), ctx);
 	}
+	g_mutex_unlock(&bridge->contexts_lock);
 	return ctx;
 }
 
@@ -189,10 +211,12 @@ sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, 
 
 	if (request == NULL)
 		request = empty = json_object_new();
-	g_mutex_lock(&bridge->token_lock);
 	ctx = context_for(bridge, origin);
-	if (h == NULL || h->needs_token)
-		activate(bridge, ctx);
+	/* info and verify never wait behind a signature (nor its prompts). */
+	if (h != NULL && !h->needs_token)
+		return sdr_handler_run(ctx, name, request, error);
+	g_mutex_lock(&bridge->token_lock);
+	activate(bridge, ctx);
 	answer = sdr_handler_run(ctx, name, request, error);
 	g_mutex_unlock(&bridge->token_lock);
 	return answer;
@@ -203,11 +227,9 @@ sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextF
                         gpointer data, GError **error)
 {
 	gpointer ret;
-
-	SdrContext *ctx;
+	SdrContext *ctx = context_for(bridge, origin);
 
 	g_mutex_lock(&bridge->token_lock);
-	ctx = context_for(bridge, origin);
 	activate(bridge, ctx);
 	ret = func(ctx, data, error);
 	g_mutex_unlock(&bridge->token_lock);
@@ -262,8 +284,8 @@ web_certificates(SdrContext *ctx, JsonNode *answer)
 	}
 }
 
-JsonNode *
-sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
+static JsonNode *
+get_certificates(SdrBridge *bridge, gboolean refresh, gboolean nowait, GError **error)
 {
 	JsonNode *answer;
 
@@ -284,6 +306,8 @@ sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
 			return answer;
 		}
 		g_mutex_unlock(&bridge->cache_lock);
+		if (nowait)
+			return NULL;
 		g_mutex_lock(&bridge->token_lock);
 	} else if (refresh) {
 		g_mutex_lock(&bridge->token_lock);
@@ -311,6 +335,18 @@ sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
 	bridge->cert_cache_time = g_get_monotonic_time();
 	g_mutex_unlock(&bridge->cache_lock);
 	return answer;
+}
+
+JsonNode *
+sdr_bridge_get_certificates(SdrBridge *bridge, gboolean refresh, GError **error)
+{
+	return get_certificates(bridge, refresh, FALSE, error);
+}
+
+JsonNode *
+sdr_bridge_peek_certificates(SdrBridge *bridge)
+{
+	return get_certificates(bridge, FALSE, TRUE, NULL);
 }
 
 char *
@@ -483,8 +519,9 @@ dispatch(SdrBridge *bridge, struct MHD_Connection *conn, Conn *c, const char *me
 		return queue_sse(bridge, conn, c->origin);
 	if (reply.status == 0)
 		sdr_bridge_reply_error_code(&reply, 404, SDR_ERROR_NOT_FOUND, _("Unknown address"));
-	return queue_text(conn, reply.status, g_steal_pointer(&reply.body), "application/json",
-	                  c->origin);
+	return queue_text_full(conn, reply.status, g_steal_pointer(&reply.body),
+	                       reply.content_type != NULL ? reply.content_type : "application/json",
+	                       c->origin, reply.public_script);
 }
 
 static enum MHD_Result
@@ -604,8 +641,11 @@ sdr_bridge_new(SdrConfig *config, SdrPrompt *prompt, SdrBridgePolicy *policy)
 	bridge->events = sdr_bridge_events_new();
 	bridge->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, context_unref);
 	g_mutex_init(&bridge->token_lock);
+	g_mutex_init(&bridge->contexts_lock);
 	g_mutex_init(&bridge->interactive_lock);
 	g_mutex_init(&bridge->cache_lock);
+	g_mutex_init(&bridge->nexu_lock);
+	bridge->nexu_choices = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return bridge;
 }
 
@@ -733,8 +773,11 @@ sdr_bridge_free(SdrBridge *bridge)
 	sdr_bridge_policy_free(bridge->policy);
 	sdr_prompt_free(bridge->prompt);
 	g_object_unref(bridge->cancellable);
+	g_hash_table_unref(bridge->nexu_choices);
 	g_mutex_clear(&bridge->token_lock);
+	g_mutex_clear(&bridge->contexts_lock);
 	g_mutex_clear(&bridge->interactive_lock);
 	g_mutex_clear(&bridge->cache_lock);
+	g_mutex_clear(&bridge->nexu_lock);
 	g_free(bridge);
 }

@@ -4,6 +4,7 @@
  *   consent yes | consent no     answer a consent request
  *   pin DIGITS                   answer a PIN request
  *   confirm yes | confirm no     answer "one try left, continue?"
+ *   choose N | choose no         pick the Nth certificate offered (from 1), or decline
  *   timeout                      the next prompt (of any kind) times out
  *   record PATH                  (anywhere, not a step) append to PATH what each
  *                                consent showed: the text a person would read
@@ -20,6 +21,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SDR_SCRIPT_MAX (64 * 1024)
@@ -29,12 +31,14 @@ typedef enum {
 	STEP_PIN,
 	STEP_CONFIRM,
 	STEP_TIMEOUT,
+	STEP_CHOOSE,
 } StepKind;
 
 typedef struct {
 	StepKind kind;
 	gboolean yes;
 	SdrSecret *pin;
+	guint choice; /* STEP_CHOOSE: 1-based, 0 = decline */
 } Step;
 
 typedef struct {
@@ -168,6 +172,20 @@ script_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **e
 	return TRUE;
 }
 
+static gint
+script_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError **error)
+{
+	Step s;
+
+	if (!take_step((SdrScriptPrompt *)prompt, STEP_CHOOSE, &s, error))
+		return -1;
+	if (s.choice == 0 || s.choice > request->n_choices) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("No certificate was chosen."));
+		return -1;
+	}
+	return (gint)s.choice - 1;
+}
+
 static void
 script_free(SdrPrompt *prompt)
 {
@@ -185,6 +203,7 @@ static const SdrPromptClass script_class = {
 	.confirm_final_try = script_confirm,
 	.notify = NULL,
 	.free = script_free,
+	.choose_certificate = script_choose,
 };
 
 /* Parses the script text (exposed for the unit tests through the path API). */
@@ -221,6 +240,11 @@ parse_script(GArray *steps, char *text, gsize len, char **record, GError **error
 		           strlen(arg) <= SDR_SECRET_MAX) {
 			s.kind = STEP_PIN;
 			s.pin = sdr_secret_new_from_data(arg, strlen(arg));
+		} else if (g_str_equal(word, "choose") && arg != NULL &&
+		           (g_str_equal(arg, "no") ||
+		            (g_ascii_isdigit(arg[0]) && strlen(arg) <= 3 && atoi(arg) > 0))) {
+			s.kind = STEP_CHOOSE;
+			s.choice = g_str_equal(arg, "no") ? 0 : (guint)atoi(arg);
 		} else if (g_str_equal(word, "timeout") && arg == NULL) {
 			s.kind = STEP_TIMEOUT;
 		} else if (g_str_equal(word, "record") && arg != NULL && arg[0] != '\0') {

@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -312,6 +313,46 @@ terminal_confirm(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError *
 	return TRUE;
 }
 
+static gint
+terminal_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError **error)
+{
+	FILE *tty = open_tty(error);
+	char line[32];
+	char *end = NULL;
+	long n;
+
+	if (tty == NULL)
+		return -1;
+	if (request->origin != NULL)
+		fprintf(tty, _("The site %s asks which certificate to use.\n"), request->origin);
+	else
+		fputs(_("Which certificate should be used?\n"), tty);
+	for (gsize i = 0; i < request->n_choices; i++) {
+		const SdrCertChoice *c = &request->choices[i];
+
+		fprintf(tty, "  %zu. %s (%s", i + 1, c->subject != NULL ? c->subject : "?",
+		        c->issuer != NULL ? c->issuer : "?");
+		if (c->not_after != NULL)
+			fprintf(tty, _(", valid until %s"), c->not_after);
+		if (c->token_label != NULL)
+			fprintf(tty, _(", key “%s”"), c->token_label);
+		fputs(")\n", tty);
+	}
+	fprintf(tty, _("Number of the certificate (1-%zu, empty to cancel): "), request->n_choices);
+	fflush(tty);
+	if (fgets(line, sizeof line, tty) == NULL)
+		line[0] = '\0';
+	fclose(tty);
+	g_strstrip(line);
+	n = strtol(line, &end, 10);
+	if (line[0] == '\0' || end == NULL || *end != '\0' || n < 1 ||
+	    (gsize)n > request->n_choices) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("No certificate was chosen."));
+		return -1;
+	}
+	return (gint)n - 1;
+}
+
 static void
 terminal_notify(SdrPrompt *prompt, const char *message)
 {
@@ -333,6 +374,7 @@ static const SdrPromptClass terminal_class = {
 	.confirm_final_try = terminal_confirm,
 	.notify = terminal_notify,
 	.free = terminal_free,
+	.choose_certificate = terminal_choose,
 };
 
 SdrPrompt *

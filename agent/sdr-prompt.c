@@ -44,6 +44,18 @@ sdr_prompt_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptRequest *reque
 	return prompt->klass->confirm_final_try(prompt, request, error);
 }
 
+gint
+sdr_prompt_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *request,
+                              GError **error)
+{
+	if (prompt == NULL || prompt->klass->choose_certificate == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("This prompt cannot offer a choice of certificate."));
+		return -1;
+	}
+	return prompt->klass->choose_certificate(prompt, request, error);
+}
+
 void
 sdr_prompt_notify(SdrPrompt *prompt, const char *message)
 {

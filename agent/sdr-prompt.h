@@ -2,7 +2,7 @@
  *
  * Implemented by the GUI (GTK dialogs), the terminal (CLI) and a scripted
  * prompter for tests (--prompt-script FILE: lines "consent yes", "consent no",
- * "pin 1234", "confirm yes"...). Every method is called from a worker thread and
+ * "pin 1234", "confirm yes", "choose 2"...). Every method is called from a worker thread and
  * may block until the person answers; an implementation bound to a main loop
  * marshals to it. A method returns FALSE/NULL with *error set to
  * SDR_ERROR_CANCELLED, SDR_ERROR_CONSENT_DENIED or SDR_ERROR_TIMEOUT.
@@ -68,6 +68,22 @@ typedef struct {
 	const char *rejected;
 } SdrPinPromptRequest;
 
+/* One certificate offered to choose from (strings borrowed). */
+typedef struct {
+	const char *id;          /* the certificate's id (for the answer) */
+	const char *subject;     /* holder name */
+	const char *issuer;      /* issuer name */
+	const char *not_after;   /* "31/12/2028", may be NULL */
+	const char *token_label; /* the key it lives on, may be NULL */
+} SdrCertChoice;
+
+typedef struct {
+	const char *origin; /* web origin asking; NULL for the CLI/GUI */
+	const SdrCertChoice *choices;
+	gsize n_choices; /* >= 2 */
+	guint timeout_s; /* 0 = no timeout */
+} SdrCertChoiceRequest;
+
 typedef struct _SdrPrompt SdrPrompt;
 
 typedef struct {
@@ -82,6 +98,11 @@ typedef struct {
 	 * before a protected-path login blocks); may be NULL. */
 	void (*notify)(SdrPrompt *prompt, const char *message);
 	void (*free)(SdrPrompt *prompt);
+	/* Several certificates fit: the index of the one chosen in request->choices,
+	 * or -1 with *error (SDR_ERROR_CANCELLED when the person declines). May be
+	 * NULL: sdr_prompt_choose_certificate() then fails with SDR_ERROR_UNSUPPORTED. */
+	gint (*choose_certificate)(SdrPrompt *prompt, const SdrCertChoiceRequest *request,
+	                           GError **error);
 } SdrPromptClass;
 
 struct _SdrPrompt {
@@ -94,6 +115,8 @@ SdrSecret *sdr_prompt_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *requ
                               GError **error);
 gboolean sdr_prompt_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptRequest *request,
                                       GError **error);
+gint sdr_prompt_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *request,
+                                   GError **error);
 void sdr_prompt_notify(SdrPrompt *prompt, const char *message);
 void sdr_prompt_free(SdrPrompt *prompt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrPrompt, sdr_prompt_free)

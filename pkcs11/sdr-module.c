@@ -457,8 +457,11 @@ sdr_module_probe(const char *path, guint timeout_ms, GError **error)
 		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(errno));
 		return FALSE;
 	}
-	/* A module that calls exit() in the child would flush our stdio buffers twice. */
-	fflush(NULL);
+	/* No fflush(NULL) here: it waits for the lock of every stdio stream, and a
+	 * prompt blocked reading /dev/tty holds one forever (the agent froze with
+	 * the token lock held). The child instead points stdout and stderr at
+	 * /dev/null, so a module calling exit() there flushes our copied buffers
+	 * into nothing. */
 	pid = fork();
 	if (pid < 0) {
 		int saved = errno;
@@ -469,6 +472,12 @@ sdr_module_probe(const char *path, guint timeout_ms, GError **error)
 		return FALSE;
 	}
 	if (pid == 0) {
+		int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null_fd >= 0) {
+			(void)dup2(null_fd, STDOUT_FILENO);
+			(void)dup2(null_fd, STDERR_FILENO);
+		}
 		close(fds[0]);
 		probe_child(path, fds[1]);
 	}

@@ -71,7 +71,7 @@ rec_free(SdrPrompt *prompt)
 	g_free(r);
 }
 
-static const SdrPromptClass rec_class = { rec_consent, rec_pin, NULL, NULL, rec_free };
+static const SdrPromptClass rec_class = { rec_consent, rec_pin, NULL, NULL, rec_free, NULL };
 
 static RecPrompt *
 rec_new(gboolean answer)

@@ -47,7 +47,7 @@ def read_events(port, origin, seconds):
 
 def main():
     fx = bl.Fixture()
-    agent = bl.Agent(fx, ["consent yes", "consent yes", "pin 1234", "consent no"], origins=(O,), nexu=True,
+    agent = bl.Agent(fx, ["consent yes", "choose 1", "consent yes", "pin 1234", "consent no"], origins=(O,), nexu=True,
                      extra="[expiry]\nwarn_days=90;30\n")
     try:
         ev_early = bl.request(agent.port, "GET", "/v1/events", origin=O)
@@ -55,7 +55,7 @@ def main():
               ev_early.error_code() == "SDR_ERROR_CONSENT_DENIED", ev_early.body[:200])
         r = bl.request(agent.port, "POST", "/rest/certificates", origin=O, body={})
         ok = r.status == 200 and r.json().get("success") is True
-        check("rest/certificates (after first-use approval)", ok, r.body[:300])
+        check("rest/certificates (after first-use approval)", ok, str(r.body[:300]))
         if not ok:
             return 1
         resp = r.json()["response"]
@@ -94,16 +94,29 @@ def main():
                 f.write(tbs)
             sig = os.path.join(fx.dir, "n.sig")
             with open(sig, "wb") as f:
-                f.write(base64.b64decode(sv["value"]))
+                f.write(base64.b64decode(sv))
             v = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pubf, "-signature", sig, data],
                                capture_output=True, text=True)
-            check("NexU signature value verifies (%s)" % sv["algorithm"], v.returncode == 0, v.stdout + v.stderr)
+            rs = r.json()["response"]
+            check("NexU signature value verifies (%s)" % rs.get("signatureAlgorithm"), v.returncode == 0, v.stdout + v.stderr)
+            check("SignatureResponse fields", rs.get("signatureAlgorithm") in ("RSA_SHA256", "ECDSA_SHA256") and
+                  rs.get("certificate") == resp["certificate"] and
+                  rs.get("certificateChain", [None])[0] == resp["certificate"] and len(rs["certificateChain"]) >= 2,
+                  str(rs)[:300])
+            fb = r.json().get("feedback") or {}
+            check("feedback as NexU (info, nexuVersion)", fb.get("nexuVersion") == "1.22" and
+                  (fb.get("info") or {}).get("os") == "LINUX", str(fb))
         body["extra"] = 1
         r = bl.request(agent.port, "POST", "/rest/sign", origin=O, body=body)
-        check("rest/sign refuses unknown fields", r.status == 400 and r.json().get("success") is False)
+        check("rest/sign refuses unknown fields (NexU-shaped)", r.status == 500 and r.json().get("success") is False
+              and r.json().get("error") == "exception" and r.json().get("errorMessage"), r.body[:200])
         del body["extra"]
+        weak = dict(body, digestAlgorithm="SHA1", userLocale="fr-FR", externalId="x", nonce="n", requestSeal=None)
+        r = bl.request(agent.port, "POST", "/rest/sign", origin=O, body=weak)
+        check("rest/sign refuses SHA-1 and says why (NexU request fields accepted)", r.status == 500 and
+              r.json().get("success") is False and "SHA1" in r.json().get("errorMessage", ""), r.body[:300])
         r = bl.request(agent.port, "POST", "/rest/sign", origin=O, body=body)
-        check("rest/sign refused consent", r.status == 403 and r.json().get("error") == "SDR_ERROR_CONSENT_DENIED",
+        check("rest/sign refused consent", r.status == 500 and r.json().get("error") == "user.cancel",
               r.body[:200])
         r = bl.request(agent.port, "POST", "/rest/certificates", origin="https://evil.example", body={})
         check("rest/certificates refused to a foreign origin", r.status == 403)

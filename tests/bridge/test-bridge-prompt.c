@@ -47,7 +47,7 @@ slow_pin(SdrPrompt *p, const SdrPinPromptRequest *req, GError **error)
 	return sdr_secret_new_from_data("1234", 4);
 }
 
-static const SdrPromptClass slow_class = { slow_consent, slow_pin, NULL, NULL, NULL };
+static const SdrPromptClass slow_class = { slow_consent, slow_pin, NULL, NULL, NULL, NULL };
 
 static gboolean
 consent(SdrPrompt *p, guint timeout_s, GError **error)
