@@ -612,12 +612,9 @@ handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 			if (g_strcmp0(c->id, key_id) == 0)
 				cert = c;
 		}
-		if (cert == NULL) {
-			g_set_error(&error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
-			            _("The certificate asked for is not on the keys plugged in"));
-			nexu_error(reply, error);
-			return;
-		}
+		/* An unknown keyId goes on to the sign handler, which answers it as it
+		 * answers every certificate question: without details to an origin the
+		 * user has not approved (the same bytes as any other such refusal). */
 	} else {
 		if (!sdr_bridge_approve_listing(bridge, r->origin, &error) ||
 		    (fit = filter_certs(view->certs, NULL, &error)) == NULL ||
@@ -626,7 +623,7 @@ handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 			return;
 		}
 	}
-	chosen_id = g_strdup(cert->id);
+	chosen_id = g_strdup(cert != NULL ? cert->id : key_id);
 	raw = g_base64_decode(bytes, &len);
 	if (EVP_Digest(raw, len, digest, &dlen, sdr_hash_md(alg), NULL) != 1) {
 		g_set_error(&error, SDR_ERROR, SDR_ERROR_CRYPTO, _("Cannot hash the data to sign"));
@@ -657,7 +654,7 @@ handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	res = results != NULL && json_array_get_length(results) > 0
 	              ? json_array_get_object_element(results, 0)
 	              : NULL;
-	if (res == NULL || !json_object_has_member(res, "signature")) {
+	if (res == NULL || !json_object_has_member(res, "signature") || cert == NULL) {
 		g_set_error(&error, SDR_ERROR, SDR_ERROR_FAILED, _("No signature was produced"));
 		nexu_error(reply, error);
 		return;

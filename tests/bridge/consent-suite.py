@@ -145,8 +145,10 @@ def part_scripted(fx):
             text = r.body.decode(errors="replace") if isinstance(r.body, bytes) else r.body
             leak = [n for n in names if n and n in text] + [x for x in ids.values() if x in text]
             check("NexU /rest/sign keyId #%d from an unapproved origin reveals nothing" % i,
-                  r.status == 403 and not leak and r.body == nexu[0].body and
-                  b"SDR_ERROR_CONSENT_DENIED" in r.body, "%d %s" % (r.status, r.body[:300]))
+                  # NexU's error shape (HTTP 500, success false), the refusal of consent.
+                  r.status == 500 and not leak and r.body == nexu[0].body and
+                  b'"success":false' in r.body and b'"error":"user.cancel"' in r.body,
+                  "%d %s" % (r.status, r.body[:300]))
 
         # After approval, details are fine.
         r = sign(port, O, probes[0][1])
