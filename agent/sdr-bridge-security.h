@@ -16,7 +16,7 @@
  *   - POST needs Content-Type application/json (so browsers must preflight) -> 415.
  *   - A declared body over the cap -> 413 before reading it.
  *   - Preflight (OPTIONS) answered only for allowed origins and GET/POST.
- *   - JSON bodies: nesting depth capped before parsing, unknown members refused,
+ *   - JSON bodies: strict RFC 8259, depth capped by the parser, unknown members refused,
  *     base64 fields checked against a size cap before decoding.
  */
 #pragma once
@@ -107,10 +107,13 @@ const char *const *sdr_bridge_security_preflight_headers(void);
 
 /* ---- Body checks --------------------------------------------------------------- */
 
-/* Rejects (SDR_ERROR_BAD_REQUEST) a JSON text nested deeper than max_depth,
- * scanning the bytes (strings and escapes respected) before any parser sees it. */
-gboolean sdr_bridge_json_check_depth(const char *data, gsize len, guint max_depth, GError **error);
-/* Parses a JSON object body: depth check, size, UTF-8, object at the root. */
+/* THE parser of every request body (API v1 and NexU): strict RFC 8259 only (one
+ * root, which must be an object; no comments, single quotes, hex, NaN/Infinity,
+ * trailing bytes, control characters in strings, lone surrogates, \u0000, invalid
+ * UTF-8, numbers out of 64-bit range, repeated member names), nesting at most
+ * SDR_BRIDGE_JSON_MAX_DEPTH enforced by the parser (json-c) itself. Returns a
+ * mutable json-glib tree (the caller may rewrite it), or NULL with
+ * SDR_ERROR_BAD_REQUEST. */
 JsonNode *sdr_bridge_json_parse_object(const char *data, gsize len, GError **error);
 /* Refuses members not in allowed (NULL-terminated): SDR_ERROR_BAD_REQUEST. */
 gboolean sdr_bridge_json_check_members(JsonObject *object, const char *const *allowed,
