@@ -31,6 +31,8 @@ struct _SdrBridgePolicy {
 	guint64 max_body;
 	guint consent_timeout_s;
 	gboolean nexu;
+	guint64 max_memory; /* 0 = the default for max_body */
+	guint request_timeout_s;
 };
 
 static gboolean
@@ -177,6 +179,7 @@ sdr_bridge_policy_new(guint16 port, const char *const *allowed_origins,
 	policy->origins = g_ptr_array_new_with_free_func(g_free);
 	policy->max_body = (guint64)SDR_BRIDGE_MAX_BODY_MB_DEFAULT * 1024 * 1024;
 	policy->consent_timeout_s = SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT;
+	policy->request_timeout_s = SDR_BRIDGE_REQUEST_TIMEOUT_DEFAULT;
 	if (!add_origins(policy, allowed_origins, FALSE, error) ||
 	    !add_origins(policy, test_origins, TRUE, error)) {
 		sdr_bridge_policy_free(policy);
@@ -193,6 +196,9 @@ sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
 	        sdr_config_get_int(config, "bridge", "max_body_mb", SDR_BRIDGE_MAX_BODY_MB_DEFAULT);
 	gint64 timeout = sdr_config_get_int(config, "bridge", "consent_timeout_s",
 	                                    SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT);
+	gint64 memory = sdr_config_get_int(config, "bridge", "max_memory_mb", 0);
+	gint64 request_timeout = sdr_config_get_int(config, "bridge", "request_timeout_s",
+	                                            SDR_BRIDGE_REQUEST_TIMEOUT_DEFAULT);
 	g_auto(GStrv) origins = sdr_config_get_strv(config, "bridge", "allowed_origins");
 	g_auto(GStrv) tests = sdr_config_get_strv(config, "bridge", "test_origins");
 	SdrBridgePolicy *policy;
@@ -212,12 +218,26 @@ sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
 		            _("Invalid [bridge] consent_timeout_s: %lld"), (long long)timeout);
 		return NULL;
 	}
+	if (memory != 0 && (memory < 0 || memory > G_MAXINT32 ||
+	                    memory < mb * SDR_BRIDGE_BODY_MEMORY_FACTOR)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Invalid [bridge] max_memory_mb: %lld (at least %d times max_body_mb)"),
+		            (long long)memory, SDR_BRIDGE_BODY_MEMORY_FACTOR);
+		return NULL;
+	}
+	if (request_timeout < 1 || request_timeout > 3600) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Invalid [bridge] request_timeout_s: %lld"), (long long)request_timeout);
+		return NULL;
+	}
 	policy = sdr_bridge_policy_new((guint16)port, (const char *const *)origins,
 	                               (const char *const *)tests, error);
 	if (policy == NULL)
 		return NULL;
 	policy->max_body = (guint64)mb * 1024 * 1024;
 	policy->consent_timeout_s = (guint)timeout;
+	policy->max_memory = (guint64)memory * 1024 * 1024;
+	policy->request_timeout_s = (guint)request_timeout;
 	policy->nexu = sdr_config_get_bool(config, "bridge", "nexu", FALSE);
 	return policy;
 }
@@ -265,6 +285,33 @@ void
 sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds)
 {
 	policy->consent_timeout_s = seconds;
+}
+
+guint64
+sdr_bridge_policy_get_max_memory(const SdrBridgePolicy *policy)
+{
+	guint64 floor = MAX((guint64)SDR_BRIDGE_MAX_MEMORY_MB_MIN * 1024 * 1024,
+	                    policy->max_body * SDR_BRIDGE_BODY_MEMORY_FACTOR);
+
+	return policy->max_memory != 0 ? policy->max_memory : floor;
+}
+
+void
+sdr_bridge_policy_set_max_memory(SdrBridgePolicy *policy, guint64 bytes)
+{
+	policy->max_memory = bytes;
+}
+
+guint
+sdr_bridge_policy_get_request_timeout(const SdrBridgePolicy *policy)
+{
+	return policy->request_timeout_s;
+}
+
+void
+sdr_bridge_policy_set_request_timeout(SdrBridgePolicy *policy, guint seconds)
+{
+	policy->request_timeout_s = seconds;
 }
 
 gboolean
@@ -423,6 +470,11 @@ sdr_bridge_security_decide(const SdrBridgePolicy *policy, const SdrBridgeRequest
 		d->verdict = SDR_BRIDGE_VERDICT_PREFLIGHT;
 		d->status = 204;
 		d->cors = TRUE;
+		return;
+	}
+	if (!origin_ok && is_get && head->allow_no_origin) {
+		d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
+		d->status = 200;
 		return;
 	}
 	if (!origin_ok) {

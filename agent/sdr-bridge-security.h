@@ -33,6 +33,11 @@ G_BEGIN_DECLS
 #define SDR_BRIDGE_MAX_BODY_MB_DEFAULT 100
 #define SDR_BRIDGE_MAX_BODY_MB_LIMIT 2048
 #define SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT 120
+/* Every byte of a body held by the bridge is counted this many times against
+ * [bridge] max_memory_mb: the body, the parser's buffer and both trees. */
+#define SDR_BRIDGE_BODY_MEMORY_FACTOR 4
+#define SDR_BRIDGE_MAX_MEMORY_MB_MIN 512
+#define SDR_BRIDGE_REQUEST_TIMEOUT_DEFAULT 60
 
 typedef struct _SdrBridgePolicy SdrBridgePolicy;
 
@@ -55,6 +60,15 @@ gboolean sdr_bridge_policy_get_nexu(const SdrBridgePolicy *policy);
 void sdr_bridge_policy_set_max_body(SdrBridgePolicy *policy, guint64 bytes);
 void sdr_bridge_policy_set_nexu(SdrBridgePolicy *policy, gboolean nexu);
 void sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds);
+/* [bridge] max_memory_mb: total request memory across connections, in bytes
+ * (default max(512 MiB, SDR_BRIDGE_BODY_MEMORY_FACTOR x max_body); less than that
+ * factor times max_body is a configuration error). */
+guint64 sdr_bridge_policy_get_max_memory(const SdrBridgePolicy *policy);
+void sdr_bridge_policy_set_max_memory(SdrBridgePolicy *policy, guint64 bytes);
+/* [bridge] request_timeout_s: a request body must be complete this long after
+ * its head (default 60). */
+guint sdr_bridge_policy_get_request_timeout(const SdrBridgePolicy *policy);
+void sdr_bridge_policy_set_request_timeout(SdrBridgePolicy *policy, guint seconds);
 
 /* Normalises an origin from the configuration ("HTTPS://Example.fr:443/" ->
  * "https://example.fr"); NULL with SDR_ERROR_CONFIG when it is not one.
@@ -79,6 +93,10 @@ typedef struct {
 	const char *acr_headers;       /* Access-Control-Request-Headers */
 	const char *transfer_encoding; /* may be NULL */
 	const char *sec_fetch_site;    /* Sec-Fetch-Site, may be NULL */
+	/* Per-route flag set by the HTTP layer: a GET of this route is served
+	 * without Origin, even to another site's <script> (NexU's /nexu.js). Never
+	 * set for a route that answers anything personal. */
+	gboolean allow_no_origin;
 } SdrBridgeRequestHead;
 
 typedef enum {
