@@ -218,16 +218,18 @@ sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
 		            _("Invalid [bridge] consent_timeout_s: %lld"), (long long)timeout);
 		return NULL;
 	}
-	if (memory != 0 && (memory < 0 || memory > G_MAXINT32 ||
-	                    memory < mb * SDR_BRIDGE_BODY_MEMORY_FACTOR)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
-		            _("Invalid [bridge] max_memory_mb: %lld (at least %d times max_body_mb)"),
-		            (long long)memory, SDR_BRIDGE_BODY_MEMORY_FACTOR);
+	if (memory != 0 &&
+	    (memory < 0 || memory > G_MAXINT32 || memory < mb * SDR_BRIDGE_BODY_MEMORY_FACTOR)) {
+		g_set_error(
+		        error, SDR_ERROR, SDR_ERROR_CONFIG,
+		        _("Invalid [bridge] max_memory_mb: %lld (at least %d times max_body_mb)"),
+		        (long long)memory, SDR_BRIDGE_BODY_MEMORY_FACTOR);
 		return NULL;
 	}
 	if (request_timeout < 1 || request_timeout > 3600) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
-		            _("Invalid [bridge] request_timeout_s: %lld"), (long long)request_timeout);
+		            _("Invalid [bridge] request_timeout_s: %lld"),
+		            (long long)request_timeout);
 		return NULL;
 	}
 	policy = sdr_bridge_policy_new((guint16)port, (const char *const *)origins,
@@ -619,7 +621,8 @@ strict_text_check(const char *data, gsize len, guint64 *colons)
 				if (u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
 					return FALSE; /* NUL, or a low surrogate alone */
 				if (u >= 0xD800 && u <= 0xDBFF) {
-					if (i + 6 >= len || data[i + 1] != '\\' || data[i + 2] != 'u' ||
+					if (i + 6 >= len || data[i + 1] != '\\' ||
+					    data[i + 2] != 'u' ||
 					    (lo = hex4(data + i + 3)) < 0xDC00 || lo > 0xDFFF)
 						return FALSE; /* a high surrogate alone */
 					i += 6;
@@ -675,7 +678,8 @@ from_jsonc(struct json_object *o, guint64 *members)
 		const char *s = json_object_get_string(o);
 		int len = json_object_get_string_len(o);
 
-		if (len < 0 || memchr(s, '\0', (gsize)len) != NULL || !g_utf8_validate(s, len, NULL))
+		if (len < 0 || memchr(s, '\0', (gsize)len) != NULL ||
+		    !g_utf8_validate(s, len, NULL))
 			return NULL;
 		node = json_node_init_string(json_node_alloc(), s);
 	} else if (json_object_is_type(o, json_type_array)) {

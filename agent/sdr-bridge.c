@@ -61,9 +61,9 @@ typedef struct {
 typedef struct {
 	gboolean responded; /* an answer is queued: ignore the rest of the body */
 	GByteArray *body;
-	char *origin;      /* allowed origin, echoed in Access-Control-Allow-Origin */
-	Transport *tr;     /* for the memory budget */
-	guint64 reserved;  /* bytes of the budget this request holds */
+	char *origin;     /* allowed origin, echoed in Access-Control-Allow-Origin */
+	Transport *tr;    /* for the memory budget */
+	guint64 reserved; /* bytes of the budget this request holds */
 } Conn;
 
 static void
@@ -661,9 +661,15 @@ queue_sse(SdrBridge *bridge, struct MHD_Connection *conn, const char *origin)
 
 /* Headers a decision reads: each may be given once. */
 static const char *const single_headers[] = {
-	"Host",           "Origin",           "Content-Type",
-	"Content-Length", "Transfer-Encoding", "Sec-Fetch-Site",
-	"Access-Control-Request-Method", "Access-Control-Request-Headers", NULL,
+	"Host",
+	"Origin",
+	"Content-Type",
+	"Content-Length",
+	"Transfer-Encoding",
+	"Sec-Fetch-Site",
+	"Access-Control-Request-Method",
+	"Access-Control-Request-Headers",
+	NULL,
 };
 
 typedef struct {
@@ -679,8 +685,8 @@ is_tchar(char c)
 }
 
 static enum MHD_Result
-scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-            const char *value, size_t value_size)
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+            size_t value_size)
 {
 	HeadScan *hs = cls;
 
@@ -803,7 +809,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			c->responded = TRUE;
 			return queue_error_close(
 			        conn, 400, SDR_ERROR_BAD_REQUEST,
-			        _("Content-Length and Transfer-Encoding cannot both be given"), NULL);
+			        _("Content-Length and Transfer-Encoding cannot both be given"),
+			        NULL);
 		}
 		if (head.transfer_encoding != NULL &&
 		    g_ascii_strcasecmp(head.transfer_encoding, "chunked") != 0) {

@@ -138,6 +138,35 @@ test_policy_from_config(void **state)
 	assert_null(sdr_bridge_policy_new_from_config(c2, NULL));
 	assert_true(sdr_config_load_data(c3, 1, bad_mb, strlen(bad_mb), NULL));
 	assert_null(sdr_bridge_policy_new_from_config(c3, NULL));
+
+	/* Memory budget and request deadline: defaults, explicit, refused. */
+	assert_int_equal(sdr_bridge_policy_get_max_memory(d), 512 * 1024 * 1024);
+	assert_int_equal(sdr_bridge_policy_get_request_timeout(d), 60);
+	{
+		const char *mem = "[bridge]\nmax_body_mb=200\n";
+		const char *mem2 =
+		        "[bridge]\nmax_body_mb=4\nmax_memory_mb=16\nrequest_timeout_s=5\n";
+		const char *low = "[bridge]\nmax_body_mb=4\nmax_memory_mb=15\n";
+		const char *zero_t = "[bridge]\nrequest_timeout_s=0\n";
+		g_autoptr(SdrConfig) m = sdr_config_new();
+		g_autoptr(SdrConfig) m2 = sdr_config_new();
+		g_autoptr(SdrConfig) m3 = sdr_config_new();
+		g_autoptr(SdrConfig) m4 = sdr_config_new();
+		g_autoptr(SdrBridgePolicy) pm = NULL;
+		g_autoptr(SdrBridgePolicy) pm2 = NULL;
+
+		assert_true(sdr_config_load_data(m, 1, mem, strlen(mem), NULL));
+		pm = sdr_bridge_policy_new_from_config(m, NULL);
+		assert_int_equal(sdr_bridge_policy_get_max_memory(pm), 800ULL * 1024 * 1024);
+		assert_true(sdr_config_load_data(m2, 1, mem2, strlen(mem2), NULL));
+		pm2 = sdr_bridge_policy_new_from_config(m2, NULL);
+		assert_int_equal(sdr_bridge_policy_get_max_memory(pm2), 16 * 1024 * 1024);
+		assert_int_equal(sdr_bridge_policy_get_request_timeout(pm2), 5);
+		assert_true(sdr_config_load_data(m3, 1, low, strlen(low), NULL));
+		assert_null(sdr_bridge_policy_new_from_config(m3, NULL));
+		assert_true(sdr_config_load_data(m4, 1, zero_t, strlen(zero_t), NULL));
+		assert_null(sdr_bridge_policy_new_from_config(m4, NULL));
+	}
 }
 
 static void
@@ -325,6 +354,33 @@ test_decide(void **state)
 		if (d.cors)
 			assert_true(sdr_bridge_check_origin(p, cases[i].origin, NULL));
 	}
+	/* The per-route flag: a GET without Origin (even another site's <script>,
+	 * Sec-Fetch-Site: cross-site) is served, nothing echoed; not a POST, and not
+	 * a refused Origin. */
+	{
+		SdrBridgeRequestHead head = { 0 };
+		SdrBridgeDecision d;
+
+		head.method = "GET";
+		head.path = "/nexu.js";
+		head.host = "127.0.0.1:24742";
+		head.sec_fetch_site = "cross-site";
+		head.allow_no_origin = TRUE;
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.verdict, SDR_BRIDGE_VERDICT_ALLOW);
+		assert_false(d.cors);
+		head.allow_no_origin = FALSE;
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.status, 403);
+		head.allow_no_origin = TRUE;
+		head.method = "POST";
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.status, 403);
+		head.method = "GET";
+		head.origin = "https://evil.example";
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.status, 403);
+	}
 }
 
 static void
@@ -389,7 +445,8 @@ test_json_strict(void **state)
 	g_autoptr(GError) error = NULL;
 
 	ACCEPTS("{\"a\":1}");
-	ACCEPTS(" \t\r\n{\"a\" : [1, -0, 1.5e-3, 2E+2, true, false, null, \"\\u00e9\\ud83d\\ude00\"]} \n");
+	ACCEPTS(" \t\r\n{\"a\" : [1, -0, 1.5e-3, 2E+2, true, false, null, "
+	        "\"\\u00e9\\ud83d\\ude00\"]} \n");
 	ACCEPTS("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[/* x */\"}");
 	/* comments, even hiding a quote (issue 10: the old pre-scan's blind spot) */
 	REFUSES("{\"documents\": /* \" */ []}");
