@@ -335,12 +335,7 @@ handle_post(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply,
 		sdr_bridge_reply_error(reply, error);
 		return;
 	}
-	/* The parser's tree is immutable: work on a copy we may rewrite. */
-	{
-		JsonNode *copy = json_node_copy(root);
-		json_node_unref(root);
-		root = copy;
-	}
+	/* The parser's tree is ours and mutable: rewritten in place, never copied. */
 	req = json_node_get_object(root);
 	if (!sdr_bridge_api_check_body(bridge, r->path, req, &error)) {
 		sdr_bridge_reply_error(reply, error);

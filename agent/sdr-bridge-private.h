@@ -19,6 +19,7 @@ struct _SdrBridge {
 	void *daemon4; /* struct MHD_Daemon */
 	void *daemon6;
 	guint16 port;
+	void *transport; /* sdr-bridge.c's connection table, deadlines and memory budget */
 
 	/* Token work: one thread at a time; one token manager loaded at a time.
 	 * Handlers without needs_token (info, verify) never take it. */

@@ -5,7 +5,22 @@
 #include "sdr-error.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
+
+/* json-c and json-glib both export json_object_get_type, json_object_equal and
+ * json_object_iter_next. json-c's declarations are renamed here (never called:
+ * json_object_is_type and json_object_object_foreach are used instead), and
+ * json-glib comes first on the link line, so every other call binds to it. */
+#define json_object_get_type sdr_jsonc_unused_get_type
+#define json_object_equal sdr_jsonc_unused_equal
+#define json_object_iter_next sdr_jsonc_unused_iter_next
+#include <json-c/json_object.h>
+#include <json-c/json_tokener.h>
+#include <json-c/linkhash.h>
+#undef json_object_get_type
+#undef json_object_equal
+#undef json_object_iter_next
 
 #define ORIGIN_MAX_LEN 512
 #define HOST_MAX_LEN 300
@@ -16,6 +31,8 @@ struct _SdrBridgePolicy {
 	guint64 max_body;
 	guint consent_timeout_s;
 	gboolean nexu;
+	guint64 max_memory; /* 0 = the default for max_body */
+	guint request_timeout_s;
 };
 
 static gboolean
@@ -162,6 +179,7 @@ sdr_bridge_policy_new(guint16 port, const char *const *allowed_origins,
 	policy->origins = g_ptr_array_new_with_free_func(g_free);
 	policy->max_body = (guint64)SDR_BRIDGE_MAX_BODY_MB_DEFAULT * 1024 * 1024;
 	policy->consent_timeout_s = SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT;
+	policy->request_timeout_s = SDR_BRIDGE_REQUEST_TIMEOUT_DEFAULT;
 	if (!add_origins(policy, allowed_origins, FALSE, error) ||
 	    !add_origins(policy, test_origins, TRUE, error)) {
 		sdr_bridge_policy_free(policy);
@@ -178,6 +196,9 @@ sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
 	        sdr_config_get_int(config, "bridge", "max_body_mb", SDR_BRIDGE_MAX_BODY_MB_DEFAULT);
 	gint64 timeout = sdr_config_get_int(config, "bridge", "consent_timeout_s",
 	                                    SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT);
+	gint64 memory = sdr_config_get_int(config, "bridge", "max_memory_mb", 0);
+	gint64 request_timeout = sdr_config_get_int(config, "bridge", "request_timeout_s",
+	                                            SDR_BRIDGE_REQUEST_TIMEOUT_DEFAULT);
 	g_auto(GStrv) origins = sdr_config_get_strv(config, "bridge", "allowed_origins");
 	g_auto(GStrv) tests = sdr_config_get_strv(config, "bridge", "test_origins");
 	SdrBridgePolicy *policy;
@@ -197,12 +218,28 @@ sdr_bridge_policy_new_from_config(const SdrConfig *config, GError **error)
 		            _("Invalid [bridge] consent_timeout_s: %lld"), (long long)timeout);
 		return NULL;
 	}
+	if (memory != 0 &&
+	    (memory < 0 || memory > G_MAXINT32 || memory < mb * SDR_BRIDGE_BODY_MEMORY_FACTOR)) {
+		g_set_error(
+		        error, SDR_ERROR, SDR_ERROR_CONFIG,
+		        _("Invalid [bridge] max_memory_mb: %lld (at least %d times max_body_mb)"),
+		        (long long)memory, SDR_BRIDGE_BODY_MEMORY_FACTOR);
+		return NULL;
+	}
+	if (request_timeout < 1 || request_timeout > 3600) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		            _("Invalid [bridge] request_timeout_s: %lld"),
+		            (long long)request_timeout);
+		return NULL;
+	}
 	policy = sdr_bridge_policy_new((guint16)port, (const char *const *)origins,
 	                               (const char *const *)tests, error);
 	if (policy == NULL)
 		return NULL;
 	policy->max_body = (guint64)mb * 1024 * 1024;
 	policy->consent_timeout_s = (guint)timeout;
+	policy->max_memory = (guint64)memory * 1024 * 1024;
+	policy->request_timeout_s = (guint)request_timeout;
 	policy->nexu = sdr_config_get_bool(config, "bridge", "nexu", FALSE);
 	return policy;
 }
@@ -250,6 +287,33 @@ void
 sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds)
 {
 	policy->consent_timeout_s = seconds;
+}
+
+guint64
+sdr_bridge_policy_get_max_memory(const SdrBridgePolicy *policy)
+{
+	guint64 floor = MAX((guint64)SDR_BRIDGE_MAX_MEMORY_MB_MIN * 1024 * 1024,
+	                    policy->max_body * SDR_BRIDGE_BODY_MEMORY_FACTOR);
+
+	return policy->max_memory != 0 ? policy->max_memory : floor;
+}
+
+void
+sdr_bridge_policy_set_max_memory(SdrBridgePolicy *policy, guint64 bytes)
+{
+	policy->max_memory = bytes;
+}
+
+guint
+sdr_bridge_policy_get_request_timeout(const SdrBridgePolicy *policy)
+{
+	return policy->request_timeout_s;
+}
+
+void
+sdr_bridge_policy_set_request_timeout(SdrBridgePolicy *policy, guint seconds)
+{
+	policy->request_timeout_s = seconds;
 }
 
 gboolean
@@ -410,6 +474,11 @@ sdr_bridge_security_decide(const SdrBridgePolicy *policy, const SdrBridgeRequest
 		d->cors = TRUE;
 		return;
 	}
+	if (!origin_ok && is_get && head->allow_no_origin) {
+		d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
+		d->status = 200;
+		return;
+	}
 	if (!origin_ok) {
 		/* No Origin: only the diagnostic GET /v1/info (IT staff, curl). */
 		/* A browser's no-cors subresource (img, script) from another site
@@ -417,13 +486,6 @@ sdr_bridge_security_decide(const SdrBridgePolicy *policy, const SdrBridgeRequest
 		 * even detect the agent. The address typed by a person says "none". */
 		if (is_get && head->path != NULL && strcmp(head->path, "/v1/info") == 0 &&
 		    (head->sec_fetch_site == NULL || strcmp(head->sec_fetch_site, "none") == 0)) {
-			d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
-			d->status = 200;
-			return;
-		}
-		/* NexU mode: the client script (static, no data) for <script src>. */
-		if (is_get && policy->nexu && head->path != NULL &&
-		    strcmp(head->path, "/nexu.js") == 0) {
 			d->verdict = SDR_BRIDGE_VERDICT_ALLOW;
 			d->status = 200;
 			return;
@@ -497,84 +559,227 @@ sdr_bridge_security_preflight_headers(void)
 	return headers;
 }
 
-gboolean
-sdr_bridge_json_check_depth(const char *data, gsize len, guint max_depth, GError **error)
+/* ---- Strict JSON ----------------------------------------------------------------
+ *
+ * json-c's tokener parses, with the depth limit enforced by the parser itself
+ * (json_tokener_new_ex) and JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8.
+ * Measured on json-c 0.16 (tests/bridge/test-bridge-security.c, test_json_strict):
+ * STRICT refuses comments, single-quoted strings as values, hex, leading zeros,
+ * trailing commas, two roots and trailing garbage, but still accepts single-quoted
+ * member names, NaN / Infinity / -Infinity, 1e999 (inf), "1.", raw control
+ * characters in strings, lone surrogate escapes (silently turned into U+FFFD),
+ * encoded surrogates (ED A0 80), \u0000, integers beyond 64 bits (clamped), and
+ * keeps the last of duplicate member names. Those are refused here: by the walk
+ * that converts json-c's tree into json-glib nodes (numbers, strings, members)
+ * and by strict_text_check(), a linear pass over text json-c has already
+ * accepted (so structure and depth are known good; it never decides them). */
+
+#define JSON_BAD(error)                                                                            \
+	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("The request is not valid JSON"))
+
+static int
+hex4(const char *p)
 {
-	guint depth = 0;
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = g_ascii_xdigit_value(p[i]);
+
+		if (c < 0)
+			return -1;
+		v = v * 16 + c;
+	}
+	return v;
+}
+
+/* What json-c 0.16 STRICT lets through, on text it accepted. Counts the member
+ * separators (':' outside strings): one per member written in the text. */
+static gboolean
+strict_text_check(const char *data, gsize len, guint64 *colons)
+{
 	gboolean in_string = FALSE;
 
+	*colons = 0;
 	for (gsize i = 0; i < len; i++) {
-		char c = data[i];
+		unsigned char c = (unsigned char)data[i];
 
-		if (c == '\0')
-			goto bad;
 		if (in_string) {
-			if (c == '\\')
-				i++; /* skip the escaped character */
-			else if (c == '"')
+			if (c < 0x20)
+				return FALSE; /* raw control character */
+			if (c == '"') {
 				in_string = FALSE;
+			} else if (c == '\\') {
+				int u, lo;
+
+				if (i + 1 >= len)
+					return FALSE;
+				if (data[++i] != 'u')
+					continue;
+				if (i + 4 >= len || (u = hex4(data + i + 1)) < 0)
+					return FALSE;
+				i += 4;
+				if (u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
+					return FALSE; /* NUL, or a low surrogate alone */
+				if (u >= 0xD800 && u <= 0xDBFF) {
+					if (i + 6 >= len || data[i + 1] != '\\' ||
+					    data[i + 2] != 'u' ||
+					    (lo = hex4(data + i + 3)) < 0xDC00 || lo > 0xDFFF)
+						return FALSE; /* a high surrogate alone */
+					i += 6;
+				}
+			}
 			continue;
 		}
 		switch (c) {
 		case '"':
 			in_string = TRUE;
 			break;
-		case '[':
-		case '{':
-			if (++depth > max_depth) {
-				g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-				            _("The JSON request is nested too deeply"));
-				return FALSE;
-			}
+		case ':':
+			(*colons)++;
 			break;
-		case ']':
-		case '}':
-			if (depth == 0)
-				goto bad;
-			depth--;
+		case '.':
+			if (i + 1 >= len || !g_ascii_isdigit(data[i + 1]))
+				return FALSE; /* "1." */
 			break;
 		default:
+			/* Literals true, false, null and numbers only: no NaN, no Infinity,
+			 * no single quote. */
+			if (strchr(" \t\r\n{}[],-+0123456789eEtrufalsn", c) == NULL || c == '\0')
+				return FALSE;
 			break;
 		}
 	}
-	return TRUE;
-bad:
-	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("The request is not valid JSON"));
-	return FALSE;
+	return !in_string;
+}
+
+static JsonNode *
+from_jsonc(struct json_object *o, guint64 *members)
+{
+	JsonNode *node = NULL;
+
+	if (o == NULL || json_object_is_type(o, json_type_null))
+		return json_node_init_null(json_node_alloc());
+	if (json_object_is_type(o, json_type_boolean)) {
+		node = json_node_init_boolean(json_node_alloc(), json_object_get_boolean(o));
+	} else if (json_object_is_type(o, json_type_int)) {
+		gint64 v = json_object_get_int64(o);
+
+		/* json-c clamps what does not fit to the extremes: refuse them. */
+		if (v == G_MAXINT64 || v == G_MININT64)
+			return NULL;
+		node = json_node_init_int(json_node_alloc(), v);
+	} else if (json_object_is_type(o, json_type_double)) {
+		double v = json_object_get_double(o);
+
+		if (!isfinite(v))
+			return NULL;
+		node = json_node_init_double(json_node_alloc(), v);
+	} else if (json_object_is_type(o, json_type_string)) {
+		const char *s = json_object_get_string(o);
+		int len = json_object_get_string_len(o);
+
+		if (len < 0 || memchr(s, '\0', (gsize)len) != NULL ||
+		    !g_utf8_validate(s, len, NULL))
+			return NULL;
+		node = json_node_init_string(json_node_alloc(), s);
+	} else if (json_object_is_type(o, json_type_array)) {
+		gsize n = json_object_array_length(o);
+		JsonArray *a = json_array_sized_new((guint)MIN(n, G_MAXUINT));
+
+		node = json_node_init_array(json_node_alloc(), a);
+		json_array_unref(a);
+		for (gsize i = 0; i < n; i++) {
+			JsonNode *child = from_jsonc(json_object_array_get_idx(o, i), members);
+
+			if (child == NULL) {
+				json_node_unref(node);
+				return NULL;
+			}
+			json_array_add_element(a, child);
+		}
+	} else if (json_object_is_type(o, json_type_object)) {
+		JsonObject *obj = json_object_new();
+
+		node = json_node_init_object(json_node_alloc(), obj);
+		json_object_unref(obj);
+		json_object_object_foreach(o, key, val)
+		{
+			JsonNode *child;
+
+			if (!g_utf8_validate(key, -1, NULL) ||
+			    (child = from_jsonc(val, members)) == NULL) {
+				json_node_unref(node);
+				return NULL;
+			}
+			json_object_set_member(obj, key, child);
+			(*members)++;
+		}
+	}
+	return node;
 }
 
 JsonNode *
 sdr_bridge_json_parse_object(const char *data, gsize len, GError **error)
 {
-	g_autoptr(JsonParser) parser = NULL;
-	g_autoptr(GError) local = NULL;
+	struct json_tokener *tok;
+	struct json_object *tree;
+	enum json_tokener_error jerr;
+	gsize end;
+	guint64 colons = 0, members = 0;
 	JsonNode *root;
 
-	if (len == 0 || len > G_MAXSSIZE) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("The request is not valid JSON"));
+	if (data == NULL || len == 0 || len > G_MAXINT) {
+		JSON_BAD(error);
 		return NULL;
 	}
-	if (!sdr_bridge_json_check_depth(data, len, SDR_BRIDGE_JSON_MAX_DEPTH, error))
-		return NULL;
-	if (!g_utf8_validate(data, (gssize)len, NULL)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("The request is not valid JSON"));
-		return NULL;
-	}
-	parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, data, (gssize)len, &local)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("The request is not valid JSON"));
+	/* json-c counts the root as one level: depth + 1 allows depth containers. */
+	tok = json_tokener_new_ex(SDR_BRIDGE_JSON_MAX_DEPTH + 1);
+	if (tok == NULL) {
+		JSON_BAD(error);
 		return NULL;
 	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	tree = json_tokener_parse_ex(tok, data, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok); /* its buffer may be as large as the largest string */
+	if (jerr == json_tokener_error_depth) {
+		json_object_put(tree);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The JSON request is nested too deeply"));
+		return NULL;
+	}
+	/* "continue" = the text ended inside a value; end < len = bytes after the root. */
+	if (tree == NULL || jerr != json_tokener_success || end != len) {
+		json_object_put(tree);
+		JSON_BAD(error);
+		return NULL;
+	}
+	if (!json_object_is_type(tree, json_type_object)) {
+		json_object_put(tree);
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("The request must be a JSON object"));
 		return NULL;
 	}
-	return json_node_ref(root);
+	if (!strict_text_check(data, len, &colons)) {
+		json_object_put(tree);
+		JSON_BAD(error);
+		return NULL;
+	}
+	root = from_jsonc(tree, &members);
+	json_object_put(tree);
+	if (root == NULL) {
+		JSON_BAD(error);
+		return NULL;
+	}
+	if (members != colons) {
+		/* json-c keeps the last of two equal names: a member was dropped. */
+		json_node_unref(root);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The JSON request repeats a member name"));
+		return NULL;
+	}
+	return root;
 }
 
 gboolean

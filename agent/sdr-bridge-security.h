@@ -16,7 +16,7 @@
  *   - POST needs Content-Type application/json (so browsers must preflight) -> 415.
  *   - A declared body over the cap -> 413 before reading it.
  *   - Preflight (OPTIONS) answered only for allowed origins and GET/POST.
- *   - JSON bodies: nesting depth capped before parsing, unknown members refused,
+ *   - JSON bodies: strict RFC 8259, depth capped by the parser, unknown members refused,
  *     base64 fields checked against a size cap before decoding.
  */
 #pragma once
@@ -33,6 +33,11 @@ G_BEGIN_DECLS
 #define SDR_BRIDGE_MAX_BODY_MB_DEFAULT 100
 #define SDR_BRIDGE_MAX_BODY_MB_LIMIT 2048
 #define SDR_BRIDGE_CONSENT_TIMEOUT_DEFAULT 120
+/* Every byte of a body held by the bridge is counted this many times against
+ * [bridge] max_memory_mb: the body, the parser's buffer and both trees. */
+#define SDR_BRIDGE_BODY_MEMORY_FACTOR 4
+#define SDR_BRIDGE_MAX_MEMORY_MB_MIN 512
+#define SDR_BRIDGE_REQUEST_TIMEOUT_DEFAULT 60
 
 typedef struct _SdrBridgePolicy SdrBridgePolicy;
 
@@ -55,6 +60,15 @@ gboolean sdr_bridge_policy_get_nexu(const SdrBridgePolicy *policy);
 void sdr_bridge_policy_set_max_body(SdrBridgePolicy *policy, guint64 bytes);
 void sdr_bridge_policy_set_nexu(SdrBridgePolicy *policy, gboolean nexu);
 void sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds);
+/* [bridge] max_memory_mb: total request memory across connections, in bytes
+ * (default max(512 MiB, SDR_BRIDGE_BODY_MEMORY_FACTOR x max_body); less than that
+ * factor times max_body is a configuration error). */
+guint64 sdr_bridge_policy_get_max_memory(const SdrBridgePolicy *policy);
+void sdr_bridge_policy_set_max_memory(SdrBridgePolicy *policy, guint64 bytes);
+/* [bridge] request_timeout_s: a request body must be complete this long after
+ * its head (default 60). */
+guint sdr_bridge_policy_get_request_timeout(const SdrBridgePolicy *policy);
+void sdr_bridge_policy_set_request_timeout(SdrBridgePolicy *policy, guint seconds);
 
 /* Normalises an origin from the configuration ("HTTPS://Example.fr:443/" ->
  * "https://example.fr"); NULL with SDR_ERROR_CONFIG when it is not one.
@@ -79,6 +93,10 @@ typedef struct {
 	const char *acr_headers;       /* Access-Control-Request-Headers */
 	const char *transfer_encoding; /* may be NULL */
 	const char *sec_fetch_site;    /* Sec-Fetch-Site, may be NULL */
+	/* Per-route flag set by the HTTP layer: a GET of this route is served
+	 * without Origin, even to another site's <script> (NexU's /nexu.js). Never
+	 * set for a route that answers anything personal. */
+	gboolean allow_no_origin;
 } SdrBridgeRequestHead;
 
 typedef enum {
@@ -107,10 +125,13 @@ const char *const *sdr_bridge_security_preflight_headers(void);
 
 /* ---- Body checks --------------------------------------------------------------- */
 
-/* Rejects (SDR_ERROR_BAD_REQUEST) a JSON text nested deeper than max_depth,
- * scanning the bytes (strings and escapes respected) before any parser sees it. */
-gboolean sdr_bridge_json_check_depth(const char *data, gsize len, guint max_depth, GError **error);
-/* Parses a JSON object body: depth check, size, UTF-8, object at the root. */
+/* THE parser of every request body (API v1 and NexU): strict RFC 8259 only (one
+ * root, which must be an object; no comments, single quotes, hex, NaN/Infinity,
+ * trailing bytes, control characters in strings, lone surrogates, \u0000, invalid
+ * UTF-8, numbers out of 64-bit range, repeated member names), nesting at most
+ * SDR_BRIDGE_JSON_MAX_DEPTH enforced by the parser (json-c) itself. Returns a
+ * mutable json-glib tree (the caller may rewrite it), or NULL with
+ * SDR_ERROR_BAD_REQUEST. */
 JsonNode *sdr_bridge_json_parse_object(const char *data, gsize len, GError **error);
 /* Refuses members not in allowed (NULL-terminated): SDR_ERROR_BAD_REQUEST. */
 gboolean sdr_bridge_json_check_members(JsonObject *object, const char *const *allowed,

@@ -17,15 +17,216 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-#define CONNECTION_TIMEOUT_S 10
-#define CONNECTION_LIMIT 64
-#define CONNECTION_MEMORY 32768 /* headers must fit in this */
+#define CONNECTION_TIMEOUT_S 10 /* inactivity (libmicrohttpd's own timer) */
+#define HEAD_DEADLINE_S 10      /* a head complete 10 s after the connection opened or went idle */
+#define CONNECTION_LIMIT 128    /* per daemon (address family): one thread each */
+#define CONNECTION_RESERVE 16   /* past LIMIT - RESERVE, the oldest idle connection is closed */
+#define CONNECTION_MEMORY 65536 /* libmicrohttpd answers 414/431 itself past this */
+#define HEAD_MAX 16384          /* we answer 431 past this (with our headers) */
+#define CHUNK_RESERVE (256 * 1024)
+
+/* ---- Transport: connection table, deadlines, memory budget --------------------
+ *
+ * libmicrohttpd's timeout is an inactivity timer: a client sending one byte
+ * every few seconds keeps its connection (and its thread) for ever. Each
+ * connection is tracked from accept to close: waiting for a head (since it
+ * opened or since its last answer), reading a body (since its head), or being
+ * handled (no deadline: the handler has its own). A watchdog thread shuts the
+ * socket of a connection past its deadline (libmicrohttpd then closes it
+ * itself); it sleeps until the nearest deadline, and for ever when there is no
+ * connection. Near the connection limit, the oldest connection waiting for a
+ * head (idle keep-alive or trickling) is closed so that new clients get in. */
+
+typedef enum { TRACK_WAITING, TRACK_BODY, TRACK_HANDLING } TrackState;
+
+typedef struct {
+	int fd;
+	guint family; /* 0 IPv4, 1 IPv6 */
+	TrackState state;
+	gint64 since; /* monotonic, µs */
+	gboolean closing;
+} Track;
+
+typedef struct {
+	GMutex lock;
+	GCond cond;
+	GQueue tracks; /* oldest first */
+	guint live[2];
+	gboolean stop;
+	GThread *watchdog;
+	guint64 held, budget; /* request memory, bytes */
+	gint64 body_us;
+} Transport;
 
 typedef struct {
 	gboolean responded; /* an answer is queued: ignore the rest of the body */
 	GByteArray *body;
-	char *origin; /* allowed origin, echoed in Access-Control-Allow-Origin */
+	char *origin;     /* allowed origin, echoed in Access-Control-Allow-Origin */
+	Transport *tr;    /* for the memory budget */
+	guint64 reserved; /* bytes of the budget this request holds */
 } Conn;
+
+static void
+track_close_locked(Track *t)
+{
+	if (!t->closing) {
+		(void)shutdown(t->fd, SHUT_RDWR);
+		t->closing = TRUE;
+	}
+}
+
+static gpointer
+watchdog_main(gpointer data)
+{
+	Transport *tr = data;
+
+	g_mutex_lock(&tr->lock);
+	while (!tr->stop) {
+		gint64 now = g_get_monotonic_time(), next = G_MAXINT64;
+
+		for (GList *l = tr->tracks.head; l != NULL; l = l->next) {
+			Track *t = l->data;
+			gint64 limit;
+
+			if (t->closing || t->state == TRACK_HANDLING)
+				continue;
+			limit = t->since + (t->state == TRACK_WAITING
+			                            ? (gint64)HEAD_DEADLINE_S * G_USEC_PER_SEC
+			                            : tr->body_us);
+			if (limit <= now)
+				track_close_locked(t);
+			else
+				next = MIN(next, limit);
+		}
+		if (next == G_MAXINT64)
+			g_cond_wait(&tr->cond, &tr->lock);
+		else
+			g_cond_wait_until(&tr->cond, &tr->lock, next);
+	}
+	g_mutex_unlock(&tr->lock);
+	return NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+	SdrBridge *bridge = cls;
+	Transport *tr = bridge->transport;
+	Track *t = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fi =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		t = g_new0(Track, 1);
+		t->fd = fi != NULL ? fi->connect_fd : -1;
+		t->family = (t->fd >= 0 && getsockname(t->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		             ss.ss_family == AF_INET6)
+		                    ? 1
+		                    : 0;
+		t->state = TRACK_WAITING;
+		t->since = g_get_monotonic_time();
+		*socket_context = t;
+		g_mutex_lock(&tr->lock);
+		g_queue_push_tail(&tr->tracks, t);
+		if (++tr->live[t->family] > CONNECTION_LIMIT - CONNECTION_RESERVE) {
+			for (GList *l = tr->tracks.head; l != NULL; l = l->next) {
+				Track *old = l->data;
+
+				if (old != t && !old->closing && old->family == t->family &&
+				    old->state == TRACK_WAITING) {
+					track_close_locked(old);
+					break;
+				}
+			}
+		}
+		g_cond_signal(&tr->cond);
+		g_mutex_unlock(&tr->lock);
+	} else if (t != NULL) {
+		/* libmicrohttpd closes the socket after this: no shutdown() after it. */
+		g_mutex_lock(&tr->lock);
+		g_queue_remove(&tr->tracks, t);
+		tr->live[t->family]--;
+		g_mutex_unlock(&tr->lock);
+		g_free(t);
+		*socket_context = NULL;
+	}
+}
+
+static void
+track_set(SdrBridge *bridge, struct MHD_Connection *conn, TrackState state)
+{
+	Transport *tr = bridge->transport;
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	Track *t = ci != NULL ? ci->socket_context : NULL;
+
+	if (t == NULL)
+		return;
+	g_mutex_lock(&tr->lock);
+	t->state = state;
+	t->since = g_get_monotonic_time();
+	g_cond_signal(&tr->cond);
+	g_mutex_unlock(&tr->lock);
+}
+
+/* Reserves bytes of the bridge-wide request memory budget. */
+static gboolean
+budget_take(Conn *c, guint64 bytes)
+{
+	Transport *tr = c->tr;
+	gboolean ok;
+
+	g_mutex_lock(&tr->lock);
+	ok = bytes <= tr->budget && tr->held <= tr->budget - bytes;
+	if (ok) {
+		tr->held += bytes;
+		c->reserved += bytes;
+	}
+	g_mutex_unlock(&tr->lock);
+	return ok;
+}
+
+static Transport *
+transport_new(const SdrBridgePolicy *policy)
+{
+	Transport *tr = g_new0(Transport, 1);
+
+	g_mutex_init(&tr->lock);
+	g_cond_init(&tr->cond);
+	g_queue_init(&tr->tracks);
+	tr->budget = sdr_bridge_policy_get_max_memory(policy);
+	tr->body_us = (gint64)sdr_bridge_policy_get_request_timeout(policy) * G_USEC_PER_SEC;
+	return tr;
+}
+
+static void
+transport_stop(Transport *tr)
+{
+	if (tr == NULL || tr->watchdog == NULL)
+		return;
+	g_mutex_lock(&tr->lock);
+	tr->stop = TRUE;
+	g_cond_signal(&tr->cond);
+	g_mutex_unlock(&tr->lock);
+	g_thread_join(tr->watchdog);
+	tr->watchdog = NULL;
+}
+
+static void
+transport_free(Transport *tr)
+{
+	if (tr == NULL)
+		return;
+	transport_stop(tr);
+	g_queue_clear_full(&tr->tracks, g_free);
+	g_mutex_clear(&tr->lock);
+	g_cond_clear(&tr->cond);
+	g_free(tr);
+}
 
 typedef struct {
 	SdrBridge *bridge;
@@ -42,6 +243,11 @@ conn_free(Conn *c)
 		return;
 	if (c->body != NULL)
 		g_byte_array_unref(c->body);
+	if (c->reserved > 0) {
+		g_mutex_lock(&c->tr->lock);
+		c->tr->held -= c->reserved;
+		g_mutex_unlock(&c->tr->lock);
+	}
 	g_free(c->origin);
 	g_free(c);
 }
@@ -69,8 +275,8 @@ add_common_headers(struct MHD_Response *r, const char *cors_origin)
 }
 
 static enum MHD_Result
-queue_text_full(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
-                const char *cors_origin, gboolean public_script)
+queue_text_ex(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
+              const char *cors_origin, gboolean public_script, gboolean close)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -87,6 +293,10 @@ queue_text_full(struct MHD_Connection *conn, guint status, char *body, const cha
 	add_headers(r, cors_origin, public_script);
 	if (content_type != NULL)
 		MHD_add_response_header(r, "Content-Type", content_type);
+	if (close)
+		MHD_add_response_header(r, "Connection", "close");
+	if (status == 503)
+		MHD_add_response_header(r, "Retry-After", "5");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -96,7 +306,7 @@ static enum MHD_Result
 queue_text(struct MHD_Connection *conn, guint status, char *body, const char *content_type,
            const char *cors_origin)
 {
-	return queue_text_full(conn, status, body, content_type, cors_origin, FALSE);
+	return queue_text_ex(conn, status, body, content_type, cors_origin, FALSE, FALSE);
 }
 
 static char *
@@ -151,6 +361,16 @@ queue_error(struct MHD_Connection *conn, guint status, int code, const char *mes
             const char *cors_origin)
 {
 	return queue_text(conn, status, error_text(code, message), "application/json", cors_origin);
+}
+
+/* The same, and the connection is closed after the answer: what follows a
+ * malformed head cannot be trusted to be the next request. */
+static enum MHD_Result
+queue_error_close(struct MHD_Connection *conn, guint status, int code, const char *message,
+                  const char *cors_origin)
+{
+	return queue_text_ex(conn, status, error_text(code, message), "application/json",
+	                     cors_origin, FALSE, TRUE);
 }
 
 /* ---- Token work ------------------------------------------------------------ */
@@ -477,28 +697,76 @@ queue_sse(SdrBridge *bridge, struct MHD_Connection *conn, const char *origin)
 
 /* ---- Request handling ---------------------------------------------------------- */
 
+/* Headers a decision reads: each may be given once. */
+static const char *const single_headers[] = {
+	"Host",
+	"Origin",
+	"Content-Type",
+	"Content-Length",
+	"Transfer-Encoding",
+	"Sec-Fetch-Site",
+	"Access-Control-Request-Method",
+	"Access-Control-Request-Headers",
+	NULL,
+};
+
 typedef struct {
-	const char *name;
-	guint count;
-} HeaderCount;
+	guint repeated;  /* a single_headers entry seen twice */
+	guint malformed; /* name not a token, control character, hidden bytes */
+	guint counts[G_N_ELEMENTS(single_headers)];
+} HeadScan;
+
+static gboolean
+is_tchar(char c)
+{
+	return g_ascii_isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
 
 static enum MHD_Result
-count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+            size_t value_size)
 {
-	HeaderCount *hc = cls;
+	HeadScan *hs = cls;
 
-	if (g_ascii_strcasecmp(key, hc->name) == 0)
-		hc->count++;
+	/* RFC 9110 §5.1: a field name is a token; "Origin :" (whitespace before the
+	 * colon) must be refused (RFC 9112 §5.1), not read as another header. */
+	if (key_size == 0)
+		hs->malformed++;
+	for (size_t i = 0; i < key_size; i++) {
+		if (!is_tchar(key[i]))
+			hs->malformed++;
+	}
+	/* Field values: visible characters, spaces and tabs only. */
+	for (size_t i = 0; value != NULL && i < value_size; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			hs->malformed++;
+	}
+	/* libmicrohttpd 0.9.75 keeps header lines in place in its read buffer and
+	 * ends a value at its first NUL (C strings): "Origin: https://ok\0.evil" is
+	 * seen as "https://ok". A line ending right after its value ended in CR LF,
+	 * both bytes now zero; anything else after the end (the rest of a value past
+	 * a NUL, or a bare LF and the next line) is refused. */
+	if (value != NULL && (value[value_size] != '\0' || value[value_size + 1] != '\0'))
+		hs->malformed++;
+	for (gsize i = 0; single_headers[i] != NULL; i++) {
+		if (g_ascii_strcasecmp(key, single_headers[i]) == 0 && ++hs->counts[i] > 1)
+			hs->repeated++;
+	}
 	return MHD_YES;
 }
 
-static guint
-header_count(struct MHD_Connection *conn, const char *name)
+/* Routes a web page may GET without Origin, even from a <script> of another
+ * site (the security decision's per-route flag). None in API v1 (/v1/info has
+ * its own, narrower rule); NexU's /nexu.js when NexU is on. */
+static gboolean
+route_allows_no_origin(SdrBridge *bridge, const char *method, const char *path)
 {
-	HeaderCount hc = { name, 0 };
-
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hc);
-	return hc.count;
+	/* NexU mode: the client script (static, no data) for a page's <script src>,
+	 * which carries no Origin. */
+	return sdr_bridge_policy_get_nexu(bridge->policy) && g_strcmp0(method, "GET") == 0 &&
+	       g_strcmp0(path, "/nexu.js") == 0;
 }
 
 static enum MHD_Result
@@ -519,9 +787,9 @@ dispatch(SdrBridge *bridge, struct MHD_Connection *conn, Conn *c, const char *me
 		return queue_sse(bridge, conn, c->origin);
 	if (reply.status == 0)
 		sdr_bridge_reply_error_code(&reply, 404, SDR_ERROR_NOT_FOUND, _("Unknown address"));
-	return queue_text_full(conn, reply.status, g_steal_pointer(&reply.body),
-	                       reply.content_type != NULL ? reply.content_type : "application/json",
-	                       c->origin, reply.public_script);
+	return queue_text_ex(conn, reply.status, g_steal_pointer(&reply.body),
+	                     reply.content_type != NULL ? reply.content_type : "application/json",
+	                     c->origin, reply.public_script, FALSE);
 }
 
 static enum MHD_Result
@@ -534,6 +802,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	if (c == NULL) {
 		SdrBridgeRequestHead head = { 0 };
 		SdrBridgeDecision d;
+		HeadScan hs = { 0 };
+		const union MHD_ConnectionInfo *hi;
 
 		c = g_new0(Conn, 1);
 		*con_cls = c;
@@ -553,11 +823,39 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		                                               "Access-Control-Request-Headers");
 		head.sec_fetch_site =
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
-		if (header_count(conn, "Host") > 1 || header_count(conn, "Origin") > 1 ||
-		    header_count(conn, "Content-Type") > 1) {
+		head.allow_no_origin = route_allows_no_origin(bridge, method, url);
+		track_set(bridge, conn, TRACK_BODY);
+		c->tr = bridge->transport;
+		MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+		hi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+		if (hs.malformed > 0) {
 			c->responded = TRUE;
-			return queue_error(conn, 400, SDR_ERROR_BAD_REQUEST,
-			                   _("Repeated request header"), NULL);
+			return queue_error_close(conn, 400, SDR_ERROR_BAD_REQUEST,
+			                         _("Malformed request header"), NULL);
+		}
+		if (hs.repeated > 0) {
+			c->responded = TRUE;
+			return queue_error_close(conn, 400, SDR_ERROR_BAD_REQUEST,
+			                         _("Repeated request header"), NULL);
+		}
+		if (hi != NULL && hi->header_size > HEAD_MAX) {
+			c->responded = TRUE;
+			return queue_error_close(conn, 431, SDR_ERROR_TOO_LARGE,
+			                         _("The request headers are too large"), NULL);
+		}
+		/* RFC 9112 §6.1: both framings at once is request smuggling. */
+		if (head.transfer_encoding != NULL && head.content_length != NULL) {
+			c->responded = TRUE;
+			return queue_error_close(
+			        conn, 400, SDR_ERROR_BAD_REQUEST,
+			        _("Content-Length and Transfer-Encoding cannot both be given"),
+			        NULL);
+		}
+		if (head.transfer_encoding != NULL &&
+		    g_ascii_strcasecmp(head.transfer_encoding, "chunked") != 0) {
+			c->responded = TRUE;
+			return queue_error_close(conn, 501, SDR_ERROR_BAD_REQUEST,
+			                         _("Unsupported Transfer-Encoding"), NULL);
 		}
 		sdr_bridge_security_decide(bridge->policy, &head, &d);
 		if (d.cors && head.origin != NULL)
@@ -583,9 +881,26 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			return ret;
 		}
 		case SDR_BRIDGE_VERDICT_ALLOW:
-		default:
-			c->body = g_byte_array_new();
+		default: {
+			guint64 length = 0;
+
+			/* The declared length is reserved at once (a client declaring a
+			 * large body and sending it slowly holds it); a chunked body
+			 * reserves as it grows. Past the budget: 503, try again later. */
+			if (head.content_length != NULL)
+				length = g_ascii_strtoull(head.content_length, NULL, 10);
+			if (!budget_take(c, (length > 0 ? length : CHUNK_RESERVE) *
+			                            SDR_BRIDGE_BODY_MEMORY_FACTOR)) {
+				c->responded = TRUE;
+				return queue_error_close(
+				        conn, 503, SDR_ERROR_BUSY,
+				        _("The signing agent is handling too much data: try "
+				          "again in a moment"),
+				        c->origin);
+			}
+			c->body = g_byte_array_sized_new((guint)MIN(length, G_MAXUINT));
 			return MHD_YES;
+		}
 		}
 	}
 	if (c->responded) {
@@ -595,19 +910,32 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	if (*upload_size > 0) {
 		guint64 max = sdr_bridge_policy_get_max_body(bridge->policy);
 
-		if ((guint64)c->body->len + *upload_size > max) {
+		guint64 want = (guint64)c->body->len + *upload_size;
+
+		if (want > max) {
 			/* Chunked body over the cap: answer now, drop the rest. */
 			c->responded = TRUE;
 			*upload_size = 0;
-			return queue_error(conn, 413, SDR_ERROR_TOO_LARGE,
-			                   _("The request is larger than the allowed size"),
-			                   c->origin);
+			return queue_error_close(conn, 413, SDR_ERROR_TOO_LARGE,
+			                         _("The request is larger than the allowed size"),
+			                         c->origin);
+		}
+		if (want * SDR_BRIDGE_BODY_MEMORY_FACTOR > c->reserved &&
+		    !budget_take(c, MAX(want * SDR_BRIDGE_BODY_MEMORY_FACTOR - c->reserved,
+		                        (guint64)CHUNK_RESERVE * SDR_BRIDGE_BODY_MEMORY_FACTOR))) {
+			c->responded = TRUE;
+			*upload_size = 0;
+			return queue_error_close(conn, 503, SDR_ERROR_BUSY,
+			                         _("The signing agent is handling too much data: "
+			                           "try again in a moment"),
+			                         c->origin);
 		}
 		g_byte_array_append(c->body, (const guint8 *)upload_data, (guint)*upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	c->responded = TRUE;
+	track_set(bridge, conn, TRACK_HANDLING);
 	return dispatch(bridge, conn, c, method, url);
 }
 
@@ -615,8 +943,11 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
+	SdrBridge *bridge = cls;
+
 	conn_free(*con_cls);
 	*con_cls = NULL;
+	track_set(bridge, conn, TRACK_WAITING); /* keep-alive: the next head's deadline */
 }
 
 /* ---- Life cycle ---------------------------------------------------------------- */
@@ -639,6 +970,7 @@ sdr_bridge_new(SdrConfig *config, SdrPrompt *prompt, SdrBridgePolicy *policy)
 	bridge->policy = policy;
 	bridge->approvals = sdr_bridge_approvals_new();
 	bridge->events = sdr_bridge_events_new();
+	bridge->transport = transport_new(policy);
 	bridge->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, context_unref);
 	g_mutex_init(&bridge->token_lock);
 	g_mutex_init(&bridge->contexts_lock);
@@ -662,7 +994,8 @@ start_daemon(SdrBridge *bridge, const struct sockaddr *addr, gboolean v6)
 	                        (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
 	                        (unsigned int)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	                        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-	                        on_completed, bridge, MHD_OPTION_END);
+	                        on_completed, bridge, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+	                        bridge, MHD_OPTION_END);
 }
 
 static gboolean
@@ -689,6 +1022,9 @@ sdr_bridge_start(SdrBridge *bridge, GError **error)
 	guint16 port = sdr_bridge_policy_get_port(bridge->policy);
 	const union MHD_DaemonInfo *info;
 
+	if (((Transport *)bridge->transport)->watchdog == NULL)
+		((Transport *)bridge->transport)->watchdog =
+		        g_thread_new("sdr-bridge-watchdog", watchdog_main, bridge->transport);
 	a4.sin_family = AF_INET;
 	a4.sin_port = htons(port);
 	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -756,6 +1092,7 @@ sdr_bridge_stop(SdrBridge *bridge)
 	if (bridge->daemon4 != NULL)
 		MHD_stop_daemon(bridge->daemon4);
 	bridge->daemon4 = bridge->daemon6 = NULL;
+	transport_stop(bridge->transport);
 }
 
 void
@@ -769,6 +1106,7 @@ sdr_bridge_free(SdrBridge *bridge)
 	g_clear_pointer(&bridge->cert_cache, json_node_unref);
 	g_free(bridge->cert_cache_text);
 	sdr_bridge_events_free(bridge->events);
+	transport_free(bridge->transport);
 	sdr_bridge_approvals_free(bridge->approvals);
 	sdr_bridge_policy_free(bridge->policy);
 	sdr_prompt_free(bridge->prompt);

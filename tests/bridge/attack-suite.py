@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bridgelib as bl  # noqa: E402
+import transport_attacks  # noqa: E402
 
 O = "https://portail.example.fr"
 O2 = "https://autre.example.fr"
@@ -374,6 +375,17 @@ def main():
     finally:
         rc = agent.stop()
         check("clean exit on SIGTERM", rc == 0, "rc=%s" % rc)
+        if failures:
+            bl.log(agent.stderr()[-2000:])
+        fx.cleanup()
+    # --- Transport attacks (issue 10): an agent of their own ---------------------------------
+    fx = bl.Fixture()
+    agent = bl.Agent(fx, ["consent yes"], **transport_attacks.config())
+    try:
+        transport_attacks.run(agent, check, refused, still_up)
+    finally:
+        rc = agent.stop()
+        check("clean exit on SIGTERM after the transport attacks", rc == 0, "rc=%s" % rc)
         if failures:
             bl.log(agent.stderr()[-2000:])
         fx.cleanup()

@@ -138,6 +138,35 @@ test_policy_from_config(void **state)
 	assert_null(sdr_bridge_policy_new_from_config(c2, NULL));
 	assert_true(sdr_config_load_data(c3, 1, bad_mb, strlen(bad_mb), NULL));
 	assert_null(sdr_bridge_policy_new_from_config(c3, NULL));
+
+	/* Memory budget and request deadline: defaults, explicit, refused. */
+	assert_int_equal(sdr_bridge_policy_get_max_memory(d), 512 * 1024 * 1024);
+	assert_int_equal(sdr_bridge_policy_get_request_timeout(d), 60);
+	{
+		const char *mem = "[bridge]\nmax_body_mb=200\n";
+		const char *mem2 =
+		        "[bridge]\nmax_body_mb=4\nmax_memory_mb=16\nrequest_timeout_s=5\n";
+		const char *low = "[bridge]\nmax_body_mb=4\nmax_memory_mb=15\n";
+		const char *zero_t = "[bridge]\nrequest_timeout_s=0\n";
+		g_autoptr(SdrConfig) m = sdr_config_new();
+		g_autoptr(SdrConfig) m2 = sdr_config_new();
+		g_autoptr(SdrConfig) m3 = sdr_config_new();
+		g_autoptr(SdrConfig) m4 = sdr_config_new();
+		g_autoptr(SdrBridgePolicy) pm = NULL;
+		g_autoptr(SdrBridgePolicy) pm2 = NULL;
+
+		assert_true(sdr_config_load_data(m, 1, mem, strlen(mem), NULL));
+		pm = sdr_bridge_policy_new_from_config(m, NULL);
+		assert_int_equal(sdr_bridge_policy_get_max_memory(pm), 800ULL * 1024 * 1024);
+		assert_true(sdr_config_load_data(m2, 1, mem2, strlen(mem2), NULL));
+		pm2 = sdr_bridge_policy_new_from_config(m2, NULL);
+		assert_int_equal(sdr_bridge_policy_get_max_memory(pm2), 16 * 1024 * 1024);
+		assert_int_equal(sdr_bridge_policy_get_request_timeout(pm2), 5);
+		assert_true(sdr_config_load_data(m3, 1, low, strlen(low), NULL));
+		assert_null(sdr_bridge_policy_new_from_config(m3, NULL));
+		assert_true(sdr_config_load_data(m4, 1, zero_t, strlen(zero_t), NULL));
+		assert_null(sdr_bridge_policy_new_from_config(m4, NULL));
+	}
 }
 
 static void
@@ -325,6 +354,33 @@ test_decide(void **state)
 		if (d.cors)
 			assert_true(sdr_bridge_check_origin(p, cases[i].origin, NULL));
 	}
+	/* The per-route flag: a GET without Origin (even another site's <script>,
+	 * Sec-Fetch-Site: cross-site) is served, nothing echoed; not a POST, and not
+	 * a refused Origin. */
+	{
+		SdrBridgeRequestHead head = { 0 };
+		SdrBridgeDecision d;
+
+		head.method = "GET";
+		head.path = "/nexu.js";
+		head.host = "127.0.0.1:24742";
+		head.sec_fetch_site = "cross-site";
+		head.allow_no_origin = TRUE;
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.verdict, SDR_BRIDGE_VERDICT_ALLOW);
+		assert_false(d.cors);
+		head.allow_no_origin = FALSE;
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.status, 403);
+		head.allow_no_origin = TRUE;
+		head.method = "POST";
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.status, 403);
+		head.method = "GET";
+		head.origin = "https://evil.example";
+		sdr_bridge_security_decide(p, &head, &d);
+		assert_int_equal(d.status, 403);
+	}
 }
 
 static void
@@ -350,25 +406,133 @@ test_headers(void **state)
 	assert_false(star);
 }
 
-static void
-test_json_depth(void **state)
+static gboolean
+parses(const char *text, gsize len)
 {
-	GString *deep = g_string_new(NULL);
-	g_autoptr(GError) error = NULL;
-	const char *tricky = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[\"}";
+	JsonNode *n = sdr_bridge_json_parse_object(text, len, NULL);
+	gboolean ok = n != NULL;
 
-	for (int i = 0; i < 17; i++)
-		g_string_append_c(deep, '[');
-	for (int i = 0; i < 17; i++)
-		g_string_append_c(deep, ']');
-	assert_false(sdr_bridge_json_check_depth(deep->str, deep->len, 16, &error));
-	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST));
-	assert_true(sdr_bridge_json_check_depth(deep->str + 1, deep->len - 2, 16, NULL));
-	/* Brackets inside strings (and escaped quotes) do not count. */
-	assert_true(sdr_bridge_json_check_depth(tricky, strlen(tricky), 2, NULL));
-	assert_false(sdr_bridge_json_check_depth("]", 1, 16, NULL));
-	assert_false(sdr_bridge_json_check_depth("{\"a\":1}\0", 8, 16, NULL));
-	g_string_free(deep, TRUE);
+	if (n != NULL)
+		json_node_unref(n);
+	return ok;
+}
+#define ACCEPTS(lit) assert_true(parses(lit, sizeof(lit) - 1))
+#define REFUSES(lit)                                                                               \
+	do {                                                                                       \
+		if (parses(lit, sizeof(lit) - 1))                                                  \
+			fail_msg("accepted: %s", lit);                                             \
+	} while (0)
+
+static char *
+nested(guint depth, const char *open, const char *close, const char *prefix)
+{
+	GString *s = g_string_new(prefix);
+
+	for (guint i = 0; i < depth; i++)
+		g_string_append(s, open);
+	g_string_append(s, "1");
+	for (guint i = 0; i < depth; i++)
+		g_string_append(s, close);
+	g_string_append(s, "}");
+	return g_string_free(s, FALSE);
+}
+
+/* Each claim about the parser, checked (json-c 0.16 STRICT alone accepts the
+ * lines marked "json-c": the bridge refuses them itself). */
+static void
+test_json_strict(void **state)
+{
+	g_autoptr(GError) error = NULL;
+
+	ACCEPTS("{\"a\":1}");
+	ACCEPTS(" \t\r\n{\"a\" : [1, -0, 1.5e-3, 2E+2, true, false, null, "
+	        "\"\\u00e9\\ud83d\\ude00\"]} \n");
+	ACCEPTS("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[/* x */\"}");
+	/* comments, even hiding a quote (issue 10: the old pre-scan's blind spot) */
+	REFUSES("{\"documents\": /* \" */ []}");
+	REFUSES("{\"a\":1} // x");
+	REFUSES("{\"a\":1 /* x */}");
+	/* single quotes: values, and member names (json-c) */
+	REFUSES("{\"a\":'x'}");
+	REFUSES("{'a':1}");
+	REFUSES("{'a\"':1}");
+	/* hex, leading zeros, signs, dots (json-c: "1.") */
+	REFUSES("{\"a\":0x10}");
+	REFUSES("{\"a\":01}");
+	REFUSES("{\"a\":+1}");
+	REFUSES("{\"a\":.5}");
+	REFUSES("{\"a\":1.}");
+	/* NaN / Infinity (json-c), overflowing numbers (json-c) */
+	REFUSES("{\"a\":NaN}");
+	REFUSES("{\"a\":Infinity}");
+	REFUSES("{\"a\":-Infinity}");
+	REFUSES("{\"a\":1e999}");
+	REFUSES("{\"a\":99999999999999999999}");
+	REFUSES("{\"a\":-9223372036854775809}");
+	ACCEPTS("{\"a\":9223372036854775806}");
+	/* trailing bytes, two roots, trailing comma, NUL after the root */
+	REFUSES("{\"a\":1}x");
+	REFUSES("{\"a\":1}{}");
+	REFUSES("{\"a\":1} {\"b\":2}");
+	REFUSES("{\"a\":1,}");
+	REFUSES("{\"a\":1}\0");
+	REFUSES("{\"a\":\"abc");
+	REFUSES("{\"a\":\"abc\\");
+	/* the root must be an object */
+	REFUSES("[1]");
+	REFUSES("\"s\"");
+	REFUSES("1");
+	/* control characters in strings (json-c), NUL, bad escapes */
+	REFUSES("{\"a\":\"x\001y\"}");
+	REFUSES("{\"a\":\"x\ty\"}");
+	REFUSES("{\"a\":\"x\\u0000y\"}");
+	REFUSES("{\"a\\u0000b\":1}");
+	REFUSES("{\"a\":\"\\x41\"}");
+	REFUSES("{\"a\":\"\\'\"}");
+	/* lone surrogates (json-c turns them into U+FFFD), encoded surrogates (json-c) */
+	REFUSES("{\"a\":\"\\ud800\"}");
+	REFUSES("{\"a\":\"\\ud800x\"}");
+	REFUSES("{\"a\":\"\\udc00\"}");
+	REFUSES("{\"a\":\"\\ud800\\u0041\"}");
+	REFUSES("{\"a\":\"\xed\xa0\x80\"}");
+	/* invalid UTF-8, BOM, whitespace RFC 8259 does not know */
+	REFUSES("{\"a\":\"\xff\"}");
+	REFUSES("{\"a\":\"\xc3\"}");
+	REFUSES("\xef\xbb\xbf{}");
+	REFUSES("{\"a\":\v1}");
+	REFUSES("{\"a\":\xc2\xa0"
+	        "1}");
+	/* duplicate member names (json-c keeps the last), at any level, escaped or not */
+	REFUSES("{\"a\":1,\"a\":2}");
+	REFUSES("{\"a\":1,\"\\u0061\":2}");
+	REFUSES("{\"o\":{\"x\":{\"k\":1},\"x\":2}}");
+	REFUSES("{\"a\":[{\"k\":1,\"k\":1}]}");
+	ACCEPTS("{\"a\":{\"k\":1},\"b\":{\"k\":1}}");
+	REFUSES("");
+	REFUSES(" ");
+	{
+		const char two_roots_with_nul[] = "{}\0{}";
+		assert_false(parses(two_roots_with_nul, sizeof two_roots_with_nul - 1));
+	}
+	/* Depth: 16 containers pass, 17 do not (counted by json-c itself); 100 000 levels
+	 * behind a comment or a quote are refused without recursion. */
+	{
+		g_autofree char *ok = nested(15, "[", "]", "{\"a\":");
+		g_autofree char *deep = nested(16, "[", "]", "{\"a\":");
+		g_autofree char *objs = nested(16, "{\"a\":", "}", "{\"a\":");
+		g_autofree char *huge = nested(100000, "[", "]", "{\"documents\": /* \" */ ");
+		g_autofree char *huge2 = nested(100000, "[", "]", "{\"documents\":");
+		g_autofree char *huge3 = nested(100000, "[", "]", "{'documents':");
+
+		assert_true(parses(ok, strlen(ok)));
+		assert_false(sdr_bridge_json_parse_object(deep, strlen(deep), &error));
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST));
+		assert_non_null(strstr(error->message, "deep"));
+		assert_false(parses(objs, strlen(objs)));
+		assert_false(parses(huge, strlen(huge)));
+		assert_false(parses(huge2, strlen(huge2)));
+		assert_false(parses(huge3, strlen(huge3)));
+	}
 }
 
 static void
@@ -455,7 +619,7 @@ main(void)
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_json_depth),
+		cmocka_unit_test(test_json_strict),
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_status_map),
