@@ -82,9 +82,12 @@ def run(agent, check, refused, still_up):
                     "a comment", "single-quoted key", "duplicate key", "two roots"):
                 continue
             r = bl.request(port, "POST", path, origin=O, body=text, ctype="application/json")
-            ok = r is not None and r.status == 400
-            if ok and path.startswith("/rest"):
-                ok = r.json().get("error") == "SDR_ERROR_BAD_REQUEST"
+            if path.startswith("/rest"):
+                # NexU's error shape: HTTP 500, success false (what DSS's client expects).
+                ok = r is not None and r.status == 500 and r.json().get("success") is False and \
+                    r.json().get("error") == "exception"
+            else:
+                ok = r is not None and r.status == 400
             check("JSON %s refused on %s" % (name, path), ok and (code is None or r.error_code() == code),
                   "" if r is None else "%d %s" % (r.status, r.body[:120]))
         still_up(agent, "JSON " + name)
