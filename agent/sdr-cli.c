@@ -11,6 +11,7 @@
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-json.h"
+#include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 #include <locale.h>
@@ -145,8 +146,7 @@ format_date(const char *iso)
 	t = g_date_time_new_from_iso8601(iso, NULL);
 	if (t == NULL)
 		return g_strdup(iso);
-	/* TRANSLATORS: a strftime date format */
-	return g_date_time_format(t, _("%Y-%m-%d"));
+	return sdr_time_format_date(t);
 }
 
 static char *
@@ -159,11 +159,19 @@ format_datetime(const char *iso)
 	t = g_date_time_new_from_iso8601(iso, NULL);
 	if (t == NULL)
 		return g_strdup(iso);
-	/* TRANSLATORS: a strftime date and time format (UTC) */
-	return g_date_time_format(t, _("%Y-%m-%d %H:%M:%S UTC"));
+	return sdr_time_format_datetime(t);
 }
 
-static void
+/* Exit code of a listing: 3 when it lists nothing (docs/sinadur.1). */
+static int
+list_exit_code(JsonObject *answer, const char *member)
+{
+	JsonArray *a = json_object_get_array_member(answer, member);
+
+	return a != NULL && json_array_get_length(a) > 0 ? SDR_EXIT_OK : SDR_EXIT_NOT_FOUND;
+}
+
+static int
 print_tokens(JsonObject *answer)
 {
 	JsonArray *a = json_object_get_array_member(answer, "tokens");
@@ -172,7 +180,7 @@ print_tokens(JsonObject *answer)
 	if (n == 0) {
 		printf("%s\n",
 		       _("No key found. Is it plugged in? Run “sinadur doctor” to see why."));
-		return;
+		return SDR_EXIT_NOT_FOUND;
 	}
 	for (guint i = 0; i < n; i++) {
 		JsonObject *t = json_array_get_object_element(a, i);
@@ -192,9 +200,10 @@ print_tokens(JsonObject *answer)
 		if (sdr_json_get_bool(t, "protected_auth_path", FALSE))
 			printf("  %s\n", _("The PIN is typed in the key's own window or pad."));
 	}
+	return SDR_EXIT_OK;
 }
 
-static void
+static int
 print_certs(JsonObject *answer)
 {
 	JsonArray *a = json_object_get_array_member(answer, "certificates");
@@ -203,7 +212,7 @@ print_certs(JsonObject *answer)
 	if (n == 0) {
 		printf("%s\n", _("No certificate found. Is the key plugged in? Run “sinadur "
 		                 "doctor” to see why."));
-		return;
+		return SDR_EXIT_NOT_FOUND;
 	}
 	for (guint i = 0; i < n; i++) {
 		JsonObject *c = json_array_get_object_element(a, i);
@@ -231,9 +240,13 @@ print_certs(JsonObject *answer)
 		printf(_("  Serial number: %s\n"), str_or(c, "serial", "?"));
 		if (sdr_json_get_bool(c, "expired", FALSE))
 			printf(_("  Valid from %s to %s: EXPIRED\n"), nb, na);
+		else if (sdr_json_get_bool(c, "not_yet_valid", FALSE))
+			printf(_("  Valid from %s to %s: NOT YET VALID (from %s)\n"), nb, na, nb);
 		else
-			printf(_("  Valid from %s to %s (%lld days left)\n"), nb, na,
-			       (long long)days);
+			printf(g_dngettext(GETTEXT_PACKAGE, "  Valid from %s to %s (%lld day left)\n",
+			                   "  Valid from %s to %s (%lld days left)\n",
+			                   (gulong)MAX(days, 0)),
+			       nb, na, (long long)days);
 		printf(_("  Usage: %s\n"), u->len > 0 ? u->str : "?");
 		if (g_strcmp0(sdr_json_get_string(c, "expiry_status", NULL), "critical") == 0)
 			printf("  %s\n", _("! Expires very soon: order the renewal from your "
@@ -243,6 +256,7 @@ print_certs(JsonObject *answer)
 		if (sdr_json_get_string(c, "token_label", NULL) != NULL)
 			printf(_("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
 	}
+	return SDR_EXIT_OK;
 }
 
 static const char *
@@ -377,6 +391,30 @@ sign_exit_code(JsonObject *answer, gboolean print)
 	return code;
 }
 
+/* After signing: the certificate's expiry warning, as `certs` gives it (stderr, so
+ * scripts reading the results are not disturbed). */
+static void
+print_cert_expiry(JsonObject *answer)
+{
+	JsonObject *e = json_object_has_member(answer, "certificate_expiry")
+	                        ? json_object_get_object_member(answer, "certificate_expiry")
+	                        : NULL;
+	const char *status = sdr_json_get_string(e, "expiry_status", "ok");
+	gint64 days = sdr_json_get_int(e, "days_left", 0);
+	g_autofree char *until = format_date(sdr_json_get_string(e, "not_after", NULL));
+
+	if (g_str_equal(status, "critical") || g_str_equal(status, "warning"))
+		fprintf(stderr,
+		        g_dngettext(GETTEXT_PACKAGE,
+		                    "! Your certificate expires in %lld day (on %s): %s\n",
+		                    "! Your certificate expires in %lld days (on %s): %s\n",
+		                    (gulong)MAX(days, 0)),
+		        (long long)days, until,
+		        g_str_equal(status, "critical")
+		                ? _("order the renewal from your certification authority now.")
+		                : _("plan the renewal."));
+}
+
 static int
 print_doctor(JsonObject *answer)
 {
@@ -401,7 +439,7 @@ print_doctor(JsonObject *answer)
 		printf(g_dngettext(GETTEXT_PACKAGE, "%lld problem found.\n",
 		                   "%lld problems found.\n", (gulong)problems),
 		       (long long)problems);
-	return 0;
+	return problems == 0 ? SDR_EXIT_OK : SDR_EXIT_PROBLEMS;
 }
 
 /* ---- Requests ------------------------------------------------------------------- */
@@ -801,15 +839,25 @@ main(int argc, char **argv)
 			ret = verify_exit_code(json_node_get_object(answer));
 		} else if (g_str_equal(handler, "sign")) {
 			ret = sign_exit_code(json_node_get_object(answer), FALSE);
+		} else if (g_str_equal(handler, "tokens")) {
+			ret = list_exit_code(json_node_get_object(answer), "tokens");
+		} else if (g_str_equal(handler, "certificates")) {
+			ret = list_exit_code(json_node_get_object(answer), "certificates");
+		} else if (g_str_equal(handler, "doctor")) {
+			ret = sdr_json_get_int(json_node_get_object(answer), "problems", 0) == 0
+			              ? SDR_EXIT_OK
+			              : SDR_EXIT_PROBLEMS;
 		}
 		goto out;
 	}
 	if (g_str_equal(handler, "tokens"))
-		print_tokens(json_node_get_object(answer));
+		ret = print_tokens(json_node_get_object(answer));
 	else if (g_str_equal(handler, "certificates"))
-		print_certs(json_node_get_object(answer));
-	else if (g_str_equal(handler, "sign"))
+		ret = print_certs(json_node_get_object(answer));
+	else if (g_str_equal(handler, "sign")) {
+		print_cert_expiry(json_node_get_object(answer));
 		ret = sign_exit_code(json_node_get_object(answer), TRUE);
+	}
 	else if (g_str_equal(handler, "verify"))
 		ret = print_verify(json_node_get_object(answer));
 	else if (g_str_equal(handler, "doctor"))

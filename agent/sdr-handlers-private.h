@@ -27,4 +27,11 @@ gboolean sdr_handlers_check_base64(const char *data);
  * SdrCertInfo with a private key. */
 GPtrArray *sdr_context_list_signing_certs(SdrContext *ctx, GError **error);
 
+/* "ok", "warning", "critical" (within the largest / smallest [expiry] warn_days),
+ * "expired" or "not_yet_valid"; *days_left (may be NULL) from sdr_time_days_left(). */
+const char *sdr_handlers_expiry_status(SdrContext *ctx, const SdrCertInfo *cert, GDateTime *now,
+                                       gint64 *days_left);
+/* Sets out."certificate_expiry" = {not_after, days_left, expiry_status} for cert. */
+void sdr_handlers_add_cert_expiry(SdrContext *ctx, JsonObject *out, const SdrCertInfo *cert);
+
 G_END_DECLS

@@ -52,48 +52,55 @@ int
 sdr_error_exit_code(const GError *error)
 {
 	if (error == NULL)
-		return 0;
+		return SDR_EXIT_OK;
+	/* G_IO_ERROR without linking GIO into common/: its quark by name. */
+	if (error->domain == g_quark_try_string("g-io-error-quark"))
+		return error->code == 1 /* G_IO_ERROR_NOT_FOUND */ ? SDR_EXIT_NOT_FOUND
+		                                                   : SDR_EXIT_FILES;
+	if (error->domain == G_FILE_ERROR)
+		return error->code == G_FILE_ERROR_NOENT ? SDR_EXIT_NOT_FOUND : SDR_EXIT_FILES;
 	if (error->domain != SDR_ERROR)
-		return 1;
+		return SDR_EXIT_FAILED;
 	switch (error->code) {
 	case SDR_ERROR_BAD_REQUEST:
-		return 2;
+		return SDR_EXIT_USAGE;
 	case SDR_ERROR_NO_READER:
 	case SDR_ERROR_NO_CARD:
 	case SDR_ERROR_NO_MODULE:
 	case SDR_ERROR_MODULE_LOAD:
 	case SDR_ERROR_CARD_REMOVED:
 	case SDR_ERROR_NOT_FOUND:
-		return 3;
+		return SDR_EXIT_NOT_FOUND;
 	case SDR_ERROR_PIN_INCORRECT:
 	case SDR_ERROR_PIN_LOCKED:
 	case SDR_ERROR_PIN_FINAL_TRY:
-		return 4;
+		return SDR_EXIT_PIN;
 	case SDR_ERROR_CANCELLED:
 	case SDR_ERROR_CONSENT_DENIED:
 	case SDR_ERROR_TIMEOUT:
-		return 5;
+		return SDR_EXIT_CANCELLED;
 	case SDR_ERROR_INVALID_SIGNATURE:
-		return 6;
+		return SDR_EXIT_INVALID;
 	case SDR_ERROR_INDETERMINATE:
-		return 7;
+		return SDR_EXIT_INDETERMINATE;
 	case SDR_ERROR_PARSE:
 	case SDR_ERROR_UNSUPPORTED:
 	case SDR_ERROR_PROFILE:
 	case SDR_ERROR_TOO_LARGE:
-	case SDR_ERROR_IO:
-		return 8;
+		return SDR_EXIT_DOCUMENT;
 	case SDR_ERROR_CERT_EXPIRED:
 	case SDR_ERROR_CERT_USAGE:
-		return 9;
+		return SDR_EXIT_CERT;
 	case SDR_ERROR_NETWORK:
 	case SDR_ERROR_LEVEL_NOT_REACHED:
-		return 10;
+		return SDR_EXIT_NETWORK;
 	case SDR_ERROR_CONFIG:
 	case SDR_ERROR_POLICY:
-		return 11;
+		return SDR_EXIT_CONFIG;
+	case SDR_ERROR_IO:
+		return SDR_EXIT_FILES;
 	default:
-		return 1;
+		return SDR_EXIT_FAILED;
 	}
 }
 
