@@ -739,11 +739,12 @@ main(int argc, char **argv)
 	cmd = args[1];
 	if (cmd == NULL || g_str_equal(cmd, "help")) {
 		g_autofree char *help = g_option_context_get_help(oc, TRUE, NULL);
+		/* g_print: transliterated when the terminal is not UTF-8 (sdr-i18n.h) */
 		if (cmd == NULL) {
-			fputs(help, stderr);
+			g_printerr("%s", help);
 			ret = 2;
 		} else {
-			fputs(help, stdout);
+			g_print("%s", help);
 		}
 		goto out;
 	}

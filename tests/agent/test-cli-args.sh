@@ -42,6 +42,12 @@ expect_rc 0 fr --help
 out_has "Commandes"
 expect_rc 0 en --help
 out_has "Commands"
+# LANG=C: the help is transliterated ("..." and straight quotes), never "?".
+out_lacks "?"
+out_has "COMMAND \[FILE\.\.\.\]"
+out_has '"sinadur certs"'
+expect_rc 0 en help
+out_lacks "?"
 # A missing input file: exit 3 ("not found", docs/sinadur.1) before anything else.
 expect_rc 3 fr sign "$T/nothing.txt"
 out_has "introuvable"

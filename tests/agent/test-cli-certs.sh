@@ -117,6 +117,15 @@ expect_rc 0 fr --config "$CONF" sign --key "$PKI/user-rsa.key" --cert-file "$PKI
 out_lacks "expire dans"
 note "sign: only usable certificates offered, with their key; expiry warning printed"
 
+# ---- verify: report language and dates follow the message language ------------------------
+expect_rc 7 en verify "$T/rsa.p7s" --content "$T/doc.txt" --report "$T/r-en.html"
+out_has "Claimed signing time: 20[0-9][0-9]-[01][0-9]-[0-3][0-9] "
+grep -q '<html lang="en">' "$T/r-en.html" || fail "English report not lang=en"
+grep -q 'produced on 20[0-9][0-9]-' "$T/r-en.html" || fail "English report: date not ISO"
+expect_rc 7 fr verify "$T/rsa.p7s" --content "$T/doc.txt" --report "$T/r-fr.html"
+out_has "Date de signature déclarée.*: [0-3][0-9]/[01][0-9]/20"
+grep -q '<html lang="fr">' "$T/r-fr.html" || fail "French report not lang=fr"
+
 # ---- tokens ----------------------------------------------------------------------------
 expect_rc 0 fr tokens --module "$MOD"
 out_has "Clé «.RGS-TEST.»"
