@@ -6,6 +6,7 @@
  * verification results). A PIN never comes from argv or the environment: the
  * terminal, or --pin-fd N.
  */
+#include "sdr-audit.h"
 #include "sdr-config-build.h"
 #include "sdr-context.h"
 #include "sdr-error.h"
@@ -711,6 +712,7 @@ main(int argc, char **argv)
 	g_autoptr(JsonObject) req = json_object_new();
 	g_autoptr(JsonNode) answer = NULL;
 	g_auto(GStrv) args = NULL;
+	g_autofree char *audit_failure = NULL;
 	SdrContextOptions copts = { 0 };
 	const char *cmd, *handler;
 	char **files;
@@ -830,6 +832,16 @@ main(int argc, char **argv)
 	}
 
 	answer = sdr_handler_run(ctx, handler, req, &error);
+	audit_failure = sdr_audit_take_failure();
+	if (audit_failure != NULL) {
+		/* Signing went on (the log is best effort), but the person must know. */
+		fprintf(stderr, _("sinadur: warning: the audit log could not be written (%s): this "
+		                  "operation is not recorded in it.\n"),
+		        audit_failure);
+		if (answer != NULL && JSON_NODE_HOLDS_OBJECT(answer))
+			json_object_set_string_member(json_node_get_object(answer), "audit_error",
+			                              audit_failure);
+	}
 	if (answer == NULL) {
 		ret = fail(&o, error);
 		goto out;
