@@ -81,10 +81,14 @@ cli_options_clear(CliOptions *o)
 	g_free(o->report);
 }
 
+static gboolean verbose;
+
 static int
 fail(const CliOptions *o, const GError *error)
 {
 	int code = sdr_error_exit_code(error);
+	g_autofree char *detail = NULL;
+	g_autofree char *message = sdr_error_split_detail(error->message, &detail);
 
 	if (o != NULL && o->json) {
 		g_autoptr(JsonBuilder) b = json_builder_new();
@@ -100,7 +104,11 @@ fail(const CliOptions *o, const GError *error)
 		                                         ? sdr_error_code_name(error->code)
 		                                         : "SDR_ERROR_FAILED");
 		json_builder_set_member_name(b, "message");
-		json_builder_add_string_value(b, error->message);
+		json_builder_add_string_value(b, message);
+		if (detail != NULL) {
+			json_builder_set_member_name(b, "detail");
+			json_builder_add_string_value(b, detail);
+		}
 		json_builder_set_member_name(b, "exit_code");
 		json_builder_add_int_value(b, code);
 		json_builder_end_object(b);
@@ -111,7 +119,9 @@ fail(const CliOptions *o, const GError *error)
 		text = json_generator_to_data(gen, NULL);
 		printf("%s\n", text);
 	}
-	fprintf(stderr, "sinadur: %s\n", error->message);
+	fprintf(stderr, "sinadur: %s\n", message);
+	if (detail != NULL && verbose)
+		fprintf(stderr, _("  detail: %s\n"), detail);
 	return code;
 }
 
@@ -323,6 +333,8 @@ print_verify(JsonObject *answer)
 			JsonObject *e = json_object_get_object_member(f, "error");
 			printf(_("%s: %s — %s\n"), str_or(f, "file", "?"),
 			       verdict_text("INDETERMINATE"), str_or(e, "message", ""));
+			if (verbose && sdr_json_get_string(e, "detail", NULL) != NULL)
+				printf(_("  detail: %s\n"), sdr_json_get_string(e, "detail", NULL));
 			continue;
 		}
 		printf(g_dngettext(GETTEXT_PACKAGE, "%s: %s (%s, %u signature)\n",
@@ -345,7 +357,9 @@ print_verify(JsonObject *answer)
 
 			printf(_("  Signature %u: %s, level %s\n"), k + 1,
 			       verdict_text(sdr_json_get_string(s, "verdict", NULL)),
-			       str_or(s, "level", "?"));
+			       g_strcmp0(sdr_json_get_string(s, "level", NULL), "none") == 0
+			               ? C_("signature level", "none")
+			               : str_or(s, "level", "?"));
 			if (signer != NULL)
 				printf(_("    Signed by: %s (%s)\n"),
 				       str_or(signer, "subject_cn", "?"),
@@ -594,6 +608,8 @@ make_option_context(CliOptions *o)
 		  N_("Read this configuration file instead of ~/.config/sinadur/sinadur.conf"),
 		  N_("FILE") },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o->json, N_("Print JSON (for scripts)"), NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		  N_("Also print the technical detail of errors"), NULL },
 		{ "pin-fd", 0, 0, G_OPTION_ARG_INT, &o->pin_fd,
 		  N_("Read the PIN from this file descriptor (one line)"), N_("N") },
 		{ "prompt-script", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME,

@@ -15,8 +15,9 @@ JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 /* A node holding obj (ownership taken). */
 JsonNode *sdr_json_node_take(JsonObject *obj);
 
-/* A per-document error as JSON: {code, message, exit_code}; code is the
- * SDR_ERROR name, or "SDR_ERROR_IO" for other domains. */
+/* A per-document error as JSON: {code, message, detail?, exit_code}; code is the
+ * SDR_ERROR name, or "SDR_ERROR_IO" for other domains; message without the raw
+ * library detail, which goes into "detail" (sdr_error_split_detail()). */
 JsonObject *sdr_json_from_error(const GError *e);
 
 /* TRUE when data holds only base64 characters ('=' padding and line breaks

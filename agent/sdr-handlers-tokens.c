@@ -20,10 +20,14 @@ JsonObject *
 sdr_json_from_error(const GError *e)
 {
 	JsonObject *eo = json_object_new();
+	g_autofree char *detail = NULL;
+	g_autofree char *message = sdr_error_split_detail(e->message, &detail);
 
 	json_object_set_string_member(
 	        eo, "code", e->domain == SDR_ERROR ? sdr_error_code_name(e->code) : "SDR_ERROR_IO");
-	json_object_set_string_member(eo, "message", e->message);
+	json_object_set_string_member(eo, "message", message);
+	if (detail != NULL)
+		json_object_set_string_member(eo, "detail", detail);
 	json_object_set_int_member(eo, "exit_code", sdr_error_exit_code(e));
 	return eo;
 }

@@ -80,6 +80,14 @@ typedef enum {
  * G_IO_ERROR / G_FILE_ERROR: "not found" = 3, others = 12. */
 int sdr_error_exit_code(const GError *error);
 
+/* Splits a message into what a person reads and the raw technical detail that
+ * libraries append: a technical " (…)" at the end (PKCS#11 "(C_Sign: 0x00000032)",
+ * OpenSSL "(error:…)"), or, after ": " in a translated message, qpdf's or libcurl's
+ * English text when it is a common cause, which is then translated ("… : pas de
+ * réponse dans le délai"). *detail gets the raw text (NULL when nothing was
+ * split off). Returns a new string. */
+char *sdr_error_split_detail(const char *message, char **detail);
+
 /* Sets *error from the OpenSSL error queue (and clears the queue). */
 void sdr_error_set_openssl(GError **error, int code, const char *what);
 

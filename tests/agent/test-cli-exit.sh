@@ -88,6 +88,17 @@ row 6 fr --config "$CONF" verify changed.p7s --content changed.txt
 row 7 fr verify doc.txt.p7s --content doc.txt
 # 8: unreadable document (not a PDF)
 row 8 fr --config "$CONF" sign -f pades $(KEY user-rsa) doc.txt
+# qpdf's English reason is not shown in French text; --json keeps it as "detail".
+printf '%%PDF-1.4\nnot really a pdf\n' > damaged.pdf
+expect_rc 8 fr --config "$CONF" sign -f pades $(KEY user-rsa) damaged.pdf
+out_has "endommagé"
+out_lacks "startxref"
+expect_rc 8 fr --config "$CONF" --json sign -f pades $(KEY user-rsa) damaged.pdf
+/usr/bin/python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["results"][0]["error"]
+assert "startxref" not in e["message"] and "startxref" in e["detail"], e' "$T/out" ||
+	fail "--json: detail member"
 # 9: expired certificate, not-yet-valid certificate, authentication certificate
 row 9 fr --config "$CONF" sign $(KEY user-expired) doc.txt
 out_has "a expiré le"

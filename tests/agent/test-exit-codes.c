@@ -168,12 +168,55 @@ test_other_domains(void **state)
 	assert_int_equal(sdr_error_exit_code(other), SDR_EXIT_FAILED);
 }
 
+/* Raw library detail leaves the human message; common causes are translated
+ * (English messages here: LANG is C in this test). */
+static void
+test_split_detail(void **state)
+{
+	static const struct {
+		const char *in, *human, *detail;
+	} cases[] = {
+		{ "The token refused the data to sign. (C_Sign: 0x00000032)",
+		  "The token refused the data to sign.", "C_Sign: 0x00000032" },
+		{ "Signing with the key failed (error:1C800064:Provider routines::bad decrypt)",
+		  "Signing with the key failed: wrong password",
+		  "error:1C800064:Provider routines::bad decrypt" },
+		{ "Le fichier PDF est endommagé : can't find startxref",
+		  "Le fichier PDF est endommagé: the table of objects is missing or damaged",
+		  "can't find startxref" },
+		{ "http://127.0.0.1:9/ est injoignable\u00a0: Could not connect to server",
+		  "http://127.0.0.1:9/ est injoignable: the server cannot be reached",
+		  "Could not connect to server" },
+		{ "Le certificat de Jean (Mairie) a expiré.", "Le certificat de Jean (Mairie) a expiré.",
+		  NULL },
+		{ "The PDF file is damaged: xref not found", "The PDF file is damaged: xref not found",
+		  NULL },
+		{ "Cannot read /tmp/x: No such file", "Cannot read /tmp/x: No such file", NULL },
+		/* a translated message whose end happens to be ASCII is left alone */
+		{ "sign\u00a0: --key et --cert-file vont ensemble.",
+		  "sign\u00a0: --key et --cert-file vont ensemble.", NULL },
+	};
+
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *detail = NULL;
+		g_autofree char *human = sdr_error_split_detail(cases[i].in, &detail);
+
+		assert_string_equal(human, cases[i].human);
+		if (cases[i].detail == NULL)
+			assert_null(detail);
+		else
+			assert_string_equal(detail, cases[i].detail);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_matches_mapping),
 		cmocka_unit_test(test_other_domains),
+		cmocka_unit_test(test_split_detail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
