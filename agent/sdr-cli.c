@@ -254,7 +254,8 @@ print_certs(JsonObject *answer)
 		else if (sdr_json_get_bool(c, "not_yet_valid", FALSE))
 			printf(_("  Valid from %s to %s: NOT YET VALID (from %s)\n"), nb, na, nb);
 		else
-			printf(g_dngettext(GETTEXT_PACKAGE, "  Valid from %s to %s (%lld day left)\n",
+			printf(g_dngettext(GETTEXT_PACKAGE,
+			                   "  Valid from %s to %s (%lld day left)\n",
 			                   "  Valid from %s to %s (%lld days left)\n",
 			                   (gulong)MAX(days, 0)),
 			       nb, na, (long long)days);
@@ -851,8 +852,9 @@ main(int argc, char **argv)
 	audit_failure = sdr_audit_take_failure();
 	if (audit_failure != NULL) {
 		/* Signing went on (the log is best effort), but the person must know. */
-		fprintf(stderr, _("sinadur: warning: the audit log could not be written (%s): this "
-		                  "operation is not recorded in it.\n"),
+		fprintf(stderr,
+		        _("sinadur: warning: the audit log could not be written (%s): this "
+		          "operation is not recorded in it.\n"),
 		        audit_failure);
 		if (answer != NULL && JSON_NODE_HOLDS_OBJECT(answer))
 			json_object_set_string_member(json_node_get_object(answer), "audit_error",
@@ -886,8 +888,7 @@ main(int argc, char **argv)
 	else if (g_str_equal(handler, "sign")) {
 		print_cert_expiry(json_node_get_object(answer));
 		ret = sign_exit_code(json_node_get_object(answer), TRUE);
-	}
-	else if (g_str_equal(handler, "verify"))
+	} else if (g_str_equal(handler, "verify"))
 		ret = print_verify(json_node_get_object(answer));
 	else if (g_str_equal(handler, "doctor"))
 		ret = print_doctor(json_node_get_object(answer));

@@ -750,8 +750,8 @@ describe_choices(GPtrArray *certs, GDateTime *now, gboolean only_usable)
 	for (guint i = 0; i < certs->len; i++) {
 		const SdrCertInfo *c = g_ptr_array_index(certs, i);
 		g_autofree char *until = sdr_time_format_date(c->not_after);
-		const char *key = c->token != NULL && c->token->label != NULL ? c->token->label
-		                                                              : _("file");
+		const char *key =
+		        c->token != NULL && c->token->label != NULL ? c->token->label : _("file");
 		const char *why = NULL;
 
 		if (only_usable && any_usable && !cert_usable(c, now))

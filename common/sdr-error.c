@@ -198,9 +198,11 @@ sdr_error_split_detail(const char *message, char **detail)
 	if (len > 2) {
 		gsize end = message[len - 1] == '.' ? len - 1 : len;
 
-		open = end > 0 && message[end - 1] == ')' ? g_strrstr_len(message, (gssize)end, " (")
-		                                          : NULL;
-		if (open != NULL && looks_technical(open + 2, (gsize)(message + end - 1 - (open + 2)))) {
+		open = end > 0 && message[end - 1] == ')'
+		               ? g_strrstr_len(message, (gssize)end, " (")
+		               : NULL;
+		if (open != NULL &&
+		    looks_technical(open + 2, (gsize)(message + end - 1 - (open + 2)))) {
 			raw = g_strndup(open + 2, (gsize)(message + end - 1 - (open + 2)));
 			head = g_strndup(message, (gsize)(open - message));
 		}

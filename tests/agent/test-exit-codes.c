@@ -23,8 +23,8 @@ static GHashTable *
 read_table(void)
 {
 	const char *root = g_getenv("SINADUR_SOURCE_ROOT");
-	g_autofree char *path = g_build_filename(root != NULL ? root : ".", "docs", "sinadur.1",
-	                                         NULL);
+	g_autofree char *path =
+	        g_build_filename(root != NULL ? root : ".", "docs", "sinadur.1", NULL);
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
 	GHashTable *rows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
@@ -123,7 +123,8 @@ test_table_matches_mapping(void **state)
 	 * sdr_error_code_name() falls back to SDR_ERROR_FAILED). */
 	assert_true(SDR_ERROR_ALREADY_SIGNED > SDR_ERROR_FAILED);
 	for (int code = SDR_ERROR_FAILED;
-	     code == SDR_ERROR_FAILED || !g_str_equal(sdr_error_code_name(code), "SDR_ERROR_FAILED");
+	     code == SDR_ERROR_FAILED ||
+	     !g_str_equal(sdr_error_code_name(code), "SDR_ERROR_FAILED");
 	     code++) {
 		g_autoptr(GError) e = g_error_new_literal(SDR_ERROR, code, "x");
 		const char *name = sdr_error_code_name(code);
@@ -187,10 +188,10 @@ test_split_detail(void **state)
 		{ "http://127.0.0.1:9/ est injoignable\u00a0: Could not connect to server",
 		  "http://127.0.0.1:9/ est injoignable: the server cannot be reached",
 		  "Could not connect to server" },
-		{ "Le certificat de Jean (Mairie) a expiré.", "Le certificat de Jean (Mairie) a expiré.",
-		  NULL },
-		{ "The PDF file is damaged: xref not found", "The PDF file is damaged: xref not found",
-		  NULL },
+		{ "Le certificat de Jean (Mairie) a expiré.",
+		  "Le certificat de Jean (Mairie) a expiré.", NULL },
+		{ "The PDF file is damaged: xref not found",
+		  "The PDF file is damaged: xref not found", NULL },
 		{ "Cannot read /tmp/x: No such file", "Cannot read /tmp/x: No such file", NULL },
 		/* a translated message whose end happens to be ASCII is left alone */
 		{ "sign\u00a0: --key et --cert-file vont ensemble.",
