@@ -125,6 +125,18 @@ grep -q 'produced on 20[0-9][0-9]-' "$T/r-en.html" || fail "English report: date
 expect_rc 7 fr verify "$T/rsa.p7s" --content "$T/doc.txt" --report "$T/r-fr.html"
 out_has "Date de signature déclarée.*: [0-3][0-9]/[01][0-9]/20"
 grep -q '<html lang="fr">' "$T/r-fr.html" || fail "French report not lang=fr"
+# The visible PAdES stamp shows local time with its zone (here Paris), not UTC.
+if command -v qpdf >/dev/null 2>&1; then
+	/usr/bin/python3 "$SRC/docs/samples/make-samples.py" "$T/samples" > /dev/null
+	expect_rc 0 env TZ=Europe/Paris env -u LANG -u LC_ALL -u LANGUAGE "$SINADUR" sign -f pades \
+		--visible --key "$PKI/user-rsa.key" --cert-file "$PKI/user-rsa.pem" \
+		-o "$T/stamp.pdf" "$T/samples/deliberation.pdf"
+	qpdf --qdf --object-streams=disable "$T/stamp.pdf" "$T/stamp-qdf.pdf"
+	want=$(TZ=Europe/Paris date +%Z)
+	grep -a "Tj" "$T/stamp-qdf.pdf" | grep -q "[0-3][0-9]/[01][0-9]/20[0-9][0-9] [0-9:]* $want" || {
+		grep -a "Tj" "$T/stamp-qdf.pdf" >&2; fail "stamp time is not local ($want)"; }
+	note "PAdES stamp: local time ($want)"
+fi
 
 # ---- tokens ----------------------------------------------------------------------------
 expect_rc 0 fr tokens --module "$MOD"
