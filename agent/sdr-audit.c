@@ -14,6 +14,29 @@
 
 #define SDR_AUDIT_LINE_MAX (64 * 1024)
 
+static GMutex failure_lock;
+static char *failure; /* first unreported failure */
+
+static void
+remember_failure(const GError *e)
+{
+	g_mutex_lock(&failure_lock);
+	if (failure == NULL)
+		failure = g_strdup(e->message);
+	g_mutex_unlock(&failure_lock);
+}
+
+char *
+sdr_audit_take_failure(void)
+{
+	char *out;
+
+	g_mutex_lock(&failure_lock);
+	out = g_steal_pointer(&failure);
+	g_mutex_unlock(&failure_lock);
+	return out;
+}
+
 char *
 sdr_audit_default_path(void)
 {
@@ -35,9 +58,9 @@ append_token(GString *line, const char *value)
 	}
 }
 
-gboolean
-sdr_audit_append(const char *path, const char *origin, const char *format, const char *cert_id,
-                 const char *const *doc_sha256, const char *result, GError **error)
+static gboolean
+append_line(const char *path, const char *origin, const char *format, const char *cert_id,
+            const char *const *doc_sha256, const char *result, GError **error)
 {
 	g_autoptr(GDateTime) now = sdr_time_now();
 	g_autofree char *when = sdr_time_to_iso8601(now);
@@ -89,6 +112,24 @@ sdr_audit_append(const char *path, const char *origin, const char *format, const
 		            g_strerror(e));
 		return FALSE;
 	}
-	close(fd);
+	if (close(fd) != 0) {
+		int e = errno;
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot write %s: %s"), path,
+		            g_strerror(e));
+		return FALSE;
+	}
 	return TRUE;
+}
+
+gboolean
+sdr_audit_append(const char *path, const char *origin, const char *format, const char *cert_id,
+                 const char *const *doc_sha256, const char *result, GError **error)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (append_line(path, origin, format, cert_id, doc_sha256, result, &e))
+		return TRUE;
+	remember_failure(e);
+	g_propagate_error(error, g_steal_pointer(&e));
+	return FALSE;
 }

@@ -14,4 +14,10 @@ gboolean sdr_audit_append(const char *path, const char *origin, const char *form
                           const char *cert_id, const char *const *doc_sha256, const char *result,
                           GError **error);
 
+/* The audit log is best effort for the signing code (a full disk must not block a
+ * signature), but a line that could not be written is remembered here so that the
+ * front end can say so: returns the message of the first failure since the last
+ * call (NULL when none) and forgets it. Thread-safe. */
+char *sdr_audit_take_failure(void);
+
 G_END_DECLS

@@ -6,11 +6,13 @@
  * verification results). A PIN never comes from argv or the environment: the
  * terminal, or --pin-fd N.
  */
+#include "sdr-audit.h"
 #include "sdr-config-build.h"
 #include "sdr-context.h"
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-json.h"
+#include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 #include <locale.h>
@@ -80,10 +82,14 @@ cli_options_clear(CliOptions *o)
 	g_free(o->report);
 }
 
+static gboolean verbose;
+
 static int
 fail(const CliOptions *o, const GError *error)
 {
 	int code = sdr_error_exit_code(error);
+	g_autofree char *detail = NULL;
+	g_autofree char *message = sdr_error_split_detail(error->message, &detail);
 
 	if (o != NULL && o->json) {
 		g_autoptr(JsonBuilder) b = json_builder_new();
@@ -99,7 +105,11 @@ fail(const CliOptions *o, const GError *error)
 		                                         ? sdr_error_code_name(error->code)
 		                                         : "SDR_ERROR_FAILED");
 		json_builder_set_member_name(b, "message");
-		json_builder_add_string_value(b, error->message);
+		json_builder_add_string_value(b, message);
+		if (detail != NULL) {
+			json_builder_set_member_name(b, "detail");
+			json_builder_add_string_value(b, detail);
+		}
 		json_builder_set_member_name(b, "exit_code");
 		json_builder_add_int_value(b, code);
 		json_builder_end_object(b);
@@ -110,7 +120,9 @@ fail(const CliOptions *o, const GError *error)
 		text = json_generator_to_data(gen, NULL);
 		printf("%s\n", text);
 	}
-	fprintf(stderr, "sinadur: %s\n", error->message);
+	fprintf(stderr, "sinadur: %s\n", message);
+	if (detail != NULL && verbose)
+		fprintf(stderr, _("  detail: %s\n"), detail);
 	return code;
 }
 
@@ -146,8 +158,7 @@ format_date(const char *iso)
 	t = g_date_time_new_from_iso8601(iso, NULL);
 	if (t == NULL)
 		return g_strdup(iso);
-	/* TRANSLATORS: a strftime date format */
-	return g_date_time_format(t, _("%Y-%m-%d"));
+	return sdr_time_format_date(t);
 }
 
 static char *
@@ -160,11 +171,19 @@ format_datetime(const char *iso)
 	t = g_date_time_new_from_iso8601(iso, NULL);
 	if (t == NULL)
 		return g_strdup(iso);
-	/* TRANSLATORS: a strftime date and time format (UTC) */
-	return g_date_time_format(t, _("%Y-%m-%d %H:%M:%S UTC"));
+	return sdr_time_format_datetime(t);
 }
 
-static void
+/* Exit code of a listing: 3 when it lists nothing (docs/sinadur.1). */
+static int
+list_exit_code(JsonObject *answer, const char *member)
+{
+	JsonArray *a = json_object_get_array_member(answer, member);
+
+	return a != NULL && json_array_get_length(a) > 0 ? SDR_EXIT_OK : SDR_EXIT_NOT_FOUND;
+}
+
+static int
 print_tokens(JsonObject *answer)
 {
 	JsonArray *a = json_object_get_array_member(answer, "tokens");
@@ -173,7 +192,7 @@ print_tokens(JsonObject *answer)
 	if (n == 0) {
 		printf("%s\n",
 		       _("No key found. Is it plugged in? Run “sinadur doctor” to see why."));
-		return;
+		return SDR_EXIT_NOT_FOUND;
 	}
 	for (guint i = 0; i < n; i++) {
 		JsonObject *t = json_array_get_object_element(a, i);
@@ -193,9 +212,10 @@ print_tokens(JsonObject *answer)
 		if (sdr_json_get_bool(t, "protected_auth_path", FALSE))
 			printf("  %s\n", _("The PIN is typed in the key's own window or pad."));
 	}
+	return SDR_EXIT_OK;
 }
 
-static void
+static int
 print_certs(JsonObject *answer)
 {
 	JsonArray *a = json_object_get_array_member(answer, "certificates");
@@ -204,7 +224,7 @@ print_certs(JsonObject *answer)
 	if (n == 0) {
 		printf("%s\n", _("No certificate found. Is the key plugged in? Run “sinadur "
 		                 "doctor” to see why."));
-		return;
+		return SDR_EXIT_NOT_FOUND;
 	}
 	for (guint i = 0; i < n; i++) {
 		JsonObject *c = json_array_get_object_element(a, i);
@@ -232,9 +252,14 @@ print_certs(JsonObject *answer)
 		printf(_("  Serial number: %s\n"), str_or(c, "serial", "?"));
 		if (sdr_json_get_bool(c, "expired", FALSE))
 			printf(_("  Valid from %s to %s: EXPIRED\n"), nb, na);
+		else if (sdr_json_get_bool(c, "not_yet_valid", FALSE))
+			printf(_("  Valid from %s to %s: NOT YET VALID (from %s)\n"), nb, na, nb);
 		else
-			printf(_("  Valid from %s to %s (%lld days left)\n"), nb, na,
-			       (long long)days);
+			printf(g_dngettext(GETTEXT_PACKAGE,
+			                   "  Valid from %s to %s (%lld day left)\n",
+			                   "  Valid from %s to %s (%lld days left)\n",
+			                   (gulong)MAX(days, 0)),
+			       nb, na, (long long)days);
 		printf(_("  Usage: %s\n"), u->len > 0 ? u->str : "?");
 		if (g_strcmp0(sdr_json_get_string(c, "expiry_status", NULL), "critical") == 0)
 			printf("  %s\n", _("! Expires very soon: order the renewal from your "
@@ -244,6 +269,7 @@ print_certs(JsonObject *answer)
 		if (sdr_json_get_string(c, "token_label", NULL) != NULL)
 			printf(_("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
 	}
+	return SDR_EXIT_OK;
 }
 
 static const char *
@@ -309,6 +335,8 @@ print_verify(JsonObject *answer)
 			JsonObject *e = json_object_get_object_member(f, "error");
 			printf(_("%s: %s — %s\n"), str_or(f, "file", "?"),
 			       verdict_text("INDETERMINATE"), str_or(e, "message", ""));
+			if (verbose && sdr_json_get_string(e, "detail", NULL) != NULL)
+				printf(_("  detail: %s\n"), sdr_json_get_string(e, "detail", NULL));
 			continue;
 		}
 		printf(g_dngettext(GETTEXT_PACKAGE, "%s: %s (%s, %u signature)\n",
@@ -331,7 +359,9 @@ print_verify(JsonObject *answer)
 
 			printf(_("  Signature %u: %s, level %s\n"), k + 1,
 			       verdict_text(sdr_json_get_string(s, "verdict", NULL)),
-			       str_or(s, "level", "?"));
+			       g_strcmp0(sdr_json_get_string(s, "level", NULL), "none") == 0
+			               ? C_("signature level", "none")
+			               : str_or(s, "level", "?"));
 			if (signer != NULL)
 				printf(_("    Signed by: %s (%s)\n"),
 				       str_or(signer, "subject_cn", "?"),
@@ -412,6 +442,30 @@ sign_exit_code(JsonObject *answer, gboolean print)
 	return code;
 }
 
+/* After signing: the certificate's expiry warning, as `certs` gives it (stderr, so
+ * scripts reading the results are not disturbed). */
+static void
+print_cert_expiry(JsonObject *answer)
+{
+	JsonObject *e = json_object_has_member(answer, "certificate_expiry")
+	                        ? json_object_get_object_member(answer, "certificate_expiry")
+	                        : NULL;
+	const char *status = sdr_json_get_string(e, "expiry_status", "ok");
+	gint64 days = sdr_json_get_int(e, "days_left", 0);
+	g_autofree char *until = format_date(sdr_json_get_string(e, "not_after", NULL));
+
+	if (g_str_equal(status, "critical") || g_str_equal(status, "warning"))
+		fprintf(stderr,
+		        g_dngettext(GETTEXT_PACKAGE,
+		                    "! Your certificate expires in %lld day (on %s): %s\n",
+		                    "! Your certificate expires in %lld days (on %s): %s\n",
+		                    (gulong)MAX(days, 0)),
+		        (long long)days, until,
+		        g_str_equal(status, "critical")
+		                ? _("order the renewal from your certification authority now.")
+		                : _("plan the renewal."));
+}
+
 static int
 print_doctor(JsonObject *answer)
 {
@@ -436,7 +490,7 @@ print_doctor(JsonObject *answer)
 		printf(g_dngettext(GETTEXT_PACKAGE, "%lld problem found.\n",
 		                   "%lld problems found.\n", (gulong)problems),
 		       (long long)problems);
-	return 0;
+	return problems == 0 ? SDR_EXIT_OK : SDR_EXIT_PROBLEMS;
 }
 
 /* ---- Requests ------------------------------------------------------------------- */
@@ -592,6 +646,8 @@ make_option_context(CliOptions *o)
 		  N_("Read this configuration file instead of ~/.config/sinadur/sinadur.conf"),
 		  N_("FILE") },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &o->json, N_("Print JSON (for scripts)"), NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		  N_("Also print the technical detail of errors"), NULL },
 		{ "pin-fd", 0, 0, G_OPTION_ARG_INT, &o->pin_fd,
 		  N_("Read the PIN from this file descriptor (one line)"), N_("N") },
 		{ "prompt-script", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME,
@@ -713,6 +769,7 @@ main(int argc, char **argv)
 	g_autoptr(JsonObject) req = json_object_new();
 	g_autoptr(JsonNode) answer = NULL;
 	g_auto(GStrv) args = NULL;
+	g_autofree char *audit_failure = NULL;
 	SdrContextOptions copts = { 0 };
 	const char *cmd, *handler;
 	char **files;
@@ -741,11 +798,12 @@ main(int argc, char **argv)
 	cmd = args[1];
 	if (cmd == NULL || g_str_equal(cmd, "help")) {
 		g_autofree char *help = g_option_context_get_help(oc, TRUE, NULL);
+		/* g_print: transliterated when the terminal is not UTF-8 (sdr-i18n.h) */
 		if (cmd == NULL) {
-			fputs(help, stderr);
+			g_printerr("%s", help);
 			ret = 2;
 		} else {
-			fputs(help, stdout);
+			g_print("%s", help);
 		}
 		goto out;
 	}
@@ -831,6 +889,17 @@ main(int argc, char **argv)
 	}
 
 	answer = sdr_handler_run(ctx, handler, req, &error);
+	audit_failure = sdr_audit_take_failure();
+	if (audit_failure != NULL) {
+		/* Signing went on (the log is best effort), but the person must know. */
+		fprintf(stderr,
+		        _("sinadur: warning: the audit log could not be written (%s): this "
+		          "operation is not recorded in it.\n"),
+		        audit_failure);
+		if (answer != NULL && JSON_NODE_HOLDS_OBJECT(answer))
+			json_object_set_string_member(json_node_get_object(answer), "audit_error",
+			                              audit_failure);
+	}
 	if (answer == NULL) {
 		ret = fail(&o, error);
 		goto out;
@@ -841,16 +910,25 @@ main(int argc, char **argv)
 			ret = verify_exit_code(json_node_get_object(answer));
 		} else if (g_str_equal(handler, "sign")) {
 			ret = sign_exit_code(json_node_get_object(answer), FALSE);
+		} else if (g_str_equal(handler, "tokens")) {
+			ret = list_exit_code(json_node_get_object(answer), "tokens");
+		} else if (g_str_equal(handler, "certificates")) {
+			ret = list_exit_code(json_node_get_object(answer), "certificates");
+		} else if (g_str_equal(handler, "doctor")) {
+			ret = sdr_json_get_int(json_node_get_object(answer), "problems", 0) == 0
+			              ? SDR_EXIT_OK
+			              : SDR_EXIT_PROBLEMS;
 		}
 		goto out;
 	}
 	if (g_str_equal(handler, "tokens"))
-		print_tokens(json_node_get_object(answer));
+		ret = print_tokens(json_node_get_object(answer));
 	else if (g_str_equal(handler, "certificates"))
-		print_certs(json_node_get_object(answer));
-	else if (g_str_equal(handler, "sign"))
+		ret = print_certs(json_node_get_object(answer));
+	else if (g_str_equal(handler, "sign")) {
+		print_cert_expiry(json_node_get_object(answer));
 		ret = sign_exit_code(json_node_get_object(answer), TRUE);
-	else if (g_str_equal(handler, "verify"))
+	} else if (g_str_equal(handler, "verify"))
 		ret = print_verify(json_node_get_object(answer));
 	else if (g_str_equal(handler, "doctor"))
 		ret = print_doctor(json_node_get_object(answer));

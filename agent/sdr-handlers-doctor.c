@@ -229,10 +229,9 @@ doctor_certs(Doctor *d, SdrContext *ctx, SdrTokenManager *tm, JsonObject *out)
 	for (guint i = 0; i < certs->len; i++) {
 		SdrCertInfo *c = g_ptr_array_index(certs, i);
 		const char *who = c->subject_cn != NULL ? c->subject_cn : c->id;
-		g_autofree char *until = c->not_after != NULL
-		                                 ? g_date_time_format(c->not_after, "%d/%m/%Y")
-		                                 : g_strdup("?");
-		gint64 days = c->not_after != NULL ? sdr_time_days_until(c->not_after, now) : -1;
+		g_autofree char *until = sdr_time_format_date(c->not_after);
+		g_autofree char *from = sdr_time_format_date(c->not_before);
+		gint64 days = c->not_after != NULL ? sdr_time_days_left(c->not_after, now) : -1;
 
 		if (!c->has_private_key)
 			continue;
@@ -245,6 +244,11 @@ doctor_certs(Doctor *d, SdrContext *ctx, SdrTokenManager *tm, JsonObject *out)
 			      _("This certificate can no longer sign: ask your certification "
 			        "authority (e.g. ChamberSign) for a new one."),
 			      _("Certificate of %s expired on %s."), who, until);
+		else if (c->not_before != NULL && g_date_time_compare(c->not_before, now) > 0)
+			check(d, "cert_not_yet_valid", "error",
+			      _("It cannot sign before that date. Check the computer's date; if it "
+			        "is right, wait or ask your certification authority."),
+			      _("Certificate of %s is not yet valid (from %s)."), who, from);
 		else if (days <= last)
 			check(d, "cert_expiring", "error",
 			      _("Order the renewal now from your certification authority: it takes "

@@ -15,8 +15,9 @@ JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 /* A node holding obj (ownership taken). */
 JsonNode *sdr_json_node_take(JsonObject *obj);
 
-/* A per-document error as JSON: {code, message, exit_code}; code is the
- * SDR_ERROR name, or "SDR_ERROR_IO" for other domains. */
+/* A per-document error as JSON: {code, message, detail?, exit_code}; code is the
+ * SDR_ERROR name, or "SDR_ERROR_IO" for other domains; message without the raw
+ * library detail, which goes into "detail" (sdr_error_split_detail()). */
 JsonObject *sdr_json_from_error(const GError *e);
 
 /* TRUE when data holds only base64 characters ('=' padding and line breaks
@@ -26,5 +27,12 @@ gboolean sdr_handlers_check_base64(const char *data);
 /* Certificates to choose from for signing: the token's (or the file signer's)
  * SdrCertInfo with a private key. */
 GPtrArray *sdr_context_list_signing_certs(SdrContext *ctx, GError **error);
+
+/* "ok", "warning", "critical" (within the largest / smallest [expiry] warn_days),
+ * "expired" or "not_yet_valid"; *days_left (may be NULL) from sdr_time_days_left(). */
+const char *sdr_handlers_expiry_status(SdrContext *ctx, const SdrCertInfo *cert, GDateTime *now,
+                                       gint64 *days_left);
+/* Sets out."certificate_expiry" = {not_after, days_left, expiry_status} for cert. */
+void sdr_handlers_add_cert_expiry(SdrContext *ctx, JsonObject *out, const SdrCertInfo *cert);
 
 G_END_DECLS

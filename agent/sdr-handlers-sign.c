@@ -221,7 +221,10 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 			goto fail;
 		}
 		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+			/* Missing: exit 3 like every "not found" (docs/sinadur.1). */
+			g_set_error(error, SDR_ERROR,
+			            g_file_test(path, G_FILE_TEST_EXISTS) ? SDR_ERROR_IO
+			                                                  : SDR_ERROR_NOT_FOUND,
 			            _("%s: no such file (or not a regular file)."), path);
 			goto fail;
 		}
@@ -874,28 +877,81 @@ cert_valid_now(const SdrCertInfo *c, GDateTime *now)
 	       g_date_time_compare(c->not_before, now) <= 0;
 }
 
+static gboolean
+cert_usable(const SdrCertInfo *c, GDateTime *now)
+{
+	return (c->usage & SDR_CERT_USAGE_SIGNATURE) && cert_valid_now(c, now);
+}
+
+/* One line per certificate: id, holder, issuer, end date, the key that holds it,
+ * and why it cannot sign when it cannot. With only_usable, the certificates that
+ * can sign today (all of them when none can). */
 static char *
-describe_choices(GPtrArray *certs)
+describe_choices(GPtrArray *certs, GDateTime *now, gboolean only_usable)
 {
 	GString *s = g_string_new(NULL);
+	gboolean any_usable = FALSE;
 
+	for (guint i = 0; i < certs->len; i++)
+		any_usable |= cert_usable(g_ptr_array_index(certs, i), now);
 	for (guint i = 0; i < certs->len; i++) {
 		const SdrCertInfo *c = g_ptr_array_index(certs, i);
-		g_autofree char *until = c->not_after != NULL
-		                                 ? g_date_time_format(c->not_after, "%Y-%m-%d")
-		                                 : g_strdup("?");
+		g_autofree char *until = sdr_time_format_date(c->not_after);
+		const char *key =
+		        c->token != NULL && c->token->label != NULL ? c->token->label : _("file");
+		const char *why = NULL;
 
-		const char *usage = (c->usage & SDR_CERT_USAGE_SIGNATURE) ? _("signature")
-		                                                          : _("authentication");
-
-		g_string_append_printf(s, "\n  %s  %s (%s, %s, %s)", c->id,
-		                       c->subject_cn != NULL ? c->subject_cn : "?", usage,
-		                       c->issuer_cn != NULL ? c->issuer_cn : "?", until);
+		if (only_usable && any_usable && !cert_usable(c, now))
+			continue;
+		if (!(c->usage & SDR_CERT_USAGE_SIGNATURE))
+			why = _("authentication only");
+		else if (c->not_after == NULL || g_date_time_compare(c->not_after, now) < 0)
+			why = _("expired");
+		else if (c->not_before == NULL || g_date_time_compare(c->not_before, now) > 0)
+			why = _("not yet valid");
+		g_string_append_printf(s, _("\n  %s  %s (%s, until %s, key “%s”)"), c->id,
+		                       c->subject_cn != NULL ? c->subject_cn : "?",
+		                       c->issuer_cn != NULL ? c->issuer_cn : "?", until, key);
+		if (why != NULL)
+			g_string_append_printf(s, " — %s", why);
 	}
 	return g_string_free(s, FALSE);
 }
 
-/* Chooses and checks the certificate; returns an index into certs or -1. */
+/* The certificates whose id is wanted or starts with it (any length, any case);
+ * an exact id wins over the prefixes. */
+static GPtrArray *
+match_cert_id(GPtrArray *certs, const char *wanted)
+{
+	g_autofree char *low = g_ascii_strdown(wanted, -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < certs->len; i++) {
+		SdrCertInfo *c = g_ptr_array_index(certs, i);
+
+		if (c->id != NULL && g_str_equal(c->id, low)) {
+			g_ptr_array_set_size(out, 0);
+			g_ptr_array_add(out, c);
+			break;
+		}
+		if (c->id != NULL && low[0] != '\0' && g_str_has_prefix(c->id, low))
+			g_ptr_array_add(out, c);
+	}
+	return out;
+}
+
+static int
+cert_index(GPtrArray *certs, const SdrCertInfo *c)
+{
+	for (guint i = 0; i < certs->len; i++) {
+		if (g_ptr_array_index(certs, i) == c)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Chooses and checks the certificate; returns an index into certs or -1. Without
+ * --cert, the one certificate that can sign today is taken. */
 static int
 choose_cert(SignJob *job, GPtrArray *certs, const char *wanted, GError **error)
 {
@@ -911,40 +967,35 @@ choose_cert(SignJob *job, GPtrArray *certs, const char *wanted, GError **error)
 		return -1;
 	}
 	if (wanted != NULL) {
-		for (guint i = 0; i < certs->len; i++) {
-			c = g_ptr_array_index(certs, i);
-			if (g_strcmp0(c->id, wanted) == 0 ||
-			    (strlen(wanted) >= 8 && g_str_has_prefix(c->id, wanted))) {
-				if (found >= 0 && g_strcmp0(c->id, wanted) != 0) {
-					g_autofree char *list = describe_choices(certs);
-					g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-					            _("Several certificates match “%s”; choose "
-					              "one of:%s"),
-					            wanted, list);
-					return -1;
-				}
-				found = (int)i;
-			}
+		g_autoptr(GPtrArray) match = match_cert_id(certs, wanted);
+
+		if (match->len > 1) {
+			g_autofree char *list = describe_choices(match, now, FALSE);
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("Several certificates start with “%s”; give more of the "
+			              "id:%s"),
+			            wanted, list);
+			return -1;
 		}
-		if (found < 0) {
-			g_autofree char *list = describe_choices(certs);
+		if (match->len == 0) {
+			g_autofree char *list = describe_choices(certs, now, TRUE);
 			g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
 			            _("No certificate “%s”. Certificates available:%s"), wanted,
 			            list);
 			return -1;
 		}
+		found = cert_index(certs, g_ptr_array_index(match, 0));
 	} else {
 		guint n = 0;
 
 		for (guint i = 0; i < certs->len; i++) {
-			c = g_ptr_array_index(certs, i);
-			if ((c->usage & SDR_CERT_USAGE_SIGNATURE) && cert_valid_now(c, now)) {
+			if (cert_usable(g_ptr_array_index(certs, i), now)) {
 				found = (int)i;
 				n++;
 			}
 		}
 		if (n > 1) {
-			g_autofree char *list = describe_choices(certs);
+			g_autofree char *list = describe_choices(certs, now, TRUE);
 			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 			            _("Several signature certificates are available; choose one "
 			              "with --cert ID:%s"),
@@ -955,23 +1006,28 @@ choose_cert(SignJob *job, GPtrArray *certs, const char *wanted, GError **error)
 			if (certs->len == 1) {
 				found = 0; /* its problem is explained below */
 			} else {
-				g_autofree char *list = describe_choices(certs);
+				g_autofree char *list = describe_choices(certs, now, FALSE);
 				g_set_error(error, SDR_ERROR, SDR_ERROR_CERT_USAGE,
-				            _("No valid signature certificate; choose one with "
-				              "--cert ID:%s"),
-				            list);
+				            _("No certificate can sign today:%s"), list);
 				return -1;
 			}
 		}
 	}
 	c = g_ptr_array_index(certs, found);
-	if (!cert_valid_now(c, now)) {
-		g_autofree char *until = c->not_after != NULL
-		                                 ? g_date_time_format(c->not_after, "%d/%m/%Y")
-		                                 : g_strdup("?");
+	if (c->not_before != NULL && c->not_after != NULL &&
+	    g_date_time_compare(c->not_before, now) > 0) {
+		g_autofree char *from = sdr_time_format_date(c->not_before);
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CERT_EXPIRED,
-		            _("The certificate of %s is not valid today (valid until %s): it "
-		              "cannot sign. Ask your certification authority for a new one."),
+		            _("The certificate of %s is not yet valid (from %s): it cannot sign "
+		              "before that date. Check the computer's date and time."),
+		            c->subject_cn != NULL ? c->subject_cn : c->id, from);
+		return -1;
+	}
+	if (!cert_valid_now(c, now)) {
+		g_autofree char *until = sdr_time_format_date(c->not_after);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CERT_EXPIRED,
+		            _("The certificate of %s expired on %s: it cannot sign. Ask your "
+		              "certification authority for a new one."),
 		            c->subject_cn != NULL ? c->subject_cn : c->id, until);
 		return -1;
 	}
@@ -1742,6 +1798,7 @@ batch_answer(SignJob *job, GPtrArray *docs, GHashTable *done, const GError *stop
 	}
 	json_object_set_string_member(out, "format", job->format);
 	json_object_set_string_member(out, "certificate", job->cert->id);
+	sdr_handlers_add_cert_expiry(job->ctx, out, job->cert);
 	json_object_set_int_member(out, "signed", n_ok);
 	json_object_set_int_member(out, "failed", n_failed);
 	json_object_set_int_member(out, "skipped", n_skipped);
@@ -1797,6 +1854,13 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		goto out;
 	if (!check_request_shape(&job, request, digest_mode, &digest_hex, error))
 		goto out;
+	if (!digest_mode && g_str_equal(job.format, "pes")) {
+		g_autofree char *city = config_string(&job, "city");
+		g_autofree char *postal = config_string(&job, "postal_code");
+
+		if (!sdr_pes_check_place(city, postal, error))
+			goto out; /* before any prompt: no PIN typed for nothing */
+	}
 	job.output = sdr_json_get_string(request, "output", NULL);
 	job.output_dir = sdr_json_get_string(request, "output_dir", NULL);
 	job.in_place = sdr_json_get_bool(request, "in_place", FALSE);

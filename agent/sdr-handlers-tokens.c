@@ -2,6 +2,7 @@
 #include "sdr-error.h"
 #include "sdr-handlers-private.h"
 #include "sdr-json.h"
+#include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/x509v3.h>
@@ -19,10 +20,14 @@ JsonObject *
 sdr_json_from_error(const GError *e)
 {
 	JsonObject *eo = json_object_new();
+	g_autofree char *detail = NULL;
+	g_autofree char *message = sdr_error_split_detail(e->message, &detail);
 
 	json_object_set_string_member(
 	        eo, "code", e->domain == SDR_ERROR ? sdr_error_code_name(e->code) : "SDR_ERROR_IO");
-	json_object_set_string_member(eo, "message", e->message);
+	json_object_set_string_member(eo, "message", message);
+	if (detail != NULL)
+		json_object_set_string_member(eo, "detail", detail);
 	json_object_set_int_member(eo, "exit_code", sdr_error_exit_code(e));
 	return eo;
 }
@@ -37,6 +42,44 @@ sdr_handlers_check_base64(const char *data)
 			return FALSE;
 	}
 	return TRUE;
+}
+
+const char *
+sdr_handlers_expiry_status(SdrContext *ctx, const SdrCertInfo *cert, GDateTime *now,
+                           gint64 *days_left)
+{
+	gsize n_warn = 0;
+	const int *warn = sdr_context_get_warn_days(ctx, &n_warn); /* largest first */
+	gint64 days = cert->not_after != NULL ? sdr_time_days_left(cert->not_after, now) : -1;
+
+	if (days_left != NULL)
+		*days_left = days;
+	if (cert->not_after == NULL || g_date_time_compare(cert->not_after, now) < 0)
+		return "expired";
+	if (cert->not_before != NULL && g_date_time_compare(cert->not_before, now) > 0)
+		return "not_yet_valid";
+	if (n_warn > 0 && days <= warn[n_warn - 1])
+		return "critical";
+	if (n_warn > 0 && days <= warn[0])
+		return "warning";
+	return "ok";
+}
+
+void
+sdr_handlers_add_cert_expiry(SdrContext *ctx, JsonObject *out, const SdrCertInfo *cert)
+{
+	g_autoptr(GDateTime) now = sdr_time_now();
+	JsonObject *e = json_object_new();
+	gint64 days = 0;
+	const char *status = sdr_handlers_expiry_status(ctx, cert, now, &days);
+
+	if (cert->not_after != NULL) {
+		g_autofree char *iso = sdr_time_to_iso8601(cert->not_after);
+		json_object_set_string_member(e, "not_after", iso);
+	}
+	json_object_set_int_member(e, "days_left", days);
+	json_object_set_string_member(e, "expiry_status", status);
+	json_object_set_object_member(out, "certificate_expiry", e);
 }
 
 JsonNode *
@@ -109,6 +152,7 @@ sdr_handle_certificates(SdrContext *ctx, JsonObject *request, GError **error)
 {
 	g_autoptr(GPtrArray) certs = NULL;
 	gboolean all = sdr_json_get_bool(request, "all", FALSE);
+	g_autoptr(GDateTime) now = sdr_time_now();
 	JsonObject *o;
 	JsonArray *a;
 
@@ -140,20 +184,10 @@ sdr_handle_certificates(SdrContext *ctx, JsonObject *request, GError **error)
 	o = json_object_new();
 	a = json_array_new();
 	for (guint i = 0; i < certs->len; i++) {
-		JsonObject *c = sdr_json_from_cert(g_ptr_array_index(certs, i), NULL);
-		gsize n_warn = 0;
-		const int *warn = sdr_context_get_warn_days(ctx, &n_warn);
-		gint64 days = json_object_get_int_member(c, "days_left");
-		const char *status = "ok";
+		SdrCertInfo *info = g_ptr_array_index(certs, i);
+		JsonObject *c = sdr_json_from_cert(info, now);
+		const char *status = sdr_handlers_expiry_status(ctx, info, now, NULL);
 
-		/* [expiry] warn_days: within the largest = "warning", within the
-		 * smallest = "critical". */
-		if (json_object_get_boolean_member(c, "expired"))
-			status = "expired";
-		else if (n_warn > 0 && days <= warn[n_warn - 1])
-			status = "critical";
-		else if (n_warn > 0 && days <= warn[0])
-			status = "warning";
 		json_object_set_string_member(c, "expiry_status", status);
 		json_array_add_object_element(a, c);
 	}

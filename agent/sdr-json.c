@@ -118,17 +118,19 @@ sdr_json_from_cert(const SdrCertInfo *cert, GDateTime *now)
 	g_autoptr(GDateTime) owned_now = NULL;
 	gint64 days_left = 0;
 	gboolean expired = TRUE;
+	gboolean not_yet_valid = FALSE;
 
 	if (now == NULL) {
 		owned_now = sdr_time_now();
 		now = owned_now;
 	}
 	if (cert->not_after != NULL) {
-		days_left = sdr_time_days_until(cert->not_after, now);
+		days_left = sdr_time_days_left(cert->not_after, now);
 		expired = g_date_time_compare(cert->not_after, now) < 0;
 	}
+	/* Valid from a future date: not expired, not usable yet either. */
 	if (cert->not_before != NULL && g_date_time_compare(cert->not_before, now) > 0)
-		expired = TRUE; /* not yet valid: unusable all the same */
+		not_yet_valid = TRUE;
 	set_opt_string(o, "id", cert->id);
 	set_opt_string(o, "token_label", cert->token != NULL ? cert->token->label : NULL);
 	set_opt_string(o, "subject_cn", cert->subject_cn);
@@ -148,6 +150,7 @@ sdr_json_from_cert(const SdrCertInfo *cert, GDateTime *now)
 		json_array_add_string_element(usage, "authentication");
 	json_object_set_array_member(o, "usage", usage);
 	json_object_set_boolean_member(o, "expired", expired);
+	json_object_set_boolean_member(o, "not_yet_valid", not_yet_valid);
 	json_object_set_boolean_member(o, "has_private_key", cert->has_private_key);
 	json_object_set_string_member(o, "key_type", key_type_name(cert));
 	json_object_set_int_member(o, "key_bits", cert->key_bits);

@@ -10,8 +10,9 @@
 G_BEGIN_DECLS
 
 /* A certificate: id, token_label, subject_cn, organization, issuer_cn, serial,
- * not_before, not_after (ISO 8601 UTC), days_left, usage, expired, ... now is the
- * reference time (NULL = now). */
+ * not_before, not_after (ISO 8601 UTC), days_left (calendar days, local time:
+ * sdr_time_days_left()), usage, expired (not_after passed), not_yet_valid (not_before
+ * in the future), ... now is the reference time (NULL = now). */
 JsonObject *sdr_json_from_cert(const SdrCertInfo *cert, GDateTime *now);
 JsonObject *sdr_json_from_token(const SdrTokenInfo *token);
 JsonObject *sdr_json_from_signature_result(const SdrSignatureResult *result);

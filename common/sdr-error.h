@@ -53,8 +53,40 @@ GQuark sdr_error_quark(void);
 /* "SDR_ERROR_PIN_LOCKED" for SDR_ERROR_PIN_LOCKED; "SDR_ERROR_FAILED" for unknown. */
 const char *sdr_error_code_name(int code);
 
-/* The CLI exit code for an error (documented in docs/sinadur.1). */
+/* The exit codes of the `sinadur` command: the table of docs/sinadur.1 ("CODES DE
+ * RETOUR"), which tests/agent/test-exit-codes.c checks against
+ * sdr_error_exit_code() and tests/agent/test-cli-exit.sh row by row. */
+typedef enum {
+	SDR_EXIT_OK = 0,
+	SDR_EXIT_FAILED = 1,        /* anything else (crypto, busy, already signed...) */
+	SDR_EXIT_USAGE = 2,         /* bad arguments or request */
+	SDR_EXIT_NOT_FOUND = 3,     /* no reader, card, module, certificate or file; certs and
+	                             * tokens that list nothing */
+	SDR_EXIT_PIN = 4,           /* PIN wrong, blocked, final try not confirmed */
+	SDR_EXIT_CANCELLED = 5,     /* cancelled, refused, timed out */
+	SDR_EXIT_INVALID = 6,       /* verify: a signature is INVALID */
+	SDR_EXIT_INDETERMINATE = 7, /* verify: INDETERMINATE (none INVALID) */
+	SDR_EXIT_DOCUMENT = 8,      /* document unreadable, unsupported, against its profile */
+	SDR_EXIT_CERT = 9,          /* certificate expired, not yet valid, or not for signing */
+	SDR_EXIT_NETWORK = 10,      /* TSA, OCSP, CRL; level not reached */
+	SDR_EXIT_CONFIG = 11,       /* configuration invalid, policy forbids */
+	SDR_EXIT_FILES = 12,        /* file system: cannot write the output, disk full... */
+	SDR_EXIT_PROBLEMS = 13,     /* doctor reported at least one problem */
+} SdrExitCode;
+
+#define SDR_EXIT_MAX SDR_EXIT_PROBLEMS
+
+/* The CLI exit code for an error (SdrExitCode; documented in docs/sinadur.1).
+ * G_IO_ERROR / G_FILE_ERROR: "not found" = 3, others = 12. */
 int sdr_error_exit_code(const GError *error);
+
+/* Splits a message into what a person reads and the raw technical detail that
+ * libraries append: a technical " (…)" at the end (PKCS#11 "(C_Sign: 0x00000032)",
+ * OpenSSL "(error:…)"), or, after ": " in a translated message, qpdf's or libcurl's
+ * English text when it is a common cause, which is then translated ("… : pas de
+ * réponse dans le délai"). *detail gets the raw text (NULL when nothing was
+ * split off). Returns a new string. */
+char *sdr_error_split_detail(const char *message, char **detail);
 
 /* Sets *error from the OpenSSL error queue (and clears the queue). */
 void sdr_error_set_openssl(GError **error, int code, const char *what);

@@ -3,9 +3,12 @@
 
 #include "sdr-config-build.h"
 
+#include <errno.h>
 #include <libintl.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static gboolean
 env_set(const char *name)
@@ -13,6 +16,70 @@ env_set(const char *name)
 	const char *v = g_getenv(name);
 
 	return v != NULL && v[0] != '\0';
+}
+
+/* Text for a terminal whose charset is not UTF-8 (LANG=C): transliterated ("…" ->
+ * "...", "“x”" -> "\"x\"") rather than GLib's "?" for every character it cannot
+ * write. */
+static char *
+to_terminal(const char *text)
+{
+	const char *charset = NULL;
+	g_autofree char *to = NULL;
+	GIConv cd;
+	gsize in_left, out_left, cap;
+	char *in, *out, *buf;
+
+	if (g_get_charset(&charset))
+		return NULL; /* UTF-8: as is */
+	to = g_strconcat(charset, "//TRANSLIT", NULL);
+	cd = g_iconv_open(to, "UTF-8");
+	if (cd == (GIConv)-1)
+		return g_convert_with_fallback(text, -1, charset, "UTF-8", "?", NULL, NULL, NULL);
+	/* g_convert() refuses transliteration (a count of replaced characters is an
+	 * error to it): iconv itself, "?" for what cannot be transliterated. */
+	in = (char *)text;
+	in_left = strlen(text);
+	cap = in_left * 4 + 16;
+	buf = g_malloc(cap);
+	out = buf;
+	out_left = cap - 1;
+	while (in_left > 0) {
+		if (g_iconv(cd, &in, &in_left, &out, &out_left) != (gsize)-1)
+			break;
+		if (errno == E2BIG || out_left < 2)
+			break;
+		/* EILSEQ / EINVAL: skip one UTF-8 character. */
+		{
+			const char *next = g_utf8_find_next_char(in, in + in_left);
+			gsize skip = next != NULL ? (gsize)(next - in) : in_left;
+
+			*out++ = '?';
+			out_left--;
+			in += skip;
+			in_left -= skip;
+		}
+	}
+	*out = '\0';
+	g_iconv_close(cd);
+	return buf;
+}
+
+static void
+print_out(const char *text)
+{
+	g_autofree char *conv = to_terminal(text);
+
+	fputs(conv != NULL ? conv : text, stdout);
+	fflush(stdout);
+}
+
+static void
+print_err(const char *text)
+{
+	g_autofree char *conv = to_terminal(text);
+
+	fputs(conv != NULL ? conv : text, stderr);
 }
 
 void
@@ -52,4 +119,8 @@ sdr_i18n_init(void)
 	bindtextdomain(GETTEXT_PACKAGE, dir);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
+	/* g_print()/g_printerr() (GOption's --help among them) on a terminal that is
+	 * not UTF-8. */
+	(void)g_set_print_handler(print_out);
+	(void)g_set_printerr_handler(print_err);
 }

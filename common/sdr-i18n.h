@@ -11,7 +11,9 @@
 
 G_BEGIN_DECLS
 
-/* Call once at the start of main(). Honours $SINADUR_LOCALEDIR (tests, build tree). */
+/* Call once at the start of main(). Honours $SINADUR_LOCALEDIR (tests, build tree).
+ * Also installs g_print()/g_printerr() handlers that transliterate to a terminal
+ * charset that is not UTF-8 (LANG=C: "…" becomes "...", not "?"). */
 void sdr_i18n_init(void);
 
 G_END_DECLS

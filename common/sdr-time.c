@@ -1,6 +1,8 @@
 /* sdr-time.c - UTC helpers. */
 #include "sdr-time.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +58,52 @@ sdr_time_days_until(GDateTime *t, GDateTime *now)
 	if (span >= 0)
 		return span / G_TIME_SPAN_DAY;
 	return -((-span + G_TIME_SPAN_DAY - 1) / G_TIME_SPAN_DAY);
+}
+
+gint64
+sdr_time_days_left(GDateTime *t, GDateTime *now)
+{
+	g_autoptr(GDateTime) lt = NULL;
+	g_autoptr(GDateTime) ln = NULL;
+	g_autoptr(GDate) dt = NULL;
+	g_autoptr(GDate) dn = NULL;
+
+	g_return_val_if_fail(t != NULL && now != NULL, 0);
+	lt = g_date_time_to_local(t);
+	ln = g_date_time_to_local(now);
+	if (lt == NULL || ln == NULL)
+		return sdr_time_days_until(t, now);
+	dt = g_date_new_dmy((GDateDay)g_date_time_get_day_of_month(lt),
+	                    (GDateMonth)g_date_time_get_month(lt),
+	                    (GDateYear)g_date_time_get_year(lt));
+	dn = g_date_new_dmy((GDateDay)g_date_time_get_day_of_month(ln),
+	                    (GDateMonth)g_date_time_get_month(ln),
+	                    (GDateYear)g_date_time_get_year(ln));
+	return (gint64)g_date_days_between(dn, dt);
+}
+
+char *
+sdr_time_format_date(GDateTime *t)
+{
+	g_autoptr(GDateTime) local = NULL;
+
+	if (t == NULL)
+		return g_strdup("?");
+	local = g_date_time_to_local(t);
+	/* TRANSLATORS: a g_date_time_format() date: French "%d/%m/%Y" */
+	return g_date_time_format(local != NULL ? local : t, _("%Y-%m-%d"));
+}
+
+char *
+sdr_time_format_datetime(GDateTime *t)
+{
+	g_autoptr(GDateTime) local = NULL;
+
+	if (t == NULL)
+		return g_strdup("?");
+	local = g_date_time_to_local(t);
+	/* TRANSLATORS: a g_date_time_format() date, time and zone: French "%d/%m/%Y %H:%M:%S %Z" */
+	return g_date_time_format(local != NULL ? local : t, _("%Y-%m-%d %H:%M:%S %Z"));
 }
 
 GDateTime *

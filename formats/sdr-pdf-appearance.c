@@ -3,6 +3,7 @@
  * accented letters render), and an optional PNG image on the left.
  */
 #include "sdr-pdf.h"
+#include "sdr-time.h"
 
 #include "sdr-error.h"
 
@@ -329,8 +330,8 @@ sdr_pdf_appearance_add(SdrPdfUpdate *update, const SdrPdfStamp *stamp, GError **
 	g_autoptr(SdrPdfDict) form = sdr_pdf_dict_new();
 	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) lens = g_array_new(FALSE, FALSE, sizeof(gsize));
-	g_autoptr(GDateTime) local = g_date_time_to_local(stamp->when);
-	g_autofree char *date = g_date_time_format(local, "%d/%m/%Y %H:%M:%S %Z");
+	/* Local time with its zone, in the message language's date order. */
+	g_autofree char *date = sdr_time_format_datetime(stamp->when);
 	gboolean swap = stamp->rotate == 90 || stamp->rotate == 270;
 	double bw = swap ? stamp->height : stamp->width;
 	double bh = swap ? stamp->width : stamp->height;

@@ -804,6 +804,20 @@ out:
 /* ------------------------------------------------------------------------- */
 /* Options, results                                                           */
 
+gboolean
+sdr_pes_check_place(const char *city, const char *postal_code, GError **error)
+{
+	if ((city != NULL && city[0] != '\0') || (postal_code != NULL && postal_code[0] != '\0'))
+		return TRUE;
+	g_set_error_literal(
+	        error, SDR_ERROR, SDR_ERROR_CONFIG,
+	        _("A PES signature says where it was signed, and no place is configured: add "
+	          "“city=…” and “postal_code=…” under [signature] in ~/.config/sinadur/"
+	          "sinadur.conf (for example city=Brest and postal_code=29200), then sign "
+	          "again. Nothing was signed."));
+	return FALSE;
+}
+
 void
 sdr_pes_options_init(SdrPesOptions *options)
 {

@@ -46,6 +46,12 @@ typedef struct {
 
 void sdr_pes_options_init(SdrPesOptions *options);
 
+/* The PES V2 profile wants a SignatureProductionPlace (sinadur's verify and the
+ * DGFiP's flag a signature without one): TRUE when city or postal_code is given,
+ * else SDR_ERROR_CONFIG saying which configuration keys to set. Callers check it
+ * before asking for a PIN; sdr_pes_sign_*() itself still accepts no place. */
+gboolean sdr_pes_check_place(const char *city, const char *postal_code, GError **error);
+
 typedef struct {
 	GPtrArray *signed_ids;  /* char*: bordereaux (or the PES_Aller Id) signed now */
 	GPtrArray *skipped_ids; /* char*: bordereaux already signed, left as they were */

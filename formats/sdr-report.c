@@ -91,7 +91,8 @@ format_time(GDateTime *t)
 	if (t == NULL)
 		return NULL;
 	utc = g_date_time_to_utc(t);
-	return g_date_time_format(utc, "%d/%m/%Y %H:%M:%S UTC");
+	/* TRANSLATORS: a strftime date and time format (UTC) */
+	return g_date_time_format(utc, _("%Y-%m-%d %H:%M:%S UTC"));
 }
 
 static char *
@@ -325,7 +326,10 @@ sdr_report_html(GPtrArray *reports)
 	g_autofree char *generated =
 	        g_strdup_printf(_("Report produced on %s by sinadur %s."), now_text, SDR_VERSION);
 
-	g_string_append(s, "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+	g_string_append(s, "<!DOCTYPE html>\n<html lang=\"");
+	/* TRANSLATORS: the language code of this translation (<html lang>): "fr" */
+	esc(s, C_("html-lang", "en"));
+	g_string_append(s, "\">\n<head>\n<meta charset=\"utf-8\">\n"
 	                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
 	                   "'none'; style-src 'unsafe-inline'\">\n<title>");
 	esc(s, _("Signature verification report"));

@@ -42,8 +42,14 @@ expect_rc 0 fr --help
 out_has "Commandes"
 expect_rc 0 en --help
 out_has "Commands"
-# A missing input file: exit 8 before anything else.
-expect_rc 8 fr sign "$T/nothing.txt"
+# LANG=C: the help is transliterated ("..." and straight quotes), never "?".
+out_lacks "?"
+out_has "COMMAND \[FILE\.\.\.\]"
+out_has '"sinadur certs"'
+expect_rc 0 en help
+out_lacks "?"
+# A missing input file: exit 3 ("not found", docs/sinadur.1) before anything else.
+expect_rc 3 fr sign "$T/nothing.txt"
 out_has "introuvable"
 # Not a signature at all: the parse error's exit code (8), text and JSON.
 expect_rc 8 fr verify "$T/doc.txt"

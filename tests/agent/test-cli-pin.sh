@@ -105,7 +105,7 @@ if [ -n "${SDR_TESTP11:-}" ] && [ -e "$SDR_TESTP11" ]; then
 	[ "$(logins)" = "$before" ] || fail "a login was attempted on a blocked PIN"
 	expect_rc 0 fr tokens --module "$SDR_TESTP11"; keep
 	out_has "BLOQUÉ"
-	expect_rc 0 env -u LANG -u LC_ALL -u LANGUAGE PCSCLITE_CSOCK_NAME="$T/none" "$SINADUR" \
+	expect_rc 13 env -u LANG -u LC_ALL -u LANGUAGE PCSCLITE_CSOCK_NAME="$T/none" "$SINADUR" \
 		doctor --module "$SDR_TESTP11"; keep
 	out_has "PUK"
 else

@@ -163,7 +163,7 @@ fi
 
 # ---- Certificate checks before anything is asked -------------------------------------------
 expect_rc 9 S sign -f cades --cert "$(cert_id "$PKI/user-expired.pem")" deliberation.txt
-out_has "n’est pas valide aujourd’hui"
+out_has "a expiré le"
 expect_rc 9 S sign -f cades --cert "$(cert_id "$PKI/user-auth.pem")" deliberation.txt
 out_has "authentification"
 # Several valid signature certificates and no --cert: the choices are listed.

@@ -88,6 +88,8 @@ class Agent:
         with open(self.conf, "w") as f:
             f.write("[tokens]\nmodules=/usr/lib/softhsm/libsofthsm2.so\n")
             f.write("[signature]\ntrust_anchors=%s;%s\n" % (os.path.join(fixture.pki, "root.pem"), os.path.join(fixture.pki, "ca.pem")))
+            # PES V2 wants the place of signature (sinadur refuses PES without it).
+            f.write("city=Brest\npostal_code=29200\n")
             f.write("[bridge]\nport=%d\n" % self.port)
             f.write("allowed_origins=%s\n" % ";".join(origins))
             if test_origins:

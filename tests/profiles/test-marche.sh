@@ -31,7 +31,7 @@ fi
 grep -q SDR_ERROR_CERT_EXPIRED "$W/e2" || fail "expiry error expected"
 ls "$W" | grep -q 'autre.txt - Signature' && fail "output written despite refusal"
 # The buyer's report over the three outputs.
-"$PES_TOOL" report "$W/rapport.html" "$P/chain.pem" "$W/offre-signe.pdf" \
+env -u LANG -u LC_ALL -u LC_MESSAGES -u LANGUAGE "$PES_TOOL" report "$W/rapport.html" "$P/chain.pem" "$W/offre-signe.pdf" \
 	"$W/memoire technique.odt - Signature 1.xml" "$W/dc1.docx.p7s" 2>"$W/rep.err" || { cat "$W/rep.err"; fail "report"; }
 grep -q '<html lang="fr">' "$W/rapport.html" || fail "report html"
 n=$(grep -c 'class="sig ok"' "$W/rapport.html" || true)
