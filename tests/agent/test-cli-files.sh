@@ -10,7 +10,7 @@
 fx_token
 command -v openssl >/dev/null 2>&1 || skip "openssl is missing"
 RSA=$(cert_id "$PKI/user-rsa.pem")
-printf '[signature]\ntrust_anchors=%s\n' "$PKI/chain.pem" > "$CONF"
+printf '[signature]\ntrust_anchors=%s\ncity=Brest\npostal_code=29200\n' "$PKI/chain.pem" > "$CONF"
 W="$T/work"
 mkdir -p "$W/sub"
 /usr/bin/python3 "$SRC/docs/samples/make-samples.py" "$W" >/dev/null
@@ -96,10 +96,10 @@ cp pes-orig.xml full.xml
 expect_rc 0 S sign -f pes -o full-signe.xml full.xml
 pre 1 -f pes full-signe.xml; out_has "déjà signés"
 mkdir ro; chmod 555 ro
-if [ ! -w ro ]; then pre 8 -f cades --output-dir ro ok.pdf; out_has "ro"; fi
+if [ ! -w ro ]; then pre 12 -f cades --output-dir ro ok.pdf; out_has "ro"; fi
 long=$(printf 'n%.0s' $(seq 1 248)).txt
 echo x > "$long"
-pre 8 -f cades "$long"; out_has "trop long"
+pre 12 -f cades "$long"; out_has "trop long"
 # A timestamping server that does not answer (a closed port on loopback).
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PCONF="$T/dead-tsa.conf"
