@@ -25,7 +25,8 @@ make_cert(long days_after, const char *ku, const char *eku)
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 0x1234);
 	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), days_after * 86400 + 3600);
+	/* Exactly N days from now: the days left are counted in calendar days. */
+	X509_gmtime_adj(X509_getm_notAfter(x), days_after * 86400);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
 	                           (const unsigned char *)"Mairie de Brest", -1, -1, 0);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"Jean DUPONT",

@@ -220,7 +220,11 @@ test_media_type(void **state)
 		if (sdr_sanitize_is_media_type(bad[i]))
 			fail_msg("accepted %s", bad[i]);
 	assert_false(sdr_sanitize_is_media_type(NULL));
-	long_sub = g_strconcat("application/", g_strnfill(128, 'a'), NULL);
+	{
+		g_autofree char *a128 = g_strnfill(128, 'a');
+
+		long_sub = g_strconcat("application/", a128, NULL);
+	}
 	assert_false(sdr_sanitize_is_media_type(long_sub));
 }
 
