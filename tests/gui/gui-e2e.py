@@ -1,0 +1,442 @@
+#!/usr/bin/python3
+"""gui-e2e.py - the GTK face of sinadur-agent, driven through AT-SPI like a person
+would (run by run-gui-test.sh: Xvfb + a private session bus).
+
+A SoftHSM fixture token behind the project's PIN-tries module; a real
+sinadur-agent started with --show and no prompt script. Checks: the main window
+lists the fixture certificates with the right days left and French labels; a
+StatusNotifierWatcher on the bus receives the tray item; a portal's first
+listing raises the access dialog; a signature request raises the consent dialog
+(Refuser = no login, no signature; Signer + PIN typed = a signature that openssl
+verifies); count-low wording before the first attempt; the final-try
+confirmation gates the entry. Screenshots of each window are saved under
+the build dir (tests/gui/screenshots) and checked not to be blank.
+"""
+import base64
+import datetime
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bridge"))
+import bridgelib as bl  # noqa: E402
+
+ORIGIN = "https://portail.example.fr"
+failures = []
+
+
+def check(name, cond, detail=""):
+    bl.log(("ok   " if cond else "FAIL ") + name + ("" if cond else "  " + str(detail)))
+    if not cond:
+        failures.append(name)
+    return cond
+
+
+def start_atspi(env):
+    launcher = subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.8)
+    registry = subprocess.Popen(["/usr/libexec/at-spi2-registryd"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return [launcher, registry]
+
+
+# ---- AT-SPI helpers ---------------------------------------------------------------
+
+import pyatspi  # noqa: E402
+
+
+def app_node():
+    desktop = pyatspi.Registry.getDesktop(0)
+    for i in range(desktop.childCount):
+        a = desktop.getChildAtIndex(i)
+        if a is not None and a.name and "sinadur" in a.name:
+            return a
+    return None
+
+
+def walk(node, depth=0):
+    if node is None or depth > 40:
+        return
+    yield node
+    try:
+        n = node.childCount
+    except Exception:  # noqa: BLE001 - a node can vanish while we walk
+        return
+    for i in range(n):
+        try:
+            c = node.getChildAtIndex(i)
+        except Exception:  # noqa: BLE001
+            continue
+        yield from walk(c, depth + 1)
+
+
+def find_window(title_part, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        a = app_node()
+        if a is not None:
+            for i in range(a.childCount):
+                w = a.getChildAtIndex(i)
+                if w is not None and w.name and title_part in w.name and \
+                        w.getState().contains(pyatspi.STATE_SHOWING):
+                    return w
+        time.sleep(0.3)
+    return None
+
+
+def window_gone(title_part, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if find_window(title_part, timeout=0.1) is None:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def find(root, role, name_part=None):
+    for n in walk(root):
+        try:
+            if n.getRole() == role and (name_part is None or (n.name and name_part in n.name)):
+                return n
+        except Exception:  # noqa: BLE001
+            continue
+    return None
+
+
+def texts(root):
+    out = []
+    for n in walk(root):
+        try:
+            if n.getRole() in (pyatspi.ROLE_LABEL, pyatspi.ROLE_FRAME, pyatspi.ROLE_DIALOG,
+                               pyatspi.ROLE_PANEL) and n.name:
+                out.append(n.name)
+        except Exception:  # noqa: BLE001
+            continue
+    return out
+
+
+def wait_text(root, part, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if any(part in t for t in texts(root)):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def click(root, name_part):
+    b = find(root, pyatspi.ROLE_PUSH_BUTTON, name_part) or \
+        find(root, pyatspi.ROLE_CHECK_BOX, name_part)
+    if b is None:
+        return False
+    b.queryAction().doAction(0)
+    return True
+
+
+def sensitive(node):
+    return node is not None and node.getState().contains(pyatspi.STATE_SENSITIVE)
+
+
+# ---- Screenshots --------------------------------------------------------------------
+
+SHOTS = os.path.join(os.environ.get("SINADUR_BUILD_ROOT", "build"), "tests", "gui", "screenshots")
+
+
+def screenshot(name, title):
+    os.makedirs(SHOTS, exist_ok=True)
+    path = os.path.join(SHOTS, name + ".png")
+    time.sleep(0.7)  # let GTK draw
+    ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                         capture_output=True, text=True).stdout.split()
+    target = ids[-1] if ids else "root"
+    r = subprocess.run(["import", "-window", target, path], capture_output=True, text=True)
+    if not check("screenshot " + name, r.returncode == 0 and os.path.exists(path), r.stderr):
+        return None
+    sd = subprocess.run(["convert", path, "-colorspace", "Gray", "-format",
+                         "%[fx:standard_deviation]", "info:"], capture_output=True, text=True)
+    try:
+        value = float(sd.stdout.strip())
+    except ValueError:
+        value = 0.0
+    check("screenshot %s is not blank (sd %.3f)" % (name, value), value > 0.02)
+    return path
+
+
+# ---- Requests in the background -----------------------------------------------------
+
+class Call(threading.Thread):
+    def __init__(self, port, method, path, body=None):
+        super().__init__(daemon=True)
+        self.args = (port, method, path)
+        self.body = body
+        self.response = None
+        self.start()
+
+    def run(self):
+        port, method, path = self.args
+        try:
+            self.response = bl.request(port, method, path, origin=ORIGIN, body=self.body,
+                                       timeout=120)
+        except OSError as e:
+            bl.log("request failed: %s" % e)
+
+    def result(self, timeout=60):
+        self.join(timeout)
+        return self.response
+
+
+def days_left(pem):
+    out = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", pem],
+                         capture_output=True, text=True, check=True).stdout
+    end = datetime.datetime.strptime(out.strip().split("=", 1)[1], "%b %d %H:%M:%S %Y %Z")
+    end = end.replace(tzinfo=datetime.timezone.utc)
+    span = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return int(span // 86400) if span >= 0 else -int((-span + 86399) // 86400)
+
+
+def logins(p11dir):
+    try:
+        with open(os.path.join(p11dir, "logins")) as f:
+            return int(f.read().strip() or 0)
+    except OSError:
+        return 0
+
+
+def main():
+    testp11 = os.environ.get("SDR_TESTP11")
+    if not testp11 or not os.path.exists(testp11):
+        bl.log("SDR_TESTP11 is not built")
+        return bl.SKIP
+    fx = bl.Fixture()
+    p11dir = os.path.join(fx.dir, "p11")
+    os.makedirs(p11dir)
+    env = dict(fx.env)
+    env.update({"SDR_TESTP11_DIR": p11dir, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr",
+                "GTK_THEME": "Adwaita", "NO_AT_BRIDGE": "0", "GDK_BACKEND": "x11"})
+    env.pop("NO_AT_BRIDGE")
+    port = bl.free_port()
+    conf = os.path.join(fx.dir, "agent.conf")
+    with open(conf, "w") as f:
+        f.write("[tokens]\nmodules=%s\n" % testp11)
+        f.write("[signature]\ntrust_anchors=%s;%s\n" % (os.path.join(fx.pki, "root.pem"),
+                                                        os.path.join(fx.pki, "ca.pem")))
+        f.write("[bridge]\nport=%d\nallowed_origins=%s\nconsent_timeout_s=90\n" % (port, ORIGIN))
+        f.write("[support]\nrenewal_url=https://renouvellement.example.fr/\n"
+                "text=Assistance informatique : 02 98 00 00 00\n")
+    procs = start_atspi(env)
+    watch_out = os.path.join(fx.dir, "sni.jsonl")
+    watcher = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                        "sni-watcher.py"), "300", watch_out],
+                               env=env, stdout=subprocess.PIPE, text=True)
+    check("StatusNotifierWatcher started", "ready" in watcher.stdout.readline())
+    procs.append(watcher)
+    err = open(os.path.join(fx.dir, "agent.err"), "w+")
+    agent = subprocess.Popen([fx.agent_exe, "--config", conf, "--show"], env=env,
+                             stdout=subprocess.PIPE, stderr=err, text=True)
+    procs.append(agent)
+    try:
+        line = agent.stdout.readline()
+        if not check("agent listening", ("127.0.0.1:%d" % port) in line, line):
+            return 1
+        run(fx, env, port, p11dir, agent)
+        # A second agent --show hands over to the first and leaves.
+        r = subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        check("second sinadur-agent --show exits 0 (single instance)", r.returncode == 0,
+              r.stderr)
+        check("the first agent still runs", agent.poll() is None)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        err.seek(0)
+        text = err.read()
+        if failures:
+            bl.log("agent stderr:\n" + text[-3000:])
+        check("agent stderr has no critical", "CRITICAL" not in text, text[-800:])
+        if not failures:
+            fx.cleanup()
+    bl.log("%d failure(s)" % len(failures))
+    return 1 if failures else 0
+
+
+def run(fx, env, port, p11dir, agent):
+    # ---- Main window ----
+    win = find_window("mes clés et certificats")
+    if not check("main window shown (sinadur — mes clés et certificats)", win is not None):
+        return
+    check("the certificates are listed", wait_text(win, "Jean DUPONT", 30), texts(win)[:20])
+    t = texts(win)
+    rsa = days_left(os.path.join(fx.pki, "user-rsa.pem"))
+    soon = days_left(os.path.join(fx.pki, "user-soon.pem"))
+    expired = days_left(os.path.join(fx.pki, "user-expired.pem"))
+    for label in ("Titulaire", "Organisation", "Émetteur", "Usage", "Valide du",
+                  "Valide jusqu’au", "Validité", "authentification"):
+        check("label %s" % label, any(label == x or label in x for x in t))
+    check("days left of Jean DUPONT (%d)" % rsa, ("Expire dans %d jours" % rsa) in t, t)
+    check("days left of Yann LE GOFF (%d)" % soon, ("Expire dans %d jours" % soon) in t, t)
+    check("expired certificate (%d)" % expired,
+          ("Expiré depuis %d jours" % -expired) in t, t)
+    check("renewal link for the expiring certificates",
+          find(win, pyatspi.ROLE_PUSH_BUTTON, "Renouveler le certificat") is not None or
+          any("Renouveler" in x for x in t))
+    check("support text from the policy", any("Assistance informatique" in x for x in t))
+    bars = [n for n in walk(win) if n.getRole() == pyatspi.ROLE_LEVEL_BAR]
+    check("one validity bar per certificate (%d)" % len(bars), len(bars) == 5)
+    screenshot("main-window", "mes clés et certificats")
+
+    # ---- Tray ----
+    time.sleep(2.5)
+    recs = []
+    try:
+        with open(os.path.join(fx.dir, "sni.jsonl")) as f:
+            recs = [json.loads(x) for x in f if x.strip()]
+    except OSError:
+        pass
+    last = recs[-1] if recs else {}
+    check("tray item registered on the StatusNotifierWatcher", bool(recs))
+    check("tray title names the certificate that expires first",
+          "Anne KERBRAT" in str(last.get("Title")) and "certificat expiré" in str(last.get("Title")),
+          last)
+    check("tray icon by state", last.get("IconName") == "sinadur-key-expired", last)
+
+    # ---- First listing by the portal ----
+    call = Call(port, "GET", "/v1/certificates")
+    dlg = find_window("Accès à vos certificats")
+    if check("access dialog raised by the portal's listing", dlg is not None):
+        check("access dialog names the origin",
+              any("https://portail.example.fr" in x for x in texts(dlg)), texts(dlg))
+        screenshot("access-dialog", "Accès à vos certificats")
+        click(dlg, "Autoriser")
+    r = call.result()
+    if not check("listing answered 200", r is not None and r.status == 200,
+                 r and r.body[:200]):
+        return
+    cert = [c for c in r.json()["certificates"]
+            if c.get("subject_cn") == "Jean DUPONT" and "signature" in c.get("usage", [])][0]["id"]
+
+    doc = b"Deliberation 2026-042 du conseil municipal\n" * 20
+    body = {"format": "cades", "certificate": cert,
+            "documents": [{"name": "deliberation-2026-042.pdf", "type": "application/pdf",
+                           "data": base64.b64encode(doc).decode()}]}
+
+    # ---- Refuser ----
+    before = logins(p11dir)
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if check("consent dialog raised", dlg is not None):
+        t = texts(dlg)
+        check("consent shows the origin (bidi-isolated)",
+              any("\u2068https://portail.example.fr\u2069" in x for x in t), t)
+        check("consent shows the document", any("deliberation-2026-042.pdf" in x for x in t), t)
+        check("consent shows the certificate", any("Jean DUPONT" in x for x in t), t)
+        check("consent shows the format", any("CAdES" in x for x in t), t)
+        refuse = find(dlg, pyatspi.ROLE_PUSH_BUTTON, "Refuser")
+        check("Refuser has the focus (the default)",
+              refuse is not None and refuse.getState().contains(pyatspi.STATE_FOCUSED))
+        screenshot("consent-dialog", "Demande de signature")
+        click(dlg, "Refuser")
+    r = call.result()
+    check("Refuser -> SDR_ERROR_CONSENT_DENIED", r is not None and
+          r.error_code() == "SDR_ERROR_CONSENT_DENIED", r and r.body[:200])
+    check("Refuser -> no login", logins(p11dir) == before)
+
+    # ---- Signer + PIN ----
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if check("consent dialog raised again", dlg is not None):
+        click(dlg, "Signer")
+    pin = find_window("Code PIN de la clé")
+    if check("PIN dialog raised", pin is not None):
+        t = texts(pin)
+        check("PIN dialog names the key and the holder",
+              any("RGS-TEST" in x and "Jean DUPONT" in x for x in t), t)
+        check("no tries warning at the first attempt",
+              not any("essai" in x for x in t), t)
+        entry = find(pin, pyatspi.ROLE_PASSWORD_TEXT)
+        check("PIN entry present and enabled", sensitive(entry))
+        ok = find(pin, pyatspi.ROLE_PUSH_BUTTON, "Valider")
+        check("Valider disabled while empty", ok is not None and not sensitive(ok))
+        entry.queryEditableText().insertText(0, "1234", 4)
+        time.sleep(0.3)
+        check("Valider enabled once typed", sensitive(ok))
+        screenshot("pin-dialog", "Code PIN de la clé")
+        click(pin, "Valider")
+    r = call.result()
+    if check("signature answered 200", r is not None and r.status == 200, r and r.body[:300]):
+        res = r.json()["results"][0]
+        sig = os.path.join(fx.dir, "sig.p7s")
+        content = os.path.join(fx.dir, "doc.pdf")
+        with open(sig, "wb") as f:
+            f.write(base64.b64decode(res["signature"]))
+        with open(content, "wb") as f:
+            f.write(doc)
+        v = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sig,
+                            "-content", content, "-CAfile", os.path.join(fx.pki, "chain.pem"),
+                            "-purpose", "any", "-out", os.devnull], capture_output=True, text=True)
+        check("the signature verifies (openssl cms -verify)", v.returncode == 0, v.stderr[-300:])
+
+    # ---- Count low: wording before the first attempt; Annuler burns nothing ----
+    with open(os.path.join(p11dir, "tries"), "w") as f:
+        f.write("2\n")
+    before = logins(p11dir)
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if dlg is not None:
+        click(dlg, "Signer")
+    pin = find_window("Code PIN de la clé")
+    if check("PIN dialog with few tries left", pin is not None):
+        check("count-low wording shown before the first attempt",
+              wait_text(pin, "peu d’essais", 5), texts(pin))
+        click(pin, "Annuler")
+    r = call.result()
+    check("Annuler -> error, no signature", r is not None and r.status != 200, r and r.status)
+    check("Annuler -> no login, no try burnt", logins(p11dir) == before and
+          open(os.path.join(p11dir, "tries")).read().strip() == "2")
+
+    # ---- Final try: confirmation gates the entry ----
+    with open(os.path.join(p11dir, "tries"), "w") as f:
+        f.write("1\n")
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if dlg is not None:
+        click(dlg, "Signer")
+    conf = find_window("Code PIN de la clé")
+    if check("final-try confirmation raised", conf is not None):
+        check("final-try red warning", wait_text(conf, "Dernier essai", 5), texts(conf))
+        cont = find(conf, pyatspi.ROLE_PUSH_BUTTON, "Continuer")
+        check("Continuer disabled before the explicit confirmation",
+              cont is not None and not sensitive(cont))
+        check("no PIN entry before the confirmation",
+              find(conf, pyatspi.ROLE_PASSWORD_TEXT) is None)
+        screenshot("final-try-dialog", "Code PIN de la clé")
+        click(conf, "J’ai compris")
+        time.sleep(0.3)
+        check("Continuer enabled once confirmed", sensitive(cont))
+        click(conf, "Continuer")
+        window_gone("Code PIN de la clé", 5)
+    pin = find_window("Code PIN de la clé")
+    if check("PIN dialog after the confirmation", pin is not None):
+        entry = find(pin, pyatspi.ROLE_PASSWORD_TEXT)
+        check("entry enabled (confirmed just before)", sensitive(entry))
+        entry.queryEditableText().insertText(0, "1234", 4)
+        time.sleep(0.3)
+        click(pin, "Valider")
+    r = call.result()
+    check("final try with the right PIN signs", r is not None and r.status == 200,
+          r and r.body[:300])
+    check("the right PIN resets the tries",
+          open(os.path.join(p11dir, "tries")).read().strip() == "3")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
