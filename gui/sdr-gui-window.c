@@ -273,6 +273,10 @@ sdr_gui_window_show(SdrGui *gui)
 	vbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
 	gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
 	gtk_container_add(GTK_CONTAINER(gui->window), vbox);
+	b = gtk_label_new(_("Your keys and certificates"));
+	gtk_label_set_xalign(GTK_LABEL(b), 0.0f);
+	gtk_style_context_add_class(gtk_widget_get_style_context(b), "sdr-big");
+	gtk_box_pack_start(GTK_BOX(vbox), b, FALSE, FALSE, 0);
 	scroll = gtk_scrolled_window_new(NULL, NULL);
 	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
 	                               GTK_POLICY_AUTOMATIC);

@@ -350,9 +350,11 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	css = gtk_css_provider_new();
 	gtk_css_provider_load_from_data(
 	        css,
-	        "levelbar.sdr-ok block.filled { background-color: #2e7d32; }\n"
-	        "levelbar.sdr-warning block.filled { background-color: #ef8f00; }\n"
-	        "levelbar.sdr-critical block.filled { background-color: #c62828; }\n"
+	        "levelbar.sdr-ok block.filled { background-color: #2e7d32; border-color: #1b5e20; }\n"
+	        "levelbar.sdr-warning block.filled { background-color: #ef8f00; border-color: #b86e00; }\n"
+	        "levelbar.sdr-critical block.filled { background-color: #c62828; border-color: #8e0000; }\n"
+	        "levelbar.sdr-ok block, levelbar.sdr-warning block, levelbar.sdr-critical block"
+	        " { min-height: 10px; }\n"
 	        "label.sdr-danger { color: #c62828; font-weight: bold; }\n"
 	        "label.sdr-warning { color: #a45c00; font-weight: bold; }\n"
 	        "label.sdr-big { font-size: 140%; font-weight: bold; }\n",

@@ -250,6 +250,18 @@ def main():
         check("second sinadur-agent --show exits 0 (single instance)", r.returncode == 0,
               r.stderr)
         check("the first agent still runs", agent.poll() is None)
+        # The key pulled out: the window (shown again) says so, with the doctor's advice.
+        open(os.path.join(p11dir, "removed"), "w").close()
+        subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
+                       capture_output=True, text=True, timeout=30)
+        win = find_window("mes clés et certificats")
+        if check("main window after removal", win is not None):
+            check("no key: « Insérez votre clé »", wait_text(win, "Insérez votre clé", 30),
+                  texts(win)[:20])
+            check("no key: no certificate left", not any("Jean DUPONT" in x for x in texts(win)))
+            screenshot("no-key", "mes clés et certificats")
+        # (Re-insertion is learnt from PC/SC events, which this module has not:
+        # the bridge's events rig covers that path.)
     finally:
         for p in reversed(procs):
             if p.poll() is None:
