@@ -207,6 +207,30 @@ def logins(p11dir):
         return 0
 
 
+def read_jsonl(path):
+    try:
+        with open(path) as f:
+            return [json.loads(x) for x in f if x.strip()]
+    except OSError:
+        return []
+
+
+def check_notifications(fx, path):
+    notes = read_jsonl(path)
+    expiry = [n for n in notes if n["summary"] == "Certificat bientôt expiré"]
+    bodies = " | ".join(n["body"] for n in expiry)
+    check("expiry notification for the certificate expiring in 19 days",
+          any("Yann LE GOFF" in n["body"] and "19 jours" in n["body"] for n in expiry), bodies)
+    check("expiry notification for the expired certificate",
+          any("Anne KERBRAT" in n["body"] and "a expiré" in n["body"] for n in expiry), bodies)
+    check("no notification for certificates far from expiry",
+          not any("Jean DUPONT" in n["body"] or "Jeanne MARTIN" in n["body"] for n in expiry),
+          bodies)
+    check("each threshold announced once (%d)" % len(expiry), len(expiry) == 2, bodies)
+    state = os.path.join(fx.env["XDG_STATE_HOME"], "sinadur", "gui-expiry.ini")
+    check("thresholds remembered in $XDG_STATE_HOME/sinadur", os.path.exists(state))
+
+
 def main():
     testp11 = os.environ.get("SDR_TESTP11")
     if not testp11 or not os.path.exists(testp11):
@@ -230,8 +254,10 @@ def main():
                 "text=Assistance informatique : 02 98 00 00 00\n")
     procs = start_atspi(env)
     watch_out = os.path.join(fx.dir, "sni.jsonl")
+    notes_out = os.path.join(fx.dir, "notes.jsonl")
     watcher = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                        "sni-watcher.py"), "300", watch_out],
+                                                             "fake-desktop.py"), "300", watch_out,
+                                notes_out],
                                env=env, stdout=subprocess.PIPE, text=True)
     check("StatusNotifierWatcher started", "ready" in watcher.stdout.readline())
     procs.append(watcher)
@@ -244,12 +270,27 @@ def main():
         if not check("agent listening", ("127.0.0.1:%d" % port) in line, line):
             return 1
         run(fx, env, port, p11dir, agent)
+        check_notifications(fx, notes_out)
         # A second agent --show hands over to the first and leaves.
         r = subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
                            capture_output=True, text=True, timeout=30)
         check("second sinadur-agent --show exits 0 (single instance)", r.returncode == 0,
               r.stderr)
         check("the first agent still runs", agent.poll() is None)
+        # Restarted: the expiry thresholds already announced are not announced again.
+        agent.terminate()
+        agent.wait(20)
+        n_before = len(read_jsonl(notes_out))
+        agent = subprocess.Popen([fx.agent_exe, "--config", conf], env=env,
+                                 stdout=subprocess.PIPE, stderr=err, text=True)
+        procs.append(agent)
+        check("agent restarted", ("127.0.0.1:%d" % port) in agent.stdout.readline())
+        time.sleep(6)
+        again = read_jsonl(notes_out)[n_before:]
+        check("no expiry notification repeated after a restart",
+              not any("Certificat" in n["summary"] for n in again), again)
+        subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
+                       capture_output=True, text=True, timeout=30)
         # The key pulled out: the window (shown again) says so, with the doctor's advice.
         open(os.path.join(p11dir, "removed"), "w").close()
         subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
