@@ -235,8 +235,7 @@ main(int argc, char **argv)
 		{ "prompt-script", 0, 0, G_OPTION_ARG_FILENAME, &script,
 		  N_("Answer prompts from FILE (test facility)"), N_("FILE") },
 		{ "show", 0, 0, G_OPTION_ARG_NONE, &show,
-		  N_("Open the window of the running agent (or start it with its window)"),
-		  NULL },
+		  N_("Open the window of the running agent (or start it with its window)"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
 		{ NULL },
 	};

@@ -109,18 +109,19 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 				g_string_append_printf(s, "  %s\n", _("no signature found"));
 			for (guint k = 0; sigs != NULL && k < json_array_get_length(sigs); k++) {
 				JsonObject *g = json_array_get_object_element(sigs, k);
-				JsonObject *signer = json_object_has_member(g, "signer") &&
-				                                     JSON_NODE_HOLDS_OBJECT(
-				                                             json_object_get_member(
-				                                                     g, "signer"))
-				                             ? json_object_get_object_member(g, "signer")
-				                             : NULL;
-				g_autofree char *who =
-				        sdr_gui_outside_text(sdr_gui_json_string(signer, "subject_cn"), 80);
+				JsonObject *signer =
+				        json_object_has_member(g, "signer") &&
+				                        JSON_NODE_HOLDS_OBJECT(
+				                                json_object_get_member(g, "signer"))
+				                ? json_object_get_object_member(g, "signer")
+				                : NULL;
+				g_autofree char *who = sdr_gui_outside_text(
+				        sdr_gui_json_string(signer, "subject_cn"), 80);
 
-				g_string_append_printf(s, "  • %s — %s\n",
-				                       verdict_label(sdr_gui_json_string(g, "verdict")),
-				                       who != NULL ? who : "?");
+				g_string_append_printf(
+				        s, "  • %s — %s\n",
+				        verdict_label(sdr_gui_json_string(g, "verdict")),
+				        who != NULL ? who : "?");
 			}
 		} else {
 			const char *status = sdr_gui_json_string(r, "status");
@@ -133,10 +134,11 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 			if (g_strcmp0(status, "ok") == 0)
 				g_string_append_printf(s, "✔ %s : %s\n", safe, _("signed"));
 			else
-				g_string_append_printf(s, "✘ %s : %s\n", safe,
-				                       e != NULL && sdr_gui_json_string(e, "message")
-				                               ? sdr_gui_json_string(e, "message")
-				                               : _("not signed"));
+				g_string_append_printf(
+				        s, "✘ %s : %s\n", safe,
+				        e != NULL && sdr_gui_json_string(e, "message")
+				                ? sdr_gui_json_string(e, "message")
+				                : _("not signed"));
 		}
 	}
 	{
@@ -215,8 +217,7 @@ files_window_show(SdrGui *gui, gboolean verify)
 	gtk_container_set_border_width(GTK_CONTAINER(box), 12);
 	gtk_box_set_spacing(GTK_BOX(box), 8);
 
-	choose = gtk_button_new_with_mnemonic(verify ? _("_Choose the file…")
-	                                             : _("_Add files…"));
+	choose = gtk_button_new_with_mnemonic(verify ? _("_Choose the file…") : _("_Add files…"));
 	g_signal_connect(choose, "clicked", G_CALLBACK(on_choose), fw);
 	gtk_widget_set_halign(choose, GTK_ALIGN_START);
 	gtk_box_pack_start(GTK_BOX(box), choose, FALSE, FALSE, 0);

@@ -94,8 +94,8 @@ sdr_gui_pin_text(const SdrPinPromptRequest *request, const char *label, const ch
 		return;
 	}
 	if (holder != NULL && label != NULL)
-		out->message = g_strdup_printf(
-		        _("Type the PIN code of the key %s to sign as %s."), label, holder);
+		out->message = g_strdup_printf(_("Type the PIN code of the key %s to sign as %s."),
+		                               label, holder);
 	else if (label != NULL)
 		out->message = g_strdup_printf(_("Type the PIN code of the key %s."), label);
 	else

@@ -36,8 +36,8 @@ char *sdr_gui_validity_text(SdrGuiValidity validity, gint64 days_left);
 
 typedef struct {
 	char *title;
-	char *message; /* who and which key */
-	char *warning; /* tries-left wording; NULL when none */
+	char *message;               /* who and which key */
+	char *warning;               /* tries-left wording; NULL when none */
 	gboolean danger;             /* the warning is shown in red (final try) */
 	gboolean needs_confirmation; /* the entry stays disabled until confirmed */
 	gboolean show_entry;         /* FALSE for a protected authentication path */
@@ -71,8 +71,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrGuiExpiryMemory, sdr_gui_expiry_memory_free)
 /* The threshold to announce now for the certificate (the smallest reached and not
  * announced yet), or -1. Records it and every larger threshold reached.
  * warn_days sorted descending. */
-int sdr_gui_expiry_memory_check(SdrGuiExpiryMemory *memory, const char *cert_key,
-                                gint64 days_left, const int *warn_days, gsize n_warn_days);
+int sdr_gui_expiry_memory_check(SdrGuiExpiryMemory *memory, const char *cert_key, gint64 days_left,
+                                const int *warn_days, gsize n_warn_days);
 /* Writes the memory atomically (common/sdr-file.h); creates the folder. */
 gboolean sdr_gui_expiry_memory_save(SdrGuiExpiryMemory *memory, GError **error);
 /* A stable key for a certificate: issuer DN and serial (hashed). */
@@ -103,9 +103,9 @@ char *sdr_gui_origin_display(const char *origin);
 const char *sdr_gui_usage_label(const char *usage);
 
 typedef struct {
-	const char *format;   /* the sign handler's "format" */
-	const char *label;    /* French, for the person */
-	gboolean needs_pdf;   /* PAdES */
+	const char *format; /* the sign handler's "format" */
+	const char *label;  /* French, for the person */
+	gboolean needs_pdf; /* PAdES */
 } SdrGuiPurpose;
 
 /* NULL-terminated (label NULL) table of signing purposes. */

@@ -26,7 +26,7 @@ struct _SdrGui {
 	gboolean refreshing, refresh_again;
 	guint refresh_source;
 	guint periodic_source;
-	int busy; /* signatures running */
+	int busy;         /* signatures running */
 	int own_requests; /* GUI-initiated sign requests running (their consent is implicit) */
 
 	int warn_days[SDR_GUI_MAX_WARN_DAYS];

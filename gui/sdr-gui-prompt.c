@@ -20,7 +20,7 @@ typedef enum { CALL_CONSENT, CALL_PIN, CALL_CONFIRM } CallKind;
 typedef struct {
 	SdrGui *gui;
 	CallKind kind;
-	const SdrConsentRequest *consent;  /* borrowed: the worker waits */
+	const SdrConsentRequest *consent;   /* borrowed: the worker waits */
 	const SdrPinPromptRequest *pin_req; /* borrowed: the worker waits */
 
 	GMutex lock;
@@ -97,11 +97,11 @@ on_response(GtkDialog *dialog, int response, gpointer data)
 		SdrSecret *pin;
 
 		len = gtk_entry_buffer_get_bytes(call->buffer);
-		if (!sdr_gui_pin_can_submit(&call->text,
-		                            call->confirm == NULL ||
-		                                    gtk_toggle_button_get_active(
-		                                            GTK_TOGGLE_BUTTON(call->confirm)),
-		                            gtk_entry_buffer_get_length(call->buffer), 0, 0))
+		if (!sdr_gui_pin_can_submit(
+		            &call->text,
+		            call->confirm == NULL ||
+		                    gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(call->confirm)),
+		            gtk_entry_buffer_get_length(call->buffer), 0, 0))
 			return;
 		/* Into the secret at once; the buffer is wiped by call_finish(). */
 		pin = sdr_secret_new_from_data(t, len);
@@ -215,16 +215,15 @@ build_consent(Call *call)
 		g_autofree char *type = sdr_gui_outside_text(d->mime_type, 60);
 		g_autofree char *size = g_format_size(d->size);
 		g_autofree char *hash = sdr_gui_outside_text(d->sha256_short, 16);
-		g_autofree char *value = g_strdup_printf(_("%s\n%s, %s, fingerprint %s"),
-		                                         name != NULL ? name : "?",
-		                                         type != NULL ? type : _("unknown type"),
-		                                         size, hash != NULL ? hash : "?");
+		g_autofree char *value = g_strdup_printf(
+		        _("%s\n%s, %s, fingerprint %s"), name != NULL ? name : "?",
+		        type != NULL ? type : _("unknown type"), size, hash != NULL ? hash : "?");
 
 		add_grid_row(GTK_GRID(grid), row++, _("Document"), value);
 	}
 	if (!listing && r->n_documents > 50) {
-		g_autofree char *more = g_strdup_printf(_("and %u more documents"),
-		                                        (guint)(r->n_documents - 50));
+		g_autofree char *more =
+		        g_strdup_printf(_("and %u more documents"), (guint)(r->n_documents - 50));
 		add_grid_row(GTK_GRID(grid), row++, "", more);
 	}
 	if (!listing)
@@ -245,8 +244,7 @@ build_consent(Call *call)
 		                              NULL),
 		                   FALSE, FALSE, 0);
 
-	refuse = gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Refuse"),
-	                               GTK_RESPONSE_REJECT);
+	refuse = gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Refuse"), GTK_RESPONSE_REJECT);
 	accept = gtk_dialog_add_button(GTK_DIALOG(call->dialog), listing ? _("_Allow") : _("_Sign"),
 	                               GTK_RESPONSE_ACCEPT);
 	(void)accept;
@@ -342,8 +340,8 @@ build_pin(Call *call, gboolean confirm_only)
 	atk_object_set_name(gtk_widget_get_accessible(call->entry), _("PIN code"));
 	gtk_box_pack_start(GTK_BOX(box), call->entry, FALSE, FALSE, 0);
 	g_signal_connect(call->buffer, "notify::length", G_CALLBACK(on_pin_changed), call);
-	call->ok_button = gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Validate"),
-	                                        GTK_RESPONSE_OK);
+	call->ok_button =
+	        gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Validate"), GTK_RESPONSE_OK);
 	gtk_dialog_set_default_response(GTK_DIALOG(call->dialog), GTK_RESPONSE_OK);
 	update_pin_sensitivity(call);
 	show_dialog(call, PIN_TIMEOUT_S);
@@ -477,8 +475,8 @@ notice_show(gpointer data)
 {
 	Notice *n = data;
 	g_autofree char *text = sdr_gui_sanitize(n->message, 400);
-	GtkWidget *w = gtk_message_dialog_new(NULL, 0, GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s",
-	                                      text);
+	GtkWidget *w =
+	        gtk_message_dialog_new(NULL, 0, GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s", text);
 
 	gtk_window_set_title(GTK_WINDOW(w), "sinadur");
 	gtk_window_set_keep_above(GTK_WINDOW(w), TRUE);

@@ -119,9 +119,9 @@ certificate_box(SdrGui *gui, JsonObject *c)
 	gtk_level_bar_remove_offset_value(GTK_LEVEL_BAR(bar), GTK_LEVEL_BAR_OFFSET_LOW);
 	gtk_level_bar_remove_offset_value(GTK_LEVEL_BAR(bar), GTK_LEVEL_BAR_OFFSET_HIGH);
 	gtk_level_bar_remove_offset_value(GTK_LEVEL_BAR(bar), GTK_LEVEL_BAR_OFFSET_FULL);
-	gtk_level_bar_set_value(GTK_LEVEL_BAR(bar),
-	                        v == SDR_GUI_VALIDITY_NOT_YET ? 1.0
-	                                                      : sdr_gui_validity_fraction(nb, na, now));
+	gtk_level_bar_set_value(
+	        GTK_LEVEL_BAR(bar),
+	        v == SDR_GUI_VALIDITY_NOT_YET ? 1.0 : sdr_gui_validity_fraction(nb, na, now));
 	gtk_style_context_add_class(gtk_widget_get_style_context(bar),
 	                            sdr_gui_validity_css_class(v));
 	days_text = sdr_gui_validity_text(v, days_left);
@@ -207,8 +207,8 @@ sdr_gui_window_update(SdrGui *gui)
 
 	if (gui->content == NULL)
 		return;
-	gtk_container_foreach(GTK_CONTAINER(gui->content), (GtkCallback)(void (*)(void))gtk_widget_destroy,
-	                      NULL);
+	gtk_container_foreach(GTK_CONTAINER(gui->content),
+	                      (GtkCallback)(void (*)(void))gtk_widget_destroy, NULL);
 	if (a == NULL || json_array_get_length(a) == 0) {
 		gtk_box_pack_start(GTK_BOX(gui->content), no_key_box(gui), FALSE, FALSE, 0);
 	} else {
@@ -351,11 +351,9 @@ on_doctor_report(SdrGui *gui, JsonNode *answer, const GError *error, gpointer da
 void
 sdr_gui_show_doctor(SdrGui *gui)
 {
-	GtkWidget *w = gtk_dialog_new_with_buttons(_("sinadur — diagnostics"),
-	                                           gui->window != NULL ? GTK_WINDOW(gui->window)
-	                                                               : NULL,
-	                                           GTK_DIALOG_DESTROY_WITH_PARENT, _("_Close"),
-	                                           GTK_RESPONSE_CLOSE, NULL);
+	GtkWidget *w = gtk_dialog_new_with_buttons(
+	        _("sinadur — diagnostics"), gui->window != NULL ? GTK_WINDOW(gui->window) : NULL,
+	        GTK_DIALOG_DESTROY_WITH_PARENT, _("_Close"), GTK_RESPONSE_CLOSE, NULL);
 	GtkWidget *area = gtk_dialog_get_content_area(GTK_DIALOG(w));
 	GtkWidget *scroll = gtk_scrolled_window_new(NULL, NULL);
 	GtkWidget *view = gtk_text_view_new();

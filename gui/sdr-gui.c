@@ -32,12 +32,14 @@ run_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
 {
 	RunCall *c = data;
 	GError *error = NULL;
-	JsonNode *answer = c->gui->options.run(c->name, c->request, c->gui->options.run_data, &error);
+	JsonNode *answer =
+	        c->gui->options.run(c->name, c->request, c->gui->options.run_data, &error);
 
 	if (answer == NULL)
-		g_task_return_error(task, error != NULL ? error
-		                                        : g_error_new_literal(G_IO_ERROR,
-		                                                              G_IO_ERROR_FAILED, "?"));
+		g_task_return_error(
+		        task, error != NULL
+		                      ? error
+		                      : g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "?"));
 	else
 		g_task_return_pointer(task, answer, (GDestroyNotify)json_node_unref);
 }
@@ -161,13 +163,14 @@ check_expiry(SdrGui *gui)
 			                         "one."),
 			                       holder != NULL ? holder : "?");
 		else
-			body = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-			                                   "The certificate of %s expires in %d day: "
-			                                   "ask for its renewal.",
-			                                   "The certificate of %s expires in %d days: "
-			                                   "ask for its renewal.",
-			                                   (gulong)days),
-			                       holder != NULL ? holder : "?", (int)days);
+			body = g_strdup_printf(
+			        g_dngettext(GETTEXT_PACKAGE,
+			                    "The certificate of %s expires in %d day: "
+			                    "ask for its renewal.",
+			                    "The certificate of %s expires in %d days: "
+			                    "ask for its renewal.",
+			                    (gulong)days),
+			        holder != NULL ? holder : "?", (int)days);
 		id = g_strdup_printf("expiry-%s", key);
 		notify(gui, id, _("Certificate expiring"), body, days <= SDR_GUI_CRITICAL_DAYS);
 	}
@@ -350,17 +353,19 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	css = gtk_css_provider_new();
 	gtk_css_provider_load_from_data(
 	        css,
-	        "levelbar.sdr-ok block.filled { background-color: #2e7d32; border-color: #1b5e20; }\n"
-	        "levelbar.sdr-warning block.filled { background-color: #ef8f00; border-color: #b86e00; }\n"
-	        "levelbar.sdr-critical block.filled { background-color: #c62828; border-color: #8e0000; }\n"
+	        "levelbar.sdr-ok block.filled { background-color: #2e7d32; border-color: #1b5e20; "
+	        "}\n"
+	        "levelbar.sdr-warning block.filled { background-color: #ef8f00; border-color: "
+	        "#b86e00; }\n"
+	        "levelbar.sdr-critical block.filled { background-color: #c62828; border-color: "
+	        "#8e0000; }\n"
 	        "levelbar.sdr-ok block, levelbar.sdr-warning block, levelbar.sdr-critical block"
 	        " { min-height: 10px; }\n"
 	        "label.sdr-danger { color: #c62828; font-weight: bold; }\n"
 	        "label.sdr-warning { color: #a45c00; font-weight: bold; }\n"
 	        "label.sdr-big { font-size: 140%; font-weight: bold; }\n",
 	        -1, NULL);
-	gtk_style_context_add_provider_for_screen(gdk_screen_get_default(),
-	                                          GTK_STYLE_PROVIDER(css),
+	gtk_style_context_add_provider_for_screen(gdk_screen_get_default(), GTK_STYLE_PROVIDER(css),
 	                                          GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 	g_object_unref(css);
 

@@ -39,8 +39,7 @@ test_validity(void **state)
 
 	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_OK), "sdr-ok");
 	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_WARNING), "sdr-warning");
-	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_CRITICAL),
-	                    "sdr-critical");
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_CRITICAL), "sdr-critical");
 	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_EXPIRED), "sdr-critical");
 
 	/* One third of a 3-year period ahead. */
@@ -221,7 +220,8 @@ static void
 test_origin_and_text(void **state)
 {
 	g_autofree char *a = sdr_gui_origin_display("https://portail.example.fr");
-	g_autofree char *b = sdr_gui_origin_display("https://user:pw@portail.example.fr:8443/x?y#z");
+	g_autofree char *b =
+	        sdr_gui_origin_display("https://user:pw@portail.example.fr:8443/x?y#z");
 	g_autofree char *c = sdr_gui_origin_display("not an origin");
 	g_autofree char *d = sdr_gui_origin_display("http://[::1]:24742");
 	/* RLO would reverse "fdp.exe" into looking like "exe.pdf". */
@@ -237,7 +237,9 @@ test_origin_and_text(void **state)
 	assert_string_equal(f, "\u2068abcd…\u2069");
 	assert_null(sdr_gui_outside_text(NULL, 10));
 	{
-		g_autofree char *bad = sdr_gui_sanitize("a\xff" "b", 10);
+		g_autofree char *bad = sdr_gui_sanitize("a\xff"
+		                                        "b",
+		                                        10);
 		assert_true(g_utf8_validate(bad, -1, NULL));
 	}
 	assert_string_equal(sdr_gui_usage_label("authentication"), "authentification");
@@ -250,9 +252,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validity),     cmocka_unit_test(test_validity_text),
-		cmocka_unit_test(test_pin_text),     cmocka_unit_test(test_warn_days),
-		cmocka_unit_test(test_expiry_memory), cmocka_unit_test(test_tray),
+		cmocka_unit_test(test_validity),        cmocka_unit_test(test_validity_text),
+		cmocka_unit_test(test_pin_text),        cmocka_unit_test(test_warn_days),
+		cmocka_unit_test(test_expiry_memory),   cmocka_unit_test(test_tray),
 		cmocka_unit_test(test_origin_and_text),
 	};
 
