@@ -227,6 +227,7 @@ main(int argc, char **argv)
 	gboolean headless = FALSE, version = FALSE, show = FALSE;
 	g_autofree char *config_file = NULL;
 	g_autofree char *script = NULL;
+	g_auto(GStrv) files = NULL;
 	GOptionEntry entries[] = {
 		{ "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
 		  N_("Run without a display (prompts on the terminal)"), NULL },
@@ -237,6 +238,8 @@ main(int argc, char **argv)
 		{ "show", 0, 0, G_OPTION_ARG_NONE, &show,
 		  N_("Open the window of the running agent (or start it with its window)"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+		  N_("Files to sign (opens the “sign files” window)"), N_("[FILE…]") },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx = NULL;
@@ -282,6 +285,7 @@ main(int argc, char **argv)
 		go.quit = gui_quit;
 		go.quit_data = &agent;
 		go.show_window = show;
+		go.sign_files = files;
 		agent.gui = sdr_gui_new(&go, &running, &gerror);
 		if (running) {
 			/* One agent per session: the running one shows its window. */

@@ -10,6 +10,7 @@ typedef struct {
 	GtkWidget *dialog;
 	GtkWidget *files_label;
 	GtkWidget *purpose;
+	GtkWidget *cert;
 	GtkWidget *spinner;
 	GtkWidget *results;
 	GtkWidget *go;
@@ -44,18 +45,20 @@ show_paths(FilesWindow *fw)
 	g_string_free(s, TRUE);
 }
 
+static gboolean
+destroy_later(gpointer data)
+{
+	gtk_widget_destroy(data);
+	g_object_unref(data);
+	return G_SOURCE_REMOVE;
+}
+
 static void
-on_choose(GtkButton *b, gpointer data)
+on_chooser_response(GtkDialog *chooser, int response, gpointer data)
 {
 	FilesWindow *fw = data;
-	GtkWidget *chooser = gtk_file_chooser_dialog_new(
-	        fw->verify ? _("File to verify") : _("Files to sign"), GTK_WINDOW(fw->dialog),
-	        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Open"),
-	        GTK_RESPONSE_ACCEPT, NULL);
 
-	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), !fw->verify);
-	gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(chooser), TRUE);
-	if (gtk_dialog_run(GTK_DIALOG(chooser)) == GTK_RESPONSE_ACCEPT) {
+	if (response == GTK_RESPONSE_ACCEPT) {
 		GSList *list = gtk_file_chooser_get_filenames(GTK_FILE_CHOOSER(chooser));
 
 		if (fw->verify)
@@ -65,7 +68,30 @@ on_choose(GtkButton *b, gpointer data)
 		g_slist_free(list);
 		show_paths(fw);
 	}
-	gtk_widget_destroy(chooser);
+	/* Destroyed once the events in flight (its completion popup's) are handled. */
+	gtk_widget_hide(GTK_WIDGET(chooser));
+	g_idle_add(destroy_later, g_object_ref(chooser));
+}
+
+static void
+on_choose(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	GtkWidget *chooser = gtk_file_chooser_dialog_new(
+	        fw->verify ? _("File to verify") : _("Files to sign"), GTK_WINDOW(fw->dialog),
+	        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Open"),
+	        GTK_RESPONSE_ACCEPT, NULL);
+
+	gtk_window_set_modal(GTK_WINDOW(chooser), TRUE);
+	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), !fw->verify);
+	gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(chooser), TRUE);
+	gtk_dialog_set_default_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
+	/* The window lives on if the files window closes meanwhile: the chooser is
+	 * modal and destroyed with it. */
+	gtk_window_set_destroy_with_parent(GTK_WINDOW(chooser), TRUE);
+	g_signal_connect(chooser, "response", G_CALLBACK(on_chooser_response), fw);
+	gtk_widget_show(chooser);
+	gtk_window_present(GTK_WINDOW(chooser));
 }
 
 static const char *
@@ -92,8 +118,11 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 		sdr_gui_tray_update(gui);
 	}
 	gtk_spinner_stop(GTK_SPINNER(fw->spinner));
-	if (answer == NULL)
-		g_string_append(s, error != NULL ? error->message : "?");
+	if (answer == NULL) {
+		g_autofree char *msg = sdr_gui_sanitize(error != NULL ? error->message : "?", 400);
+
+		g_string_append(s, msg);
+	}
 	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
 		JsonObject *r = json_array_get_object_element(a, i);
 		const char *name = sdr_gui_json_string(r, fw->verify ? "file" : "name");
@@ -141,11 +170,8 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 				                : _("not signed"));
 		}
 	}
-	{
-		g_autofree char *clean = sdr_gui_sanitize(s->str, 20000);
-
-		gtk_label_set_text(GTK_LABEL(fw->results), clean);
-	}
+	/* Every piece was sanitised on its own (the line breaks are ours). */
+	gtk_label_set_text(GTK_LABEL(fw->results), s->str);
 	g_string_free(s, TRUE);
 	show_paths(fw);
 }
@@ -167,7 +193,11 @@ on_go(GtkButton *b, gpointer data)
 	if (!fw->verify) {
 		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
 
+		const char *cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
+
 		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
+		if (cert != NULL)
+			json_object_set_string_member(req, "certificate", cert);
 		g_atomic_int_inc(&fw->gui->own_requests);
 		fw->gui->busy++;
 		sdr_gui_tray_update(fw->gui);
@@ -198,7 +228,50 @@ on_response(GtkDialog *d, int response, gpointer data)
 		gtk_widget_destroy(GTK_WIDGET(d));
 }
 
-static void
+/* The signing certificates still valid, the one that lasts longest first chosen. */
+static GtkWidget *
+cert_combo(SdrGui *gui)
+{
+	GtkWidget *combo = gtk_combo_box_text_new();
+	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
+	gint64 best = G_MININT64;
+	const char *best_id = NULL;
+
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *c = json_array_get_object_element(a, i);
+		JsonArray *usage = c != NULL && json_object_has_member(c, "usage")
+		                           ? json_object_get_array_member(c, "usage")
+		                           : NULL;
+		gboolean sign = FALSE;
+		const char *id = sdr_gui_json_string(c, "id");
+		gint64 days;
+		g_autofree char *holder = NULL;
+		g_autofree char *until = NULL;
+		g_autofree char *text = NULL;
+
+		for (guint k = 0; usage != NULL && k < json_array_get_length(usage); k++)
+			sign = sign ||
+			       g_strcmp0(json_array_get_string_element(usage, k), "signature") == 0;
+		if (!sign || id == NULL || !json_object_has_member(c, "days_left") ||
+		    (json_object_has_member(c, "expired") &&
+		     json_object_get_boolean_member(c, "expired")))
+			continue;
+		days = json_object_get_int_member(c, "days_left");
+		holder = sdr_gui_sanitize(sdr_gui_json_string(c, "subject_cn"), 80);
+		until = sdr_gui_date_text(sdr_gui_json_string(c, "not_after"));
+		text = g_strdup_printf(_("%s (valid until %s)"), holder, until);
+		gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), id, text);
+		if (days > best) {
+			best = days;
+			best_id = id;
+		}
+	}
+	if (best_id != NULL)
+		gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), best_id);
+	return combo;
+}
+
+static FilesWindow *
 files_window_show(SdrGui *gui, gboolean verify)
 {
 	FilesWindow *fw = g_new0(FilesWindow, 1);
@@ -234,6 +307,11 @@ files_window_show(SdrGui *gui, gboolean verify)
 			                          _(p->label));
 		gtk_combo_box_set_active(GTK_COMBO_BOX(fw->purpose), 0);
 		gtk_box_pack_start(GTK_BOX(box), fw->purpose, FALSE, FALSE, 0);
+		l = gtk_label_new(_("With which certificate?"));
+		gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
+		gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
+		fw->cert = cert_combo(gui);
+		gtk_box_pack_start(GTK_BOX(box), fw->cert, FALSE, FALSE, 0);
 	}
 	fw->spinner = gtk_spinner_new();
 	gtk_box_pack_start(GTK_BOX(box), fw->spinner, FALSE, FALSE, 0);
@@ -253,16 +331,31 @@ files_window_show(SdrGui *gui, gboolean verify)
 	show_paths(fw);
 	gtk_widget_show_all(fw->dialog);
 	gtk_window_present(GTK_WINDOW(fw->dialog));
+	return fw;
 }
 
 void
 sdr_gui_sign_window_show(SdrGui *gui)
 {
-	files_window_show(gui, FALSE);
+	(void)files_window_show(gui, FALSE);
+}
+
+void
+sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files)
+{
+	FilesWindow *fw = files_window_show(gui, FALSE);
+
+	for (int i = 0; i < n_files && i < 100; i++) {
+		char *path = g_file_get_path(files[i]);
+
+		if (path != NULL)
+			g_ptr_array_add(fw->paths, path);
+	}
+	show_paths(fw);
 }
 
 void
 sdr_gui_verify_window_show(SdrGui *gui)
 {
-	files_window_show(gui, TRUE);
+	(void)files_window_show(gui, TRUE);
 }

@@ -49,6 +49,8 @@ void sdr_gui_tray_update(SdrGui *gui);
 void sdr_gui_tray_free(SdrGui *gui);
 /* sdr-gui-files.c */
 void sdr_gui_sign_window_show(SdrGui *gui);
+/* The same, with these files already chosen (GFile*). */
+void sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files);
 void sdr_gui_verify_window_show(SdrGui *gui);
 
 /* JSON helpers */

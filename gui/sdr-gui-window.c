@@ -189,11 +189,15 @@ no_key_box(SdrGui *gui)
 
 		if (k == NULL || g_strcmp0(sdr_gui_json_string(k, "status"), "ok") == 0)
 			continue;
-		msg = g_strdup_printf("• %s%s%s", sdr_gui_json_string(k, "message"),
-		                      sdr_gui_json_string(k, "advice") != NULL ? "\n  " : "",
-		                      sdr_gui_json_string(k, "advice") != NULL
-		                              ? sdr_gui_json_string(k, "advice")
-		                              : "");
+		{
+			/* Reader and module names come from outside. */
+			g_autofree char *m =
+			        sdr_gui_sanitize(sdr_gui_json_string(k, "message"), 400);
+			g_autofree char *a =
+			        sdr_gui_sanitize(sdr_gui_json_string(k, "advice"), 400);
+
+			msg = g_strdup_printf("• %s%s%s", m, *a != '\0' ? "\n  " : "", a);
+		}
 		gtk_box_pack_start(GTK_BOX(box), sdr_gui_value_label(msg), FALSE, FALSE, 0);
 	}
 	return box;
@@ -325,25 +329,30 @@ on_doctor_report(SdrGui *gui, JsonNode *answer, const GError *error, gpointer da
 	JsonArray *checks = sdr_gui_json_array(answer, "checks");
 	GString *s = g_string_new(NULL);
 
-	if (answer == NULL)
-		g_string_append(s, error != NULL ? error->message : "?");
+	if (answer == NULL) {
+		g_autofree char *e = sdr_gui_sanitize(error != NULL ? error->message : "?", 400);
+
+		g_string_append(s, e);
+	}
 	for (guint i = 0; checks != NULL && i < json_array_get_length(checks); i++) {
 		JsonObject *k = json_array_get_object_element(checks, i);
 		const char *st = sdr_gui_json_string(k, "status");
+		g_autofree char *msg = sdr_gui_sanitize(sdr_gui_json_string(k, "message"), 400);
+		g_autofree char *advice =
+		        sdr_gui_json_string(k, "advice") != NULL
+		                ? sdr_gui_sanitize(sdr_gui_json_string(k, "advice"), 400)
+		                : NULL;
 
 		g_string_append_printf(s, "%s %s\n",
 		                       g_strcmp0(st, "ok") == 0        ? "✔"
 		                       : g_strcmp0(st, "warning") == 0 ? "⚠"
 		                                                       : "✘",
-		                       sdr_gui_json_string(k, "message"));
-		if (sdr_gui_json_string(k, "advice") != NULL)
-			g_string_append_printf(s, "    → %s\n", sdr_gui_json_string(k, "advice"));
+		                       msg);
+		if (advice != NULL)
+			g_string_append_printf(s, "    → %s\n", advice);
 	}
-	{
-		g_autofree char *clean = sdr_gui_sanitize(s->str, 20000);
-
-		gtk_text_buffer_set_text(buf, clean, -1);
-	}
+	/* Every piece was sanitised on its own (the line breaks are ours). */
+	gtk_text_buffer_set_text(buf, s->str, -1);
 	g_string_free(s, TRUE);
 	g_object_unref(buf);
 }

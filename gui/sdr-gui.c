@@ -294,6 +294,31 @@ on_activate(GApplication *app, gpointer data)
 }
 
 static void
+on_open(GApplication *app, GFile **files, int n_files, const char *hint, gpointer data)
+{
+	sdr_gui_sign_window_show_files(data, files, n_files);
+}
+
+static GFile **
+files_of(char **paths, int *n)
+{
+	GFile **files = g_new0(GFile *, g_strv_length(paths) + 1);
+
+	*n = 0;
+	for (guint i = 0; paths[i] != NULL; i++)
+		files[(*n)++] = g_file_new_for_commandline_arg(paths[i]);
+	return files;
+}
+
+static void
+files_free(GFile **files, int n)
+{
+	for (int i = 0; i < n; i++)
+		g_object_unref(files[i]);
+	g_free(files);
+}
+
+static void
 action_show(GSimpleAction *action, GVariant *param, gpointer data)
 {
 	on_activate(NULL, data);
@@ -321,8 +346,9 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 
 	*already_running = FALSE;
 	gui->options = *options;
-	gui->app = gtk_application_new(SDR_GUI_APP_ID, G_APPLICATION_DEFAULT_FLAGS);
+	gui->app = gtk_application_new(SDR_GUI_APP_ID, G_APPLICATION_HANDLES_OPEN);
 	g_signal_connect(gui->app, "activate", G_CALLBACK(on_activate), gui);
+	g_signal_connect(gui->app, "open", G_CALLBACK(on_open), gui);
 	g_signal_connect(show, "activate", G_CALLBACK(action_show), gui);
 	g_action_map_add_action(G_ACTION_MAP(gui->app), G_ACTION(show));
 	if (!g_application_register(G_APPLICATION(gui->app), NULL, error)) {
@@ -332,13 +358,18 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	}
 	if (g_application_get_is_remote(G_APPLICATION(gui->app))) {
 		*already_running = TRUE;
-		if (options->show_window) {
+		if (options->sign_files != NULL && options->sign_files[0] != NULL) {
+			int n = 0;
+			GFile **files = files_of(options->sign_files, &n);
+
+			g_application_open(G_APPLICATION(gui->app), files, n, "sign");
+			files_free(files, n);
+		} else if (options->show_window) {
 			g_application_activate(G_APPLICATION(gui->app));
-			/* Flush the call before leaving. */
-			g_dbus_connection_flush_sync(
-			        g_application_get_dbus_connection(G_APPLICATION(gui->app)), NULL,
-			        NULL);
 		}
+		/* Flush the call before leaving. */
+		g_dbus_connection_flush_sync(
+		        g_application_get_dbus_connection(G_APPLICATION(gui->app)), NULL, NULL);
 		g_object_unref(gui->app);
 		g_free(gui);
 		return NULL;
@@ -373,6 +404,14 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	gui->periodic_source = g_timeout_add_seconds(PERIODIC_REFRESH_S, periodic_refresh, gui);
 	if (options->show_window)
 		sdr_gui_window_show(gui);
+	if (options->sign_files != NULL && options->sign_files[0] != NULL) {
+		int n = 0;
+		GFile **files = files_of(options->sign_files, &n);
+
+		sdr_gui_sign_window_show_files(gui, files, n);
+		files_free(files, n);
+	}
+	gui->options.sign_files = NULL; /* borrowed only for the call */
 	/* On the main loop, once the agent runs it (its bridge is up by then). */
 	sdr_gui_refresh(gui);
 	return gui;

@@ -31,6 +31,7 @@ typedef struct {
 	void (*quit)(gpointer data); /* the tray's "Quitter" */
 	gpointer quit_data;
 	gboolean show_window; /* open the main window at start */
+	char **sign_files;    /* open the "sign files" window with these (NULL = none) */
 } SdrGuiOptions;
 
 typedef struct _SdrGui SdrGui;
@@ -38,7 +39,8 @@ typedef struct _SdrGui SdrGui;
 /* TRUE when a display can be opened (initialises GTK). */
 gboolean sdr_gui_display_available(void);
 /* Registers the application on the session bus. When another agent already owns
- * it, asks that one to show its window (if options->show_window), sets
+ * it, asks that one to show its window (if options->show_window) or to open
+ * options->sign_files in its "sign files" window, sets
  * *already_running and returns NULL. NULL with *error when the bus is missing. */
 SdrGui *sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **error);
 /* The GTK prompter (sdr-gui-prompt.c); the GUI must outlive it. */

@@ -34,6 +34,14 @@ notes = open(sys.argv[3], "a", buffering=1)
 counter = [0]
 
 
+def labels(layout):
+    _id, props, children = layout
+    out = [props["label"]] if "label" in props else []
+    for c in children:
+        out += labels(c)
+    return out
+
+
 def dump(conn):
     for sender, path in items:
         rec = {"sender": sender, "path": path}
@@ -45,6 +53,13 @@ def dump(conn):
                 rec[prop] = v.unpack()[0]
             except Exception as e:  # noqa: BLE001 - recorded for the test to read
                 rec[prop + "_error"] = str(e)
+        if isinstance(rec.get("Menu"), str):
+            try:
+                v = conn.call_sync(sender, rec["Menu"], "com.canonical.dbusmenu", "GetLayout",
+                                   GLib.Variant("(iias)", (0, -1, [])), None, 0, 2000, None)
+                rec["MenuLabels"] = labels(v.unpack()[1])
+            except Exception as e:  # noqa: BLE001
+                rec["MenuLabels_error"] = str(e)
         out.write(json.dumps(rec) + "\n")
     return True
 

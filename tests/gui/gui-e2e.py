@@ -98,10 +98,11 @@ def window_gone(title_part, timeout=10):
     return False
 
 
-def find(root, role, name_part=None):
+def find(root, role, name_part=None, exact=False):
     for n in walk(root):
         try:
-            if n.getRole() == role and (name_part is None or (n.name and name_part in n.name)):
+            if n.getRole() == role and (name_part is None or (
+                    n.name and (n.name == name_part if exact else name_part in n.name))):
                 return n
         except Exception:  # noqa: BLE001
             continue
@@ -129,9 +130,9 @@ def wait_text(root, part, timeout=20):
     return False
 
 
-def click(root, name_part):
-    b = find(root, pyatspi.ROLE_PUSH_BUTTON, name_part) or \
-        find(root, pyatspi.ROLE_CHECK_BOX, name_part)
+def click(root, name_part, exact=False):
+    b = find(root, pyatspi.ROLE_PUSH_BUTTON, name_part, exact) or \
+        find(root, pyatspi.ROLE_CHECK_BOX, name_part, exact)
     if b is None:
         return False
     b.queryAction().doAction(0)
@@ -361,6 +362,9 @@ def run(fx, env, port, p11dir, agent):
           "Anne KERBRAT" in str(last.get("Title")) and "certificat expiré" in str(last.get("Title")),
           last)
     check("tray icon by state", last.get("IconName") == "sinadur-key-expired", last)
+    menu = [x.replace("_", "") for x in last.get("MenuLabels", [])]
+    check("tray menu in French", menu == ["Ouvrir sinadur", "Signer des fichiers…",
+                                          "Vérifier un fichier…", "Diagnostic", "Quitter"], last)
 
     # ---- First listing by the portal ----
     call = Call(port, "GET", "/v1/certificates")
@@ -489,6 +493,79 @@ def run(fx, env, port, p11dir, agent):
           r and r.body[:300])
     check("the right PIN resets the tries",
           open(os.path.join(p11dir, "tries")).read().strip() == "3")
+    sign_window(fx, env, p11dir)
+
+
+def sign_window(fx, env, p11dir):
+    """« Signer des fichiers » : two files handed over by a second `sinadur-agent FILE…`
+    (what the desktop's "Ouvrir avec sinadur" runs), the purpose chosen, one PIN,
+    per-file results. (The file chooser itself is not driven here: under Xvfb with no
+    window manager, GTK 3's chooser meets key events after it is hidden.)"""
+    main = find_window("mes clés et certificats")
+    check("the main window opens the sign window",
+          main is not None and click(main, "Signer des fichiers…") and
+          find_window("signer des fichiers") is not None)
+    w0 = find_window("signer des fichiers", 1)
+    if w0 is not None:
+        click(w0, "Fermer")
+        check("Fermer closes the sign window", window_gone("signer des fichiers", 5))
+    docs = []
+    for name in ("budget-primitif-2027.pdf", "annexe-1.pdf"):
+        path = os.path.join(fx.dir, name)
+        with open(path, "wb") as f:
+            f.write(b"Budget primitif 2027 - " + name.encode() * 30)
+        docs.append(path)
+    r = subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf")] + docs,
+                       env=env, capture_output=True, text=True, timeout=30)
+    check("sinadur-agent FILE… hands the files over and exits 0", r.returncode == 0, r.stderr)
+    w = find_window("signer des fichiers")
+    if not check("sign window opened with the files", w is not None):
+        return
+    check("both files listed", wait_text(w, "annexe-1.pdf", 5) and
+          any("budget-primitif-2027.pdf" in x for x in texts(w)), texts(w))
+    combos = [n for n in walk(w) if n.getRole() == pyatspi.ROLE_COMBO_BOX]
+    combo = combos[0] if combos else None
+    check("certificate chosen: the signing one that lasts longest",
+          len(combos) == 2 and "Jean DUPONT" in combos[1].name or "Jeanne MARTIN" in combos[1].name,
+          [c.name for c in combos])
+    certs = [n.name for n in walk(combos[1]) if n.getRole() == pyatspi.ROLE_MENU_ITEM] \
+        if len(combos) == 2 else []
+    check("no expired or authentication certificate offered",
+          not any("Anne KERBRAT" in c for c in certs) and len(certs) == 3, certs)
+    item = find(combo, pyatspi.ROLE_MENU_ITEM, "Signature détachée (CAdES)") if combo else None
+    purposes = [n.name for n in walk(combo) if n.getRole() == pyatspi.ROLE_MENU_ITEM] if combo else []
+    check("purposes offered in French", "Acte pour la préfecture (ACTES)" in purposes and
+          "Flux comptable PES (Trésorerie)" in purposes and "Pièce de marché public" in purposes,
+          purposes)
+    if check("CAdES purpose offered", item is not None):
+        # Through the combo's own selection (what a screen reader does).
+        combo.querySelection().selectChild(purposes.index("Signature détachée (CAdES)"))
+        time.sleep(0.5)
+        check("CAdES purpose chosen", combo.name == "Signature détachée (CAdES)", combo.name)
+    before = logins(p11dir)
+    click(w, "Signer", exact=True)
+    pin = find_window("Code PIN de la clé")
+    if check("one PIN dialog for the batch (no consent dialog for the person's own files)",
+             pin is not None and find_window("Demande de signature", 0.5) is None):
+        entry = find(pin, pyatspi.ROLE_PASSWORD_TEXT)
+        entry.queryEditableText().insertText(0, "1234", 4)
+        time.sleep(0.3)
+        click(pin, "Valider")
+    check("results shown per document", wait_text(w, "✔", 30), texts(w))
+    t = [x for x in texts(w) if "✔" in x]
+    check("both documents signed", t and t[0].count("✔") == 2, t)
+    check("one login for the batch", logins(p11dir) == before + 1, logins(p11dir))
+    screenshot("sign-window", "signer des fichiers")
+    for path in docs:
+        sig = path + ".p7s"
+        if not check("output " + os.path.basename(sig), os.path.exists(sig)):
+            continue
+        v = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sig,
+                            "-content", path, "-CAfile", os.path.join(fx.pki, "chain.pem"),
+                            "-purpose", "any", "-out", os.devnull], capture_output=True, text=True)
+        check("signature of %s verifies" % os.path.basename(path), v.returncode == 0,
+              v.stderr[-300:])
+    click(w, "Fermer")
 
 
 if __name__ == "__main__":
