@@ -459,6 +459,12 @@ def run(fx, env, port, p11dir, agent):
     check("Annuler -> error, no signature", r is not None and r.status != 200, r and r.status)
     check("Annuler -> no login, no try burnt", logins(p11dir) == before and
           open(os.path.join(p11dir, "tries")).read().strip() == "2")
+    # The main window tells it too (refreshed when shown).
+    subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
+                   env=env, capture_output=True, text=True, timeout=30)
+    win = find_window("mes clés et certificats")
+    check("main window: few PIN tries left", win is not None and
+          wait_text(win, "Peu d’essais du code PIN", 15), win and texts(win)[:12])
 
     # ---- Final try: confirmation gates the entry ----
     with open(os.path.join(p11dir, "tries"), "w") as f:
