@@ -224,7 +224,7 @@ load_warn_days(Agent *agent)
 int
 main(int argc, char **argv)
 {
-	gboolean headless = FALSE, version = FALSE, show = FALSE;
+	gboolean headless = FALSE, version = FALSE, show = FALSE, verify = FALSE;
 	g_autofree char *config_file = NULL;
 	g_autofree char *script = NULL;
 	g_auto(GStrv) files = NULL;
@@ -237,6 +237,8 @@ main(int argc, char **argv)
 		  N_("Answer prompts from FILE (test facility)"), N_("FILE") },
 		{ "show", 0, 0, G_OPTION_ARG_NONE, &show,
 		  N_("Open the window of the running agent (or start it with its window)"), NULL },
+		{ "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
+		  N_("Verify the FILE given in the “verify a file” window"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
 		  N_("Files to sign (opens the “sign files” window)"), N_("[FILE…]") },
@@ -286,6 +288,7 @@ main(int argc, char **argv)
 		go.quit_data = &agent;
 		go.show_window = show;
 		go.sign_files = files;
+		go.verify = verify;
 		agent.gui = sdr_gui_new(&go, &running, &gerror);
 		if (running) {
 			/* One agent per session: the running one shows its window. */
@@ -297,6 +300,7 @@ main(int argc, char **argv)
 	}
 #else
 	(void)show;
+	(void)verify;
 #endif
 	if (script != NULL) {
 		prompt = sdr_prompt_script_new(script, &error);

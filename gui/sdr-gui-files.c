@@ -126,7 +126,8 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
 		JsonObject *r = json_array_get_object_element(a, i);
 		const char *name = sdr_gui_json_string(r, fw->verify ? "file" : "name");
-		g_autofree char *safe = sdr_gui_outside_text(name, 100);
+		g_autofree char *base = name != NULL ? g_path_get_basename(name) : NULL;
+		g_autofree char *safe = sdr_gui_outside_text(base, 100);
 
 		if (fw->verify) {
 			JsonArray *sigs = json_object_has_member(r, "signatures")
@@ -190,6 +191,13 @@ on_go(GtkButton *b, gpointer data)
 		json_array_add_object_element(docs, d);
 	}
 	json_object_set_array_member(req, fw->verify ? "files" : "documents", docs);
+	if (fw->verify && fw->paths->len == 1) {
+		g_autofree char *content =
+		        sdr_gui_detached_content(g_ptr_array_index(fw->paths, 0));
+
+		if (content != NULL)
+			json_object_set_string_member(req, "content", content);
+	}
 	if (!fw->verify) {
 		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
 
@@ -358,4 +366,17 @@ void
 sdr_gui_verify_window_show(SdrGui *gui)
 {
 	(void)files_window_show(gui, TRUE);
+}
+
+void
+sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file)
+{
+	FilesWindow *fw = files_window_show(gui, TRUE);
+	char *path = g_file_get_path(file);
+
+	if (path == NULL)
+		return;
+	g_ptr_array_add(fw->paths, path);
+	show_paths(fw);
+	on_go(NULL, fw);
 }

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- Certificate validity ------------------------------------------------------ */
 
@@ -402,4 +403,26 @@ sdr_gui_format_label(const char *format)
 			return _(p->label);
 	}
 	return format;
+}
+
+char *
+sdr_gui_detached_content(const char *signature_path)
+{
+	static const char *const suffixes[] = { ".p7s", ".sig", ".p7m" };
+	g_autofree char *candidate = NULL;
+	const char *mark;
+
+	if (signature_path == NULL)
+		return NULL;
+	for (gsize i = 0; i < G_N_ELEMENTS(suffixes) && candidate == NULL; i++) {
+		if (g_str_has_suffix(signature_path, suffixes[i]))
+			candidate = g_strndup(signature_path,
+			                      strlen(signature_path) - strlen(suffixes[i]));
+	}
+	mark = g_strrstr(signature_path, " - Signature ");
+	if (candidate == NULL && mark != NULL && g_str_has_suffix(signature_path, ".xml"))
+		candidate = g_strndup(signature_path, (gsize)(mark - signature_path));
+	if (candidate == NULL || !g_file_test(candidate, G_FILE_TEST_IS_REGULAR))
+		return NULL;
+	return g_steal_pointer(&candidate);
 }

@@ -111,5 +111,8 @@ typedef struct {
 /* NULL-terminated (label NULL) table of signing purposes. */
 const SdrGuiPurpose *sdr_gui_purposes(void);
 const char *sdr_gui_format_label(const char *format);
+/* The signed file of a detached signature named after it ("X.p7s", "X.sig",
+ * "X - Signature 1.xml" -> "X") when that file exists; else NULL. */
+char *sdr_gui_detached_content(const char *signature_path);
 
 G_END_DECLS

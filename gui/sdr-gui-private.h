@@ -51,6 +51,8 @@ void sdr_gui_tray_free(SdrGui *gui);
 void sdr_gui_sign_window_show(SdrGui *gui);
 /* The same, with these files already chosen (GFile*). */
 void sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files);
+/* The "verify a file" window with this file chosen, verification started. */
+void sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file);
 void sdr_gui_verify_window_show(SdrGui *gui);
 
 /* JSON helpers */

@@ -296,6 +296,11 @@ on_activate(GApplication *app, gpointer data)
 static void
 on_open(GApplication *app, GFile **files, int n_files, const char *hint, gpointer data)
 {
+	if (g_strcmp0(hint, "verify") == 0) {
+		if (n_files > 0)
+			sdr_gui_verify_window_show_file(data, files[0]);
+		return;
+	}
 	sdr_gui_sign_window_show_files(data, files, n_files);
 }
 
@@ -362,7 +367,8 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 			int n = 0;
 			GFile **files = files_of(options->sign_files, &n);
 
-			g_application_open(G_APPLICATION(gui->app), files, n, "sign");
+			g_application_open(G_APPLICATION(gui->app), files, n,
+			                   options->verify ? "verify" : "sign");
 			files_free(files, n);
 		} else if (options->show_window) {
 			g_application_activate(G_APPLICATION(gui->app));
@@ -408,7 +414,7 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 		int n = 0;
 		GFile **files = files_of(options->sign_files, &n);
 
-		sdr_gui_sign_window_show_files(gui, files, n);
+		on_open(NULL, files, n, options->verify ? "verify" : "sign", gui);
 		files_free(files, n);
 	}
 	gui->options.sign_files = NULL; /* borrowed only for the call */

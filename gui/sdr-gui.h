@@ -32,6 +32,7 @@ typedef struct {
 	gpointer quit_data;
 	gboolean show_window; /* open the main window at start */
 	char **sign_files;    /* open the "sign files" window with these (NULL = none) */
+	gboolean verify;      /* ... the "verify a file" window instead */
 } SdrGuiOptions;
 
 typedef struct _SdrGui SdrGui;

@@ -572,6 +572,17 @@ def sign_window(fx, env, p11dir):
         check("signature of %s verifies" % os.path.basename(path), v.returncode == 0,
               v.stderr[-300:])
     click(w, "Fermer")
+    # « Vérifier un fichier » : the detached signature just made, its content found next to it.
+    r = subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--verify",
+                        docs[0] + ".p7s"], env=env, capture_output=True, text=True, timeout=30)
+    check("sinadur-agent --verify FILE hands the file over", r.returncode == 0, r.stderr)
+    v = find_window("vérifier un fichier")
+    if check("verify window opened", v is not None):
+        check("verdict shown: valid, with the signer",
+              wait_text(v, "signature valide — \u2068Jeanne MARTIN\u2069", 30) or
+              wait_text(v, "signature valide — \u2068Jean DUPONT\u2069", 1), texts(v))
+        screenshot("verify-window", "vérifier un fichier")
+        click(v, "Fermer")
 
 
 if __name__ == "__main__":

@@ -248,6 +248,29 @@ test_origin_and_text(void **state)
 	assert_string_equal(sdr_gui_format_label("marche"), "Pièce de marché public");
 }
 
+static void
+test_detached_content(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("sdr-gui-test-XXXXXX", NULL);
+	g_autofree char *doc = g_build_filename(dir, "offre.pdf", NULL);
+	g_autofree char *p7s = g_build_filename(dir, "offre.pdf.p7s", NULL);
+	g_autofree char *xml = g_build_filename(dir, "offre.pdf - Signature 1.xml", NULL);
+	g_autofree char *lone = g_build_filename(dir, "autre.pdf.p7s", NULL);
+	g_autofree char *a = NULL;
+	g_autofree char *b = NULL;
+
+	assert_true(g_file_set_contents(doc, "x", 1, NULL));
+	a = sdr_gui_detached_content(p7s);
+	b = sdr_gui_detached_content(xml);
+	assert_string_equal(a, doc);
+	assert_string_equal(b, doc);
+	assert_null(sdr_gui_detached_content(lone)); /* autre.pdf does not exist */
+	assert_null(sdr_gui_detached_content(doc));
+	assert_null(sdr_gui_detached_content(NULL));
+	(void)g_remove(doc);
+	(void)g_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -255,7 +278,7 @@ main(void)
 		cmocka_unit_test(test_validity),        cmocka_unit_test(test_validity_text),
 		cmocka_unit_test(test_pin_text),        cmocka_unit_test(test_warn_days),
 		cmocka_unit_test(test_expiry_memory),   cmocka_unit_test(test_tray),
-		cmocka_unit_test(test_origin_and_text),
+		cmocka_unit_test(test_origin_and_text), cmocka_unit_test(test_detached_content),
 	};
 
 	g_unsetenv("LC_ALL");
