@@ -208,6 +208,23 @@ def logins(p11dir):
         return 0
 
 
+def consent_timeout(fx, port, p11dir, cert):
+    """Nobody answers: the dialog closes at the request's timeout, nothing is signed."""
+    before = logins(p11dir)
+    body = {"format": "cades", "certificate": cert,
+            "documents": [{"name": "sans-reponse.txt", "data": base64.b64encode(b"x").decode()}]}
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    check("consent dialog raised (timeout 3 s)", dlg is not None)
+    t0 = time.monotonic()
+    gone = window_gone("Demande de signature", 15)
+    check("consent dialog closed by its timeout (%.1f s)" % (time.monotonic() - t0), gone)
+    r = call.result()
+    check("unanswered consent -> SDR_ERROR_TIMEOUT", r is not None and
+          r.error_code() == "SDR_ERROR_TIMEOUT", r and r.body[:200])
+    check("unanswered consent -> no login", logins(p11dir) == before)
+
+
 def read_jsonl(path):
     try:
         with open(path) as f:
@@ -270,7 +287,7 @@ def main():
         line = agent.stdout.readline()
         if not check("agent listening", ("127.0.0.1:%d" % port) in line, line):
             return 1
-        run(fx, env, port, p11dir, agent)
+        cert = run(fx, env, port, p11dir, agent)
         check_notifications(fx, notes_out)
         # A second agent --show hands over to the first and leaves.
         r = subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
@@ -282,6 +299,10 @@ def main():
         agent.terminate()
         agent.wait(20)
         n_before = len(read_jsonl(notes_out))
+        with open(conf) as f:
+            text_conf = f.read()
+        with open(conf, "w") as f:
+            f.write(text_conf.replace("consent_timeout_s=90", "consent_timeout_s=3"))
         agent = subprocess.Popen([fx.agent_exe, "--config", conf], env=env,
                                  stdout=subprocess.PIPE, stderr=err, text=True)
         procs.append(agent)
@@ -290,6 +311,8 @@ def main():
         again = read_jsonl(notes_out)[n_before:]
         check("no expiry notification repeated after a restart",
               not any("Certificat" in n["summary"] for n in again), again)
+        if cert is not None:
+            consent_timeout(fx, port, p11dir, cert)
         subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env,
                        capture_output=True, text=True, timeout=30)
         # The key pulled out: the window (shown again) says so, with the doctor's advice.
@@ -500,6 +523,18 @@ def run(fx, env, port, p11dir, agent):
     check("the right PIN resets the tries",
           open(os.path.join(p11dir, "tries")).read().strip() == "3")
     sign_window(fx, env, p11dir)
+    # A blocked key: the main window says what to do.
+    with open(os.path.join(p11dir, "tries"), "w") as f:
+        f.write("0\n")
+    subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
+                   env=env, capture_output=True, text=True, timeout=30)
+    win = find_window("mes clés et certificats")
+    check("main window: blocked key, with the PUK advice", win is not None and
+          wait_text(win, "La clé est bloquée", 15) and
+          any("PUK" in x for x in texts(win)), win and texts(win)[:12])
+    with open(os.path.join(p11dir, "tries"), "w") as f:
+        f.write("3\n")
+    return cert
 
 
 def sign_window(fx, env, p11dir):
