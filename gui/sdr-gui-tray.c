@@ -59,7 +59,12 @@ sdr_gui_tray_init(SdrGui *gui)
 {
 #ifdef SDR_HAVE_APPINDICATOR
 	AppIndicator *ind;
-	GtkWidget *menu = gtk_menu_new();
+	GtkWidget *menu;
+
+	/* No session bus (the application runs non-unique): no StatusNotifierItem. */
+	if (g_application_get_dbus_connection(G_APPLICATION(gui->app)) == NULL)
+		return;
+	menu = gtk_menu_new();
 
 	add_item(menu, _("_Open sinadur"), G_CALLBACK(on_open), gui);
 	add_item(menu, _("_Sign files…"), G_CALLBACK(on_sign), gui);
