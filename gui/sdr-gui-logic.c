@@ -47,10 +47,10 @@ sdr_gui_validity_css_class(SdrGuiValidity validity)
 	case SDR_GUI_VALIDITY_OK:
 		return "sdr-ok";
 	case SDR_GUI_VALIDITY_WARNING:
+	case SDR_GUI_VALIDITY_NOT_YET: /* cannot be used yet, nothing is lost */
 		return "sdr-warning";
 	case SDR_GUI_VALIDITY_CRITICAL:
 	case SDR_GUI_VALIDITY_EXPIRED:
-	case SDR_GUI_VALIDITY_NOT_YET:
 	default:
 		return "sdr-critical";
 	}

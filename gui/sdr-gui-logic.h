@@ -27,7 +27,8 @@ SdrGuiValidity sdr_gui_validity(gint64 days_left, gboolean expired, GDateTime *n
                                 GDateTime *now);
 /* Share of the validity period still ahead, 0..1 (0 when expired or unknown). */
 double sdr_gui_validity_fraction(GDateTime *not_before, GDateTime *not_after, GDateTime *now);
-/* CSS class of the level bar: "sdr-ok", "sdr-warning", "sdr-critical". */
+/* CSS class of the level bar: "sdr-ok", "sdr-warning" (also not yet valid),
+ * "sdr-critical" (7 days or less, expired). */
 const char *sdr_gui_validity_css_class(SdrGuiValidity validity);
 /* "Expire dans 42 jours", "Expiré depuis 3 jours", "Pas encore valide"... */
 char *sdr_gui_validity_text(SdrGuiValidity validity, gint64 days_left);

@@ -128,8 +128,10 @@ certificate_box(SdrGui *gui, JsonObject *c)
 	days = sdr_gui_value_label(days_text);
 	if (v != SDR_GUI_VALIDITY_OK)
 		gtk_style_context_add_class(gtk_widget_get_style_context(days),
-		                            v == SDR_GUI_VALIDITY_WARNING ? "sdr-warning"
-		                                                          : "sdr-danger");
+		                            v == SDR_GUI_VALIDITY_WARNING ||
+		                                            v == SDR_GUI_VALIDITY_NOT_YET
+		                                    ? "sdr-warning"
+		                                    : "sdr-danger");
 	atk_object_set_name(gtk_widget_get_accessible(bar), days_text);
 	gtk_box_pack_start(GTK_BOX(vbox), bar, FALSE, FALSE, 0);
 	gtk_box_pack_start(GTK_BOX(vbox), days, FALSE, FALSE, 0);

@@ -41,6 +41,7 @@ test_validity(void **state)
 	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_WARNING), "sdr-warning");
 	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_CRITICAL), "sdr-critical");
 	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_EXPIRED), "sdr-critical");
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_NOT_YET), "sdr-warning");
 
 	/* One third of a 3-year period ahead. */
 	{
