@@ -43,6 +43,12 @@ void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGu
 void sdr_gui_window_show(SdrGui *gui);
 void sdr_gui_window_update(SdrGui *gui);
 void sdr_gui_show_doctor(SdrGui *gui);
+/* TRUE when the key holding this certificate (by id, else by holder and issuer)
+ * asks its PIN itself (protected authentication path), from the last refresh. */
+gboolean sdr_gui_cert_on_pin_pad(SdrGui *gui, const char *id, const char *subject,
+                                 const char *issuer, char **token_label);
+/* sdr-gui-prompt.c: "type your PIN in the reader's window" (no field), closes by itself. */
+void sdr_gui_show_pin_pad_notice(SdrGui *gui, const char *token_label);
 /* sdr-gui-tray.c */
 void sdr_gui_tray_init(SdrGui *gui);
 void sdr_gui_tray_update(SdrGui *gui);

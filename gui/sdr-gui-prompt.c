@@ -112,6 +112,13 @@ on_response(GtkDialog *dialog, int response, gpointer data)
 		return;
 	}
 	if (response == GTK_RESPONSE_ACCEPT || response == GTK_RESPONSE_OK) {
+		g_autofree char *label = NULL;
+
+		/* A key with its own PIN pad or PIN window: say where to type. */
+		if (call->kind == CALL_CONSENT && g_strcmp0(call->consent->action, "sign") == 0 &&
+		    sdr_gui_cert_on_pin_pad(call->gui, NULL, call->consent->cert_subject,
+		                            call->consent->cert_issuer, &label))
+			sdr_gui_show_pin_pad_notice(call->gui, label);
 		call_finish(call, TRUE, NULL, NULL);
 		return;
 	}
@@ -457,6 +464,7 @@ gp_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptRequest *request, GErr
 
 typedef struct {
 	SdrGui *gui;
+	char *title; /* NULL = "sinadur" */
 	char *message;
 } Notice;
 
@@ -478,16 +486,34 @@ notice_show(gpointer data)
 	GtkWidget *w =
 	        gtk_message_dialog_new(NULL, 0, GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s", text);
 
-	gtk_window_set_title(GTK_WINDOW(w), "sinadur");
+	gtk_window_set_title(GTK_WINDOW(w), n->title != NULL ? n->title : "sinadur");
+	/* Screen readers say the title, not "Information". */
+	atk_object_set_name(gtk_widget_get_accessible(w), n->title != NULL ? n->title : "sinadur");
 	gtk_window_set_keep_above(GTK_WINDOW(w), TRUE);
 	gtk_application_add_window(n->gui->app, GTK_WINDOW(w));
 	g_signal_connect(w, "response", G_CALLBACK(gtk_widget_hide), NULL);
 	gtk_widget_show_all(w);
 	gtk_window_present(GTK_WINDOW(w));
 	g_timeout_add_seconds(NOTICE_TIMEOUT_S, notice_close, g_object_ref(w));
+	g_free(n->title);
 	g_free(n->message);
 	g_free(n);
 	return G_SOURCE_REMOVE;
+}
+
+void
+sdr_gui_show_pin_pad_notice(SdrGui *gui, const char *token_label)
+{
+	g_autofree char *label = sdr_gui_outside_text(token_label, 80);
+	SdrGuiPinText text;
+	Notice *n = g_new0(Notice, 1);
+
+	sdr_gui_pin_text(NULL, label, NULL, TRUE, &text);
+	n->gui = gui;
+	n->title = g_steal_pointer(&text.title);
+	n->message = g_steal_pointer(&text.message);
+	sdr_gui_pin_text_clear(&text);
+	notice_show(n);
 }
 
 static void

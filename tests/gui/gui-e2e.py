@@ -522,6 +522,7 @@ def run(fx, env, port, p11dir, agent):
           r and r.body[:300])
     check("the right PIN resets the tries",
           open(os.path.join(p11dir, "tries")).read().strip() == "3")
+    pin_pad(fx, env, port, p11dir, body)
     sign_window(fx, env, p11dir)
     # A blocked key: the main window says what to do.
     with open(os.path.join(p11dir, "tries"), "w") as f:
@@ -535,6 +536,37 @@ def run(fx, env, port, p11dir, agent):
     with open(os.path.join(p11dir, "tries"), "w") as f:
         f.write("3\n")
     return cert
+
+
+def pin_pad(fx, env, port, p11dir, body):
+    """A key with a protected authentication path: no PIN field, the wording says where."""
+    with open(os.path.join(p11dir, "protected"), "w") as f:
+        f.write("1234")
+    subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
+                   env=env, capture_output=True, text=True, timeout=30)
+    time.sleep(2)  # the refresh reads the token's flags
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if dlg is not None:
+        click(dlg, "Signer")
+    note = find_window("Code PIN de la clé")
+    a = app_node()
+    if check("PIN pad notice shown", note is not None,
+             [(a.getChildAtIndex(i).getRoleName(), a.getChildAtIndex(i).name)
+              for i in range(a.childCount)] if a else None):
+        check("PIN pad wording", wait_text(note, "Saisissez votre code PIN dans la fenêtre du "
+                                                 "lecteur ou du logiciel de la clé", 5), texts(note))
+        check("PIN pad: no PIN field", find(note, pyatspi.ROLE_PASSWORD_TEXT) is None)
+        screenshot("pin-pad-notice", "Code PIN de la clé")
+    r = call.result()
+    check("PIN pad: signed", r is not None and r.status == 200, r and r.body[:200])
+    if note is not None:
+        click(note, "Fermer")
+        check("PIN pad notice closed", window_gone("Code PIN de la clé", 5))
+    os.unlink(os.path.join(p11dir, "protected"))
+    subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
+                   env=env, capture_output=True, text=True, timeout=30)
+    time.sleep(2)
 
 
 def sign_window(fx, env, p11dir):
