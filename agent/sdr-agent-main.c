@@ -6,6 +6,7 @@
  * Idle, nothing here wakes up more than every few hours (the watcher blocks in
  * SCardGetStatusChange, the HTTP daemons in poll()).
  */
+#include "sdr-bridge-private.h"
 #include "sdr-bridge.h"
 #include "sdr-config-build.h"
 #include "sdr-error.h"
@@ -19,6 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef SDR_HAVE_GUI
+#include "sdr-gui.h"
+#endif
+
 #define EXPIRY_FIRST_S 1
 #define EXPIRY_PERIOD_S (6 * 3600)
 
@@ -30,6 +35,9 @@ typedef struct {
 	gsize n_warn_days;
 	gboolean expiry_running;
 	GHashTable *warned; /* "id:threshold" already announced */
+#ifdef SDR_HAVE_GUI
+	SdrGui *gui;
+#endif
 } Agent;
 
 static gboolean
@@ -70,7 +78,30 @@ on_pcsc(const SdrPcscEvent *event, gpointer user_data)
 		return;
 	}
 	sdr_bridge_token_event(agent->bridge, kind, event->reader);
+#ifdef SDR_HAVE_GUI
+	sdr_gui_token_event(agent->gui, kind);
+#endif
 }
+
+#ifdef SDR_HAVE_GUI
+/* The GUI's actions: the handler table under the bridge's token lock, as the
+ * bridge's own requests (no origin). Called on the GUI's worker threads. */
+static JsonNode *
+gui_run(const char *name, JsonObject *request, gpointer data, GError **error)
+{
+	Agent *agent = data;
+
+	return sdr_bridge_run_handler(agent->bridge, NULL, name, request, error);
+}
+
+static void
+gui_quit(gpointer data)
+{
+	Agent *agent = data;
+
+	g_main_loop_quit(agent->loop);
+}
+#endif
 
 /* ---- Expiry check ---------------------------------------------------------- */
 
@@ -193,9 +224,10 @@ load_warn_days(Agent *agent)
 int
 main(int argc, char **argv)
 {
-	gboolean headless = FALSE, version = FALSE;
+	gboolean headless = FALSE, version = FALSE, show = FALSE, verify = FALSE;
 	g_autofree char *config_file = NULL;
 	g_autofree char *script = NULL;
+	g_auto(GStrv) files = NULL;
 	GOptionEntry entries[] = {
 		{ "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
 		  N_("Run without a display (prompts on the terminal)"), NULL },
@@ -203,7 +235,13 @@ main(int argc, char **argv)
 		  N_("Use FILE instead of the user configuration file"), N_("FILE") },
 		{ "prompt-script", 0, 0, G_OPTION_ARG_FILENAME, &script,
 		  N_("Answer prompts from FILE (test facility)"), N_("FILE") },
+		{ "show", 0, 0, G_OPTION_ARG_NONE, &show,
+		  N_("Open the window of the running agent (or start it with its window)"), NULL },
+		{ "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
+		  N_("Verify the FILE given in the “verify a file” window"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+		  N_("Files to sign (opens the “sign files” window)"), N_("[FILE…]") },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx = NULL;
@@ -237,6 +275,33 @@ main(int argc, char **argv)
 		g_printerr("sinadur-agent: %s\n", error->message);
 		return 2;
 	}
+#ifdef SDR_HAVE_GUI
+	if (!headless && sdr_gui_display_available()) {
+		SdrGuiOptions go = { 0 };
+		gboolean running = FALSE;
+		g_autoptr(GError) gerror = NULL;
+
+		go.config = config;
+		go.run = gui_run;
+		go.run_data = &agent;
+		go.quit = gui_quit;
+		go.quit_data = &agent;
+		go.show_window = show;
+		go.sign_files = files;
+		go.verify = verify;
+		agent.gui = sdr_gui_new(&go, &running, &gerror);
+		if (running) {
+			/* One agent per session: the running one shows its window. */
+			sdr_bridge_policy_free(policy);
+			return 0;
+		}
+		if (agent.gui == NULL)
+			g_printerr("sinadur-agent: %s\n", gerror->message);
+	}
+#else
+	(void)show;
+	(void)verify;
+#endif
 	if (script != NULL) {
 		prompt = sdr_prompt_script_new(script, &error);
 		if (prompt == NULL) {
@@ -244,12 +309,15 @@ main(int argc, char **argv)
 			sdr_bridge_policy_free(policy);
 			return 2;
 		}
-	} else {
-		/* The GTK prompter arrives with gui/; until then, and with --headless,
-		 * the terminal asks. */
+	}
+#ifdef SDR_HAVE_GUI
+	else if (agent.gui != NULL)
+		prompt = sdr_gui_prompt_new(agent.gui);
+#endif
+	else {
+		/* With --headless or without a display, the terminal asks. */
 		prompt = sdr_prompt_terminal_new(-1, FALSE);
 	}
-	(void)headless;
 
 	agent.config = config;
 	agent.bridge = sdr_bridge_new(config, prompt, policy);
@@ -278,6 +346,9 @@ main(int argc, char **argv)
 
 	sdr_pcsc_watcher_free(watcher);
 	sdr_bridge_stop(agent.bridge);
+#ifdef SDR_HAVE_GUI
+	g_clear_pointer(&agent.gui, sdr_gui_free);
+#endif
 	/* A running expiry task holds the agent: let it finish. */
 	while (agent.expiry_running)
 		g_main_context_iteration(NULL, TRUE);

@@ -1,0 +1,384 @@
+/* sdr-gui-files.c - "Signer des fichiers" and "Vérifier un fichier": file
+ * choosers, purpose, progress and per-document results, through the "sign" and
+ * "verify" handlers. */
+#include "sdr-gui-private.h"
+
+#include <glib/gi18n-lib.h>
+
+typedef struct {
+	SdrGui *gui;
+	GtkWidget *dialog;
+	GtkWidget *files_label;
+	GtkWidget *purpose;
+	GtkWidget *cert;
+	GtkWidget *spinner;
+	GtkWidget *results;
+	GtkWidget *go;
+	GPtrArray *paths;
+	gboolean verify;
+	gboolean running;
+} FilesWindow;
+
+static void
+fw_free(gpointer data)
+{
+	FilesWindow *fw = data;
+
+	g_ptr_array_unref(fw->paths);
+	g_free(fw);
+}
+
+static void
+show_paths(FilesWindow *fw)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < fw->paths->len; i++) {
+		g_autofree char *base = g_path_get_basename(g_ptr_array_index(fw->paths, i));
+		g_autofree char *safe = sdr_gui_outside_text(base, 100);
+
+		g_string_append_printf(s, "%s%s", i > 0 ? "\n" : "", safe);
+	}
+	gtk_label_set_text(GTK_LABEL(fw->files_label),
+	                   s->len > 0 ? s->str : _("No file chosen yet."));
+	gtk_widget_set_sensitive(fw->go, fw->paths->len > 0 && !fw->running);
+	g_string_free(s, TRUE);
+}
+
+static gboolean
+destroy_later(gpointer data)
+{
+	gtk_widget_destroy(data);
+	g_object_unref(data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_chooser_response(GtkDialog *chooser, int response, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (response == GTK_RESPONSE_ACCEPT) {
+		GSList *list = gtk_file_chooser_get_filenames(GTK_FILE_CHOOSER(chooser));
+
+		if (fw->verify)
+			g_ptr_array_set_size(fw->paths, 0);
+		for (GSList *l = list; l != NULL; l = l->next)
+			g_ptr_array_add(fw->paths, l->data);
+		g_slist_free(list);
+		show_paths(fw);
+	}
+	/* Destroyed once the events in flight (its completion popup's) are handled. */
+	gtk_widget_hide(GTK_WIDGET(chooser));
+	g_idle_add(destroy_later, g_object_ref(chooser));
+}
+
+static void
+on_choose(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	GtkWidget *chooser = gtk_file_chooser_dialog_new(
+	        fw->verify ? _("File to verify") : _("Files to sign"), GTK_WINDOW(fw->dialog),
+	        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Open"),
+	        GTK_RESPONSE_ACCEPT, NULL);
+
+	gtk_window_set_modal(GTK_WINDOW(chooser), TRUE);
+	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), !fw->verify);
+	gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(chooser), TRUE);
+	gtk_dialog_set_default_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
+	/* The window lives on if the files window closes meanwhile: the chooser is
+	 * modal and destroyed with it. */
+	gtk_window_set_destroy_with_parent(GTK_WINDOW(chooser), TRUE);
+	g_signal_connect(chooser, "response", G_CALLBACK(on_chooser_response), fw);
+	gtk_widget_show(chooser);
+	gtk_window_present(GTK_WINDOW(chooser));
+}
+
+static const char *
+verdict_label(const char *v)
+{
+	if (g_strcmp0(v, "VALID") == 0)
+		return _("valid signature");
+	if (g_strcmp0(v, "INVALID") == 0)
+		return _("INVALID signature");
+	return _("signature not checked to the end (indeterminate)");
+}
+
+static void
+on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
+{
+	FilesWindow *fw = data;
+	GString *s = g_string_new(NULL);
+	JsonArray *a = sdr_gui_json_array(answer, fw->verify ? "files" : "results");
+
+	fw->running = FALSE;
+	if (!fw->verify) {
+		g_atomic_int_add(&gui->own_requests, -1);
+		gui->busy--;
+		sdr_gui_tray_update(gui);
+	}
+	gtk_spinner_stop(GTK_SPINNER(fw->spinner));
+	if (answer == NULL) {
+		g_autofree char *msg = sdr_gui_sanitize(error != NULL ? error->message : "?", 400);
+
+		g_string_append(s, msg);
+	}
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *r = json_array_get_object_element(a, i);
+		const char *name = sdr_gui_json_string(r, fw->verify ? "file" : "name");
+		g_autofree char *base = name != NULL ? g_path_get_basename(name) : NULL;
+		g_autofree char *safe = sdr_gui_outside_text(base, 100);
+
+		if (fw->verify) {
+			JsonArray *sigs = json_object_has_member(r, "signatures")
+			                          ? json_object_get_array_member(r, "signatures")
+			                          : NULL;
+
+			g_string_append_printf(s, "%s\n", safe != NULL ? safe : "?");
+			if (sigs == NULL || json_array_get_length(sigs) == 0)
+				g_string_append_printf(s, "  %s\n", _("no signature found"));
+			for (guint k = 0; sigs != NULL && k < json_array_get_length(sigs); k++) {
+				JsonObject *g = json_array_get_object_element(sigs, k);
+				JsonObject *signer =
+				        json_object_has_member(g, "signer") &&
+				                        JSON_NODE_HOLDS_OBJECT(
+				                                json_object_get_member(g, "signer"))
+				                ? json_object_get_object_member(g, "signer")
+				                : NULL;
+				g_autofree char *who = sdr_gui_outside_text(
+				        sdr_gui_json_string(signer, "subject_cn"), 80);
+
+				g_string_append_printf(
+				        s, "  • %s — %s\n",
+				        verdict_label(sdr_gui_json_string(g, "verdict")),
+				        who != NULL ? who : "?");
+			}
+		} else {
+			const char *status = sdr_gui_json_string(r, "status");
+			JsonObject *e = json_object_has_member(r, "error") &&
+			                                JSON_NODE_HOLDS_OBJECT(
+			                                        json_object_get_member(r, "error"))
+			                        ? json_object_get_object_member(r, "error")
+			                        : NULL;
+
+			if (g_strcmp0(status, "ok") == 0)
+				g_string_append_printf(s, "✔ %s : %s\n", safe, _("signed"));
+			else
+				g_string_append_printf(
+				        s, "✘ %s : %s\n", safe,
+				        e != NULL && sdr_gui_json_string(e, "message")
+				                ? sdr_gui_json_string(e, "message")
+				                : _("not signed"));
+		}
+	}
+	/* Every piece was sanitised on its own (the line breaks are ours). */
+	gtk_label_set_text(GTK_LABEL(fw->results), s->str);
+	g_string_free(s, TRUE);
+	show_paths(fw);
+}
+
+static void
+on_go(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	g_autoptr(JsonObject) req = json_object_new();
+	JsonArray *docs = json_array_new();
+
+	for (guint i = 0; i < fw->paths->len; i++) {
+		JsonObject *d = json_object_new();
+
+		json_object_set_string_member(d, "path", g_ptr_array_index(fw->paths, i));
+		json_array_add_object_element(docs, d);
+	}
+	json_object_set_array_member(req, fw->verify ? "files" : "documents", docs);
+	if (fw->verify && fw->paths->len == 1) {
+		g_autofree char *content =
+		        sdr_gui_detached_content(g_ptr_array_index(fw->paths, 0));
+
+		if (content != NULL)
+			json_object_set_string_member(req, "content", content);
+	}
+	if (!fw->verify) {
+		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
+		const char *cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
+		g_autofree char *label = NULL;
+
+		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
+		if (cert != NULL)
+			json_object_set_string_member(req, "certificate", cert);
+		if (cert != NULL && sdr_gui_cert_on_pin_pad(fw->gui, cert, NULL, NULL, &label))
+			sdr_gui_show_pin_pad_notice(fw->gui, label);
+		g_atomic_int_inc(&fw->gui->own_requests);
+		fw->gui->busy++;
+		sdr_gui_tray_update(fw->gui);
+	}
+	fw->running = TRUE;
+	gtk_widget_set_sensitive(fw->go, FALSE);
+	gtk_label_set_text(GTK_LABEL(fw->results),
+	                   fw->verify ? _("Verification in progress…") : _("Signing in progress…"));
+	gtk_spinner_start(GTK_SPINNER(fw->spinner));
+	sdr_gui_run_async(fw->gui, fw->verify ? "verify" : "sign", req, on_done, fw);
+}
+
+static gboolean
+on_delete(GtkWidget *w, GdkEvent *e, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	/* A running request answers into this window: keep it until then. */
+	return fw->running;
+}
+
+static void
+on_response(GtkDialog *d, int response, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (response == GTK_RESPONSE_CLOSE && !fw->running)
+		gtk_widget_destroy(GTK_WIDGET(d));
+}
+
+/* The signing certificates still valid, the one that lasts longest first chosen. */
+static GtkWidget *
+cert_combo(SdrGui *gui)
+{
+	GtkWidget *combo = gtk_combo_box_text_new();
+	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
+	gint64 best = G_MININT64;
+	const char *best_id = NULL;
+
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *c = json_array_get_object_element(a, i);
+		JsonArray *usage = c != NULL && json_object_has_member(c, "usage")
+		                           ? json_object_get_array_member(c, "usage")
+		                           : NULL;
+		gboolean sign = FALSE;
+		const char *id = sdr_gui_json_string(c, "id");
+		gint64 days;
+		g_autofree char *holder = NULL;
+		g_autofree char *until = NULL;
+		g_autofree char *text = NULL;
+
+		for (guint k = 0; usage != NULL && k < json_array_get_length(usage); k++)
+			sign = sign ||
+			       g_strcmp0(json_array_get_string_element(usage, k), "signature") == 0;
+		if (!sign || id == NULL || !json_object_has_member(c, "days_left") ||
+		    (json_object_has_member(c, "expired") &&
+		     json_object_get_boolean_member(c, "expired")))
+			continue;
+		days = json_object_get_int_member(c, "days_left");
+		holder = sdr_gui_sanitize(sdr_gui_json_string(c, "subject_cn"), 80);
+		until = sdr_gui_date_text(sdr_gui_json_string(c, "not_after"));
+		text = g_strdup_printf(_("%s (valid until %s)"), holder, until);
+		gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), id, text);
+		if (days > best) {
+			best = days;
+			best_id = id;
+		}
+	}
+	if (best_id != NULL)
+		gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), best_id);
+	return combo;
+}
+
+static FilesWindow *
+files_window_show(SdrGui *gui, gboolean verify)
+{
+	FilesWindow *fw = g_new0(FilesWindow, 1);
+	GtkWidget *box, *choose, *close, *scroll;
+
+	fw->gui = gui;
+	fw->verify = verify;
+	fw->paths = g_ptr_array_new_with_free_func(g_free);
+	fw->dialog = gtk_dialog_new();
+	gtk_window_set_title(GTK_WINDOW(fw->dialog),
+	                     verify ? _("sinadur — verify a file") : _("sinadur — sign files"));
+	gtk_window_set_default_size(GTK_WINDOW(fw->dialog), 560, 420);
+	gtk_application_add_window(gui->app, GTK_WINDOW(fw->dialog));
+	g_object_set_data_full(G_OBJECT(fw->dialog), "sdr-files", fw, fw_free);
+	box = gtk_dialog_get_content_area(GTK_DIALOG(fw->dialog));
+	gtk_container_set_border_width(GTK_CONTAINER(box), 12);
+	gtk_box_set_spacing(GTK_BOX(box), 8);
+
+	choose = gtk_button_new_with_mnemonic(verify ? _("_Choose the file…") : _("_Add files…"));
+	g_signal_connect(choose, "clicked", G_CALLBACK(on_choose), fw);
+	gtk_widget_set_halign(choose, GTK_ALIGN_START);
+	gtk_box_pack_start(GTK_BOX(box), choose, FALSE, FALSE, 0);
+	fw->files_label = sdr_gui_value_label(NULL);
+	gtk_box_pack_start(GTK_BOX(box), fw->files_label, FALSE, FALSE, 0);
+	if (!verify) {
+		GtkWidget *l = gtk_label_new(_("What are you signing?"));
+
+		gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
+		gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
+		fw->purpose = gtk_combo_box_text_new();
+		for (const SdrGuiPurpose *p = sdr_gui_purposes(); p->format != NULL; p++)
+			gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(fw->purpose), p->format,
+			                          _(p->label));
+		gtk_combo_box_set_active(GTK_COMBO_BOX(fw->purpose), 0);
+		gtk_box_pack_start(GTK_BOX(box), fw->purpose, FALSE, FALSE, 0);
+		l = gtk_label_new(_("With which certificate?"));
+		gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
+		gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
+		fw->cert = cert_combo(gui);
+		gtk_box_pack_start(GTK_BOX(box), fw->cert, FALSE, FALSE, 0);
+	}
+	fw->spinner = gtk_spinner_new();
+	gtk_box_pack_start(GTK_BOX(box), fw->spinner, FALSE, FALSE, 0);
+	fw->results = sdr_gui_value_label("");
+	scroll = gtk_scrolled_window_new(NULL, NULL);
+	gtk_widget_set_vexpand(scroll, TRUE);
+	gtk_container_add(GTK_CONTAINER(scroll), fw->results);
+	gtk_box_pack_start(GTK_BOX(box), scroll, TRUE, TRUE, 0);
+
+	close = gtk_dialog_add_button(GTK_DIALOG(fw->dialog), _("_Close"), GTK_RESPONSE_CLOSE);
+	(void)close;
+	fw->go = gtk_dialog_add_button(GTK_DIALOG(fw->dialog), verify ? _("_Verify") : _("_Sign"),
+	                               GTK_RESPONSE_NONE);
+	g_signal_connect(fw->go, "clicked", G_CALLBACK(on_go), fw);
+	g_signal_connect(fw->dialog, "delete-event", G_CALLBACK(on_delete), fw);
+	g_signal_connect(fw->dialog, "response", G_CALLBACK(on_response), fw);
+	show_paths(fw);
+	gtk_widget_show_all(fw->dialog);
+	gtk_window_present(GTK_WINDOW(fw->dialog));
+	return fw;
+}
+
+void
+sdr_gui_sign_window_show(SdrGui *gui)
+{
+	(void)files_window_show(gui, FALSE);
+}
+
+void
+sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files)
+{
+	FilesWindow *fw = files_window_show(gui, FALSE);
+
+	for (int i = 0; i < n_files && i < 100; i++) {
+		char *path = g_file_get_path(files[i]);
+
+		if (path != NULL)
+			g_ptr_array_add(fw->paths, path);
+	}
+	show_paths(fw);
+}
+
+void
+sdr_gui_verify_window_show(SdrGui *gui)
+{
+	(void)files_window_show(gui, TRUE);
+}
+
+void
+sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file)
+{
+	FilesWindow *fw = files_window_show(gui, TRUE);
+	char *path = g_file_get_path(file);
+
+	if (path == NULL)
+		return;
+	g_ptr_array_add(fw->paths, path);
+	show_paths(fw);
+	on_go(NULL, fw);
+}

@@ -1,0 +1,119 @@
+/* sdr-gui-logic.h - the GUI's decisions as plain functions, tested without a
+ * display (tests/gui/test-gui-logic.c): validity colours and wording, PIN dialog
+ * wording and final-try gating, expiry-notification memory, tray state, origin
+ * display. No GTK here. */
+#pragma once
+
+#include "sdr-prompt.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* ---- Certificate validity ------------------------------------------------------ */
+
+typedef enum {
+	SDR_GUI_VALIDITY_OK,       /* more than 90 days left */
+	SDR_GUI_VALIDITY_WARNING,  /* 90 days or less */
+	SDR_GUI_VALIDITY_CRITICAL, /* 7 days or less */
+	SDR_GUI_VALIDITY_EXPIRED,
+	SDR_GUI_VALIDITY_NOT_YET, /* not_before is in the future */
+} SdrGuiValidity;
+
+#define SDR_GUI_WARNING_DAYS 90
+#define SDR_GUI_CRITICAL_DAYS 7
+
+SdrGuiValidity sdr_gui_validity(gint64 days_left, gboolean expired, GDateTime *not_before,
+                                GDateTime *now);
+/* Share of the validity period still ahead, 0..1 (0 when expired or unknown). */
+double sdr_gui_validity_fraction(GDateTime *not_before, GDateTime *not_after, GDateTime *now);
+/* CSS class of the level bar: "sdr-ok", "sdr-warning" (also not yet valid),
+ * "sdr-critical" (7 days or less, expired). */
+const char *sdr_gui_validity_css_class(SdrGuiValidity validity);
+/* "Expire dans 42 jours", "Expiré depuis 3 jours", "Pas encore valide"... */
+char *sdr_gui_validity_text(SdrGuiValidity validity, gint64 days_left);
+
+/* ---- PIN dialog ------------------------------------------------------------------ */
+
+typedef struct {
+	char *title;
+	char *message;               /* who and which key */
+	char *warning;               /* tries-left wording; NULL when none */
+	gboolean danger;             /* the warning is shown in red (final try) */
+	gboolean needs_confirmation; /* the entry stays disabled until confirmed */
+	gboolean show_entry;         /* FALSE for a protected authentication path */
+} SdrGuiPinText;
+
+/* label and holder are shown as given: pass them through sdr_gui_outside_text(). */
+void sdr_gui_pin_text(const SdrPinPromptRequest *request, const char *label, const char *holder,
+                      gboolean protected_path, SdrGuiPinText *out);
+void sdr_gui_pin_text_clear(SdrGuiPinText *text);
+/* The entry accepts typing only when no confirmation is needed or it was given. */
+gboolean sdr_gui_pin_entry_enabled(const SdrGuiPinText *text, gboolean confirmed);
+/* "Valider" is sensitive when the entry is enabled and the PIN length fits
+ * (min_len/max_len 0 = no bound). */
+gboolean sdr_gui_pin_can_submit(const SdrGuiPinText *text, gboolean confirmed, gsize len,
+                                gsize min_len, gsize max_len);
+/* What to tell about a blocked key. */
+const char *sdr_gui_locked_advice(void);
+
+/* ---- Expiry notifications -------------------------------------------------------- */
+
+/* [expiry] warn_days: parsed, sorted descending, at most max; default 90, 30, 7, 1. */
+gsize sdr_gui_parse_warn_days(char **values, int *out, gsize max);
+
+typedef struct _SdrGuiExpiryMemory SdrGuiExpiryMemory;
+
+/* Loads the thresholds already announced from path (a missing or unreadable file
+ * is an empty memory). */
+SdrGuiExpiryMemory *sdr_gui_expiry_memory_load(const char *path);
+void sdr_gui_expiry_memory_free(SdrGuiExpiryMemory *memory);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrGuiExpiryMemory, sdr_gui_expiry_memory_free)
+/* The threshold to announce now for the certificate (the smallest reached and not
+ * announced yet), or -1. Records it and every larger threshold reached.
+ * warn_days sorted descending. */
+int sdr_gui_expiry_memory_check(SdrGuiExpiryMemory *memory, const char *cert_key, gint64 days_left,
+                                const int *warn_days, gsize n_warn_days);
+/* Writes the memory atomically (common/sdr-file.h); creates the folder. */
+gboolean sdr_gui_expiry_memory_save(SdrGuiExpiryMemory *memory, GError **error);
+/* A stable key for a certificate: issuer DN and serial (hashed). */
+char *sdr_gui_cert_key(const char *issuer_dn, const char *serial);
+
+/* ---- Tray ------------------------------------------------------------------------ */
+
+typedef enum {
+	SDR_GUI_TRAY_NO_KEY,
+	SDR_GUI_TRAY_KEY,
+	SDR_GUI_TRAY_EXPIRING,
+	SDR_GUI_TRAY_EXPIRED,
+	SDR_GUI_TRAY_BUSY,
+} SdrGuiTrayState;
+
+/* min_days_left: of the certificates present (ignored when n_certs is 0). */
+SdrGuiTrayState sdr_gui_tray_state(gboolean busy, guint n_certs, gint64 min_days_left,
+                                   gboolean any_expired);
+const char *sdr_gui_tray_icon_name(SdrGuiTrayState state);
+/* "sinadur — Marie Dupont, 42 jours" / "sinadur — aucune clé". */
+char *sdr_gui_tray_title(SdrGuiTrayState state, const char *holder, gint64 days_left);
+
+/* ---- Texts ---------------------------------------------------------------------- */
+
+/* scheme://host[:port] of a web origin (path, query, user info dropped), or NULL. */
+char *sdr_gui_origin_display(const char *origin);
+/* French label of a certificate usage ("signature", "authentication"). */
+const char *sdr_gui_usage_label(const char *usage);
+
+typedef struct {
+	const char *format; /* the sign handler's "format" */
+	const char *label;  /* French, for the person */
+	gboolean needs_pdf; /* PAdES */
+} SdrGuiPurpose;
+
+/* NULL-terminated (label NULL) table of signing purposes. */
+const SdrGuiPurpose *sdr_gui_purposes(void);
+const char *sdr_gui_format_label(const char *format);
+/* The signed file of a detached signature named after it ("X.p7s", "X.sig",
+ * "X - Signature 1.xml" -> "X") when that file exists; else NULL. */
+char *sdr_gui_detached_content(const char *signature_path);
+
+G_END_DECLS

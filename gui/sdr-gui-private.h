@@ -1,0 +1,72 @@
+/* sdr-gui-private.h - shared between the files of gui/. */
+#pragma once
+
+#include "sdr-gui-logic.h"
+#include "sdr-gui-text.h"
+#include "sdr-gui.h"
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define SDR_GUI_MAX_WARN_DAYS 8
+
+struct _SdrGui {
+	SdrGuiOptions options;
+	GtkApplication *app;
+	GtkWidget *window;  /* main window, NULL until first shown */
+	GtkWidget *content; /* its box, rebuilt on each refresh */
+	gpointer tray;      /* AppIndicator, or NULL */
+	GtkWidget *tray_menu;
+
+	JsonNode *certs;  /* last "certificates" answer */
+	JsonNode *tokens; /* last "tokens" answer */
+	JsonNode *doctor; /* last "doctor" answer, when no key */
+	char *last_error;
+	gboolean refreshing, refresh_again;
+	guint refresh_source;
+	guint periodic_source;
+	int busy;         /* signatures running */
+	int own_requests; /* GUI-initiated sign requests running (their consent is implicit) */
+
+	int warn_days[SDR_GUI_MAX_WARN_DAYS];
+	gsize n_warn_days;
+	SdrGuiExpiryMemory *expiry;
+};
+
+/* Runs handler on a GTask thread; done(gui, answer or NULL, error, data) on the main loop. */
+typedef void (*SdrGuiDoneFunc)(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data);
+void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
+                       gpointer data);
+
+/* sdr-gui-window.c */
+void sdr_gui_window_show(SdrGui *gui);
+void sdr_gui_window_update(SdrGui *gui);
+void sdr_gui_show_doctor(SdrGui *gui);
+/* TRUE when the key holding this certificate (by id, else by holder and issuer)
+ * asks its PIN itself (protected authentication path), from the last refresh. */
+gboolean sdr_gui_cert_on_pin_pad(SdrGui *gui, const char *id, const char *subject,
+                                 const char *issuer, char **token_label);
+/* sdr-gui-prompt.c: "type your PIN in the reader's window" (no field), closes by itself. */
+void sdr_gui_show_pin_pad_notice(SdrGui *gui, const char *token_label);
+/* sdr-gui-tray.c */
+void sdr_gui_tray_init(SdrGui *gui);
+void sdr_gui_tray_update(SdrGui *gui);
+void sdr_gui_tray_free(SdrGui *gui);
+/* sdr-gui-files.c */
+void sdr_gui_sign_window_show(SdrGui *gui);
+/* The same, with these files already chosen (GFile*). */
+void sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files);
+/* The "verify a file" window with this file chosen, verification started. */
+void sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file);
+void sdr_gui_verify_window_show(SdrGui *gui);
+
+/* JSON helpers */
+const char *sdr_gui_json_string(JsonObject *o, const char *member);
+JsonArray *sdr_gui_json_array(JsonNode *node, const char *member);
+/* A label with the given text (may be NULL: "—"), selectable, wrapping. */
+GtkWidget *sdr_gui_value_label(const char *text);
+/* A dd/mm/yyyy date of an ISO 8601 text (NULL: "—"). */
+char *sdr_gui_date_text(const char *iso);
+
+G_END_DECLS

@@ -1,0 +1,290 @@
+/* test-gui-logic.c - the GUI's decisions without a display: validity colours and
+ * wording, PIN wording and final-try gating, expiry-notification memory across
+ * restarts, tray state, origin display, outside-text isolation. In French. */
+#include "sdr-gui-logic.h"
+#include "sdr-gui-text.h"
+#include "sdr-i18n.h"
+
+#include <glib/gstdio.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static GDateTime *
+day(int y, int m, int d)
+{
+	return g_date_time_new_utc(y, m, d, 12, 0, 0);
+}
+
+static void
+test_validity(void **state)
+{
+	g_autoptr(GDateTime) now = day(2026, 6, 1);
+	g_autoptr(GDateTime) past = day(2025, 6, 1);
+	g_autoptr(GDateTime) future = day(2026, 7, 1);
+	g_autoptr(GDateTime) end = day(2028, 6, 1);
+
+	assert_int_equal(sdr_gui_validity(400, FALSE, past, now), SDR_GUI_VALIDITY_OK);
+	assert_int_equal(sdr_gui_validity(91, FALSE, past, now), SDR_GUI_VALIDITY_OK);
+	assert_int_equal(sdr_gui_validity(90, FALSE, past, now), SDR_GUI_VALIDITY_WARNING);
+	assert_int_equal(sdr_gui_validity(8, FALSE, past, now), SDR_GUI_VALIDITY_WARNING);
+	assert_int_equal(sdr_gui_validity(7, FALSE, past, now), SDR_GUI_VALIDITY_CRITICAL);
+	assert_int_equal(sdr_gui_validity(0, FALSE, past, now), SDR_GUI_VALIDITY_CRITICAL);
+	assert_int_equal(sdr_gui_validity(0, TRUE, past, now), SDR_GUI_VALIDITY_EXPIRED);
+	assert_int_equal(sdr_gui_validity(-3, FALSE, past, now), SDR_GUI_VALIDITY_EXPIRED);
+	assert_int_equal(sdr_gui_validity(700, FALSE, future, now), SDR_GUI_VALIDITY_NOT_YET);
+
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_OK), "sdr-ok");
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_WARNING), "sdr-warning");
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_CRITICAL), "sdr-critical");
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_EXPIRED), "sdr-critical");
+	assert_string_equal(sdr_gui_validity_css_class(SDR_GUI_VALIDITY_NOT_YET), "sdr-warning");
+
+	/* One third of a 3-year period ahead. */
+	{
+		g_autoptr(GDateTime) start = day(2024, 6, 1);
+		g_autoptr(GDateTime) stop = day(2027, 6, 1);
+		g_autoptr(GDateTime) mid = day(2026, 6, 1);
+		double f = sdr_gui_validity_fraction(start, stop, mid);
+
+		assert_true(f > 0.32 && f < 0.35);
+		assert_true(sdr_gui_validity_fraction(start, stop, end) == 0.0);
+		assert_true(sdr_gui_validity_fraction(mid, stop, past) == 1.0);
+		assert_true(sdr_gui_validity_fraction(NULL, stop, mid) == 0.0);
+	}
+}
+
+static void
+test_validity_text(void **state)
+{
+	g_autofree char *a = sdr_gui_validity_text(SDR_GUI_VALIDITY_OK, 400);
+	g_autofree char *b = sdr_gui_validity_text(SDR_GUI_VALIDITY_CRITICAL, 1);
+	g_autofree char *c = sdr_gui_validity_text(SDR_GUI_VALIDITY_EXPIRED, -3);
+	g_autofree char *d = sdr_gui_validity_text(SDR_GUI_VALIDITY_NOT_YET, 700);
+	g_autofree char *e = sdr_gui_validity_text(SDR_GUI_VALIDITY_CRITICAL, 0);
+
+	assert_string_equal(a, "Expire dans 400 jours");
+	assert_string_equal(b, "Expire dans 1 jour");
+	assert_string_equal(c, "Expiré depuis 3 jours");
+	assert_string_equal(d, "Pas encore valide");
+	assert_string_equal(e, "Expire aujourd’hui");
+}
+
+static void
+test_pin_text(void **state)
+{
+	SdrPinPromptRequest r = { 0 };
+	SdrGuiPinText t;
+
+	/* First attempt, nothing special: entry enabled, no warning. */
+	r.attempt = 1;
+	sdr_gui_pin_text(&r, "RGS-TEST", "Marie Dupont", FALSE, &t);
+	assert_true(t.show_entry);
+	assert_null(t.warning);
+	assert_false(t.needs_confirmation);
+	assert_non_null(strstr(t.message, "RGS-TEST"));
+	assert_non_null(strstr(t.message, "Marie Dupont"));
+	assert_true(sdr_gui_pin_entry_enabled(&t, FALSE));
+	assert_false(sdr_gui_pin_can_submit(&t, FALSE, 0, 0, 0));
+	assert_true(sdr_gui_pin_can_submit(&t, FALSE, 4, 4, 8));
+	assert_false(sdr_gui_pin_can_submit(&t, FALSE, 3, 4, 8));
+	assert_false(sdr_gui_pin_can_submit(&t, FALSE, 9, 4, 8));
+	sdr_gui_pin_text_clear(&t);
+
+	/* count_low BEFORE the first attempt: the warning is there already. */
+	r.count_low = TRUE;
+	sdr_gui_pin_text(&r, "RGS-TEST", "Marie Dupont", FALSE, &t);
+	assert_non_null(t.warning);
+	assert_non_null(strstr(t.warning, "peu d’essais"));
+	assert_false(t.danger);
+	assert_false(t.needs_confirmation);
+	sdr_gui_pin_text_clear(&t);
+
+	/* Final try: red, and the entry is disabled until confirmed. */
+	r.final_try = TRUE;
+	sdr_gui_pin_text(&r, "RGS-TEST", "Marie Dupont", FALSE, &t);
+	assert_true(t.danger);
+	assert_true(t.needs_confirmation);
+	assert_non_null(strstr(t.warning, "Dernier essai"));
+	assert_false(sdr_gui_pin_entry_enabled(&t, FALSE));
+	assert_false(sdr_gui_pin_can_submit(&t, FALSE, 4, 0, 0));
+	assert_true(sdr_gui_pin_entry_enabled(&t, TRUE));
+	assert_true(sdr_gui_pin_can_submit(&t, TRUE, 4, 0, 0));
+	sdr_gui_pin_text_clear(&t);
+
+	/* Wrong PIN before, plenty of tries. */
+	memset(&r, 0, sizeof r);
+	r.previous_incorrect = TRUE;
+	sdr_gui_pin_text(&r, NULL, NULL, FALSE, &t);
+	assert_string_equal(t.warning, "Code PIN incorrect. Réessayez.");
+	sdr_gui_pin_text_clear(&t);
+
+	/* Protected authentication path: no field. */
+	sdr_gui_pin_text(&r, "RGS-TEST", NULL, TRUE, &t);
+	assert_false(t.show_entry);
+	assert_string_equal(t.message, "Saisissez votre code PIN dans la fenêtre du lecteur ou "
+	                               "du logiciel de la clé.");
+	assert_false(sdr_gui_pin_entry_enabled(&t, TRUE));
+	assert_false(sdr_gui_pin_can_submit(&t, TRUE, 4, 0, 0));
+	sdr_gui_pin_text_clear(&t);
+
+	assert_non_null(strstr(sdr_gui_locked_advice(), "PUK"));
+}
+
+static void
+test_warn_days(void **state)
+{
+	int d[8];
+	char *none[] = { NULL };
+	char *some[] = { " 7", "60", "bad", "60", "-2", "0", NULL };
+	gsize n = sdr_gui_parse_warn_days(none, d, 8);
+
+	assert_int_equal(n, 4);
+	assert_int_equal(d[0], 90);
+	assert_int_equal(d[1], 30);
+	assert_int_equal(d[2], 7);
+	assert_int_equal(d[3], 1);
+	n = sdr_gui_parse_warn_days(some, d, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(d[0], 60);
+	assert_int_equal(d[1], 7);
+	assert_int_equal(d[2], 0);
+	assert_int_equal(sdr_gui_parse_warn_days(NULL, d, 2), 2);
+}
+
+static void
+test_expiry_memory(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("sdr-gui-test-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "sub", "gui-expiry.ini", NULL);
+	g_autofree char *key = sdr_gui_cert_key("CN=CA", "01AB");
+	g_autofree char *other = sdr_gui_cert_key("CN=CA", "01AC");
+	const int warn[] = { 90, 30, 7, 1 };
+	SdrGuiExpiryMemory *m = sdr_gui_expiry_memory_load(path);
+
+	assert_int_equal(strlen(key), 16);
+	assert_string_not_equal(key, other);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 200, warn, 4), -1);
+	/* 25 days: the 30-day threshold, once (90 is skipped: never nag twice). */
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 25, warn, 4), 30);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 25, warn, 4), -1);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 20, warn, 4), -1);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, other, 80, warn, 4), 90);
+	assert_true(sdr_gui_expiry_memory_save(m, NULL));
+	sdr_gui_expiry_memory_free(m);
+
+	/* After a restart: remembered; the next threshold still comes. */
+	m = sdr_gui_expiry_memory_load(path);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 24, warn, 4), -1);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, other, 70, warn, 4), -1);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 6, warn, 4), 7);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, -1, warn, 4), 1);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, -5, warn, 4), -1);
+	sdr_gui_expiry_memory_free(m);
+
+	/* A damaged file is an empty memory. */
+	assert_true(g_file_set_contents(path, "\x01garbage[[", -1, NULL));
+	m = sdr_gui_expiry_memory_load(path);
+	assert_int_equal(sdr_gui_expiry_memory_check(m, key, 25, warn, 4), 30);
+	sdr_gui_expiry_memory_free(m);
+	(void)g_remove(path);
+	{
+		g_autofree char *sub = g_build_filename(dir, "sub", NULL);
+		(void)g_rmdir(sub);
+	}
+	(void)g_rmdir(dir);
+}
+
+static void
+test_tray(void **state)
+{
+	g_autofree char *t1 = NULL;
+	g_autofree char *t2 = NULL;
+
+	assert_int_equal(sdr_gui_tray_state(FALSE, 0, 0, FALSE), SDR_GUI_TRAY_NO_KEY);
+	assert_int_equal(sdr_gui_tray_state(FALSE, 1, 400, FALSE), SDR_GUI_TRAY_KEY);
+	assert_int_equal(sdr_gui_tray_state(FALSE, 1, 90, FALSE), SDR_GUI_TRAY_EXPIRING);
+	assert_int_equal(sdr_gui_tray_state(FALSE, 2, 40, TRUE), SDR_GUI_TRAY_EXPIRED);
+	assert_int_equal(sdr_gui_tray_state(TRUE, 1, 400, FALSE), SDR_GUI_TRAY_BUSY);
+	assert_string_equal(sdr_gui_tray_icon_name(SDR_GUI_TRAY_NO_KEY), "sinadur-no-key");
+	assert_string_equal(sdr_gui_tray_icon_name(SDR_GUI_TRAY_EXPIRED), "sinadur-key-expired");
+	t1 = sdr_gui_tray_title(SDR_GUI_TRAY_KEY, "Marie Dupont", 42);
+	assert_string_equal(t1, "sinadur — Marie Dupont, 42 jours restants");
+	t2 = sdr_gui_tray_title(SDR_GUI_TRAY_NO_KEY, NULL, 0);
+	assert_string_equal(t2, "sinadur — aucune clé");
+}
+
+static void
+test_origin_and_text(void **state)
+{
+	g_autofree char *a = sdr_gui_origin_display("https://portail.example.fr");
+	g_autofree char *b =
+	        sdr_gui_origin_display("https://user:pw@portail.example.fr:8443/x?y#z");
+	g_autofree char *c = sdr_gui_origin_display("not an origin");
+	g_autofree char *d = sdr_gui_origin_display("http://[::1]:24742");
+	/* RLO would reverse "fdp.exe" into looking like "exe.pdf". */
+	g_autofree char *e = sdr_gui_outside_text("facture\u202Efdp.exe\n\x07", 100);
+	g_autofree char *f = sdr_gui_outside_text("abcdefghij", 4);
+
+	assert_string_equal(a, "https://portail.example.fr");
+	assert_string_equal(b, "https://portail.example.fr:8443");
+	assert_null(c);
+	assert_null(sdr_gui_origin_display(NULL));
+	assert_string_equal(d, "http://[::1]:24742");
+	assert_string_equal(e, "\u2068facturefdp.exe \u2069");
+	assert_string_equal(f, "\u2068abcd…\u2069");
+	assert_null(sdr_gui_outside_text(NULL, 10));
+	{
+		g_autofree char *bad = sdr_gui_sanitize("a\xff"
+		                                        "b",
+		                                        10);
+		assert_true(g_utf8_validate(bad, -1, NULL));
+	}
+	assert_string_equal(sdr_gui_usage_label("authentication"), "authentification");
+	assert_string_equal(sdr_gui_format_label("actes"), "Acte pour la préfecture (ACTES)");
+	assert_string_equal(sdr_gui_format_label("pes"), "Flux comptable PES (Trésorerie)");
+	assert_string_equal(sdr_gui_format_label("marche"), "Pièce de marché public");
+}
+
+static void
+test_detached_content(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("sdr-gui-test-XXXXXX", NULL);
+	g_autofree char *doc = g_build_filename(dir, "offre.pdf", NULL);
+	g_autofree char *p7s = g_build_filename(dir, "offre.pdf.p7s", NULL);
+	g_autofree char *xml = g_build_filename(dir, "offre.pdf - Signature 1.xml", NULL);
+	g_autofree char *lone = g_build_filename(dir, "autre.pdf.p7s", NULL);
+	g_autofree char *a = NULL;
+	g_autofree char *b = NULL;
+
+	assert_true(g_file_set_contents(doc, "x", 1, NULL));
+	a = sdr_gui_detached_content(p7s);
+	b = sdr_gui_detached_content(xml);
+	assert_string_equal(a, doc);
+	assert_string_equal(b, doc);
+	assert_null(sdr_gui_detached_content(lone)); /* autre.pdf does not exist */
+	assert_null(sdr_gui_detached_content(doc));
+	assert_null(sdr_gui_detached_content(NULL));
+	(void)g_remove(doc);
+	(void)g_rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validity),        cmocka_unit_test(test_validity_text),
+		cmocka_unit_test(test_pin_text),        cmocka_unit_test(test_warn_days),
+		cmocka_unit_test(test_expiry_memory),   cmocka_unit_test(test_tray),
+		cmocka_unit_test(test_origin_and_text), cmocka_unit_test(test_detached_content),
+	};
+
+	g_unsetenv("LC_ALL");
+	g_unsetenv("LC_MESSAGES");
+	g_setenv("LANG", "fr_FR.UTF-8", TRUE);
+	sdr_i18n_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
