@@ -580,14 +580,6 @@ is_pdf(SignDoc *doc)
 	       g_str_has_suffix(doc->name, ".pdf") || g_str_has_suffix(doc->name, ".PDF");
 }
 
-static G_GNUC_UNUSED gboolean
-not_available(const char *what, GError **error)
-{
-	g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-	            _("%s signatures are not available in this build."), what);
-	return FALSE;
-}
-
 /* A configuration string, or NULL when absent or empty. */
 static char *
 config_string(SignJob *job, const char *key)
