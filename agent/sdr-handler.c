@@ -214,8 +214,7 @@ async_worker(GTask *task, gpointer source, gpointer task_data, GCancellable *can
 void
 sdr_handler_run_async_full(SdrContext *ctx, const char *name, JsonObject *request,
                            GCancellable *cancellable, SdrProgressFunc progress,
-                           gpointer progress_data, GAsyncReadyCallback callback,
-                           gpointer user_data)
+                           gpointer progress_data, GAsyncReadyCallback callback, gpointer user_data)
 {
 	AsyncCall *a = g_new0(AsyncCall, 1);
 	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);

@@ -27,8 +27,7 @@ typedef struct _SdrContext SdrContext;
  * name of the document about to be signed (NULL once done == total). Called in the
  * handler's thread for sdr_handler_run, on the caller's main context (the thread
  * default when sdr_handler_run_async was called) for async calls. */
-typedef void (*SdrProgressFunc)(guint done, guint total, const char *current,
-                                gpointer user_data);
+typedef void (*SdrProgressFunc)(guint done, guint total, const char *current, gpointer user_data);
 
 typedef struct {
 	SdrConfig *config;       /* borrowed */

@@ -3,14 +3,16 @@
 
 A real sinadur-agent with the SoftHSM token and the scripted prompter. A portal
 signs a batch of 300 small documents (one consent, one PIN); while it runs, the
-same portal and a second approved one list the certificates: each listing gets
+same portal and a second approved one list the certificates (/v1/certificates:
+the cache, or the token between two signatures) and the portal asks NexU's
+/rest/certificates, which reads the token itself (no cache): each listing gets
 200 with the certificate, and the batch is still running when it answers (its
 answer has not come and the audit log holds fewer than 300 lines). The core takes
-the token lock only around each signature, so the listing reaches the token
-between two signatures (or the cache meanwhile); it never waits for the batch
-nor answers BUSY. The batch then completes: 300 valid signatures.
+the token lock only around each signature, so a listing never waits for the
+whole batch nor answers BUSY. The batch then completes: 300 valid signatures.
 """
 import base64
+import hashlib
 import os
 import subprocess
 import sys
@@ -45,7 +47,8 @@ def main():
     fx = bl.Fixture()
     script = ["consent yes", "consent yes",  # first use of O, then of O2
               "consent yes", "pin 1234"]     # the batch
-    agent = bl.Agent(fx, script, origins=(O, O2), max_body_mb=8, consent_timeout_s=30)
+    agent = bl.Agent(fx, script, origins=(O, O2), max_body_mb=8, consent_timeout_s=30,
+                     nexu=True)
     port = agent.port
     try:
         r = bl.request(port, "GET", "/v1/certificates", origin=O)
@@ -75,17 +78,30 @@ def main():
         t0 = time.monotonic()
         while audit_lines(fx) - before < 5 and th.is_alive() and time.monotonic() - t0 < 120:
             time.sleep(0.02)
+        with open(os.path.join(fx.pki, "user-rsa.der"), "rb") as f:
+            rsa_der = f.read()
+        nexu_filter = {"certificateFilter": {
+            "certificateSHA1": base64.b64encode(hashlib.sha1(rsa_der).digest()).decode()}}
         listings = []
-        for origin in (O, O2, O):
+        for origin, path in ((O, "/v1/certificates"), (O2, "/v1/certificates"),
+                             (O, "/rest/certificates"), (O, "/v1/certificates")):
             lt0 = time.monotonic()
-            r = bl.request(port, "GET", "/v1/certificates", origin=origin, timeout=120)
+            if path == "/rest/certificates":
+                r = bl.request(port, "POST", path, origin=origin, body=nexu_filter, timeout=120)
+            else:
+                r = bl.request(port, "GET", path, origin=origin, timeout=120)
             done = audit_lines(fx) - before
-            listings.append((origin, r, time.monotonic() - lt0, done, th.is_alive()))
-        for i, (origin, r, secs, done, running) in enumerate(listings):
-            ids = [c.get("id") for c in r.json().get("certificates", [])] if r.status == 200 else []
-            check("listing #%d (%s) during the batch: 200 with the certificate (%.2f s)"
-                  % (i + 1, origin, secs), r.status == 200 and cert in ids,
-                  "%d %s" % (r.status, r.body[:200]))
+            listings.append((origin, path, r, time.monotonic() - lt0, done, th.is_alive()))
+        for i, (origin, path, r, secs, done, running) in enumerate(listings):
+            if r.status == 200 and path == "/rest/certificates":
+                got = base64.b64decode(r.json().get("response", {}).get("certificate", "")) == rsa_der
+            elif r.status == 200:
+                got = cert in [c.get("id") for c in r.json().get("certificates", [])]
+            else:
+                got = False
+            check("listing #%d (%s %s) during the batch: 200 with the certificate (%.2f s)"
+                  % (i + 1, path, origin, secs), r.status == 200 and got,
+                  "%d %s" % (r.status, r.body[:300]))
             check("listing #%d answered while the batch was still running (%d/%d signed)"
                   % (i + 1, done, N), running and done < N, "running=%s done=%d" % (running, done))
         th.join(600)
