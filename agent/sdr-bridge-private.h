@@ -21,13 +21,10 @@ struct _SdrBridge {
 	guint16 port;
 	void *transport; /* sdr-bridge.c's connection table, deadlines and memory budget */
 
-	/* Token work: one thread at a time; one token manager loaded at a time.
-	 * Handlers without needs_token (info, verify) never take it. */
-	GMutex token_lock;
-	GMutex contexts_lock;   /* guards contexts (not the contexts' token work) */
-	GHashTable *contexts;   /* origin ("" = none) -> SdrContext */
-	SdrContext *active_ctx; /* the one holding the token manager */
-	gint tokens_stale;      /* atomic: a PC/SC event came; reset before the next use */
+	/* Token work is serialised by the core's token lock (sdr-context.h), which
+	 * also keeps one token manager loaded at a time. */
+	GMutex contexts_lock; /* guards contexts (not the contexts' token work) */
+	GHashTable *contexts; /* origin ("" = none) -> SdrContext */
 	/* Interactive requests (consent, PIN): one at a time, others get BUSY. */
 	GMutex interactive_lock;
 
@@ -80,11 +77,11 @@ void sdr_bridge_reply_error_code(SdrBridgeReply *reply, guint status, int code,
 /* Takes node. */
 void sdr_bridge_reply_json(SdrBridgeReply *reply, guint status, JsonNode *node);
 
-/* Runs a handler with the origin's context, under the token lock when the
- * handler needs the token (never for info and verify). */
+/* Runs a handler with the origin's context (the core takes the token lock when
+ * the handler needs the token: never for info and verify). */
 JsonNode *sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name,
                                  JsonObject *request, GError **error);
-/* Runs func with the origin's context under the token lock. */
+/* Runs func with the origin's context under the core's token lock. */
 typedef gpointer (*SdrBridgeContextFunc)(SdrContext *ctx, gpointer data, GError **error);
 gpointer sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextFunc func,
                                  gpointer data, GError **error);

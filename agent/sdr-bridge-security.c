@@ -283,12 +283,6 @@ sdr_bridge_policy_get_consent_timeout(const SdrBridgePolicy *policy)
 	return policy->consent_timeout_s;
 }
 
-void
-sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds)
-{
-	policy->consent_timeout_s = seconds;
-}
-
 guint64
 sdr_bridge_policy_get_max_memory(const SdrBridgePolicy *policy)
 {

@@ -59,7 +59,6 @@ guint sdr_bridge_policy_get_consent_timeout(const SdrBridgePolicy *policy);
 gboolean sdr_bridge_policy_get_nexu(const SdrBridgePolicy *policy);
 void sdr_bridge_policy_set_max_body(SdrBridgePolicy *policy, guint64 bytes);
 void sdr_bridge_policy_set_nexu(SdrBridgePolicy *policy, gboolean nexu);
-void sdr_bridge_policy_set_consent_timeout(SdrBridgePolicy *policy, guint seconds);
 /* [bridge] max_memory_mb: total request memory across connections, in bytes
  * (default max(512 MiB, SDR_BRIDGE_BODY_MEMORY_FACTOR x max_body); less than that
  * factor times max_body is a configuration error). */

@@ -408,38 +408,14 @@ context_for(SdrBridge *bridge, const char *origin)
 	return ctx;
 }
 
-/* Called with token_lock held, before token work with ctx. One token manager is
- * loaded at a time: PKCS#11 modules are initialised once per process. */
-static void
-activate(SdrBridge *bridge, SdrContext *ctx)
-{
-	gboolean stale = g_atomic_int_compare_and_exchange(&bridge->tokens_stale, TRUE, FALSE);
-
-	if (bridge->active_ctx != NULL && (bridge->active_ctx != ctx || stale))
-		sdr_context_reset_tokens(bridge->active_ctx);
-	bridge->active_ctx = ctx;
-}
-
+/* Handlers take the core's token lock themselves (sdr_handler_run: tokens,
+ * certificates, doctor whole; sign only around listing, login and each signature,
+ * never around a prompt), which also keeps one token manager loaded at a time. */
 JsonNode *
 sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, JsonObject *request,
                        GError **error)
 {
-	const SdrHandler *h = sdr_handler_find(name);
-	JsonNode *answer;
-	SdrContext *ctx;
-	g_autoptr(JsonObject) empty = NULL;
-
-	if (request == NULL)
-		request = empty = json_object_new();
-	ctx = context_for(bridge, origin);
-	/* info and verify never wait behind a signature (nor its prompts). */
-	if (h != NULL && !h->needs_token)
-		return sdr_handler_run(ctx, name, request, error);
-	g_mutex_lock(&bridge->token_lock);
-	activate(bridge, ctx);
-	answer = sdr_handler_run(ctx, name, request, error);
-	g_mutex_unlock(&bridge->token_lock);
-	return answer;
+	return sdr_handler_run(context_for(bridge, origin), name, request, error);
 }
 
 gpointer
@@ -449,10 +425,9 @@ sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextF
 	gpointer ret;
 	SdrContext *ctx = context_for(bridge, origin);
 
-	g_mutex_lock(&bridge->token_lock);
-	activate(bridge, ctx);
+	sdr_context_lock_token(ctx);
 	ret = func(ctx, data, error);
-	g_mutex_unlock(&bridge->token_lock);
+	sdr_context_unlock_token(ctx);
 	return ret;
 }
 
@@ -508,6 +483,7 @@ static JsonNode *
 get_certificates(SdrBridge *bridge, gboolean refresh, gboolean nowait, GError **error)
 {
 	JsonNode *answer;
+	SdrContext *ctx;
 
 	g_mutex_lock(&bridge->cache_lock);
 	if (!refresh && cache_fresh(bridge)) {
@@ -517,8 +493,12 @@ get_certificates(SdrBridge *bridge, gboolean refresh, gboolean nowait, GError **
 	}
 	g_mutex_unlock(&bridge->cache_lock);
 
-	/* A long signature holds the token: serve what we know meanwhile. */
-	if (!refresh && !g_mutex_trylock(&bridge->token_lock)) {
+	/* The list does not depend on the origin: use the context that holds the
+	 * token manager, so a refresh never reloads the modules. A signature in
+	 * progress holds the token (a batch only during each signature): serve what
+	 * we know meanwhile. */
+	ctx = refresh ? NULL : sdr_context_lock_token_shared(context_for(bridge, NULL), TRUE);
+	if (ctx == NULL && !refresh) {
 		g_mutex_lock(&bridge->cache_lock);
 		if (bridge->cert_cache != NULL) {
 			answer = json_node_ref(bridge->cert_cache);
@@ -528,23 +508,17 @@ get_certificates(SdrBridge *bridge, gboolean refresh, gboolean nowait, GError **
 		g_mutex_unlock(&bridge->cache_lock);
 		if (nowait)
 			return NULL;
-		g_mutex_lock(&bridge->token_lock);
-	} else if (refresh) {
-		g_mutex_lock(&bridge->token_lock);
 	}
+	if (ctx == NULL)
+		ctx = sdr_context_lock_token_shared(context_for(bridge, NULL), FALSE);
 	{
 		g_autoptr(JsonObject) req = json_object_new();
-		/* The list does not depend on the origin: use the context that holds
-		 * the token manager, so a refresh never reloads the modules. */
-		SdrContext *ctx =
-		        bridge->active_ctx != NULL ? bridge->active_ctx : context_for(bridge, NULL);
 
-		activate(bridge, ctx);
 		answer = sdr_handler_run(ctx, "certificates", req, error);
 		if (answer != NULL)
 			web_certificates(ctx, answer);
 	}
-	g_mutex_unlock(&bridge->token_lock);
+	sdr_context_unlock_token(ctx);
 	if (answer == NULL)
 		return NULL;
 	g_mutex_lock(&bridge->cache_lock);
@@ -625,7 +599,7 @@ sdr_bridge_token_event(SdrBridge *bridge, const char *kind, const char *reader)
 	g_mutex_unlock(&bridge->cache_lock);
 	/* Forget the token manager before the next token work (a request using the
 	 * token now meets CARD_REMOVED by itself). */
-	g_atomic_int_set(&bridge->tokens_stale, TRUE);
+	sdr_context_tokens_changed();
 	json_builder_begin_object(b);
 	if (reader != NULL) {
 		json_builder_set_member_name(b, "reader");
@@ -972,7 +946,6 @@ sdr_bridge_new(SdrConfig *config, SdrPrompt *prompt, SdrBridgePolicy *policy)
 	bridge->events = sdr_bridge_events_new();
 	bridge->transport = transport_new(policy);
 	bridge->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, context_unref);
-	g_mutex_init(&bridge->token_lock);
 	g_mutex_init(&bridge->contexts_lock);
 	g_mutex_init(&bridge->interactive_lock);
 	g_mutex_init(&bridge->cache_lock);
@@ -1101,7 +1074,6 @@ sdr_bridge_free(SdrBridge *bridge)
 	if (bridge == NULL)
 		return;
 	sdr_bridge_stop(bridge);
-	bridge->active_ctx = NULL;
 	g_hash_table_unref(bridge->contexts);
 	g_clear_pointer(&bridge->cert_cache, json_node_unref);
 	g_free(bridge->cert_cache_text);
@@ -1112,7 +1084,6 @@ sdr_bridge_free(SdrBridge *bridge)
 	sdr_prompt_free(bridge->prompt);
 	g_object_unref(bridge->cancellable);
 	g_hash_table_unref(bridge->nexu_choices);
-	g_mutex_clear(&bridge->token_lock);
 	g_mutex_clear(&bridge->contexts_lock);
 	g_mutex_clear(&bridge->interactive_lock);
 	g_mutex_clear(&bridge->cache_lock);

@@ -757,6 +757,23 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	return TRUE;
 }
 
+/* "Signature 12/300 : name" rewritten in place on stderr (a terminal), erased at
+ * the end; batches of one document print nothing. */
+static void
+cli_progress(guint done, guint total, const char *current, gpointer data)
+{
+	(void)data;
+	if (total < 2)
+		return;
+	if (current == NULL) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	fprintf(stderr, "\r\033[K");
+	fprintf(stderr, _("Signing %u/%u: %s"), done + 1, total, current);
+	fflush(stderr);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -879,6 +896,9 @@ main(int argc, char **argv)
 	copts.config = config;
 	copts.prompt = prompt;
 	copts.only_module = o.module;
+	/* A progress line for batches, only for a person watching the terminal. */
+	if (g_str_equal(cmd, "sign") && isatty(STDERR_FILENO))
+		copts.progress = cli_progress;
 	ctx = sdr_context_new(&copts);
 	if (o.key_file != NULL && g_str_equal(cmd, "sign")) {
 		if (!sdr_context_set_signer_files(ctx, o.key_file, o.cert_file, o.chain_file,
@@ -889,6 +909,8 @@ main(int argc, char **argv)
 	}
 
 	answer = sdr_handler_run(ctx, handler, req, &error);
+	if (copts.progress != NULL)
+		fputs("\r\033[K", stderr); /* a batch stopped midway: no progress line left */
 	audit_failure = sdr_audit_take_failure();
 	if (audit_failure != NULL) {
 		/* Signing went on (the log is best effort), but the person must know. */

@@ -32,7 +32,158 @@ struct _SdrContext {
 	char *audit_path;
 	SdrContextApprovedFunc approved_func;
 	gpointer approved_data;
+	SdrProgressFunc progress;
+	gpointer progress_data;
+	/* Token lock only: the held context whose token manager this one uses for
+	 * the current token work (another context's batch keeps its session open). */
+	SdrContext *lender;
 };
+
+/* ---- The token lock: one per process ------------------------------------------
+ * PKCS#11 modules are initialised once per process and a token is used by one
+ * thread at a time, so token work of every context takes this lock (recursive for
+ * the thread holding it). One context's token manager is loaded at a time: taking
+ * the lock for another context resets the previous one's, unless a batch holds it
+ * (its session stays open between two signatures): the other context then uses the
+ * held manager (lender) until it unlocks. */
+static GMutex token_mutex;
+static GCond token_cond;
+static GThread *token_owner;
+static guint token_depth;
+static SdrContext *token_active;
+static guint token_holds;
+static gint tokens_stale;
+
+static void
+token_activate_locked(SdrContext *ctx)
+{
+	gboolean stale;
+
+	if (token_holds > 0 && token_active != NULL && token_active != ctx) {
+		ctx->lender = token_active;
+		return;
+	}
+	stale = token_holds == 0 && g_atomic_int_compare_and_exchange(&tokens_stale, TRUE, FALSE);
+	if (token_active != NULL && (token_active != ctx || stale))
+		sdr_context_reset_tokens(token_active);
+	token_active = ctx;
+}
+
+static gboolean
+token_acquire(SdrContext *ctx, gboolean wait, guint depth)
+{
+	GThread *self = g_thread_self();
+
+	g_mutex_lock(&token_mutex);
+	if (token_owner != self) {
+		while (token_owner != NULL) {
+			if (!wait) {
+				g_mutex_unlock(&token_mutex);
+				return FALSE;
+			}
+			g_cond_wait(&token_cond, &token_mutex);
+		}
+		token_owner = self;
+	}
+	if (token_depth == 0 && ctx != NULL)
+		token_activate_locked(ctx);
+	token_depth += depth;
+	g_mutex_unlock(&token_mutex);
+	return TRUE;
+}
+
+void
+sdr_context_lock_token(SdrContext *ctx)
+{
+	(void)token_acquire(ctx, TRUE, 1);
+}
+
+gboolean
+sdr_context_trylock_token(SdrContext *ctx)
+{
+	return token_acquire(ctx, FALSE, 1);
+}
+
+static void
+token_release(guint depth)
+{
+	g_mutex_lock(&token_mutex);
+	g_assert(token_owner == g_thread_self() && token_depth >= depth);
+	token_depth -= depth;
+	if (token_depth == 0) {
+		token_owner = NULL;
+		g_cond_broadcast(&token_cond);
+	}
+	g_mutex_unlock(&token_mutex);
+}
+
+void
+sdr_context_unlock_token(SdrContext *ctx)
+{
+	g_mutex_lock(&token_mutex);
+	if (token_depth == 1)
+		ctx->lender = NULL;
+	g_mutex_unlock(&token_mutex);
+	token_release(1);
+}
+
+SdrContext *
+sdr_context_lock_token_shared(SdrContext *fallback, gboolean nowait)
+{
+	SdrContext *ctx;
+
+	if (!token_acquire(NULL, !nowait, 1))
+		return NULL;
+	g_mutex_lock(&token_mutex);
+	ctx = token_active != NULL ? token_active : fallback;
+	if (token_depth == 1)
+		token_activate_locked(ctx);
+	g_mutex_unlock(&token_mutex);
+	return ctx;
+}
+
+guint
+sdr_context_suspend_token(void)
+{
+	guint depth = 0;
+
+	g_mutex_lock(&token_mutex);
+	if (token_owner == g_thread_self())
+		depth = token_depth;
+	g_mutex_unlock(&token_mutex);
+	if (depth > 0)
+		token_release(depth);
+	return depth;
+}
+
+void
+sdr_context_resume_token(SdrContext *ctx, guint depth)
+{
+	if (depth == 0)
+		return;
+	/* No activation: the caller holds its context (sdr_context_hold_token). */
+	(void)token_acquire(NULL, TRUE, depth);
+	(void)ctx;
+}
+
+void
+sdr_context_hold_token(SdrContext *ctx, gboolean hold)
+{
+	g_mutex_lock(&token_mutex);
+	g_assert(token_owner == g_thread_self());
+	if (hold)
+		token_holds++;
+	else if (token_holds > 0)
+		token_holds--;
+	g_mutex_unlock(&token_mutex);
+	(void)ctx;
+}
+
+void
+sdr_context_tokens_changed(void)
+{
+	g_atomic_int_set(&tokens_stale, TRUE);
+}
 
 static int
 cmp_int_desc(gconstpointer a, gconstpointer b)
@@ -78,6 +229,8 @@ sdr_context_new(const SdrContextOptions *options)
 		ctx->origin = g_strdup(options->origin);
 		if (options->cancellable != NULL)
 			ctx->cancellable = g_object_ref(options->cancellable);
+		ctx->progress = options->progress;
+		ctx->progress_data = options->progress_data;
 	}
 	if (ctx->config == NULL) {
 		ctx->owned_config = sdr_config_new();
@@ -93,6 +246,10 @@ sdr_context_free(SdrContext *ctx)
 {
 	if (ctx == NULL)
 		return;
+	g_mutex_lock(&token_mutex);
+	if (token_active == ctx)
+		token_active = NULL;
+	g_mutex_unlock(&token_mutex);
 	sdr_token_manager_free(ctx->tokens);
 	if (ctx->trust != NULL)
 		X509_STORE_free(ctx->trust);
@@ -132,11 +289,21 @@ sdr_context_get_cancellable(SdrContext *ctx)
 	return ctx->cancellable;
 }
 
+SdrProgressFunc
+sdr_context_get_progress(SdrContext *ctx, gpointer *data)
+{
+	if (data != NULL)
+		*data = ctx->progress_data;
+	return ctx->progress;
+}
+
 SdrTokenManager *
 sdr_context_get_token_manager(SdrContext *ctx, GError **error)
 {
 	SdrTokenManager *tokens;
 
+	if (ctx->lender != NULL)
+		return sdr_context_get_token_manager(ctx->lender, error);
 	g_mutex_lock(&ctx->lock);
 	if (ctx->tokens == NULL) {
 		g_auto(GStrv) modules = sdr_config_get_strv(ctx->config, "tokens", "modules");

@@ -3,8 +3,9 @@
  * the trust store, the prompt, and the CLI-only file signer.
  *
  * Thread use: a context may be shared by threads; the token manager is created
- * under a lock, but the token itself is used by one thread at a time (the
- * caller serialises handlers with needs_token, as sdr-handler.h says).
+ * under a lock, and token work takes the core's token lock (below): the handler
+ * runner takes it for tokens/certificates/doctor, the sign engine only around
+ * listing, login and each signature (never around a prompt).
  */
 #pragma once
 
@@ -28,6 +29,32 @@ SdrTokenManager *sdr_context_get_token_manager(SdrContext *ctx, GError **error);
 /* Forgets the token manager (after a PC/SC event, or to unload modules); the next
  * call to sdr_context_get_token_manager() enumerates again. */
 void sdr_context_reset_tokens(SdrContext *ctx);
+
+/* Where progress goes (SdrContextOptions.progress), may be NULL. */
+SdrProgressFunc sdr_context_get_progress(SdrContext *ctx, gpointer *data);
+
+/* The token lock, one per process (PKCS#11 modules are loaded once per process),
+ * recursive for its holder. Taking it for ctx makes ctx's token manager the loaded
+ * one (the previous context's is reset), unless a batch holds the token
+ * (sdr_context_hold_token): ctx then uses that batch's manager until it unlocks. */
+void sdr_context_lock_token(SdrContext *ctx);
+gboolean sdr_context_trylock_token(SdrContext *ctx);
+void sdr_context_unlock_token(SdrContext *ctx);
+/* Locks (or, nowait, tries: NULL when busy) and returns the context whose token
+ * manager is loaded, or fallback when none is: token work that does not depend on
+ * the origin (the bridge's certificate list) never reloads the modules. Unlock
+ * with sdr_context_unlock_token(returned). */
+SdrContext *sdr_context_lock_token_shared(SdrContext *fallback, gboolean nowait);
+/* Called by the token lock's holder: keeps ctx's token manager loaded (a session
+ * open) while the lock is released between two signatures or for a prompt. */
+void sdr_context_hold_token(SdrContext *ctx, gboolean hold);
+/* For a prompt: releases the lock fully when this thread holds it; returns the
+ * depth to give back to sdr_context_resume_token (0: it was not held). */
+guint sdr_context_suspend_token(void);
+void sdr_context_resume_token(SdrContext *ctx, guint depth);
+/* A PC/SC insertion or removal: the next token work (with no batch holding the
+ * token) enumerates again. Any thread. */
+void sdr_context_tokens_changed(void);
 
 /* The trust store: system CAs + [signature] trust_anchors. Borrowed. */
 X509_STORE *sdr_context_get_trust(SdrContext *ctx, GError **error);

@@ -8,20 +8,14 @@
 #include <glib/gi18n-lib.h>
 
 static const SdrHandler handlers[] = {
-	{ "tokens", sdr_handle_tokens, TRUE },
-	{ "certificates", sdr_handle_certificates, TRUE },
-	{ "sign", sdr_handle_sign, TRUE },
-	{ "verify", sdr_handle_verify, FALSE },
-	{ "doctor", sdr_handle_doctor, TRUE },
-	{ "info", sdr_handle_info, FALSE },
-	{ NULL, NULL, FALSE },
+	{ "tokens", sdr_handle_tokens, TRUE, FALSE },
+	{ "certificates", sdr_handle_certificates, TRUE, FALSE },
+	{ "sign", sdr_handle_sign, TRUE, TRUE },
+	{ "verify", sdr_handle_verify, FALSE, FALSE },
+	{ "doctor", sdr_handle_doctor, TRUE, FALSE },
+	{ "info", sdr_handle_info, FALSE, FALSE },
+	{ NULL, NULL, FALSE, FALSE },
 };
-
-const SdrHandler *
-sdr_handlers(void)
-{
-	return handlers;
-}
 
 const SdrHandler *
 sdr_handler_find(const char *name)
@@ -35,11 +29,99 @@ sdr_handler_find(const char *name)
 	return NULL;
 }
 
-JsonNode *
-sdr_handler_run(SdrContext *ctx, const char *name, JsonObject *request, GError **error)
+/* ---- The call in progress (per thread) ------------------------------------------ */
+
+typedef struct {
+	SdrContext *ctx;
+	GCancellable *cancellable; /* the call's, else the context's; may be NULL */
+	SdrProgressFunc progress;
+	gpointer progress_data;
+	GMainContext *main_context; /* async: where progress is delivered */
+} SdrCall;
+
+static GPrivate current_call;
+
+static SdrCall *
+call_for(SdrContext *ctx)
+{
+	SdrCall *call = g_private_get(&current_call);
+
+	return call != NULL && call->ctx == ctx ? call : NULL;
+}
+
+GCancellable *
+sdr_handler_call_cancellable(SdrContext *ctx)
+{
+	SdrCall *call = call_for(ctx);
+
+	return call != NULL ? call->cancellable : sdr_context_get_cancellable(ctx);
+}
+
+typedef struct {
+	SdrProgressFunc func;
+	gpointer data;
+	guint done, total;
+	char *current;
+} ProgressEvent;
+
+static gboolean
+progress_dispatch(gpointer p)
+{
+	ProgressEvent *ev = p;
+
+	ev->func(ev->done, ev->total, ev->current, ev->data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+progress_event_free(gpointer p)
+{
+	ProgressEvent *ev = p;
+
+	g_free(ev->current);
+	g_free(ev);
+}
+
+void
+sdr_handler_call_progress(SdrContext *ctx, guint done, guint total, const char *current)
+{
+	SdrCall *call = call_for(ctx);
+	SdrProgressFunc func = NULL;
+	gpointer data = NULL;
+	ProgressEvent *ev;
+
+	if (call != NULL) {
+		func = call->progress;
+		data = call->progress_data;
+	} else {
+		func = sdr_context_get_progress(ctx, &data);
+	}
+	if (func == NULL)
+		return;
+	if (call == NULL || call->main_context == NULL) {
+		func(done, total, current, data);
+		return;
+	}
+	ev = g_new0(ProgressEvent, 1);
+	ev->func = func;
+	ev->data = data;
+	ev->done = done;
+	ev->total = total;
+	ev->current = g_strdup(current);
+	g_main_context_invoke_full(call->main_context, G_PRIORITY_DEFAULT, progress_dispatch, ev,
+	                           progress_event_free);
+}
+
+/* The one worker body: sync calls run it in the caller's thread, async calls in a
+ * GTask worker. Handlers that use the token run under the core's token lock,
+ * except those that take it in pieces themselves (sign: never around a prompt). */
+static JsonNode *
+run_call(SdrCall *call, const char *name, JsonObject *request, GError **error)
 {
 	const SdrHandler *h = sdr_handler_find(name);
 	g_autoptr(JsonObject) empty = NULL;
+	SdrCall *outer = g_private_get(&current_call);
+	JsonNode *answer;
 
 	if (h == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("Unknown action “%s”."),
@@ -50,7 +132,119 @@ sdr_handler_run(SdrContext *ctx, const char *name, JsonObject *request, GError *
 		empty = json_object_new();
 		request = empty;
 	}
-	return h->func(ctx, request, error);
+	if (call->cancellable != NULL && g_cancellable_is_cancelled(call->cancellable)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("Cancelled."));
+		return NULL;
+	}
+	g_private_set(&current_call, call);
+	if (h->needs_token && !h->locks_token)
+		sdr_context_lock_token(call->ctx);
+	answer = h->func(call->ctx, request, error);
+	if (h->needs_token && !h->locks_token)
+		sdr_context_unlock_token(call->ctx);
+	g_private_set(&current_call, outer);
+	return answer;
+}
+
+static void
+call_init(SdrCall *call, SdrContext *ctx, GCancellable *cancellable, SdrProgressFunc progress,
+          gpointer progress_data)
+{
+	call->ctx = ctx;
+	call->cancellable = cancellable != NULL ? cancellable : sdr_context_get_cancellable(ctx);
+	if (progress != NULL) {
+		call->progress = progress;
+		call->progress_data = progress_data;
+	} else {
+		call->progress = sdr_context_get_progress(ctx, &call->progress_data);
+	}
+}
+
+JsonNode *
+sdr_handler_run_full(SdrContext *ctx, const char *name, JsonObject *request,
+                     GCancellable *cancellable, SdrProgressFunc progress, gpointer progress_data,
+                     GError **error)
+{
+	SdrCall call = { 0 };
+
+	call_init(&call, ctx, cancellable, progress, progress_data);
+	return run_call(&call, name, request, error);
+}
+
+JsonNode *
+sdr_handler_run(SdrContext *ctx, const char *name, JsonObject *request, GError **error)
+{
+	return sdr_handler_run_full(ctx, name, request, NULL, NULL, NULL, error);
+}
+
+/* ---- Asynchronous calls ---------------------------------------------------------- */
+
+typedef struct {
+	SdrCall call;
+	char *name;
+	JsonObject *request;
+} AsyncCall;
+
+static void
+async_call_free(gpointer p)
+{
+	AsyncCall *a = p;
+
+	g_free(a->name);
+	if (a->request != NULL)
+		json_object_unref(a->request);
+	if (a->call.main_context != NULL)
+		g_main_context_unref(a->call.main_context);
+	g_free(a);
+}
+
+static void
+async_worker(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	AsyncCall *a = task_data;
+	GError *error = NULL;
+	JsonNode *answer = run_call(&a->call, a->name, a->request, &error);
+
+	if (answer != NULL)
+		g_task_return_pointer(task, answer, (GDestroyNotify)json_node_unref);
+	else
+		g_task_return_error(task, error);
+}
+
+void
+sdr_handler_run_async_full(SdrContext *ctx, const char *name, JsonObject *request,
+                           GCancellable *cancellable, SdrProgressFunc progress,
+                           gpointer progress_data, GAsyncReadyCallback callback, gpointer user_data)
+{
+	AsyncCall *a = g_new0(AsyncCall, 1);
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+
+	call_init(&a->call, ctx, cancellable, progress, progress_data);
+	a->call.main_context = g_main_context_ref_thread_default();
+	a->name = g_strdup(name);
+	a->request = request != NULL ? json_object_ref(request) : NULL;
+	g_task_set_task_data(task, a, async_call_free);
+	/* A cancelled batch still has an answer (the documents done): the handler
+	 * decides, not GTask. */
+	g_task_set_return_on_cancel(task, FALSE);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_run_in_thread(task, async_worker);
+}
+
+void
+sdr_handler_run_async(SdrContext *ctx, const char *name, JsonObject *request,
+                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+	sdr_handler_run_async_full(ctx, name, request, cancellable, NULL, NULL, callback,
+	                           user_data);
+}
+
+JsonNode *
+sdr_handler_run_finish(SdrContext *ctx, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	(void)ctx;
+	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 JsonNode *

@@ -12,6 +12,11 @@ JsonNode *sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error
 JsonNode *sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 
+/* The call in progress in this thread (sdr-handler.c): its cancellable (else the
+ * context's; may be NULL) and its progress function (see SdrProgressFunc). */
+GCancellable *sdr_handler_call_cancellable(SdrContext *ctx);
+void sdr_handler_call_progress(SdrContext *ctx, guint done, guint total, const char *current);
+
 /* A node holding obj (ownership taken). */
 JsonNode *sdr_json_node_take(JsonObject *obj);
 

@@ -71,7 +71,27 @@ typedef struct {
 	SdrSigner *signer; /* borrowed */
 	const SdrCertInfo *cert;
 	char *signer_name;
+	/* A token (not the CLI's file signer): token work takes the core's token
+	 * lock, only around listing, login and each signature; held = the token
+	 * manager stays loaded between them (sdr_context_hold_token). */
+	gboolean uses_token;
+	gboolean held;
 } SignJob;
+
+/* The core's token lock around one piece of token work (never a prompt). */
+static void
+token_enter(SignJob *job)
+{
+	if (job->uses_token)
+		sdr_context_lock_token(job->ctx);
+}
+
+static void
+token_leave(SignJob *job)
+{
+	if (job->uses_token)
+		sdr_context_unlock_token(job->ctx);
+}
 
 static void
 sign_doc_free(gpointer p)
@@ -260,7 +280,7 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 		in = g_memory_input_stream_new_from_bytes(doc->data);
 	}
 	doc->mime = g_strdup(type != NULL ? type : guess_mime(doc->name));
-	if (!hash_stream(in, doc, job->hash, sdr_context_get_cancellable(job->ctx), error))
+	if (!hash_stream(in, doc, job->hash, sdr_handler_call_cancellable(job->ctx), error))
 		goto fail;
 	return doc;
 fail:
@@ -504,7 +524,7 @@ cms_sign_doc(SignJob *job, SignDoc *doc, gboolean attached, GError **error)
 	if (in == NULL)
 		return NULL;
 	return sdr_cms_sign_stream(job->signer, in, attached, &opts,
-	                           sdr_context_get_cancellable(job->ctx), error);
+	                           sdr_handler_call_cancellable(job->ctx), error);
 }
 
 static gboolean
@@ -558,14 +578,6 @@ is_pdf(SignDoc *doc)
 {
 	return g_strcmp0(doc->mime, "application/pdf") == 0 ||
 	       g_str_has_suffix(doc->name, ".pdf") || g_str_has_suffix(doc->name, ".PDF");
-}
-
-static G_GNUC_UNUSED gboolean
-not_available(const char *what, GError **error)
-{
-	g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-	            _("%s signatures are not available in this build."), what);
-	return FALSE;
 }
 
 /* A configuration string, or NULL when absent or empty. */
@@ -1060,17 +1072,25 @@ pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
 	p.min_len = req->min_len;
 	p.max_len = req->max_len;
 	p.rejected = req->rejected;
+	/* Prompts never run under the token lock: other requests (a certificate
+	 * list) use the token meanwhile; the batch holds its token manager. */
+	guint depth = sdr_context_suspend_token();
+	SdrSecret *pin = NULL;
+
 	/* A refused answer (req->rejected) came after this login's confirmation. */
 	if (req->final_try && req->rejected == NULL &&
-	    !sdr_prompt_confirm_final_try(prompt, &p, error))
-		return NULL;
-	if (req->protected_path) {
+	    !sdr_prompt_confirm_final_try(prompt, &p, error)) {
+		pin = NULL;
+	} else if (req->protected_path) {
 		/* Said before C_Login blocks in the key's own PIN window or PIN pad. */
 		sdr_prompt_notify(prompt, _("Type the PIN in the window of the key's software or "
 		                            "on the reader's keypad, not here."));
-		return sdr_secret_new();
+		pin = sdr_secret_new();
+	} else {
+		pin = sdr_prompt_ask_pin(prompt, &p, error);
 	}
-	return sdr_prompt_ask_pin(prompt, &p, error);
+	sdr_context_resume_token(ctx, depth);
+	return pin;
 }
 
 /* ---- Preflight: everything that can be checked without the key ----------------- */
@@ -1316,7 +1336,7 @@ probe_service(SignJob *job, const char *what, const char *url, GError **error)
 
 	g_socket_client_set_timeout(client, 5);
 	conn = g_socket_client_connect_to_uri(client, url, port,
-	                                      sdr_context_get_cancellable(job->ctx), &local);
+	                                      sdr_handler_call_cancellable(job->ctx), &local);
 	if (conn == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK,
 		            _("The %s %s does not answer (%s): nothing was signed and the PIN was "
@@ -1736,16 +1756,37 @@ doc_result_set_error(JsonObject *r, const GError *e)
 static void
 sign_batch(SignJob *job, GPtrArray *docs, GHashTable *done, GError **stop)
 {
+	GCancellable *cancellable = sdr_handler_call_cancellable(job->ctx);
+	guint total = 0, n_done = 0;
+
+	for (guint i = 0; i < docs->len; i++) {
+		SignDoc *d = g_ptr_array_index(docs, i);
+		if (d->refused == NULL && d->signed_output == NULL)
+			total++;
+	}
 	for (guint i = 0; i < docs->len; i++) {
 		SignDoc *d = g_ptr_array_index(docs, i);
 		JsonObject *r;
 		g_autoptr(GError) e = NULL;
+		gboolean ok;
 
 		if (d->refused != NULL || d->signed_output != NULL)
 			continue;
+		/* Between two documents: those done stay complete, the rest untouched. */
+		if (cancellable != NULL && g_cancellable_is_cancelled(cancellable)) {
+			g_set_error(stop, SDR_ERROR, SDR_ERROR_CANCELLED,
+			            _("Cancelled: the documents signed before are complete, the "
+			              "others were not signed."));
+			return;
+		}
+		sdr_handler_call_progress(job->ctx, n_done, total, d->name);
 		r = doc_result_new(d);
 		g_hash_table_insert(done, d, r);
-		if (sign_one(job, d, r, &e)) {
+		token_enter(job);
+		ok = sign_one(job, d, r, &e);
+		token_leave(job);
+		n_done++;
+		if (ok) {
 			json_object_set_string_member(r, "status", "ok");
 			audit(job, job->cert->id, d->sha256, "ok");
 			continue;
@@ -1758,6 +1799,7 @@ sign_batch(SignJob *job, GPtrArray *docs, GHashTable *done, GError **stop)
 			return;
 		}
 	}
+	sdr_handler_call_progress(job->ctx, n_done, total, NULL);
 }
 
 /* The answer of a batch: one result per document in request order, the counts, and
@@ -1910,8 +1952,16 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		}
 	}
 
-	/* The certificate. */
+	/* The certificate. The token manager stays loaded for the batch (held), the
+	 * lock is only taken for each piece of token work. */
+	job.uses_token = sdr_context_get_file_signer(ctx) == NULL;
+	token_enter(&job);
+	if (job.uses_token) {
+		sdr_context_hold_token(ctx, TRUE);
+		job.held = TRUE;
+	}
 	certs = sdr_context_list_signing_certs(ctx, error);
+	token_leave(&job);
 	chosen = certs == NULL
 	                 ? -1
 	                 : choose_cert(&job, certs,
@@ -1955,15 +2005,17 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (sdr_context_get_file_signer(ctx) != NULL) {
 		job.signer = sdr_context_get_file_signer(ctx);
 	} else {
-		SdrTokenManager *tm = sdr_context_get_token_manager(ctx, error);
+		SdrTokenManager *tm;
 		g_autoptr(GPtrArray) all = NULL;
 		GPtrArray *anchors = sdr_context_get_anchor_certs(ctx);
 
+		token_enter(&job);
+		tm = sdr_context_get_token_manager(ctx, error);
 		if (tm == NULL)
-			goto out;
+			goto out_unlock;
 		session = sdr_token_session_open(tm, cert->id, error);
 		if (session == NULL)
-			goto out;
+			goto out_unlock;
 		if (!sdr_token_session_login(session, pin_from_prompt, ctx, error)) {
 			audit(&job, cert->id, NULL, sdr_error_code_name((*error)->code));
 			if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
@@ -1971,7 +2023,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 			else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
 				g_prefix_error(error,
 				               _("The key is blocked, nothing was signed. "));
-			goto out;
+			goto out_unlock;
 		}
 		candidates = g_ptr_array_new();
 		all = sdr_token_manager_list_certificates(tm, NULL);
@@ -1981,13 +2033,16 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		for (guint i = 0; anchors != NULL && i < anchors->len; i++)
 			g_ptr_array_add(candidates, g_ptr_array_index(anchors, i));
 		token_signer = sdr_token_signer_new(session, candidates, error);
+		token_leave(&job);
 		if (token_signer == NULL)
 			goto out;
 		job.signer = token_signer;
 	}
 
 	if (digest_mode) {
+		token_enter(&job);
 		answer = sign_digest_mode(&job, request, certs, chosen, job.signer, error);
+		token_leave(&job);
 		goto out;
 	}
 
@@ -1999,9 +2054,17 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		sign_batch(&job, docs, done, &stop);
 		answer = batch_answer(&job, docs, done, stop);
 	}
+	goto out;
+out_unlock:
+	token_leave(&job);
 out:
-	/* The session logs out when freed, after the signer that uses it. */
+	/* The session logs out when freed, after the signer that uses it: token work. */
+	token_enter(&job);
 	g_clear_pointer(&token_signer, sdr_signer_free);
+	g_clear_pointer(&session, sdr_token_session_free);
+	if (job.held)
+		sdr_context_hold_token(ctx, FALSE);
+	token_leave(&job);
 	sign_job_clear(&job);
 	return answer;
 }
