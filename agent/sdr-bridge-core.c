@@ -1,14 +1,64 @@
 /* sdr-bridge-core.c - the bridge's shared core, beneath the routes: the handler
  * runner and the token lock, the per-origin contexts, the certificate cache and
  * the first-use approvals. */
-#include "sdr-bridge-private.h"
+#include "sdr-bridge-core.h"
 
 #include "sdr-context.h"
 #include "sdr-error.h"
 #include "sdr-handlers-private.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
+
+/* ---- Replies ------------------------------------------------------------------ */
+
+static char *
+error_text(int code, const char *message)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "error");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "code");
+	json_builder_add_string_value(b, sdr_error_code_name(code));
+	json_builder_set_member_name(b, "message");
+	json_builder_add_string_value(b, message != NULL ? message : "");
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_to_string(root, FALSE);
+}
+
+void
+sdr_bridge_reply_error_code(SdrBridgeReply *reply, guint status, int code, const char *message)
+{
+	g_free(reply->body);
+	reply->status = status;
+	reply->body = error_text(code, message);
+	reply->stream = NULL;
+}
+
+void
+sdr_bridge_reply_error(SdrBridgeReply *reply, const GError *error)
+{
+	int code = (error != NULL && error->domain == SDR_ERROR) ? error->code : SDR_ERROR_FAILED;
+
+	sdr_bridge_reply_error_code(reply, sdr_bridge_status_for_error(code), code,
+	                            error != NULL ? error->message : _("Internal error"));
+}
+
+void
+sdr_bridge_reply_json(SdrBridgeReply *reply, guint status, JsonNode *node)
+{
+	g_free(reply->body);
+	reply->status = status;
+	reply->body = json_to_string(node, FALSE);
+	reply->stream = NULL;
+	json_node_unref(node);
+}
 
 /* ---- Token work ------------------------------------------------------------ */
 
@@ -271,4 +321,80 @@ sdr_bridge_token_event(SdrBridge *bridge, const char *kind, const char *reader)
 	json_builder_end_object(b);
 	data = json_builder_get_root(b);
 	sdr_bridge_events_publish(bridge->events, kind, data);
+}
+
+/* ---- Interactive requests ----------------------------------------------------- */
+
+gboolean
+sdr_bridge_interactive_begin(SdrBridge *bridge, GError **error)
+{
+	if (g_mutex_trylock(&bridge->interactive_lock))
+		return TRUE;
+	g_set_error(error, SDR_ERROR, SDR_ERROR_BUSY,
+	            _("The signing agent is busy with another request"));
+	return FALSE;
+}
+
+void
+sdr_bridge_interactive_end(SdrBridge *bridge)
+{
+	g_mutex_unlock(&bridge->interactive_lock);
+}
+
+JsonNode *
+sdr_bridge_run_interactive(SdrBridge *bridge, const char *origin, const char *name,
+                           JsonObject *request, GError **error)
+{
+	JsonNode *answer;
+
+	if (!sdr_bridge_interactive_begin(bridge, error))
+		return NULL;
+	answer = sdr_bridge_run_handler(bridge, origin, name, request, error);
+	sdr_bridge_interactive_end(bridge);
+	return answer;
+}
+
+/* ---- Data to sign -------------------------------------------------------------- */
+
+char *
+sdr_bridge_hash_data_to_sign(const char *b64, SdrHashAlg alg, GError **error)
+{
+	const EVP_MD *md = sdr_hash_md(alg);
+	g_autofree guchar *raw = NULL;
+	gsize len = 0;
+	guint8 digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+
+	raw = g_base64_decode(b64, &len);
+	if (md == NULL || EVP_Digest(raw, len, digest, &dlen, md, NULL) != 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CRYPTO, _("Cannot hash the data to sign"));
+		return NULL;
+	}
+	return g_base64_encode(digest, dlen);
+}
+
+/* ---- Accessors ----------------------------------------------------------------- */
+
+guint16
+sdr_bridge_get_port(SdrBridge *bridge)
+{
+	return bridge->port;
+}
+
+gboolean
+sdr_bridge_has_ipv6(SdrBridge *bridge)
+{
+	return bridge->ipv6;
+}
+
+SdrBridgeEvents *
+sdr_bridge_get_events(SdrBridge *bridge)
+{
+	return bridge->events;
+}
+
+const SdrBridgePolicy *
+sdr_bridge_get_policy(SdrBridge *bridge)
+{
+	return bridge->policy;
 }
