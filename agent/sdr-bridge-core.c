@@ -282,11 +282,8 @@ sdr_bridge_approve_listing(SdrBridge *bridge, const char *origin, GError **error
 
 	if (origin == NULL || sdr_bridge_approvals_has(bridge->approvals, origin))
 		return TRUE;
-	if (!g_mutex_trylock(&bridge->interactive_lock)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BUSY,
-		            _("The signing agent is busy with another request"));
+	if (!sdr_bridge_interactive_begin(bridge, error))
 		return FALSE;
-	}
 	req.origin = origin;
 	req.action = SDR_CONSENT_LIST_CERTIFICATES;
 	req.timeout_s = sdr_bridge_policy_get_consent_timeout(bridge->policy);
@@ -296,7 +293,7 @@ sdr_bridge_approve_listing(SdrBridge *bridge, const char *origin, GError **error
 		            _("Nobody can approve this request"));
 	if (ok)
 		sdr_bridge_approvals_add(bridge->approvals, origin);
-	g_mutex_unlock(&bridge->interactive_lock);
+	sdr_bridge_interactive_end(bridge);
 	return ok;
 }
 
