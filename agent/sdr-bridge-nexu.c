@@ -5,7 +5,7 @@
  * of /rest/identityInfo and /rest/authenticate).
  *
  * Off by default; [bridge] nexu=true in the policy turns the rows on. The same
- * security rules as API v1 apply (the HTTP layer has already checked Host, Origin,
+ * security rules as API v1 apply (the transport has already checked Host, Origin,
  * Content-Type and size; only /nexu.js, which holds no data, may be loaded without
  * Origin). Answers follow NexU 1.22's classes field by field (Execution,
  * GetCertificateResponse, SignatureResponse, Feedback): what DSS binds. Signing goes
