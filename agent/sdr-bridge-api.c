@@ -1,15 +1,16 @@
-/* sdr-bridge-api.c - API v1 of the bridge: /v1/info, /v1/certificates, /v1/sign,
- * /v1/verify, /v1/events. Maps HTTP bodies to the handler table (never signs or
- * lists by itself) and checks the shape of every body first: unknown members are
- * refused, base64 fields are size-checked before anything decodes them. */
-#include "sdr-bridge-private.h"
+/* sdr-bridge-api.c - API v1 of the bridge: the handlers of the rows /v1/info,
+ * /v1/certificates, /v1/events, /v1/sign and /v1/verify of the route table
+ * (sdr-bridge-routes.c). Maps HTTP bodies to the handler table through the core
+ * (never signs or lists by itself) and checks the shape of every body first:
+ * unknown members are refused, base64 fields are size-checked before anything
+ * decodes them. */
+#include "sdr-bridge-routes.h"
 
 #include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-sanitize.h"
 
 #include <glib/gi18n-lib.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #define DIGEST_MAX 64
@@ -191,23 +192,18 @@ check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
 		                                ? json_object_get_string_member(req, "hash")
 		                                : "sha256";
 		SdrHashAlg alg;
-		g_autofree guchar *raw = NULL;
-		gsize len = 0;
-		const EVP_MD *md;
-		guint8 digest[EVP_MAX_MD_SIZE];
-		unsigned int dlen = 0;
 		g_autofree char *b64 = NULL;
 
 		if (!json_object_has_member(req, "data") || json_object_has_member(req, "digest") ||
 		    json_object_has_member(req, "documents"))
 			return bad(error,
 			           _("Data-to-sign mode takes “data” and nothing else to sign"));
-		if (!sdr_hash_from_name(hash_name, &alg) || (md = sdr_hash_md(alg)) == NULL)
+		if (!sdr_hash_from_name(hash_name, &alg) || sdr_hash_md(alg) == NULL)
 			return bad(error, _("Unknown hash"));
-		raw = g_base64_decode(json_object_get_string_member(req, "data"), &len);
-		if (EVP_Digest(raw, len, digest, &dlen, md, NULL) != 1)
-			return bad(error, _("Cannot hash the data to sign"));
-		b64 = g_base64_encode(digest, dlen);
+		b64 = sdr_bridge_hash_data_to_sign(json_object_get_string_member(req, "data"), alg,
+		                                   error);
+		if (b64 == NULL)
+			return FALSE;
 		json_object_remove_member(req, "data");
 		json_object_set_string_member(req, "digest", b64);
 		json_object_set_string_member(req, "mode", "digest");
@@ -268,8 +264,8 @@ sdr_bridge_api_check_body(SdrBridge *bridge, const char *path, JsonObject *req, 
 	return bad(error, _("Unknown address"));
 }
 
-static void
-handle_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+void
+sdr_bridge_api_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
 	g_autoptr(GError) error = NULL;
 	JsonNode *info = sdr_bridge_run_handler(bridge, r->origin, "info", NULL, &error);
@@ -302,8 +298,8 @@ handle_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	sdr_bridge_reply_json(reply, 200, info);
 }
 
-static void
-handle_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+void
+sdr_bridge_api_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
 	g_autoptr(GError) error = NULL;
 	char *text;
@@ -321,6 +317,8 @@ handle_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply
 	reply->body = text;
 }
 
+/* /v1/sign and /v1/verify: strict JSON, shape checks, then the handler (a
+ * signature under the interactive lock: BUSY while another one is pending). */
 static void
 handle_post(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply,
             const char *handler, gboolean interactive)
@@ -341,14 +339,8 @@ handle_post(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply,
 		sdr_bridge_reply_error(reply, error);
 		return;
 	}
-	if (interactive && !g_mutex_trylock(&bridge->interactive_lock)) {
-		sdr_bridge_reply_error_code(reply, 409, SDR_ERROR_BUSY,
-		                            _("The signing agent is busy with another request"));
-		return;
-	}
-	answer = sdr_bridge_run_handler(bridge, r->origin, handler, req, &error);
-	if (interactive)
-		g_mutex_unlock(&bridge->interactive_lock);
+	answer = interactive ? sdr_bridge_run_interactive(bridge, r->origin, handler, req, &error)
+	                     : sdr_bridge_run_handler(bridge, r->origin, handler, req, &error);
 	if (answer == NULL) {
 		sdr_bridge_reply_error(reply, error);
 		return;
@@ -357,44 +349,27 @@ handle_post(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply,
 }
 
 void
-sdr_bridge_api_handle(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+sdr_bridge_api_events(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
-	gboolean get = g_strcmp0(r->method, "GET") == 0;
-	gboolean post = g_strcmp0(r->method, "POST") == 0;
-	const char *p = r->path;
-
-	if (g_strcmp0(p, "/v1/info") == 0) {
-		if (!get)
-			goto not_allowed;
-		handle_info(bridge, r, reply);
-	} else if (g_strcmp0(p, "/v1/certificates") == 0) {
-		if (!get)
-			goto not_allowed;
-		handle_certificates(bridge, r, reply);
-	} else if (g_strcmp0(p, "/v1/events") == 0) {
-		if (!get)
-			goto not_allowed;
-		/* Events name certificates: only for origins the user approved. */
-		if (!sdr_bridge_approvals_has(bridge->approvals, r->origin)) {
-			sdr_bridge_reply_error_code(
-			        reply, 403, SDR_ERROR_CONSENT_DENIED,
-			        _("List the certificates first: the user approves this site then"));
-			return;
-		}
-		reply->status = 200;
-		reply->sse = TRUE;
-	} else if (g_strcmp0(p, "/v1/sign") == 0) {
-		if (!post)
-			goto not_allowed;
-		handle_post(bridge, r, reply, "sign", TRUE);
-	} else if (g_strcmp0(p, "/v1/verify") == 0) {
-		if (!post)
-			goto not_allowed;
-		handle_post(bridge, r, reply, "verify", FALSE);
-	} else {
-		sdr_bridge_reply_error_code(reply, 404, SDR_ERROR_NOT_FOUND, _("Unknown address"));
+	/* Events name certificates: only for origins the user approved. */
+	if (!sdr_bridge_approvals_has(bridge->approvals, r->origin)) {
+		sdr_bridge_reply_error_code(
+		        reply, 403, SDR_ERROR_CONSENT_DENIED,
+		        _("List the certificates first: the user approves this site then"));
+		return;
 	}
-	return;
-not_allowed:
-	sdr_bridge_reply_error_code(reply, 405, SDR_ERROR_BAD_REQUEST, _("Method not allowed"));
+	reply->status = 200;
+	reply->stream = bridge->events;
+}
+
+void
+sdr_bridge_api_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+{
+	handle_post(bridge, r, reply, "sign", TRUE);
+}
+
+void
+sdr_bridge_api_verify(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+{
+	handle_post(bridge, r, reply, "verify", FALSE);
 }

@@ -1,10 +1,11 @@
 /* sdr-bridge-nexu.c - NexU-compatible endpoints, so that DSS-based portals work
- * unchanged: GET /nexu-info, GET /nexu.js (sinadur's own client script),
- * POST /rest/certificates, POST /rest/sign (and NexU-shaped refusals of
- * /rest/identityInfo and /rest/authenticate).
+ * unchanged: the handlers of the NexU rows of the route table
+ * (sdr-bridge-routes.c): GET /nexu-info, GET /nexu.js (sinadur's own client
+ * script), POST /rest/certificates, POST /rest/sign (and NexU-shaped refusals
+ * of /rest/identityInfo and /rest/authenticate).
  *
- * Off by default; [bridge] nexu=true in the policy turns them on. The same
- * security rules as API v1 apply (the HTTP layer has already checked Host, Origin,
+ * Off by default; [bridge] nexu=true in the policy turns the rows on. The same
+ * security rules as API v1 apply (the transport has already checked Host, Origin,
  * Content-Type and size; only /nexu.js, which holds no data, may be loaded without
  * Origin). Answers follow NexU 1.22's classes field by field (Execution,
  * GetCertificateResponse, SignatureResponse, Feedback): what DSS binds. Signing goes
@@ -12,7 +13,7 @@
  * as for /v1/sign. The certificate is chosen by the person when several fit
  * (SdrPrompt.choose_certificate, outside the token lock), and remembered per origin
  * for the agent's lifetime. */
-#include "sdr-bridge-private.h"
+#include "sdr-bridge-routes.h"
 
 #include "sdr-crypto.h"
 #include "sdr-error.h"
@@ -412,11 +413,8 @@ choose(SdrBridge *bridge, const char *origin, GPtrArray *fit, GError **error)
 		k = 0;
 		goto chosen;
 	}
-	if (!g_mutex_trylock(&bridge->interactive_lock)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BUSY,
-		            _("The signing agent is busy with another request"));
+	if (!sdr_bridge_interactive_begin(bridge, error))
 		return NULL;
-	}
 	choices = g_new0(SdrCertChoice, fit->len);
 	dates = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < fit->len; i++) {
@@ -440,7 +438,7 @@ choose(SdrBridge *bridge, const char *origin, GPtrArray *fit, GError **error)
 	if (bridge->prompt == NULL)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
 		            _("Nobody can choose the certificate"));
-	g_mutex_unlock(&bridge->interactive_lock);
+	sdr_bridge_interactive_end(bridge);
 	if (k < 0 || (guint)k >= fit->len) {
 		if (k >= 0)
 			g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
@@ -482,8 +480,8 @@ token_id(const SdrCertInfo *c)
 	               : "sinadur";
 }
 
-static void
-handle_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+void
+sdr_bridge_nexu_certificates(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonObject) req = parse_body(r, cert_members, &error);
@@ -563,8 +561,8 @@ dss_signature_algorithm(const char *scheme, SdrHashAlg alg)
 	return rsa[i];
 }
 
-static void
-handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+void
+sdr_bridge_nexu_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonObject) req = parse_body(r, sign_members, &error);
@@ -574,12 +572,8 @@ handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	g_autoptr(GPtrArray) fit = NULL;
 	JsonObject *token = NULL, *tbs = NULL, *res, *resp;
 	const char *key_id = NULL, *bytes, *alg_name, *sig, *scheme;
-	g_autofree guchar *raw = NULL;
 	g_autofree char *digest_b64 = NULL;
 	g_autofree char *chosen_id = NULL;
-	guint8 digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
-	gsize len = 0;
 	SdrHashAlg alg;
 	JsonArray *results;
 	SdrCertInfo *cert = NULL;
@@ -624,26 +618,17 @@ handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 		}
 	}
 	chosen_id = g_strdup(cert != NULL ? cert->id : key_id);
-	raw = g_base64_decode(bytes, &len);
-	if (EVP_Digest(raw, len, digest, &dlen, sdr_hash_md(alg), NULL) != 1) {
-		g_set_error(&error, SDR_ERROR, SDR_ERROR_CRYPTO, _("Cannot hash the data to sign"));
+	digest_b64 = sdr_bridge_hash_data_to_sign(bytes, alg, &error);
+	if (digest_b64 == NULL) {
 		nexu_error(reply, error);
 		return;
 	}
-	digest_b64 = g_base64_encode(digest, dlen);
 	sign = json_object_new();
 	json_object_set_string_member(sign, "mode", "digest");
 	json_object_set_string_member(sign, "digest", digest_b64);
 	json_object_set_string_member(sign, "hash", sdr_hash_name(alg));
 	json_object_set_string_member(sign, "certificate", chosen_id);
-	if (!g_mutex_trylock(&bridge->interactive_lock)) {
-		g_set_error(&error, SDR_ERROR, SDR_ERROR_BUSY,
-		            _("The signing agent is busy with another request"));
-		nexu_error(reply, error);
-		return;
-	}
-	answer = sdr_bridge_run_handler(bridge, r->origin, "sign", sign, &error);
-	g_mutex_unlock(&bridge->interactive_lock);
+	answer = sdr_bridge_run_interactive(bridge, r->origin, "sign", sign, &error);
 	if (answer == NULL) {
 		nexu_error(reply, error);
 		return;
@@ -682,8 +667,8 @@ handle_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 	nexu_success(reply, resp);
 }
 
-static void
-handle_unsupported(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+void
+sdr_bridge_nexu_unsupported(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonObject) req = parse_body(r, common_members, &error);
@@ -697,12 +682,13 @@ handle_unsupported(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply 
 }
 
 /* The client script, with the agent's port for pages that insert its text. */
-static void
-serve_script(SdrBridge *bridge, SdrBridgeReply *reply)
+void
+sdr_bridge_nexu_script(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
 	g_autofree char *port = g_strdup_printf("%u", (guint)bridge->port);
 	g_autoptr(GString) s = g_string_new(sdr_nexu_js);
 
+	(void)r;
 	g_string_replace(s, "@SINADUR_PORT@", port, 0);
 	g_free(reply->body);
 	reply->status = 200;
@@ -711,45 +697,16 @@ serve_script(SdrBridge *bridge, SdrBridgeReply *reply)
 	reply->public_script = TRUE;
 }
 
-gboolean
-sdr_bridge_nexu_handle(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
+void
+sdr_bridge_nexu_info(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply)
 {
-	gboolean get = g_strcmp0(r->method, "GET") == 0;
-	gboolean post = g_strcmp0(r->method, "POST") == 0;
+	JsonObject *o = json_object_new();
+	JsonNode *n = json_node_new(JSON_NODE_OBJECT);
 
-	if (!sdr_bridge_policy_get_nexu(bridge->policy))
-		return FALSE;
-	if (g_strcmp0(r->path, "/nexu-info") == 0 && get) {
-		JsonObject *o = json_object_new();
-		JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-
-		json_object_set_string_member(o, "version", NEXU_VERSION);
-		json_object_set_string_member(o, "implementation", "sinadur");
-		json_node_take_object(n, o);
-		sdr_bridge_reply_json(reply, 200, n);
-		return TRUE;
-	}
-	if (g_strcmp0(r->path, "/nexu.js") == 0 && get) {
-		serve_script(bridge, reply);
-		return TRUE;
-	}
-	/* Everything below needs an allowed Origin (the HTTP layer let /nexu.js alone
-	 * through without one). */
-	if (r->origin == NULL)
-		return FALSE;
-	if (g_strcmp0(r->path, "/rest/certificates") == 0 && post) {
-		handle_certificates(bridge, r, reply);
-		return TRUE;
-	}
-	if (g_strcmp0(r->path, "/rest/sign") == 0 && post) {
-		handle_sign(bridge, r, reply);
-		return TRUE;
-	}
-	if ((g_strcmp0(r->path, "/rest/identityInfo") == 0 ||
-	     g_strcmp0(r->path, "/rest/authenticate") == 0) &&
-	    post) {
-		handle_unsupported(bridge, r, reply);
-		return TRUE;
-	}
-	return FALSE;
+	(void)bridge;
+	(void)r;
+	json_object_set_string_member(o, "version", NEXU_VERSION);
+	json_object_set_string_member(o, "implementation", "sinadur");
+	json_node_take_object(n, o);
+	sdr_bridge_reply_json(reply, 200, n);
 }

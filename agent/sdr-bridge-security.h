@@ -1,9 +1,10 @@
 /* sdr-bridge-security.h - every security decision of the local HTTP bridge.
  *
  * Pure functions over an immutable policy and the head of a request, so that
- * each rule is unit-tested and fuzzed without a socket. The HTTP layer
- * (sdr-bridge.c) and the API layer (sdr-bridge-api.c) ask this module and obey;
- * they take no security decision of their own.
+ * each rule is unit-tested and fuzzed without a socket. The transport
+ * (sdr-bridge-transport.c) and the route handlers (sdr-bridge-api.c,
+ * sdr-bridge-nexu.c) ask this module and obey; they take no security decision
+ * of their own.
  *
  * Rules (docs/internals/bridge.md):
  *   - Host must be 127.0.0.1:PORT, [::1]:PORT or localhost:PORT (DNS rebinding) -> 421.
