@@ -15,8 +15,9 @@
 # Each output is verified once (sinadur verify, openssl cms / xmlsec1 / pdfsig) so the
 # benchmark cannot pass on a broken signature.
 # Exit 1 when a target is missed or a signature does not verify (all the numbers are
-# printed first) or a run fails; 77 when a tool is missing. Environment: SINADUR_BENCH_RUNS (default 3),
-# SINADUR_BENCH_MIB (default 1024), SINADUR_BENCH_PADES_MIB (default 200).
+# printed first) or a run fails; 77 when a tool is missing. Environment:
+# SINADUR_BENCH_RUNS (default 3), SINADUR_BENCH_MIB (default 1024), SINADUR_BENCH_PADES_MIB
+# (default 200).
 set -u
 SINADUR=${1:?usage: bench-cli-sign.sh SINADUR}
 SRC=${SINADUR_SOURCE_ROOT:?}
