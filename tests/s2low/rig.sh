@@ -67,6 +67,7 @@ J
 	N=$T/nginx
 	cat > "$N/nginx.conf" <<C
 worker_processes 1;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
 daemon off;
 pid $N/nginx.pid;
 error_log $N/error.log info;

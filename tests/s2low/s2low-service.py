@@ -322,7 +322,7 @@ class Request:
 
     def post(self, k):
         v = self.form.get(k)
-        return v[0] if v else None
+        return v[-1] if v else None       # PHP: the last field of a name wins
 
     def get(self, k):
         v = self.query.get(k)
@@ -595,6 +595,8 @@ def r_actes_create(req):
     count("actes_received_bytes", len(adata) + sum(len(d) for _, d in atts))
     save_state()
     lose_answer_maybe()
+    if not req.api():
+        raise redirect("/modules/actes/actes_transac_show.php?id=%d" % tid)
     raise text(b"OK\n%d\n\n" % tid)
 
 
@@ -686,6 +688,8 @@ def r_actes_cancel(req):
     count("actes_cancels")
     save_state()
     lose_answer_maybe()
+    if not req.api():
+        raise redirect("/modules/actes/actes_transac_show.php?id=%d" % cid)
     raise text(b"OK\n%d\n\n" % cid)
 
 
