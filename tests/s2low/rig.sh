@@ -31,7 +31,7 @@ s2low_wait_port() {
 
 s2low_service_run() {
 	$SDR_PY "$S2LOW_DIR/s2low-service.py" --state "$T/s2low-state" --port "$S2LOW_SVC_PORT" \
-		--step "${S2LOW_STEP:-1}" --rgs-cafile "$S2LOW_PKI/rgs-roots.pem" \
+		--step "${S2LOW_STEP:-1}" --rgs-ca "$S2LOW_PKI/root.pem" --rgs-ca "$S2LOW_PKI/ca.pem" \
 		2>>"$T/s2low-service.log" &
 	S2LOW_SVC_PID=$!
 	sdr_kill_on_exit $S2LOW_SVC_PID

@@ -2,7 +2,7 @@
 """s2low-service.py - an S²LOW-conformant test service (ACTES + Hélios API), behind nginx.
 
     s2low-service.py --state DIR --port PORT [--step SECONDS] [--post-max-size BYTES]
-                     [--rgs-cafile root.pem]
+                     [--rgs-ca root.pem --rgs-ca ca.pem]
 
 nginx terminates TLS and passes X-SSL-Client-Cert ($ssl_client_escaped_cert, the leaf) and
 X-SSL-Client-Verify ($ssl_client_verify: nginx verified the leaf with ONLY the RGS roots as
@@ -225,8 +225,8 @@ def verify_xades(data, root):
                    "--node-xpath", "(//*[local-name()='Signature'])[%d]" % k]
             for i in ids:
                 cmd += ["--id-attr:Id", i]
-            if ARGS.rgs_cafile:
-                cmd += ["--trusted-pem", ARGS.rgs_cafile]
+            for ca in ARGS.rgs_ca:
+                cmd += ["--trusted-pem", ca]
             cmd.append(f.name)
             try:
                 r = subprocess.run(cmd, capture_output=True, timeout=60)
@@ -906,7 +906,8 @@ def main():
                     help="seconds between two automatic status changes")
     ap.add_argument("--post-max-size", type=int, default=150 * 1024 * 1024)
     ap.add_argument("--max-file-uploads", type=int, default=20)
-    ap.add_argument("--rgs-cafile", help="trust anchors for the PES signature check")
+    ap.add_argument("--rgs-ca", action="append", default=[],
+                    help="a CA certificate (PEM) trusted for the PES signature check (repeat)")
     ARGS = ap.parse_args()
     os.makedirs(ARGS.state, exist_ok=True)
     STATE = load_state()
