@@ -819,9 +819,10 @@ def r_helios_list(req):
     for r in sorted(STATE["retours"].values(), key=lambda x: x["id"]):
         if r["authority_id"] == me["authority_id"] and not r["read"]:
             out += "<pes_retour><id>%d</id><nom>%s</nom><date>%s</date></pes_retour>" % (
-                r["id"], xml_text(r["nom"]).encode("ascii", "xmlcharrefreplace").decode(), r["date"])
+                r["id"], xml_text(r["nom"]), r["date"])
     out += "</liste>\n"
-    raise Reply(200, out.encode("ascii", "xmlcharrefreplace"), {"Content-Type": "text/xml"})
+    out = "".join(ch if ord(ch) < 128 else "&#x%X;" % ord(ch) for ch in out)
+    raise Reply(200, out.encode("ascii"), {"Content-Type": "text/xml"})
 
 
 def retour_of(req, me):

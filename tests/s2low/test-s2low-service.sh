@@ -202,10 +202,11 @@ req client "$U/modules/helios/api/helios_transac_get_status.php?transaction="
 has "<message>Pas de num" "status without id: KO message"
 
 echo "# PES_Retour"
-s2low_admin pes-retour "{\"authority_id\": 1, \"nom\": \"PES_Retour_1.xml\", \"content\": \"<?xml version=\\\"1.0\\\" encoding=\\\"ISO-8859-1\\\"?><PES_Retour/>\"}" >/dev/null
+s2low_admin pes-retour "{\"authority_id\": 1, \"nom\": \"PES_Retour_\\u00e9t\\u00e9.xml\", \"content\": \"<?xml version=\\\"1.0\\\" encoding=\\\"ISO-8859-1\\\"?><PES_Retour/>\"}" >/dev/null
 req client "$U/modules/helios/api/helios_get_list.php"
 RID=$(sed -n 's:.*<pes_retour><id>\([0-9]*\)</id>.*:\1:p' "$A")
 [ -n "$RID" ] && ok "PES_Retour listed (unread)" || ko "list: $(cat "$A")"
+has "<idColl>212901789</idColl>.*<resultat></resultat>.*<nom>PES_Retour_&#xE9;t&#xE9;.xml</nom>" "PES_Retour list: empty resultat, accents as character references"
 req client "$U/modules/helios/api/helios_get_retour.php?id=$RID"
 has "<PES_Retour/>" "PES_Retour fetched"
 req client "$U/modules/helios/api/helios_get_list.php"
@@ -238,6 +239,12 @@ curl -sS --cacert "$P/root.pem" --cert "$P/client-chain.pem" --key "$P/client.ke
 	"$S2LOW_PROXY_URL/modules/actes/actes_transac_create.php" 2>"$C" || RC=$?
 if [ "$RC" -ne 0 ] && [ "$(counter actes_received)" = "$before" ] && grep -q '"cut": true' "$T/proxy.log"; then
 	ok "fault proxy cuts the upload: curl fails ($RC), nothing stored"; else ko "cut upload: rc=$RC $(cat "$A")"; fi
+s2low_proxy_start --delay 0.4
+t0=$(date +%s%N)
+req client "$S2LOW_PROXY_URL/api/test-connexion.php"
+t1=$(date +%s%N)
+if [ "$(cat "$A")" = OK ] && [ $(((t1 - t0) / 1000000)) -ge 800 ]; then
+	ok "fault proxy delay: the answer still arrives, late ($(((t1 - t0) / 1000000)) ms)"; else ko "delay: $(cat "$A")"; fi
 s2low_admin fault '{"lose_answer": 1}' >/dev/null
 create client 2026_LOST
 if [ "$RC" -ne 0 ] && [ ! -s "$A" ] && [ "$(counter actes_received)" = $((before + 1)) ]; then
