@@ -140,6 +140,9 @@ def advance_actes(t):
     if t.get("frozen"):
         return False
     changed = False
+    for c in STATE["actes"].values():          # a pending cancel decides this act's status 0
+        if c.get("cancel_of") == t["id"] and c is not t:
+            changed = advance_actes(c) or changed
     st = actes_status(t)
     age = time.time() - t["since"]
     order = [1, 2, 3, 4]

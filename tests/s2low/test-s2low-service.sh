@@ -136,6 +136,9 @@ req client -d api=1 -d "id=$ID1" "$U/modules/actes/actes_transac_cancel.php"
 if [ "$(sed -n 1p "$A")" = OK ]; then CID=$(first_id); is "OK\n$CID\n\n" "cancel at status 4: OK, cancel id"; else ko "cancel: $(cat "$A")"; fi
 req client -d api=1 -d "id=$ID1" "$U/modules/actes/actes_transac_cancel.php"
 [ "$(sed -n 1p "$A")" = KO ] && ok "second cancel: KO" || ko "second cancel: $(cat "$A")"
+sleep 2
+req client "$U/modules/actes/actes_transac_get_status.php?transaction=$ID1"
+is 'OK\n0\n' "once the cancel is acknowledged (4) the act is at 0 (ANNULE)"
 
 echo "# Hélios"
 s2low_admin config '{"step": 3600}' >/dev/null
