@@ -18,7 +18,7 @@
 #                  HTTP Basic required
 #   stranger.pem, under the RGS CA, no account -> 302
 #   other-client.pem, another CA -> refused by nginx (connection closed, no answer)
-S2LOW_DIR=$SDR_SRC/tests/s2low
+S2LOW_DIR=${SDR_SRC:-${SINADUR_SOURCE_ROOT:-.}}/tests/s2low
 
 s2low_wait_port() {
 	s2low_i=0
@@ -138,3 +138,17 @@ s2low_admin() {
 		curl -sS "$S2LOW_ADMIN/$1"
 	fi
 }
+
+# By hand: SINADUR_SOURCE_ROOT=$PWD sh tests/s2low/rig.sh run  - start the rig, print its
+# variables, keep it up until Ctrl-C.
+if [ "$(basename "$0")" = rig.sh ] && [ "${1:-}" = run ]; then
+	. "${SINADUR_SOURCE_ROOT:?}/tests/fixtures/lib.sh"
+	S2LOW_DIR=$SDR_SRC/tests/s2low
+	sdr_tmpdir s2low-rig
+	s2low_rig_start
+	echo "S2LOW_URL=$S2LOW_URL"
+	echo "S2LOW_ADMIN=$S2LOW_ADMIN"
+	echo "S2LOW_PKI=$S2LOW_PKI"
+	echo "# e.g. curl --cacert \$S2LOW_PKI/root.pem --cert \$S2LOW_PKI/client-chain.pem --key \$S2LOW_PKI/client.key \$S2LOW_URL/api/test-rgs.php"
+	wait
+fi
