@@ -14,6 +14,10 @@ static const SdrHandler handlers[] = {
 	{ "verify", sdr_handle_verify, FALSE },
 	{ "doctor", sdr_handle_doctor, TRUE },
 	{ "info", sdr_handle_info, FALSE },
+	{ "s2low-test", sdr_handle_s2low_test, TRUE },
+	{ "send-actes", sdr_handle_send_actes, TRUE },
+	{ "send-pes", sdr_handle_send_pes, TRUE },
+	{ "status", sdr_handle_status, TRUE },
 	{ NULL, NULL, FALSE },
 };
 
