@@ -281,6 +281,17 @@ set_curl_error(SdrS2lowClient *c, GError **error, CURLcode rc, const char *errbu
 	case CURLE_OPERATION_TIMEDOUT:
 		what = _("no answer in time");
 		break;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		/* TLS 1.3: the server checks our certificate after our side of the handshake,
+		 * and answers with an alert. */
+		if (strstr(detail, "alert") != NULL) {
+			what = _("S²LOW refused the secure connection (the certificate or its chain "
+			         "is not accepted: see [s2low] chain_file)");
+			break;
+		}
+		what = _("the connection broke off");
+		break;
 	default:
 		what = _("the connection broke off");
 		break;

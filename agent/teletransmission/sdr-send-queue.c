@@ -474,8 +474,7 @@ upload(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gint64
 	/* The answer was lost (timeout, cut connection, bad answer): we cannot know
 	 * whether S²LOW has it. Stay in sending: the next run reconciles. */
 	return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_SENDING, NULL, KEEP_STATUS,
-	                           e != NULL ? e->message : "",
-	                           now + sdr_send_backoff_s(s->attempts + 1), error);
+	                           e != NULL ? e->message : "", now, error);
 }
 
 static gboolean
