@@ -91,12 +91,13 @@ print_send(JsonObject *s)
 {
 	g_autofree char *msg =
 	        sdr_sanitize_for_display(sdr_json_get_string(s, "message", NULL), 300);
-	g_autofree char *label = sdr_sanitize_for_display(sdr_json_get_string(s, "status_label", ""), 80);
+	g_autofree char *label =
+	        sdr_sanitize_for_display(sdr_json_get_string(s, "status_label", ""), 80);
 	const char *kind = sdr_json_get_string(s, "kind", "actes");
 	const char *tr = sdr_json_get_string(s, "transaction", NULL);
 	g_autofree char *safe_tr = tr != NULL ? sdr_sanitize_for_display(tr, 40) : NULL;
 
-	printf(_("Send %" G_GINT64_FORMAT " (%s): %s"), sdr_json_get_int(s, "id", 0),
+	printf(_("Send %lld (%s): %s"), (long long)sdr_json_get_int(s, "id", 0),
 	       g_str_equal(kind, "pes") ? _("PES to the Treasury") : _("act to the prefecture"),
 	       sdr_json_get_string(s, "state_label", ""));
 	if (safe_tr != NULL)
@@ -145,7 +146,8 @@ sdr_cli_s2low_wants(int argc, char **argv)
 				i++;
 			continue;
 		}
-		return g_str_equal(a, "s2low") || g_str_equal(a, "send") || g_str_equal(a, "status");
+		return g_str_equal(a, "s2low") || g_str_equal(a, "send") ||
+		       g_str_equal(a, "status");
 	}
 	(void)has_arg;
 	return FALSE;
@@ -239,8 +241,8 @@ sdr_cli_s2low_main(int argc, char **argv)
 			goto out;
 		}
 		handler = "send-actes";
-#define SET(m, v)                                                                           \
-	if ((v) != NULL)                                                                    \
+#define SET(m, v)                                                                                  \
+	if ((v) != NULL)                                                                           \
 	json_object_set_string_member(req, m, v)
 		SET("nature", o.nature);
 		SET("classification", o.classification);
@@ -318,8 +320,8 @@ sdr_cli_s2low_main(int argc, char **argv)
 	if (g_str_equal(handler, "s2low-test")) {
 		JsonObject *a = json_node_get_object(answer);
 		if (!o.json) {
-			g_autofree char *who =
-			        sdr_sanitize_for_display(sdr_json_get_string(a, "subject", "?"), 80);
+			g_autofree char *who = sdr_sanitize_for_display(
+			        sdr_json_get_string(a, "subject", "?"), 80);
 			printf(_("Connected to S²LOW as %s.\n"), who);
 			printf(sdr_json_get_bool(a, "rgs", FALSE)
 			               ? _("RGS check: OK (the certificate chain is accepted).\n")

@@ -244,8 +244,8 @@ refuse_origin(SdrContext *ctx, GError **error)
 
 /* Processes the send (and answers it). */
 static JsonNode *
-enqueue_and_process(SdrContext *ctx, SdrSendKind kind, const char *request_json,
-                    const char *number, GError **error)
+enqueue_and_process(SdrContext *ctx, SdrSendKind kind, const char *request_json, const char *number,
+                    GError **error)
 {
 	g_autofree char *path = queue_path();
 	g_autoptr(SdrSendQueue) q = sdr_send_queue_open(path, error);
@@ -350,7 +350,8 @@ sdr_handle_send_actes(SdrContext *ctx, JsonObject *request, GError **error)
 		JsonObject *a = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 		SdrActesFile *file = g_new0(SdrActesFile, 1);
 		file->path = g_strdup(a != NULL ? sdr_json_get_string(a, "path", NULL) : NULL);
-		file->type_pj = g_strdup(a != NULL ? sdr_json_get_string(a, "type_pj", NULL) : NULL);
+		file->type_pj =
+		        g_strdup(a != NULL ? sdr_json_get_string(a, "type_pj", NULL) : NULL);
 		g_ptr_array_add(f->annexes, file);
 	}
 	/* S²LOW's rules first: nothing is queued that it would refuse. */
@@ -426,8 +427,9 @@ sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error)
 	}
 	if (!g_file_get_contents(file, &data, &len, &e)) {
 		g_set_error(error, SDR_ERROR,
-		            g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? SDR_ERROR_NOT_FOUND
-		                                                                 : SDR_ERROR_IO,
+		            g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+		                    ? SDR_ERROR_NOT_FOUND
+		                    : SDR_ERROR_IO,
 		            _("%s cannot be read: %s"), file, e->message);
 		return NULL;
 	}

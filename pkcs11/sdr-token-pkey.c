@@ -83,8 +83,7 @@ rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa, i
 }
 
 static ECDSA_SIG *
-ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv, const BIGNUM *r,
-            EC_KEY *eckey)
+ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *eckey)
 {
 	SdrTokenSession *session = EC_KEY_get_ex_data(eckey, ec_index);
 	GError *e = NULL;

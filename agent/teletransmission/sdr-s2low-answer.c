@@ -35,7 +35,8 @@ append_entity(GString *out, const char *name, gsize n)
 
 		if (digits > 0 && digits <= 8) {
 			for (gsize i = 0; i < digits; i++) {
-				int d = hex ? g_ascii_xdigit_value(p[i]) : g_ascii_digit_value(p[i]);
+				int d = hex ? g_ascii_xdigit_value(p[i])
+				            : g_ascii_digit_value(p[i]);
 				if (d < 0) {
 					v = G_MAXUINT64;
 					break;
@@ -160,29 +161,52 @@ const char *
 sdr_s2low_actes_status_label(int status)
 {
 	switch (status) {
-	case -1: return _("error");
-	case 0: return _("cancelled");
-	case 1: return _("posted");
-	case 2: return _("waiting to be transmitted");
-	case 3: return _("transmitted");
-	case 4: return _("acknowledgement received");
-	case 5: return _("validated");
-	case 6: return _("refused");
-	case 7: return _("document received");
-	case 8: return _("acknowledgement sent");
-	case 9: return _("document sent");
-	case 10: return _("sending refused");
-	case 11: return _("acknowledgement of document received");
-	case 12: return _("sent to the archive");
-	case 13: return _("archived");
-	case 14: return _("archiving error");
-	case 15: return _("received by the archive");
-	case 16: return _("destroyed");
-	case 17: return _("waiting to be posted");
-	case 18: return _("waiting for a signature");
-	case 21: return _("document received without acknowledgement");
-	case 999: return _("in progress");
-	default: return unknown_status(status);
+	case -1:
+		return _("error");
+	case 0:
+		return _("cancelled");
+	case 1:
+		return _("posted");
+	case 2:
+		return _("waiting to be transmitted");
+	case 3:
+		return _("transmitted");
+	case 4:
+		return _("acknowledgement received");
+	case 5:
+		return _("validated");
+	case 6:
+		return _("refused");
+	case 7:
+		return _("document received");
+	case 8:
+		return _("acknowledgement sent");
+	case 9:
+		return _("document sent");
+	case 10:
+		return _("sending refused");
+	case 11:
+		return _("acknowledgement of document received");
+	case 12:
+		return _("sent to the archive");
+	case 13:
+		return _("archived");
+	case 14:
+		return _("archiving error");
+	case 15:
+		return _("received by the archive");
+	case 16:
+		return _("destroyed");
+	case 17:
+		return _("waiting to be posted");
+	case 18:
+		return _("waiting for a signature");
+	case 21:
+		return _("document received without acknowledgement");
+	case 999:
+		return _("in progress");
+	default:
+		return unknown_status(status);
 	}
 }
 
@@ -190,24 +214,42 @@ const char *
 sdr_s2low_helios_status_label(int status)
 {
 	switch (status) {
-	case -1: return _("error");
-	case 0: return _("cancelled");
-	case 1: return _("posted");
-	case 2: return _("waiting to be transmitted");
-	case 3: return _("transmitted");
-	case 4: return _("acknowledged by the Treasury");
-	case 5: return _("validated");
-	case 6: return _("refused");
-	case 7: return _("being processed");
-	case 8: return _("information available");
-	case 9: return _("sent to the archive");
-	case 10: return _("archived");
-	case 11: return _("archiving error");
-	case 13: return _("waiting: signed");
-	case 14: return _("waiting: posted");
-	case 22: return _("destroyed");
-	case 24: return _("transmitted without acknowledgement");
-	default: return unknown_status(status);
+	case -1:
+		return _("error");
+	case 0:
+		return _("cancelled");
+	case 1:
+		return _("posted");
+	case 2:
+		return _("waiting to be transmitted");
+	case 3:
+		return _("transmitted");
+	case 4:
+		return _("acknowledged by the Treasury");
+	case 5:
+		return _("validated");
+	case 6:
+		return _("refused");
+	case 7:
+		return _("being processed");
+	case 8:
+		return _("information available");
+	case 9:
+		return _("sent to the archive");
+	case 10:
+		return _("archived");
+	case 11:
+		return _("archiving error");
+	case 13:
+		return _("waiting: signed");
+	case 14:
+		return _("waiting: posted");
+	case 22:
+		return _("destroyed");
+	case 24:
+		return _("transmitted without acknowledgement");
+	default:
+		return unknown_status(status);
 	}
 }
 
@@ -261,8 +303,8 @@ child_text(xmlNode *parent, const char *name, gboolean declared_latin1)
 			char *s = g_strstrip(g_strdup(c != NULL ? (const char *)c : ""));
 			xmlFree(c);
 			if (declared_latin1) {
-				g_autofree char *latin = g_convert(s, -1, "ISO-8859-1", "UTF-8",
-				                                   NULL, NULL, NULL);
+				g_autofree char *latin =
+				        g_convert(s, -1, "ISO-8859-1", "UTF-8", NULL, NULL, NULL);
 				if (latin != NULL && g_utf8_validate(latin, -1, NULL) &&
 				    strcmp(latin, s) != 0) {
 					g_free(s);
@@ -311,7 +353,8 @@ sdr_s2low_helios_import_parse(const guint8 *data, gsize len, GError **error)
 
 	while (skip < len && g_ascii_isspace(data[skip]))
 		skip++;
-	if (len - skip >= 2 && (memcmp(data + skip, "KO", 2) == 0 || memcmp(data + skip, "OK", 2) == 0)) {
+	if (len - skip >= 2 &&
+	    (memcmp(data + skip, "KO", 2) == 0 || memcmp(data + skip, "OK", 2) == 0)) {
 		/* Authentication and permission failures answer plain text. */
 		g_autoptr(SdrS2lowAnswer) a = sdr_s2low_answer_parse(data, len, error);
 		if (a == NULL)
@@ -420,7 +463,8 @@ sdr_s2low_actes_status_parse(const guint8 *data, gsize len, int *status, char **
 	if (a == NULL)
 		return FALSE;
 	if (!a->ok) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE, _("S²LOW refused: %s"), a->message);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE, _("S²LOW refused: %s"),
+		            a->message);
 		return FALSE;
 	}
 	if (a->lines[0] == NULL || !parse_int(a->lines[0], &v)) {
@@ -546,11 +590,12 @@ sniff(const char *path, guint64 *size, GError **error)
 	in = g_file_read(file, NULL, &e);
 	if (in != NULL)
 		info = g_file_input_stream_query_info(in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, &e);
-	if (info == NULL || !g_input_stream_read_all(G_INPUT_STREAM(in), head, sizeof head, &got,
-	                                             NULL, &e)) {
+	if (info == NULL ||
+	    !g_input_stream_read_all(G_INPUT_STREAM(in), head, sizeof head, &got, NULL, &e)) {
 		g_set_error(error, SDR_ERROR,
-		            g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? SDR_ERROR_NOT_FOUND
-		                                                                 : SDR_ERROR_IO,
+		            g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+		                    ? SDR_ERROR_NOT_FOUND
+		                    : SDR_ERROR_IO,
 		            _("%s cannot be read: %s"), path, e->message);
 		return NULL;
 	}
@@ -597,10 +642,11 @@ sdr_actes_fields_check(const SdrActesFields *f, const char *today, GError **erro
 		return FALSE;
 	}
 	if (!number_ok(f->number)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("Number of the act: 1 to %d capital letters, digits or “_” (not first "
-		              "or last), e.g. 2026_042."),
-		            SDR_ACTES_NUMBER_MAX);
+		g_set_error(
+		        error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		        _("Number of the act: 1 to %d capital letters, digits or “_” (not first "
+		          "or last), e.g. 2026_042."),
+		        SDR_ACTES_NUMBER_MAX);
 		return FALSE;
 	}
 	if (today == NULL) {
@@ -647,10 +693,9 @@ sdr_actes_fields_check(const SdrActesFields *f, const char *today, GError **erro
 	if (kind == NULL)
 		return FALSE;
 	total += size;
-	if (!(g_str_equal(kind, "pdf") ||
-	      (g_str_equal(kind, "xml") && f->nature == 5 &&
-	       (g_str_equal(f->classification, "7.1") ||
-	        g_str_has_prefix(f->classification, "7.1."))))) {
+	if (!(g_str_equal(kind, "pdf") || (g_str_equal(kind, "xml") && f->nature == 5 &&
+	                                   (g_str_equal(f->classification, "7.1") ||
+	                                    g_str_has_prefix(f->classification, "7.1."))))) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE,
 		            _("%s: the act must be a PDF (XML only for a budget document, nature "
 		              "BF, classification 7.1)."),
@@ -684,9 +729,9 @@ sdr_actes_fields_check(const SdrActesFields *f, const char *today, GError **erro
 	}
 	if (total > SDR_ACTES_TOTAL_MAX) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-		            _("The act and its annexes weigh %" G_GUINT64_FORMAT
-		              " MB: at most %u MB may be sent."),
-		            total / (1024 * 1024), SDR_ACTES_TOTAL_MAX / (1024 * 1024));
+		            _("The act and its annexes weigh %llu MB: at most %u MB may be sent."),
+		            (unsigned long long)(total / (1024 * 1024)),
+		            SDR_ACTES_TOTAL_MAX / (1024 * 1024));
 		return FALSE;
 	}
 	return TRUE;
@@ -719,7 +764,8 @@ sdr_s2low_safe_file_name(const char *path)
 	 * ' ', '-'; anything else becomes '_'. */
 	for (const char *p = base; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
-		if (c <= 0xFF && (g_unichar_isalnum(c) || c == '.' || c == '_' || c == ' ' || c == '-'))
+		if (c <= 0xFF &&
+		    (g_unichar_isalnum(c) || c == '.' || c == '_' || c == ' ' || c == '-'))
 			g_string_append_unichar(out, c);
 		else
 			g_string_append_c(out, '_');

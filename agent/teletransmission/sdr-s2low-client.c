@@ -45,8 +45,8 @@ sdr_s2low_check_auth_cert(X509 *cert, GError **error)
 
 	if (idx >= 0) {
 		unsigned char *u = NULL;
-		if (ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx))) >=
-		    0) {
+		if (ASN1_STRING_to_UTF8(
+		            &u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx))) >= 0) {
 			cn = g_strdup((const char *)u);
 			OPENSSL_free(u);
 		}
@@ -105,7 +105,8 @@ sdr_s2low_build_chain(X509 *cert, const char *chain_file, GPtrArray *candidates,
 		BIO_free(bio);
 		if (pool->len == 0) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
-			            _("[s2low] chain_file: %s holds no PEM certificate."), chain_file);
+			            _("[s2low] chain_file: %s holds no PEM certificate."),
+			            chain_file);
 			return NULL;
 		}
 	}
@@ -286,8 +287,9 @@ set_curl_error(SdrS2lowClient *c, GError **error, CURLcode rc, const char *errbu
 		/* TLS 1.3: the server checks our certificate after our side of the handshake,
 		 * and answers with an alert. */
 		if (strstr(detail, "alert") != NULL) {
-			what = _("S²LOW refused the secure connection (the certificate or its chain "
-			         "is not accepted: see [s2low] chain_file)");
+			what = _(
+			        "S²LOW refused the secure connection (the certificate or its chain "
+			        "is not accepted: see [s2low] chain_file)");
 			break;
 		}
 		what = _("the connection broke off");
@@ -347,10 +349,11 @@ request(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **error)
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code == 302 || code == 301 || code == 303) {
-		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CERT_USAGE,
-		                    _("S²LOW did not recognise the certificate (no account is linked "
-		                      "to it, or the request was too large): ask the S²LOW "
-		                      "administrator of your authority."));
+		g_set_error_literal(
+		        error, SDR_ERROR, SDR_ERROR_CERT_USAGE,
+		        _("S²LOW did not recognise the certificate (no account is linked "
+		          "to it, or the request was too large): ask the S²LOW "
+		          "administrator of your authority."));
 		return NULL;
 	}
 	if (code == 401) {
@@ -390,8 +393,8 @@ request_answer(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **er
 gboolean
 sdr_s2low_test(SdrS2lowClient *c, gboolean *rgs_ok, GError **error)
 {
-	g_autoptr(SdrS2lowAnswer) a = request_answer(c, "/api/test-connexion.php?api=1", NULL,
-	                                             error);
+	g_autoptr(SdrS2lowAnswer) a =
+	        request_answer(c, "/api/test-connexion.php?api=1", NULL, error);
 	g_autoptr(GBytes) rgs = NULL;
 
 	if (a == NULL)
@@ -419,8 +422,8 @@ add_file(curl_mime *mime, const char *field, const char *path, GError **error)
 {
 	curl_mimepart *part = curl_mime_addpart(mime);
 	g_autofree char *safe = sdr_s2low_safe_file_name(path);
-	g_autofree char *latin = g_convert_with_fallback(safe, -1, "ISO-8859-1", "UTF-8", "_",
-	                                                 NULL, NULL, NULL);
+	g_autofree char *latin =
+	        g_convert_with_fallback(safe, -1, "ISO-8859-1", "UTF-8", "_", NULL, NULL, NULL);
 
 	curl_mime_name(part, field);
 	if (curl_mime_filedata(part, path) != CURLE_OK) {
@@ -483,8 +486,8 @@ sdr_s2low_actes_create(SdrS2lowClient *c, const SdrActesFields *f, char **id,
 		goto out;
 	if (!a->ok) {
 		g_autofree char *low = g_utf8_strdown(a->message, -1);
-		*duplicate_number = strstr(low, "même numéro") != NULL ||
-		                    strstr(low, "meme numero") != NULL;
+		*duplicate_number =
+		        strstr(low, "même numéro") != NULL || strstr(low, "meme numero") != NULL;
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE, _("S²LOW refused the act: %s"),
 		            a->message);
 		goto out;
@@ -502,8 +505,7 @@ out:
 }
 
 gboolean
-sdr_s2low_actes_status(SdrS2lowClient *c, const char *id, int *status, char **rest,
-                       GError **error)
+sdr_s2low_actes_status(SdrS2lowClient *c, const char *id, int *status, char **rest, GError **error)
 {
 	g_autofree char *e = escape(id);
 	g_autofree char *path =
@@ -553,9 +555,10 @@ sdr_s2low_actes_find_number(SdrS2lowClient *c, const char *number, char **id, GE
 	for (guint i = 0; tr != NULL && i < json_array_get_length(tr); i++) {
 		JsonNode *n = json_array_get_element(tr, i);
 		JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-		const char *num = o != NULL && json_object_has_member(o, "number")
-		                          ? json_object_get_string_member_with_default(o, "number", NULL)
-		                          : NULL;
+		const char *num =
+		        o != NULL && json_object_has_member(o, "number")
+		                ? json_object_get_string_member_with_default(o, "number", NULL)
+		                : NULL;
 		if (num != NULL && g_str_equal(num, number) && json_object_has_member(o, "id")) {
 			JsonNode *idn = json_object_get_member(o, "id");
 			if (json_node_get_value_type(idn) == G_TYPE_INT64)
@@ -569,15 +572,14 @@ sdr_s2low_actes_find_number(SdrS2lowClient *c, const char *number, char **id, GE
 }
 
 SdrHeliosImport *
-sdr_s2low_helios_import(SdrS2lowClient *c, const char *path, const char *file_name,
-                        GError **error)
+sdr_s2low_helios_import(SdrS2lowClient *c, const char *path, const char *file_name, GError **error)
 {
 	curl_mime *mime = curl_mime_init(c->curl);
 	curl_mimepart *part;
 	g_autoptr(GBytes) b = NULL;
 	g_autofree char *safe = sdr_s2low_safe_file_name(file_name != NULL ? file_name : path);
-	g_autofree char *latin = g_convert_with_fallback(safe, -1, "ISO-8859-1", "UTF-8", "_",
-	                                                 NULL, NULL, NULL);
+	g_autofree char *latin =
+	        g_convert_with_fallback(safe, -1, "ISO-8859-1", "UTF-8", "_", NULL, NULL, NULL);
 	SdrHeliosImport *r = NULL;
 	gsize len = 0;
 	const guint8 *d;

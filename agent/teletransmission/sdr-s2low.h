@@ -73,19 +73,19 @@ gboolean sdr_s2low_actes_status_parse(const guint8 *data, gsize len, int *status
 #define SDR_ACTES_ANNEXES_MAX 100
 
 typedef struct {
-	char *path;     /* the file sent */
-	char *type_pj;  /* annexes: ^[A-Z0-9_]{5}$ */
+	char *path;    /* the file sent */
+	char *type_pj; /* annexes: ^[A-Z0-9_]{5}$ */
 } SdrActesFile;
 
 typedef struct {
-	int nature;            /* 1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU */
-	char *classification;  /* "1.2.3" (1 to 5 levels) */
-	char *number;          /* ^([A-Z0-9][A-Z0-9_]{0,13})?[A-Z0-9]$ */
-	char *date;            /* YYYY-MM-DD, not in the future */
-	char *subject;         /* 1..499 characters, representable in ISO-8859-1 */
-	char *type_acte;       /* ^[A-Z0-9_]{5}$ */
-	char *acte_path;       /* PDF (XML only for nature 5 with classification 7.1) */
-	GPtrArray *annexes;    /* SdrActesFile */
+	int nature;           /* 1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU */
+	char *classification; /* "1.2.3" (1 to 5 levels) */
+	char *number;         /* ^([A-Z0-9][A-Z0-9_]{0,13})?[A-Z0-9]$ */
+	char *date;           /* YYYY-MM-DD, not in the future */
+	char *subject;        /* 1..499 characters, representable in ISO-8859-1 */
+	char *type_acte;      /* ^[A-Z0-9_]{5}$ */
+	char *acte_path;      /* PDF (XML only for nature 5 with classification 7.1) */
+	GPtrArray *annexes;   /* SdrActesFile */
 } SdrActesFields;
 
 SdrActesFields *sdr_actes_fields_new(void);
@@ -113,15 +113,15 @@ gboolean sdr_s2low_pes_check(const guint8 *data, gsize len, GError **error);
 typedef struct _SdrS2lowClient SdrS2lowClient;
 
 typedef struct {
-	const char *url;        /* [s2low] url, https://... */
-	const char *ca_file;    /* [s2low] ca_file: trusted besides the system store */
-	const char *proxy;      /* [s2low] proxy; NULL = the environment's */
-	const char *login;      /* [s2low] login (HTTP Basic, shared certificates) */
-	const char *password;   /* with login; NULL = no Basic */
-	X509 *cert;             /* the authentication certificate (reference taken) */
-	EVP_PKEY *key;          /* its key, usually sdr_token_session_get_pkey() (taken) */
-	GPtrArray *chain;       /* X509* intermediate CAs sent in the handshake (refs taken) */
-	long timeout_s;         /* 0 = 60 */
+	const char *url;      /* [s2low] url, https://... */
+	const char *ca_file;  /* [s2low] ca_file: trusted besides the system store */
+	const char *proxy;    /* [s2low] proxy; NULL = the environment's */
+	const char *login;    /* [s2low] login (HTTP Basic, shared certificates) */
+	const char *password; /* with login; NULL = no Basic */
+	X509 *cert;           /* the authentication certificate (reference taken) */
+	EVP_PKEY *key;        /* its key, usually sdr_token_session_get_pkey() (taken) */
+	GPtrArray *chain;     /* X509* intermediate CAs sent in the handshake (refs taken) */
+	long timeout_s;       /* 0 = 60 */
 } SdrS2lowClientOptions;
 
 /* Checks the certificate (valid now, usable for TLS client authentication:
@@ -150,8 +150,8 @@ gboolean sdr_s2low_test(SdrS2lowClient *client, gboolean *rgs_ok, GError **error
  * server's message, *duplicate_number set when it says the number exists. */
 gboolean sdr_s2low_actes_create(SdrS2lowClient *client, const SdrActesFields *f, char **id,
                                 gboolean *duplicate_number, GError **error);
-gboolean sdr_s2low_actes_status(SdrS2lowClient *client, const char *id, int *status,
-                                char **rest, GError **error);
+gboolean sdr_s2low_actes_status(SdrS2lowClient *client, const char *id, int *status, char **rest,
+                                GError **error);
 GBytes *sdr_s2low_actes_get_aracte(SdrS2lowClient *client, const char *id, GError **error);
 /* Looks for the transaction of this number (list_actes.php): *id NULL when the
  * listing answered and has none. FALSE when the listing failed. */

@@ -17,7 +17,7 @@ struct _SdrSendQueue {
 	char *spool;
 };
 
-static const char *const state_names[] = { "queued", "sending", "sent", "polling",
+static const char *const state_names[] = { "queued", "sending", "sent",        "polling",
 	                                   "final",  "failed",  "to_reconcile" };
 
 const char *
@@ -30,14 +30,22 @@ const char *
 sdr_send_state_label(SdrSendState state)
 {
 	switch (state) {
-	case SDR_SEND_QUEUED: return _("waiting to be sent");
-	case SDR_SEND_SENDING: return _("being sent");
-	case SDR_SEND_SENT: return _("sent");
-	case SDR_SEND_POLLING: return _("sent, following its status");
-	case SDR_SEND_FINAL: return _("done");
-	case SDR_SEND_FAILED: return _("refused");
-	case SDR_SEND_TO_RECONCILE: return _("already received, to reconcile");
-	default: return "?";
+	case SDR_SEND_QUEUED:
+		return _("waiting to be sent");
+	case SDR_SEND_SENDING:
+		return _("being sent");
+	case SDR_SEND_SENT:
+		return _("sent");
+	case SDR_SEND_POLLING:
+		return _("sent, following its status");
+	case SDR_SEND_FINAL:
+		return _("done");
+	case SDR_SEND_FAILED:
+		return _("refused");
+	case SDR_SEND_TO_RECONCILE:
+		return _("already received, to reconcile");
+	default:
+		return "?";
 	}
 }
 
@@ -90,9 +98,9 @@ sdr_send_queue_open(const char *path, GError **error)
 	g_autoptr(SdrSendQueue) q = g_new0(SdrSendQueue, 1);
 	g_autofree char *dir = NULL;
 
-	q->path = path != NULL ? g_strdup(path)
-	                       : g_build_filename(g_get_user_state_dir(), "sinadur", "s2low.db",
-	                                          NULL);
+	q->path = path != NULL
+	                  ? g_strdup(path)
+	                  : g_build_filename(g_get_user_state_dir(), "sinadur", "s2low.db", NULL);
 	dir = g_path_get_dirname(q->path);
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int e = errno;
@@ -101,8 +109,8 @@ sdr_send_queue_open(const char *path, GError **error)
 		return NULL;
 	}
 	q->spool = g_build_filename(dir, "s2low-spool", NULL);
-	if (sqlite3_open_v2(q->path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                                             SQLITE_OPEN_FULLMUTEX,
+	if (sqlite3_open_v2(q->path, &q->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 	                    NULL) != SQLITE_OK) {
 		set_db_error(q, error, "open");
 		return NULL;
@@ -155,8 +163,9 @@ sdr_send_queue_spool(SdrSendQueue *q, const char *path, GError **error)
 	dst = g_file_new_for_path(dest);
 	if (!g_file_copy(src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, &e)) {
 		g_set_error(error, SDR_ERROR,
-		            g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? SDR_ERROR_NOT_FOUND
-		                                                                 : SDR_ERROR_IO,
+		            g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+		                    ? SDR_ERROR_NOT_FOUND
+		                    : SDR_ERROR_IO,
 		            _("%s cannot be copied into the send queue: %s"), path, e->message);
 		return NULL;
 	}
@@ -200,8 +209,8 @@ col_text(sqlite3_stmt *st, int i)
 	return t != NULL ? g_strdup((const char *)t) : NULL;
 }
 
-#define SELECT_COLS                                                                         \
-	"SELECT id, kind, state, request, number, remote_id, status, message, attempts,"   \
+#define SELECT_COLS                                                                                \
+	"SELECT id, kind, state, request, number, remote_id, status, message, attempts,"           \
 	" next_try, created, updated FROM sends"
 
 static SdrSend *
@@ -244,7 +253,7 @@ sdr_send_queue_get(SdrSendQueue *q, gint64 id, GError **error)
 		s = row(st);
 	else if (rc == SQLITE_DONE)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
-		            _("There is no send number %" G_GINT64_FORMAT " in the queue."), id);
+		            _("There is no send number %lld in the queue."), (long long)id);
 	else
 		set_db_error(q, error, "SELECT");
 	sqlite3_finalize(st);
@@ -312,8 +321,8 @@ sdr_send_queue_move(SdrSendQueue *q, gint64 id, SdrSendState from, SdrSendState 
 		set_db_error(q, error, "UPDATE");
 	else if (sqlite3_changes(q->db) != 1)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BUSY,
-		            _("The send %" G_GINT64_FORMAT " changed meanwhile (another sinadur?)."),
-		            id);
+		            _("The send %lld changed meanwhile (another sinadur?)."),
+		            (long long)id);
 	else
 		ok = TRUE;
 	sqlite3_finalize(st);
@@ -428,14 +437,16 @@ upload(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gint64
 		gboolean duplicate = FALSE;
 
 		if (f == NULL)
-			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_FAILED, NULL,
-			                           KEEP_STATUS, _("damaged request"), now, NULL);
+			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_FAILED,
+			                           NULL, KEEP_STATUS, _("damaged request"), now,
+			                           NULL);
 		if (ops->actes_create(data, f, &id, &duplicate, &not_sent, &e))
 			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_SENT, id,
 			                           KEEP_STATUS, "", now, error);
 		if (duplicate)
 			return sdr_send_queue_move(
-			        q, s->id, SDR_SEND_SENDING, SDR_SEND_TO_RECONCILE, NULL, KEEP_STATUS,
+			        q, s->id, SDR_SEND_SENDING, SDR_SEND_TO_RECONCILE, NULL,
+			        KEEP_STATUS,
 			        _("S²LOW already has an act with this number: it was probably "
 			          "received; look for it in S²LOW before doing anything."),
 			        now, error);
@@ -445,20 +456,23 @@ upload(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gint64
 		g_autoptr(SdrHeliosImport) r = NULL;
 
 		if (path == NULL)
-			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_FAILED, NULL,
-			                           KEEP_STATUS, _("damaged request"), now, NULL);
+			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_FAILED,
+			                           NULL, KEEP_STATUS, _("damaged request"), now,
+			                           NULL);
 		r = ops->helios_import(data, path, name, &not_sent, &e);
 		if (r != NULL && r->ok)
 			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_SENT, r->id,
 			                           KEEP_STATUS, "", now, error);
 		if (r != NULL && r->duplicate)
 			return sdr_send_queue_move(
-			        q, s->id, SDR_SEND_SENDING, SDR_SEND_TO_RECONCILE, NULL, KEEP_STATUS,
+			        q, s->id, SDR_SEND_SENDING, SDR_SEND_TO_RECONCILE, NULL,
+			        KEEP_STATUS,
 			        _("S²LOW already received this very file (duplicate): find its "
 			          "transaction in S²LOW; it must not be sent again."),
 			        now, error);
 		if (r != NULL) {
-			e = g_error_new(SDR_ERROR, SDR_ERROR_PROFILE, _("S²LOW refused the PES: %s"),
+			e = g_error_new(SDR_ERROR, SDR_ERROR_PROFILE,
+			                _("S²LOW refused the PES: %s"),
 			                r->message != NULL ? r->message : "");
 		}
 	}
@@ -506,8 +520,8 @@ reconcile(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gin
 }
 
 gboolean
-sdr_send_queue_process(SdrSendQueue *q, gint64 id, const SdrSendOps *ops, gpointer data,
-                       gint64 now, GError **error)
+sdr_send_queue_process(SdrSendQueue *q, gint64 id, const SdrSendOps *ops, gpointer data, gint64 now,
+                       GError **error)
 {
 	gboolean did = FALSE;
 

@@ -46,7 +46,7 @@ typedef struct {
 	char *number;    /* ACTES number (reconciliation), or NULL */
 	char *remote_id; /* S²LOW transaction id, or NULL */
 	gboolean has_status;
-	int status; /* last S²LOW status */
+	int status;    /* last S²LOW status */
 	char *message; /* last message (server or ours), decoded, NOT sanitised */
 	int attempts;
 	gint64 next_try; /* unix seconds */
@@ -85,8 +85,7 @@ gboolean sdr_send_queue_move(SdrSendQueue *queue, gint64 id, SdrSendState from, 
 typedef struct {
 	gboolean (*actes_create)(gpointer data, const SdrActesFields *f, char **id,
 	                         gboolean *duplicate, gboolean *not_sent, GError **error);
-	gboolean (*actes_find_number)(gpointer data, const char *number, char **id,
-	                              GError **error);
+	gboolean (*actes_find_number)(gpointer data, const char *number, char **id, GError **error);
 	gboolean (*actes_status)(gpointer data, const char *id, int *status, char **message,
 	                         GError **error);
 	SdrHeliosImport *(*helios_import)(gpointer data, const char *path, const char *name,

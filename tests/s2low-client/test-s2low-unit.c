@@ -18,7 +18,8 @@ static void
 test_decode(void **state)
 {
 	/* ISO-8859-1 "Numéro" + htmlspecialchars' &#039; */
-	const char latin[] = "KO\nLa connexion n&#039;a pas pu \xEAtre \xE9tablie &amp; &lt;x&gt;\n";
+	const char latin[] =
+	        "KO\nLa connexion n&#039;a pas pu \xEAtre \xE9tablie &amp; &lt;x&gt;\n";
 	g_autoptr(SdrS2lowAnswer) a = NULL;
 	g_autofree char *t = NULL;
 	GError *e = NULL;
@@ -53,8 +54,8 @@ test_create_and_status(void **state)
 	assert_true(a->ok);
 	assert_string_equal(a->lines[0], "4242");
 	assert_null(a->lines[1]);
-	assert_true(sdr_s2low_actes_status_parse((const guint8 *)st, strlen(st), &status, &rest,
-	                                         NULL));
+	assert_true(
+	        sdr_s2low_actes_status_parse((const guint8 *)st, strlen(st), &status, &rest, NULL));
 	assert_int_equal(status, 4);
 	assert_string_equal(rest, "<actes:ARActe/>");
 	assert_true(sdr_s2low_actes_status_is_final(4));
@@ -86,8 +87,8 @@ test_helios(void **state)
 	r = sdr_s2low_helios_import_parse((const guint8 *)good, strlen(good), NULL);
 	assert_true(r->ok);
 	assert_string_equal(r->id, "17");
-	assert_true(sdr_s2low_helios_status_parse((const guint8 *)st, strlen(st), &status, &msg,
-	                                          NULL));
+	assert_true(
+	        sdr_s2low_helios_status_parse((const guint8 *)st, strlen(st), &status, &msg, NULL));
 	assert_int_equal(status, -1);
 	assert_string_equal(msg, "Fichier bien reçu");
 	assert_true(sdr_s2low_helios_status_is_final(-1));
@@ -214,9 +215,9 @@ test_fields(void **state)
 typedef struct {
 	int creates, finds, imports, statuses;
 	/* What the scripted peer answers. */
-	gboolean lose_answer;   /* the upload reaches the server, the answer is lost */
+	gboolean lose_answer;    /* the upload reaches the server, the answer is lost */
 	gboolean refuse_connect; /* never reaches the server */
-	gboolean listing_has;   /* list_actes.php shows the number */
+	gboolean listing_has;    /* list_actes.php shows the number */
 	gboolean duplicate;
 	int status;
 } Peer;
@@ -310,7 +311,8 @@ add(SdrSendKind kind)
 	g_autoptr(SdrSendQueue) q = sdr_send_queue_open(db_path, NULL);
 	g_autofree char *acte = write_file("q.pdf", "%PDF-1.4\n");
 	g_autofree char *json = g_strdup_printf(
-	        "{\"nature\":1,\"classification\":\"1.1\",\"number\":\"N1\",\"date\":\"2026-01-01\","
+	        "{\"nature\":1,\"classification\":\"1.1\",\"number\":\"N1\",\"date\":\"2026-01-"
+	        "01\","
 	        "\"subject\":\"s\",\"type_acte\":\"99_DE\",\"acte\":\"%s\",\"path\":\"%s\"}",
 	        acte, acte);
 	gint64 id = sdr_send_queue_add(q, kind, json, kind == SDR_SEND_ACTES ? "N1" : NULL, NULL);
@@ -356,8 +358,8 @@ test_queue_killed_in_sending_actes(void **state)
 	(void)state;
 	{
 		g_autoptr(SdrSendQueue) q = sdr_send_queue_open(db_path, NULL);
-		assert_true(sdr_send_queue_move(q, id, SDR_SEND_QUEUED, SDR_SEND_SENDING, NULL, -10000,
-		                                NULL, 0, NULL));
+		assert_true(sdr_send_queue_move(q, id, SDR_SEND_QUEUED, SDR_SEND_SENDING, NULL,
+		                                -10000, NULL, 0, NULL));
 	} /* "kill -9": closed with the row in sending */
 	assert_int_equal(state_after_reopen(id), SDR_SEND_SENDING);
 	p.listing_has = TRUE;
@@ -447,8 +449,8 @@ test_queue_killed_in_sending_pes(void **state)
 	(void)state;
 	{
 		g_autoptr(SdrSendQueue) q = sdr_send_queue_open(db_path, NULL);
-		assert_true(sdr_send_queue_move(q, h, SDR_SEND_QUEUED, SDR_SEND_SENDING, NULL, -10000,
-		                                NULL, 0, NULL));
+		assert_true(sdr_send_queue_move(q, h, SDR_SEND_QUEUED, SDR_SEND_SENDING, NULL,
+		                                -10000, NULL, 0, NULL));
 	}
 	p.duplicate = TRUE;
 	assert_true(process(h, &p));
