@@ -7,6 +7,7 @@
  * terminal, or --pin-fd N.
  */
 #include "sdr-audit.h"
+#include "sdr-cli-s2low.h"
 #include "sdr-config-build.h"
 #include "sdr-context.h"
 #include "sdr-error.h"
@@ -793,6 +794,8 @@ main(int argc, char **argv)
 	int ret = 0;
 
 	sdr_i18n_init();
+	if (sdr_cli_s2low_wants(argc, argv))
+		return sdr_cli_s2low_main(argc, argv);
 	o.pin_fd = -1;
 	oc = make_option_context(&o);
 	args = g_strdupv(argv);

@@ -65,4 +65,8 @@ SdrErrorCode sdr_token_ckr_code(CK_RV rv);
 /* Name of a known module by path or basename, or NULL. */
 const char *sdr_module_known_name(const char *path);
 
+/* One raw C_Sign with the session's private key (sdr-token-pkey.c). */
+GBytes *sdr_token_session_sign_raw(SdrTokenSession *session, gulong mechanism, const guint8 *in,
+                                   gsize in_len, GError **error);
+
 G_END_DECLS

@@ -990,3 +990,41 @@ sdr_token_session_sign(SdrTokenSession *session, SdrSigScheme scheme, SdrHashAlg
 	}
 	return g_bytes_new_take(g_steal_pointer(&sig), sig_len);
 }
+
+/* Raw private-key operation for sdr-token-pkey.c (TLS client authentication):
+ * the input goes to the token as is (CKM_RSA_PKCS: a DigestInfo or TLS 1.0's
+ * MD5+SHA-1; CKM_RSA_X_509: a block padded by OpenSSL (PSS); CKM_ECDSA: the digest). */
+GBytes *
+sdr_token_session_sign_raw(SdrTokenSession *session, gulong mechanism, const guint8 *in,
+                           gsize in_len, GError **error)
+{
+	CK_MECHANISM mech = { (CK_MECHANISM_TYPE)mechanism, NULL, 0 };
+	CK_ULONG sig_len = 0;
+	g_autofree guint8 *sig = NULL;
+	CK_RV rv;
+
+	g_return_val_if_fail(session != NULL, NULL);
+	g_return_val_if_fail(in != NULL, NULL);
+	if (!session_check_open(session, error))
+		return NULL;
+	if (!find_key(session, error))
+		return NULL;
+	rv = session->fl->C_SignInit(session->handle, &mech, session->key);
+	if (rv == CKR_OK)
+		rv = session->fl->C_Sign(session->handle, (CK_BYTE_PTR)in, (CK_ULONG)in_len, NULL,
+		                         &sig_len);
+	if (rv == CKR_OK && (sig_len == 0 || sig_len > SDR_SIGNATURE_MAX))
+		rv = CKR_GENERAL_ERROR;
+	if (rv == CKR_OK) {
+		sig = g_malloc(sig_len);
+		rv = session->fl->C_Sign(session->handle, (CK_BYTE_PTR)in, (CK_ULONG)in_len, sig,
+		                         &sig_len);
+	}
+	if (rv != CKR_OK) {
+		if (sdr_token_ckr_code(rv) == SDR_ERROR_CARD_REMOVED)
+			session_mark_removed(session);
+		sdr_token_set_ckr_error(error, rv, "C_Sign");
+		return NULL;
+	}
+	return g_bytes_new_take(g_steal_pointer(&sig), sig_len);
+}

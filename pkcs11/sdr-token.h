@@ -195,6 +195,17 @@ void sdr_token_session_logout(SdrTokenSession *session);
 GBytes *sdr_token_session_sign(SdrTokenSession *session, SdrSigScheme scheme, SdrHashAlg hash,
                                const guint8 *digest, gsize digest_len, GError **error);
 
+/* An EVP_PKEY whose private operations are done by the token through this
+ * session (for TLS client authentication: hand it to SSL_CTX_use_PrivateKey).
+ * Public part from the session's certificate; RSA (PKCS#1 v1.5 and PSS through
+ * CKM_RSA_X_509) and ECDSA. Log in first: the key never logs in or asks a PIN
+ * by itself, so an operation without login fails instead of prompting. The
+ * session must outlive the key (and every SSL_CTX holding it). */
+EVP_PKEY *sdr_token_session_get_pkey(SdrTokenSession *session, GError **error);
+/* Why the last private operation of such a key failed on this thread (card
+ * removed, not logged in...), or NULL; the caller owns the error. */
+GError *sdr_token_pkey_take_error(void);
+
 /* ---- PC/SC ------------------------------------------------------------------- */
 
 typedef enum {
