@@ -287,7 +287,8 @@ doctor_policy_values(Doctor *d, const SdrConfig *sys, const char *policy_file)
 	guint bad = 0;
 
 	if (port < 1 || port > 65535) {
-		check(d, "policy_value", "error", _("Set [bridge] port between 1024 and 65535."),
+		check(d, "policy_value", "error",
+		      _("Set [bridge] port between 1 and 65535 (24742 by default)."),
 		      _("%s: [bridge] port %lld is not a port number."), policy_file,
 		      (long long)port);
 		bad++;
