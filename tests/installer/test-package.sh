@@ -14,6 +14,8 @@ out=$build/tests/installer
 mkdir -p "$out"
 deb=$out/sinadur.deb
 fails=0
+# The maintainer scripts read the real /etc/sinadur (bind-mounted below).
+unset SINADUR_SYSCONFDIR
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 sh "$src/tests/installer/make-fast-deb.sh" "$src" "$out/deb-build" "$deb"
 
