@@ -10,6 +10,7 @@
 #include "sdr-cli-s2low.h"
 #include "sdr-config-build.h"
 #include "sdr-context.h"
+#include "sdr-deploy.h"
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-json.h"
@@ -632,6 +633,95 @@ build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 	return TRUE;
 }
 
+/* ---- deploy browsers (administrators; run by the package's maintainer scripts) ---- */
+
+static const char *
+deploy_action_text(const SdrDeployItem *it)
+{
+	if (g_strcmp0(it->action, "written") == 0)
+		return _("written");
+	if (g_strcmp0(it->action, "merged") == 0)
+		return _("updated (other policies kept)");
+	if (g_strcmp0(it->action, "removed") == 0)
+		return _("removed");
+	return _("unchanged");
+}
+
+static int
+cli_deploy(int argc, char **argv)
+{
+	g_autofree char *root = NULL;
+	gboolean remove = FALSE, json = FALSE;
+	GOptionEntry entries[] = {
+		{ "root", 0, 0, G_OPTION_ARG_FILENAME, &root,
+		  N_("Write under DIR instead of / (tests, images)"), N_("DIR") },
+		{ "remove", 0, 0, G_OPTION_ARG_NONE, &remove,
+		  N_("Remove what deploy wrote (package purge)"), NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON (for scripts)"), NULL },
+		G_OPTION_ENTRY_NULL
+	};
+	g_autoptr(GOptionContext) oc = g_option_context_new(_("browsers"));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrConfig) config = NULL;
+	g_autoptr(GPtrArray) items = NULL;
+	CliOptions o = { 0 };
+
+	g_option_context_add_main_entries(oc, entries, GETTEXT_PACKAGE);
+	g_option_context_set_translation_domain(oc, GETTEXT_PACKAGE);
+	g_option_context_set_summary(
+	        oc, _("Write the browsers' managed policies from /etc/sinadur/policy.conf:\n"
+	              "Chromium and Chrome let the allowed portals reach the local agent,\n"
+	              "Firefox registers p11-kit's PKCS#11 module (merged into policies.json)."));
+	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+		g_autoptr(GError) e =
+		        g_error_new(SDR_ERROR, SDR_ERROR_BAD_REQUEST, "%s", error->message);
+		return fail(NULL, e);
+	}
+	o.json = json;
+	if (argc != 2 || !g_str_equal(argv[1], "browsers")) {
+		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("Usage: sinadur deploy browsers [--root DIR] [--remove]"));
+		return fail(&o, error);
+	}
+	if (remove) {
+		items = sdr_deploy_browsers_remove(root, &error);
+	} else {
+		config = sdr_deploy_load_system_config(root, &error);
+		if (config != NULL)
+			items = sdr_deploy_browsers(config, root, &error);
+	}
+	if (items == NULL)
+		return fail(&o, error);
+	if (json) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+		JsonObject *out = json_object_new();
+		JsonArray *a = json_array_new();
+
+		for (guint i = 0; i < items->len; i++) {
+			SdrDeployItem *it = g_ptr_array_index(items, i);
+			JsonObject *e = json_object_new();
+
+			json_object_set_string_member(e, "browser",
+			                              sdr_deploy_browser_name(it->browser));
+			json_object_set_string_member(e, "path", it->path);
+			json_object_set_string_member(e, "action", it->action);
+			json_array_add_object_element(a, e);
+		}
+		json_object_set_array_member(out, "files", a);
+		json_node_take_object(node, out);
+		print_json(node);
+		return SDR_EXIT_OK;
+	}
+	for (guint i = 0; i < items->len; i++) {
+		SdrDeployItem *it = g_ptr_array_index(items, i);
+
+		/* "Firefox: /etc/firefox/policies/policies.json written" */
+		printf(_("%s: %s %s\n"), sdr_deploy_browser_name(it->browser), it->path,
+		       deploy_action_text(it));
+	}
+	return SDR_EXIT_OK;
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 static const char *const commands[] = { "tokens", "certs",   "sign", "verify",
@@ -796,6 +886,8 @@ main(int argc, char **argv)
 	sdr_i18n_init();
 	if (sdr_cli_s2low_wants(argc, argv))
 		return sdr_cli_s2low_main(argc, argv);
+	if (argc > 1 && g_str_equal(argv[1], "deploy"))
+		return cli_deploy(argc - 1, argv + 1);
 	o.pin_fd = -1;
 	oc = make_option_context(&o);
 	args = g_strdupv(argv);

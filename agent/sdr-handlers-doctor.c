@@ -2,6 +2,7 @@
  *
  * Every check is {code, status (ok|info|warning|error), message, advice}; advice is
  * a plain sentence saying what to do (French through gettext). */
+#include "sdr-deploy.h"
 #include "sdr-error.h"
 #include "sdr-handlers-private.h"
 #include "sdr-json.h"
@@ -272,6 +273,176 @@ doctor_certs(Doctor *d, SdrContext *ctx, SdrTokenManager *tm, JsonObject *out)
 	(void)ctx;
 }
 
+/* ---- Deployment: the administrator's policy and the browsers' policies ---------- */
+
+/* The policy file's values that the code cannot check when it reads them. */
+static void
+doctor_policy_values(Doctor *d, const SdrConfig *sys, const char *policy_file)
+{
+	g_auto(GStrv) modules = sdr_config_get_strv(sys, "tokens", "modules");
+	g_auto(GStrv) anchors = sdr_config_get_strv(sys, "signature", "trust_anchors");
+	g_autofree char *tsa = sdr_config_get_string(sys, "signature", "tsa_url", NULL);
+	g_autofree char *renew = sdr_config_get_string(sys, "support", "renewal_url", NULL);
+	gint64 port = sdr_config_get_int(sys, "bridge", "port", 24742);
+	guint bad = 0;
+
+	if (port < 1 || port > 65535) {
+		check(d, "policy_value", "error",
+		      _("Set [bridge] port between 1 and 65535 (24742 by default)."),
+		      _("%s: [bridge] port %lld is not a port number."), policy_file,
+		      (long long)port);
+		bad++;
+	}
+	for (gsize i = 0; modules != NULL && modules[i] != NULL; i++) {
+		if (modules[i][0] != '\0' && !g_file_test(modules[i], G_FILE_TEST_EXISTS)) {
+			check(d, "policy_value", "warning",
+			      _("Install that module or correct the path in [tokens] modules."),
+			      _("%s: the PKCS#11 module %s does not exist."), policy_file,
+			      modules[i]);
+			bad++;
+		}
+	}
+	for (gsize i = 0; anchors != NULL && anchors[i] != NULL; i++) {
+		if (anchors[i][0] != '\0' && !g_file_test(anchors[i], G_FILE_TEST_EXISTS)) {
+			check(d, "policy_value", "warning",
+			      _("Install that file or correct [signature] trust_anchors."),
+			      _("%s: the trust anchor file %s does not exist."), policy_file,
+			      anchors[i]);
+			bad++;
+		}
+	}
+	if (tsa != NULL && tsa[0] != '\0' && !g_str_has_prefix(tsa, "http://") &&
+	    !g_str_has_prefix(tsa, "https://")) {
+		check(d, "policy_value", "error", _("Give an http:// or https:// address."),
+		      _("%s: [signature] tsa_url “%s” is not a web address."), policy_file, tsa);
+		bad++;
+	}
+	if (renew != NULL && renew[0] != '\0' && !g_str_has_prefix(renew, "https://")) {
+		check(d, "policy_value", "warning",
+		      _("Give an https:// address: other links are not shown."),
+		      _("%s: [support] renewal_url “%s” is not an https:// address."), policy_file,
+		      renew);
+		bad++;
+	}
+	if (bad == 0)
+		check(d, "policy", "ok", NULL, _("Administrator policy %s read and valid."),
+		      policy_file);
+}
+
+static void
+doctor_browser_policies(Doctor *d, const SdrConfig *sys, JsonObject *out)
+{
+	g_autoptr(GError) e = NULL;
+	const char *root = g_getenv("SINADUR_DEPLOY_ROOT");
+	g_autoptr(GPtrArray) items = sdr_deploy_browsers_check(sys, root, &e);
+	JsonArray *a = json_array_new();
+	const char *fix = _("As root, run “sinadur deploy browsers” (the package does it when "
+	                    "installed or upgraded; run it again after editing the policy).");
+
+	json_object_set_array_member(out, "browser_policies", a);
+	if (items == NULL) {
+		check(d, "policy_origins", "error",
+		      _("Correct [bridge] allowed_origins in the policy, then run “sinadur deploy "
+		        "browsers” as root."),
+		      "%s", e->message);
+		return;
+	}
+	for (guint i = 0; i < items->len; i++) {
+		SdrDeployItem *it = g_ptr_array_index(items, i);
+		const char *name = sdr_deploy_browser_name(it->browser);
+		JsonObject *o = json_object_new();
+		static const char *const states[] = { "ok",   "missing",  "stale",
+			                              "none", "leftover", "invalid" };
+
+		json_object_set_string_member(o, "browser", name);
+		json_object_set_string_member(o, "path", it->path);
+		json_object_set_string_member(o, "state", states[it->state]);
+		json_array_add_object_element(a, o);
+		switch (it->state) {
+		case SDR_DEPLOY_STATE_OK:
+			check(d, "browser_policy", "ok", NULL,
+			      _("%s: the browser policy %s matches the administrator policy."),
+			      name, it->path);
+			break;
+		case SDR_DEPLOY_STATE_NONE:
+			check(d, "browser_policy", "info", NULL,
+			      _("%s: no portal is allowed, no browser policy is needed."), name);
+			break;
+		case SDR_DEPLOY_STATE_MISSING:
+			if (it->browser == SDR_DEPLOY_FIREFOX) {
+				check(d, "browser_policy", "warning", fix,
+				      _("%s: the key is not registered in %s: logging in to a site "
+				        "with the key (S2LOW) will not work."),
+				      name, it->path);
+				break;
+			}
+			check(d, "browser_policy", "warning", fix,
+			      _("%s: the browser policy %s is missing: the portals may not reach "
+			        "sinadur."),
+			      name, it->path);
+			break;
+		case SDR_DEPLOY_STATE_STALE:
+		case SDR_DEPLOY_STATE_LEFTOVER:
+			check(d, "browser_policy", "warning", fix,
+			      _("%s: the browser policy %s does not match the administrator "
+			        "policy."),
+			      name, it->path);
+			break;
+		case SDR_DEPLOY_STATE_INVALID:
+		default:
+			check(d, "browser_policy", "error",
+			      _("Fix or remove this file (it is not JSON), then run “sinadur "
+			        "deploy "
+			        "browsers” as root."),
+			      _("%s: the browser policy %s cannot be read."), name, it->path);
+			break;
+		}
+	}
+}
+
+/* Only when an administrator policy exists: personal installations have none. */
+static void
+doctor_deployment(Doctor *d, JsonObject *out)
+{
+	g_autofree char *policy_file =
+	        g_build_filename(sdr_config_sysconfdir(), "policy.conf", NULL);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(SdrConfig) sys = NULL;
+	g_autofree char *support = NULL;
+	g_autofree char *renew = NULL;
+	JsonObject *dep = json_object_new();
+
+	json_object_set_object_member(out, "deployment", dep);
+	json_object_set_string_member(dep, "policy_file", policy_file);
+	json_object_set_boolean_member(dep, "policy_present",
+	                               g_file_test(policy_file, G_FILE_TEST_EXISTS));
+	if (!g_file_test(policy_file, G_FILE_TEST_EXISTS)) {
+		check(d, "policy", "info", NULL,
+		      _("No administrator policy (%s): settings are the user's own."), policy_file);
+		return;
+	}
+	sys = sdr_deploy_load_system_config(NULL, &e);
+	if (sys == NULL) {
+		check(d, "policy", "error",
+		      _("Correct the file (the message gives the line), then run “sinadur "
+		        "doctor” again."),
+		      "%s", e->message);
+		return;
+	}
+	doctor_policy_values(d, sys, policy_file);
+	doctor_browser_policies(d, sys, dep);
+	support = sdr_config_get_string(sys, "support", "text", NULL);
+	renew = sdr_config_get_string(sys, "support", "renewal_url", NULL);
+	if (support != NULL && support[0] != '\0') {
+		json_object_set_string_member(dep, "support", support);
+		check(d, "support", "info", NULL, _("Support: %s"), support);
+	}
+	if (renew != NULL && g_str_has_prefix(renew, "https://")) {
+		json_object_set_string_member(dep, "renewal_url", renew);
+		check(d, "support", "info", NULL, _("Certificate renewal: %s"), renew);
+	}
+}
+
 JsonNode *
 sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
 {
@@ -295,6 +466,7 @@ sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
 		doctor_tokens(&d, tm, out);
 		doctor_certs(&d, ctx, tm, out);
 	}
+	doctor_deployment(&d, out);
 	json_object_set_array_member(out, "checks", d.checks);
 	json_object_set_int_member(out, "problems", d.problems);
 	return sdr_json_node_take(out);

@@ -1,0 +1,118 @@
+#!/bin/sh
+# test-package.sh SRCDIR BUILDDIR - the Debian package: built by make-fast-deb.sh
+# (installed files of a /usr build + dpkg-deb; installer/build-deb is the full
+# debhelper path), lintian without errors, the contents, the user unit valid, the
+# maintainer scripts run in a private mount namespace (postinst writes the browser
+# policies, purge removes only ours).
+set -eu
+src=$1 build=$2
+for t in dpkg-deb dpkg-shlibdeps dpkg-buildflags lintian python3; do
+	command -v "$t" >/dev/null 2>&1 ||
+		{ echo "SKIP: $t is not installed (./quickstart installs it)"; exit 77; }
+done
+out=$build/tests/installer
+mkdir -p "$out"
+deb=$out/sinadur.deb
+fails=0
+# The maintainer scripts read the real /etc/sinadur (bind-mounted below).
+unset SINADUR_SYSCONFDIR
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+sh "$src/tests/installer/make-fast-deb.sh" "$src" "$out/deb-build" "$deb"
+
+echo "== lintian"
+lintian --tag-display-limit 0 "$deb" >"$out/lintian.txt" 2>&1 || true
+cat "$out/lintian.txt"
+grep -q '^E:' "$out/lintian.txt" && fail "lintian reports errors"
+
+echo "== contents"
+dpkg-deb -c "$deb" | awk '{ print $6 }' >"$out/contents.txt"
+for f in ./usr/bin/sinadur ./usr/bin/sinadur-agent ./usr/lib/systemd/user/sinadur-agent.service \
+	./etc/sinadur/policy.conf ./etc/sinadur/sinadur.conf ./etc/xdg/autostart/sinadur-agent.desktop \
+	./usr/share/man/man1/sinadur.1.gz ./usr/share/man/man1/sinadur-agent.1.gz \
+	./usr/share/locale/fr/LC_MESSAGES/sinadur.mo ./usr/share/bash-completion/completions/sinadur \
+	./usr/share/icons/hicolor/scalable/apps/sinadur.svg ./usr/share/doc/sinadur/copyright; do
+	grep -qx "$f" "$out/contents.txt" || fail "$f is not in the package"
+done
+grep -q '^\./usr/share/applications/.*\.desktop$' "$out/contents.txt" ||
+	fail "no application .desktop file"
+grep -q '^\./usr/local' "$out/contents.txt" && fail "files under /usr/local"
+dpkg-deb -f "$deb" Depends | grep -q 'pcscd' || fail "Depends lacks pcscd"
+dpkg-deb -f "$deb" Depends | grep -q 'p11-kit' || fail "Depends lacks p11-kit"
+dpkg-deb -f "$deb" Recommends | grep -q 'opensc' || fail "Recommends lacks opensc"
+[ "$(dpkg-deb -f "$deb" Version)" = "$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/meson.build" | head -n 1)" ] ||
+	fail "the version is not meson.build's"
+
+x=$(mktemp -d "${TMPDIR:-/tmp}/sinadur-x.XXXXXX")
+trap 'rm -rf "$x"' EXIT INT TERM
+dpkg-deb -x "$deb" "$x/root"
+dpkg-deb -e "$deb" "$x/DEBIAN"
+# The binaries look for their translations where the package puts them.
+grep -q /usr/share/locale "$x/root/usr/bin/sinadur" || fail "sinadur does not use /usr/share/locale"
+LANGUAGE=fr LANG=C.UTF-8 "$x/root/usr/bin/sinadur" deploy 2>&1 | grep -q 'Usage\|Utilisation' ||
+	fail "sinadur deploy without browsers gives no usage"
+bash -n "$x/root/usr/share/bash-completion/completions/sinadur" || fail "bash completion syntax"
+words=$(bash -c '. "$1"; COMP_WORDS=(sinadur de); COMP_CWORD=1; _sinadur; echo "${COMPREPLY[*]}"' \
+	sh "$x/root/usr/share/bash-completion/completions/sinadur")
+[ "$words" = deploy ] || fail "bash completion of 'sinadur de' gave '$words'"
+
+echo "== user unit"
+grep -q '^Restart=on-failure' "$x/root/usr/lib/systemd/user/sinadur-agent.service" || fail "no Restart=on-failure"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$x/units"
+	sed "s|^ExecStart=/usr/bin/|ExecStart=$x/root/usr/bin/|" \
+		"$x/root/usr/lib/systemd/user/sinadur-agent.service" >"$x/units/sinadur-agent.service"
+	if XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$x} systemd-analyze --user --man=no verify \
+		"$x/units/sinadur-agent.service" >"$out/unit-verify.txt" 2>&1; then
+		echo "systemd-analyze verify: ok"
+	else
+		cat "$out/unit-verify.txt"
+		# Only the unit's own lines count (the host's units may be incomplete here).
+		grep -q 'sinadur-agent.service' "$out/unit-verify.txt" && fail "the user unit is invalid"
+	fi
+else
+	echo "systemd-analyze is not installed: unit not verified"
+fi
+grep -q '^X-GNOME-HiddenUnderSystemd=true' "$x/root/etc/xdg/autostart/sinadur-agent.desktop" ||
+	fail "the autostart entry is not hidden under systemd"
+
+echo "== maintainer scripts (private mount namespace)"
+if command -v unshare >/dev/null 2>&1 && unshare -m --propagation private true 2>/dev/null; then
+	mkdir -p "$x/etc/sinadur" "$x/etc/chromium" "$x/etc/opt" "$x/etc/firefox/policies"
+	printf '[bridge]\nallowed_origins=https://portail.example.fr;\n' >"$x/etc/sinadur/policy.conf"
+	echo '{"policies": {"DisableTelemetry": true}}' >"$x/etc/firefox/policies/policies.json"
+	unshare -m --propagation private sh -eu -c '
+		x=$1
+		for d in sinadur chromium opt firefox; do
+			mkdir -p /etc/$d 2>/dev/null || true
+			mount --bind "$x/etc/$d" /etc/$d
+		done
+		PATH=$x/root/usr/bin:$PATH sh "$x/DEBIAN/postinst" configure
+		cp /etc/chromium/policies/managed/sinadur.json "$x/after-install-chromium.json"
+		cp /etc/firefox/policies/policies.json "$x/after-install-firefox.json"
+		PATH=$x/root/usr/bin:$PATH sh "$x/DEBIAN/prerm" remove
+		sh "$x/DEBIAN/postrm" remove
+		[ -f /etc/chromium/policies/managed/sinadur.json ] || { echo "remove lost the policies"; exit 1; }
+		sh "$x/DEBIAN/postrm" purge
+		[ ! -e /etc/chromium/policies/managed/sinadur.json ] || { echo "purge kept sinadur.json"; exit 1; }
+		[ ! -e /etc/opt/chrome/policies/managed/sinadur.json ] || { echo "purge kept Chrome policy"; exit 1; }
+		cp /etc/firefox/policies/policies.json "$x/after-purge-firefox.json"
+		[ -f /etc/sinadur/policy.conf ] || { echo "purge removed the admin policy (dpkg does that)"; exit 1; }
+	' sh "$x" || fail "maintainer scripts"
+	python3 - "$x" <<'PY' || fail "browser policies after postinst/purge"
+import json, sys
+x = sys.argv[1]
+c = json.load(open(x + "/after-install-chromium.json"))
+assert c["LocalNetworkAccessAllowedForUrls"] == ["https://portail.example.fr"], c
+assert c["LoopbackNetworkAllowedForUrls"] == ["https://portail.example.fr"], c
+f = json.load(open(x + "/after-install-firefox.json"))["policies"]
+assert f["DisableTelemetry"] is True, f
+assert f["SecurityDevices"]["Add"]["sinadur"].endswith("p11-kit-proxy.so"), f
+p = json.load(open(x + "/after-purge-firefox.json"))
+assert p == {"policies": {"DisableTelemetry": True}}, p
+print("postinst wrote the policies; purge removed only ours")
+PY
+else
+	echo "unshare -m is not permitted here: maintainer scripts not run (the deploy test covers the logic)"
+fi
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "package checks passed"
