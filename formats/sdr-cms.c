@@ -3,7 +3,7 @@
  * never in memory). */
 #include "sdr-cms.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-tsa.h"

@@ -2,9 +2,11 @@
  * ByteRange rules, the CMS over the signed bytes, the revision each one covers and what
  * changed after it, and the PAdES baseline level.
  */
-#include "sdr-pades.h"
+#include "sdr-pades-verify.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
+#include "sdr-cms-verify.h"
+#include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-pdf.h"
 #include "sdr-tsa.h"
@@ -274,7 +276,7 @@ token_hash(const guint8 *token, gsize len, SdrHashAlg *out)
 	if (info != NULL) {
 		const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info));
 
-		ok = sdr_cms_hash_from_nid(OBJ_obj2nid(alg->algorithm), out);
+		ok = sdr_hash_from_nid(OBJ_obj2nid(alg->algorithm), out);
 	}
 	TS_TST_INFO_free(info);
 	PKCS7_free(p7);

@@ -1,5 +1,7 @@
 /* sdr-pes-verify.c - PES V2 verification: one verdict per ds:Signature, a note per
  * unsigned bordereau. Streams like the signer: one bordereau expanded at a time. */
+#include "sdr-pes-verify.h"
+
 #include "sdr-pes-private.h"
 
 #include "sdr-error.h"

@@ -1,15 +1,17 @@
 /* sdr-xades-verify.c - XAdES / XML-DSig verification: references, signature
  * value, signing certificate reference, data object formats, timestamps, chain,
  * embedded revocation data, baseline level, signature wrapping. */
-#include "sdr-xades.h"
+#include "sdr-xades-verify.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
 #include "sdr-tsa.h"
+#include "sdr-xades.h"
 #include "sdr-xml.h"
+#include "sdr-xmldsig.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/cms.h>

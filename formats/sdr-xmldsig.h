@@ -13,7 +13,7 @@
 
 #include "sdr-crypto.h"
 #include "sdr-signer.h"
-#include "sdr-verify.h"
+#include "sdr-verify-report.h"
 
 #include <gio/gio.h>
 #include <glib.h>

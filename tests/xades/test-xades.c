@@ -3,6 +3,8 @@
  * tampering, wrapping, missing content, and the verdicts of the shared corpus. */
 #include "sdr-error.h"
 #include "sdr-signer.h"
+#include "sdr-verify-report.h"
+#include "sdr-xades-verify.h"
 #include "sdr-xades.h"
 #include "sdr-xml.h"
 #include "sdr-xmldsig.h"
