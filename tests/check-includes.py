@@ -5,10 +5,15 @@ Each `#include "x.h"` of a production file (common/, pkcs11/, formats/, agent/, 
 arrow to the files that define the functions x.h declares (a header's functions are defined at
 the start of a line, return type on the line above: the house style). A circle of such arrows
 between two or more files is reported, with the names that tie each step.
+
+Usage: check-includes.py [ROOT] [--dirs common pkcs11 formats ...] [--self-test]
+(--dirs: only those folders are read, so only circles among them are reported).
 """
+import argparse
 import os
 import re
 import sys
+import tempfile
 
 DIRS = ("common", "pkcs11", "formats", "agent", "gui")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -21,9 +26,9 @@ def strip_comments(text):
     return re.sub(r"//[^\n]*", " ", text)
 
 
-def main(root):
+def main(root, dirs=DIRS):
     files = {}
-    for d in DIRS:
+    for d in dirs:
         top = os.path.join(root, d)
         for base, _, names in os.walk(top):
             for n in names:
@@ -105,9 +110,44 @@ def main(root):
             for b, names in sorted(edges.get(a, {}).items()):
                 if b in comp:
                     print("  %s -> %s: %s" % (a, b, ", ".join(sorted(names))))
-    print("# %d production files, %d circle(s)" % (len(files), len(sccs)))
+    print("# %d production files in %s, %d circle(s)" % (len(files), " ".join(dirs), len(sccs)))
     return 1 if sccs else 0
 
 
+def self_test():
+    """A synthetic two-file circle must fail; the same files without it must pass."""
+
+    def tree(tmp, b_calls_a):
+        os.makedirs(os.path.join(tmp, "formats"), exist_ok=True)
+        src = {
+            "sdr-a.h": "int sdr_a_run(void);\n",
+            "sdr-a.c": '#include "sdr-a.h"\n#include "sdr-b.h"\nint\nsdr_a_run(void)\n{\n\treturn sdr_b_run();\n}\n',
+            "sdr-b.h": "int sdr_b_run(void);\n",
+            "sdr-b.c": ('#include "sdr-b.h"\n#include "sdr-a.h"\nint\nsdr_b_run(void)\n{\n\treturn sdr_a_run();\n}\n'
+                        if b_calls_a else
+                        '#include "sdr-b.h"\n/* sdr_a_run() is not called here */\nint\nsdr_b_run(void)\n{\n\treturn 0;\n}\n'),
+        }
+        for name, text in src.items():
+            with open(os.path.join(tmp, "formats", name), "w") as f:
+                f.write(text)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tree(tmp, True)
+        cycle = main(tmp, ("formats",))
+        tree(tmp, False)
+        dag = main(tmp, ("formats",))
+    if cycle != 1 or dag != 0:
+        print("self-test failed: circle gave %d (want 1), no circle gave %d (want 0)" % (cycle, dag))
+        return 1
+    print("# self-test passed")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("root", nargs="?",
+                    default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--dirs", nargs="+", default=list(DIRS))
+    ap.add_argument("--self-test", action="store_true")
+    args = ap.parse_args()
+    sys.exit(self_test() if args.self_test else main(args.root, tuple(args.dirs)))
