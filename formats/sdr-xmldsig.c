@@ -511,12 +511,6 @@ sdr_xml_base64_decode_cert(const char *text, gsize max_len)
 	return d2i_X509(NULL, &p, (long)g_bytes_get_size(der));
 }
 
-char *
-sdr_xml_base64_encode(const guint8 *data, gsize len)
-{
-	return g_base64_encode(data, len);
-}
-
 /* ---- Reference digests ---------------------------------------------------- */
 
 gboolean
