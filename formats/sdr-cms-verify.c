@@ -821,6 +821,10 @@ check_signature_algorithm(const X509_ALGOR *salg, int digest_nid, X509 *cert, Sd
 
 /* ---- one SignerInfo ---- */
 
+/* long: the checks of one SignerInfo in the order of EN 319 122-1 (algorithm, value,
+ * message digest, content type, signing time, signing certificate, timestamps, chain,
+ * level); each step reads what the previous ones found and writes the same result, so
+ * splitting would only pass that state around */
 static void
 verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_digest, gsize digest_len,
                    SdrHashAlg content_hash, SdrSignatureResult *r)

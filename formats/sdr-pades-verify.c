@@ -529,6 +529,8 @@ only_white(const guint8 *d, gsize from, gsize to)
 }
 
 /* Checks the byte range, hashes and verifies one signature / document timestamp. */
+/* long: the ByteRange, Contents, digest and CMS checks of one PDF signature in order;
+ * every step reads the offsets and the result the previous one set */
 static void
 verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *dss_ocsp,
            const SdrVerifyOptions *options)
@@ -854,6 +856,8 @@ analyse_after(const guint8 *data, gsize len, GArray *revs, GPtrArray *entries)
 	}
 }
 
+/* long: one pass over the revisions and signature dictionaries of the file, matching
+ * each dictionary to its field and revision before verifying it */
 SdrVerifyReport *
 sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOptions *options,
                        GError **error)

@@ -118,6 +118,8 @@ scan_fail(GError **error)
 	            _("The XML document is malformed or truncated."));
 }
 
+/* long: a single hand-written scanner over the raw bytes (prolog, tags, attributes, end
+ * of document); one loop with its state in locals is easier to check than split states */
 SdrPesScan *
 sdr_pes_scan(const guint8 *data, gsize len, GError **error)
 {
@@ -979,6 +981,8 @@ pes_selected(const SdrPesOptions *options, const char *id)
 /* Root mode in one streaming pass: the header checks, and the exclusive canonical
  * form of the whole PES_Aller element hashed as the reader goes (no tree of the
  * document is ever built, PES_PJ included). */
+/* long: one streaming-reader loop that checks the header and canonicalises the whole
+ * PES_Aller as it reads; its state is the reader position */
 static gboolean
 pes_stream_root(PesDoc *doc, gboolean compute, GError **error)
 {
@@ -1113,6 +1117,8 @@ out:
 	return ok;
 }
 
+/* long: one streaming pass in bordereau mode (header, each bordereau canonicalised and
+ * hashed as it is read); the reader loop and its state stay together */
 static gboolean
 pes_prepare(PesDoc *doc, const SdrPesOptions *options, gboolean compute, GError **error)
 {
@@ -1702,6 +1708,9 @@ build_signature(SdrSigner *signer, const PesSignerInfo *info, const SdrPesOption
 
 typedef gboolean (*PesWriteFunc)(gpointer user_data, const void *data, gsize len, GError **error);
 
+/* long: the whole signing transaction: check the targets, sign every SignedInfo first,
+ * then splice all signatures into the original bytes (nothing written unless all
+ * succeeded) */
 static gboolean
 pes_sign_run(SdrSigner *signer, const guint8 *data, gsize len, const SdrPesOptions *opts,
              PesWriteFunc write, gpointer user_data, SdrPesSignResult **result_out, GError **error)

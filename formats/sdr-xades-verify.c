@@ -846,6 +846,8 @@ describe_packaging(SdrDsigVerification *v, xmlNode *signature, SdrSignatureResul
 	sdr_signature_result_set_detail(result, "signed_data", uris->str);
 }
 
+/* long: the XML-DSig core and XAdES checks of one signature in order (references, value,
+ * signing certificate, signing time, timestamps, chain, level), all writing one result */
 SdrSignatureResult *
 sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
                            const SdrVerifyOptions *options)

@@ -1198,6 +1198,8 @@ hash_of_md_name(const char *name)
 	return SDR_HASH_SHA256;
 }
 
+/* long: the XML-DSig core validation of one ds:Signature: SignedInfo, each Reference
+ * with its transforms, then SignatureValue, filling one verification */
 SdrDsigVerification *
 sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolve,
                    gpointer user_data, GError **error)
