@@ -4,6 +4,7 @@
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
+#include "sdr-xml.h"
 
 #include <glib/gi18n-lib.h>
 #include <libxml/parser.h>
@@ -1361,29 +1362,7 @@ out:
 static void
 append_escaped(GString *s, const char *text)
 {
-	for (const char *p = text; *p != 0; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		switch (c) {
-		case '&':
-			g_string_append(s, "&amp;");
-			break;
-		case '<':
-			g_string_append(s, "&lt;");
-			break;
-		case '>':
-			g_string_append(s, "&gt;");
-			break;
-		case '"':
-			g_string_append(s, "&quot;");
-			break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				g_string_append_printf(s, "&#x%X;", c);
-			else
-				g_string_append_c(s, (char)c);
-		}
-	}
+	sdr_xml_append_escaped(s, text, SDR_XML_ESCAPE_ASCII);
 }
 
 static gboolean

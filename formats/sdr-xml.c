@@ -406,3 +406,43 @@ sdr_xml_serialize(xmlDoc *doc, GError **error)
 	xmlFree(mem);
 	return ret;
 }
+
+void
+sdr_xml_append_escaped(GString *out, const char *text, SdrXmlEscapeFlags flags)
+{
+	gboolean ascii = (flags & SDR_XML_ESCAPE_ASCII) != 0;
+
+	if (text == NULL)
+		return;
+	for (const char *p = text; *p != 0;) {
+		gunichar c = ascii ? g_utf8_get_char(p) : (guchar)*p;
+		const char *next = ascii ? g_utf8_next_char(p) : p + 1;
+
+		switch (c) {
+		case '&':
+			g_string_append(out, "&amp;");
+			break;
+		case '<':
+			g_string_append(out, "&lt;");
+			break;
+		case '>':
+			g_string_append(out, "&gt;");
+			break;
+		case '"':
+			g_string_append(out, "&quot;");
+			break;
+		case '\'':
+			if ((flags & SDR_XML_ESCAPE_APOS) != 0) {
+				g_string_append(out, "&#39;");
+				break;
+			}
+			G_GNUC_FALLTHROUGH;
+		default:
+			if (ascii && (c < 0x20 || c >= 0x7f))
+				g_string_append_printf(out, "&#x%X;", c);
+			else
+				g_string_append_len(out, p, next - p);
+		}
+		p = next;
+	}
+}

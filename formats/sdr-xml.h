@@ -55,6 +55,16 @@ char *sdr_xml_text(const xmlNode *node);
 /* Attribute value without namespace (g_free), NULL when absent. */
 char *sdr_xml_attr(const xmlNode *node, const char *name);
 
+/* The one XML / HTML text escaper of formats/: appends text with & < > " as entity
+ * references (NULL appends nothing). */
+typedef enum {
+	SDR_XML_ESCAPE_DEFAULT = 0,
+	SDR_XML_ESCAPE_APOS = 1 << 0,  /* also ' as &#39; (HTML) */
+	SDR_XML_ESCAPE_ASCII = 1 << 1, /* text is UTF-8; every character outside printable
+	                                * ASCII becomes &#xN; (valid in an ISO-8859-1 file) */
+} SdrXmlEscapeFlags;
+void sdr_xml_append_escaped(GString *out, const char *text, SdrXmlEscapeFlags flags);
+
 /* Serialises a document as is (its declared encoding kept, no reformatting). */
 GBytes *sdr_xml_serialize(xmlDoc *doc, GError **error);
 

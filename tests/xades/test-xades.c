@@ -788,6 +788,25 @@ test_corpus_detached_without_content(void **state)
 	}
 }
 
+/* The one escaper: XML / HTML text, and the ASCII-only form of PES (ISO-8859-1 files). */
+static void
+test_escape(void **state)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	sdr_xml_append_escaped(s, "a&b<c>d\"e'f é", SDR_XML_ESCAPE_DEFAULT);
+	assert_string_equal(s->str, "a&amp;b&lt;c&gt;d&quot;e'f é");
+	g_string_truncate(s, 0);
+	sdr_xml_append_escaped(s, "'é'", SDR_XML_ESCAPE_APOS);
+	assert_string_equal(s->str, "&#39;é&#39;");
+	g_string_truncate(s, 0);
+	sdr_xml_append_escaped(s, "Béziers & co\t'", SDR_XML_ESCAPE_ASCII);
+	assert_string_equal(s->str, "B&#xE9;ziers &amp; co&#x9;'");
+	g_string_truncate(s, 0);
+	sdr_xml_append_escaped(s, NULL, SDR_XML_ESCAPE_ASCII);
+	assert_string_equal(s->str, "");
+}
+
 int
 main(void)
 {
@@ -815,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_corpus_dtd_injection),
 		cmocka_unit_test(test_corpus_detached_without_content),
+		cmocka_unit_test(test_escape),
 	};
 
 	return cmocka_run_group_tests_name("xades", tests, setup_all, teardown_all);
