@@ -111,4 +111,3 @@ sdr_http_fetch(const char *url, const char *content_type, GBytes *body, gsize ma
 }
 
 /* ---- timestamp request ---- */
-
