@@ -109,5 +109,3 @@ sdr_http_fetch(const char *url, const char *content_type, GBytes *body, gsize ma
 	curl_easy_cleanup(curl);
 	return result;
 }
-
-/* ---- timestamp request ---- */

@@ -14,6 +14,8 @@
 
 #define SDR_TSA_TOKEN_MAX ((gsize)1024 * 1024)
 
+/* ---- timestamp request ---- */
+
 static const char *
 pki_status_text(long status)
 {
