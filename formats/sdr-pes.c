@@ -344,22 +344,8 @@ malformed:
 
 struct _SdrPesReader {
 	xmlTextReaderPtr reader;
-	char *first_error;
+	SdrXmlFirstError first;
 };
-
-#if LIBXML_VERSION >= 21200
-static void
-reader_error_cb(void *arg, const xmlError *err)
-#else
-static void
-reader_error_cb(void *arg, xmlErrorPtr err)
-#endif
-{
-	SdrPesReader *r = arg;
-
-	if (r->first_error == NULL && err != NULL && err->level >= XML_ERR_ERROR)
-		r->first_error = g_strdup(err->message != NULL ? err->message : "?");
-}
 
 SdrPesReader *
 sdr_pes_reader_new(const guint8 *data, gsize len)
@@ -376,7 +362,7 @@ sdr_pes_reader_new(const guint8 *data, gsize len)
 		g_free(r);
 		return NULL;
 	}
-	xmlTextReaderSetStructuredErrorHandler(r->reader, reader_error_cb, r);
+	xmlTextReaderSetStructuredErrorHandler(r->reader, sdr_xml_error_handler, &r->first);
 	return r;
 }
 
@@ -389,8 +375,8 @@ sdr_pes_reader_get(SdrPesReader *reader)
 void
 sdr_pes_reader_error(SdrPesReader *reader, GError **error)
 {
-	g_autofree char *msg = reader->first_error != NULL
-	                               ? g_strchomp(g_strdup(reader->first_error))
+	g_autofree char *msg = reader->first.message != NULL
+	                               ? g_strchomp(g_strdup(reader->first.message))
 	                               : g_strdup("?");
 
 	g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE, _("The XML document cannot be read: %s"),
@@ -404,7 +390,7 @@ sdr_pes_reader_free(SdrPesReader *reader)
 		return;
 	if (reader->reader != NULL)
 		xmlFreeTextReader(reader->reader);
-	g_free(reader->first_error);
+	sdr_xml_first_error_clear(&reader->first);
 	g_free(reader);
 }
 

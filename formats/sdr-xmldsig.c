@@ -245,11 +245,6 @@ c14n_write(void *context, const char *buffer, int len)
 	return len;
 }
 
-static void
-silent_error(void *user_data, xmlErrorPtr err)
-{
-}
-
 static int
 c14n_close(void *context)
 {
@@ -327,7 +322,7 @@ c14n_run(xmlDoc *doc, xmlNode *node, xmlNode *exclude, gboolean no_signatures, S
 		return FALSE;
 	}
 	/* libxml2 reports C14N and I/O errors on stderr; we report through GError. */
-	xmlSetStructuredErrorFunc(NULL, silent_error);
+	xmlSetStructuredErrorFunc(NULL, sdr_xml_error_handler);
 	if (node == NULL || node->type == XML_DOCUMENT_NODE) {
 		Visibility vis = { NULL, exclude, no_signatures };
 

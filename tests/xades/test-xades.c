@@ -807,6 +807,30 @@ test_escape(void **state)
 	assert_string_equal(s->str, "");
 }
 
+/* The one libxml2 error handler keeps the first error and never prints. */
+static void
+test_error_handler(void **state)
+{
+	SdrXmlFirstError first = { 0 };
+	static const char bad[] = "<a>\n<b></a>";
+	xmlDoc *doc;
+
+	xmlSetStructuredErrorFunc(&first, sdr_xml_error_handler);
+	doc = xmlReadMemory(bad, (int)strlen(bad), "bad.xml", NULL, XML_PARSE_NONET);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	assert_null(doc);
+	assert_non_null(first.message);
+	assert_int_equal(first.line, 2);
+	assert_false(g_ascii_isspace(first.message[strlen(first.message) - 1]));
+	sdr_xml_first_error_clear(&first);
+	assert_null(first.message);
+	/* NULL context: silenced, nothing kept anywhere */
+	xmlSetStructuredErrorFunc(NULL, sdr_xml_error_handler);
+	doc = xmlReadMemory(bad, (int)strlen(bad), "bad.xml", NULL, XML_PARSE_NONET);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	assert_null(doc);
+}
+
 int
 main(void)
 {
@@ -835,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_corpus_dtd_injection),
 		cmocka_unit_test(test_corpus_detached_without_content),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_error_handler),
 	};
 
 	return cmocka_run_group_tests_name("xades", tests, setup_all, teardown_all);
