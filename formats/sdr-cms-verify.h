@@ -15,9 +15,9 @@ G_BEGIN_DECLS
 SdrVerifyReport *sdr_cms_verify(GBytes *cms, GInputStream *content, const char *file_name,
                                 const SdrVerifyOptions *options, GError **error);
 
-/* The digest algorithm of the (single) SignerInfo, so the caller can hash the content. */
 /* TRUE when cms_bytes is a signed-data CMS without encapsulated content (detached). */
 gboolean sdr_cms_is_detached(GBytes *cms_bytes);
+/* The digest algorithm of the (single) SignerInfo, so the caller can hash the content. */
 gboolean sdr_cms_peek_digest_alg(GBytes *cms, SdrHashAlg *out, GError **error);
 
 /* Verifies a CMS whose content digest the caller computed (PAdES ByteRange) and
