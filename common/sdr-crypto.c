@@ -69,6 +69,53 @@ sdr_hash_from_name(const char *name, SdrHashAlg *out)
 	return FALSE;
 }
 
+gboolean
+sdr_hash_from_nid(int nid, SdrHashAlg *out)
+{
+	switch (nid) {
+	case NID_sha256:
+		*out = SDR_HASH_SHA256;
+		return TRUE;
+	case NID_sha384:
+		*out = SDR_HASH_SHA384;
+		return TRUE;
+	case NID_sha512:
+		*out = SDR_HASH_SHA512;
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+char *
+sdr_cert_display_name(X509 *cert)
+{
+	X509_NAME *subject = X509_get_subject_name(cert);
+	int pos = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	BIO *bio;
+	char *out = NULL;
+	long len;
+	char *data;
+
+	if (pos >= 0) {
+		ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, pos));
+		unsigned char *utf8 = NULL;
+		int n = ASN1_STRING_to_UTF8(&utf8, cn);
+
+		if (n > 0 && g_utf8_validate((const char *)utf8, n, NULL))
+			out = g_strndup((const char *)utf8, (gsize)n);
+		OPENSSL_free(utf8);
+		if (out != NULL)
+			return out;
+	}
+	bio = BIO_new(BIO_s_mem());
+	X509_NAME_print_ex(bio, subject, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(bio, &data);
+	out = g_utf8_make_valid(data, len);
+	BIO_free(bio);
+	return out;
+}
+
 GBytes *
 sdr_ecdsa_raw_to_der(const guint8 *raw, gsize len)
 {

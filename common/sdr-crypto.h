@@ -1,4 +1,5 @@
-/* sdr-crypto.h - algorithm names shared by pkcs11/ and formats/. */
+/* sdr-crypto.h - algorithm names and certificate helpers shared by pkcs11/ and
+ * formats/. */
 #pragma once
 
 #include <glib.h>
@@ -24,6 +25,11 @@ gsize sdr_hash_len(SdrHashAlg alg);
 /* "sha256"... ; sdr_hash_from_name() accepts "sha256", "SHA-256", "sha-256". */
 const char *sdr_hash_name(SdrHashAlg alg);
 gboolean sdr_hash_from_name(const char *name, SdrHashAlg *out);
+/* The SdrHashAlg of a digest NID (SHA-256/384/512 only); out set only on success. */
+gboolean sdr_hash_from_nid(int nid, SdrHashAlg *out);
+
+/* A name for people: the subject's CN, else its RFC 2253 form. */
+char *sdr_cert_display_name(X509 *cert);
 
 /* DER ECDSA-Sig-Value <-> raw r||s of 2*field_len bytes. */
 GBytes *sdr_ecdsa_raw_to_der(const guint8 *raw, gsize len);

@@ -117,12 +117,6 @@ sdr_secret_len(const SdrSecret *secret)
 	return secret->len;
 }
 
-gboolean
-sdr_secret_is_locked(const SdrSecret *secret)
-{
-	return secret != NULL && secret->locked;
-}
-
 void
 sdr_secret_free(SdrSecret *secret)
 {

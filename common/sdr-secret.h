@@ -13,7 +13,7 @@ typedef struct _SdrSecret SdrSecret;
 #define SDR_SECRET_MAX 256 /* bytes; PINs are far shorter */
 
 /* An empty secret. Never returns NULL. The memory is locked when the system
- * allows it (sdr_secret_is_locked() tells). */
+ * allows it (silently not locked otherwise). */
 SdrSecret *sdr_secret_new(void);
 /* A copy of len bytes of data (len <= SDR_SECRET_MAX, else NULL). */
 SdrSecret *sdr_secret_new_from_data(const void *data, gsize len);
@@ -26,7 +26,6 @@ SdrSecret *sdr_secret_read_fd(int fd, GError **error);
 /* NUL-terminated view, valid while the secret lives. */
 const char *sdr_secret_get(const SdrSecret *secret);
 gsize sdr_secret_len(const SdrSecret *secret);
-gboolean sdr_secret_is_locked(const SdrSecret *secret);
 /* Wipes and frees; accepts NULL. */
 void sdr_secret_free(SdrSecret *secret);
 /* Frees *secret and sets it to NULL. */

@@ -2,9 +2,10 @@
  * reasons, the signer, the times and the baseline level it reaches. */
 #include <openssl/pem.h>
 
-#include "sdr-cms.h"
+#include "sdr-cms-verify.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
+#include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-time.h"
@@ -116,24 +117,6 @@ parse_cms(GBytes *bytes, GError **error)
 	return cms;
 }
 
-gboolean
-sdr_cms_hash_from_nid(int nid, SdrHashAlg *out)
-{
-	switch (nid) {
-	case NID_sha256:
-		*out = SDR_HASH_SHA256;
-		return TRUE;
-	case NID_sha384:
-		*out = SDR_HASH_SHA384;
-		return TRUE;
-	case NID_sha512:
-		*out = SDR_HASH_SHA512;
-		return TRUE;
-	default:
-		return FALSE;
-	}
-}
-
 static int
 si_digest_nid(CMS_SignerInfo *si)
 {
@@ -156,7 +139,7 @@ sdr_cms_peek_digest_alg(GBytes *cms_bytes, SdrHashAlg *out, GError **error)
 		return FALSE;
 	nid = si_digest_nid(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0));
 	CMS_ContentInfo_free(cms);
-	if (!sdr_cms_hash_from_nid(nid, &alg)) {
+	if (!sdr_hash_from_nid(nid, &alg)) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
 		            _("Unsupported digest algorithm %s"),
 		            nid != NID_undef ? OBJ_nid2sn(nid) : "?");
@@ -838,6 +821,10 @@ check_signature_algorithm(const X509_ALGOR *salg, int digest_nid, X509 *cert, Sd
 
 /* ---- one SignerInfo ---- */
 
+/* long: the checks of one SignerInfo in the order of EN 319 122-1 (algorithm, value,
+ * message digest, content type, signing time, signing certificate, timestamps, chain,
+ * level); each step reads what the previous ones found and writes the same result, so
+ * splitting would only pass that state around */
 static void
 verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_digest, gsize digest_len,
                    SdrHashAlg content_hash, SdrSignatureResult *r)
@@ -856,7 +843,7 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 	SdrSigVerifyAlg sigalg = { 0 };
 	gboolean alg_ok;
 
-	if (!sdr_cms_hash_from_nid(dnid, &hash)) {
+	if (!sdr_hash_from_nid(dnid, &hash)) {
 		r->digest_algorithm =
 		        g_ascii_strdown(dnid != NID_undef ? OBJ_nid2sn(dnid) : "unknown", -1);
 		sdr_signature_result_fail(
@@ -1145,7 +1132,7 @@ sdr_cms_verify(GBytes *cms_bytes, GInputStream *content, const char *file_name,
 	for (int i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
 		SdrHashAlg a;
 
-		if (sdr_cms_hash_from_nid(si_digest_nid(sk_CMS_SignerInfo_value(sis, i)), &a))
+		if (sdr_hash_from_nid(si_digest_nid(sk_CMS_SignerInfo_value(sis, i)), &a))
 			need[a] = TRUE;
 	}
 	econtent = CMS_get0_content(cms);
@@ -1204,7 +1191,7 @@ sdr_cms_verify(GBytes *cms_bytes, GInputStream *content, const char *file_name,
 		CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, i);
 		SdrSignatureResult *r = sdr_signature_result_new("CAdES");
 		SdrHashAlg a = SDR_HASH_SHA256;
-		gboolean known = sdr_cms_hash_from_nid(si_digest_nid(si), &a);
+		gboolean known = sdr_hash_from_nid(si_digest_nid(si), &a);
 
 		r->id = g_strdup_printf("signer-%d", i + 1);
 		verify_signer_info(&v, si, found && known && have[a] ? digests[a] : NULL,

@@ -3,7 +3,7 @@
  * never in memory). */
 #include "sdr-cms.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-tsa.h"
@@ -574,6 +574,9 @@ token_signer(GBytes *token, X509 **tsa_cert, STACK_OF(X509) * *certs)
 	return TRUE;
 }
 
+/* long: one CMS_SignedData built step by step with OpenSSL (signer info, attributes in
+ * DER order, external signature, timestamp, validation data); the OpenSSL objects are
+ * freed at one exit */
 static GBytes *
 sign_internal(SdrSigner *signer, const guint8 *content_digest, gsize digest_len, GBytes *econtent,
               const SdrCmsOptions *options, GError **error)

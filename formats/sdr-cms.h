@@ -1,11 +1,10 @@
-/* sdr-cms.h - CAdES (CMS SignedData) signing and verification; also the CMS
- * engine PAdES and ACTES build on.
+/* sdr-cms.h - CAdES (CMS SignedData) signing; also the CMS engine PAdES and ACTES
+ * build on. Verification is sdr-cms-verify.h.
  */
 #pragma once
 
 #include "sdr-crypto.h"
 #include "sdr-signer.h"
-#include "sdr-verify.h"
 
 #include <gio/gio.h>
 #include <glib.h>
@@ -44,22 +43,6 @@ GBytes *sdr_cms_sign_digest(SdrSigner *signer, const guint8 *content_digest, gsi
 GBytes *sdr_cms_sign_stream(SdrSigner *signer, GInputStream *content, gboolean attached,
                             const SdrCmsOptions *options, GCancellable *cancellable,
                             GError **error);
-
-/* Verifies a CMS (DER, BER or PEM). content: detached content or NULL. */
-SdrVerifyReport *sdr_cms_verify(GBytes *cms, GInputStream *content, const char *file_name,
-                                const SdrVerifyOptions *options, GError **error);
-
-/* The digest algorithm of the (single) SignerInfo, so the caller can hash the content. */
-/* TRUE when cms_bytes is a signed-data CMS without encapsulated content (detached). */
-gboolean sdr_cms_is_detached(GBytes *cms_bytes);
-gboolean sdr_cms_peek_digest_alg(GBytes *cms, SdrHashAlg *out, GError **error);
-
-/* Verifies a CMS whose content digest the caller computed (PAdES ByteRange) and
- * fills result (signer, chain, times, level, reasons). FALSE only when the CMS
- * cannot be parsed at all. */
-gboolean sdr_cms_verify_digest(GBytes *cms, SdrHashAlg hash, const guint8 *content_digest,
-                               gsize digest_len, const SdrVerifyOptions *options,
-                               SdrSignatureResult *result, GError **error);
 
 /* Streams a whole input through a digest. */
 gboolean sdr_digest_stream(GInputStream *in, SdrHashAlg hash, guint8 *out, gsize *out_len,

@@ -152,21 +152,6 @@ sign_one(SdrSigner *signer, const char *input, const SdrMarcheOptions *o, char *
 }
 
 gboolean
-sdr_marche_sign_file(SdrSigner *signer, const char *input, const SdrMarcheOptions *options,
-                     char **out_path, GError **error)
-{
-	SdrMarcheOptions defaults;
-
-	if (options == NULL) {
-		sdr_marche_options_init(&defaults);
-		options = &defaults;
-	}
-	if (!sdr_marche_check_certificate(sdr_signer_get_cert(signer), options->now, error))
-		return FALSE;
-	return sign_one(signer, input, options, out_path, error);
-}
-
-gboolean
 sdr_marche_sign_files(SdrSigner *signer, const char *const *inputs, const SdrMarcheOptions *options,
                       GPtrArray **out_paths, GError **error)
 {

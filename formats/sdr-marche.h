@@ -27,14 +27,10 @@ void sdr_marche_options_init(SdrMarcheOptions *options);
  * nonRepudiation). French message. */
 gboolean sdr_marche_check_certificate(X509 *cert, GDateTime *now, GError **error);
 
-/* Signs one file (the certificate is checked first). The output is next to the
- * input: "NAME-signe.pdf" (PAdES), "NAME - Signature N.xml" (XAdES) or "NAME.p7s"
- * (CAdES); *out_path (may be NULL) receives it. */
-gboolean sdr_marche_sign_file(SdrSigner *signer, const char *input, const SdrMarcheOptions *options,
-                              char **out_path, GError **error);
-
-/* Signs several files with one certificate check; stops at the first error.
- * *out_paths (may be NULL) receives the outputs written (char*). */
+/* Signs several files with one certificate check; stops at the first error. Each
+ * output is next to its input: "NAME-signe.pdf" (PAdES), "NAME - Signature N.xml"
+ * (XAdES) or "NAME.p7s" (CAdES); *out_paths (may be NULL) receives the outputs
+ * written (char*). */
 gboolean sdr_marche_sign_files(SdrSigner *signer, const char *const *inputs,
                                const SdrMarcheOptions *options, GPtrArray **out_paths,
                                GError **error);

@@ -2,9 +2,11 @@
  * ByteRange rules, the CMS over the signed bytes, the revision each one covers and what
  * changed after it, and the PAdES baseline level.
  */
-#include "sdr-pades.h"
+#include "sdr-pades-verify.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
+#include "sdr-cms-verify.h"
+#include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-pdf.h"
 #include "sdr-tsa.h"
@@ -274,7 +276,7 @@ token_hash(const guint8 *token, gsize len, SdrHashAlg *out)
 	if (info != NULL) {
 		const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info));
 
-		ok = sdr_cms_hash_from_nid(OBJ_obj2nid(alg->algorithm), out);
+		ok = sdr_hash_from_nid(OBJ_obj2nid(alg->algorithm), out);
 	}
 	TS_TST_INFO_free(info);
 	PKCS7_free(p7);
@@ -527,6 +529,8 @@ only_white(const guint8 *d, gsize from, gsize to)
 }
 
 /* Checks the byte range, hashes and verifies one signature / document timestamp. */
+/* long: the ByteRange, Contents, digest and CMS checks of one PDF signature in order;
+ * every step reads the offsets and the result the previous one set */
 static void
 verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *dss_ocsp,
            const SdrVerifyOptions *options)
@@ -852,6 +856,8 @@ analyse_after(const guint8 *data, gsize len, GArray *revs, GPtrArray *entries)
 	}
 }
 
+/* long: one pass over the revisions and signature dictionaries of the file, matching
+ * each dictionary to its field and revision before verifying it */
 SdrVerifyReport *
 sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOptions *options,
                        GError **error)

@@ -254,6 +254,8 @@ find_in(const guint8 *data, gsize len, const char *needle, gsize *at)
 }
 
 /* Appends one update holding a signature (or a document timestamp) field. */
+/* long: writes one incremental update (signature dictionary, field, widget, ByteRange,
+ * digest, Contents); every object number and offset feeds the next object */
 static gboolean
 append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 {

@@ -1,12 +1,11 @@
 /* sdr-pades.h - PAdES baseline signatures (EN 319 142-1): signing PDF files with an
- * incremental update (B-B, B-T, B-LT with a /DSS, B-LTA with a document timestamp) and
- * verifying every signature of a PDF.
+ * incremental update (B-B, B-T, B-LT with a /DSS, B-LTA with a document timestamp).
+ * Verification is sdr-pades-verify.h.
  */
 #pragma once
 
 #include "sdr-cms.h"
 #include "sdr-signer.h"
-#include "sdr-verify.h"
 
 #include <glib.h>
 #include <openssl/x509.h>
@@ -54,12 +53,5 @@ gboolean sdr_pades_check_file(const char *input, const SdrPadesOptions *options,
 /* The same on memory (bridge): returns the signed document. */
 GBytes *sdr_pades_sign_bytes(SdrSigner *signer, GBytes *pdf, const SdrPadesOptions *options,
                              GError **error);
-
-/* Verifies every signature and document timestamp of a PDF. The dispatcher
- * sdr_verify_file() calls it for files starting with %PDF-. */
-SdrVerifyReport *sdr_pades_verify_file(const char *path, const SdrVerifyOptions *options,
-                                       GError **error);
-SdrVerifyReport *sdr_pades_verify_bytes(GBytes *pdf, const char *file_name,
-                                        const SdrVerifyOptions *options, GError **error);
 
 G_END_DECLS

@@ -137,6 +137,8 @@ paeth(int a, int b, int c)
 	return pb <= pc ? b : c;
 }
 
+/* long: one PNG decoder (chunks IHDR/PLTE/IDAT/IEND, inflate, the row filters, colour
+ * types to RGB + alpha); its state (inflated rows, previous row) stays in locals. */
 static gboolean
 png_decode(GBytes *png, Image *img, GError **error)
 {
@@ -323,6 +325,9 @@ append_pdf_text(GString *s, const char *bytes, gsize n)
 	sdr_pdf_append_string(s, (const guint8 *)bytes, n);
 }
 
+/* long: builds the stamp of a visible signature in one place (date text, image and
+ * soft mask streams, frame, text lines, the form XObject); each object is numbered in
+ * the same update as the previous ones. */
 int
 sdr_pdf_appearance_add(SdrPdfUpdate *update, const SdrPdfStamp *stamp, GError **error)
 {

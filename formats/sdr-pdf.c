@@ -1015,6 +1015,8 @@ load_field(qpdf_data q, qpdf_oh f)
 	return fd;
 }
 
+/* long: reads what the PDF code needs from one qpdf handle (trailer /ID /Size /Info,
+ * /AcroForm /Fields, /Perms /DocMDP, /DSS), with qpdf's C error check after each call. */
 static SdrPdfDoc *
 doc_from_qpdf(qpdf_data q, const RawSource *src, const int *load_pages, GError **error)
 {
@@ -1436,6 +1438,8 @@ append_trailer_keys(SdrPdfDoc *doc, GString *s, gint64 size, guint64 prev)
 	g_string_append_printf(s, ">] /Prev %" G_GUINT64_FORMAT, prev);
 }
 
+/* long: writes the objects, then the xref table or stream and the trailer of one
+ * incremental update; the offsets written first are the entries written last */
 void
 sdr_pdf_update_finish(SdrPdfUpdate *update, GByteArray *out)
 {

@@ -1,5 +1,7 @@
 /* sdr-pes-verify.c - PES V2 verification: one verdict per ds:Signature, a note per
  * unsigned bordereau. Streams like the signer: one bordereau expanded at a time. */
+#include "sdr-pes-verify.h"
+
 #include "sdr-pes-private.h"
 
 #include "sdr-error.h"
@@ -367,6 +369,8 @@ check_chain(X509 *cert, STACK_OF(X509) * untrusted, const SdrVerifyOptions *opti
 }
 
 /* Verifies one ds:Signature whose data reference must point at target (its parent). */
+/* long: the XAdES 1.1.1 and PES profile checks of one bordereau signature (properties,
+ * certificates, references, signed info, value) in order, sharing the parsed nodes */
 static SdrSignatureResult *
 verify_signature(xmlNodePtr sig, xmlNodePtr target, const char *target_id, GHashTable *dup_ids,
                  const SdrVerifyOptions *options)

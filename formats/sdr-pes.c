@@ -4,6 +4,7 @@
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
+#include "sdr-xml.h"
 
 #include <glib/gi18n-lib.h>
 #include <libxml/parser.h>
@@ -118,6 +119,8 @@ scan_fail(GError **error)
 	            _("The XML document is malformed or truncated."));
 }
 
+/* long: a single hand-written scanner over the raw bytes (prolog, tags, attributes, end
+ * of document); one loop with its state in locals is easier to check than split states */
 SdrPesScan *
 sdr_pes_scan(const guint8 *data, gsize len, GError **error)
 {
@@ -341,22 +344,8 @@ malformed:
 
 struct _SdrPesReader {
 	xmlTextReaderPtr reader;
-	char *first_error;
+	SdrXmlFirstError first;
 };
-
-#if LIBXML_VERSION >= 21200
-static void
-reader_error_cb(void *arg, const xmlError *err)
-#else
-static void
-reader_error_cb(void *arg, xmlErrorPtr err)
-#endif
-{
-	SdrPesReader *r = arg;
-
-	if (r->first_error == NULL && err != NULL && err->level >= XML_ERR_ERROR)
-		r->first_error = g_strdup(err->message != NULL ? err->message : "?");
-}
 
 SdrPesReader *
 sdr_pes_reader_new(const guint8 *data, gsize len)
@@ -373,7 +362,7 @@ sdr_pes_reader_new(const guint8 *data, gsize len)
 		g_free(r);
 		return NULL;
 	}
-	xmlTextReaderSetStructuredErrorHandler(r->reader, reader_error_cb, r);
+	xmlTextReaderSetStructuredErrorHandler(r->reader, sdr_xml_error_handler, &r->first);
 	return r;
 }
 
@@ -386,8 +375,8 @@ sdr_pes_reader_get(SdrPesReader *reader)
 void
 sdr_pes_reader_error(SdrPesReader *reader, GError **error)
 {
-	g_autofree char *msg = reader->first_error != NULL
-	                               ? g_strchomp(g_strdup(reader->first_error))
+	g_autofree char *msg = reader->first.message != NULL
+	                               ? g_strchomp(g_strdup(reader->first.message))
 	                               : g_strdup("?");
 
 	g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE, _("The XML document cannot be read: %s"),
@@ -401,7 +390,7 @@ sdr_pes_reader_free(SdrPesReader *reader)
 		return;
 	if (reader->reader != NULL)
 		xmlFreeTextReader(reader->reader);
-	g_free(reader->first_error);
+	sdr_xml_first_error_clear(&reader->first);
 	g_free(reader);
 }
 
@@ -979,6 +968,8 @@ pes_selected(const SdrPesOptions *options, const char *id)
 /* Root mode in one streaming pass: the header checks, and the exclusive canonical
  * form of the whole PES_Aller element hashed as the reader goes (no tree of the
  * document is ever built, PES_PJ included). */
+/* long: one streaming-reader loop that checks the header and canonicalises the whole
+ * PES_Aller as it reads; its state is the reader position */
 static gboolean
 pes_stream_root(PesDoc *doc, gboolean compute, GError **error)
 {
@@ -1113,6 +1104,8 @@ out:
 	return ok;
 }
 
+/* long: one streaming pass in bordereau mode (header, each bordereau canonicalised and
+ * hashed as it is read); the reader loop and its state stay together */
 static gboolean
 pes_prepare(PesDoc *doc, const SdrPesOptions *options, gboolean compute, GError **error)
 {
@@ -1355,29 +1348,7 @@ out:
 static void
 append_escaped(GString *s, const char *text)
 {
-	for (const char *p = text; *p != 0; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		switch (c) {
-		case '&':
-			g_string_append(s, "&amp;");
-			break;
-		case '<':
-			g_string_append(s, "&lt;");
-			break;
-		case '>':
-			g_string_append(s, "&gt;");
-			break;
-		case '"':
-			g_string_append(s, "&quot;");
-			break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				g_string_append_printf(s, "&#x%X;", c);
-			else
-				g_string_append_c(s, (char)c);
-		}
-	}
+	sdr_xml_append_escaped(s, text, SDR_XML_ESCAPE_ASCII);
 }
 
 static gboolean
@@ -1702,6 +1673,9 @@ build_signature(SdrSigner *signer, const PesSignerInfo *info, const SdrPesOption
 
 typedef gboolean (*PesWriteFunc)(gpointer user_data, const void *data, gsize len, GError **error);
 
+/* long: the whole signing transaction: check the targets, sign every SignedInfo first,
+ * then splice all signatures into the original bytes (nothing written unless all
+ * succeeded) */
 static gboolean
 pes_sign_run(SdrSigner *signer, const guint8 *data, gsize len, const SdrPesOptions *opts,
              PesWriteFunc write, gpointer user_data, SdrPesSignResult **result_out, GError **error)

@@ -11,7 +11,6 @@
 #pragma once
 
 #include "sdr-signer.h"
-#include "sdr-verify.h"
 
 #include <glib.h>
 
@@ -88,14 +87,5 @@ gboolean sdr_pes_sign_file(SdrSigner *signer, const char *in_path, const char *o
 
 /* TRUE when data looks like a PES_Aller document (for format detection). */
 gboolean sdr_pes_detect(const guint8 *data, gsize len);
-
-/* A verdict per ds:Signature (bordereau or PES_Aller) with the profile checks
- * (policy, ClaimedRole, UTC SigningTime, exclusive C14N), and a report note per
- * bordereau left unsigned. Chains are checked against options->trust at the signing
- * time (or options->at). */
-SdrVerifyReport *sdr_pes_verify_bytes(GBytes *pes, const char *file_name,
-                                      const SdrVerifyOptions *options, GError **error);
-SdrVerifyReport *sdr_pes_verify_file(const char *path, const SdrVerifyOptions *options,
-                                     GError **error);
 
 G_END_DECLS

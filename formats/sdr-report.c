@@ -5,6 +5,7 @@
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
+#include "sdr-xml.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/objects.h>
@@ -14,29 +15,7 @@
 static void
 esc(GString *s, const char *text)
 {
-	if (text == NULL)
-		return;
-	for (const char *p = text; *p != 0; p++) {
-		switch (*p) {
-		case '&':
-			g_string_append(s, "&amp;");
-			break;
-		case '<':
-			g_string_append(s, "&lt;");
-			break;
-		case '>':
-			g_string_append(s, "&gt;");
-			break;
-		case '"':
-			g_string_append(s, "&quot;");
-			break;
-		case '\'':
-			g_string_append(s, "&#39;");
-			break;
-		default:
-			g_string_append_c(s, *p);
-		}
-	}
+	sdr_xml_append_escaped(s, text, SDR_XML_ESCAPE_APOS);
 }
 
 /* Text that is valid UTF-8 (certificate fields can be anything). */

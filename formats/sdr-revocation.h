@@ -32,4 +32,10 @@ gboolean sdr_revocation_collect_into(SdrValidationData *data, X509 *cert,
                                      STACK_OF(X509) * untrusted, X509_STORE *store, GError **error);
 SdrValidationData *sdr_validation_data_new(void);
 
+/* sdr_revocation_collect_into(); with accept_revoked a response or CRL saying
+ * "revoked" is kept in data instead of failing (verification wants to see it). */
+gboolean sdr_revocation_collect_full(SdrValidationData *data, X509 *cert,
+                                     STACK_OF(X509) * untrusted, X509_STORE *store,
+                                     gboolean accept_revoked, GError **error);
+
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* sdr-tsa.h - RFC 3161 timestamps (client over libcurl) and their checks. */
+/* sdr-tsa.h - RFC 3161 timestamps (client over sdr-http.h) and their checks. */
 #pragma once
 
 #include "sdr-crypto.h"
@@ -19,5 +19,8 @@ GBytes *sdr_tsa_timestamp(const char *url, SdrHashAlg hash, const guint8 *digest
 gboolean sdr_tsa_verify_token(const guint8 *token, gsize token_len, const guint8 *digest,
                               gsize digest_len, X509_STORE *store, GDateTime **gen_time,
                               GError **error);
+
+/* The imprint algorithm of a TimeStampToken. */
+gboolean sdr_tsa_token_hash(const guint8 *token, gsize token_len, SdrHashAlg *out);
 
 G_END_DECLS

@@ -1,15 +1,17 @@
 /* sdr-xades-verify.c - XAdES / XML-DSig verification: references, signature
  * value, signing certificate reference, data object formats, timestamps, chain,
  * embedded revocation data, baseline level, signature wrapping. */
-#include "sdr-xades.h"
+#include "sdr-xades-verify.h"
 
-#include "sdr-cades-private.h"
+#include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
 #include "sdr-tsa.h"
+#include "sdr-xades.h"
 #include "sdr-xml.h"
+#include "sdr-xmldsig.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/cms.h>
@@ -844,6 +846,8 @@ describe_packaging(SdrDsigVerification *v, xmlNode *signature, SdrSignatureResul
 	sdr_signature_result_set_detail(result, "signed_data", uris->str);
 }
 
+/* long: the XML-DSig core and XAdES checks of one signature in order (references, value,
+ * signing certificate, signing time, timestamps, chain, level), all writing one result */
 SdrSignatureResult *
 sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
                            const SdrVerifyOptions *options)

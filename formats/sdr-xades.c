@@ -721,6 +721,8 @@ signs_whole_document(xmlNode *root)
 }
 
 /* Signs; the data is either a stream (detached) or bytes. Returns the output doc. */
+/* long: builds the three packagings (detached, enveloped, enveloping) around one shared
+ * sequence (signature, references, properties, sign, timestamp, LT data) */
 static xmlDoc *
 sign_to_doc(SdrSigner *signer, const char *name, GInputStream *stream, GBytes *data,
             const guint8 *head, gsize head_len, SdrXadesMode mode, const SdrXadesOptions *o,

@@ -1,12 +1,11 @@
-/* sdr-xades.h - XAdES signing (detached, enveloped, enveloping; B-B, B-T, B-LT)
- * and verification, on the XML-DSig core of sdr-xmldsig.h.
+/* sdr-xades.h - XAdES signing (detached, enveloped, enveloping; B-B, B-T, B-LT), on
+ * the XML-DSig core of sdr-xmldsig.h. Verification is sdr-xades-verify.h.
  */
 #pragma once
 
 #include "sdr-cms.h"
 #include "sdr-crypto.h"
 #include "sdr-signer.h"
-#include "sdr-verify.h"
 #include "sdr-xmldsig.h"
 
 #include <gio/gio.h>
@@ -90,25 +89,6 @@ GBytes *sdr_xades_sign_data(SdrSigner *signer, GBytes *data, const char *name, S
  * unique in doc. */
 xmlNode *sdr_xades_sign_node(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, xmlNode *target,
                              const SdrXadesOptions *options, GError **error);
-
-/* ---- Verification ---- */
-
-/* Verifies every (top-level) ds:Signature of an XML file. Detached data is found
- * through options->content_path / content, else next to the file. Parse
- * failures (DTD/entities, not XML, too large) return NULL with SDR_ERROR_PARSE /
- * SDR_ERROR_TOO_LARGE; a document without ds:Signature gives
- * SDR_ERROR_UNSUPPORTED. */
-SdrVerifyReport *sdr_xades_verify_file(const char *path, const SdrVerifyOptions *options,
-                                       GError **error);
-/* Same over bytes; base_dir (may be NULL) is where detached data is looked for. */
-SdrVerifyReport *sdr_xades_verify_data(GBytes *xml, const char *name, const char *base_dir,
-                                       const SdrVerifyOptions *options, GError **error);
-/* Verifies one ds:Signature element of a parsed document whose Ids are registered
- * (sdr_xml_register_ids). The XAdES checks run when QualifyingProperties is
- * present (1.3.2, 1.2.2 or 1.1.1). base_dir: for detached references (may be
- * NULL). Never NULL. */
-SdrSignatureResult *sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
-                                               const SdrVerifyOptions *options);
 
 /* The DER IssuerSerial (RFC 5035) of a certificate (IssuerSerialV2 content). */
 GBytes *sdr_xades_issuer_serial_der(X509 *cert);

@@ -13,9 +13,8 @@
 #include <string.h>
 
 typedef struct {
-	gboolean refused_decl; /* an entity or attribute-list declaration */
-	char *first_error;
-	int first_line;
+	gboolean refused_decl;  /* an entity or attribute-list declaration */
+	SdrXmlFirstError first; /* the first parse error */
 } ParseGuard;
 
 static ParseGuard *
@@ -68,16 +67,42 @@ guard_resolve_entity(void *ctx, const xmlChar *public_id, const xmlChar *system_
 	return NULL;
 }
 
+#if LIBXML_VERSION >= 21200
+void
+sdr_xml_error_handler(void *first_error, const xmlError *err)
+#else
+void
+sdr_xml_error_handler(void *first_error, xmlErrorPtr err)
+#endif
+{
+	SdrXmlFirstError *first = first_error;
+
+	if (first == NULL || err == NULL || err->level < XML_ERR_ERROR || first->message != NULL)
+		return;
+	first->message = g_strstrip(g_strdup(err->message != NULL ? err->message : "?"));
+	first->line = err->line;
+}
+
+void
+sdr_xml_first_error_clear(SdrXmlFirstError *first)
+{
+	g_clear_pointer(&first->message, g_free);
+	first->line = 0;
+}
+
+/* The parser hands its own context to the handlers: find the guard's record. */
+#if LIBXML_VERSION >= 21200
+static void
+guard_serror(void *user_data, const xmlError *err)
+#else
 static void
 guard_serror(void *user_data, xmlErrorPtr err)
+#endif
 {
 	ParseGuard *guard = guard_of(user_data);
 
-	if (guard == NULL || err == NULL || err->level < XML_ERR_ERROR ||
-	    guard->first_error != NULL)
-		return;
-	guard->first_error = g_strstrip(g_strdup(err->message != NULL ? err->message : "?"));
-	guard->first_line = err->line;
+	if (guard != NULL)
+		sdr_xml_error_handler(&guard->first, err);
 }
 
 static gboolean
@@ -175,8 +200,8 @@ sdr_xml_parse(const guint8 *data, gsize len, const char *name, const SdrXmlLimit
 	}
 	if (!ctxt->wellFormed || ctxt->myDoc == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_PARSE,
-		            _("%s is not well-formed XML (line %d: %s)"), label, guard.first_line,
-		            guard.first_error != NULL ? guard.first_error : "?");
+		            _("%s is not well-formed XML (line %d: %s)"), label, guard.first.line,
+		            guard.first.message != NULL ? guard.first.message : "?");
 		goto out;
 	}
 	if (xmlDocGetRootElement(ctxt->myDoc) == NULL) {
@@ -196,7 +221,7 @@ out:
 	}
 	ctxt->_private = NULL;
 	xmlFreeParserCtxt(ctxt);
-	g_free(guard.first_error);
+	sdr_xml_first_error_clear(&guard.first);
 	return doc;
 }
 
@@ -405,4 +430,44 @@ sdr_xml_serialize(xmlDoc *doc, GError **error)
 	ret = g_bytes_new(mem, (gsize)len);
 	xmlFree(mem);
 	return ret;
+}
+
+void
+sdr_xml_append_escaped(GString *out, const char *text, SdrXmlEscapeFlags flags)
+{
+	gboolean ascii = (flags & SDR_XML_ESCAPE_ASCII) != 0;
+
+	if (text == NULL)
+		return;
+	for (const char *p = text; *p != 0;) {
+		gunichar c = ascii ? g_utf8_get_char(p) : (guchar)*p;
+		const char *next = ascii ? g_utf8_next_char(p) : p + 1;
+
+		switch (c) {
+		case '&':
+			g_string_append(out, "&amp;");
+			break;
+		case '<':
+			g_string_append(out, "&lt;");
+			break;
+		case '>':
+			g_string_append(out, "&gt;");
+			break;
+		case '"':
+			g_string_append(out, "&quot;");
+			break;
+		case '\'':
+			if ((flags & SDR_XML_ESCAPE_APOS) != 0) {
+				g_string_append(out, "&#39;");
+				break;
+			}
+			G_GNUC_FALLTHROUGH;
+		default:
+			if (ascii && (c < 0x20 || c >= 0x7f))
+				g_string_append_printf(out, "&#x%X;", c);
+			else
+				g_string_append_len(out, p, next - p);
+		}
+		p = next;
+	}
 }

@@ -10,6 +10,8 @@
 
 #include <glib.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
 
 G_BEGIN_DECLS
 
@@ -54,6 +56,30 @@ gboolean sdr_xml_is(const xmlNode *node, const char *ns_uri, const char *name);
 char *sdr_xml_text(const xmlNode *node);
 /* Attribute value without namespace (g_free), NULL when absent. */
 char *sdr_xml_attr(const xmlNode *node, const char *name);
+
+/* The one libxml2 error handler of formats/ (an xmlStructuredErrorFunc): keeps the
+ * first error of level ERROR or worse in the SdrXmlFirstError given as its context
+ * (message stripped), never prints. With a NULL context it only silences. */
+typedef struct {
+	char *message; /* NULL until an error; g_free (sdr_xml_first_error_clear) */
+	int line;
+} SdrXmlFirstError;
+#if LIBXML_VERSION >= 21200
+void sdr_xml_error_handler(void *first_error, const xmlError *err);
+#else
+void sdr_xml_error_handler(void *first_error, xmlErrorPtr err);
+#endif
+void sdr_xml_first_error_clear(SdrXmlFirstError *first);
+
+/* The one XML / HTML text escaper of formats/: appends text with & < > " as entity
+ * references (NULL appends nothing). */
+typedef enum {
+	SDR_XML_ESCAPE_DEFAULT = 0,
+	SDR_XML_ESCAPE_APOS = 1 << 0,  /* also ' as &#39; (HTML) */
+	SDR_XML_ESCAPE_ASCII = 1 << 1, /* text is UTF-8; every character outside printable
+	                                * ASCII becomes &#xN; (valid in an ISO-8859-1 file) */
+} SdrXmlEscapeFlags;
+void sdr_xml_append_escaped(GString *out, const char *text, SdrXmlEscapeFlags flags);
 
 /* Serialises a document as is (its declared encoding kept, no reformatting). */
 GBytes *sdr_xml_serialize(xmlDoc *doc, GError **error);

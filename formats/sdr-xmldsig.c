@@ -245,11 +245,6 @@ c14n_write(void *context, const char *buffer, int len)
 	return len;
 }
 
-static void
-silent_error(void *user_data, xmlErrorPtr err)
-{
-}
-
 static int
 c14n_close(void *context)
 {
@@ -327,7 +322,7 @@ c14n_run(xmlDoc *doc, xmlNode *node, xmlNode *exclude, gboolean no_signatures, S
 		return FALSE;
 	}
 	/* libxml2 reports C14N and I/O errors on stderr; we report through GError. */
-	xmlSetStructuredErrorFunc(NULL, silent_error);
+	xmlSetStructuredErrorFunc(NULL, sdr_xml_error_handler);
 	if (node == NULL || node->type == XML_DOCUMENT_NODE) {
 		Visibility vis = { NULL, exclude, no_signatures };
 
@@ -509,12 +504,6 @@ sdr_xml_base64_decode_cert(const char *text, gsize max_len)
 		return NULL;
 	p = g_bytes_get_data(der, NULL);
 	return d2i_X509(NULL, &p, (long)g_bytes_get_size(der));
-}
-
-char *
-sdr_xml_base64_encode(const guint8 *data, gsize len)
-{
-	return g_base64_encode(data, len);
 }
 
 /* ---- Reference digests ---------------------------------------------------- */
@@ -1204,6 +1193,8 @@ hash_of_md_name(const char *name)
 	return SDR_HASH_SHA256;
 }
 
+/* long: the XML-DSig core validation of one ds:Signature: SignedInfo, each Reference
+ * with its transforms, then SignatureValue, filling one verification */
 SdrDsigVerification *
 sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert, SdrDsigResolveFunc resolve,
                    gpointer user_data, GError **error)

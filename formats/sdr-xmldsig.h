@@ -13,7 +13,7 @@
 
 #include "sdr-crypto.h"
 #include "sdr-signer.h"
-#include "sdr-verify.h"
+#include "sdr-verify-report.h"
 
 #include <gio/gio.h>
 #include <glib.h>
@@ -202,9 +202,8 @@ SdrDsigVerification *sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert,
  * UNSUPPORTED_ALGORITHM...). */
 void sdr_xmldsig_report(const SdrDsigVerification *v, SdrSignatureResult *result);
 
-/* Base64 helpers tolerant of whitespace; decode refuses more than max_len bytes. */
+/* Base64 decoding tolerant of whitespace; refuses more than max_len bytes. */
 GBytes *sdr_xml_base64_decode(const char *text, gsize max_len, GError **error);
-char *sdr_xml_base64_encode(const guint8 *data, gsize len);
 /* The certificate in base64 text of at most max_len DER bytes; NULL when the text
  * or the DER is not usable. X509_free. */
 X509 *sdr_xml_base64_decode_cert(const char *text, gsize max_len);

@@ -1,6 +1,8 @@
-/* sdr-cert-info.c - what a user needs to know about a certificate: holder,
- * organisation, issuer, validity, key usages and what the certificate is for
- * (signature, authentication or both). Pure OpenSSL; no token access.
+/* sdr-cert-info.c - the info structs of sdr-token.h (SdrCertInfo, SdrTokenInfo):
+ * constructors, copies, destructors; what a user needs to know about a
+ * certificate: holder, organisation, issuer, validity, key usages and what the
+ * certificate is for (signature, authentication or both). Pure OpenSSL; no token
+ * access: sdr-token.c builds on this file, never the other way round.
  */
 #include "sdr-token.h"
 
@@ -267,4 +269,37 @@ sdr_cert_info_free(SdrCertInfo *info)
 	g_strfreev(info->extended_key_usage);
 	g_strfreev(info->policies);
 	g_free(info);
+}
+
+/* ---- SdrTokenInfo ---- */
+
+void
+sdr_token_info_free(SdrTokenInfo *info)
+{
+	if (info == NULL)
+		return;
+	g_free(info->module_path);
+	g_free(info->slot_description);
+	g_free(info->label);
+	g_free(info->manufacturer);
+	g_free(info->model);
+	g_free(info->serial);
+	g_free(info);
+}
+
+SdrTokenInfo *
+sdr_token_info_copy(const SdrTokenInfo *src)
+{
+	SdrTokenInfo *info;
+
+	if (src == NULL)
+		return NULL;
+	info = g_memdup2(src, sizeof *src);
+	info->module_path = g_strdup(src->module_path);
+	info->slot_description = g_strdup(src->slot_description);
+	info->label = g_strdup(src->label);
+	info->manufacturer = g_strdup(src->manufacturer);
+	info->model = g_strdup(src->model);
+	info->serial = g_strdup(src->serial);
+	return info;
 }

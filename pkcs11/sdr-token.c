@@ -138,37 +138,6 @@ sdr_token_set_ckr_error(GError **error, CK_RV rv, const char *what)
 
 /* ---- Info structures ------------------------------------------------------------ */
 
-void
-sdr_token_info_free(SdrTokenInfo *info)
-{
-	if (info == NULL)
-		return;
-	g_free(info->module_path);
-	g_free(info->slot_description);
-	g_free(info->label);
-	g_free(info->manufacturer);
-	g_free(info->model);
-	g_free(info->serial);
-	g_free(info);
-}
-
-static SdrTokenInfo *
-token_info_copy(const SdrTokenInfo *src)
-{
-	SdrTokenInfo *info;
-
-	if (src == NULL)
-		return NULL;
-	info = g_memdup2(src, sizeof *src);
-	info->module_path = g_strdup(src->module_path);
-	info->slot_description = g_strdup(src->slot_description);
-	info->label = g_strdup(src->label);
-	info->manufacturer = g_strdup(src->manufacturer);
-	info->model = g_strdup(src->model);
-	info->serial = g_strdup(src->serial);
-	return info;
-}
-
 static char *
 ck_string(const CK_UTF8CHAR *s, gsize len)
 {
@@ -444,7 +413,7 @@ sdr_token_manager_list_certificates(SdrTokenManager *manager, GError **error)
 					sdr_cert_info_free(info);
 					continue;
 				}
-				info->token = token_info_copy(token);
+				info->token = sdr_token_info_copy(token);
 				info->cka_id = g_bytes_new(certs[c].id, certs[c].id_len);
 				info->cka_label = g_strdup(certs[c].label);
 				info->has_private_key = token_has_key_for(slot->token, &certs[c],

@@ -60,6 +60,8 @@ typedef struct {
 } SdrTokenInfo;
 
 void sdr_token_info_free(SdrTokenInfo *info);
+/* A deep copy (NULL for NULL). */
+SdrTokenInfo *sdr_token_info_copy(const SdrTokenInfo *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTokenInfo, sdr_token_info_free)
 
 typedef enum {

@@ -7,11 +7,13 @@
  *       prints "verdict=... level=... reasons=CODE,CODE ..." per signature
  *   cades-tool verify-digest FILE CONTENT [--trust PEM]  (sdr_cms_verify_digest)
  */
+#include "sdr-cms-verify.h"
 #include "sdr-cms.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
 #include "sdr-trust.h"
+#include "sdr-verify.h"
 
 #include <gio/gio.h>
 #include <stdio.h>

@@ -1,9 +1,12 @@
 /* test-cades.c - unit tests of the CAdES engine and the shared verification
  * report (no external component: keys and certificates are made in memory). */
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
+#include "sdr-cms-verify.h"
 #include "sdr-cms.h"
 #include "sdr-error.h"
+#include "sdr-revocation.h"
 #include "sdr-trust.h"
+#include "sdr-verify.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>

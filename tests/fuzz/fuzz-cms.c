@@ -1,7 +1,9 @@
 /* fuzz-cms.c - CMS verification on arbitrary bytes: parse, walk every SignerInfo,
  * peek the digest algorithm, and the DER OCSP extraction. Must never crash. */
-#include "sdr-cades-private.h"
+#include "sdr-cms-private.h"
+#include "sdr-cms-verify.h"
 #include "sdr-cms.h"
+#include "sdr-verify-report.h"
 
 #include <stddef.h>
 #include <stdint.h>

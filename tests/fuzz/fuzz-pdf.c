@@ -3,9 +3,11 @@
  * and the whole PAdES verifier; and, for inputs qpdf opens, the signing path (update
  * writer, field/widget/page rewriting) with an in-memory EC key: our own signature in
  * the output must never verify INVALID. */
+#include "sdr-pades-verify.h"
 #include "sdr-pades.h"
 #include "sdr-pdf.h"
 #include "sdr-signer.h"
+#include "sdr-verify-report.h"
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>

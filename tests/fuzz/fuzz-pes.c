@@ -1,6 +1,8 @@
 /* fuzz-pes.c - the PES path: checks, byte scanner, streaming parse, exclusive C14N,
  * signing (EC key made once) and verification of the input and of what was signed. */
+#include "sdr-pes-verify.h"
 #include "sdr-pes.h"
+#include "sdr-verify-report.h"
 
 #include <openssl/ec.h>
 #include <openssl/x509.h>

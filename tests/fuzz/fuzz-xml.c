@@ -1,5 +1,7 @@
 /* fuzz-xml.c - XML signature verification (sdr_xades_verify_data) over the input
  * bytes: safe parsing, Id registration, references, KeyInfo, XAdES properties. */
+#include "sdr-verify-report.h"
+#include "sdr-xades-verify.h"
 #include "sdr-xades.h"
 
 #include <stddef.h>

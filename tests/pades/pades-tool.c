@@ -11,8 +11,10 @@
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-i18n.h"
+#include "sdr-pades-verify.h"
 #include "sdr-pades.h"
 #include "sdr-trust.h"
+#include "sdr-verify-report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

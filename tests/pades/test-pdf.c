@@ -2,8 +2,10 @@
  * scanners, the incremental update writer) and of PAdES signing/verification in memory
  * with a throwaway key. */
 #include "sdr-error.h"
+#include "sdr-pades-verify.h"
 #include "sdr-pades.h"
 #include "sdr-pdf.h"
+#include "sdr-verify-report.h"
 
 #include <openssl/ec.h>
 #include <openssl/x509v3.h>

@@ -14,10 +14,14 @@
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-marche.h"
+#include "sdr-pades-verify.h"
 #include "sdr-pades.h"
+#include "sdr-pes-verify.h"
 #include "sdr-pes.h"
 #include "sdr-report.h"
 #include "sdr-trust.h"
+#include "sdr-verify.h"
+#include "sdr-xades-verify.h"
 #include "sdr-xades.h"
 
 #include <stdio.h>

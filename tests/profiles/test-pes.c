@@ -4,7 +4,9 @@
 #include "sdr-error.h"
 #include "sdr-marche.h"
 #include "sdr-pes-private.h"
+#include "sdr-pes-verify.h"
 #include "sdr-report.h"
+#include "sdr-verify.h"
 
 #include <glib/gstdio.h>
 #include <libxml/c14n.h>

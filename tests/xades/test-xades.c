@@ -3,6 +3,8 @@
  * tampering, wrapping, missing content, and the verdicts of the shared corpus. */
 #include "sdr-error.h"
 #include "sdr-signer.h"
+#include "sdr-verify-report.h"
+#include "sdr-xades-verify.h"
 #include "sdr-xades.h"
 #include "sdr-xml.h"
 #include "sdr-xmldsig.h"
@@ -786,6 +788,49 @@ test_corpus_detached_without_content(void **state)
 	}
 }
 
+/* The one escaper: XML / HTML text, and the ASCII-only form of PES (ISO-8859-1 files). */
+static void
+test_escape(void **state)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	sdr_xml_append_escaped(s, "a&b<c>d\"e'f é", SDR_XML_ESCAPE_DEFAULT);
+	assert_string_equal(s->str, "a&amp;b&lt;c&gt;d&quot;e'f é");
+	g_string_truncate(s, 0);
+	sdr_xml_append_escaped(s, "'é'", SDR_XML_ESCAPE_APOS);
+	assert_string_equal(s->str, "&#39;é&#39;");
+	g_string_truncate(s, 0);
+	sdr_xml_append_escaped(s, "Béziers & co\t'", SDR_XML_ESCAPE_ASCII);
+	assert_string_equal(s->str, "B&#xE9;ziers &amp; co&#x9;'");
+	g_string_truncate(s, 0);
+	sdr_xml_append_escaped(s, NULL, SDR_XML_ESCAPE_ASCII);
+	assert_string_equal(s->str, "");
+}
+
+/* The one libxml2 error handler keeps the first error and never prints. */
+static void
+test_error_handler(void **state)
+{
+	SdrXmlFirstError first = { 0 };
+	static const char bad[] = "<a>\n<b></a>";
+	xmlDoc *doc;
+
+	xmlSetStructuredErrorFunc(&first, sdr_xml_error_handler);
+	doc = xmlReadMemory(bad, (int)strlen(bad), "bad.xml", NULL, XML_PARSE_NONET);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	assert_null(doc);
+	assert_non_null(first.message);
+	assert_int_equal(first.line, 2);
+	assert_false(g_ascii_isspace(first.message[strlen(first.message) - 1]));
+	sdr_xml_first_error_clear(&first);
+	assert_null(first.message);
+	/* NULL context: silenced, nothing kept anywhere */
+	xmlSetStructuredErrorFunc(NULL, sdr_xml_error_handler);
+	doc = xmlReadMemory(bad, (int)strlen(bad), "bad.xml", NULL, XML_PARSE_NONET);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	assert_null(doc);
+}
+
 int
 main(void)
 {
@@ -813,6 +858,8 @@ main(void)
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_corpus_dtd_injection),
 		cmocka_unit_test(test_corpus_detached_without_content),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_error_handler),
 	};
 
 	return cmocka_run_group_tests_name("xades", tests, setup_all, teardown_all);

@@ -15,6 +15,8 @@
 #include "sdr-signer.h"
 #include "sdr-time.h"
 #include "sdr-trust.h"
+#include "sdr-verify-report.h"
+#include "sdr-xades-verify.h"
 #include "sdr-xades.h"
 #include "sdr-xml.h"
 
