@@ -14,10 +14,12 @@
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-json.h"
+#include "sdr-sanitize.h"
 #include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
@@ -58,6 +60,23 @@ typedef struct {
 	char *report;
 	gboolean version;
 } CliOptions;
+
+/* Every line a person reads goes through the one sanitiser: certificate and token
+ * names, document names and messages carry strings from tokens and files (a
+ * control or bidi character is shown visibly, never sent raw to the terminal).
+ * Our own text is unchanged by it. */
+static void G_GNUC_PRINTF(2, 3) say(FILE *f, const char *format, ...)
+{
+	g_autofree char *text = NULL;
+	g_autofree char *safe = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	text = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	safe = sdr_sanitize_for_display_full(text, -1, 0, SDR_SANITIZE_KEEP_NEWLINES);
+	fputs(safe, f);
+}
 
 static void
 cli_options_clear(CliOptions *o)
@@ -120,11 +139,11 @@ fail(const CliOptions *o, const GError *error)
 		json_generator_set_root(gen, root);
 		json_generator_set_pretty(gen, TRUE);
 		text = json_generator_to_data(gen, NULL);
-		printf("%s\n", text);
+		say(stdout, "%s\n", text);
 	}
-	fprintf(stderr, "sinadur: %s\n", message);
+	say(stderr, "sinadur: %s\n", message);
 	if (detail != NULL && verbose)
-		fprintf(stderr, _("  detail: %s\n"), detail);
+		say(stderr, _("  detail: %s\n"), detail);
 	return code;
 }
 
@@ -137,7 +156,7 @@ print_json(JsonNode *node)
 	json_generator_set_root(gen, node);
 	json_generator_set_pretty(gen, TRUE);
 	text = json_generator_to_data(gen, NULL);
-	printf("%s\n", text);
+	say(stdout, "%s\n", text);
 }
 
 static const char *
@@ -192,27 +211,29 @@ print_tokens(JsonObject *answer)
 	guint n = a != NULL ? json_array_get_length(a) : 0;
 
 	if (n == 0) {
-		printf("%s\n",
-		       _("No key found. Is it plugged in? Run “sinadur doctor” to see why."));
+		say(stdout, "%s\n",
+		    _("No key found. Is it plugged in? Run “sinadur doctor” to see why."));
 		return SDR_EXIT_NOT_FOUND;
 	}
 	for (guint i = 0; i < n; i++) {
 		JsonObject *t = json_array_get_object_element(a, i);
 
-		printf(_("Key “%s”\n"), str_or(t, "label", "?"));
-		printf(_("  Manufacturer: %s, model %s, serial number %s\n"),
-		       str_or(t, "manufacturer", "?"), str_or(t, "model", "?"),
-		       str_or(t, "serial", "?"));
-		printf(_("  Module: %s\n"), str_or(t, "module", "?"));
+		say(stdout, _("Key “%s”\n"), str_or(t, "label", "?"));
+		say(stdout, _("  Manufacturer: %s, model %s, serial number %s\n"),
+		    str_or(t, "manufacturer", "?"), str_or(t, "model", "?"),
+		    str_or(t, "serial", "?"));
+		say(stdout, _("  Module: %s\n"), str_or(t, "module", "?"));
 		if (sdr_json_get_bool(t, "pin_locked", FALSE))
-			printf("  %s\n", _("PIN BLOCKED: unblock it with the PUK or ask your "
-			                   "certification authority."));
+			say(stdout, "  %s\n",
+			    _("PIN BLOCKED: unblock it with the PUK or ask your "
+			      "certification authority."));
 		else if (sdr_json_get_bool(t, "pin_final_try", FALSE))
-			printf("  %s\n", _("Last PIN try: a wrong PIN will block the key."));
+			say(stdout, "  %s\n", _("Last PIN try: a wrong PIN will block the key."));
 		else if (sdr_json_get_bool(t, "pin_count_low", FALSE))
-			printf("  %s\n", _("Wrong PINs were entered: few tries left."));
+			say(stdout, "  %s\n", _("Wrong PINs were entered: few tries left."));
 		if (sdr_json_get_bool(t, "protected_auth_path", FALSE))
-			printf("  %s\n", _("The PIN is typed in the key's own window or pad."));
+			say(stdout, "  %s\n",
+			    _("The PIN is typed in the key's own window or pad."));
 	}
 	return SDR_EXIT_OK;
 }
@@ -224,8 +245,9 @@ print_certs(JsonObject *answer)
 	guint n = a != NULL ? json_array_get_length(a) : 0;
 
 	if (n == 0) {
-		printf("%s\n", _("No certificate found. Is the key plugged in? Run “sinadur "
-		                 "doctor” to see why."));
+		say(stdout, "%s\n",
+		    _("No certificate found. Is the key plugged in? Run “sinadur "
+		      "doctor” to see why."));
 		return SDR_EXIT_NOT_FOUND;
 	}
 	for (guint i = 0; i < n; i++) {
@@ -244,32 +266,34 @@ print_certs(JsonObject *answer)
 			                                               : _("authentication"));
 		}
 		if (i > 0)
-			printf("\n");
-		printf(_("Certificate %s\n"), str_or(c, "id", "?"));
-		printf(_("  Holder: %s"), str_or(c, "subject_cn", "?"));
+			say(stdout, "\n");
+		say(stdout, _("Certificate %s\n"), str_or(c, "id", "?"));
+		say(stdout, _("  Holder: %s"), str_or(c, "subject_cn", "?"));
 		if (sdr_json_get_string(c, "organization", NULL) != NULL)
-			printf(" (%s)", sdr_json_get_string(c, "organization", NULL));
-		printf("\n");
-		printf(_("  Issuer: %s\n"), str_or(c, "issuer_cn", "?"));
-		printf(_("  Serial number: %s\n"), str_or(c, "serial", "?"));
+			say(stdout, " (%s)", sdr_json_get_string(c, "organization", NULL));
+		say(stdout, "\n");
+		say(stdout, _("  Issuer: %s\n"), str_or(c, "issuer_cn", "?"));
+		say(stdout, _("  Serial number: %s\n"), str_or(c, "serial", "?"));
 		if (sdr_json_get_bool(c, "expired", FALSE))
-			printf(_("  Valid from %s to %s: EXPIRED\n"), nb, na);
+			say(stdout, _("  Valid from %s to %s: EXPIRED\n"), nb, na);
 		else if (sdr_json_get_bool(c, "not_yet_valid", FALSE))
-			printf(_("  Valid from %s to %s: NOT YET VALID (from %s)\n"), nb, na, nb);
+			say(stdout, _("  Valid from %s to %s: NOT YET VALID (from %s)\n"), nb, na,
+			    nb);
 		else
-			printf(g_dngettext(GETTEXT_PACKAGE,
-			                   "  Valid from %s to %s (%lld day left)\n",
-			                   "  Valid from %s to %s (%lld days left)\n",
-			                   (gulong)MAX(days, 0)),
-			       nb, na, (long long)days);
-		printf(_("  Usage: %s\n"), u->len > 0 ? u->str : "?");
+			say(stdout,
+			    g_dngettext(GETTEXT_PACKAGE, "  Valid from %s to %s (%lld day left)\n",
+			                "  Valid from %s to %s (%lld days left)\n",
+			                (gulong)MAX(days, 0)),
+			    nb, na, (long long)days);
+		say(stdout, _("  Usage: %s\n"), u->len > 0 ? u->str : "?");
 		if (g_strcmp0(sdr_json_get_string(c, "expiry_status", NULL), "critical") == 0)
-			printf("  %s\n", _("! Expires very soon: order the renewal from your "
-			                   "certification authority now."));
+			say(stdout, "  %s\n",
+			    _("! Expires very soon: order the renewal from your "
+			      "certification authority now."));
 		else if (g_strcmp0(sdr_json_get_string(c, "expiry_status", NULL), "warning") == 0)
-			printf("  %s\n", _("! Expires soon: plan the renewal."));
+			say(stdout, "  %s\n", _("! Expires soon: plan the renewal."));
 		if (sdr_json_get_string(c, "token_label", NULL) != NULL)
-			printf(_("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
+			say(stdout, _("  Key: %s\n"), sdr_json_get_string(c, "token_label", NULL));
 	}
 	return SDR_EXIT_OK;
 }
@@ -289,7 +313,13 @@ print_reasons(JsonArray *a, const char *prefix)
 {
 	for (guint k = 0; a != NULL && k < json_array_get_length(a); k++) {
 		JsonObject *r = json_array_get_object_element(a, k);
-		printf("%s%s (%s)\n", prefix, str_or(r, "message", ""), str_or(r, "code", ""));
+		const char *code = str_or(r, "code", "");
+
+		/* A note without a reason code (NONE) is shown without one. */
+		if (*code == '\0' || g_str_equal(code, "NONE"))
+			say(stdout, "%s%s\n", prefix, str_or(r, "message", ""));
+		else
+			say(stdout, "%s%s (%s)\n", prefix, str_or(r, "message", ""), code);
 	}
 }
 
@@ -335,17 +365,18 @@ print_verify(JsonObject *answer)
 
 		if (json_object_has_member(f, "error")) {
 			JsonObject *e = json_object_get_object_member(f, "error");
-			printf(_("%s: %s — %s\n"), str_or(f, "file", "?"),
-			       verdict_text("INDETERMINATE"), str_or(e, "message", ""));
+			say(stdout, _("%s: %s — %s\n"), str_or(f, "file", "?"),
+			    verdict_text("INDETERMINATE"), str_or(e, "message", ""));
 			if (verbose && sdr_json_get_string(e, "detail", NULL) != NULL)
-				printf(_("  detail: %s\n"), sdr_json_get_string(e, "detail", NULL));
+				say(stdout, _("  detail: %s\n"),
+				    sdr_json_get_string(e, "detail", NULL));
 			continue;
 		}
-		printf(g_dngettext(GETTEXT_PACKAGE, "%s: %s (%s, %u signature)\n",
-		                   "%s: %s (%s, %u signatures)\n", n),
-		       str_or(f, "file", "?"),
-		       verdict_text(sdr_json_get_string(f, "verdict", NULL)),
-		       str_or(f, "format", "?"), n);
+		say(stdout,
+		    g_dngettext(GETTEXT_PACKAGE, "%s: %s (%s, %u signature)\n",
+		                "%s: %s (%s, %u signatures)\n", n),
+		    str_or(f, "file", "?"), verdict_text(sdr_json_get_string(f, "verdict", NULL)),
+		    str_or(f, "format", "?"), n);
 		for (guint k = 0; k < n; k++) {
 			JsonObject *s = json_array_get_object_element(sigs, k);
 			JsonObject *signer =
@@ -359,26 +390,27 @@ print_verify(JsonObject *answer)
 			g_autofree char *ts =
 			        format_datetime(sdr_json_get_string(s, "timestamp_time", NULL));
 
-			printf(_("  Signature %u: %s, level %s\n"), k + 1,
-			       verdict_text(sdr_json_get_string(s, "verdict", NULL)),
-			       g_strcmp0(sdr_json_get_string(s, "level", NULL), "none") == 0
-			               ? C_("signature level", "none")
-			               : str_or(s, "level", "?"));
+			say(stdout, _("  Signature %u: %s, level %s\n"), k + 1,
+			    verdict_text(sdr_json_get_string(s, "verdict", NULL)),
+			    g_strcmp0(sdr_json_get_string(s, "level", NULL), "none") == 0
+			            ? C_("signature level", "none")
+			            : str_or(s, "level", "?"));
 			if (signer != NULL)
-				printf(_("    Signed by: %s (%s)\n"),
-				       str_or(signer, "subject_cn", "?"),
-				       str_or(signer, "issuer_cn", "?"));
+				say(stdout, _("    Signed by: %s (%s)\n"),
+				    str_or(signer, "subject_cn", "?"),
+				    str_or(signer, "issuer_cn", "?"));
 			if (claimed != NULL)
-				printf(_("    Claimed signing time: %s\n"), claimed);
+				say(stdout, _("    Claimed signing time: %s\n"), claimed);
 			if (ts != NULL)
-				printf(_("    Timestamp: %s\n"), ts);
+				say(stdout, _("    Timestamp: %s\n"), ts);
 			print_reasons(json_object_get_array_member(s, "reasons"), "    ✘ ");
 			print_reasons(json_object_get_array_member(s, "warnings"), "    ! ");
 		}
 		print_reasons(json_object_get_array_member(f, "notes"), "  ! ");
 	}
 	if (sdr_json_get_string(answer, "report", NULL) != NULL)
-		printf(_("Report written to %s\n"), sdr_json_get_string(answer, "report", NULL));
+		say(stdout, _("Report written to %s\n"),
+		    sdr_json_get_string(answer, "report", NULL));
 	return verify_exit_code(answer);
 }
 
@@ -402,25 +434,25 @@ sign_exit_code(JsonObject *answer, gboolean print)
 
 		if (g_str_equal(status, "ok")) {
 			if (print && sdr_json_get_string(r, "existing_kept", NULL) != NULL)
-				printf(_("✔ %s → %s (%s already exists: kept as it was)\n"), name,
-				       str_or(r, "output", ""),
-				       sdr_json_get_string(r, "existing_kept", NULL));
+				say(stdout, _("✔ %s → %s (%s already exists: kept as it was)\n"),
+				    name, str_or(r, "output", ""),
+				    sdr_json_get_string(r, "existing_kept", NULL));
 			else if (print)
-				printf(_("✔ %s → %s\n"), name,
-				       str_or(r, "output", str_or(r, "output_name", "")));
+				say(stdout, _("✔ %s → %s\n"), name,
+				    str_or(r, "output", str_or(r, "output_name", "")));
 		} else if (g_str_equal(status, "skipped")) {
 			if (print)
-				printf(_("= already signed: %s (%s)\n"), name,
-				       str_or(r, "output", ""));
+				say(stdout, _("= already signed: %s (%s)\n"), name,
+				    str_or(r, "output", ""));
 		} else if (g_str_equal(status, "not_signed")) {
 			if (print)
-				printf(_("· %s: not signed\n"), name);
+				say(stdout, _("· %s: not signed\n"), name);
 		} else {
 			JsonObject *e = json_object_has_member(r, "error")
 			                        ? json_object_get_object_member(r, "error")
 			                        : NULL;
 			if (print)
-				printf(_("✘ %s: %s\n"), name, str_or(e, "message", status));
+				say(stdout, _("✘ %s: %s\n"), name, str_or(e, "message", status));
 			if (code == 0)
 				code = (int)sdr_json_get_int(e, "exit_code", 1);
 		}
@@ -430,16 +462,17 @@ sign_exit_code(JsonObject *answer, gboolean print)
 	if (print && n > 1 && (stop != NULL || code != 0)) {
 		gint64 ok = sdr_json_get_int(answer, "signed", 0);
 
-		printf(g_dngettext(GETTEXT_PACKAGE, "%lld document signed out of %u.\n",
-		                   "%lld documents signed out of %u.\n", (gulong)ok),
-		       (long long)ok, n);
+		say(stdout,
+		    g_dngettext(GETTEXT_PACKAGE, "%lld document signed out of %u.\n",
+		                "%lld documents signed out of %u.\n", (gulong)ok),
+		    (long long)ok, n);
 	}
 	if (print && stop != NULL) {
-		fprintf(stderr, "sinadur: %s\n", str_or(stop, "message", ""));
-		printf("%s\n",
-		       _("The documents signed are complete; the others were not touched. "
-		         "To finish, fix the problem (plug the key back in) and run the same "
-		         "command again: only the documents left will be signed."));
+		say(stderr, "sinadur: %s\n", str_or(stop, "message", ""));
+		say(stdout, "%s\n",
+		    _("The documents signed are complete; the others were not touched. "
+		      "To finish, fix the problem (plug the key back in) and run the same "
+		      "command again: only the documents left will be signed."));
 	}
 	return code;
 }
@@ -457,15 +490,15 @@ print_cert_expiry(JsonObject *answer)
 	g_autofree char *until = format_date(sdr_json_get_string(e, "not_after", NULL));
 
 	if (g_str_equal(status, "critical") || g_str_equal(status, "warning"))
-		fprintf(stderr,
-		        g_dngettext(GETTEXT_PACKAGE,
-		                    "! Your certificate expires in %lld day (on %s): %s\n",
-		                    "! Your certificate expires in %lld days (on %s): %s\n",
-		                    (gulong)MAX(days, 0)),
-		        (long long)days, until,
-		        g_str_equal(status, "critical")
-		                ? _("order the renewal from your certification authority now.")
-		                : _("plan the renewal."));
+		say(stderr,
+		    g_dngettext(GETTEXT_PACKAGE,
+		                "! Your certificate expires in %lld day (on %s): %s\n",
+		                "! Your certificate expires in %lld days (on %s): %s\n",
+		                (gulong)MAX(days, 0)),
+		    (long long)days, until,
+		    g_str_equal(status, "critical")
+		            ? _("order the renewal from your certification authority now.")
+		            : _("plan the renewal."));
 }
 
 static int
@@ -482,16 +515,18 @@ print_doctor(JsonObject *answer)
 		                   : g_str_equal(status, "error")   ? "✘"
 		                                                    : "·";
 
-		printf("%s %s\n", mark, str_or(c, "message", ""));
+		say(stdout, "%s %s\n", mark, str_or(c, "message", ""));
 		if (sdr_json_get_string(c, "advice", NULL) != NULL && !g_str_equal(status, "ok"))
-			printf(_("    What to do: %s\n"), sdr_json_get_string(c, "advice", NULL));
+			say(stdout, _("    What to do: %s\n"),
+			    sdr_json_get_string(c, "advice", NULL));
 	}
 	if (problems == 0)
-		printf("%s\n", _("Everything looks fine."));
+		say(stdout, "%s\n", _("Everything looks fine."));
 	else
-		printf(g_dngettext(GETTEXT_PACKAGE, "%lld problem found.\n",
-		                   "%lld problems found.\n", (gulong)problems),
-		       (long long)problems);
+		say(stdout,
+		    g_dngettext(GETTEXT_PACKAGE, "%lld problem found.\n", "%lld problems found.\n",
+		                (gulong)problems),
+		    (long long)problems);
 	return problems == 0 ? SDR_EXIT_OK : SDR_EXIT_PROBLEMS;
 }
 
@@ -716,8 +751,8 @@ cli_deploy(int argc, char **argv)
 		SdrDeployItem *it = g_ptr_array_index(items, i);
 
 		/* "Firefox: /etc/firefox/policies/policies.json written" */
-		printf(_("%s: %s %s\n"), sdr_deploy_browser_name(it->browser), it->path,
-		       deploy_action_text(it));
+		say(stdout, _("%s: %s %s\n"), sdr_deploy_browser_name(it->browser), it->path,
+		    deploy_action_text(it));
 	}
 	return SDR_EXIT_OK;
 }
@@ -860,8 +895,8 @@ cli_progress(guint done, guint total, const char *current, gpointer data)
 		fputs("\r\033[K", stderr);
 		return;
 	}
-	fprintf(stderr, "\r\033[K");
-	fprintf(stderr, _("Signing %u/%u: %s"), done + 1, total, current);
+	fputs("\r\033[K", stderr);
+	say(stderr, _("Signing %u/%u: %s"), done + 1, total, current);
 	fflush(stderr);
 }
 
@@ -904,7 +939,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (o.version) {
-		printf("sinadur %s\n", SDR_VERSION);
+		say(stdout, "sinadur %s\n", SDR_VERSION);
 		goto out;
 	}
 	cmd = args[1];
@@ -929,10 +964,10 @@ main(int argc, char **argv)
 	}
 	if (g_str_equal(cmd, "version")) {
 		if (o.json)
-			printf("{\n  \"name\" : \"sinadur\",\n  \"version\" : \"%s\"\n}\n",
-			       SDR_VERSION);
+			say(stdout, "{\n  \"name\" : \"sinadur\",\n  \"version\" : \"%s\"\n}\n",
+			    SDR_VERSION);
 		else
-			printf("sinadur %s\n", SDR_VERSION);
+			say(stdout, "sinadur %s\n", SDR_VERSION);
 		goto out;
 	}
 	files = &args[2];
@@ -1009,10 +1044,10 @@ main(int argc, char **argv)
 	audit_failure = sdr_audit_take_failure();
 	if (audit_failure != NULL) {
 		/* Signing went on (the log is best effort), but the person must know. */
-		fprintf(stderr,
-		        _("sinadur: warning: the audit log could not be written (%s): this "
-		          "operation is not recorded in it.\n"),
-		        audit_failure);
+		say(stderr,
+		    _("sinadur: warning: the audit log could not be written (%s): this "
+		      "operation is not recorded in it.\n"),
+		    audit_failure);
 		if (answer != NULL && JSON_NODE_HOLDS_OBJECT(answer))
 			json_object_set_string_member(json_node_get_object(answer), "audit_error",
 			                              audit_failure);
