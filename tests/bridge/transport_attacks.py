@@ -217,8 +217,11 @@ def run(agent, check, refused, still_up):
     th.join(40)
     check("trickling body closed after %.1f s (request_timeout_s=%d)" % (res.get("body", -1), REQUEST_TIMEOUT_S),
           0 < res.get("body", 99) <= REQUEST_TIMEOUT_S + 3)
+    # The client notices the close only when a later send fails (the first send
+    # after it may still be buffered): up to two 2-s periods after the deadline, and
+    # more on a loaded machine. A server that never closes keeps it 30 s.
     check("head trickled a byte every 2 s closed after %.1f s (head deadline 10 s)" % res.get("head", -1),
-          0 < res.get("head", 99) <= 13)
+          0 < res.get("head", 99) <= 20)
     still_up(agent, "trickling head and body")
 
     idle = []
