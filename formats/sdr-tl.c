@@ -987,3 +987,100 @@ sdr_tl_qualification_summary(const SdrTlQualification *q)
 		                            "certificate"));
 	return g_strdup(_("Qualified certificate, not for electronic signatures or seals."));
 }
+
+/* ---- In a verification report ------------------------------------------------- */
+
+static char *
+status_text(const SdrTlQualification *q)
+{
+	g_autofree char *since = q->status_start != NULL ? sdr_time_format_date(q->status_start)
+	                                                 : NULL;
+	const char *what;
+
+	if (q->status == NULL)
+		return g_strdup(_("no status at the signing time"));
+	if (g_str_equal(q->status, SDR_TL_STATUS_GRANTED))
+		what = _("granted");
+	else if (g_str_equal(q->status, SDR_TL_STATUS_WITHDRAWN))
+		what = _("withdrawn");
+	else
+		what = last_segment(q->status);
+	return since != NULL ? g_strdup_printf(_("%s (since %s)"), what, since) : g_strdup(what);
+}
+
+void
+sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+	for (guint i = 0; set != NULL && i < set->lists->len; i++) {
+		const SdrTl *tl = g_ptr_array_index(set->lists, i);
+
+		if (tl->status != SDR_TL_TRUSTED)
+			sdr_verify_report_note(report, SDR_REASON_NONE,
+			                       _("The trusted list “%s” (%s) is not used: %s"),
+			                       tl->name != NULL ? tl->name : "?",
+			                       tl->territory != NULL ? tl->territory : "?",
+			                       tl->status_detail != NULL ? tl->status_detail : "");
+	}
+	for (guint i = 0; set != NULL && i < report->signatures->len; i++) {
+		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
+		GDateTime *when = r->timestamp_time != NULL         ? r->timestamp_time
+		                  : r->claimed_signing_time != NULL ? r->claimed_signing_time
+		                  : at != NULL                      ? at
+		                                                    : now;
+		g_autoptr(SdrTlQualification) q = NULL;
+		g_autofree char *summary = NULL;
+		guint lifted;
+
+		if (r->signer == NULL)
+			continue;
+		q = sdr_tl_qualify(set, r->signer, r->chain, at != NULL ? at : when);
+		summary = sdr_tl_qualification_summary(q);
+		sdr_signature_result_set_detail(r, "qualification", summary);
+		sdr_signature_result_set_detail(r, "qualified", q->qualified ? "true" : "false");
+		if (!q->found)
+			continue;
+		{
+			g_autofree char *st = status_text(q);
+			g_autofree char *quals = NULL;
+
+			g_ptr_array_add(q->qualifiers, NULL);
+			quals = g_strjoinv(", ", (char **)q->qualifiers->pdata);
+			g_ptr_array_remove_index(q->qualifiers, q->qualifiers->len - 1);
+			sdr_signature_result_set_detail(r, "qualification_tsp", q->tsp);
+			sdr_signature_result_set_detail(r, "qualification_service", q->service);
+			sdr_signature_result_set_detail(r, "qualification_status", st);
+			if (*quals != '\0')
+				sdr_signature_result_set_detail(r, "qualification_qualifiers", quals);
+			sdr_signature_result_set_detail(r, "qscd", q->qscd ? "true" : "false");
+			sdr_signature_result_set_detail(r, "qualified_for",
+			                                q->for_esig    ? "esig"
+			                                : q->for_eseal ? "eseal"
+			                                : q->for_web   ? "web"
+			                                               : "none");
+		}
+		if (!q->granted)
+			continue;
+		/* The chain reaches a granted CA/QC service: not "untrusted" any more. */
+		lifted = 0;
+		for (guint k = r->reasons->len; k > 0; k--) {
+			SdrReason *reason = g_ptr_array_index(r->reasons, k - 1);
+
+			if (reason->code == SDR_REASON_CHAIN_NOT_TRUSTED) {
+				g_ptr_array_remove_index(r->reasons, k - 1);
+				lifted++;
+			}
+		}
+		if (lifted == 0)
+			continue;
+		if (r->reasons->len == 0 && r->verdict == SDR_VERDICT_INDETERMINATE)
+			r->verdict = SDR_VERDICT_VALID;
+		sdr_signature_result_warn(r, SDR_REASON_NONE,
+		                          _("The certificate chain rests on the trusted list: "
+		                            "“%s” of %s (%s)."),
+		                          q->service != NULL ? q->service : "?",
+		                          q->tsp != NULL ? q->tsp : "?",
+		                          q->territory != NULL ? q->territory : "?");
+	}
+}

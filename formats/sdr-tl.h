@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include "sdr-verify.h"
+
 #include <glib.h>
 #include <openssl/x509.h>
 
@@ -167,5 +169,17 @@ SdrTlQualification *sdr_tl_qualify(const SdrTlSet *set, X509 *cert, GPtrArray *c
 
 /* A French sentence for people ("Signature électronique qualifiée…"), g_free. */
 char *sdr_tl_qualification_summary(const SdrTlQualification *q);
+
+/* ---- In a verification report ----------------------------------------------- */
+
+/* For each signature of report with a signer certificate: qualifies it at its
+ * timestamp time (else its claimed signing time, else at) and writes the block
+ * into its details ("qualification", "qualification_tsp", "qualification_service",
+ * "qualification_status", "qualification_qualifiers", "qualified", "qscd",
+ * "qualified_for"). When a granted CA/QC service issued the certificate, the
+ * CHAIN_NOT_TRUSTED reasons are lifted (a VALID verdict when nothing else is
+ * wrong) and a remark says the chain rests on the list. Lists of set that are not
+ * trusted become notes of the report. */
+void sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at);
 
 G_END_DECLS

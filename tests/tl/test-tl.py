@@ -159,5 +159,63 @@ open(junk, "w").write("<a/>")
 _, _, out = run([junk])
 check("not a TSL: parse error", out.startswith("error "), out)
 
+# 10. end to end: sinadur verify with --tl (CAdES signed by user-rsa, chain outside anchors)
+if len(sys.argv) > 3:
+    import json
+    sinadur = sys.argv[3]
+    env = dict(os.environ, LANG="fr_FR.UTF-8", LANGUAGE="fr", HOME=work,
+               XDG_CONFIG_HOME=os.path.join(work, "cfg"), XDG_STATE_HOME=os.path.join(work, "st"),
+               XDG_CACHE_HOME=os.path.join(work, "cache"))
+    conf = os.path.join(work, "sinadur.conf")
+    open(conf, "w").write("[signature]\nsystem_trust=false\ncity=Brest\npostal_code=29200\n")
+    doc = os.path.join(work, "délibération.txt")
+    open(doc, "w").write("délibération 42\n")
+    sig = doc + ".p7s"
+    r = subprocess.run([sinadur, "--config", conf, "sign", "-f", "cades", "--key",
+                        os.path.join(pki, "user-rsa.key"), "--cert-file",
+                        os.path.join(pki, "user-rsa.pem"), "--chain-file",
+                        os.path.join(pki, "ca.pem"), "-o", sig, doc], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check("sign with the file key", r.returncode == 0 and os.path.exists(sig), r.stdout)
+
+    def verify(*extra):
+        r = subprocess.run([sinadur, "--config", conf, "--json", "verify", sig, "--content",
+                            doc] + list(extra), env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        try:
+            return r.returncode, json.loads(r.stdout), r.stdout + r.stderr
+        except ValueError:
+            return r.returncode, {}, r.stdout + r.stderr
+
+    def sig0(j):
+        return j["files"][0]["signatures"][0]
+
+    rc, j, out = verify()
+    check("no lists: INDETERMINATE chain", j and sig0(j)["verdict"] == "INDETERMINATE" and
+          "CHAIN_NOT_TRUSTED" in out, out)
+    rc, j, out = verify("--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl", L("fr.xml"))
+    d = sig0(j)["details"] if j else {}
+    check("--tl: VALID, chain rests on the granted service",
+          j and sig0(j)["verdict"] == "VALID" and "CHAIN_NOT_TRUSTED" not in out, out)
+    check("--tl: qualification block", d.get("qualified") == "true" and d.get("qscd") == "true"
+          and d.get("qualification_tsp") == "Sinadur TEST TSP" and
+          d.get("qualified_for") == "esig" and "QES" in d.get("qualification", ""), out)
+    check("--tl: French wording", "dispositif qualifié" in d.get("qualification", ""), out)
+    report = os.path.join(work, "rapport.html")
+    rc, j, out = verify("--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl",
+                        L("fr-broken.xml"), "--report", report)
+    check("--tl with a broken list: still INDETERMINATE, list reported",
+          j and sig0(j)["verdict"] == "INDETERMINATE" and "fr-broken" not in out and
+          "n’est pas utilisée" in out, out)
+    rc, j, out = verify("--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl", L("be.xml"))
+    check("--tl with the withdrawn service: INDETERMINATE, status withdrawn",
+          j and sig0(j)["verdict"] == "INDETERMINATE" and
+          sig0(j)["details"].get("qualified") == "false", out)
+    rc, j, out = verify("--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl", L("fr.xml"),
+                        "--report", report)
+    html = open(report, encoding="utf-8").read() if os.path.exists(report) else ""
+    check("HTML report: qualification rows", "Sinadur TEST TSP" in html and
+          "Qualification" in html, html[-3000:])
+
 print("# failures: %d" % failures)
 sys.exit(1 if failures else 0)
