@@ -844,8 +844,8 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	        o->in_place || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
 	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
 	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
-	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL ||
-	                       o->tl != NULL;
+	gboolean verify_opts =
+	        o->content != NULL || o->at != NULL || o->report != NULL || o->tl != NULL;
 
 	sign_opts = sign_opts || o->overwrite;
 	if (sign_opts && !g_str_equal(cmd, "sign")) {

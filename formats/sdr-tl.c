@@ -415,9 +415,9 @@ sdr_tl_check(SdrTl *tl, GPtrArray *signers, GDateTime *now)
 	g_clear_pointer(&tl->signer, X509_free);
 	if (sig == NULL || sdr_xml_next_sibling(sig, SDR_DSIG_NS, "Signature") != NULL) {
 		tl->status = SDR_TL_UNSIGNED;
-		tl->status_detail = g_strdup(sig == NULL
-		                                     ? _("The trusted list is not signed.")
-		                                     : _("The trusted list has several signatures."));
+		tl->status_detail =
+		        g_strdup(sig == NULL ? _("The trusted list is not signed.")
+		                             : _("The trusted list has several signatures."));
 		return tl->status;
 	}
 	if (!sdr_xml_register_ids(doc, NULL, "Id", NULL, NULL)) {
@@ -483,8 +483,7 @@ sdr_tl_set_add_anchor(SdrTlSet *set, X509 *cert)
 }
 
 gboolean
-sdr_tl_set_add_list(SdrTlSet *set, const guint8 *data, gsize len, const char *name,
-                    GError **error)
+sdr_tl_set_add_list(SdrTlSet *set, const guint8 *data, gsize len, const char *name, GError **error)
 {
 	SdrTl *tl = sdr_tl_parse(data, len, name, error);
 
@@ -631,8 +630,7 @@ oid_is(const ASN1_OBJECT *obj, const char *oid)
 	return OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, oid) == 0;
 }
 
-static STACK_OF(ASN1_TYPE) *
-seq_of(const ASN1_TYPE *t)
+static STACK_OF(ASN1_TYPE) * seq_of(const ASN1_TYPE *t)
 {
 	const unsigned char *p;
 
@@ -649,7 +647,7 @@ sdr_tl_read_qc_statements(X509 *cert, SdrTlQualification *q)
 	X509_EXTENSION *ext;
 	const ASN1_OCTET_STRING *os;
 	const unsigned char *p;
-	STACK_OF(ASN1_TYPE) *stmts;
+	STACK_OF(ASN1_TYPE) * stmts;
 
 	if (idx < 0)
 		return TRUE;
@@ -663,8 +661,8 @@ sdr_tl_read_qc_statements(X509 *cert, SdrTlQualification *q)
 	}
 	for (int i = 0; i < sk_ASN1_TYPE_num(stmts); i++) {
 		STACK_OF(ASN1_TYPE) *st = seq_of(sk_ASN1_TYPE_value(stmts, i));
-		ASN1_TYPE *id = st != NULL && sk_ASN1_TYPE_num(st) >= 1 ? sk_ASN1_TYPE_value(st, 0)
-		                                                         : NULL;
+		ASN1_TYPE *id =
+		        st != NULL && sk_ASN1_TYPE_num(st) >= 1 ? sk_ASN1_TYPE_value(st, 0) : NULL;
 
 		if (id != NULL && id->type == V_ASN1_OBJECT) {
 			if (oid_is(id->value.object, OID_QC_COMPLIANCE))
@@ -782,10 +780,14 @@ cert_key_usage(X509 *cert, const char *name)
 		const char *name;
 		guint32 bit;
 	} bits[] = {
-		{ "digitalSignature", KU_DIGITAL_SIGNATURE }, { "nonRepudiation", KU_NON_REPUDIATION },
-		{ "keyEncipherment", KU_KEY_ENCIPHERMENT },   { "dataEncipherment", KU_DATA_ENCIPHERMENT },
-		{ "keyAgreement", KU_KEY_AGREEMENT },         { "keyCertSign", KU_KEY_CERT_SIGN },
-		{ "crlSign", KU_CRL_SIGN },                   { "encipherOnly", KU_ENCIPHER_ONLY },
+		{ "digitalSignature", KU_DIGITAL_SIGNATURE },
+		{ "nonRepudiation", KU_NON_REPUDIATION },
+		{ "keyEncipherment", KU_KEY_ENCIPHERMENT },
+		{ "dataEncipherment", KU_DATA_ENCIPHERMENT },
+		{ "keyAgreement", KU_KEY_AGREEMENT },
+		{ "keyCertSign", KU_KEY_CERT_SIGN },
+		{ "crlSign", KU_CRL_SIGN },
+		{ "encipherOnly", KU_ENCIPHER_ONLY },
 		{ "decipherOnly", KU_DECIPHER_ONLY },
 	};
 	guint32 ku = X509_get_key_usage(cert);
@@ -969,17 +971,19 @@ char *
 sdr_tl_qualification_summary(const SdrTlQualification *q)
 {
 	if (!q->found)
-		return g_strdup(_("The certificate was not issued by a service of a trusted list."));
+		return g_strdup(
+		        _("The certificate was not issued by a service of a trusted list."));
 	if (!q->granted)
 		return g_strdup(_("The trust service that issued the certificate was not granted "
 		                  "at the signing time."));
 	if (!q->qualified)
 		return g_strdup(_("The certificate is not a qualified certificate."));
 	if (q->for_eseal)
-		return g_strdup(q->qscd ? _("Qualified electronic seal (QSeal): qualified certificate "
-		                            "with a qualified device")
-		                        : _("Advanced electronic seal based on a qualified "
-		                            "certificate"));
+		return g_strdup(
+		        q->qscd ? _("Qualified electronic seal (QSeal): qualified certificate "
+		                    "with a qualified device")
+		                : _("Advanced electronic seal based on a qualified "
+		                    "certificate"));
 	if (q->for_esig)
 		return g_strdup(q->qscd ? _("Qualified electronic signature (QES): advanced "
 		                            "electronic signature with a qualified device")
@@ -993,8 +997,8 @@ sdr_tl_qualification_summary(const SdrTlQualification *q)
 static char *
 status_text(const SdrTlQualification *q)
 {
-	g_autofree char *since = q->status_start != NULL ? sdr_time_format_date(q->status_start)
-	                                                 : NULL;
+	g_autofree char *since =
+	        q->status_start != NULL ? sdr_time_format_date(q->status_start) : NULL;
 	const char *what;
 
 	if (q->status == NULL)
@@ -1052,7 +1056,8 @@ sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *a
 			sdr_signature_result_set_detail(r, "qualification_service", q->service);
 			sdr_signature_result_set_detail(r, "qualification_status", st);
 			if (*quals != '\0')
-				sdr_signature_result_set_detail(r, "qualification_qualifiers", quals);
+				sdr_signature_result_set_detail(r, "qualification_qualifiers",
+				                                quals);
 			sdr_signature_result_set_detail(r, "qscd", q->qscd ? "true" : "false");
 			sdr_signature_result_set_detail(r, "qualified_for",
 			                                q->for_esig    ? "esig"

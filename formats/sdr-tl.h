@@ -56,8 +56,8 @@ typedef struct {
 } SdrTlQualificationElement;
 
 typedef struct {
-	char *type;   /* ServiceTypeIdentifier URI */
-	char *name;   /* ServiceName (French, else English, else the first) */
+	char *type;       /* ServiceTypeIdentifier URI */
+	char *name;       /* ServiceName (French, else English, else the first) */
 	GPtrArray *certs; /* X509* (owned) from ServiceDigitalIdentity */
 	SdrTlStatusPeriod current;
 	GPtrArray *history;        /* SdrTlStatusPeriod*, as listed (newest first) */
@@ -71,9 +71,9 @@ typedef struct {
 } SdrTlProvider;
 
 typedef struct {
-	char *location;  /* TSLLocation */
-	char *territory; /* SchemeTerritory of the pointed list */
-	char *mime;      /* MimeType, may be NULL */
+	char *location;   /* TSLLocation */
+	char *territory;  /* SchemeTerritory of the pointed list */
+	char *mime;       /* MimeType, may be NULL */
 	GPtrArray *certs; /* X509*: the keys allowed to sign the pointed list */
 } SdrTlPointer;
 
@@ -141,10 +141,10 @@ typedef struct {
 	gboolean for_esig;  /* for electronic signatures (natural person) */
 	gboolean for_eseal; /* for electronic seals (legal person) */
 	gboolean for_web;
-	char *tsp;          /* provider name */
-	char *service;      /* service name */
-	char *territory;    /* list territory */
-	char *status;       /* status URI at the time */
+	char *tsp;       /* provider name */
+	char *service;   /* service name */
+	char *territory; /* list territory */
+	char *status;    /* status URI at the time */
 	GDateTime *status_start;
 	GPtrArray *qualifiers; /* char*: qualifiers that applied */
 	/* The certificate's own QCStatements */
@@ -165,7 +165,7 @@ gboolean sdr_tl_read_qc_statements(X509 *cert, SdrTlQualification *q);
  * certificate itself. Never NULL; found is FALSE when no trusted service issued
  * it. */
 SdrTlQualification *sdr_tl_qualify(const SdrTlSet *set, X509 *cert, GPtrArray *chain,
-                                    GDateTime *at);
+                                   GDateTime *at);
 
 /* A French sentence for people ("Signature électronique qualifiée…"), g_free. */
 char *sdr_tl_qualification_summary(const SdrTlQualification *q);

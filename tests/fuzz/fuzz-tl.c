@@ -34,8 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			SdrTlService *svc = g_ptr_array_index(p->services, s);
 
 			for (guint c = 0; c < svc->certs->len; c++) {
-				SdrTlQualification *q =
-				        sdr_tl_qualify(set, g_ptr_array_index(svc->certs, c), NULL, now);
+				SdrTlQualification *q = sdr_tl_qualify(
+				        set, g_ptr_array_index(svc->certs, c), NULL, now);
 				g_free(sdr_tl_qualification_summary(q));
 				sdr_tl_qualification_free(q);
 			}

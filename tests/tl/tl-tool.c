@@ -69,8 +69,8 @@ main(int argc, char **argv)
 		quals = g_strjoinv(",", (char **)q->qualifiers->pdata);
 		g_ptr_array_remove_index(q->qualifiers, q->qualifiers->len - 1);
 		summary = sdr_tl_qualification_summary(q);
-		printf("found=%s\ngranted=%s\nqualified=%s\nqscd=%s\nesig=%s\neseal=%s\n", yn(q->found),
-		       yn(q->granted), yn(q->qualified), yn(q->qscd), yn(q->for_esig),
+		printf("found=%s\ngranted=%s\nqualified=%s\nqscd=%s\nesig=%s\neseal=%s\n",
+		       yn(q->found), yn(q->granted), yn(q->qualified), yn(q->qscd), yn(q->for_esig),
 		       yn(q->for_eseal));
 		printf("qc_compliance=%s\nqc_sscd=%s\nqc_eseal=%s\n", yn(q->qc_compliance),
 		       yn(q->qc_sscd), yn(q->qc_type_eseal));
