@@ -217,5 +217,12 @@ if len(sys.argv) > 3:
     check("HTML report: qualification rows", "Sinadur TEST TSP" in html and
           "Qualification" in html, html[-3000:])
 
+    # [trust] tl_dir: a folder with the LOTL signer and the lists (fr-broken etc. are refused,
+    # fr.xml qualifies)
+    open(conf, "a").write("[trust]\ntl_dir=%s\n" % tl)
+    rc, j, out = verify()
+    check("[trust] tl_dir: VALID and qualified", j and sig0(j)["verdict"] == "VALID" and
+          sig0(j)["details"].get("qualified") == "true", out)
+
 print("# failures: %d" % failures)
 sys.exit(1 if failures else 0)
