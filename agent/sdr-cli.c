@@ -58,6 +58,7 @@ typedef struct {
 	char *content;
 	char *at;
 	char *report;
+	char **tl;
 	gboolean version;
 } CliOptions;
 
@@ -101,6 +102,7 @@ cli_options_clear(CliOptions *o)
 	g_free(o->content);
 	g_free(o->at);
 	g_free(o->report);
+	g_strfreev(o->tl);
 }
 
 static gboolean verbose;
@@ -665,6 +667,13 @@ build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 		json_object_set_string_member(req, "at", o->at);
 	if (o->report != NULL)
 		json_object_set_string_member(req, "report", o->report);
+	if (o->tl != NULL) {
+		JsonArray *tl = json_array_new();
+
+		for (guint i = 0; o->tl[i] != NULL; i++)
+			json_array_add_string_element(tl, o->tl[i]);
+		json_object_set_array_member(req, "tl", tl);
+	}
 	return TRUE;
 }
 
@@ -835,6 +844,9 @@ make_option_context(CliOptions *o)
 		  N_("verify: validate at this time (ISO 8601)"), N_("TIME") },
 		{ "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report,
 		  N_("verify: write an HTML report"), N_("FILE") },
+		{ "tl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->tl,
+		  N_("verify: a trusted list, LOTL signer certificate or folder (repeatable)"),
+		  N_("FILE") },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
@@ -867,7 +879,8 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	        o->in_place || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
 	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
 	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
-	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL;
+	gboolean verify_opts =
+	        o->content != NULL || o->at != NULL || o->report != NULL || o->tl != NULL;
 
 	sign_opts = sign_opts || o->overwrite;
 	if (sign_opts && !g_str_equal(cmd, "sign")) {

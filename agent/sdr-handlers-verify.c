@@ -8,6 +8,7 @@
 #include "sdr-time.h"
 
 #include "sdr-report.h"
+#include "sdr-tl.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -64,6 +65,51 @@ remove_tree(const char *dir)
 	(void)g_rmdir(dir);
 }
 
+/* The trusted lists to qualify with: "tl" (paths, command line only) or the
+ * configuration's [trust] tl_dir. *out stays NULL when there are none. */
+static gboolean
+load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrTlSet **out,
+                   GError **error)
+{
+	JsonNode *tl_node = json_object_get_member(request, "tl");
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(SdrTlSet) set = NULL;
+	g_autofree char *dir = NULL;
+
+	if (tl_node != NULL) {
+		JsonArray *a = JSON_NODE_HOLDS_ARRAY(tl_node) ? json_node_get_array(tl_node) : NULL;
+
+		if (a == NULL || from_web) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("Trusted lists are only chosen from the command line."));
+			return FALSE;
+		}
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			const char *p = json_array_get_string_element(a, i);
+
+			if (p != NULL)
+				g_ptr_array_add(paths, g_strdup(p));
+		}
+	} else {
+		dir = sdr_config_get_string(sdr_context_get_config(ctx), "trust", "tl_dir", NULL);
+		if (dir != NULL && *dir != '\0')
+			g_ptr_array_add(paths, g_strdup(dir));
+	}
+	if (paths->len == 0)
+		return TRUE;
+	g_ptr_array_add(paths, NULL);
+	set = sdr_tl_set_new();
+	if (!sdr_tl_set_add_files(set, (const char *const *)paths->pdata, error))
+		return FALSE;
+	{
+		g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+		sdr_tl_set_check(set, now);
+	}
+	*out = g_steal_pointer(&set);
+	return TRUE;
+}
+
 JsonNode *
 sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 {
@@ -78,6 +124,7 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 	g_autoptr(GPtrArray) reports =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)sdr_verify_report_free);
 	SdrVerifyOptions vopts = { 0 };
+	g_autoptr(SdrTlSet) tl_set = NULL;
 	JsonArray *files, *out_files;
 	JsonObject *out;
 	JsonNode *answer = NULL;
@@ -113,6 +160,8 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 	}
 	vopts.trust = sdr_context_get_trust(ctx, error);
 	if (vopts.trust == NULL)
+		return NULL;
+	if (!load_trusted_lists(ctx, request, from_web, &tl_set, error))
 		return NULL;
 	vopts.at = at_time;
 	vopts.online = sdr_json_get_bool(request, "online", FALSE);
@@ -194,7 +243,11 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 			if (overall == SDR_VERDICT_VALID)
 				overall = SDR_VERDICT_INDETERMINATE;
 		} else {
-			SdrVerdict v = sdr_verify_report_overall(report);
+			SdrVerdict v;
+
+			if (tl_set != NULL)
+				sdr_tl_qualify_report(tl_set, report, at_time);
+			v = sdr_verify_report_overall(report);
 
 			if (tmp_path != NULL) {
 				g_free(report->file);

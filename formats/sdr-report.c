@@ -270,7 +270,13 @@ signature_section(GString *s, const SdrSignatureResult *r, guint n)
 		const char *keys[][2] = { { "bordereau", N_("Bordereau") },
 			                  { "role", N_("Role claimed by the signer") },
 			                  { "city", N_("Place of signing") },
-			                  { "policy", N_("Signature policy") } };
+			                  { "policy", N_("Signature policy") },
+			                  { "qualification", N_("Qualification (trusted lists)") },
+			                  { "qualification_tsp", N_("Trust service provider") },
+			                  { "qualification_service", N_("Trust service") },
+			                  { "qualification_status",
+			                    N_("Service status at the signing time") },
+			                  { "qualification_qualifiers", N_("Qualifiers") } };
 
 		for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
 			const char *v = g_hash_table_lookup(r->details, keys[i][0]);
