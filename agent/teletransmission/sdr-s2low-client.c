@@ -294,6 +294,13 @@ set_curl_error(SdrS2lowClient *c, GError **error, CURLcode rc, const char *errbu
 		}
 		what = _("the connection broke off");
 		break;
+	case CURLE_GOT_NOTHING:
+		/* The platform closes the connection without a word when it refuses the
+		 * certificate's authority after the handshake (or loses an answer). */
+		what = _("the platform closed the connection without answering (is the "
+		         "certificate accepted by S²LOW? its authority may be unknown to the "
+		         "platform)");
+		break;
 	default:
 		what = _("the connection broke off");
 		break;
