@@ -503,7 +503,9 @@ sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 		json_array_add_object_element(a, send_to_json(s != NULL ? s : old));
 	}
 	json_object_set_array_member(o, "sends", a);
-	if (net != NULL)
+	if (net != NULL) {
 		json_object_set_string_member(o, "network_error", net->message);
+		json_object_set_string_member(o, "error_code", sdr_error_code_name(net->code));
+	}
 	return sdr_json_node_take(o);
 }

@@ -168,6 +168,58 @@ until_state "$P2" final
 field "$P2" message | grep -q "existe déjà" || fail "reason: $(field "$P2" message)"
 note "ok: bad PES -> -1 with S²LOW's reason"
 
+# ---- sinadur-agent runs the queue -------------------------------------------------
+# A send left pending by the CLI (slow prefecture: step 3 s) reaches its final state with
+# the agent alone, polling every [s2low] poll_interval_s through the bridge's worker.
+AGENT="$BUILD/agent/sinadur-agent"
+s2low_admin config '{"step": 3}' >/dev/null
+conf "$S2LOW_URL" "chain_file=$PKI/ca.pem"
+expect_rc 0 run send actes $A --number 2026_05 --subject "Par l'agent" "$T/acte.pdf"
+S5=$(last_id)
+[ "$(field "$S5" state)" = polling ] || fail "2026_05 is $(field "$S5" state), not polling"
+polls=$(count actes_status_requests)
+# start_agent SCRIPT-LINES: sinadur-agent --headless on the same queue, output in $T/agent.out
+start_agent() {
+	printf '%s\n' "$@" > "$T/agent-script"
+	chmod 600 "$T/agent-script"
+	{ cat "$T/c.conf"; printf 'poll_interval_s=1\n[tokens]\nmodules=%s\n[bridge]\nport=%s\n' \
+		"$MOD" "$(sdr_free_port)"; } > "$T/agent.conf"
+	"$AGENT" --headless --config "$T/agent.conf" --prompt-script "$T/agent-script" \
+		> "$T/agent.out" 2> "$T/agent.err" &
+	agent_pid=$!
+	sdr_kill_on_exit $agent_pid
+}
+stop_agent() { kill "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; }
+start_agent "pin 1234" "pin 1234" "pin 1234" "pin 1234" "pin 1234" "pin 1234" "pin 1234" \
+	"pin 1234" "pin 1234" "pin 1234" "pin 1234" "pin 1234"
+i=0
+until grep -q "s2low: send $S5 (actes) final" "$T/agent.out"; do
+	i=$((i + 1))
+	[ $i -le 60 ] || { cat "$T/agent.out" "$T/agent.err" >&2; stop_agent; fail "the agent did not bring send $S5 to final"; }
+	sleep 0.5
+done
+stop_agent
+[ "$(field "$S5" state)" = final ] || fail "the queue says $(field "$S5" state)"
+[ "$(field "$S5" status)" = 4 ] || fail "the agent left status $(field "$S5" status)"
+[ "$(count actes_status_requests)" -gt "$polls" ] || fail "the agent asked no status"
+note "ok: sinadur-agent polled send $S5 to final: $(grep "send $S5" "$T/agent.out")"
+
+# No PIN available (the prompt is cancelled): the agent pauses, and never asks again.
+s2low_admin config '{"step": 30}' >/dev/null
+expect_rc 0 run send actes $A --number 2026_06 --subject "Sans PIN" "$T/acte.pdf"
+start_agent "# no PIN"
+i=0
+until grep -q "polling paused" "$T/agent.out"; do
+	i=$((i + 1))
+	[ $i -le 40 ] || { cat "$T/agent.out" "$T/agent.err" >&2; stop_agent; fail "the agent did not pause"; }
+	sleep 0.5
+done
+polls=$(count actes_status_requests)
+sleep 3
+stop_agent
+[ "$(count actes_status_requests)" = "$polls" ] || fail "the paused agent went on polling"
+note "ok: without a PIN the agent pauses its polling"
+
 # ---- A certificate from another CA --------------------------------------------------
 q() { "$@" >/dev/null 2>&1 || fail "failed: $*"; }
 q openssl pkey -in "$S2LOW_PKI/other-client.key" -outform DER -out "$T/o.key.der"
