@@ -18,6 +18,7 @@ fx_token
 cmp -s "$PKI/user-auth.pem" "$S2LOW_PKI/client.pem" || fail "the token is not on the rig's PKI"
 export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8
 AUTH=$(cert_id "$PKI/user-auth.pem")
+NOT_REPLACED=12 NO_AR=3 # exit codes (docs/sinadur.1): files, not found
 
 conf() { # conf URL [extra lines]
 	{ printf '[signature]\ntrust_anchors=%s\n[s2low]\nurl=%s\nca_file=%s\ncertificate=%s\n' \
@@ -87,6 +88,23 @@ until_state "$S1" final
 	fail "status history $(st "[h[0] for h in d['actes']['1']['history']]")"
 note "ok: act sent, 1 -> 2 -> 3 -> 4 polled to final, ISO-8859-1 subject intact"
 
+# sinadur ar: the ARActe as S²LOW serves it, written once, never over a file.
+expect_rc 0 run ar "$S1" --output "$T/ar1.xml"
+out_has "written to"
+curl -sS --cacert "$S2LOW_PKI/root.pem" --cert "$S2LOW_PKI/client-chain.pem" --key "$S2LOW_PKI/client.key" \
+	"$S2LOW_URL/modules/actes/actes_transac_get_ARActe.php?id=1" > "$T/ar-rig.xml"
+grep -q "ARActe" "$T/ar-rig.xml" || fail "the rig serves no ARActe"
+cmp -s "$T/ar1.xml" "$T/ar-rig.xml" || fail "ar wrote other bytes than the ARActe"
+echo keep > "$T/ar2.xml"
+expect_rc $NOT_REPLACED run ar "$S1" --output "$T/ar2.xml"
+out_has "already exists"
+[ "$(cat "$T/ar2.xml")" = keep ] || fail "ar replaced a file"
+mkdir "$T/ardir"
+(cd "$T/ardir" && run ar "$S1") > "$T/out" 2>&1 || { cat "$T/out"; fail "ar with the default name"; }
+[ -f "$T/ardir/ARActe-2026_01.xml" ] || fail "no ARActe-2026_01.xml: $(ls -A "$T/ardir")"
+[ "$(ls -A "$T/ardir" | wc -l)" = 1 ] || fail "ar left a temporary file: $(ls -A "$T/ardir")"
+note "ok: sinadur ar writes the ARActe, never over a file"
+
 # Same number: S²LOW's duplicate answer -> to reconcile, nothing new received.
 expect_rc 0 run send actes $A --number 2026_01 --subject "Encore" "$T/acte.pdf"
 out_has "already received, to reconcile"
@@ -152,6 +170,9 @@ until_state "$P1" final
 [ "$(st "[h[0] for h in d['helios']['1']['history']]")" = "[1, 2, 3, 4]" ] ||
 	fail "PES history $(st "[h[0] for h in d['helios']['1']['history']]")"
 note "ok: good PES 1 -> 2 -> 3 -> 4"
+expect_rc $NO_AR run ar "$P1" --output "$T/ar-pes.xml"
+out_has "no acknowledgement"
+[ ! -e "$T/ar-pes.xml" ] || fail "ar wrote a file for a PES"
 
 # The same bytes again: "doublon" -> to reconcile, not resent.
 expect_rc 0 run send pes "$T/pes.xml"
