@@ -6,6 +6,7 @@
  * Idle, nothing here wakes up more than every few hours (the watcher blocks in
  * SCardGetStatusChange, the HTTP daemons in poll()).
  */
+#include "sdr-agent-s2low.h"
 #include "sdr-bridge-private.h"
 #include "sdr-bridge.h"
 #include "sdr-config-build.h"
@@ -251,6 +252,7 @@ main(int argc, char **argv)
 	SdrBridgePolicy *policy;
 	Agent agent = { 0 };
 	SdrPcscWatcher *watcher = NULL;
+	SdrAgentS2low *s2low = NULL;
 
 	sdr_i18n_init();
 	octx = g_option_context_new(NULL);
@@ -341,8 +343,11 @@ main(int argc, char **argv)
 	watcher = sdr_pcsc_watcher_new(NULL, on_pcsc, &agent);
 	g_timeout_add_seconds(EXPIRY_FIRST_S, expiry_first, &agent);
 	g_timeout_add_seconds(EXPIRY_PERIOD_S, expiry_check, &agent);
+	s2low = sdr_agent_s2low_start(agent.bridge, config); /* the S²LOW send queue */
 
 	g_main_loop_run(agent.loop);
+
+	sdr_agent_s2low_stop(s2low);
 
 	sdr_pcsc_watcher_free(watcher);
 	sdr_bridge_stop(agent.bridge);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 typedef struct {
-	char *config_file, *module, *prompt_script;
+	char *config_file, *module, *prompt_script, *output;
 	gboolean json, verbose, offline;
 	int pin_fd;
 	char *nature, *classification, *number, *date, *subject, *type_acte;
@@ -30,6 +30,7 @@ options_clear(S2lowOptions *o)
 	g_free(o->config_file);
 	g_free(o->module);
 	g_free(o->prompt_script);
+	g_free(o->output);
 	g_free(o->nature);
 	g_free(o->classification);
 	g_free(o->number);
@@ -137,8 +138,9 @@ has_arg(char **argv, const char *a)
 gboolean
 sdr_cli_s2low_wants(int argc, char **argv)
 {
-	static const char *const with_value[] = { "--config", "--module", "--pin-fd",
-		                                  "--prompt-script", NULL };
+	static const char *const with_value[] = {
+		"--config", "--module", "--pin-fd", "--prompt-script", "--output", "-o", NULL
+	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] == '-') {
@@ -147,7 +149,7 @@ sdr_cli_s2low_wants(int argc, char **argv)
 			continue;
 		}
 		return g_str_equal(a, "s2low") || g_str_equal(a, "send") ||
-		       g_str_equal(a, "status");
+		       g_str_equal(a, "status") || g_str_equal(a, "ar");
 	}
 	(void)has_arg;
 	return FALSE;
@@ -186,12 +188,14 @@ sdr_cli_s2low_main(int argc, char **argv)
 		  N_("send actes: an annex (repeatable, each with --type-pj)"), N_("FILE") },
 		{ "type-pj", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.types_pj,
 		  N_("send actes: type of the annex, in the order of --annexe"), N_("CODE") },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
+		  N_("ar: write the acknowledgement to FILE (never replaced)"), N_("FILE") },
 		{ "offline", 0, 0, G_OPTION_ARG_NONE, &o.offline,
 		  N_("status: only show the queue, do not connect"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new(
-	        _("s2low test | send actes ACT.pdf | send pes FILE.xml | status [ID]"));
+	        _("s2low test | send actes ACT.pdf | send pes FILE.xml | status [ID] | ar ID"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrConfig) config = NULL;
 	g_autoptr(SdrPrompt) prompt = NULL;
@@ -279,10 +283,27 @@ sdr_cli_s2low_main(int argc, char **argv)
 		}
 		if (o.offline)
 			json_object_set_boolean_member(req, "offline", TRUE);
+	} else if (nargs == 3 && g_str_equal(args[1], "ar")) {
+		char *end = NULL;
+		gint64 id = g_ascii_strtoll(args[2], &end, 10);
+
+		if (end == args[2] || *end != '\0' || id <= 0) {
+			g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("ar: “%s” is not a send number (see “sinadur "
+			              "status”)."),
+			            args[2]);
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = "s2low-ar";
+		json_object_set_int_member(req, "id", id);
+		if (o.output != NULL)
+			json_object_set_string_member(req, "output", o.output);
 	} else {
 		g_set_error_literal(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		                    _("Usage: sinadur s2low test | sinadur send actes --nature … "
-		                      "ACT.pdf | sinadur send pes FILE.xml | sinadur status [ID]"));
+		                      "ACT.pdf | sinadur send pes FILE.xml | sinadur status [ID] | "
+		                      "sinadur ar ID [--output FILE]"));
 		ret = fail(&o, error);
 		goto out;
 	}
@@ -330,6 +351,14 @@ sdr_cli_s2low_main(int argc, char **argv)
 			                   "intermediate CA sent? see [s2low] chain_file).\n"));
 		}
 		ret = sdr_json_get_bool(a, "rgs", FALSE) ? SDR_EXIT_OK : SDR_EXIT_CERT;
+	} else if (g_str_equal(handler, "s2low-ar")) {
+		JsonObject *a = json_node_get_object(answer);
+		if (!o.json)
+			printf(_("Acknowledgement of the prefecture (ARActe) of send %lld "
+			         "written to %s.\n"),
+			       (long long)sdr_json_get_int(a, "id", 0),
+			       sdr_json_get_string(a, "file", ""));
+		ret = SDR_EXIT_OK;
 	} else if (g_str_equal(handler, "status")) {
 		JsonObject *a = json_node_get_object(answer);
 		JsonArray *sends = json_object_get_array_member(a, "sends");

@@ -15,6 +15,7 @@ static const SdrHandler handlers[] = {
 	{ "doctor", sdr_handle_doctor, TRUE, FALSE },
 	{ "info", sdr_handle_info, FALSE, FALSE },
 	{ "s2low-test", sdr_handle_s2low_test, TRUE, FALSE },
+	{ "s2low-ar", sdr_handle_s2low_ar, TRUE, FALSE },
 	{ "send-actes", sdr_handle_send_actes, TRUE, FALSE },
 	{ "send-pes", sdr_handle_send_pes, TRUE, FALSE },
 	{ "status", sdr_handle_status, TRUE, FALSE },

@@ -7,13 +7,18 @@
  * session: never the curl engine path. */
 #include "sdr-context.h"
 #include "sdr-error.h"
+#include "sdr-file.h"
 #include "sdr-handlers-private.h"
 #include "sdr-json.h"
 #include "sdr-send-queue.h"
 #include "sdr-s2low.h"
 
 #include <glib/gi18n-lib.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Test facility and admin override: the queue database ($SINADUR_S2LOW_DB). */
 static char *
@@ -503,7 +508,131 @@ sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 		json_array_add_object_element(a, send_to_json(s != NULL ? s : old));
 	}
 	json_object_set_array_member(o, "sends", a);
-	if (net != NULL)
+	if (net != NULL) {
 		json_object_set_string_member(o, "network_error", net->message);
+		json_object_set_string_member(o, "error_code", sdr_error_code_name(net->code));
+	}
 	return sdr_json_node_take(o);
+}
+
+/* ---- ARActe ------------------------------------------------------------------------ */
+
+/* Writes data to the reserved temporary file tmp (fsync included). */
+static gboolean
+write_temp(const char *tmp, GBytes *data, GError **error)
+{
+	gsize len = 0;
+	const guint8 *d = g_bytes_get_data(data, &len);
+	int fd = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	gsize done = 0;
+
+	if (fd < 0)
+		goto fail;
+	while (done < len) {
+		ssize_t n = write(fd, d + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		done += (gsize)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	return TRUE;
+fail:
+	if (fd >= 0)
+		close(fd);
+	g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot write %s: %s"), tmp,
+	            g_strerror(errno));
+	return FALSE;
+}
+
+JsonNode *
+sdr_handle_s2low_ar(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	g_autofree char *path = queue_path();
+	g_autoptr(SdrSendQueue) q = NULL;
+	g_autoptr(SdrSend) s = NULL;
+	g_autoptr(GBytes) xml = NULL;
+	g_autofree char *output = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *tmp = NULL;
+	gint64 id = sdr_json_get_int(request, "id", 0);
+	const char *wanted = sdr_json_get_string(request, "output", NULL);
+	S2lowConn conn = { 0 };
+	SdrPublishResult pub;
+	JsonObject *o;
+	gsize len = 0;
+	const char *d;
+
+	if (refuse_origin(ctx, error))
+		return NULL;
+	q = sdr_send_queue_open(path, error);
+	if (q == NULL)
+		return NULL;
+	s = sdr_send_queue_get(q, id, error);
+	if (s == NULL)
+		return NULL;
+	if (s->kind != SDR_SEND_ACTES || s->remote_id == NULL || !s->has_status ||
+	    s->status == -1 || !sdr_s2low_actes_status_is_final(s->status)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+		            _("Send %lld has no acknowledgement of the prefecture (ARActe) yet: "
+		              "see “sinadur status %lld”."),
+		            (long long)id, (long long)id);
+		return NULL;
+	}
+	if (wanted != NULL && *wanted != '\0') {
+		output = g_strdup(wanted);
+	} else {
+		g_autofree char *name = g_strdup_printf(
+		        "ARActe-%s.xml", s->number != NULL ? s->number : s->remote_id);
+		g_autofree char *safe = sdr_s2low_safe_file_name(name);
+		output = g_strdup(safe);
+	}
+	/* Before any PIN: never replace a file, and the folder must be writable. */
+	if (g_file_test(output, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("%s already exists: nothing was replaced (choose another name with "
+		              "--output)."),
+		            output);
+		return NULL;
+	}
+	dir = g_path_get_dirname(output);
+	tmp = sdr_file_reserve_temp(dir, 0644, error);
+	if (tmp == NULL)
+		return NULL;
+	if (conn_open(ctx, &conn, error))
+		xml = sdr_s2low_actes_get_aracte(conn.client, s->remote_id, error);
+	conn_clear(&conn);
+	if (xml == NULL)
+		goto fail;
+	d = g_bytes_get_data(xml, &len);
+	if (len == 0 || g_strstr_len(d, (gssize)MIN(len, 4096), "ARActe") == NULL) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+		                    _("S²LOW did not answer with an acknowledgement (ARActe)."));
+		goto fail;
+	}
+	if (!write_temp(tmp, xml, error))
+		goto fail;
+	pub = sdr_file_publish(tmp, output, FALSE, error);
+	if (pub == SDR_PUBLISH_EXISTS) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("%s already exists: nothing was replaced (choose another name with "
+		              "--output)."),
+		            output);
+		goto fail;
+	}
+	if (pub != SDR_PUBLISH_OK)
+		goto fail;
+	o = json_object_new();
+	json_object_set_int_member(o, "id", s->id);
+	json_object_set_string_member(o, "transaction", s->remote_id);
+	json_object_set_string_member(o, "file", output);
+	json_object_set_int_member(o, "bytes", (gint64)len);
+	return sdr_json_node_take(o);
+fail:
+	(void)g_unlink(tmp);
+	return NULL;
 }

@@ -294,6 +294,13 @@ set_curl_error(SdrS2lowClient *c, GError **error, CURLcode rc, const char *errbu
 		}
 		what = _("the connection broke off");
 		break;
+	case CURLE_GOT_NOTHING:
+		/* The platform closes the connection without a word when it refuses the
+		 * certificate's authority after the handshake (or loses an answer). */
+		what = _("the platform closed the connection without answering (is the "
+		         "certificate accepted by S²LOW? its authority may be unknown to the "
+		         "platform)");
+		break;
 	default:
 		what = _("the connection broke off");
 		break;
@@ -529,46 +536,66 @@ sdr_s2low_actes_get_aracte(SdrS2lowClient *c, const char *id, GError **error)
 	return request(c, path, NULL, error);
 }
 
+/* Pages of list_actes.php: on until an empty page (a service may give fewer than
+ * asked), at most LIST_PAGES of them. */
+#define LIST_LIMIT 500
+#define LIST_PAGES 200
+
 gboolean
 sdr_s2low_actes_find_number(SdrS2lowClient *c, const char *number, char **id, GError **error)
 {
-	g_autoptr(GBytes) b = NULL;
-	g_autoptr(JsonParser) parser = json_parser_new();
-	JsonNode *root;
-	JsonArray *tr;
-	gsize len = 0;
-	const char *d;
+	guint offset = 0;
 
 	*id = NULL;
-	b = request(c, "/modules/actes/api/list_actes.php?offset=0&limit=1000", NULL, error);
-	if (b == NULL)
-		return FALSE;
-	d = g_bytes_get_data(b, &len);
-	if (!json_parser_load_from_data(parser, d, (gssize)len, NULL) ||
-	    (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root) ||
-	    !json_object_has_member(json_node_get_object(root), "transactions")) {
-		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
-		                    _("The list of acts of S²LOW cannot be read."));
-		return FALSE;
-	}
-	tr = json_object_get_array_member(json_node_get_object(root), "transactions");
-	for (guint i = 0; tr != NULL && i < json_array_get_length(tr); i++) {
-		JsonNode *n = json_array_get_element(tr, i);
-		JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-		const char *num =
-		        o != NULL && json_object_has_member(o, "number")
-		                ? json_object_get_string_member_with_default(o, "number", NULL)
-		                : NULL;
-		if (num != NULL && g_str_equal(num, number) && json_object_has_member(o, "id")) {
-			JsonNode *idn = json_object_get_member(o, "id");
-			if (json_node_get_value_type(idn) == G_TYPE_INT64)
-				*id = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(idn));
-			else if (json_node_get_value_type(idn) == G_TYPE_STRING)
-				*id = g_strdup(json_node_get_string(idn));
-			break;
+	for (guint page = 0; page < LIST_PAGES; page++) {
+		g_autofree char *path = g_strdup_printf(
+		        "/modules/actes/api/list_actes.php?offset=%u&limit=%u", offset, LIST_LIMIT);
+		g_autoptr(GBytes) b = request(c, path, NULL, error);
+		g_autoptr(JsonParser) parser = json_parser_new();
+		JsonNode *root;
+		JsonArray *tr;
+		guint n;
+		gsize len = 0;
+		const char *d;
+
+		if (b == NULL)
+			return FALSE;
+		d = g_bytes_get_data(b, &len);
+		if (!json_parser_load_from_data(parser, d, (gssize)len, NULL) ||
+		    (root = json_parser_get_root(parser)) == NULL ||
+		    !JSON_NODE_HOLDS_OBJECT(root) ||
+		    !json_object_has_member(json_node_get_object(root), "transactions")) {
+			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+			                    _("The list of acts of S²LOW cannot be read."));
+			return FALSE;
 		}
+		tr = json_object_get_array_member(json_node_get_object(root), "transactions");
+		n = tr != NULL ? json_array_get_length(tr) : 0;
+		if (n == 0)
+			return TRUE; /* listed to the end: not there */
+		for (guint i = 0; i < n; i++) {
+			JsonNode *e = json_array_get_element(tr, i);
+			JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+			const char *num = o != NULL && json_object_has_member(o, "number")
+			                          ? json_object_get_string_member_with_default(
+			                                    o, "number", NULL)
+			                          : NULL;
+			if (num != NULL && g_str_equal(num, number) &&
+			    json_object_has_member(o, "id")) {
+				JsonNode *idn = json_object_get_member(o, "id");
+				if (json_node_get_value_type(idn) == G_TYPE_INT64)
+					*id = g_strdup_printf("%" G_GINT64_FORMAT,
+					                      json_node_get_int(idn));
+				else if (json_node_get_value_type(idn) == G_TYPE_STRING)
+					*id = g_strdup(json_node_get_string(idn));
+				return TRUE;
+			}
+		}
+		offset += n;
 	}
-	return TRUE;
+	g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+	                    _("The list of acts of S²LOW cannot be read."));
+	return FALSE;
 }
 
 SdrHeliosImport *

@@ -61,9 +61,13 @@ class H(http.server.BaseHTTPRequestHandler):
         elif u.path == '/modules/actes/actes_transac_get_status.php':
             self.answer(b'OK\n4\n<actes:ARActe/>\n')
         elif u.path == '/modules/actes/api/list_actes.php':
-            tr = [{'id': i, 'number': n} for n, i in actes.items()]
-            self.answer(json.dumps({'status_id': None, 'authority_id': 1, 'offset': 0,
-                                    'limit': 1000, 'transactions': tr}).encode(), 'application/json')
+            # Pages of ONE transaction whatever the limit asked (a service may cap
+            # it): the client must page on with offset.
+            off = int(q.get('offset', ['0'])[0])
+            tr = [{'id': i, 'number': n} for n, i in sorted(actes.items(), key=lambda x: x[1])]
+            self.answer(json.dumps({'status_id': None, 'authority_id': 1, 'offset': off,
+                                    'limit': 1, 'transactions': tr[off:off + 1]}).encode(),
+                        'application/json')
         elif u.path == '/modules/helios/api/helios_transac_get_status.php':
             self.answer(('<?xml version="1.0" encoding="ISO-8859-1"?>\n<transaction><id>%s</id>'
                          '<resultat>OK</resultat><message>Fichier bien reçu par la plate-forme S2low'
