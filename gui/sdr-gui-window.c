@@ -60,34 +60,6 @@ json_true(JsonObject *o, const char *member)
 	       json_object_get_boolean_member(o, member);
 }
 
-gboolean
-sdr_gui_cert_on_pin_pad(SdrGui *gui, const char *id, const char *subject, const char *issuer,
-                        char **token_label)
-{
-	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
-
-	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
-		JsonObject *c = json_array_get_object_element(a, i);
-		const char *label = sdr_gui_json_string(c, "token_label");
-		gboolean match = id != NULL
-		                         ? g_strcmp0(sdr_gui_json_string(c, "id"), id) == 0
-		                         : subject != NULL &&
-		                                   g_strcmp0(sdr_gui_json_string(c, "subject_cn"),
-		                                             subject) == 0 &&
-		                                   g_strcmp0(sdr_gui_json_string(c, "issuer_cn"),
-		                                             issuer) == 0;
-
-		if (!match)
-			continue;
-		if (!json_true(token_of(gui, label), "protected_auth_path"))
-			return FALSE;
-		if (token_label != NULL)
-			*token_label = g_strdup(label);
-		return TRUE;
-	}
-	return FALSE;
-}
-
 static GtkWidget *
 certificate_box(SdrGui *gui, JsonObject *c)
 {

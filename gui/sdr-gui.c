@@ -400,7 +400,8 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	        " { min-height: 10px; }\n"
 	        "label.sdr-danger { color: #c62828; font-weight: bold; }\n"
 	        "label.sdr-warning { color: #a45c00; font-weight: bold; }\n"
-	        "label.sdr-big { font-size: 140%; font-weight: bold; }\n",
+	        "label.sdr-big { font-size: 140%; font-weight: bold; }\n"
+	        "label.sdr-heading { font-weight: bold; }\n",
 	        -1, NULL);
 	gtk_style_context_add_provider_for_screen(gdk_screen_get_default(), GTK_STYLE_PROVIDER(css),
 	                                          GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
@@ -436,6 +437,7 @@ sdr_gui_free(SdrGui *gui)
 	if (gui->periodic_source != 0)
 		g_source_remove(gui->periodic_source);
 	sdr_gui_tray_free(gui);
+	sdr_gui_notice_end(gui);
 	if (gui->window != NULL)
 		gtk_widget_destroy(gui->window);
 	g_application_release(G_APPLICATION(gui->app));
