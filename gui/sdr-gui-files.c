@@ -116,7 +116,7 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 		g_atomic_int_add(&gui->own_requests, -1);
 		gui->busy--;
 		sdr_gui_notice_end(gui); /* "type the PIN in the key's window"... is over */
-		sdr_gui_tray_update(gui);
+		sdr_gui_navigate(gui, SDR_GUI_NAV_STATE);
 	}
 	gtk_spinner_stop(GTK_SPINNER(fw->spinner));
 	if (answer == NULL) {
@@ -208,7 +208,7 @@ on_go(GtkButton *b, gpointer data)
 			json_object_set_string_member(req, "certificate", cert);
 		g_atomic_int_inc(&fw->gui->own_requests);
 		fw->gui->busy++;
-		sdr_gui_tray_update(fw->gui);
+		sdr_gui_navigate(fw->gui, SDR_GUI_NAV_STATE);
 	}
 	fw->running = TRUE;
 	gtk_widget_set_sensitive(fw->go, FALSE);

@@ -139,24 +139,23 @@ char *
 sdr_gui_pin_length_hint(gulong min_len, gulong max_len)
 {
 	if (min_len > 0 && max_len > 0 && min_len == max_len)
-		return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "The PIN code has %lu character.",
+		return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+		                                   "The PIN code has %lu character.",
 		                                   "The PIN code has %lu characters.", min_len),
 		                       min_len);
 	if (min_len > 0 && max_len > 0)
 		return g_strdup_printf(_("The PIN code has %lu to %lu characters."), min_len,
 		                       max_len);
 	if (min_len > 0)
-		return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-		                                   "The PIN code has at least %lu character.",
-		                                   "The PIN code has at least %lu characters.",
-		                                   min_len),
-		                       min_len);
+		return g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "The PIN code has at least %lu character.",
+		                    "The PIN code has at least %lu characters.", min_len),
+		        min_len);
 	if (max_len > 0)
-		return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-		                                   "The PIN code has at most %lu character.",
-		                                   "The PIN code has at most %lu characters.",
-		                                   max_len),
-		                       max_len);
+		return g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "The PIN code has at most %lu character.",
+		                    "The PIN code has at most %lu characters.", max_len),
+		        max_len);
 	return NULL;
 }
 

@@ -38,6 +38,14 @@ struct _SdrGui {
 	guint notice_timeout;
 };
 
+/* sdr-gui-util.c. Navigation: actions of the GApplication that sdr-gui.c installs;
+ * a window asks for another with sdr_gui_navigate(gui, SDR_GUI_NAV_...). */
+#define SDR_GUI_NAV_WINDOW "open-window" /* main window, refreshed */
+#define SDR_GUI_NAV_SIGN "sign-files"
+#define SDR_GUI_NAV_VERIFY "verify-file"
+#define SDR_GUI_NAV_DOCTOR "doctor"
+#define SDR_GUI_NAV_STATE "state-changed" /* busy count changed: the tray follows */
+void sdr_gui_navigate(SdrGui *gui, const char *action);
 /* Runs handler on a GTask thread; done(gui, answer or NULL, error, data) on the main loop. */
 typedef void (*SdrGuiDoneFunc)(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data);
 void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,

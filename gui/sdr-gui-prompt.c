@@ -1,7 +1,7 @@
 /* sdr-gui-prompt.c - the GTK prompter: consent, PIN, final-try confirmation,
- * choice of certificate, notices. The SdrPrompt methods run on worker threads; each builds its dialog on
- * the main loop (g_main_context_invoke) and waits on a GCond for the answer. GTK
- * objects are created, shown and destroyed only on the main thread.
+ * choice of certificate, notices. The SdrPrompt methods run on worker threads; each builds its
+ * dialog on the main loop (g_main_context_invoke) and waits on a GCond for the answer. GTK objects
+ * are created, shown and destroyed only on the main thread.
  *
  * The one file that knows SdrPromptClass (agent/sdr-prompt.h): adapt it here when
  * the interface grows. */
@@ -270,10 +270,10 @@ build_consent(Call *call)
 		add_grid_row(GTK_GRID(grid), row++, "", more);
 	}
 	if (data) {
-		g_autofree char *alg = sdr_gui_outside_text(r->digest_alg != NULL ? r->digest_alg : "?",
-		                                            16);
-		g_autofree char *hex = sdr_gui_outside_text(r->digest_hex != NULL ? r->digest_hex : "?",
-		                                            160);
+		g_autofree char *alg =
+		        sdr_gui_outside_text(r->digest_alg != NULL ? r->digest_alg : "?", 16);
+		g_autofree char *hex =
+		        sdr_gui_outside_text(r->digest_hex != NULL ? r->digest_hex : "?", 160);
 
 		add_grid_row(GTK_GRID(grid), row++, _("Hash algorithm"), alg);
 		add_grid_row(GTK_GRID(grid), row++, _("Digest"), hex);
@@ -342,11 +342,10 @@ update_pin_sensitivity(Call *call)
 	if (call->ok_button != NULL)
 		gtk_widget_set_sensitive(
 		        call->ok_button,
-		        sdr_gui_pin_can_submit(&call->text, confirmed,
-		                               call->buffer != NULL
-		                                       ? gtk_entry_buffer_get_bytes(call->buffer)
-		                                       : 0,
-		                               call->pin_req->min_len, call->pin_req->max_len));
+		        sdr_gui_pin_can_submit(
+		                &call->text, confirmed,
+		                call->buffer != NULL ? gtk_entry_buffer_get_bytes(call->buffer) : 0,
+		                call->pin_req->min_len, call->pin_req->max_len));
 }
 
 static void
@@ -465,10 +464,10 @@ build_choose(Call *call)
 	gtk_box_pack_start(GTK_BOX(box), text_label(head, "sdr-big"), FALSE, FALSE, 0);
 	for (gsize i = 0; i < r->n_choices && i < CHOICES_MAX; i++) {
 		const SdrCertChoice *c = &r->choices[i];
-		g_autofree char *subject = sdr_gui_outside_text(c->subject != NULL ? c->subject : "?",
-		                                                80);
-		g_autofree char *issuer = sdr_gui_outside_text(c->issuer != NULL ? c->issuer : "?",
-		                                               80);
+		g_autofree char *subject =
+		        sdr_gui_outside_text(c->subject != NULL ? c->subject : "?", 80);
+		g_autofree char *issuer =
+		        sdr_gui_outside_text(c->issuer != NULL ? c->issuer : "?", 80);
 		g_autofree char *key = sdr_gui_outside_text(c->token_label, 60);
 		g_autofree char *until = sdr_gui_sanitize(c->not_after, 20);
 		g_autofree char *validity = NULL;
@@ -693,7 +692,8 @@ gp_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **error
 	SdrSecret *pin = NULL;
 
 	if (request->final_try && request->rejected == NULL) {
-		gboolean confirmed = g_atomic_int_compare_and_exchange(&self->final_confirmed, 1, 0);
+		gboolean confirmed =
+		        g_atomic_int_compare_and_exchange(&self->final_confirmed, 1, 0);
 
 		g_atomic_int_set(&self->reask_confirmed, confirmed);
 		call.final_confirmed = confirmed;

@@ -5,18 +5,6 @@
 
 #include <glib/gi18n-lib.h>
 
-GtkWidget *
-sdr_gui_value_label(const char *text)
-{
-	GtkWidget *l = gtk_label_new(text != NULL ? text : "—");
-
-	gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
-	gtk_label_set_line_wrap(GTK_LABEL(l), TRUE);
-	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
-	gtk_widget_set_can_focus(l, FALSE);
-	return l;
-}
-
 static void
 add_row(GtkGrid *grid, int row, const char *name, GtkWidget *value)
 {
@@ -238,19 +226,19 @@ sdr_gui_window_update(SdrGui *gui)
 static void
 on_sign_clicked(GtkButton *b, gpointer data)
 {
-	sdr_gui_sign_window_show(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_SIGN);
 }
 
 static void
 on_verify_clicked(GtkButton *b, gpointer data)
 {
-	sdr_gui_verify_window_show(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_VERIFY);
 }
 
 static void
 on_doctor_clicked(GtkButton *b, gpointer data)
 {
-	sdr_gui_show_doctor(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_DOCTOR);
 }
 
 static gboolean

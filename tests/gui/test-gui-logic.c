@@ -154,7 +154,7 @@ test_pin_rejected_and_hint(void **state)
 	assert_non_null(t.rejected);
 	assert_non_null(strstr(t.rejected, "aucun essai n’a été utilisé"));
 	assert_null(strchr(t.rejected, '\x1b')); /* through the sanitiser */
-	assert_null(t.warning);                   /* not a wrong PIN: no try was used */
+	assert_null(t.warning);                  /* not a wrong PIN: no try was used */
 	assert_string_equal(t.hint, "Le code PIN comporte de 4 à 8 caractères.");
 	assert_true(t.show_entry);
 	/* The OK button follows the key's bounds (bytes). */
@@ -349,11 +349,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validity),        cmocka_unit_test(test_validity_text),
-		cmocka_unit_test(test_pin_text),        cmocka_unit_test(test_warn_days),
-		cmocka_unit_test(test_expiry_memory),   cmocka_unit_test(test_tray),
-		cmocka_unit_test(test_origin_and_text), cmocka_unit_test(test_detached_content),
-		cmocka_unit_test(test_pin_rejected_and_hint), cmocka_unit_test(test_choice_days_left),
+		cmocka_unit_test(test_validity),
+		cmocka_unit_test(test_validity_text),
+		cmocka_unit_test(test_pin_text),
+		cmocka_unit_test(test_warn_days),
+		cmocka_unit_test(test_expiry_memory),
+		cmocka_unit_test(test_tray),
+		cmocka_unit_test(test_origin_and_text),
+		cmocka_unit_test(test_detached_content),
+		cmocka_unit_test(test_pin_rejected_and_hint),
+		cmocka_unit_test(test_choice_days_left),
 	};
 
 	g_unsetenv("LC_ALL");
