@@ -14,6 +14,7 @@ the build dir (tests/gui/screenshots) and checked not to be blank.
 """
 import base64
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -677,6 +678,31 @@ def choose_certificate(port, listing):
     r = call.result()
     check("the chosen certificate is returned", r is not None and r.status == 200 and
           ids.get("Jeanne MARTIN", "?") in r.body.decode(), r and r.body[:300])
+    sign_data(port, ids.get("Jeanne MARTIN"))
+
+
+def sign_data(port, cert):
+    """NexU's /rest/sign: a digest the page computed. The consent shows the hash
+    algorithm and the digest, no document."""
+    data = b"donnees preparees par le portail"
+    digest = hashlib.sha256(data).hexdigest()
+    call = Call(port, "POST", "/rest/sign",
+                {"keyId": cert, "toBeSigned": {"bytes": base64.b64encode(data).decode()},
+                 "digestAlgorithm": "SHA256"})
+    dlg = find_window("Demande de signature")
+    if check("consent for data to sign raised", dlg is not None):
+        t = texts(dlg)
+        check("sign data: the site asks to sign data it prepared",
+              any("données qu’il a préparées" in x for x in t), t)
+        check("sign data: hash algorithm shown",
+              "Algorithme d’empreinte" in t and any("sha256" in x.lower() for x in t), t)
+        check("sign data: the digest shown", any(digest[:32] in x for x in t), t)
+        check("sign data: no document row", "Document" not in t, t)
+        screenshot("consent-sign-data", "Demande de signature")
+        click(dlg, "Refuser")
+    r = call.result()
+    check("sign data refused -> not signed", r is not None and r.status != 200 and
+          b"signatureValue" not in r.body, r and r.body[:200])
 
 
 def sign_window(fx, env, p11dir):
