@@ -274,8 +274,9 @@ build_consent(Call *call)
 		        sdr_gui_outside_text(r->digest_alg != NULL ? r->digest_alg : "?", 16);
 		g_autofree char *hex =
 		        sdr_gui_outside_text(r->digest_hex != NULL ? r->digest_hex : "?", 160);
+		g_autofree char *alg_up = g_ascii_strup(alg, -1);
 
-		add_grid_row(GTK_GRID(grid), row++, _("Hash algorithm"), alg);
+		add_grid_row(GTK_GRID(grid), row++, _("Hash algorithm"), alg_up);
 		add_grid_row(GTK_GRID(grid), row++, _("Digest"), hex);
 	}
 	if (!listing && r->format != NULL)
@@ -478,7 +479,13 @@ build_choose(Call *call)
 			g_autofree char *left = sdr_gui_validity_text(
 			        sdr_gui_validity(days, FALSE, NULL, NULL), days);
 
-			validity = g_strdup_printf(_("valid until %s (%s)"), until, left);
+			char first[8] = { 0 };
+			g_autofree char *lower = NULL;
+
+			/* "(expire dans 20 jours)": mid-sentence. */
+			g_unichar_to_utf8(g_unichar_tolower(g_utf8_get_char(left)), first);
+			lower = g_strconcat(first, g_utf8_next_char(left), NULL);
+			validity = g_strdup_printf(_("valid until %s (%s)"), until, lower);
 		} else if (c->not_after != NULL) {
 			validity = g_strdup_printf(_("valid until %s"), until);
 		} else {

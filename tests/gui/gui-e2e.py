@@ -670,7 +670,7 @@ def choose_certificate(port, listing):
           any("Jean DUPONT" in x and "AC Sinadur" in x for x in names) and
           any("Jeanne MARTIN" in x for x in names), names)
     check("choices give the end of validity and the days left",
-          any("valide jusqu’au" in x and "Expire dans" in x for x in names), names)
+          any("valide jusqu’au" in x and "(expire dans" in x for x in names), names)
     screenshot("choose-certificate", "Choix du certificat")
     click(dlg, "Jeanne MARTIN")
     time.sleep(0.3)
