@@ -115,7 +115,8 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 	if (!fw->verify) {
 		g_atomic_int_add(&gui->own_requests, -1);
 		gui->busy--;
-		sdr_gui_tray_update(gui);
+		sdr_gui_notice_end(gui); /* "type the PIN in the key's window"... is over */
+		sdr_gui_navigate(gui, SDR_GUI_NAV_STATE);
 	}
 	gtk_spinner_stop(GTK_SPINNER(fw->spinner));
 	if (answer == NULL) {
@@ -201,16 +202,13 @@ on_go(GtkButton *b, gpointer data)
 	if (!fw->verify) {
 		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
 		const char *cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
-		g_autofree char *label = NULL;
 
 		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
 		if (cert != NULL)
 			json_object_set_string_member(req, "certificate", cert);
-		if (cert != NULL && sdr_gui_cert_on_pin_pad(fw->gui, cert, NULL, NULL, &label))
-			sdr_gui_show_pin_pad_notice(fw->gui, label);
 		g_atomic_int_inc(&fw->gui->own_requests);
 		fw->gui->busy++;
-		sdr_gui_tray_update(fw->gui);
+		sdr_gui_navigate(fw->gui, SDR_GUI_NAV_STATE);
 	}
 	fw->running = TRUE;
 	gtk_widget_set_sensitive(fw->go, FALSE);

@@ -2,9 +2,12 @@
 #include "sdr-gui-logic.h"
 
 #include "sdr-file.h"
+#include "sdr-gui-text.h"
+#include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +106,9 @@ sdr_gui_pin_text(const SdrPinPromptRequest *request, const char *label, const ch
 		out->message = g_strdup(_("Type the PIN code of your key."));
 	if (request == NULL)
 		return;
+	out->hint = sdr_gui_pin_length_hint(request->min_len, request->max_len);
+	if (request->rejected != NULL)
+		out->rejected = sdr_gui_sanitize(request->rejected, 400);
 	if (request->final_try) {
 		out->warning = g_strdup(_("Last try: a wrong PIN code will block the key for "
 		                          "good. Check your code before typing it."));
@@ -125,6 +131,32 @@ sdr_gui_pin_text_clear(SdrGuiPinText *text)
 	g_clear_pointer(&text->title, g_free);
 	g_clear_pointer(&text->message, g_free);
 	g_clear_pointer(&text->warning, g_free);
+	g_clear_pointer(&text->rejected, g_free);
+	g_clear_pointer(&text->hint, g_free);
+}
+
+char *
+sdr_gui_pin_length_hint(gulong min_len, gulong max_len)
+{
+	if (min_len > 0 && max_len > 0 && min_len == max_len)
+		return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+		                                   "The PIN code has %lu character.",
+		                                   "The PIN code has %lu characters.", min_len),
+		                       min_len);
+	if (min_len > 0 && max_len > 0)
+		return g_strdup_printf(_("The PIN code has %lu to %lu characters."), min_len,
+		                       max_len);
+	if (min_len > 0)
+		return g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "The PIN code has at least %lu character.",
+		                    "The PIN code has at least %lu characters.", min_len),
+		        min_len);
+	if (max_len > 0)
+		return g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "The PIN code has at most %lu character.",
+		                    "The PIN code has at most %lu characters.", max_len),
+		        max_len);
+	return NULL;
 }
 
 gboolean
@@ -152,6 +184,28 @@ sdr_gui_locked_advice(void)
 	return _("The key is blocked: no PIN code can be tried any more. Contact your "
 	         "certificate provider or your administrator to unblock it with the PUK code "
 	         "(or to order a new certificate).");
+}
+
+gboolean
+sdr_gui_choice_days_left(const char *not_after, GDateTime *now, gint64 *days_left)
+{
+	int d = 0, m = 0, y = 0;
+	char tail = 0;
+	g_autoptr(GDateTime) end = NULL;
+
+	if (not_after == NULL || now == NULL)
+		return FALSE;
+	if (sscanf(not_after, "%2d/%2d/%4d%c", &d, &m, &y, &tail) != 3 &&
+	    sscanf(not_after, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+		return FALSE;
+	if (!g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+		return FALSE;
+	/* Noon local time: the calendar day stays the one written. */
+	end = g_date_time_new_local(y, m, d, 12, 0, 0);
+	if (end == NULL)
+		return FALSE;
+	*days_left = sdr_time_days_left(end, now);
+	return TRUE;
 }
 
 /* ---- Expiry notifications -------------------------------------------------------- */

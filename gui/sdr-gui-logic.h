@@ -42,6 +42,8 @@ typedef struct {
 	gboolean danger;             /* the warning is shown in red (final try) */
 	gboolean needs_confirmation; /* the entry stays disabled until confirmed */
 	gboolean show_entry;         /* FALSE for a protected authentication path */
+	char *rejected;              /* why the previous answer was refused locally; NULL */
+	char *hint;                  /* "Code de 4 à 8 caractères."; NULL when unknown */
 } SdrGuiPinText;
 
 /* label and holder are shown as given: pass them through sdr_gui_outside_text(). */
@@ -54,6 +56,9 @@ gboolean sdr_gui_pin_entry_enabled(const SdrGuiPinText *text, gboolean confirmed
  * (min_len/max_len 0 = no bound). */
 gboolean sdr_gui_pin_can_submit(const SdrGuiPinText *text, gboolean confirmed, gsize len,
                                 gsize min_len, gsize max_len);
+/* The PIN length the key accepts, for a person ("4 à 8 caractères"), from
+ * SdrPinPromptRequest.min_len/max_len (0 = unknown); NULL when both unknown. */
+char *sdr_gui_pin_length_hint(gulong min_len, gulong max_len);
 /* What to tell about a blocked key. */
 const char *sdr_gui_locked_advice(void);
 
@@ -78,6 +83,11 @@ int sdr_gui_expiry_memory_check(SdrGuiExpiryMemory *memory, const char *cert_key
 gboolean sdr_gui_expiry_memory_save(SdrGuiExpiryMemory *memory, GError **error);
 /* A stable key for a certificate: issuer DN and serial (hashed). */
 char *sdr_gui_cert_key(const char *issuer_dn, const char *serial);
+
+/* Days left of a certificate offered in a choice (SdrCertChoice.not_after,
+ * "31/12/2028" or "2028-12-31"), counted as common/sdr-time.h sdr_time_days_left()
+ * does; FALSE when the date cannot be read. */
+gboolean sdr_gui_choice_days_left(const char *not_after, GDateTime *now, gint64 *days_left);
 
 /* ---- Tray ------------------------------------------------------------------------ */
 

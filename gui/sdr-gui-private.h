@@ -32,8 +32,20 @@ struct _SdrGui {
 	int warn_days[SDR_GUI_MAX_WARN_DAYS];
 	gsize n_warn_days;
 	SdrGuiExpiryMemory *expiry;
+
+	GtkWidget *notice; /* the notices of the operation running (sdr_prompt_notify) */
+	GtkWidget *notice_box;
+	guint notice_timeout;
 };
 
+/* sdr-gui-util.c. Navigation: actions of the GApplication that sdr-gui.c installs;
+ * a window asks for another with sdr_gui_navigate(gui, SDR_GUI_NAV_...). */
+#define SDR_GUI_NAV_WINDOW "open-window" /* main window, refreshed */
+#define SDR_GUI_NAV_SIGN "sign-files"
+#define SDR_GUI_NAV_VERIFY "verify-file"
+#define SDR_GUI_NAV_DOCTOR "doctor"
+#define SDR_GUI_NAV_STATE "state-changed" /* busy count changed: the tray follows */
+void sdr_gui_navigate(SdrGui *gui, const char *action);
 /* Runs handler on a GTask thread; done(gui, answer or NULL, error, data) on the main loop. */
 typedef void (*SdrGuiDoneFunc)(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data);
 void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
@@ -43,12 +55,9 @@ void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGu
 void sdr_gui_window_show(SdrGui *gui);
 void sdr_gui_window_update(SdrGui *gui);
 void sdr_gui_show_doctor(SdrGui *gui);
-/* TRUE when the key holding this certificate (by id, else by holder and issuer)
- * asks its PIN itself (protected authentication path), from the last refresh. */
-gboolean sdr_gui_cert_on_pin_pad(SdrGui *gui, const char *id, const char *subject,
-                                 const char *issuer, char **token_label);
-/* sdr-gui-prompt.c: "type your PIN in the reader's window" (no field), closes by itself. */
-void sdr_gui_show_pin_pad_notice(SdrGui *gui, const char *token_label);
+/* sdr-gui-prompt.c: the operation the notices were about has ended: closes them
+ * (main thread). */
+void sdr_gui_notice_end(SdrGui *gui);
 /* sdr-gui-tray.c */
 void sdr_gui_tray_init(SdrGui *gui);
 void sdr_gui_tray_update(SdrGui *gui);

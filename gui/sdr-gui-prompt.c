@@ -1,7 +1,7 @@
 /* sdr-gui-prompt.c - the GTK prompter: consent, PIN, final-try confirmation,
- * notices. The SdrPrompt methods run on worker threads; each builds its dialog on
- * the main loop (g_main_context_invoke) and waits on a GCond for the answer. GTK
- * objects are created, shown and destroyed only on the main thread.
+ * choice of certificate, notices. The SdrPrompt methods run on worker threads; each builds its
+ * dialog on the main loop (g_main_context_invoke) and waits on a GCond for the answer. GTK objects
+ * are created, shown and destroyed only on the main thread.
  *
  * The one file that knows SdrPromptClass (agent/sdr-prompt.h): adapt it here when
  * the interface grows. */
@@ -9,19 +9,23 @@
 #include "sdr-gui-secure-buffer.h"
 
 #include "sdr-error.h"
+#include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 
 #define PIN_TIMEOUT_S 300
-#define NOTICE_TIMEOUT_S 60
+#define NOTICE_TIMEOUT_S 120
+#define CHOICES_MAX 20
 
-typedef enum { CALL_CONSENT, CALL_PIN, CALL_CONFIRM } CallKind;
+typedef enum { CALL_CONSENT, CALL_PIN, CALL_CONFIRM, CALL_CHOOSE } CallKind;
 
 typedef struct {
 	SdrGui *gui;
 	CallKind kind;
 	const SdrConsentRequest *consent;   /* borrowed: the worker waits */
 	const SdrPinPromptRequest *pin_req; /* borrowed: the worker waits */
+	const SdrCertChoiceRequest *choice; /* borrowed: the worker waits */
+	gint chosen;
 
 	GMutex lock;
 	GCond cond;
@@ -35,6 +39,7 @@ typedef struct {
 	GtkWidget *entry;
 	GtkWidget *confirm;
 	GtkWidget *ok_button;
+	GtkWidget *radios[CHOICES_MAX];
 	GtkEntryBuffer *buffer;
 	SdrGuiPinText text;
 	guint timeout_id;
@@ -45,6 +50,7 @@ typedef struct {
 	SdrPrompt parent;
 	SdrGui *gui;
 	gint final_confirmed; /* confirm_final_try said yes; the next ask_pin needs no more */
+	gint reask_confirmed; /* ... and still holds when that PIN was refused locally */
 } GuiPrompt;
 
 /* ---- Main-thread side ------------------------------------------------------------ */
@@ -101,7 +107,7 @@ on_response(GtkDialog *dialog, int response, gpointer data)
 		            &call->text,
 		            call->confirm == NULL ||
 		                    gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(call->confirm)),
-		            gtk_entry_buffer_get_length(call->buffer), 0, 0))
+		            len, call->pin_req->min_len, call->pin_req->max_len))
 			return;
 		/* Into the secret at once; the buffer is wiped by call_finish(). */
 		pin = sdr_secret_new_from_data(t, len);
@@ -111,22 +117,30 @@ on_response(GtkDialog *dialog, int response, gpointer data)
 		                                              _("PIN entry was cancelled.")));
 		return;
 	}
+	if (call->kind == CALL_CHOOSE && response == GTK_RESPONSE_OK) {
+		for (gsize i = 0; i < call->choice->n_choices && i < CHOICES_MAX; i++)
+			if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(call->radios[i])))
+				call->chosen = (gint)i;
+		call_finish(call, call->chosen >= 0, NULL,
+		            call->chosen >= 0
+		                    ? NULL
+		                    : g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
+		                                          _("No certificate was chosen.")));
+		return;
+	}
 	if (response == GTK_RESPONSE_ACCEPT || response == GTK_RESPONSE_OK) {
-		g_autofree char *label = NULL;
-
-		/* A key with its own PIN pad or PIN window: say where to type. */
-		if (call->kind == CALL_CONSENT &&
-		    call->consent->action != SDR_CONSENT_LIST_CERTIFICATES &&
-		    sdr_gui_cert_on_pin_pad(call->gui, NULL, call->consent->cert_subject,
-		                            call->consent->cert_issuer, &label))
-			sdr_gui_show_pin_pad_notice(call->gui, label);
 		call_finish(call, TRUE, NULL, NULL);
 		return;
 	}
-	if (call->kind == CALL_CONSENT)
+	if (call->kind == CALL_CONSENT) {
+		GError *e = NULL;
+
+		sdr_prompt_set_refused(call->consent, &e);
+		call_finish(call, FALSE, NULL, e);
+	} else if (call->kind == CALL_CHOOSE)
 		call_finish(call, FALSE, NULL,
-		            g_error_new_literal(SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
-		                                _("The signature was refused.")));
+		            g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
+		                                _("No certificate was chosen.")));
 	else
 		call_finish(call, FALSE, NULL,
 		            g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
@@ -162,6 +176,7 @@ text_label(const char *text, const char *css_class)
 
 	gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
 	gtk_label_set_line_wrap(GTK_LABEL(l), TRUE);
+	gtk_label_set_line_wrap_mode(GTK_LABEL(l), PANGO_WRAP_WORD_CHAR);
 	gtk_label_set_max_width_chars(GTK_LABEL(l), 60);
 	if (css_class != NULL)
 		gtk_style_context_add_class(gtk_widget_get_style_context(l), css_class);
@@ -191,14 +206,28 @@ add_grid_row(GtkGrid *grid, int row, const char *name, const char *value)
 }
 
 static void
+add_heading(GtkWidget *box, const char *text)
+{
+	GtkWidget *l = text_label(text, NULL);
+
+	gtk_style_context_add_class(gtk_widget_get_style_context(l), "sdr-heading");
+	gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
+}
+
+/* What the person consents to, from the same request as the terminal's text
+ * (sdr_prompt_consent_text()): what is asked, by whom, the documents or the
+ * digest, the certificate and every detail the requester chose. */
+static void
 build_consent(Call *call)
 {
 	const SdrConsentRequest *r = call->consent;
 	gboolean listing = r->action == SDR_CONSENT_LIST_CERTIFICATES;
-	GtkWidget *box, *grid, *refuse, *accept;
+	gboolean data = r->action == SDR_CONSENT_SIGN_DATA;
+	GtkWidget *box, *grid, *refuse;
 	g_autofree char *origin = sdr_gui_origin_display(r->origin);
 	g_autofree char *shown = sdr_gui_outside_text(origin != NULL ? origin : r->origin, 120);
 	g_autofree char *head = NULL;
+	const char *advice;
 	int row = 0;
 
 	call->dialog = new_dialog(call, listing ? _("Access to your certificates")
@@ -208,6 +237,11 @@ build_consent(Call *call)
 	if (listing)
 		head = g_strdup_printf(_("The site %s asks to see the certificates of your key."),
 		                       shown != NULL ? shown : "?");
+	else if (data && shown != NULL)
+		head = g_strdup_printf(_("The site %s asks to sign data it prepared itself."),
+		                       shown);
+	else if (data)
+		head = g_strdup(_("sinadur is asked to sign data prepared elsewhere."));
 	else if (shown != NULL)
 		head = g_strdup_printf(_("The site %s asks you to sign:"), shown);
 	else
@@ -217,7 +251,8 @@ build_consent(Call *call)
 	grid = gtk_grid_new();
 	gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
 	gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-	for (gsize i = 0; !listing && i < r->n_documents && i < 50; i++) {
+	for (gsize i = 0; r->action == SDR_CONSENT_SIGN_DOCUMENTS && i < r->n_documents && i < 50;
+	     i++) {
 		const SdrConsentDocument *d = &r->documents[i];
 		g_autofree char *name = sdr_gui_outside_text(d->name, 80);
 		g_autofree char *type = sdr_gui_outside_text(d->mime_type, 60);
@@ -229,14 +264,24 @@ build_consent(Call *call)
 
 		add_grid_row(GTK_GRID(grid), row++, _("Document"), value);
 	}
-	if (!listing && r->n_documents > 50) {
+	if (r->action == SDR_CONSENT_SIGN_DOCUMENTS && r->n_documents > 50) {
 		g_autofree char *more =
 		        g_strdup_printf(_("and %u more documents"), (guint)(r->n_documents - 50));
 		add_grid_row(GTK_GRID(grid), row++, "", more);
 	}
-	if (!listing)
+	if (data) {
+		g_autofree char *alg =
+		        sdr_gui_outside_text(r->digest_alg != NULL ? r->digest_alg : "?", 16);
+		g_autofree char *hex =
+		        sdr_gui_outside_text(r->digest_hex != NULL ? r->digest_hex : "?", 160);
+		g_autofree char *alg_up = g_ascii_strup(alg, -1);
+
+		add_grid_row(GTK_GRID(grid), row++, _("Hash algorithm"), alg_up);
+		add_grid_row(GTK_GRID(grid), row++, _("Digest"), hex);
+	}
+	if (!listing && r->format != NULL)
 		add_grid_row(GTK_GRID(grid), row++, _("Format"), sdr_gui_format_label(r->format));
-	if (r->cert_subject != NULL) {
+	if (!listing && r->cert_subject != NULL) {
 		g_autofree char *subject = sdr_gui_outside_text(r->cert_subject, 80);
 		g_autofree char *issuer = sdr_gui_outside_text(r->cert_issuer, 80);
 		g_autofree char *cert = g_strdup_printf(_("%s (issued by %s)"), subject,
@@ -245,17 +290,36 @@ build_consent(Call *call)
 		add_grid_row(GTK_GRID(grid), row++, _("Certificate"), cert);
 	}
 	gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
-	if (!listing)
-		gtk_box_pack_start(GTK_BOX(box),
-		                   text_label(_("Sign only documents you expected: check their "
-		                                "names and the site."),
-		                              NULL),
-		                   FALSE, FALSE, 0);
+	if (!listing && r->n_details > 0) {
+		GtkWidget *details = gtk_grid_new();
+
+		gtk_grid_set_row_spacing(GTK_GRID(details), 4);
+		gtk_grid_set_column_spacing(GTK_GRID(details), 12);
+		add_heading(box, _("Written into the signature at the request of the site:"));
+		for (gsize i = 0; i < r->n_details && i < 50; i++) {
+			g_autofree char *label = sdr_gui_sanitize(r->details[i].label, 60);
+			g_autofree char *value = sdr_gui_outside_text(
+			        r->details[i].value != NULL ? r->details[i].value : "", 300);
+
+			add_grid_row(GTK_GRID(details), (int)i, label, value);
+		}
+		gtk_box_pack_start(GTK_BOX(box), details, FALSE, FALSE, 0);
+	}
+	if (listing)
+		advice = _("It will learn the names, issuers and validity dates of your "
+		           "certificates. Nothing is signed now: each signature will be asked "
+		           "separately.");
+	else if (data)
+		advice = _("The document behind it cannot be shown here: sign only if you have "
+		           "just asked this site for a signature.");
+	else
+		advice = _("Sign only documents you expected: check their names and the site.");
+	gtk_box_pack_start(GTK_BOX(box), text_label(advice, data ? "sdr-warning" : NULL), FALSE,
+	                   FALSE, 0);
 
 	refuse = gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Refuse"), GTK_RESPONSE_REJECT);
-	accept = gtk_dialog_add_button(GTK_DIALOG(call->dialog), listing ? _("_Allow") : _("_Sign"),
-	                               GTK_RESPONSE_ACCEPT);
-	(void)accept;
+	gtk_dialog_add_button(GTK_DIALOG(call->dialog), listing ? _("_Allow") : _("_Sign"),
+	                      GTK_RESPONSE_ACCEPT);
 	gtk_dialog_set_default_response(GTK_DIALOG(call->dialog), GTK_RESPONSE_REJECT);
 	gtk_widget_grab_default(refuse);
 	gtk_widget_grab_focus(refuse);
@@ -279,11 +343,10 @@ update_pin_sensitivity(Call *call)
 	if (call->ok_button != NULL)
 		gtk_widget_set_sensitive(
 		        call->ok_button,
-		        sdr_gui_pin_can_submit(&call->text, confirmed,
-		                               call->buffer != NULL
-		                                       ? gtk_entry_buffer_get_length(call->buffer)
-		                                       : 0,
-		                               0, 0));
+		        sdr_gui_pin_can_submit(
+		                &call->text, confirmed,
+		                call->buffer != NULL ? gtk_entry_buffer_get_bytes(call->buffer) : 0,
+		                call->pin_req->min_len, call->pin_req->max_len));
 }
 
 static void
@@ -318,6 +381,9 @@ build_pin(Call *call, gboolean confirm_only)
 	box = gtk_dialog_get_content_area(GTK_DIALOG(call->dialog));
 	gtk_box_set_spacing(GTK_BOX(box), 10);
 	gtk_box_pack_start(GTK_BOX(box), text_label(call->text.message, NULL), FALSE, FALSE, 0);
+	if (call->text.rejected != NULL && !confirm_only)
+		gtk_box_pack_start(GTK_BOX(box), text_label(call->text.rejected, "sdr-warning"),
+		                   FALSE, FALSE, 0);
 	if (call->text.warning != NULL)
 		gtk_box_pack_start(GTK_BOX(box),
 		                   text_label(call->text.warning,
@@ -346,7 +412,12 @@ build_pin(Call *call, gboolean confirm_only)
 	gtk_entry_set_input_purpose(GTK_ENTRY(call->entry), GTK_INPUT_PURPOSE_PIN);
 	gtk_entry_set_activates_default(GTK_ENTRY(call->entry), TRUE);
 	atk_object_set_name(gtk_widget_get_accessible(call->entry), _("PIN code"));
+	if (call->pin_req->max_len > 0)
+		gtk_entry_set_max_length(GTK_ENTRY(call->entry), (gint)call->pin_req->max_len);
 	gtk_box_pack_start(GTK_BOX(box), call->entry, FALSE, FALSE, 0);
+	if (call->text.hint != NULL)
+		gtk_box_pack_start(GTK_BOX(box), text_label(call->text.hint, "dim-label"), FALSE,
+		                   FALSE, 0);
 	g_signal_connect(call->buffer, "notify::length", G_CALLBACK(on_pin_changed), call);
 	call->ok_button =
 	        gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Validate"), GTK_RESPONSE_OK);
@@ -359,6 +430,161 @@ build_pin(Call *call, gboolean confirm_only)
 		gtk_widget_grab_focus(call->confirm);
 }
 
+static void
+on_choice_toggled(GtkToggleButton *b, gpointer data)
+{
+	Call *call = data;
+	gboolean any = FALSE;
+
+	for (gsize i = 0; i < call->choice->n_choices && i < CHOICES_MAX; i++)
+		any = any || gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(call->radios[i]));
+	gtk_widget_set_sensitive(call->ok_button, any);
+}
+
+/* One radio button per certificate: holder, issuer, end of validity and days
+ * left, key. */
+static void
+build_choose(Call *call)
+{
+	const SdrCertChoiceRequest *r = call->choice;
+	g_autofree char *origin = sdr_gui_origin_display(r->origin);
+	g_autofree char *shown = sdr_gui_outside_text(origin != NULL ? origin : r->origin, 120);
+	g_autofree char *head = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	GtkWidget *box, *cancel;
+	GSList *group = NULL;
+
+	call->chosen = -1;
+	call->dialog = new_dialog(call, _("Choice of certificate"));
+	box = gtk_dialog_get_content_area(GTK_DIALOG(call->dialog));
+	gtk_box_set_spacing(GTK_BOX(box), 10);
+	if (shown != NULL)
+		head = g_strdup_printf(_("The site %s asks which certificate to use."), shown);
+	else
+		head = g_strdup(_("Which certificate should be used?"));
+	gtk_box_pack_start(GTK_BOX(box), text_label(head, "sdr-big"), FALSE, FALSE, 0);
+	for (gsize i = 0; i < r->n_choices && i < CHOICES_MAX; i++) {
+		const SdrCertChoice *c = &r->choices[i];
+		g_autofree char *subject =
+		        sdr_gui_outside_text(c->subject != NULL ? c->subject : "?", 80);
+		g_autofree char *issuer =
+		        sdr_gui_outside_text(c->issuer != NULL ? c->issuer : "?", 80);
+		g_autofree char *key = sdr_gui_outside_text(c->token_label, 60);
+		g_autofree char *until = sdr_gui_sanitize(c->not_after, 20);
+		g_autofree char *validity = NULL;
+		g_autofree char *text = NULL;
+		gint64 days = 0;
+
+		if (c->not_after != NULL && sdr_gui_choice_days_left(c->not_after, now, &days)) {
+			g_autofree char *left = sdr_gui_validity_text(
+			        sdr_gui_validity(days, FALSE, NULL, NULL), days);
+
+			char first[8] = { 0 };
+			g_autofree char *lower = NULL;
+
+			/* "(expire dans 20 jours)": mid-sentence. */
+			g_unichar_to_utf8(g_unichar_tolower(g_utf8_get_char(left)), first);
+			lower = g_strconcat(first, g_utf8_next_char(left), NULL);
+			validity = g_strdup_printf(_("valid until %s (%s)"), until, lower);
+		} else if (c->not_after != NULL) {
+			validity = g_strdup_printf(_("valid until %s"), until);
+		} else {
+			validity = g_strdup(_("end of validity unknown"));
+		}
+		text = key != NULL ? g_strdup_printf(_("%s\nissued by %s\n%s, key %s"), subject,
+		                                     issuer, validity, key)
+		                   : g_strdup_printf(_("%s\nissued by %s\n%s"), subject, issuer,
+		                                     validity);
+		call->radios[i] = gtk_radio_button_new_with_label(group, text);
+		group = gtk_radio_button_get_group(GTK_RADIO_BUTTON(call->radios[i]));
+		g_signal_connect(call->radios[i], "toggled", G_CALLBACK(on_choice_toggled), call);
+		gtk_box_pack_start(GTK_BOX(box), call->radios[i], FALSE, FALSE, 0);
+	}
+	cancel = gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+	call->ok_button =
+	        gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("C_hoose"), GTK_RESPONSE_OK);
+	gtk_dialog_set_default_response(GTK_DIALOG(call->dialog), GTK_RESPONSE_OK);
+	on_choice_toggled(NULL, call);
+	show_dialog(call, r->timeout_s);
+	(void)cancel;
+	if (call->radios[0] != NULL)
+		gtk_widget_grab_focus(call->radios[0]);
+}
+
+/* ---- Notices: one non-modal window, lines added until the operation ends ------- */
+
+static void
+notice_close(SdrGui *gui)
+{
+	if (gui->notice_timeout != 0) {
+		g_source_remove(gui->notice_timeout);
+		gui->notice_timeout = 0;
+	}
+	if (gui->notice != NULL) {
+		GtkWidget *w = gui->notice;
+
+		gui->notice = NULL;
+		gui->notice_box = NULL;
+		gtk_widget_destroy(w);
+	}
+}
+
+static gboolean
+on_notice_timeout(gpointer data)
+{
+	SdrGui *gui = data;
+
+	gui->notice_timeout = 0;
+	notice_close(gui);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_notice_response(GtkDialog *d, int response, gpointer data)
+{
+	notice_close(data);
+}
+
+/* message is shown as given (ours, translated, outside parts already sanitised). */
+static void
+notice_add(SdrGui *gui, const char *title, const char *message)
+{
+	GtkWidget *l;
+
+	if (gui->notice == NULL) {
+		GtkWidget *d = gtk_dialog_new();
+		GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(d));
+
+		gtk_window_set_icon_name(GTK_WINDOW(d), "sinadur");
+		gtk_window_set_resizable(GTK_WINDOW(d), FALSE);
+		gtk_window_set_keep_above(GTK_WINDOW(d), TRUE);
+		gtk_window_set_position(GTK_WINDOW(d), GTK_WIN_POS_CENTER);
+		gtk_window_set_accept_focus(GTK_WINDOW(d), FALSE); /* never takes the typing */
+		gtk_container_set_border_width(GTK_CONTAINER(d), 12);
+		gtk_box_set_spacing(GTK_BOX(box), 8);
+		gtk_application_add_window(gui->app, GTK_WINDOW(d));
+		gtk_dialog_add_button(GTK_DIALOG(d), _("_Close"), GTK_RESPONSE_CLOSE);
+		g_signal_connect(d, "response", G_CALLBACK(on_notice_response), gui);
+		gui->notice = d;
+		gui->notice_box = box;
+	}
+	gtk_window_set_title(GTK_WINDOW(gui->notice), title);
+	atk_object_set_name(gtk_widget_get_accessible(gui->notice), title);
+	l = text_label(message, NULL);
+	gtk_box_pack_start(GTK_BOX(gui->notice_box), l, FALSE, FALSE, 0);
+	gtk_widget_show_all(gui->notice);
+	gtk_window_present(GTK_WINDOW(gui->notice));
+	if (gui->notice_timeout != 0)
+		g_source_remove(gui->notice_timeout);
+	gui->notice_timeout = g_timeout_add_seconds(NOTICE_TIMEOUT_S, on_notice_timeout, gui);
+}
+
+void
+sdr_gui_notice_end(SdrGui *gui)
+{
+	notice_close(gui);
+}
+
 static gboolean
 call_start(gpointer data)
 {
@@ -366,6 +592,8 @@ call_start(gpointer data)
 
 	switch (call->kind) {
 	case CALL_CONSENT:
+		/* A new operation: the notices of the last one are over. */
+		notice_close(call->gui);
 		build_consent(call);
 		break;
 	case CALL_PIN:
@@ -373,6 +601,10 @@ call_start(gpointer data)
 		break;
 	case CALL_CONFIRM:
 		build_pin(call, TRUE);
+		break;
+	case CALL_CHOOSE:
+		notice_close(call->gui);
+		build_choose(call);
 		break;
 	}
 	return G_SOURCE_REMOVE;
@@ -427,6 +659,38 @@ gp_ask_consent(SdrPrompt *prompt, const SdrConsentRequest *request, GError **err
 	return call_run(&call, NULL, error);
 }
 
+typedef struct {
+	SdrGui *gui;
+	char *title;
+	char *message;
+} Notice;
+
+static gboolean
+notice_show(gpointer data)
+{
+	Notice *n = data;
+
+	notice_add(n->gui, n->title, n->message);
+	g_free(n->title);
+	g_free(n->message);
+	g_free(n);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+notice_post(SdrGui *gui, const char *title, const char *message)
+{
+	Notice *n = g_new0(Notice, 1);
+
+	n->gui = gui;
+	n->title = g_strdup(title);
+	n->message = g_strdup(message);
+	g_main_context_invoke(NULL, notice_show, n);
+}
+
+static gboolean gp_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptRequest *request,
+                                     GError **error);
+
 static SdrSecret *
 gp_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **error)
 {
@@ -434,11 +698,34 @@ gp_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *request, GError **error
 	Call call = { 0 };
 	SdrSecret *pin = NULL;
 
+	if (request->final_try && request->rejected == NULL) {
+		gboolean confirmed =
+		        g_atomic_int_compare_and_exchange(&self->final_confirmed, 1, 0);
+
+		g_atomic_int_set(&self->reask_confirmed, confirmed);
+		call.final_confirmed = confirmed;
+	} else if (request->final_try) {
+		call.final_confirmed = g_atomic_int_get(&self->reask_confirmed);
+	}
+	if (request->protected_path) {
+		/* The key asks the PIN itself (its window or the reader's keypad): no
+		 * field here, a notice until the operation ends; the final try is
+		 * confirmed first. */
+		SdrGuiPinText text;
+		g_autofree char *label = sdr_gui_outside_text(request->token_label, 80);
+
+		if (request->final_try && !call.final_confirmed &&
+		    !gp_confirm_final_try(prompt, request, error))
+			return NULL;
+		g_atomic_int_set(&self->final_confirmed, 0);
+		sdr_gui_pin_text(request, label, NULL, TRUE, &text);
+		notice_post(self->gui, text.title, text.message);
+		sdr_gui_pin_text_clear(&text);
+		return sdr_secret_new();
+	}
 	call.gui = self->gui;
 	call.kind = CALL_PIN;
 	call.pin_req = request;
-	call.final_confirmed = request->final_try &&
-	                       g_atomic_int_compare_and_exchange(&self->final_confirmed, 1, 0);
 	if (!call_run(&call, &pin, error)) {
 		sdr_secret_free(pin);
 		return NULL;
@@ -454,78 +741,44 @@ gp_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptRequest *request, GErr
 	SdrPinPromptRequest r = *request;
 
 	r.final_try = TRUE;
+	r.rejected = NULL;
 	call.gui = self->gui;
 	call.kind = CALL_CONFIRM;
 	call.pin_req = &r;
+	g_atomic_int_set(&self->final_confirmed, 0);
 	if (!call_run(&call, NULL, error))
 		return FALSE;
 	g_atomic_int_set(&self->final_confirmed, 1);
 	return TRUE;
 }
 
-typedef struct {
-	SdrGui *gui;
-	char *title; /* NULL = "sinadur" */
-	char *message;
-} Notice;
-
-static gboolean
-notice_close(gpointer data)
+static gint
+gp_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError **error)
 {
-	GtkWidget *w = data;
+	GuiPrompt *self = (GuiPrompt *)prompt;
+	Call call = { 0 };
 
-	gtk_widget_destroy(w);
-	g_object_unref(w);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-notice_show(gpointer data)
-{
-	Notice *n = data;
-	g_autofree char *text = sdr_gui_sanitize(n->message, 400);
-	GtkWidget *w =
-	        gtk_message_dialog_new(NULL, 0, GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s", text);
-
-	gtk_window_set_title(GTK_WINDOW(w), n->title != NULL ? n->title : "sinadur");
-	/* Screen readers say the title, not "Information". */
-	atk_object_set_name(gtk_widget_get_accessible(w), n->title != NULL ? n->title : "sinadur");
-	gtk_window_set_keep_above(GTK_WINDOW(w), TRUE);
-	gtk_application_add_window(n->gui->app, GTK_WINDOW(w));
-	g_signal_connect(w, "response", G_CALLBACK(gtk_widget_hide), NULL);
-	gtk_widget_show_all(w);
-	gtk_window_present(GTK_WINDOW(w));
-	g_timeout_add_seconds(NOTICE_TIMEOUT_S, notice_close, g_object_ref(w));
-	g_free(n->title);
-	g_free(n->message);
-	g_free(n);
-	return G_SOURCE_REMOVE;
-}
-
-void
-sdr_gui_show_pin_pad_notice(SdrGui *gui, const char *token_label)
-{
-	g_autofree char *label = sdr_gui_outside_text(token_label, 80);
-	SdrGuiPinText text;
-	Notice *n = g_new0(Notice, 1);
-
-	sdr_gui_pin_text(NULL, label, NULL, TRUE, &text);
-	n->gui = gui;
-	n->title = g_steal_pointer(&text.title);
-	n->message = g_steal_pointer(&text.message);
-	sdr_gui_pin_text_clear(&text);
-	notice_show(n);
+	if (request->n_choices == 0) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED,
+		                    _("No certificate was chosen."));
+		return -1;
+	}
+	call.gui = self->gui;
+	call.kind = CALL_CHOOSE;
+	call.choice = request;
+	call.chosen = -1;
+	if (!call_run(&call, NULL, error))
+		return -1;
+	return call.chosen;
 }
 
 static void
 gp_notify(SdrPrompt *prompt, const char *message)
 {
 	GuiPrompt *self = (GuiPrompt *)prompt;
-	Notice *n = g_new0(Notice, 1);
+	g_autofree char *text = sdr_gui_sanitize(message != NULL ? message : "", 400);
 
-	n->gui = self->gui;
-	n->message = g_strdup(message != NULL ? message : "");
-	g_main_context_invoke(NULL, notice_show, n);
+	notice_post(self->gui, _("sinadur — information"), text);
 }
 
 static void
@@ -540,6 +793,7 @@ static const SdrPromptClass gui_prompt_class = {
 	.confirm_final_try = gp_confirm_final_try,
 	.notify = gp_notify,
 	.free = gp_free,
+	.choose_certificate = gp_choose_certificate,
 };
 
 SdrPrompt *

@@ -12,28 +12,25 @@
 static void
 on_open(GtkMenuItem *item, gpointer data)
 {
-	SdrGui *gui = data;
-
-	sdr_gui_window_show(gui);
-	sdr_gui_refresh(gui);
+	sdr_gui_navigate(data, SDR_GUI_NAV_WINDOW);
 }
 
 static void
 on_sign(GtkMenuItem *item, gpointer data)
 {
-	sdr_gui_sign_window_show(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_SIGN);
 }
 
 static void
 on_verify(GtkMenuItem *item, gpointer data)
 {
-	sdr_gui_verify_window_show(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_VERIFY);
 }
 
 static void
 on_doctor(GtkMenuItem *item, gpointer data)
 {
-	sdr_gui_show_doctor(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_DOCTOR);
 }
 
 static void

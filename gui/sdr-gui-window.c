@@ -5,18 +5,6 @@
 
 #include <glib/gi18n-lib.h>
 
-GtkWidget *
-sdr_gui_value_label(const char *text)
-{
-	GtkWidget *l = gtk_label_new(text != NULL ? text : "—");
-
-	gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
-	gtk_label_set_line_wrap(GTK_LABEL(l), TRUE);
-	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
-	gtk_widget_set_can_focus(l, FALSE);
-	return l;
-}
-
 static void
 add_row(GtkGrid *grid, int row, const char *name, GtkWidget *value)
 {
@@ -58,34 +46,6 @@ json_true(JsonObject *o, const char *member)
 {
 	return o != NULL && json_object_has_member(o, member) &&
 	       json_object_get_boolean_member(o, member);
-}
-
-gboolean
-sdr_gui_cert_on_pin_pad(SdrGui *gui, const char *id, const char *subject, const char *issuer,
-                        char **token_label)
-{
-	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
-
-	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
-		JsonObject *c = json_array_get_object_element(a, i);
-		const char *label = sdr_gui_json_string(c, "token_label");
-		gboolean match = id != NULL
-		                         ? g_strcmp0(sdr_gui_json_string(c, "id"), id) == 0
-		                         : subject != NULL &&
-		                                   g_strcmp0(sdr_gui_json_string(c, "subject_cn"),
-		                                             subject) == 0 &&
-		                                   g_strcmp0(sdr_gui_json_string(c, "issuer_cn"),
-		                                             issuer) == 0;
-
-		if (!match)
-			continue;
-		if (!json_true(token_of(gui, label), "protected_auth_path"))
-			return FALSE;
-		if (token_label != NULL)
-			*token_label = g_strdup(label);
-		return TRUE;
-	}
-	return FALSE;
 }
 
 static GtkWidget *
@@ -266,19 +226,19 @@ sdr_gui_window_update(SdrGui *gui)
 static void
 on_sign_clicked(GtkButton *b, gpointer data)
 {
-	sdr_gui_sign_window_show(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_SIGN);
 }
 
 static void
 on_verify_clicked(GtkButton *b, gpointer data)
 {
-	sdr_gui_verify_window_show(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_VERIFY);
 }
 
 static void
 on_doctor_clicked(GtkButton *b, gpointer data)
 {
-	sdr_gui_show_doctor(data);
+	sdr_gui_navigate(data, SDR_GUI_NAV_DOCTOR);
 }
 
 static gboolean

@@ -7,116 +7,6 @@
 #define REFRESH_DELAY_MS 400
 #define PERIODIC_REFRESH_S (6 * 3600)
 
-/* ---- Handler calls on worker threads --------------------------------------------- */
-
-typedef struct {
-	SdrGui *gui;
-	char *name;
-	JsonObject *request;
-	SdrGuiDoneFunc done;
-	gpointer data;
-} RunCall;
-
-static void
-run_call_free(gpointer p)
-{
-	RunCall *c = p;
-
-	g_free(c->name);
-	json_object_unref(c->request);
-	g_free(c);
-}
-
-static void
-run_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-	RunCall *c = data;
-	GError *error = NULL;
-	JsonNode *answer =
-	        c->gui->options.run(c->name, c->request, c->gui->options.run_data, &error);
-
-	if (answer == NULL)
-		g_task_return_error(
-		        task, error != NULL
-		                      ? error
-		                      : g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "?"));
-	else
-		g_task_return_pointer(task, answer, (GDestroyNotify)json_node_unref);
-}
-
-static void
-run_done(GObject *source, GAsyncResult *result, gpointer data)
-{
-	RunCall *c = g_task_get_task_data(G_TASK(result));
-	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) answer = g_task_propagate_pointer(G_TASK(result), &error);
-
-	if (c->done != NULL)
-		c->done(c->gui, answer, error, c->data);
-}
-
-void
-sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
-                  gpointer data)
-{
-	g_autoptr(GTask) task = g_task_new(NULL, NULL, run_done, NULL);
-	RunCall *c = g_new0(RunCall, 1);
-
-	c->gui = gui;
-	c->name = g_strdup(name);
-	c->request = request != NULL ? json_object_ref(request) : json_object_new();
-	c->done = done;
-	c->data = data;
-	g_task_set_task_data(task, c, run_call_free);
-	g_task_run_in_thread(task, run_thread);
-}
-
-/* ---- JSON and text helpers ------------------------------------------------------------ */
-
-const char *
-sdr_gui_json_string(JsonObject *o, const char *member)
-{
-	JsonNode *n;
-
-	if (o == NULL || !json_object_has_member(o, member))
-		return NULL;
-	n = json_object_get_member(o, member);
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-JsonArray *
-sdr_gui_json_array(JsonNode *node, const char *member)
-{
-	JsonObject *o;
-	JsonNode *n;
-
-	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
-		return NULL;
-	o = json_node_get_object(node);
-	if (!json_object_has_member(o, member))
-		return NULL;
-	n = json_object_get_member(o, member);
-	return JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-char *
-sdr_gui_date_text(const char *iso)
-{
-	g_autoptr(GDateTime) t = NULL;
-	g_autoptr(GDateTime) local = NULL;
-
-	if (iso == NULL)
-		return g_strdup("—");
-	t = g_date_time_new_from_iso8601(iso, NULL);
-	if (t == NULL)
-		return g_strdup("—");
-	local = g_date_time_to_local(t);
-	return g_date_time_format(local, "%d/%m/%Y");
-}
-
 /* ---- Notifications ---------------------------------------------------------------------- */
 
 static void
@@ -329,6 +219,61 @@ action_show(GSimpleAction *action, GVariant *param, gpointer data)
 	on_activate(NULL, data);
 }
 
+/* ---- Navigation: the windows ask for each other through these actions --------- */
+
+static void
+nav_window(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_window_show(data);
+	sdr_gui_refresh(data);
+}
+
+static void
+nav_sign(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_sign_window_show(data);
+}
+
+static void
+nav_verify(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_verify_window_show(data);
+}
+
+static void
+nav_doctor(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_show_doctor(data);
+}
+
+static void
+nav_state(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_tray_update(data);
+}
+
+static void
+add_navigation(SdrGui *gui)
+{
+	static const struct {
+		const char *name;
+		GCallback cb;
+	} nav[] = {
+		{ SDR_GUI_NAV_WINDOW, G_CALLBACK(nav_window) },
+		{ SDR_GUI_NAV_SIGN, G_CALLBACK(nav_sign) },
+		{ SDR_GUI_NAV_VERIFY, G_CALLBACK(nav_verify) },
+		{ SDR_GUI_NAV_DOCTOR, G_CALLBACK(nav_doctor) },
+		{ SDR_GUI_NAV_STATE, G_CALLBACK(nav_state) },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(nav); i++) {
+		g_autoptr(GSimpleAction) a = g_simple_action_new(nav[i].name, NULL);
+
+		g_signal_connect(a, "activate", nav[i].cb, gui);
+		g_action_map_add_action(G_ACTION_MAP(gui->app), G_ACTION(a));
+	}
+}
+
 gboolean
 sdr_gui_display_available(void)
 {
@@ -356,6 +301,7 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	g_signal_connect(gui->app, "open", G_CALLBACK(on_open), gui);
 	g_signal_connect(show, "activate", G_CALLBACK(action_show), gui);
 	g_action_map_add_action(G_ACTION_MAP(gui->app), G_ACTION(show));
+	add_navigation(gui);
 	if (!g_application_register(G_APPLICATION(gui->app), NULL, error)) {
 		g_object_unref(gui->app);
 		g_free(gui);
@@ -400,7 +346,8 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	        " { min-height: 10px; }\n"
 	        "label.sdr-danger { color: #c62828; font-weight: bold; }\n"
 	        "label.sdr-warning { color: #a45c00; font-weight: bold; }\n"
-	        "label.sdr-big { font-size: 140%; font-weight: bold; }\n",
+	        "label.sdr-big { font-size: 140%; font-weight: bold; }\n"
+	        "label.sdr-heading { font-weight: bold; }\n",
 	        -1, NULL);
 	gtk_style_context_add_provider_for_screen(gdk_screen_get_default(), GTK_STYLE_PROVIDER(css),
 	                                          GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
@@ -436,6 +383,7 @@ sdr_gui_free(SdrGui *gui)
 	if (gui->periodic_source != 0)
 		g_source_remove(gui->periodic_source);
 	sdr_gui_tray_free(gui);
+	sdr_gui_notice_end(gui);
 	if (gui->window != NULL)
 		gtk_widget_destroy(gui->window);
 	g_application_release(G_APPLICATION(gui->app));

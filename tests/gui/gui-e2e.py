@@ -14,6 +14,7 @@ the build dir (tests/gui/screenshots) and checked not to be blank.
 """
 import base64
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -132,7 +133,8 @@ def wait_text(root, part, timeout=20):
 
 def click(root, name_part, exact=False):
     b = find(root, pyatspi.ROLE_PUSH_BUTTON, name_part, exact) or \
-        find(root, pyatspi.ROLE_CHECK_BOX, name_part, exact)
+        find(root, pyatspi.ROLE_CHECK_BOX, name_part, exact) or \
+        find(root, pyatspi.ROLE_RADIO_BUTTON, name_part, exact)
     if b is None:
         return False
     b.queryAction().doAction(0)
@@ -192,12 +194,13 @@ class Call(threading.Thread):
 
 
 def days_left(pem):
+    """Days left as a person counts them (common/sdr-time.h sdr_time_days_left): the
+    calendar day of the end minus today's, both in local time."""
     out = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", pem],
                          capture_output=True, text=True, check=True).stdout
     end = datetime.datetime.strptime(out.strip().split("=", 1)[1], "%b %d %H:%M:%S %Y %Z")
-    end = end.replace(tzinfo=datetime.timezone.utc)
-    span = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-    return int(span // 86400) if span >= 0 else -int((-span + 86399) // 86400)
+    end = end.replace(tzinfo=datetime.timezone.utc).astimezone()
+    return (end.date() - datetime.datetime.now().astimezone().date()).days
 
 
 def logins(p11dir):
@@ -237,8 +240,10 @@ def check_notifications(fx, path):
     notes = read_jsonl(path)
     expiry = [n for n in notes if n["summary"] == "Certificat bientôt expiré"]
     bodies = " | ".join(n["body"] for n in expiry)
-    check("expiry notification for the certificate expiring in 19 days",
-          any("Yann LE GOFF" in n["body"] and "19 jours" in n["body"] for n in expiry), bodies)
+    soon = days_left(os.path.join(fx.pki, "user-soon.pem"))
+    check("expiry notification for the certificate expiring in %d days" % soon,
+          any("Yann LE GOFF" in n["body"] and ("%d jours" % soon) in n["body"] for n in expiry),
+          bodies)
     check("expiry notification for the expired certificate",
           any("Anne KERBRAT" in n["body"] and "a expiré" in n["body"] for n in expiry), bodies)
     check("no notification for certificates far from expiry",
@@ -267,7 +272,8 @@ def main():
         f.write("[tokens]\nmodules=%s\n" % testp11)
         f.write("[signature]\ntrust_anchors=%s;%s\n" % (os.path.join(fx.pki, "root.pem"),
                                                         os.path.join(fx.pki, "ca.pem")))
-        f.write("[bridge]\nport=%d\nallowed_origins=%s\nconsent_timeout_s=90\n" % (port, ORIGIN))
+        f.write("[bridge]\nport=%d\nallowed_origins=%s\nconsent_timeout_s=90\nnexu=true\n"
+                % (port, ORIGIN))
         f.write("[support]\nrenewal_url=https://renouvellement.example.fr/\n"
                 "text=Assistance informatique : 02 98 00 00 00\n")
     procs = start_atspi(env)
@@ -401,7 +407,8 @@ def run(fx, env, port, p11dir, agent):
     if not check("listing answered 200", r is not None and r.status == 200,
                  r and r.body[:200]):
         return
-    cert = [c for c in r.json()["certificates"]
+    listing = r.json()["certificates"]
+    cert = [c for c in listing
             if c.get("subject_cn") == "Jean DUPONT" and "signature" in c.get("usage", [])][0]["id"]
 
     doc = b"Deliberation 2026-042 du conseil municipal\n" * 20
@@ -523,6 +530,9 @@ def run(fx, env, port, p11dir, agent):
     check("the right PIN resets the tries",
           open(os.path.join(p11dir, "tries")).read().strip() == "3")
     pin_pad(fx, env, port, p11dir, body)
+    consent_details(port, p11dir, cert)
+    pin_refused_locally(fx, port, p11dir, body)
+    choose_certificate(port, listing)
     sign_window(fx, env, p11dir)
     # A blocked key: the main window says what to do.
     with open(os.path.join(p11dir, "tries"), "w") as f:
@@ -538,8 +548,12 @@ def run(fx, env, port, p11dir, agent):
     return cert
 
 
+NOTICE = "sinadur — information"
+
+
 def pin_pad(fx, env, port, p11dir, body):
-    """A key with a protected authentication path: no PIN field, the wording says where."""
+    """A key with a protected authentication path: no PIN field, a notice says where
+    to type (sdr_prompt_notify before C_Login blocks), shown while the key asks."""
     with open(os.path.join(p11dir, "protected"), "w") as f:
         f.write("1234")
     subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
@@ -549,24 +563,146 @@ def pin_pad(fx, env, port, p11dir, body):
     dlg = find_window("Demande de signature")
     if dlg is not None:
         click(dlg, "Signer")
-    note = find_window("Code PIN de la clé")
+    note = find_window(NOTICE)
     a = app_node()
     if check("PIN pad notice shown", note is not None,
              [(a.getChildAtIndex(i).getRoleName(), a.getChildAtIndex(i).name)
               for i in range(a.childCount)] if a else None):
-        check("PIN pad wording", wait_text(note, "Saisissez votre code PIN dans la fenêtre du "
-                                                 "lecteur ou du logiciel de la clé", 5), texts(note))
+        check("PIN pad wording", wait_text(note, "Tapez le code PIN dans la fenêtre du logiciel "
+                                                 "de la clé", 5), texts(note))
         check("PIN pad: no PIN field", find(note, pyatspi.ROLE_PASSWORD_TEXT) is None)
-        screenshot("pin-pad-notice", "Code PIN de la clé")
+        check("PIN pad: no PIN dialog", find_window("Code PIN de la clé", 1) is None)
+        screenshot("pin-pad-notice", NOTICE)
     r = call.result()
     check("PIN pad: signed", r is not None and r.status == 200, r and r.body[:200])
     if note is not None:
         click(note, "Fermer")
-        check("PIN pad notice closed", window_gone("Code PIN de la clé", 5))
+        check("PIN pad notice closed", window_gone(NOTICE, 5))
     os.unlink(os.path.join(p11dir, "protected"))
     subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
                    env=env, capture_output=True, text=True, timeout=30)
     time.sleep(2)
+
+
+def consent_details(port, p11dir, cert):
+    """The consent shows what the page chose to write into the signature."""
+    before = logins(p11dir)
+    body = {"format": "cades", "certificate": cert,
+            "options": {"reason": "Délibération n° 2026-042 : approbation",
+                        "location": "Plougastel-Daoulas"},
+            "documents": [{"name": "deliberation-2026-042.pdf", "type": "application/pdf",
+                           "data": base64.b64encode(b"x" * 64).decode()}]}
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if check("consent with a reason raised", dlg is not None):
+        t = texts(dlg)
+        check("consent shows the reason",
+              any("Délibération n° 2026-042 : approbation" in x for x in t), t)
+        check("consent shows the location", any("Plougastel-Daoulas" in x for x in t), t)
+        check("consent says these are written into the signature",
+              any("Inscrit dans la signature" in x for x in t), t)
+        screenshot("consent-details", "Demande de signature")
+        click(dlg, "Refuser")
+    r = call.result()
+    check("consent with a reason refused -> SDR_ERROR_CONSENT_DENIED", r is not None and
+          r.error_code() == "SDR_ERROR_CONSENT_DENIED", r and r.body[:200])
+    check("refused -> no login", logins(p11dir) == before)
+
+
+def pin_refused_locally(fx, port, p11dir, body):
+    """The key's PIN length shown and enforced; a PIN the core refuses without
+    sending it (only spaces) is asked again with the reason, no try used."""
+    for name, value in (("min_len", "4"), ("max_len", "8")):
+        with open(os.path.join(p11dir, name), "w") as f:
+            f.write(value + "\n")
+    before = logins(p11dir)
+    call = Call(port, "POST", "/v1/sign", body)
+    dlg = find_window("Demande de signature")
+    if dlg is not None:
+        click(dlg, "Signer")
+    pin = find_window("Code PIN de la clé")
+    if check("PIN dialog (key of 4 to 8 characters)", pin is not None):
+        check("length hint shown", wait_text(pin, "Le code PIN comporte de 4 à 8 caractères", 5),
+              texts(pin))
+        entry = find(pin, pyatspi.ROLE_PASSWORD_TEXT)
+        ok = find(pin, pyatspi.ROLE_PUSH_BUTTON, "Valider")
+        entry.queryEditableText().insertText(0, "123", 3)
+        time.sleep(0.3)
+        check("Valider disabled below the key's minimum", not sensitive(ok))
+        entry.queryEditableText().deleteText(0, 3)
+        entry.queryEditableText().insertText(0, "    ", 4)
+        time.sleep(0.3)
+        check("Valider enabled at 4 characters", sensitive(ok))
+        click(pin, "Valider")
+        window_gone("Code PIN de la clé", 5)
+    pin = find_window("Code PIN de la clé")
+    if check("PIN asked again after the local refusal", pin is not None):
+        t = texts(pin)
+        check("the reason is shown: no try was used",
+              wait_text(pin, "aucun essai n’a été utilisé", 5), t)
+        check("logins unchanged by the refused PIN", logins(p11dir) == before)
+        screenshot("pin-refused", "Code PIN de la clé")
+        entry = find(pin, pyatspi.ROLE_PASSWORD_TEXT)
+        entry.queryEditableText().insertText(0, "1234", 4)
+        time.sleep(0.3)
+        click(pin, "Valider")
+    r = call.result()
+    check("signed after the refused PIN", r is not None and r.status == 200, r and r.body[:200])
+    check("the tries are intact", open(os.path.join(p11dir, "tries")).read().strip() == "3")
+    for name in ("min_len", "max_len"):
+        os.unlink(os.path.join(p11dir, name))
+
+
+def choose_certificate(port, listing):
+    """NexU's /rest/certificates with several signing certificates: the person chooses."""
+    ids = {c.get("subject_cn"): c["id"] for c in listing
+           if "signature" in c.get("usage", []) and not c.get("expired")}
+    call = Call(port, "POST", "/rest/certificates", {})
+    dlg = find_window("Choix du certificat")
+    if not check("certificate choice raised by /rest/certificates", dlg is not None):
+        r = call.result()
+        bl.log("no choice: %s" % (r and r.body[:300]))
+        return
+    radios = [n for n in walk(dlg) if n.getRole() == pyatspi.ROLE_RADIO_BUTTON]
+    names = [n.name for n in radios]
+    check("one choice per signing certificate (%d)" % len(radios), len(radios) >= 2, names)
+    check("choices name holder and issuer",
+          any("Jean DUPONT" in x and "AC Sinadur" in x for x in names) and
+          any("Jeanne MARTIN" in x for x in names), names)
+    check("choices give the end of validity and the days left",
+          any("valide jusqu’au" in x and "(expire dans" in x for x in names), names)
+    screenshot("choose-certificate", "Choix du certificat")
+    click(dlg, "Jeanne MARTIN")
+    time.sleep(0.3)
+    click(dlg, "Choisir")
+    r = call.result()
+    check("the chosen certificate is returned", r is not None and r.status == 200 and
+          ids.get("Jeanne MARTIN", "?") in r.body.decode(), r and r.body[:300])
+    sign_data(port, ids.get("Jeanne MARTIN"))
+
+
+def sign_data(port, cert):
+    """NexU's /rest/sign: a digest the page computed. The consent shows the hash
+    algorithm and the digest, no document."""
+    data = b"donnees preparees par le portail"
+    digest = hashlib.sha256(data).hexdigest()
+    call = Call(port, "POST", "/rest/sign",
+                {"keyId": cert, "toBeSigned": {"bytes": base64.b64encode(data).decode()},
+                 "digestAlgorithm": "SHA256"})
+    dlg = find_window("Demande de signature")
+    if check("consent for data to sign raised", dlg is not None):
+        t = texts(dlg)
+        check("sign data: the site asks to sign data it prepared",
+              any("données qu’il a préparées" in x for x in t), t)
+        check("sign data: hash algorithm shown",
+              "Algorithme d’empreinte" in t and any("sha256" in x.lower() for x in t), t)
+        check("sign data: the digest shown", any(digest[:32] in x for x in t), t)
+        check("sign data: no document row", "Document" not in t, t)
+        screenshot("consent-sign-data", "Demande de signature")
+        click(dlg, "Refuser")
+    r = call.result()
+    check("sign data refused -> not signed", r is not None and r.status != 200 and
+          b"signatureValue" not in r.body, r and r.body[:200])
 
 
 def sign_window(fx, env, p11dir):

@@ -135,6 +135,73 @@ test_pin_text(void **state)
 }
 
 static void
+test_pin_rejected_and_hint(void **state)
+{
+	SdrPinPromptRequest r = { 0 };
+	SdrGuiPinText t;
+	g_autofree char *exact = sdr_gui_pin_length_hint(6, 6);
+	g_autofree char *range = sdr_gui_pin_length_hint(4, 8);
+	g_autofree char *least = sdr_gui_pin_length_hint(4, 0);
+	g_autofree char *most = sdr_gui_pin_length_hint(0, 1);
+
+	/* The core refused the previous answer without sending it to the key. */
+	r.attempt = 2;
+	r.min_len = 4;
+	r.max_len = 8;
+	r.rejected = "Ce code est trop court. Rien n’a été envoyé à la clé : aucun essai n’a "
+	             "été utilisé.\x1b[2J";
+	sdr_gui_pin_text(&r, "RGS-TEST", "Marie Dupont", FALSE, &t);
+	assert_non_null(t.rejected);
+	assert_non_null(strstr(t.rejected, "aucun essai n’a été utilisé"));
+	assert_null(strchr(t.rejected, '\x1b')); /* through the sanitiser */
+	assert_null(t.warning);                  /* not a wrong PIN: no try was used */
+	assert_string_equal(t.hint, "Le code PIN comporte de 4 à 8 caractères.");
+	assert_true(t.show_entry);
+	/* The OK button follows the key's bounds (bytes). */
+	assert_false(sdr_gui_pin_can_submit(&t, FALSE, 3, r.min_len, r.max_len));
+	assert_true(sdr_gui_pin_can_submit(&t, FALSE, 4, r.min_len, r.max_len));
+	assert_true(sdr_gui_pin_can_submit(&t, FALSE, 8, r.min_len, r.max_len));
+	assert_false(sdr_gui_pin_can_submit(&t, FALSE, 9, r.min_len, r.max_len));
+	sdr_gui_pin_text_clear(&t);
+	assert_null(t.rejected);
+	assert_null(t.hint);
+
+	assert_string_equal(exact, "Le code PIN comporte 6 caractères.");
+	assert_string_equal(range, "Le code PIN comporte de 4 à 8 caractères.");
+	assert_string_equal(least, "Le code PIN comporte au moins 4 caractères.");
+	assert_string_equal(most, "Le code PIN comporte au plus 1 caractère.");
+	assert_null(sdr_gui_pin_length_hint(0, 0));
+
+	/* Unknown bounds: no hint. */
+	memset(&r, 0, sizeof r);
+	sdr_gui_pin_text(&r, NULL, NULL, FALSE, &t);
+	assert_null(t.hint);
+	assert_null(t.rejected);
+	sdr_gui_pin_text_clear(&t);
+}
+
+static void
+test_choice_days_left(void **state)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_local(2026, 12, 1, 23, 30, 0);
+	gint64 d = 0;
+
+	/* Calendar days in local time, as sdr_time_days_left(). */
+	assert_true(sdr_gui_choice_days_left("21/12/2026", now, &d));
+	assert_int_equal(d, 20);
+	assert_true(sdr_gui_choice_days_left("2026-12-02", now, &d));
+	assert_int_equal(d, 1);
+	assert_true(sdr_gui_choice_days_left("01/12/2026", now, &d));
+	assert_int_equal(d, 0);
+	assert_true(sdr_gui_choice_days_left("30/11/2026", now, &d));
+	assert_int_equal(d, -1);
+	assert_false(sdr_gui_choice_days_left("31/02/2026", now, &d));
+	assert_false(sdr_gui_choice_days_left("21/12/2026 x", now, &d));
+	assert_false(sdr_gui_choice_days_left("demain", now, &d));
+	assert_false(sdr_gui_choice_days_left(NULL, now, &d));
+}
+
+static void
 test_warn_days(void **state)
 {
 	int d[8];
@@ -234,8 +301,14 @@ test_origin_and_text(void **state)
 	assert_null(c);
 	assert_null(sdr_gui_origin_display(NULL));
 	assert_string_equal(d, "http://[::1]:24742");
-	assert_string_equal(e, "\u2068facturefdp.exe \u2069");
-	assert_string_equal(f, "\u2068abcd…\u2069");
+	/* The project's sanitiser: the override is shown, never obeyed. */
+	assert_null(strstr(e, "\u202E"));
+	assert_non_null(strstr(e, "<U+202E>"));
+	assert_null(strchr(e, '\n'));
+	assert_null(strchr(e, '\x07'));
+	assert_true(g_str_has_prefix(e, "\u2068facture"));
+	assert_true(g_str_has_suffix(e, "\u2069"));
+	assert_string_equal(f, "\u2068abc…\u2069"); /* "…" counts */
 	assert_null(sdr_gui_outside_text(NULL, 10));
 	{
 		g_autofree char *bad = sdr_gui_sanitize("a\xff"
@@ -276,10 +349,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validity),        cmocka_unit_test(test_validity_text),
-		cmocka_unit_test(test_pin_text),        cmocka_unit_test(test_warn_days),
-		cmocka_unit_test(test_expiry_memory),   cmocka_unit_test(test_tray),
-		cmocka_unit_test(test_origin_and_text), cmocka_unit_test(test_detached_content),
+		cmocka_unit_test(test_validity),
+		cmocka_unit_test(test_validity_text),
+		cmocka_unit_test(test_pin_text),
+		cmocka_unit_test(test_warn_days),
+		cmocka_unit_test(test_expiry_memory),
+		cmocka_unit_test(test_tray),
+		cmocka_unit_test(test_origin_and_text),
+		cmocka_unit_test(test_detached_content),
+		cmocka_unit_test(test_pin_rejected_and_hint),
+		cmocka_unit_test(test_choice_days_left),
 	};
 
 	g_unsetenv("LC_ALL");
