@@ -46,6 +46,9 @@ typedef struct {
 	 * computed sha256: a detached CMS signs exactly what the consent showed. */
 	guint8 digest[EVP_MAX_MD_SIZE];
 	gsize digest_len;
+	/* A file: the same digest's state before it was finalised, so that PAdES
+	 * continues it over the incremental update instead of reading the file again. */
+	EVP_MD_CTX *state;
 	/* Planned before any prompt (see "Preflight"). */
 	GError *refused;       /* cannot be signed: said before the PIN, never signed */
 	char *signed_output;   /* an output of an earlier run signs it already: skipped */
@@ -101,6 +104,7 @@ sign_doc_free(gpointer p)
 	g_free(d->name);
 	g_free(d->path);
 	g_free(d->mime);
+	EVP_MD_CTX_free(d->state);
 	if (d->data != NULL)
 		g_bytes_unref(d->data);
 	g_clear_error(&d->refused);
@@ -166,6 +170,12 @@ hash_stream(GInputStream *in, SignDoc *doc, SdrHashAlg hash, GCancellable *cance
 	}
 	if (n < 0)
 		goto out;
+	if (doc->path != NULL) {
+		doc->state = EVP_MD_CTX_new();
+		if (doc->state == NULL ||
+		    EVP_MD_CTX_copy_ex(doc->state, other != NULL ? other : sha) != 1)
+			goto crypto;
+	}
 	if (EVP_DigestFinal_ex(sha, md, &md_len) != 1)
 		goto crypto;
 	for (unsigned int i = 0; i < md_len && i < 32; i++)
@@ -624,8 +634,15 @@ sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	xo.country = country;
 	xo.signer_role = role;
 	if (doc->path != NULL) {
-		if (!sdr_xades_sign_file(job->signer, doc->path, mode, &xo, doc->out_tmp, NULL,
-		                         error))
+		/* Detached: the digest of the consent pass, no second read of the file. */
+		gboolean reuse =
+		        mode == SDR_XADES_DETACHED && doc->digest_len == sdr_hash_len(job->hash);
+
+		if (reuse ? !sdr_xades_sign_file_digest(job->signer, doc->path, doc->digest,
+		                                        doc->digest_len, &xo, doc->out_tmp, NULL,
+		                                        error)
+		          : !sdr_xades_sign_file(job->signer, doc->path, mode, &xo, doc->out_tmp,
+		                                 NULL, error))
 			return FALSE;
 		return publish_output(doc, result, error);
 	} else {
@@ -719,7 +736,13 @@ sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	if (!pades_options(job, doc, &po, error))
 		return FALSE;
 	if (doc->path != NULL) {
-		if (!sdr_pades_sign_file(job->signer, doc->path, &po, doc->out_tmp, NULL, error))
+		/* The consent pass's digest state is continued over the update: the
+		 * file is copied, not read and hashed a second time. */
+		if (doc->state != NULL ? !sdr_pades_sign_file_prehashed(job->signer, doc->path, &po,
+		                                                        doc->state, doc->size,
+		                                                        doc->out_tmp, NULL, error)
+		                       : !sdr_pades_sign_file(job->signer, doc->path, &po,
+		                                              doc->out_tmp, NULL, error))
 			return FALSE;
 		return publish_output(doc, result, error);
 	} else {
