@@ -1318,106 +1318,164 @@ batch_answer(SignJob *job, GPtrArray *docs, GHashTable *done, const GError *stop
 	return sdr_json_node_take(out);
 }
 
-JsonNode *
-sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
+/* The request's options, format and outputs, checked before anything is read. */
+static gboolean
+read_request(SignJob *job, JsonObject *request, JsonObject *no_options, gboolean *digest_mode,
+             char **digest_hex, GError **error)
 {
-	SignJob job = { 0 };
-	g_autoptr(JsonObject) no_options = json_object_new();
 	JsonObject *options = NULL;
-	JsonArray *doc_array = NULL;
-	g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func(sign_doc_free);
-	g_autoptr(GPtrArray) certs = NULL;
-	g_autoptr(GPtrArray) candidates = NULL;
-	g_autoptr(SdrTokenSession) session = NULL;
-	g_autoptr(SdrSigner) token_signer = NULL;
-	const SdrCertInfo *cert;
-	gboolean digest_mode;
 	const char *mode;
-	g_autofree char *digest_hex = NULL;
-	JsonNode *answer = NULL;
-	int chosen;
 
-	job.ctx = ctx;
 	if (json_object_has_member(request, "options")) {
 		JsonNode *n = json_object_get_member(request, "options");
 		if (!JSON_NODE_HOLDS_OBJECT(n)) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 			            _("“options” must be an object."));
-			goto out;
+			return FALSE;
 		}
 		options = json_node_get_object(n);
 	}
-	job.options = options != NULL ? options : no_options;
+	job->options = options != NULL ? options : no_options;
 	/* Digest mode is the request's "mode"; options.mode is the signature's
 	 * (detached, enveloped...): "digest" there is refused below. */
 	mode = sdr_json_get_string(request, "mode", NULL);
-	digest_mode = g_strcmp0(mode, "digest") == 0;
-	job.format = sdr_json_get_string(request, "format", digest_mode ? "raw" : NULL);
-	if (!digest_mode && (job.format == NULL || !sdr_sign_format_known(job.format))) {
+	*digest_mode = g_strcmp0(mode, "digest") == 0;
+	job->format = sdr_json_get_string(request, "format", *digest_mode ? "raw" : NULL);
+	if (!*digest_mode && (job->format == NULL || !sdr_sign_format_known(job->format))) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Unknown format “%s” (cades, xades, pades, pes, actes or marche)."),
-		            job.format != NULL ? job.format : "");
-		goto out;
+		            job->format != NULL ? job->format : "");
+		return FALSE;
 	}
-	if (!read_common_options(&job, request, error))
-		goto out;
-	if (!check_request_shape(&job, request, digest_mode, &digest_hex, error))
-		goto out;
-	if (!digest_mode && g_str_equal(job.format, "pes")) {
-		g_autofree char *city = sdr_sign_config_string(&job, "city");
-		g_autofree char *postal = sdr_sign_config_string(&job, "postal_code");
+	if (!read_common_options(job, request, error))
+		return FALSE;
+	if (!check_request_shape(job, request, *digest_mode, digest_hex, error))
+		return FALSE;
+	if (!*digest_mode && g_str_equal(job->format, "pes")) {
+		g_autofree char *city = sdr_sign_config_string(job, "city");
+		g_autofree char *postal = sdr_sign_config_string(job, "postal_code");
 
 		if (!sdr_pes_check_place(city, postal, error))
-			goto out; /* before any prompt: no PIN typed for nothing */
+			return FALSE; /* before any prompt: no PIN typed for nothing */
 	}
-	job.output = sdr_json_get_string(request, "output", NULL);
-	job.output_dir = sdr_json_get_string(request, "output_dir", NULL);
-	job.in_place = sdr_json_get_bool(request, "in_place", FALSE);
-	job.overwrite = sdr_json_get_bool(request, "overwrite", FALSE);
-	if (!digest_mode && !sdr_sign_check_in_place(&job, error))
-		goto out;
-	if ((job.output != NULL || job.output_dir != NULL || job.in_place || job.overwrite) &&
-	    sdr_context_get_origin(ctx) != NULL) {
+	job->output = sdr_json_get_string(request, "output", NULL);
+	job->output_dir = sdr_json_get_string(request, "output_dir", NULL);
+	job->in_place = sdr_json_get_bool(request, "in_place", FALSE);
+	job->overwrite = sdr_json_get_bool(request, "overwrite", FALSE);
+	if (!*digest_mode && !sdr_sign_check_in_place(job, error))
+		return FALSE;
+	if ((job->output != NULL || job->output_dir != NULL || job->in_place || job->overwrite) &&
+	    sdr_context_get_origin(job->ctx) != NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Output files are only chosen from the command line."));
-		goto out;
+		return FALSE;
 	}
 
-	if (job.output_dir != NULL && g_mkdir_with_parents(job.output_dir, 0755) != 0) {
+	if (job->output_dir != NULL && g_mkdir_with_parents(job->output_dir, 0755) != 0) {
 		int e = errno;
 		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot create %s: %s"),
-		            job.output_dir, g_strerror(e));
-		goto out;
+		            job->output_dir, g_strerror(e));
+		return FALSE;
 	}
+	return TRUE;
+}
+
+/* Reads and hashes every document once (load_doc). */
+static gboolean
+load_docs(SignJob *job, JsonObject *request, GPtrArray *docs, GError **error)
+{
+	JsonArray *doc_array;
+
+	JsonNode *n = json_object_get_member(request, "documents");
+	if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n) ||
+	    json_array_get_length(json_node_get_array(n)) == 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("No document to sign."));
+		return FALSE;
+	}
+	doc_array = json_node_get_array(n);
+	if (json_array_get_length(doc_array) > SDR_SIGN_MAX_DOCS) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("Too many documents in one request."));
+		return FALSE;
+	}
+	for (guint i = 0; i < json_array_get_length(doc_array); i++) {
+		SignDoc *d = load_doc(job, json_array_get_element(doc_array, i), i, error);
+		if (d == NULL)
+			return FALSE;
+		g_ptr_array_add(docs, d);
+	}
+	if (job->output != NULL && docs->len > 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("--output names one file: use --output-dir for several "
+		              "documents."));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The one login of the batch and the token signer (the consent was given). Takes
+ * the token lock for the token work and gives it back, also on failure. */
+static gboolean
+login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigner **token_signer,
+      GError **error)
+{
+	g_autoptr(GPtrArray) candidates = NULL;
+
+	SdrTokenManager *tm;
+	g_autoptr(GPtrArray) all = NULL;
+	GPtrArray *anchors = sdr_context_get_anchor_certs(job->ctx);
+
+	token_enter(job);
+	tm = sdr_context_get_token_manager(job->ctx, error);
+	if (tm == NULL)
+		goto fail;
+	*session = sdr_token_session_open(tm, cert->id, error);
+	if (*session == NULL)
+		goto fail;
+	if (!sdr_token_session_login(*session, pin_from_prompt, job->ctx, error)) {
+		audit(job, cert->id, NULL, sdr_error_code_name((*error)->code));
+		if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
+			g_prefix_error(error, _("Wrong PIN, nothing was signed. "));
+		else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
+			g_prefix_error(error, _("The key is blocked, nothing was signed. "));
+		goto fail;
+	}
+	candidates = g_ptr_array_new();
+	all = sdr_token_manager_list_certificates(tm, NULL);
+	for (guint i = 0; all != NULL && i < all->len; i++)
+		g_ptr_array_add(candidates, ((SdrCertInfo *)g_ptr_array_index(all, i))->cert);
+	for (guint i = 0; anchors != NULL && i < anchors->len; i++)
+		g_ptr_array_add(candidates, g_ptr_array_index(anchors, i));
+	*token_signer = sdr_token_signer_new(*session, candidates, error);
+	token_leave(job);
+	return *token_signer != NULL;
+fail:
+	token_leave(job);
+	return FALSE;
+}
+
+JsonNode *
+sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	SignJob job = { 0 };
+	g_autoptr(JsonObject) no_options = json_object_new();
+	g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func(sign_doc_free);
+	g_autoptr(GPtrArray) certs = NULL;
+	g_autoptr(SdrTokenSession) session = NULL;
+	g_autoptr(SdrSigner) token_signer = NULL;
+	const SdrCertInfo *cert;
+	gboolean digest_mode;
+	g_autofree char *digest_hex = NULL;
+	JsonNode *answer = NULL;
+	int chosen;
+
+	job.ctx = ctx;
+	if (!read_request(&job, request, no_options, &digest_mode, &digest_hex, error))
+		goto out;
 
 	/* Documents first: a missing file is reported before any prompt. */
-	if (!digest_mode) {
-		JsonNode *n = json_object_get_member(request, "documents");
-		if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n) ||
-		    json_array_get_length(json_node_get_array(n)) == 0) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("No document to sign."));
-			goto out;
-		}
-		doc_array = json_node_get_array(n);
-		if (json_array_get_length(doc_array) > SDR_SIGN_MAX_DOCS) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-			            _("Too many documents in one request."));
-			goto out;
-		}
-		for (guint i = 0; i < json_array_get_length(doc_array); i++) {
-			SignDoc *d = load_doc(&job, json_array_get_element(doc_array, i), i, error);
-			if (d == NULL)
-				goto out;
-			g_ptr_array_add(docs, d);
-		}
-		if (job.output != NULL && docs->len > 1) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("--output names one file: use --output-dir for several "
-			              "documents."));
-			goto out;
-		}
-	}
+	if (!digest_mode && !load_docs(&job, request, docs, error))
+		goto out;
 
 	/* The certificate. The token manager stays loaded for the batch (held), the
 	 * lock is only taken for each piece of token work. */
@@ -1472,36 +1530,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (sdr_context_get_file_signer(ctx) != NULL) {
 		job.signer = sdr_context_get_file_signer(ctx);
 	} else {
-		SdrTokenManager *tm;
-		g_autoptr(GPtrArray) all = NULL;
-		GPtrArray *anchors = sdr_context_get_anchor_certs(ctx);
-
-		token_enter(&job);
-		tm = sdr_context_get_token_manager(ctx, error);
-		if (tm == NULL)
-			goto out_unlock;
-		session = sdr_token_session_open(tm, cert->id, error);
-		if (session == NULL)
-			goto out_unlock;
-		if (!sdr_token_session_login(session, pin_from_prompt, ctx, error)) {
-			audit(&job, cert->id, NULL, sdr_error_code_name((*error)->code));
-			if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
-				g_prefix_error(error, _("Wrong PIN, nothing was signed. "));
-			else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
-				g_prefix_error(error,
-				               _("The key is blocked, nothing was signed. "));
-			goto out_unlock;
-		}
-		candidates = g_ptr_array_new();
-		all = sdr_token_manager_list_certificates(tm, NULL);
-		for (guint i = 0; all != NULL && i < all->len; i++)
-			g_ptr_array_add(candidates,
-			                ((SdrCertInfo *)g_ptr_array_index(all, i))->cert);
-		for (guint i = 0; anchors != NULL && i < anchors->len; i++)
-			g_ptr_array_add(candidates, g_ptr_array_index(anchors, i));
-		token_signer = sdr_token_signer_new(session, candidates, error);
-		token_leave(&job);
-		if (token_signer == NULL)
+		if (!login(&job, cert, &session, &token_signer, error))
 			goto out;
 		job.signer = token_signer;
 	}
@@ -1521,9 +1550,6 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		sign_batch(&job, docs, done, &stop);
 		answer = batch_answer(&job, docs, done, stop);
 	}
-	goto out;
-out_unlock:
-	token_leave(&job);
 out:
 	/* The session logs out when freed, after the signer that uses it: token work. */
 	token_enter(&job);
