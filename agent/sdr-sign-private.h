@@ -1,5 +1,6 @@
 /* sdr-sign-private.h - the "sign" batch: the engine (sdr-engine.c) and the format
- * adapters (sdr-sign-formats.c) share these (agent/ only).
+ * adapters (sdr-sign-formats.c) share these, and the outputs (sdr-sign-output.c),
+ * which both use (agent/ only).
  *
  * The engine reads each document once, runs the preflight, asks one consent and one
  * login, then calls the adapter of the request's format for each document and
@@ -77,10 +78,12 @@ typedef enum {
 	KIND_PES,
 } SignKind;
 
-/* ---- The engine (sdr-engine.c), for the adapters ---- */
+/* ---- Shared by the engine and the adapters (sdr-sign-output.c) ---- */
 
 /* A fresh stream over the document (its file or its bytes). */
 GInputStream *sdr_sign_doc_open(SignDoc *doc, GError **error);
+/* The n-th (n >= 2) free-name candidate for a default output name that is taken. */
+char *sdr_sign_numbered_path(const char *path, guint n);
 /* Publishes doc->out_tmp (written by the format) under doc->out_path: see there. */
 gboolean sdr_sign_publish_output(SignDoc *doc, JsonObject *result, GError **error);
 /* Gives out: written atomically and published (CLI) or put in result as base64 under
