@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 
 #define SDR_SIGN_MAX_DOCS 10000
-#define SDR_SIGN_MAX_DATA ((gsize)256 * 1024 * 1024)
 
 /* The core's token lock around one piece of token work (never a prompt). */
 static void
@@ -226,7 +225,7 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 			            _("Document %u: a valid “name” is required."), index + 1);
 			goto fail;
 		}
-		if (len / 4 * 3 > SDR_SIGN_MAX_DATA) {
+		if (len / 4 * 3 > SDR_HANDLER_MAX_DOCUMENT_SIZE) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
 			            _("Document %s is too large."), name);
 			goto fail;
