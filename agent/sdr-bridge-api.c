@@ -143,7 +143,9 @@ check_format(JsonObject *req, GError **error)
 static gboolean
 check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
 {
-	guint64 max = sdr_bridge_policy_get_max_body(bridge->policy);
+	/* A document: within the body limit and the handlers' cap. */
+	guint64 max = MIN(sdr_bridge_policy_get_max_body(bridge->policy),
+	                  (guint64)SDR_HANDLER_MAX_DOCUMENT_SIZE);
 	JsonNode *opts = json_object_get_member(req, "options");
 	const char *mode;
 
@@ -226,7 +228,9 @@ check_sign_request(SdrBridge *bridge, JsonObject *req, GError **error)
 static gboolean
 check_verify_request(SdrBridge *bridge, JsonObject *req, GError **error)
 {
-	guint64 max = sdr_bridge_policy_get_max_body(bridge->policy);
+	/* A document: within the body limit and the handlers' cap. */
+	guint64 max = MIN(sdr_bridge_policy_get_max_body(bridge->policy),
+	                  (guint64)SDR_HANDLER_MAX_DOCUMENT_SIZE);
 	JsonNode *content = json_object_get_member(req, "content");
 	JsonNode *online = json_object_get_member(req, "online");
 

@@ -3,6 +3,7 @@
 
 #include "sdr-config-build.h"
 #include "sdr-error.h"
+#include "sdr-handler-call.h"
 #include "sdr-handlers-private.h"
 
 #include <glib/gi18n-lib.h>
@@ -34,89 +35,6 @@ sdr_handler_find(const char *name)
 	return NULL;
 }
 
-/* ---- The call in progress (per thread) ------------------------------------------ */
-
-typedef struct {
-	SdrContext *ctx;
-	GCancellable *cancellable; /* the call's, else the context's; may be NULL */
-	SdrProgressFunc progress;
-	gpointer progress_data;
-	GMainContext *main_context; /* async: where progress is delivered */
-} SdrCall;
-
-static GPrivate current_call;
-
-static SdrCall *
-call_for(SdrContext *ctx)
-{
-	SdrCall *call = g_private_get(&current_call);
-
-	return call != NULL && call->ctx == ctx ? call : NULL;
-}
-
-GCancellable *
-sdr_handler_call_cancellable(SdrContext *ctx)
-{
-	SdrCall *call = call_for(ctx);
-
-	return call != NULL ? call->cancellable : sdr_context_get_cancellable(ctx);
-}
-
-typedef struct {
-	SdrProgressFunc func;
-	gpointer data;
-	guint done, total;
-	char *current;
-} ProgressEvent;
-
-static gboolean
-progress_dispatch(gpointer p)
-{
-	ProgressEvent *ev = p;
-
-	ev->func(ev->done, ev->total, ev->current, ev->data);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-progress_event_free(gpointer p)
-{
-	ProgressEvent *ev = p;
-
-	g_free(ev->current);
-	g_free(ev);
-}
-
-void
-sdr_handler_call_progress(SdrContext *ctx, guint done, guint total, const char *current)
-{
-	SdrCall *call = call_for(ctx);
-	SdrProgressFunc func = NULL;
-	gpointer data = NULL;
-	ProgressEvent *ev;
-
-	if (call != NULL) {
-		func = call->progress;
-		data = call->progress_data;
-	} else {
-		func = sdr_context_get_progress(ctx, &data);
-	}
-	if (func == NULL)
-		return;
-	if (call == NULL || call->main_context == NULL) {
-		func(done, total, current, data);
-		return;
-	}
-	ev = g_new0(ProgressEvent, 1);
-	ev->func = func;
-	ev->data = data;
-	ev->done = done;
-	ev->total = total;
-	ev->current = g_strdup(current);
-	g_main_context_invoke_full(call->main_context, G_PRIORITY_DEFAULT, progress_dispatch, ev,
-	                           progress_event_free);
-}
-
 /* The one worker body: sync calls run it in the caller's thread, async calls in a
  * GTask worker. Handlers that use the token run under the core's token lock,
  * except those that take it in pieces themselves (sign: never around a prompt). */
@@ -125,7 +43,7 @@ run_call(SdrCall *call, const char *name, JsonObject *request, GError **error)
 {
 	const SdrHandler *h = sdr_handler_find(name);
 	g_autoptr(JsonObject) empty = NULL;
-	SdrCall *outer = g_private_get(&current_call);
+	SdrCall *outer;
 	JsonNode *answer;
 
 	if (h == NULL) {
@@ -141,13 +59,13 @@ run_call(SdrCall *call, const char *name, JsonObject *request, GError **error)
 		g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED, _("Cancelled."));
 		return NULL;
 	}
-	g_private_set(&current_call, call);
+	outer = sdr_handler_call_enter(call);
 	if (h->needs_token && !h->locks_token)
 		sdr_context_lock_token(call->ctx);
 	answer = h->func(call->ctx, request, error);
 	if (h->needs_token && !h->locks_token)
 		sdr_context_unlock_token(call->ctx);
-	g_private_set(&current_call, outer);
+	sdr_handler_call_leave(outer);
 	return answer;
 }
 

@@ -23,6 +23,10 @@ G_BEGIN_DECLS
 
 typedef struct _SdrContext SdrContext;
 
+/* The largest document a request may carry in base64 ("data" of "sign" and "verify"):
+ * the handlers refuse more (SDR_ERROR_TOO_LARGE), the bridge checks it before decoding. */
+#define SDR_HANDLER_MAX_DOCUMENT_SIZE ((gsize)256 * 1024 * 1024)
+
 /* Progress of a batch ("sign"): done of total documents finished, current = the
  * name of the document about to be signed (NULL once done == total). Called in the
  * handler's thread for sdr_handler_run, on the caller's main context (the thread

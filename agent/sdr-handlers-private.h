@@ -31,8 +31,8 @@ JsonNode *sdr_json_node_take(JsonObject *obj);
  * library detail, which goes into "detail" (sdr_error_split_detail()). */
 JsonObject *sdr_json_from_error(const GError *e);
 
-/* TRUE when data holds only base64 characters ('=' padding and line breaks
- * included): checked before g_base64_decode, which skips anything else. */
+/* TRUE when data is base64 (sdr_json_base64_check(), line breaks allowed): checked
+ * before g_base64_decode, which skips anything else. */
 gboolean sdr_handlers_check_base64(const char *data);
 
 /* Certificates to choose from for signing: the token's (or the file signer's)

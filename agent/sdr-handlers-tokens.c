@@ -35,13 +35,7 @@ sdr_json_from_error(const GError *e)
 gboolean
 sdr_handlers_check_base64(const char *data)
 {
-	for (const char *p = data; *p != '\0'; p++) {
-		char c = *p;
-		if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=' && c != '\n' &&
-		    c != '\r')
-			return FALSE;
-	}
-	return TRUE;
+	return sdr_json_base64_check(data, TRUE, G_MAXUINT64, NULL, NULL);
 }
 
 const char *

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define SDR_VERIFY_MAX_FILES 1000
-#define SDR_VERIFY_MAX_DATA ((gsize)256 * 1024 * 1024)
+#define SDR_VERIFY_MAX_DATA SDR_HANDLER_MAX_DOCUMENT_SIZE
 
 static GBytes *
 decode_b64(const char *data, const char *what, GError **error)

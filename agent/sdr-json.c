@@ -1,7 +1,12 @@
 /* sdr-json.c - certificates, tokens and verification reports as JSON. */
 #include "sdr-json.h"
 
+#include "sdr-error.h"
 #include "sdr-time.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+#include <string.h>
 
 #include <openssl/x509v3.h>
 
@@ -311,4 +316,44 @@ sdr_json_from_verify_report(const SdrVerifyReport *report)
 	json_object_set_array_member(o, "signatures", sigs);
 	json_object_set_array_member(o, "notes", reasons_array(report->notes));
 	return o;
+}
+
+gboolean
+sdr_json_base64_check(const char *text, gboolean line_breaks, guint64 max_decoded,
+                      guint64 *decoded_size, GError **error)
+{
+	gsize len = strlen(text);
+	gsize chars = 0, pad = 0;
+	guint64 size;
+
+	if (!line_breaks && len / 4 > max_decoded / 3 + 2)
+		goto too_large;
+	for (gsize i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (line_breaks && (c == '\n' || c == '\r'))
+			continue;
+		if (c == '=') {
+			if (++pad > 2)
+				goto bad;
+		} else if (pad > 0 || (!g_ascii_isalnum(c) && c != '+' && c != '/')) {
+			goto bad; /* data after the padding, or outside the alphabet */
+		}
+		chars++;
+	}
+	if (chars % 4 != 0)
+		goto bad;
+	size = (guint64)(chars / 4) * 3 - pad;
+	if (size > max_decoded)
+		goto too_large;
+	if (decoded_size != NULL)
+		*decoded_size = size;
+	return TRUE;
+too_large:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+	            _("A base64 field is larger than allowed"));
+	return FALSE;
+bad:
+	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("Invalid base64 data"));
+	return FALSE;
 }

@@ -989,3 +989,111 @@ sdr_pades_sign_bytes(SdrSigner *signer, GBytes *pdf, const SdrPadesOptions *opti
 	}
 	return g_byte_array_free_to_bytes(g_steal_pointer(&mem));
 }
+
+/* sdr_pades_sign_file_prehashed(): the original bytes are only copied (in the kernel);
+ * their digest is the caller's, continued with the incremental update. */
+typedef struct {
+	int fd;
+	const EVP_MD_CTX *prefix;
+} Prehashed;
+
+static gboolean
+copy_prehashed(gpointer src, Sink *sink, guint64 expected, GError **error)
+{
+	Prehashed *ph = src;
+	CopyJob job = { 0 };
+	struct stat st;
+
+	if (fstat(ph->fd, &st) != 0 || (guint64)st.st_size != expected) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("The PDF file changed while it was being signed"));
+		return FALSE;
+	}
+	if (EVP_MD_CTX_copy_ex(sink->md, ph->prefix) != 1) {
+		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+		return FALSE;
+	}
+	job.in_fd = ph->fd;
+	job.out_fd = sdr_atomic_file_get_fd(sink->file);
+	job.len = expected;
+	(void)posix_fadvise(ph->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	copy_worker(&job);
+	if (job.err != 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("Cannot write the signed PDF file: %s"), g_strerror(job.err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+sdr_pades_sign_file_prehashed(SdrSigner *signer, const char *input, const SdrPadesOptions *options,
+                              const EVP_MD_CTX *prefix, guint64 prefix_len, const char *output,
+                              char **out_path, GError **error)
+{
+	SdrPadesOptions defaults;
+	const SdrPadesOptions *o = options;
+	g_autofree char *out = NULL;
+	g_autoptr(SdrPdfDoc) doc = NULL;
+	g_autoptr(SdrAtomicFile) af = NULL;
+	Sink sink = { 0 };
+	Prehashed ph = { -1, prefix };
+	int pages[2];
+	gboolean ok = FALSE;
+
+	g_return_val_if_fail(signer != NULL && input != NULL && prefix != NULL, FALSE);
+	if (o == NULL) {
+		sdr_pades_options_init(&defaults);
+		o = &defaults;
+	}
+	if (!check_options(o, error)) {
+		return FALSE;
+	}
+	if (EVP_MD_CTX_get0_md(prefix) == NULL ||
+	    EVP_MD_get_type(EVP_MD_CTX_get0_md(prefix)) != EVP_MD_get_type(sdr_hash_md(o->hash))) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, "prefix digest");
+		return FALSE;
+	}
+	out = output != NULL ? g_strdup(output) : sdr_pades_default_output(input);
+	pages[0] = o->page - 1;
+	pages[1] = -1;
+	doc = sdr_pdf_doc_open(input, pages, error);
+	if (doc == NULL) {
+		return FALSE;
+	}
+	if ((guint64)doc->file_size != prefix_len) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("The PDF file changed while it was being signed"));
+		return FALSE;
+	}
+	ph.fd = g_open(input, O_RDONLY | O_CLOEXEC, 0);
+	if (ph.fd < 0) {
+		int e = errno;
+
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot open %s: %s"), input,
+		            g_strerror(e));
+		return FALSE;
+	}
+	af = sdr_atomic_file_new(out, error);
+	if (af == NULL) {
+		goto done;
+	}
+	sink.file = af;
+	sink.md = EVP_MD_CTX_new();
+	if (sink.md == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CRYPTO, "EVP_MD_CTX_new");
+		goto done;
+	}
+	if (!sign_common(signer, doc, o, &sink, copy_prehashed, &ph, error) ||
+	    !sdr_atomic_file_commit(af, error)) {
+		goto done;
+	}
+	ok = TRUE;
+	if (out_path != NULL) {
+		*out_path = g_steal_pointer(&out);
+	}
+done:
+	close(ph.fd);
+	EVP_MD_CTX_free(sink.md);
+	return ok;
+}

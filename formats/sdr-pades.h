@@ -8,6 +8,7 @@
 #include "sdr-signer.h"
 
 #include <glib.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 G_BEGIN_DECLS
@@ -42,6 +43,15 @@ char *sdr_pades_default_output(const char *input);
  * written. */
 gboolean sdr_pades_sign_file(SdrSigner *signer, const char *input, const SdrPadesOptions *options,
                              const char *output, char **out_path, GError **error);
+
+/* sdr_pades_sign_file() for a caller that has hashed the whole input already (the
+ * agent's consent pass): prefix is a digest context with options->hash fed exactly the
+ * prefix_len bytes of input, not finalised (it is copied, not changed). The original
+ * bytes are then only copied; a file whose size is no longer prefix_len is refused. */
+gboolean sdr_pades_sign_file_prehashed(SdrSigner *signer, const char *input,
+                                       const SdrPadesOptions *options, const EVP_MD_CTX *prefix,
+                                       guint64 prefix_len, const char *output, char **out_path,
+                                       GError **error);
 
 /* What sdr_pades_sign_file() checks before signing, without signing (the agent calls it
  * before asking for the PIN): the options, and input opens as a PDF with the page of the

@@ -983,3 +983,65 @@ sdr_xades_sign_file(SdrSigner *signer, const char *input, SdrXadesMode mode,
 		*out_path = g_steal_pointer(&path);
 	return TRUE;
 }
+
+gboolean
+sdr_xades_sign_file_digest(SdrSigner *signer, const char *input, const guint8 *digest,
+                           gsize digest_len, const SdrXadesOptions *options,
+                           const char *output_path, char **out_path, GError **error)
+{
+	SdrXadesOptions defaults;
+	const SdrXadesOptions *o = options_or_defaults(options, &defaults);
+	SdrXadesOptions copy = *o;
+	g_autofree char *sig_id =
+	        o->signature_id != NULL ? g_strdup(o->signature_id) : new_signature_id();
+	g_autofree char *ref_id = g_strconcat(sig_id, "_R1", NULL);
+	g_autofree char *base = NULL, *uri = NULL, *mime = NULL, *path = NULL;
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(GBytes) out = NULL;
+	DataRef ref = { 0 };
+
+	g_return_val_if_fail(signer != NULL && input != NULL && digest != NULL, FALSE);
+	if (digest_len != sdr_hash_len(o->hash) || digest_len > sizeof ref.ref.digest) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, "digest length");
+		return FALSE;
+	}
+	if (o->mime_type != NULL) {
+		mime = g_strdup(o->mime_type);
+	} else {
+		/* The MIME guess looks at the first bytes: only those are read. */
+		g_autoptr(GFile) f = g_file_new_for_path(input);
+		g_autoptr(GFileInputStream) in = g_file_read(f, NULL, NULL);
+		guint8 head[4096];
+		gssize head_len = in != NULL ? g_input_stream_read(G_INPUT_STREAM(in), head,
+		                                                   sizeof head, NULL, NULL)
+		                             : 0;
+
+		mime = guess_mime(input, head, head_len > 0 ? (gsize)head_len : 0);
+	}
+	copy.signature_id = sig_id;
+	base = g_path_get_basename(input);
+	uri = escape_name(base);
+	ref.ref.id = ref_id;
+	ref.ref.hash = o->hash;
+	ref.ref.uri = uri;
+	ref.mime_type = mime;
+	memcpy(ref.ref.digest, digest, digest_len);
+	ref.ref.digest_len = digest_len;
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	if (build_signature(signer, doc, NULL, &ref, 1, NULL, NULL, &copy, NULL, error) == NULL)
+		return FALSE;
+	out = sdr_xml_serialize(doc, error);
+	if (out == NULL)
+		return FALSE;
+	path = output_path != NULL ? g_strdup(output_path) : sdr_xades_detached_path(input);
+	if (path == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("No free output name next to %s"),
+		            input);
+		return FALSE;
+	}
+	if (!sdr_file_write_atomic(path, g_bytes_get_data(out, NULL), g_bytes_get_size(out), error))
+		return FALSE;
+	if (out_path != NULL)
+		*out_path = g_steal_pointer(&path);
+	return TRUE;
+}

@@ -76,6 +76,13 @@ gboolean sdr_xades_sign_file(SdrSigner *signer, const char *input, SdrXadesMode 
                              const SdrXadesOptions *options, const char *output_path,
                              char **out_path, GError **error);
 
+/* Detached only, over a digest of the whole file that the caller computed already
+ * with options->hash (the agent's consent pass): the file is not read again (only
+ * its first bytes when options->mime_type is NULL). Output as sdr_xades_sign_file(). */
+gboolean sdr_xades_sign_file_digest(SdrSigner *signer, const char *input, const guint8 *digest,
+                                    gsize digest_len, const SdrXadesOptions *options,
+                                    const char *output_path, char **out_path, GError **error);
+
 /* Same for data in memory (bridge). name: the document's file name (reference
  * URI of a detached signature, MIME guess). Returns the signature document. */
 GBytes *sdr_xades_sign_data(SdrSigner *signer, GBytes *data, const char *name, SdrXadesMode mode,

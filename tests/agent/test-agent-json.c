@@ -1,4 +1,5 @@
 /* test-agent-json.c - certificate and verification report JSON shapes. */
+#include "sdr-error.h"
 #include "sdr-json.h"
 #include "sdr-time.h"
 
@@ -150,6 +151,33 @@ test_verify_report(void **state)
 	sdr_verify_report_free(report);
 }
 
+/* The one base64 validator (bridge fields and handler "data"). */
+static void
+test_base64_check(void **state)
+{
+	guint64 size = 0;
+	GError *error = NULL;
+
+	(void)state;
+	assert_true(sdr_json_base64_check("aGVsbG8=", FALSE, 100, &size, NULL));
+	assert_int_equal(size, 5);
+	/* Line breaks: only where allowed (MIME-wrapped data given to the handlers). */
+	assert_false(sdr_json_base64_check("aGVs\nbG8=", FALSE, 100, NULL, NULL));
+	assert_true(sdr_json_base64_check("aGVs\r\nbG8=\n", TRUE, 100, &size, NULL));
+	assert_int_equal(size, 5);
+	/* Padding only at the end, at most two, whole quanta. */
+	assert_false(sdr_json_base64_check("a=Vs", TRUE, 100, NULL, NULL));
+	assert_false(sdr_json_base64_check("a===", TRUE, 100, NULL, NULL));
+	assert_false(sdr_json_base64_check("aGVsbG8", TRUE, 100, NULL, NULL));
+	assert_false(sdr_json_base64_check("aGV$bG8=", TRUE, 100, NULL, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST));
+	g_clear_error(&error);
+	assert_false(sdr_json_base64_check("aGVsbG8=", TRUE, 4, NULL, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_TOO_LARGE));
+	g_clear_error(&error);
+	assert_true(sdr_json_base64_check("aGVsbG8=", TRUE, G_MAXUINT64, NULL, NULL));
+}
+
 int
 main(void)
 {
@@ -157,6 +185,7 @@ main(void)
 		cmocka_unit_test(test_signature_cert),
 		cmocka_unit_test(test_expired_auth_cert),
 		cmocka_unit_test(test_verify_report),
+		cmocka_unit_test(test_base64_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

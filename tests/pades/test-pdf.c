@@ -7,6 +7,7 @@
 #include "sdr-pdf.h"
 #include "sdr-verify-report.h"
 
+#include <glib/gstdio.h>
 #include <openssl/ec.h>
 #include <openssl/x509v3.h>
 #include <setjmp.h>
@@ -324,6 +325,67 @@ test_sign_verify_memory(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* sdr_pades_sign_file_prehashed(): the caller's digest state of the whole file (the
+ * agent's consent pass) continued over the update: the output verifies; a state of
+ * other bytes gives an invalid signature; a size that changed is refused. */
+static void
+test_sign_file_prehashed(void **state)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = make_cert(&key);
+	g_autoptr(SdrSigner) signer = sdr_signer_new_from_key(key, cert, NULL);
+	g_autoptr(GBytes) in = minimal();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("pades-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "a.pdf", NULL);
+	g_autofree char *out = g_build_filename(dir, "a-signe.pdf", NULL);
+	gsize n;
+	const guint8 *p = g_bytes_get_data(in, &n);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	SdrVerifyOptions vo = { 0 };
+	SdrPadesOptions po;
+
+	sdr_pades_options_init(&po);
+	vo.trust = X509_STORE_new();
+	X509_STORE_add_cert(vo.trust, cert);
+	assert_true(g_file_set_contents(path, (const char *)p, (gssize)n, NULL));
+	assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1);
+	assert_true(EVP_DigestUpdate(md, p, n) == 1);
+	/* A size other than the file's: refused, nothing written. */
+	assert_false(
+	        sdr_pades_sign_file_prehashed(signer, path, &po, md, n + 1, out, NULL, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_IO));
+	g_clear_error(&error);
+	assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	for (int round = 0; round < 2; round++) {
+		g_autoptr(SdrVerifyReport) rep = NULL;
+
+		if (round == 1) {
+			/* The state of other bytes of the same size. */
+			guint8 *other = g_memdup2(p, n);
+
+			other[20] ^= 1;
+			assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1);
+			assert_true(EVP_DigestUpdate(md, other, n) == 1);
+			g_free(other);
+			g_unlink(out);
+		}
+		if (!sdr_pades_sign_file_prehashed(signer, path, &po, md, n, out, NULL, &error))
+			fail_msg("sign: %s", error->message);
+		rep = sdr_pades_verify_file(out, &vo, &error);
+		assert_non_null(rep);
+		assert_int_equal(sdr_verify_report_overall(rep),
+		                 round == 0 ? SDR_VERDICT_VALID : SDR_VERDICT_INVALID);
+	}
+	g_unlink(out);
+	g_unlink(path);
+	g_rmdir(dir);
+	EVP_MD_CTX_free(md);
+	X509_STORE_free(vo.trust);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
 int
 main(void)
 {
@@ -335,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_scan_glued_eof),
 		cmocka_unit_test(test_doc_and_update),
 		cmocka_unit_test(test_sign_verify_memory),
+		cmocka_unit_test(test_sign_file_prehashed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -453,6 +453,46 @@ test_detached_uri_escaping(void **state)
 	assert_non_null(strstr(text, "URI=\"D%C3%A9lib%3A%20n%C2%B01%20(v2).txt\""));
 }
 
+/* sdr_xades_sign_file_digest(): the agent's consent digest in the reference, the file
+ * not read again; the signature verifies against the file, and only against it. */
+static void
+test_detached_precomputed_digest(void **state)
+{
+	g_autoptr(SdrSigner) signer = signer_of(&rsa_pki);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("xades-XXXXXX", NULL);
+	g_autofree char *in = g_build_filename(dir, "délib 7.txt", NULL);
+	g_autofree char *out = g_build_filename(dir, "délib 7.txt - Signature 1.xml", NULL);
+	g_autoptr(GBytes) sig = NULL, content = bytes_of("Délibération n° 7\n"), other = NULL;
+	g_autoptr(SdrVerifyReport) good = NULL, bad = NULL;
+	guint8 md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	gchar *text = NULL;
+	gsize len = 0;
+
+	assert_true(g_file_set_contents(in, g_bytes_get_data(content, NULL),
+	                                (gssize)g_bytes_get_size(content), NULL));
+	assert_true(EVP_Digest(g_bytes_get_data(content, NULL), g_bytes_get_size(content), md,
+	                       &md_len, EVP_sha256(), NULL) == 1);
+	/* A digest of another length than the hash's is refused. */
+	assert_false(sdr_xades_sign_file_digest(signer, in, md, 20, NULL, out, NULL, &error));
+	g_clear_error(&error);
+	assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	if (!sdr_xades_sign_file_digest(signer, in, md, md_len, NULL, out, NULL, &error))
+		fail_msg("sign: %s", error->message);
+	assert_true(g_file_get_contents(out, &text, &len, NULL));
+	sig = g_bytes_new_take(text, len);
+	good = verify_bytes(sig, content, rsa_pki.trust, NULL);
+	assert_int_equal(only_result(good)->verdict, SDR_VERDICT_VALID);
+	other = bytes_of("Délibération n° 8\n");
+	bad = verify_bytes(sig, other, rsa_pki.trust, NULL);
+	assert_int_equal(only_result(bad)->verdict, SDR_VERDICT_INVALID);
+	assert_true(has_reason(only_result(bad), SDR_REASON_DIGEST_MISMATCH));
+	g_unlink(out);
+	g_unlink(in);
+	g_rmdir(dir);
+}
+
 static void
 test_missing_content(void **state)
 {
@@ -850,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_enveloped_twice_refused),
 		cmocka_unit_test(test_enveloping),
 		cmocka_unit_test(test_detached_uri_escaping),
+		cmocka_unit_test(test_detached_precomputed_digest),
 		cmocka_unit_test(test_missing_content),
 		cmocka_unit_test(test_untrusted_and_options),
 		cmocka_unit_test(test_wrapping),

@@ -1,15 +1,17 @@
-/* sdr-handlers-sign.c - "sign": a batch of documents, one consent, one login.
+/* sdr-engine.c - "sign": the batch engine. A batch of documents, one consent, one login.
  *
  * Request and answer shapes: docs/internals/agent-core.md. Documents come by path
  * (the CLI: outputs written next to them or where asked) or by base64 data (the
- * bridge: outputs returned in base64). The format code lives in formats/; this file
- * only chooses the certificate, asks consent and the PIN, and routes each document.
+ * bridge: outputs returned in base64). The format code lives in formats/, each format's
+ * adapter in sdr-sign-formats.c; this file reads and hashes each document once, runs
+ * the preflight, chooses the certificate, asks consent and the PIN, and hands each
+ * document to its adapter, then publishes the output and writes the audit.
  */
 #include "sdr-audit.h"
 #include "sdr-cms.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
-#include "sdr-handlers-private.h"
+#include "sdr-sign-private.h"
 #include "sdr-json.h"
 #include "sdr-marche.h"
 #include "sdr-pades.h"
@@ -32,51 +34,6 @@
 #include <sys/stat.h>
 
 #define SDR_SIGN_MAX_DOCS 10000
-#define SDR_SIGN_MAX_DATA ((gsize)256 * 1024 * 1024)
-#define SDR_SIGN_MAX_NAME 255
-
-typedef struct {
-	char *name; /* base name shown to people */
-	char *path; /* input file (CLI), or NULL */
-	char *mime;
-	GBytes *data; /* bridge input, or NULL */
-	guint64 size;
-	char sha256[65];
-	/* Digest of the content with the signature's hash, from the same pass that
-	 * computed sha256: a detached CMS signs exactly what the consent showed. */
-	guint8 digest[EVP_MAX_MD_SIZE];
-	gsize digest_len;
-	/* Planned before any prompt (see "Preflight"). */
-	GError *refused;       /* cannot be signed: said before the PIN, never signed */
-	char *signed_output;   /* an output of an earlier run signs it already: skipped */
-	char *out_path;        /* CLI: the name wanted (default, --output or the input) */
-	char *out_tmp;         /* CLI: reserved temporary file next to out_path */
-	gboolean out_replace;  /* --in-place or --overwrite: out_path may be replaced */
-	gboolean out_numbered; /* a default name: the next free number when taken */
-} SignDoc;
-
-typedef struct {
-	SdrContext *ctx;
-	const char *format;
-	const char *mode; /* "detached", "attached", "enveloped", "enveloping" or NULL */
-	SdrHashAlg hash;
-	SdrTargetLevel level;
-	char *tsa_url;
-	X509_STORE *trust;
-	JsonObject *options; /* borrowed: the request's "options" (never NULL) */
-	const char *output;
-	const char *output_dir;
-	gboolean in_place;
-	gboolean overwrite;
-	SdrSigner *signer; /* borrowed */
-	const SdrCertInfo *cert;
-	char *signer_name;
-	/* A token (not the CLI's file signer): token work takes the core's token
-	 * lock, only around listing, login and each signature; held = the token
-	 * manager stays loaded between them (sdr_context_hold_token). */
-	gboolean uses_token;
-	gboolean held;
-} SignJob;
 
 /* The core's token lock around one piece of token work (never a prompt). */
 static void
@@ -101,6 +58,7 @@ sign_doc_free(gpointer p)
 	g_free(d->name);
 	g_free(d->path);
 	g_free(d->mime);
+	EVP_MD_CTX_free(d->state);
 	if (d->data != NULL)
 		g_bytes_unref(d->data);
 	g_clear_error(&d->refused);
@@ -118,9 +76,6 @@ sign_job_clear(SignJob *job)
 	g_free(job->tsa_url);
 	g_free(job->signer_name);
 }
-
-static const char *const known_formats[] = { "cades", "xades",  "pades", "pes",
-	                                     "actes", "marche", NULL };
 
 /* ---- Documents ---------------------------------------------------------------- */
 
@@ -166,6 +121,12 @@ hash_stream(GInputStream *in, SignDoc *doc, SdrHashAlg hash, GCancellable *cance
 	}
 	if (n < 0)
 		goto out;
+	if (doc->path != NULL) {
+		doc->state = EVP_MD_CTX_new();
+		if (doc->state == NULL ||
+		    EVP_MD_CTX_copy_ex(doc->state, other != NULL ? other : sha) != 1)
+			goto crypto;
+	}
 	if (EVP_DigestFinal_ex(sha, md, &md_len) != 1)
 		goto crypto;
 	for (unsigned int i = 0; i < md_len && i < 32; i++)
@@ -264,7 +225,7 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 			            _("Document %u: a valid “name” is required."), index + 1);
 			goto fail;
 		}
-		if (len / 4 * 3 > SDR_SIGN_MAX_DATA) {
+		if (len / 4 * 3 > SDR_HANDLER_MAX_DOCUMENT_SIZE) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
 			            _("Document %s is too large."), name);
 			goto fail;
@@ -288,123 +249,13 @@ fail:
 	return NULL;
 }
 
-static GInputStream *
-doc_open(SignDoc *doc, GError **error)
-{
-	g_autoptr(GFile) file = NULL;
-
-	if (doc->data != NULL)
-		return g_memory_input_stream_new_from_bytes(doc->data);
-	file = g_file_new_for_path(doc->path);
-	return G_INPUT_STREAM(g_file_read(file, NULL, error));
-}
-
 /* ---- Outputs ------------------------------------------------------------------ */
-
-/* What a document becomes: decides the default output name, the checks made before
- * the PIN and the format code called (sign_one). */
-typedef enum {
-	KIND_CADES_DETACHED,
-	KIND_CADES_ATTACHED,
-	KIND_ACTES_PEM,
-	KIND_PADES,
-	KIND_XADES_DETACHED,
-	KIND_XADES_ENVELOPED,
-	KIND_XADES_ENVELOPING,
-	KIND_PES,
-} SignKind;
-
-static gboolean is_pdf(SignDoc *doc);
-
-static gboolean
-doc_kind(SignJob *job, SignDoc *doc, SignKind *kind, GError **error)
-{
-	const char *f = job->format;
-	const char *m = job->mode;
-	gboolean cades =
-	        g_str_equal(f, "cades") || (g_str_equal(f, "marche") && !is_pdf(doc) &&
-	                                    sdr_json_get_bool(job->options, "cades", FALSE));
-
-	if (g_str_equal(f, "pades") ||
-	    (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE)) ||
-	    (g_str_equal(f, "marche") && is_pdf(doc))) {
-		*kind = KIND_PADES;
-	} else if (g_str_equal(f, "actes")) {
-		*kind = KIND_ACTES_PEM;
-	} else if (g_str_equal(f, "pes")) {
-		*kind = KIND_PES;
-	} else if (cades) {
-		if (m != NULL && !g_str_equal(m, "attached") && !g_str_equal(m, "detached")) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("CAdES signatures are detached or attached, not %s."), m);
-			return FALSE;
-		}
-		*kind = g_strcmp0(m, "attached") == 0 ? KIND_CADES_ATTACHED : KIND_CADES_DETACHED;
-	} else {
-		if (m == NULL || g_str_equal(m, "detached"))
-			*kind = KIND_XADES_DETACHED;
-		else if (g_str_equal(m, "enveloped"))
-			*kind = KIND_XADES_ENVELOPED;
-		else if (g_str_equal(m, "enveloping"))
-			*kind = KIND_XADES_ENVELOPING;
-		else {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("XAdES signatures are detached, enveloped or enveloping, "
-			              "not %s."),
-			            m);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-/* name without its last extension ("a.xml" -> "a"; "a" -> "a"; ".a" -> ".a"). */
-static char *
-strip_extension(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	return dot != NULL && dot != name ? g_strndup(name, (gsize)(dot - name)) : g_strdup(name);
-}
-
-/* The default output file name of a document (no folder). */
-static char *
-default_output_name(SignKind kind, const char *name)
-{
-	g_autofree char *stem = NULL;
-
-	switch (kind) {
-	case KIND_CADES_DETACHED:
-		return g_strconcat(name, ".p7s", NULL);
-	case KIND_CADES_ATTACHED:
-		return g_strconcat(name, ".p7m", NULL);
-	case KIND_ACTES_PEM:
-		return g_strconcat(name, ".sig", NULL);
-	case KIND_PADES: {
-		g_autofree char *def = sdr_pades_default_output(name);
-		return g_path_get_basename(def);
-	}
-	case KIND_XADES_DETACHED:
-	case KIND_XADES_ENVELOPING:
-		return g_strconcat(name, " - Signature 1.xml", NULL);
-	case KIND_XADES_ENVELOPED:
-		stem = strip_extension(name);
-		return g_strconcat(stem, "-signe.xml", NULL);
-	case KIND_PES:
-	default:
-		if (g_str_has_suffix(name, ".xml") || g_str_has_suffix(name, ".XML"))
-			stem = g_strndup(name, strlen(name) - 4);
-		else
-			stem = g_strdup(name);
-		return g_strconcat(stem, "-signe.xml", NULL);
-	}
-}
 
 /* Where a CLI output goes by default: --output-dir/NAME, or next to the input. */
 static char *
 default_output_path(SignJob *job, SignDoc *doc, SignKind kind)
 {
-	g_autofree char *base = default_output_name(kind, doc->name);
+	g_autofree char *base = sdr_sign_default_output_name(kind, doc->name);
 	g_autofree char *dir = NULL;
 
 	/* A signed copy of a PES or an XML file keeps its name in another folder. */
@@ -418,447 +269,7 @@ default_output_path(SignJob *job, SignDoc *doc, SignKind kind)
 	return g_build_filename(dir, base, NULL);
 }
 
-/* The n-th (n >= 2) free-name candidate for a default name that is taken:
- * "a.pdf - Signature N.xml" for XAdES (the platforms' numbering), otherwise " (N)"
- * before the last extension: "a-signe (2).pdf", "a.pdf (2).p7s", "pes-signe (2).xml". */
-static char *
-numbered_path(const char *path, guint n)
-{
-	g_autofree char *dir = g_path_get_dirname(path);
-	g_autofree char *base = g_path_get_basename(path);
-	g_autofree char *file = NULL;
-	const char *sig1 = " - Signature 1.xml";
-	const char *dot = strrchr(base, '.');
-
-	if (g_str_has_suffix(base, sig1))
-		file = g_strdup_printf("%.*s - Signature %u.xml",
-		                       (int)(strlen(base) - strlen(sig1)), base, n);
-	else if (dot != NULL && dot != base)
-		file = g_strdup_printf("%.*s (%u)%s", (int)(dot - base), base, n, dot);
-	else
-		file = g_strdup_printf("%s (%u)", base, n);
-	if (g_str_equal(dir, ".") && !g_str_has_prefix(path, "./"))
-		return g_steal_pointer(&file);
-	return g_build_filename(dir, file, NULL);
-}
-
-/* Publishes doc->out_tmp under doc->out_path without replacing anything that
- * exists (unless --in-place/--overwrite): a default name that is taken becomes the
- * next free numbered name; a name given by --output is refused. */
-static gboolean
-publish_output(SignDoc *doc, JsonObject *result, GError **error)
-{
-	g_autofree char *dest = g_strdup(doc->out_path);
-
-	for (guint n = 2;; n++) {
-		SdrPublishResult r = sdr_file_publish(doc->out_tmp, dest, doc->out_replace, error);
-
-		if (r == SDR_PUBLISH_ERROR)
-			return FALSE;
-		if (r == SDR_PUBLISH_OK)
-			break;
-		if (!doc->out_numbered || n > 9999) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
-			            _("%s already exists: it was not replaced (use --overwrite to "
-			              "replace it)."),
-			            dest);
-			return FALSE;
-		}
-		g_free(dest);
-		dest = numbered_path(doc->out_path, n);
-	}
-	g_clear_pointer(&doc->out_tmp, g_free);
-	json_object_set_string_member(result, "output", dest);
-	if (!g_str_equal(dest, doc->out_path))
-		json_object_set_string_member(result, "existing_kept", doc->out_path);
-	return TRUE;
-}
-
-/* Gives the output: written to a file (CLI) or put in the result as base64. */
-static gboolean
-emit_output(SignJob *job, SignDoc *doc, const char *member, const char *name, GBytes *out,
-            JsonObject *result, GError **error)
-{
-	gsize len;
-	const guint8 *p = g_bytes_get_data(out, &len);
-
-	(void)job;
-	if (doc->path != NULL) {
-		if (!sdr_file_write_atomic(doc->out_tmp, p, len, error))
-			return FALSE;
-		return publish_output(doc, result, error);
-	} else {
-		g_autofree char *b64 = g_base64_encode(p, len);
-
-		json_object_set_string_member(result, member, b64);
-		if (name != NULL)
-			json_object_set_string_member(result, "output_name", name);
-	}
-	return TRUE;
-}
-
 /* ---- Formats ------------------------------------------------------------------ */
-
-static void
-cms_options(SignJob *job, SdrCmsOptions *opts)
-{
-	sdr_cms_options_init(opts);
-	opts->hash = job->hash;
-	opts->level = job->level;
-	opts->signing_time = TRUE;
-	opts->tsa_url = job->tsa_url;
-	opts->trust = job->trust;
-}
-
-static GBytes *
-cms_sign_doc(SignJob *job, SignDoc *doc, gboolean attached, GError **error)
-{
-	g_autoptr(GInputStream) in = NULL;
-	SdrCmsOptions opts;
-
-	cms_options(job, &opts);
-	/* Detached: the digest of the consent pass, no second read of the document. */
-	if (!attached && doc->digest_len == sdr_hash_len(job->hash))
-		return sdr_cms_sign_digest(job->signer, doc->digest, doc->digest_len, &opts, error);
-	in = doc_open(doc, error);
-	if (in == NULL)
-		return NULL;
-	return sdr_cms_sign_stream(job->signer, in, attached, &opts,
-	                           sdr_handler_call_cancellable(job->ctx), error);
-}
-
-static gboolean
-sign_cades(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
-{
-	gboolean attached = g_strcmp0(job->mode, "attached") == 0;
-	g_autoptr(GBytes) cms = NULL;
-	g_autofree char *path = NULL;
-
-	if (job->mode != NULL && !attached && g_strcmp0(job->mode, "detached") != 0) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("CAdES signatures are detached or attached, not %s."), job->mode);
-		return FALSE;
-	}
-	cms = cms_sign_doc(job, doc, attached, error);
-	if (cms == NULL)
-		return FALSE;
-	path = g_strconcat(doc->name, attached ? ".p7m" : ".p7s", NULL);
-	return emit_output(job, doc, attached ? "document" : "signature", path, cms, result, error);
-}
-
-/* ACTES: a detached CMS in PEM, as S2LOW takes it (acte_pdf_file_sign). */
-static gboolean
-sign_actes_pem(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
-{
-	g_autoptr(GBytes) cms = cms_sign_doc(job, doc, FALSE, error);
-	g_autoptr(GBytes) pem = NULL;
-	g_autofree char *path = NULL;
-	gsize len;
-	const guint8 *p;
-	g_autofree char *b64 = NULL;
-	GString *s;
-
-	if (cms == NULL)
-		return FALSE;
-	p = g_bytes_get_data(cms, &len);
-	b64 = g_base64_encode(p, len);
-	s = g_string_new("-----BEGIN PKCS7-----\n");
-	for (gsize i = 0, n = strlen(b64); i < n; i += 64) {
-		g_string_append_len(s, b64 + i, (gssize)MIN(64, n - i));
-		g_string_append_c(s, '\n');
-	}
-	g_string_append(s, "-----END PKCS7-----\n");
-	pem = g_string_free_to_bytes(s);
-	path = g_strconcat(doc->name, ".sig", NULL);
-	return emit_output(job, doc, "signature", path, pem, result, error);
-}
-
-static gboolean
-is_pdf(SignDoc *doc)
-{
-	return g_strcmp0(doc->mime, "application/pdf") == 0 ||
-	       g_str_has_suffix(doc->name, ".pdf") || g_str_has_suffix(doc->name, ".PDF");
-}
-
-/* A configuration string, or NULL when absent or empty. */
-static char *
-config_string(SignJob *job, const char *key)
-{
-	char *v = sdr_config_get_string(sdr_context_get_config(job->ctx), "signature", key, NULL);
-
-	if (v != NULL && v[0] == '\0')
-		g_clear_pointer(&v, g_free);
-	return v;
-}
-
-static gboolean
-sign_xades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
-{
-	SdrXadesOptions xo;
-	SdrXadesMode mode;
-	g_autofree char *city = config_string(job, "city");
-	g_autofree char *postal = config_string(job, "postal_code");
-	g_autofree char *country = config_string(job, "country");
-	g_autofree char *role = config_string(job, "role");
-
-	if (job->mode == NULL || g_str_equal(job->mode, "detached"))
-		mode = SDR_XADES_DETACHED;
-	else if (g_str_equal(job->mode, "enveloped"))
-		mode = SDR_XADES_ENVELOPED;
-	else if (g_str_equal(job->mode, "enveloping"))
-		mode = SDR_XADES_ENVELOPING;
-	else {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("XAdES signatures are detached, enveloped or enveloping, not %s."),
-		            job->mode);
-		return FALSE;
-	}
-	sdr_xades_options_init(&xo);
-	xo.hash = job->hash;
-	xo.level = job->level;
-	xo.tsa_url = job->tsa_url;
-	xo.trust = job->trust;
-	xo.mime_type = doc->mime;
-	xo.city = city;
-	xo.postal_code = postal;
-	xo.country = country;
-	xo.signer_role = role;
-	if (doc->path != NULL) {
-		if (!sdr_xades_sign_file(job->signer, doc->path, mode, &xo, doc->out_tmp, NULL,
-		                         error))
-			return FALSE;
-		return publish_output(doc, result, error);
-	} else {
-		g_autoptr(GBytes) sig =
-		        sdr_xades_sign_data(job->signer, doc->data, doc->name, mode, &xo, error);
-		g_autofree char *name = NULL;
-
-		if (sig == NULL)
-			return FALSE;
-		name = mode == SDR_XADES_ENVELOPED
-		               ? g_strdup(doc->name)
-		               : default_output_name(KIND_XADES_DETACHED, doc->name);
-		return emit_output(job, doc, mode == SDR_XADES_DETACHED ? "signature" : "document",
-		                   name, sig, result, error);
-	}
-}
-
-static gboolean
-read_rect(JsonObject *options, double rect[4], GError **error)
-{
-	JsonNode *n = json_object_get_member(options, "rect");
-	JsonArray *a;
-
-	if (n == NULL)
-		return TRUE;
-	a = JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-	if (a == NULL || json_array_get_length(a) != 4) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("“rect” is [x, y, width, height] in points."));
-		return FALSE;
-	}
-	for (guint i = 0; i < 4; i++) {
-		JsonNode *e = json_array_get_element(a, i);
-		if (!JSON_NODE_HOLDS_VALUE(e) || (json_node_get_value_type(e) != G_TYPE_DOUBLE &&
-		                                  json_node_get_value_type(e) != G_TYPE_INT64)) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("“rect” is [x, y, width, height] in points."));
-			return FALSE;
-		}
-		rect[i] = json_node_get_double(e);
-	}
-	return TRUE;
-}
-
-/* The PAdES options of the request (the check before the PIN and the signature). */
-static gboolean
-pades_options(SignJob *job, SignDoc *doc, SdrPadesOptions *po_out, GError **error)
-{
-	SdrPadesOptions po;
-	const char *image = sdr_json_get_string(job->options, "image", NULL);
-
-	if (!is_pdf(doc)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-		            _("%s is not a PDF: PAdES signs PDF files only."), doc->name);
-		return FALSE;
-	}
-	sdr_pades_options_init(&po);
-	po.hash = job->hash;
-	po.level = job->level;
-	po.tsa_url = job->tsa_url;
-	po.trust = job->trust;
-	po.visible = sdr_json_get_bool(job->options, "visible", FALSE);
-	po.page = (int)CLAMP(sdr_json_get_int(job->options, "page", 1), 1, 100000);
-	if (!read_rect(job->options, po.rect, error))
-		return FALSE;
-	if (po.visible && json_object_get_member(job->options, "rect") == NULL) {
-		po.rect[0] = 50;
-		po.rect[1] = 50;
-		po.rect[2] = 220;
-		po.rect[3] = 70;
-	}
-	po.reason = sdr_json_get_string(job->options, "reason", NULL);
-	po.location = sdr_json_get_string(job->options, "location", NULL);
-	if (image != NULL) {
-		if (sdr_context_get_origin(job->ctx) != NULL) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("Files are only accepted from the command line."));
-			return FALSE;
-		}
-		po.image_path = image;
-	}
-	*po_out = po;
-	return TRUE;
-}
-
-static gboolean
-sign_pades_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
-{
-	SdrPadesOptions po;
-
-	if (!pades_options(job, doc, &po, error))
-		return FALSE;
-	if (doc->path != NULL) {
-		if (!sdr_pades_sign_file(job->signer, doc->path, &po, doc->out_tmp, NULL, error))
-			return FALSE;
-		return publish_output(doc, result, error);
-	} else {
-		g_autoptr(GBytes) pdf = sdr_pades_sign_bytes(job->signer, doc->data, &po, error);
-		g_autofree char *def = NULL, *name = NULL;
-
-		if (pdf == NULL)
-			return FALSE;
-		def = sdr_pades_default_output(doc->name);
-		name = g_path_get_basename(def);
-		return emit_output(job, doc, "document", name, pdf, result, error);
-	}
-}
-
-static void
-pes_result_json(SdrPesSignResult *r, JsonObject *result)
-{
-	JsonArray *s = json_array_new(), *k = json_array_new();
-
-	for (guint i = 0; r != NULL && r->signed_ids != NULL && i < r->signed_ids->len; i++)
-		json_array_add_string_element(s, g_ptr_array_index(r->signed_ids, i));
-	for (guint i = 0; r != NULL && r->skipped_ids != NULL && i < r->skipped_ids->len; i++)
-		json_array_add_string_element(k, g_ptr_array_index(r->skipped_ids, i));
-	json_object_set_array_member(result, "signed_bordereaux", s);
-	json_object_set_array_member(result, "already_signed_bordereaux", k);
-	json_object_set_boolean_member(result, "root_signature", r != NULL && r->root);
-}
-
-/* options.bordereaux as a NULL-terminated array of borrowed strings in ids (NULL when
- * absent: every bordereau). */
-static const char *const *
-pes_bordereaux(SignJob *job, GPtrArray *ids)
-{
-	JsonNode *bn = json_object_get_member(job->options, "bordereaux");
-	JsonArray *a;
-
-	if (bn == NULL)
-		return NULL;
-	a = JSON_NODE_HOLDS_ARRAY(bn) ? json_node_get_array(bn) : NULL;
-	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
-		const char *id = json_array_get_string_element(a, i);
-		if (id != NULL)
-			g_ptr_array_add(ids, (gpointer)id);
-	}
-	g_ptr_array_add(ids, NULL);
-	return (const char *const *)ids->pdata;
-}
-
-static gboolean
-sign_pes_doc(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
-{
-	SdrPesOptions po;
-	g_autoptr(SdrPesSignResult) r = NULL;
-	g_autoptr(GPtrArray) ids = g_ptr_array_new();
-	g_autofree char *city = config_string(job, "city");
-	g_autofree char *postal = config_string(job, "postal_code");
-	g_autofree char *country = config_string(job, "country");
-	g_autofree char *role = config_string(job, "role");
-	g_autofree char *phash = config_string(job, "pes_policy_hash");
-	g_autofree char *puri = sdr_config_get_string(sdr_context_get_config(job->ctx), "signature",
-	                                              "pes_policy_uri", NULL);
-
-	sdr_pes_options_init(&po);
-	po.bordereaux = pes_bordereaux(job, ids);
-	po.city = city;
-	po.postal_code = postal;
-	po.country_name = country;
-	if (role != NULL)
-		po.claimed_role = role;
-	if (phash != NULL)
-		po.policy_hash = phash;
-	if (puri != NULL)
-		po.policy_uri = puri;
-	if (doc->path != NULL) {
-		if (!sdr_pes_sign_file(job->signer, doc->path, doc->out_tmp, &po, &r, error))
-			return FALSE;
-		if (!publish_output(doc, result, error))
-			return FALSE;
-	} else {
-		g_autoptr(GBytes) signed_pes =
-		        sdr_pes_sign_bytes(job->signer, doc->data, &po, &r, error);
-		if (signed_pes == NULL)
-			return FALSE;
-		if (!emit_output(job, doc, "document", doc->name, signed_pes, result, error))
-			return FALSE;
-	}
-	pes_result_json(r, result);
-	return TRUE;
-}
-
-/* --in-place only makes sense when the signature goes inside the document. */
-static gboolean
-check_in_place(SignJob *job, GError **error)
-{
-	const char *f = job->format;
-	gboolean pdf_in_doc =
-	        g_str_equal(f, "pades") || g_str_equal(f, "pes") ||
-	        (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE)) ||
-	        (g_str_equal(f, "xades") && g_strcmp0(job->mode, "enveloped") == 0);
-
-	if (job->in_place && !pdf_in_doc) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("--in-place is for signatures inside the document (PAdES, PES, "
-		              "enveloped XAdES)."));
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-sign_one(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
-{
-	const char *f = job->format;
-	if (g_str_equal(f, "cades"))
-		return sign_cades(job, doc, result, error);
-	if (g_str_equal(f, "actes")) {
-		if (sdr_json_get_bool(job->options, "pades", FALSE))
-			return sign_pades_doc(job, doc, result, error);
-		return sign_actes_pem(job, doc, result, error);
-	}
-	if (g_str_equal(f, "xades"))
-		return sign_xades_doc(job, doc, result, error);
-	if (g_str_equal(f, "pades"))
-		return sign_pades_doc(job, doc, result, error);
-	if (g_str_equal(f, "pes"))
-		return sign_pes_doc(job, doc, result, error);
-	if (g_str_equal(f, "marche")) {
-		/* The tender profile's own certificate rule (valid today, nonRepudiation). */
-		if (!sdr_marche_check_certificate(sdr_signer_get_cert(job->signer), NULL, error))
-			return FALSE;
-		if (is_pdf(doc))
-			return sign_pades_doc(job, doc, result, error);
-		if (sdr_json_get_bool(job->options, "cades", FALSE))
-			return sign_cades(job, doc, result, error);
-		return sign_xades_doc(job, doc, result, error);
-	}
-	g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("Unknown format “%s”."), f);
-	return FALSE;
-}
 
 /* Errors that concern one document only: the batch goes on. */
 static gboolean
@@ -1095,52 +506,6 @@ pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
 
 /* ---- Preflight: everything that can be checked without the key ----------------- */
 
-/* The document as its format will read it, without signing: a PDF that does not open
- * (empty, truncated, encrypted), a file that is not a PES or has nothing left to sign. */
-static gboolean
-check_content(SignJob *job, SignDoc *doc, SignKind kind, GError **error)
-{
-	if (kind == KIND_PADES) {
-		SdrPadesOptions po;
-
-		if (!pades_options(job, doc, &po, error))
-			return FALSE;
-		return doc->path == NULL || sdr_pades_check_file(doc->path, &po, error);
-	}
-	if (kind == KIND_PES) {
-		g_autoptr(GPtrArray) ids = g_ptr_array_new();
-		g_autoptr(GMappedFile) map = NULL;
-		SdrPesOptions po;
-		const guint8 *data;
-		gsize len;
-
-		sdr_pes_options_init(&po);
-		po.bordereaux = pes_bordereaux(job, ids);
-		if (doc->data != NULL) {
-			data = g_bytes_get_data(doc->data, &len);
-		} else {
-			GError *local = NULL;
-
-			map = g_mapped_file_new(doc->path, FALSE, &local);
-			if (map == NULL) {
-				g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
-				            _("Cannot read “%s”: %s"), doc->path, local->message);
-				g_error_free(local);
-				return FALSE;
-			}
-			data = (const guint8 *)g_mapped_file_get_contents(map);
-			len = g_mapped_file_get_length(map);
-		}
-		if (len > SDR_PES_MAX_SIZE) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-			            _("The PES file is too large."));
-			return FALSE;
-		}
-		return sdr_pes_check_signable(data, len, &po, error);
-	}
-	return TRUE;
-}
-
 /* TRUE when the file at path begins with the bytes of input (a PAdES output is the
  * original followed by the incremental update). */
 static gboolean
@@ -1216,7 +581,7 @@ static char *
 find_signed_output(SignJob *job, SignDoc *doc, SignKind kind, const char *first)
 {
 	for (guint n = 1; n < 100; n++) {
-		g_autofree char *p = n == 1 ? g_strdup(first) : numbered_path(first, n);
+		g_autofree char *p = n == 1 ? g_strdup(first) : sdr_sign_numbered_path(first, n);
 
 		if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
 			break;
@@ -1304,9 +669,9 @@ preflight_doc(SignJob *job, SignDoc *doc, GError **error)
 	SignKind kind;
 	GError *e = NULL;
 
-	if (!doc_kind(job, doc, &kind, error))
+	if (!sdr_sign_doc_kind(job, doc, &kind, error))
 		return FALSE;
-	if (!check_content(job, doc, kind, &e)) {
+	if (!sdr_sign_check_content(job, doc, kind, &e)) {
 		doc->refused = e;
 		return TRUE;
 	}
@@ -1783,7 +1148,7 @@ sign_batch(SignJob *job, GPtrArray *docs, GHashTable *done, GError **stop)
 		r = doc_result_new(d);
 		g_hash_table_insert(done, d, r);
 		token_enter(job);
-		ok = sign_one(job, d, r, &e);
+		ok = sdr_sign_one(job, d, r, &e);
 		token_leave(job);
 		n_done++;
 		if (ok) {
@@ -1851,106 +1216,164 @@ batch_answer(SignJob *job, GPtrArray *docs, GHashTable *done, const GError *stop
 	return sdr_json_node_take(out);
 }
 
-JsonNode *
-sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
+/* The request's options, format and outputs, checked before anything is read. */
+static gboolean
+read_request(SignJob *job, JsonObject *request, JsonObject *no_options, gboolean *digest_mode,
+             char **digest_hex, GError **error)
 {
-	SignJob job = { 0 };
-	g_autoptr(JsonObject) no_options = json_object_new();
 	JsonObject *options = NULL;
-	JsonArray *doc_array = NULL;
-	g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func(sign_doc_free);
-	g_autoptr(GPtrArray) certs = NULL;
-	g_autoptr(GPtrArray) candidates = NULL;
-	g_autoptr(SdrTokenSession) session = NULL;
-	g_autoptr(SdrSigner) token_signer = NULL;
-	const SdrCertInfo *cert;
-	gboolean digest_mode;
 	const char *mode;
-	g_autofree char *digest_hex = NULL;
-	JsonNode *answer = NULL;
-	int chosen;
 
-	job.ctx = ctx;
 	if (json_object_has_member(request, "options")) {
 		JsonNode *n = json_object_get_member(request, "options");
 		if (!JSON_NODE_HOLDS_OBJECT(n)) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 			            _("“options” must be an object."));
-			goto out;
+			return FALSE;
 		}
 		options = json_node_get_object(n);
 	}
-	job.options = options != NULL ? options : no_options;
+	job->options = options != NULL ? options : no_options;
 	/* Digest mode is the request's "mode"; options.mode is the signature's
 	 * (detached, enveloped...): "digest" there is refused below. */
 	mode = sdr_json_get_string(request, "mode", NULL);
-	digest_mode = g_strcmp0(mode, "digest") == 0;
-	job.format = sdr_json_get_string(request, "format", digest_mode ? "raw" : NULL);
-	if (!digest_mode && (job.format == NULL || !g_strv_contains(known_formats, job.format))) {
+	*digest_mode = g_strcmp0(mode, "digest") == 0;
+	job->format = sdr_json_get_string(request, "format", *digest_mode ? "raw" : NULL);
+	if (!*digest_mode && (job->format == NULL || !sdr_sign_format_known(job->format))) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Unknown format “%s” (cades, xades, pades, pes, actes or marche)."),
-		            job.format != NULL ? job.format : "");
-		goto out;
+		            job->format != NULL ? job->format : "");
+		return FALSE;
 	}
-	if (!read_common_options(&job, request, error))
-		goto out;
-	if (!check_request_shape(&job, request, digest_mode, &digest_hex, error))
-		goto out;
-	if (!digest_mode && g_str_equal(job.format, "pes")) {
-		g_autofree char *city = config_string(&job, "city");
-		g_autofree char *postal = config_string(&job, "postal_code");
+	if (!read_common_options(job, request, error))
+		return FALSE;
+	if (!check_request_shape(job, request, *digest_mode, digest_hex, error))
+		return FALSE;
+	if (!*digest_mode && g_str_equal(job->format, "pes")) {
+		g_autofree char *city = sdr_sign_config_string(job, "city");
+		g_autofree char *postal = sdr_sign_config_string(job, "postal_code");
 
 		if (!sdr_pes_check_place(city, postal, error))
-			goto out; /* before any prompt: no PIN typed for nothing */
+			return FALSE; /* before any prompt: no PIN typed for nothing */
 	}
-	job.output = sdr_json_get_string(request, "output", NULL);
-	job.output_dir = sdr_json_get_string(request, "output_dir", NULL);
-	job.in_place = sdr_json_get_bool(request, "in_place", FALSE);
-	job.overwrite = sdr_json_get_bool(request, "overwrite", FALSE);
-	if (!digest_mode && !check_in_place(&job, error))
-		goto out;
-	if ((job.output != NULL || job.output_dir != NULL || job.in_place || job.overwrite) &&
-	    sdr_context_get_origin(ctx) != NULL) {
+	job->output = sdr_json_get_string(request, "output", NULL);
+	job->output_dir = sdr_json_get_string(request, "output_dir", NULL);
+	job->in_place = sdr_json_get_bool(request, "in_place", FALSE);
+	job->overwrite = sdr_json_get_bool(request, "overwrite", FALSE);
+	if (!*digest_mode && !sdr_sign_check_in_place(job, error))
+		return FALSE;
+	if ((job->output != NULL || job->output_dir != NULL || job->in_place || job->overwrite) &&
+	    sdr_context_get_origin(job->ctx) != NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("Output files are only chosen from the command line."));
-		goto out;
+		return FALSE;
 	}
 
-	if (job.output_dir != NULL && g_mkdir_with_parents(job.output_dir, 0755) != 0) {
+	if (job->output_dir != NULL && g_mkdir_with_parents(job->output_dir, 0755) != 0) {
 		int e = errno;
 		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot create %s: %s"),
-		            job.output_dir, g_strerror(e));
-		goto out;
+		            job->output_dir, g_strerror(e));
+		return FALSE;
 	}
+	return TRUE;
+}
+
+/* Reads and hashes every document once (load_doc). */
+static gboolean
+load_docs(SignJob *job, JsonObject *request, GPtrArray *docs, GError **error)
+{
+	JsonArray *doc_array;
+
+	JsonNode *n = json_object_get_member(request, "documents");
+	if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n) ||
+	    json_array_get_length(json_node_get_array(n)) == 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST, _("No document to sign."));
+		return FALSE;
+	}
+	doc_array = json_node_get_array(n);
+	if (json_array_get_length(doc_array) > SDR_SIGN_MAX_DOCS) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+		            _("Too many documents in one request."));
+		return FALSE;
+	}
+	for (guint i = 0; i < json_array_get_length(doc_array); i++) {
+		SignDoc *d = load_doc(job, json_array_get_element(doc_array, i), i, error);
+		if (d == NULL)
+			return FALSE;
+		g_ptr_array_add(docs, d);
+	}
+	if (job->output != NULL && docs->len > 1) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("--output names one file: use --output-dir for several "
+		              "documents."));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The one login of the batch and the token signer (the consent was given). Takes
+ * the token lock for the token work and gives it back, also on failure. */
+static gboolean
+login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigner **token_signer,
+      GError **error)
+{
+	g_autoptr(GPtrArray) candidates = NULL;
+
+	SdrTokenManager *tm;
+	g_autoptr(GPtrArray) all = NULL;
+	GPtrArray *anchors = sdr_context_get_anchor_certs(job->ctx);
+
+	token_enter(job);
+	tm = sdr_context_get_token_manager(job->ctx, error);
+	if (tm == NULL)
+		goto fail;
+	*session = sdr_token_session_open(tm, cert->id, error);
+	if (*session == NULL)
+		goto fail;
+	if (!sdr_token_session_login(*session, pin_from_prompt, job->ctx, error)) {
+		audit(job, cert->id, NULL, sdr_error_code_name((*error)->code));
+		if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
+			g_prefix_error(error, _("Wrong PIN, nothing was signed. "));
+		else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
+			g_prefix_error(error, _("The key is blocked, nothing was signed. "));
+		goto fail;
+	}
+	candidates = g_ptr_array_new();
+	all = sdr_token_manager_list_certificates(tm, NULL);
+	for (guint i = 0; all != NULL && i < all->len; i++)
+		g_ptr_array_add(candidates, ((SdrCertInfo *)g_ptr_array_index(all, i))->cert);
+	for (guint i = 0; anchors != NULL && i < anchors->len; i++)
+		g_ptr_array_add(candidates, g_ptr_array_index(anchors, i));
+	*token_signer = sdr_token_signer_new(*session, candidates, error);
+	token_leave(job);
+	return *token_signer != NULL;
+fail:
+	token_leave(job);
+	return FALSE;
+}
+
+JsonNode *
+sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	SignJob job = { 0 };
+	g_autoptr(JsonObject) no_options = json_object_new();
+	g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func(sign_doc_free);
+	g_autoptr(GPtrArray) certs = NULL;
+	g_autoptr(SdrTokenSession) session = NULL;
+	g_autoptr(SdrSigner) token_signer = NULL;
+	const SdrCertInfo *cert;
+	gboolean digest_mode;
+	g_autofree char *digest_hex = NULL;
+	JsonNode *answer = NULL;
+	int chosen;
+
+	job.ctx = ctx;
+	if (!read_request(&job, request, no_options, &digest_mode, &digest_hex, error))
+		goto out;
 
 	/* Documents first: a missing file is reported before any prompt. */
-	if (!digest_mode) {
-		JsonNode *n = json_object_get_member(request, "documents");
-		if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n) ||
-		    json_array_get_length(json_node_get_array(n)) == 0) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("No document to sign."));
-			goto out;
-		}
-		doc_array = json_node_get_array(n);
-		if (json_array_get_length(doc_array) > SDR_SIGN_MAX_DOCS) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
-			            _("Too many documents in one request."));
-			goto out;
-		}
-		for (guint i = 0; i < json_array_get_length(doc_array); i++) {
-			SignDoc *d = load_doc(&job, json_array_get_element(doc_array, i), i, error);
-			if (d == NULL)
-				goto out;
-			g_ptr_array_add(docs, d);
-		}
-		if (job.output != NULL && docs->len > 1) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-			            _("--output names one file: use --output-dir for several "
-			              "documents."));
-			goto out;
-		}
-	}
+	if (!digest_mode && !load_docs(&job, request, docs, error))
+		goto out;
 
 	/* The certificate. The token manager stays loaded for the batch (held), the
 	 * lock is only taken for each piece of token work. */
@@ -2005,36 +1428,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (sdr_context_get_file_signer(ctx) != NULL) {
 		job.signer = sdr_context_get_file_signer(ctx);
 	} else {
-		SdrTokenManager *tm;
-		g_autoptr(GPtrArray) all = NULL;
-		GPtrArray *anchors = sdr_context_get_anchor_certs(ctx);
-
-		token_enter(&job);
-		tm = sdr_context_get_token_manager(ctx, error);
-		if (tm == NULL)
-			goto out_unlock;
-		session = sdr_token_session_open(tm, cert->id, error);
-		if (session == NULL)
-			goto out_unlock;
-		if (!sdr_token_session_login(session, pin_from_prompt, ctx, error)) {
-			audit(&job, cert->id, NULL, sdr_error_code_name((*error)->code));
-			if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
-				g_prefix_error(error, _("Wrong PIN, nothing was signed. "));
-			else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
-				g_prefix_error(error,
-				               _("The key is blocked, nothing was signed. "));
-			goto out_unlock;
-		}
-		candidates = g_ptr_array_new();
-		all = sdr_token_manager_list_certificates(tm, NULL);
-		for (guint i = 0; all != NULL && i < all->len; i++)
-			g_ptr_array_add(candidates,
-			                ((SdrCertInfo *)g_ptr_array_index(all, i))->cert);
-		for (guint i = 0; anchors != NULL && i < anchors->len; i++)
-			g_ptr_array_add(candidates, g_ptr_array_index(anchors, i));
-		token_signer = sdr_token_signer_new(session, candidates, error);
-		token_leave(&job);
-		if (token_signer == NULL)
+		if (!login(&job, cert, &session, &token_signer, error))
 			goto out;
 		job.signer = token_signer;
 	}
@@ -2054,9 +1448,6 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 		sign_batch(&job, docs, done, &stop);
 		answer = batch_answer(&job, docs, done, stop);
 	}
-	goto out;
-out_unlock:
-	token_leave(&job);
 out:
 	/* The session logs out when freed, after the signer that uses it: token work. */
 	token_enter(&job);
