@@ -222,6 +222,8 @@ load_warn_days(Agent *agent)
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* long: the agent's start-up in order (options, configuration, bridge, PC/SC
+ * watcher, expiry check, S²LOW queue, GUI, main loop, shutdown), each step a few lines. */
 int
 main(int argc, char **argv)
 {

@@ -155,6 +155,8 @@ sdr_cli_s2low_wants(int argc, char **argv)
 	return FALSE;
 }
 
+/* long: the option table and dispatch of the S²LOW commands (s2low test, send actes,
+ * send pes, status, ar): one flat list of options read once. */
 int
 sdr_cli_s2low_main(int argc, char **argv)
 {

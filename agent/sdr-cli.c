@@ -913,6 +913,8 @@ cli_progress(guint done, guint total, const char *current, gpointer data)
 	fflush(stderr);
 }
 
+/* long: the command line's option table (every option of every command, one entry
+ * each) and the dispatch to the handlers; no logic of its own. */
 int
 main(int argc, char **argv)
 {

@@ -110,6 +110,8 @@ load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrT
 	return TRUE;
 }
 
+/* long: the verify request read in order (documents, content, time, trusted lists,
+ * report), then one verdict per file; each step is a short block. */
 JsonNode *
 sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 {

@@ -174,6 +174,7 @@ reasons_list(GString *s, GPtrArray *reasons)
 	g_string_append(s, "</ul>\n");
 }
 
+/* long: one HTML table of a signature, row after row in the order of the report. */
 static void
 signature_section(GString *s, const SdrSignatureResult *r, guint n)
 {
