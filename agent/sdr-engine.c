@@ -465,8 +465,8 @@ choose_cert(SignJob *job, GPtrArray *certs, const char *wanted, GError **error)
 
 /* ---- PIN ------------------------------------------------------------------------ */
 
-static SdrSecret *
-pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
+SdrSecret *
+sdr_handlers_pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
 {
 	SdrContext *ctx = user_data;
 	SdrPrompt *prompt = sdr_context_get_prompt(ctx);
@@ -1330,7 +1330,7 @@ login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigne
 	*session = sdr_token_session_open(tm, cert->id, error);
 	if (*session == NULL)
 		goto fail;
-	if (!sdr_token_session_login(*session, pin_from_prompt, job->ctx, error)) {
+	if (!sdr_token_session_login(*session, sdr_handlers_pin_from_prompt, job->ctx, error)) {
 		audit(job, cert->id, NULL, sdr_error_code_name((*error)->code));
 		if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
 			g_prefix_error(error, _("Wrong PIN, nothing was signed. "));

@@ -46,4 +46,11 @@ const char *sdr_handlers_expiry_status(SdrContext *ctx, const SdrCertInfo *cert,
 /* Sets out."certificate_expiry" = {not_after, days_left, expiry_status} for cert. */
 void sdr_handlers_add_cert_expiry(SdrContext *ctx, JsonObject *out, const SdrCertInfo *cert);
 
+/* The one PIN callback of every login (signing, S²LOW): the final try confirmed
+ * first (once per login), the protected authentication path announced before
+ * C_Login blocks, the PIN asked through the context's prompt, never under the
+ * token lock. user_data is the SdrContext. */
+SdrSecret *sdr_handlers_pin_from_prompt(const SdrPinRequest *req, gpointer user_data,
+                                        GError **error);
+
 G_END_DECLS

@@ -46,35 +46,6 @@ conn_clear(S2lowConn *c)
 	memset(c, 0, sizeof *c);
 }
 
-static SdrSecret *
-pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GError **error)
-{
-	SdrContext *ctx = user_data;
-	SdrPrompt *prompt = sdr_context_get_prompt(ctx);
-	SdrPinPromptRequest p = { 0 };
-
-	p.token_label =
-	        req->cert != NULL && req->cert->token != NULL ? req->cert->token->label : NULL;
-	p.cert_subject = req->cert != NULL ? req->cert->subject_cn : NULL;
-	p.attempt = req->attempt;
-	p.count_low = req->count_low;
-	p.final_try = req->final_try;
-	p.previous_incorrect = req->previous_incorrect;
-	p.protected_path = req->protected_path;
-	p.min_len = req->min_len;
-	p.max_len = req->max_len;
-	p.rejected = req->rejected;
-	if (req->final_try && req->rejected == NULL &&
-	    !sdr_prompt_confirm_final_try(prompt, &p, error))
-		return NULL;
-	if (req->protected_path) {
-		sdr_prompt_notify(prompt, _("Type the PIN in the window of the key's software or "
-		                            "on the reader's keypad, not here."));
-		return sdr_secret_new();
-	}
-	return sdr_prompt_ask_pin(prompt, &p, error);
-}
-
 /* The authentication certificate: [s2low] certificate, or the single fitting one. */
 static SdrCertInfo *
 choose_auth_cert(SdrContext *ctx, GPtrArray *all, GError **error)
@@ -187,7 +158,7 @@ conn_open(SdrContext *ctx, S2lowConn *conn, GError **error)
 	conn->session = sdr_token_session_open(tm, cert->id, error);
 	if (conn->session == NULL)
 		return FALSE;
-	if (!sdr_token_session_login(conn->session, pin_from_prompt, ctx, error)) {
+	if (!sdr_token_session_login(conn->session, sdr_handlers_pin_from_prompt, ctx, error)) {
 		if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
 			g_prefix_error(error, _("Wrong PIN, nothing was sent. "));
 		else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
