@@ -1,4 +1,4 @@
-/* sdr-cli.c - the `sinadur` command: tokens, certs, sign, verify, doctor, version.
+/* sdr-cli.c - the `sinadur` command: tokens, certs, sign, verify, extend, doctor, version.
  *
  * Builds a request for the handler table (sdr-handler.h), prints the answer as
  * French text (English with LANG=C) or as JSON (--json). Exit codes: see
@@ -891,7 +891,7 @@ make_option_context(CliOptions *o)
 		G_OPTION_ENTRY_NULL
 	};
 	GOptionContext *oc = g_option_context_new(
-	        _("COMMAND [FILE…] — tokens, certs, sign, verify, doctor, version"));
+	        _("COMMAND [FILE…] — tokens, certs, sign, verify, extend, doctor, version"));
 	GOptionGroup *main_group = g_option_group_new(NULL, NULL, NULL, o, NULL);
 
 	g_option_group_set_translation_domain(main_group, GETTEXT_PACKAGE);
@@ -1034,10 +1034,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (!g_strv_contains(commands, cmd)) {
-		g_set_error(
-		        &error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		        _("Unknown command “%s” (tokens, certs, sign, verify, doctor, version)."),
-		        cmd);
+		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("Unknown command “%s” (tokens, certs, sign, verify, extend, doctor, "
+		              "version)."),
+		            cmd);
 		ret = fail(&o, error);
 		goto out;
 	}
