@@ -1,4 +1,4 @@
-/* sdr-cli.c - the `sinadur` command: tokens, certs, sign, verify, doctor, version.
+/* sdr-cli.c - the `sinadur` command: tokens, certs, sign, verify, extend, doctor, version.
  *
  * Builds a request for the handler table (sdr-handler.h), prints the answer as
  * French text (English with LANG=C) or as JSON (--json). Exit codes: see
@@ -56,6 +56,7 @@ typedef struct {
 	gboolean all;
 	/* verify */
 	char *content;
+	char *tsa; /* extend */
 	char *at;
 	char *report;
 	char **tl;
@@ -100,6 +101,7 @@ cli_options_clear(CliOptions *o)
 	g_free(o->cert_file);
 	g_free(o->chain_file);
 	g_free(o->content);
+	g_free(o->tsa);
 	g_free(o->at);
 	g_free(o->report);
 	g_strfreev(o->tl);
@@ -677,6 +679,42 @@ build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 	return TRUE;
 }
 
+static gboolean
+build_extend_request(CliOptions *o, char **files, JsonObject *req, GError **error)
+{
+	if (files == NULL || files[0] == NULL || o->level == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("extend: name one signature file and --level LT or LTA."));
+		return FALSE;
+	}
+	json_object_set_string_member(req, "file", files[0]);
+	json_object_set_string_member(req, "level", o->level);
+	if (o->output != NULL)
+		json_object_set_string_member(req, "output", o->output);
+	if (o->overwrite)
+		json_object_set_boolean_member(req, "overwrite", TRUE);
+	if (o->content != NULL)
+		json_object_set_string_member(req, "content", o->content);
+	if (o->tsa != NULL)
+		json_object_set_string_member(req, "tsa", o->tsa);
+	return TRUE;
+}
+
+static int
+print_extend(JsonObject *r)
+{
+	const char *file = str_or(r, "file", "");
+	const char *out = str_or(r, "output", "");
+
+	if (sdr_json_get_bool(r, "already", FALSE))
+		say(stdout, _("= already at level %s: %s (nothing written)\n"),
+		    str_or(r, "level", ""), file);
+	else
+		say(stdout, _("+ extended: %s -> %s (%s, %s -> %s)\n"), file, out,
+		    str_or(r, "format", ""), str_or(r, "level_before", ""), str_or(r, "level", ""));
+	return SDR_EXIT_OK;
+}
+
 /* ---- deploy browsers (administrators; run by the package's maintainer scripts) ---- */
 
 static const char *
@@ -768,7 +806,7 @@ cli_deploy(int argc, char **argv)
 
 /* ---- main ----------------------------------------------------------------------- */
 
-static const char *const commands[] = { "tokens", "certs",   "sign", "verify",
+static const char *const commands[] = { "tokens", "certs",   "sign", "verify", "extend",
 	                                "doctor", "version", "help", NULL };
 
 static GOptionContext *
@@ -803,6 +841,8 @@ make_option_context(CliOptions *o)
 		  N_("HASH") },
 		{ "cert", 0, 0, G_OPTION_ARG_STRING, &o->cert,
 		  N_("sign: the certificate to use (id from “sinadur certs”)"), N_("ID") },
+		{ "tsa", 0, 0, G_OPTION_ARG_STRING, &o->tsa,
+		  N_("extend: the timestamping server (else [signature] tsa_url)"), N_("URL") },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
 		  N_("sign: output file (one document)"), N_("PATH") },
 		{ "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir,
@@ -851,7 +891,7 @@ make_option_context(CliOptions *o)
 		G_OPTION_ENTRY_NULL
 	};
 	GOptionContext *oc = g_option_context_new(
-	        _("COMMAND [FILE…] — tokens, certs, sign, verify, doctor, version"));
+	        _("COMMAND [FILE…] — tokens, certs, sign, verify, extend, doctor, version"));
 	GOptionGroup *main_group = g_option_group_new(NULL, NULL, NULL, o, NULL);
 
 	g_option_group_set_translation_domain(main_group, GETTEXT_PACKAGE);
@@ -865,6 +905,7 @@ make_option_context(CliOptions *o)
 	              "  certs     list the certificates\n"
 	              "  sign      sign files\n"
 	              "  verify    verify signatures\n"
+	              "  extend    add long-term validation data (LT, LTA) to a signature\n"
 	              "  doctor    check the installation and say what to do\n"
 	              "  version   print the version"));
 	return oc;
@@ -883,6 +924,29 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	        o->content != NULL || o->at != NULL || o->report != NULL || o->tl != NULL;
 
 	sign_opts = sign_opts || o->overwrite;
+	if (g_str_equal(cmd, "extend")) {
+		/* extend takes --level, --output, --overwrite, --content and --tsa only */
+		gboolean other = o->format != NULL || o->detached || o->attached || o->enveloped ||
+		                 o->enveloping || o->hash != NULL || o->output_dir != NULL ||
+		                 o->in_place || o->visible || o->page != 0 || o->rect != NULL ||
+		                 o->reason != NULL || o->location != NULL || o->image != NULL ||
+		                 o->bordereaux != NULL || o->pades || o->cades ||
+		                 o->key_file != NULL || o->cert_file != NULL ||
+		                 o->chain_file != NULL || o->at != NULL || o->report != NULL ||
+		                 o->tl != NULL;
+
+		if (other) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("extend: this option is not for “sinadur extend”."));
+			return FALSE;
+		}
+		return TRUE;
+	}
+	if (o->tsa != NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("%s: this option is only for “sinadur extend”."), cmd);
+		return FALSE;
+	}
 	if (sign_opts && !g_str_equal(cmd, "sign")) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("%s: this option is only for “sinadur sign”."), cmd);
@@ -970,10 +1034,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (!g_strv_contains(commands, cmd)) {
-		g_set_error(
-		        &error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		        _("Unknown command “%s” (tokens, certs, sign, verify, doctor, version)."),
-		        cmd);
+		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("Unknown command “%s” (tokens, certs, sign, verify, extend, doctor, "
+		              "version)."),
+		            cmd);
 		ret = fail(&o, error);
 		goto out;
 	}
@@ -990,7 +1054,8 @@ main(int argc, char **argv)
 		ret = fail(&o, error);
 		goto out;
 	}
-	if (files[0] != NULL && !g_str_equal(cmd, "sign") && !g_str_equal(cmd, "verify")) {
+	if (files[0] != NULL && !g_str_equal(cmd, "sign") && !g_str_equal(cmd, "verify") &&
+	    !(g_str_equal(cmd, "extend") && files[1] == NULL)) {
 		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("%s: unexpected argument “%s”."), cmd, files[0]);
 		ret = fail(&o, error);
@@ -1015,6 +1080,12 @@ main(int argc, char **argv)
 			goto out;
 		}
 		handler = "verify";
+	} else if (g_str_equal(cmd, "extend")) {
+		if (!build_extend_request(&o, files, req, &error)) {
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = "extend";
 	} else if (g_str_equal(cmd, "certs")) {
 		if (o.all)
 			json_object_set_boolean_member(req, "all", TRUE);
@@ -1099,6 +1170,8 @@ main(int argc, char **argv)
 		ret = print_verify(json_node_get_object(answer));
 	else if (g_str_equal(handler, "doctor"))
 		ret = print_doctor(json_node_get_object(answer));
+	else if (g_str_equal(handler, "extend"))
+		ret = print_extend(json_node_get_object(answer));
 out:
 	cli_options_clear(&o);
 	return ret;

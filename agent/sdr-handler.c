@@ -13,6 +13,7 @@ static const SdrHandler handlers[] = {
 	{ "certificates", sdr_handle_certificates, TRUE, FALSE },
 	{ "sign", sdr_handle_sign, TRUE, TRUE },
 	{ "verify", sdr_handle_verify, FALSE, FALSE },
+	{ "extend", sdr_handle_extend, FALSE, FALSE },
 	{ "doctor", sdr_handle_doctor, TRUE, FALSE },
 	{ "info", sdr_handle_info, FALSE, FALSE },
 	{ "s2low-test", sdr_handle_s2low_test, TRUE, FALSE },

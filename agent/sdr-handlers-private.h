@@ -9,6 +9,8 @@ JsonNode *sdr_handle_tokens(SdrContext *ctx, JsonObject *request, GError **error
 JsonNode *sdr_handle_certificates(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error);
+/* sdr-handlers-extend.c */
+JsonNode *sdr_handle_extend(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 /* S²LOW (sdr-handlers-s2low.c). */

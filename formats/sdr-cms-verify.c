@@ -221,6 +221,9 @@ typedef struct {
 	const SdrVerifyOptions *options;
 	X509_STORE *store; /* never NULL */
 	gboolean pades;
+	GBytes *der;           /* the CMS as encoded (archive-time-stamp-v3 imprints) */
+	GDateTime *trust_time; /* when the signature timestamps' TSA must be trusted (NULL: now) */
+	int ts_trusted;        /* signature timestamps whose TSA is trusted then */
 } VerifyCtx;
 
 static void
@@ -231,6 +234,8 @@ verify_ctx_clear(VerifyCtx *v)
 	if (v->ocsp != NULL)
 		g_ptr_array_unref(v->ocsp);
 	X509_STORE_free(v->store);
+	if (v->der != NULL)
+		g_bytes_unref(v->der);
 	CMS_ContentInfo_free(v->cms);
 }
 
@@ -251,6 +256,8 @@ verify_ctx_init(VerifyCtx *v, CMS_ContentInfo *cms, const SdrVerifyOptions *opti
 	len = i2d_CMS_ContentInfo(cms, &der);
 	v->ocsp = len > 0 ? sdr_cms_der_get_ocsp(der, (gsize)len)
 	                  : g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	if (len > 0)
+		v->der = g_bytes_new(der, (gsize)len);
 	OPENSSL_free(der);
 	ERR_clear_error();
 	v->options = options;
@@ -753,11 +760,15 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 			continue;
 		}
 		valid++;
-		if (!sdr_tsa_verify_token(tok, tok_len, d, dl, v->store, NULL, &err)) {
+		if (v->trust_time != NULL
+		            ? !sdr_tsa_token_trusted_at(tok, tok_len, v->store, v->trust_time, &err)
+		            : !sdr_tsa_verify_token(tok, tok_len, d, dl, v->store, NULL, &err)) {
 			sdr_signature_result_fail(
 			        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_TIMESTAMP_INVALID,
 			        _("The timestamp authority is not trusted: %s"), err->message);
 			g_clear_error(&err);
+		} else {
+			v->ts_trusted++;
 		}
 		if (X509_cmp_time(X509_get0_notAfter(cert), &(time_t){ g_date_time_to_unix(gen) }) <
 		    0)
@@ -773,6 +784,107 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 		g_date_time_unref(gen);
 	}
 	return valid;
+}
+
+/* ---- archive timestamps (archive-time-stamp-v3) ---- */
+
+/* The ats-hash-index-v3 carried in a token's unsigned attributes (NULL when none). */
+static GBytes *
+token_hash_index(const guint8 *tok, gsize tok_len)
+{
+	const unsigned char *p = tok;
+	CMS_ContentInfo *tc = d2i_CMS_ContentInfo(NULL, &p, (long)tok_len);
+	ASN1_OBJECT *oid = OBJ_txt2obj(SDR_OID_ATS_HASH_INDEX_V3, 1);
+	GBytes *out = NULL;
+
+	if (tc != NULL && oid != NULL && sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(tc)) == 1) {
+		CMS_SignerInfo *tsi = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(tc), 0);
+		int pos = CMS_unsigned_get_attr_by_OBJ(tsi, oid, -1);
+		X509_ATTRIBUTE *a = pos >= 0 ? CMS_unsigned_get_attr(tsi, pos) : NULL;
+		ASN1_TYPE *t = a != NULL ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+
+		if (t != NULL && t->type == V_ASN1_SEQUENCE) {
+			/* the index is the SEQUENCE itself: re-add its header */
+			unsigned char *der = NULL;
+			int n = i2d_ASN1_TYPE(t, &der);
+
+			if (n > 0)
+				out = g_bytes_new(der, (gsize)n);
+			OPENSSL_free(der);
+		}
+	}
+	ASN1_OBJECT_free(oid);
+	CMS_ContentInfo_free(tc);
+	ERR_clear_error();
+	return out;
+}
+
+/* Checks each archive-time-stamp-v3 of the first SignerInfo: imprint (hash index,
+ * signed part, content), token signature, TSA trusted at --at (or now). Returns the
+ * earliest time of a valid, trusted one (NULL when none; the caller unrefs). */
+static GDateTime *
+check_archive_timestamps(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_digest,
+                         SdrHashAlg content_hash, SdrSignatureResult *r)
+{
+	ASN1_OBJECT *oid = OBJ_txt2obj(SDR_OID_ATS_V3, 1);
+	GDateTime *poe = NULL;
+	int pos = -1, seen = 0;
+
+	while (oid != NULL && (pos = CMS_unsigned_get_attr_by_OBJ(si, oid, pos)) >= 0 &&
+	       seen++ < SDR_CMS_MAX_TIMESTAMPS) {
+		X509_ATTRIBUTE *a = CMS_unsigned_get_attr(si, pos);
+		ASN1_TYPE *t = X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+		g_autoptr(GBytes) index = NULL;
+		g_autoptr(GError) err = NULL;
+		guint8 imprint[EVP_MAX_MD_SIZE];
+		gsize il = 0;
+		SdrHashAlg alg;
+		GDateTime *gen = NULL;
+		const guint8 *tok;
+		gsize tok_len;
+
+		if (t == NULL || t->type != V_ASN1_SEQUENCE) {
+			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
+			                          _("An archive timestamp is malformed"));
+			continue;
+		}
+		tok = t->value.sequence->data;
+		tok_len = (gsize)t->value.sequence->length;
+		index = token_hash_index(tok, tok_len);
+		if (index == NULL || !sdr_tsa_token_hash(tok, tok_len, &alg) ||
+		    alg != content_hash || content_digest == NULL || v->der == NULL ||
+		    si != sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(v->cms), 0)) {
+			sdr_signature_result_warn(
+			        r, SDR_REASON_TIMESTAMP_INVALID,
+			        _("An archive timestamp cannot be checked (no hash "
+			          "index, other hash, content missing)"));
+			continue;
+		}
+		if (!sdr_cms_ats_imprint(v->der, alg, content_digest, index, TRUE, imprint, &il,
+		                         &err) ||
+		    !sdr_tsa_verify_token(tok, tok_len, imprint, il, NULL, &gen, &err)) {
+			sdr_signature_result_fail(
+			        r, SDR_VERDICT_INVALID, SDR_REASON_TIMESTAMP_INVALID,
+			        _("The archive timestamp is invalid: %s"), err->message);
+			continue;
+		}
+		if (!sdr_tsa_token_trusted_at(tok, tok_len, v->store,
+		                              v->options != NULL ? v->options->at : NULL, &err)) {
+			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
+			                          _("The archive timestamp is not trusted: %s"),
+			                          err->message);
+			g_date_time_unref(gen);
+			continue;
+		}
+		if (poe == NULL || g_date_time_compare(gen, poe) < 0) {
+			if (poe != NULL)
+				g_date_time_unref(poe);
+			poe = g_date_time_ref(gen);
+		}
+		g_date_time_unref(gen);
+	}
+	ASN1_OBJECT_free(oid);
+	return poe;
 }
 
 /* ---- signature algorithm ---- */
@@ -842,6 +954,7 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 	X509_ALGOR *salg = NULL;
 	SdrSigVerifyAlg sigalg = { 0 };
 	gboolean alg_ok;
+	g_autoptr(GDateTime) ats_poe = NULL;
 
 	if (!sdr_hash_from_nid(dnid, &hash)) {
 		r->digest_algorithm =
@@ -1037,12 +1150,21 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 		}
 	}
 
-	/* timestamps */
+	/* timestamps: an archive timestamp trusted at --at (or now) proves the signature
+	 * timestamps existed at its time, when their TSA is checked then */
+	ats_poe =
+	        v->pades ? NULL : check_archive_timestamps(v, si, content_digest, content_hash, r);
+	v->trust_time = ats_poe != NULL ? ats_poe : v->options != NULL ? v->options->at : NULL;
+	v->ts_trusted = 0;
 	ts_valid = check_timestamps(v, si, cert, r);
+	v->trust_time = NULL;
 
-	/* chain, expiry and revocation at the best known time */
+	/* chain, expiry and revocation at the best known time: --at is the validation
+	 * time; a signature timestamp trusted then moves the check to its own time */
 	if (v->options != NULL && v->options->at != NULL)
-		check_time = v->options->at;
+		check_time = r->timestamp_time != NULL && (v->ts_trusted > 0 || v->pades)
+		                     ? r->timestamp_time
+		                     : v->options->at;
 	else if (r->timestamp_time != NULL)
 		check_time = r->timestamp_time;
 	else
@@ -1074,12 +1196,7 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 				    X509_V_OK)
 					has_issuer = TRUE;
 			if (clean && has_rev && has_issuer)
-				r->level = SDR_LEVEL_B_LT;
-			if (has_unsigned_oid(si, "0.4.0.1733.2.4"))
-				sdr_signature_result_warn(
-				        r, SDR_REASON_FORMAT,
-				        _("The archive timestamps are not checked: "
-				          "level B-LTA is not claimed"));
+				r->level = ats_poe != NULL ? SDR_LEVEL_B_LTA : SDR_LEVEL_B_LT;
 		}
 	}
 }

@@ -500,8 +500,8 @@ add_cert_once(CMS_ContentInfo *cms, X509 *cert)
 
 /* A store for B-LT chain building when the caller gave none: the self-signed
  * certificates of the signer's chain. */
-static X509_STORE *
-store_from_chain(STACK_OF(X509) * chain)
+X509_STORE *
+sdr_cms_store_from_chain(STACK_OF(X509) * chain)
 {
 	X509_STORE *st = X509_STORE_new();
 
@@ -514,8 +514,9 @@ store_from_chain(STACK_OF(X509) * chain)
 	return st;
 }
 
-static gboolean
-add_validation_data(CMS_ContentInfo *cms, SdrValidationData *vd, GPtrArray *ocsp, GError **error)
+gboolean
+sdr_cms_add_validation_data(CMS_ContentInfo *cms, SdrValidationData *vd, GPtrArray *ocsp,
+                            GError **error)
 {
 	for (guint i = 0; i < vd->certs->len; i++)
 		if (!add_cert_once(cms, g_ptr_array_index(vd->certs, i))) {
@@ -540,8 +541,8 @@ add_validation_data(CMS_ContentInfo *cms, SdrValidationData *vd, GPtrArray *ocsp
 }
 
 /* The TSA certificate and the certificates carried by a token. */
-static gboolean
-token_signer(GBytes *token, X509 **tsa_cert, STACK_OF(X509) * *certs)
+gboolean
+sdr_cms_token_signer(GBytes *token, X509 **tsa_cert, STACK_OF(X509) * *certs)
 {
 	gsize l;
 	const unsigned char *p = g_bytes_get_data(token, &l);
@@ -752,9 +753,9 @@ sign_internal(SdrSigner *signer, const guint8 *content_digest, gsize digest_len,
 		gboolean ok;
 
 		if (store == NULL)
-			store = own = store_from_chain(chain);
+			store = own = sdr_cms_store_from_chain(chain);
 		ok = sdr_revocation_collect_into(vd, cert, chain, store, &local);
-		if (ok && !token_signer(token, &tsa_cert, &tsa_certs)) {
+		if (ok && !sdr_cms_token_signer(token, &tsa_cert, &tsa_certs)) {
 			g_set_error_literal(&local, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED,
 			                    _("The timestamp carries no TSA certificate"));
 			ok = FALSE;
@@ -772,7 +773,7 @@ sign_internal(SdrSigner *signer, const guint8 *content_digest, gsize digest_len,
 			g_error_free(local);
 			goto out;
 		}
-		if (!add_validation_data(cms, vd, ocsp, error))
+		if (!sdr_cms_add_validation_data(cms, vd, ocsp, error))
 			goto out;
 	}
 

@@ -31,6 +31,22 @@ typedef struct {
 
 void sdr_cms_options_init(SdrCmsOptions *options);
 
+/* What `sinadur extend` asks of a signature (sdr-extend.h). */
+typedef struct {
+	SdrTargetLevel level;   /* LT or LTA */
+	SdrTargetLevel current; /* what the signature holds now (B, T, LT) */
+	const char *tsa_url;    /* for the missing signature timestamp and LTA */
+	X509_STORE *trust;      /* chain building for the validation data */
+} SdrExtendOptions;
+
+/* Adds to the first SignerInfo of a CAdES signature (DER or PEM) what options->level
+ * needs beyond options->current: signature-time-stamp, validation data (certificates,
+ * CRLs, OCSP responses as id-ri-ocsp-response), archive-time-stamp-v3 with its
+ * ats-hash-index-v3. content: the detached content (NULL when attached). The signed
+ * bytes are not changed (checked). Returns the new DER. */
+GBytes *sdr_cms_extend(GBytes *cms, GInputStream *content, const SdrExtendOptions *options,
+                       GError **error);
+
 /* Detached SignedData (DER) over content whose digest is given (the caller hashed
  * it as a stream). Signed attributes in DER order: content-type, message-digest,
  * [signing-time], signing-certificate-v2. Then the timestamp / validation data

@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/pkcs7.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,7 +81,8 @@ typedef struct {
 	SdrPdfDoc *doc;
 	Sink sink;
 	int page_index;
-	GBytes *cms; /* the last signature's CMS (its timestamp's TSA goes into the DSS) */
+	GBytes *cms;        /* the last signature's CMS (its timestamp's TSA goes into the DSS) */
+	GBytes *last_token; /* the last document timestamp written */
 } Ctx;
 
 static char *
@@ -438,6 +440,9 @@ append_signature(Ctx *ctx, gboolean doc_ts, GError **error)
 	if (!doc_ts) {
 		g_clear_pointer(&ctx->cms, g_bytes_unref);
 		ctx->cms = g_bytes_ref(cms);
+	} else {
+		g_clear_pointer(&ctx->last_token, g_bytes_unref);
+		ctx->last_token = g_bytes_ref(cms);
 	}
 	{
 		gsize n;
@@ -526,40 +531,17 @@ static STACK_OF(X509) * tst_certs(GBytes *cms_der)
 	return out;
 }
 
-/* The /DSS update: chain certificates, OCSP responses and CRLs (merged with an existing DSS). */
+/* The /DSS update for vd (merged with an existing DSS). */
 static gboolean
-append_dss(Ctx *ctx, GError **error)
+write_dss(Ctx *ctx, SdrValidationData *vd, GError **error)
 {
-	const SdrPadesOptions *o = ctx->options;
 	SdrPdfDoc *doc = ctx->doc;
-	g_autoptr(SdrValidationData) vd = NULL;
 	g_autoptr(SdrPdfUpdate) u = sdr_pdf_update_new(doc);
 	g_autoptr(GByteArray) out = g_byte_array_new();
 	g_autoptr(GPtrArray) cert_ders = NULL;
 	g_autoptr(SdrPdfDict) dss = NULL;
 	int dss_num;
 
-	vd = sdr_revocation_collect(sdr_signer_get_cert(ctx->signer),
-	                            sdr_signer_get_chain(ctx->signer), o->trust, error);
-	if (vd == NULL) {
-		return FALSE;
-	}
-	/* The signature timestamp's TSA: its chain and revocation data too, when they can be
-	 * had (a TSA without OCSP/CRL does not block B-LT for the signer). */
-	{
-		STACK_OF(X509) *tsa = tst_certs(ctx->cms);
-
-		for (int i = 0; tsa != NULL && i < sk_X509_num(tsa); i++) {
-			X509 *c = sk_X509_value(tsa, i);
-
-			if (X509_check_ca(c) == 0) {
-				g_autoptr(GError) ignored = NULL;
-
-				(void)sdr_revocation_collect_into(vd, c, tsa, o->trust, &ignored);
-			}
-		}
-		sk_X509_pop_free(tsa, X509_free);
-	}
 	if (doc->dss_certs == NULL) {
 		doc->dss_certs = g_ptr_array_new_with_free_func(g_free);
 		doc->dss_ocsps = g_ptr_array_new_with_free_func(g_free);
@@ -596,6 +578,41 @@ append_dss(Ctx *ctx, GError **error)
 	}
 	sdr_pdf_update_finish(u, out);
 	return sink_put(&ctx->sink, out->data, out->len, error);
+}
+
+/* The TSA of a token (its non-CA certificates): chain and revocation data when they can
+ * be had (a TSA without OCSP/CRL does not block B-LT for the signer). */
+static void
+collect_tsa(SdrValidationData *vd, STACK_OF(X509) * tsa, X509_STORE *trust)
+{
+	for (int i = 0; tsa != NULL && i < sk_X509_num(tsa); i++) {
+		X509 *c = sk_X509_value(tsa, i);
+
+		if (X509_check_ca(c) == 0) {
+			g_autoptr(GError) ignored = NULL;
+
+			(void)sdr_revocation_collect_into(vd, c, tsa, trust, &ignored);
+		}
+	}
+}
+
+/* The /DSS update: chain certificates, OCSP responses and CRLs (merged with an existing DSS). */
+static gboolean
+append_dss(Ctx *ctx, GError **error)
+{
+	const SdrPadesOptions *o = ctx->options;
+	g_autoptr(SdrValidationData) vd = NULL;
+	STACK_OF(X509) * tsa;
+
+	vd = sdr_revocation_collect(sdr_signer_get_cert(ctx->signer),
+	                            sdr_signer_get_chain(ctx->signer), o->trust, error);
+	if (vd == NULL) {
+		return FALSE;
+	}
+	tsa = tst_certs(ctx->cms);
+	collect_tsa(vd, tsa, o->trust);
+	sk_X509_pop_free(tsa, X509_free);
+	return write_dss(ctx, vd, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -697,9 +714,11 @@ sign_common(SdrSigner *signer, SdrPdfDoc *doc, const SdrPadesOptions *o, Sink *s
 	}
 	if (o->level >= SDR_TARGET_LEVEL_LTA && !append_signature(&ctx, TRUE, error)) {
 		g_clear_pointer(&ctx.cms, g_bytes_unref);
+		g_clear_pointer(&ctx.last_token, g_bytes_unref);
 		return FALSE;
 	}
 	g_clear_pointer(&ctx.cms, g_bytes_unref);
+	g_clear_pointer(&ctx.last_token, g_bytes_unref);
 	return TRUE;
 }
 
@@ -1095,5 +1114,158 @@ sdr_pades_sign_file_prehashed(SdrSigner *signer, const char *input, const SdrPad
 done:
 	close(ph.fd);
 	EVP_MD_CTX_free(sink.md);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Extension of an already signed PDF (sinadur extend)                  */
+
+/* Validation data for every signature's signer (must succeed) and every timestamp's TSA
+ * (best effort), from the CMS blobs (GBytes*) of sigs and the tokens of doc_ts. */
+static SdrValidationData *
+collect_for_pdf(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **error)
+{
+	g_autoptr(SdrValidationData) vd = sdr_validation_data_new();
+
+	for (guint i = 0; i < sigs->len; i++) {
+		gsize n;
+		const unsigned char *p = g_bytes_get_data(g_ptr_array_index(sigs, i), &n);
+		CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)n);
+		STACK_OF(X509) *certs = cms != NULL ? CMS_get1_certs(cms) : NULL;
+		STACK_OF(CMS_SignerInfo) *sis = cms != NULL ? CMS_get0_SignerInfos(cms) : NULL;
+		X509 *cert = NULL;
+		gboolean ok;
+
+		for (int k = 0; sis != NULL && sk_CMS_SignerInfo_num(sis) > 0 &&
+		                k < sk_X509_num(certs) && cert == NULL;
+		     k++)
+			if (CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, 0),
+			                            sk_X509_value(certs, k)) == 0)
+				cert = sk_X509_value(certs, k);
+		if (cert == NULL) {
+			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+			                    _("The signer's certificate is not in the signature"));
+			ok = FALSE;
+		} else {
+			ok = sdr_revocation_collect_into(vd, cert, certs, trust, error);
+		}
+		sk_X509_pop_free(certs, X509_free);
+		CMS_ContentInfo_free(cms);
+		ERR_clear_error();
+		if (!ok)
+			return NULL;
+		{
+			STACK_OF(X509) *tsa = tst_certs(g_ptr_array_index(sigs, i));
+
+			collect_tsa(vd, tsa, trust);
+			sk_X509_pop_free(tsa, X509_free);
+		}
+	}
+	for (guint i = 0; i < doc_ts->len; i++) {
+		gsize n;
+		const unsigned char *p = g_bytes_get_data(g_ptr_array_index(doc_ts, i), &n);
+		PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)n);
+
+		if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign->cert != NULL)
+			collect_tsa(vd, p7->d.sign->cert, trust);
+		PKCS7_free(p7);
+		ERR_clear_error();
+	}
+	return g_steal_pointer(&vd);
+}
+
+static void
+scan_pdf_signatures(GMappedFile *map, GPtrArray *sigs, GPtrArray *doc_ts)
+{
+	g_autoptr(GPtrArray) found = sdr_pdf_scan_signatures(
+	        (const guint8 *)g_mapped_file_get_contents(map), g_mapped_file_get_length(map));
+
+	for (guint i = 0; found != NULL && i < found->len; i++) {
+		SdrPdfSigDict *sd = g_ptr_array_index(found, i);
+
+		if (sd->contents == NULL)
+			continue;
+		if (g_strcmp0(sd->type, "DocTimeStamp") == 0 ||
+		    g_strcmp0(sd->sub_filter, "ETSI.RFC3161") == 0)
+			g_ptr_array_add(doc_ts, g_bytes_ref(sd->contents));
+		else
+			g_ptr_array_add(sigs, g_bytes_ref(sd->contents));
+	}
+}
+
+/* long: opens, copies, then appends up to three updates (document timestamp, DSS,
+ * document timestamp) to one atomic output; every failure leaves nothing behind */
+gboolean
+sdr_pades_extend_file(const char *input, const SdrExtendOptions *eo, const char *output,
+                      GError **error)
+{
+	SdrPadesOptions po;
+	g_autoptr(SdrPdfDoc) doc = NULL;
+	g_autoptr(SdrAtomicFile) af = NULL;
+	g_autoptr(GMappedFile) map = NULL;
+	g_autoptr(GPtrArray) sigs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GPtrArray) doc_ts = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(SdrValidationData) vd = NULL;
+	Ctx ctx = { 0 };
+	int pages[2] = { 0, -1 };
+	int fd = -1;
+	gboolean ok = FALSE;
+
+	sdr_pades_options_init(&po);
+	po.level = eo->level;
+	po.tsa_url = eo->tsa_url;
+	po.trust = eo->trust;
+	if (!check_options(&po, error))
+		return FALSE;
+	doc = sdr_pdf_doc_open(input, pages, error);
+	if (doc == NULL)
+		return FALSE;
+	map = g_mapped_file_new(input, FALSE, NULL);
+	if (map != NULL)
+		scan_pdf_signatures(map, sigs, doc_ts);
+	if (sigs->len == 0) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		                    _("The PDF file holds no signature"));
+		return FALSE;
+	}
+	fd = g_open(input, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot open %s: %s"), input,
+		            g_strerror(e));
+		return FALSE;
+	}
+	af = sdr_atomic_file_new(output, error);
+	ctx.options = &po;
+	ctx.doc = doc;
+	ctx.sink.file = af;
+	ctx.sink.md = EVP_MD_CTX_new();
+	if (af == NULL || ctx.sink.md == NULL ||
+	    EVP_DigestInit_ex(ctx.sink.md, sdr_hash_md(po.hash), NULL) != 1 ||
+	    !copy_fd(GINT_TO_POINTER(fd), &ctx.sink, doc->file_size, error))
+		goto done;
+	if (eo->current < SDR_TARGET_LEVEL_T) {
+		/* B-T for a PDF: a document timestamp after the signatures */
+		if (!append_signature(&ctx, TRUE, error))
+			goto done;
+		g_ptr_array_add(doc_ts, g_bytes_ref(ctx.last_token));
+	}
+	if (eo->current < SDR_TARGET_LEVEL_LT) {
+		/* the new document timestamp's TSA too: read back from what was written */
+		vd = collect_for_pdf(sigs, doc_ts, po.trust, error);
+		if (vd == NULL || !write_dss(&ctx, vd, error))
+			goto done;
+	}
+	if (eo->level >= SDR_TARGET_LEVEL_LTA && !append_signature(&ctx, TRUE, error))
+		goto done;
+	close(fd);
+	fd = -1;
+	ok = sdr_atomic_file_commit(af, error);
+done:
+	if (fd >= 0)
+		close(fd);
+	g_clear_pointer(&ctx.last_token, g_bytes_unref);
+	EVP_MD_CTX_free(ctx.sink.md);
 	return ok;
 }

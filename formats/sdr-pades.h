@@ -60,6 +60,13 @@ gboolean sdr_pades_sign_file_prehashed(SdrSigner *signer, const char *input,
  * range). */
 gboolean sdr_pades_check_file(const char *input, const SdrPadesOptions *options, GError **error);
 
+/* Extends an already signed PDF (sinadur extend): incremental updates only, the input's
+ * bytes are the output's prefix. Below options->current T: a document timestamp; below
+ * LT: a /DSS with every signer's chain and OCSP/CRL (and the timestamps' TSA, best
+ * effort); LTA: a document timestamp after it. Written atomically to output. */
+gboolean sdr_pades_extend_file(const char *input, const SdrExtendOptions *options,
+                               const char *output, GError **error);
+
 /* The same on memory (bridge): returns the signed document. */
 GBytes *sdr_pades_sign_bytes(SdrSigner *signer, GBytes *pdf, const SdrPadesOptions *options,
                              GError **error);

@@ -290,6 +290,47 @@ out:
 }
 
 gboolean
+sdr_tsa_token_trusted_at(const guint8 *token, gsize token_len, X509_STORE *store, GDateTime *at,
+                         GError **error)
+{
+	const unsigned char *p = token;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)token_len);
+	STACK_OF(X509) *certs = NULL, *signers = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	gboolean ok = FALSE;
+	int err = 0;
+
+	if (cms == NULL ||
+	    CMS_verify(cms, NULL, NULL, NULL, NULL,
+	               CMS_NO_SIGNER_CERT_VERIFY | CMS_NO_CONTENT_VERIFY | CMS_BINARY) != 1)
+		goto out;
+	signers = CMS_get0_signers(cms);
+	certs = CMS_get1_certs(cms);
+	if (signers == NULL || sk_X509_num(signers) != 1)
+		goto out;
+	ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, store, sk_X509_value(signers, 0), certs) != 1 ||
+	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN) != 1)
+		goto out;
+	if (at != NULL)
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)g_date_time_to_unix(at));
+	ok = X509_verify_cert(ctx) == 1;
+	if (!ok)
+		err = X509_STORE_CTX_get_error(ctx);
+out:
+	if (!ok)
+		g_set_error(error, SDR_ERROR, SDR_ERROR_CRYPTO,
+		            _("The timestamp authority is not trusted: %s"),
+		            err != 0 ? X509_verify_cert_error_string(err) : "?");
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(signers);
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return ok;
+}
+
+gboolean
 sdr_tsa_verify_token(const guint8 *token, gsize token_len, const guint8 *digest, gsize digest_len,
                      X509_STORE *store, GDateTime **gen_time, GError **error)
 {

@@ -20,6 +20,11 @@ gboolean sdr_tsa_verify_token(const guint8 *token, gsize token_len, const guint8
                               gsize digest_len, X509_STORE *store, GDateTime **gen_time,
                               GError **error);
 
+/* The TSA chain of a token (CMS signer, timestamping purpose) against store at the time
+ * at (NULL: now). SDR_ERROR_CRYPTO with OpenSSL's reason when it does not verify. */
+gboolean sdr_tsa_token_trusted_at(const guint8 *token, gsize token_len, X509_STORE *store,
+                                  GDateTime *at, GError **error);
+
 /* The imprint algorithm of a TimeStampToken. */
 gboolean sdr_tsa_token_hash(const guint8 *token, gsize token_len, SdrHashAlg *out);
 

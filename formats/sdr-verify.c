@@ -57,8 +57,8 @@ detect_kind(const char *path, const guint8 *head, gsize len)
 /* The detached content of "acte.pdf.p7s" by the platforms' naming habits: the
  * signature name without its .p7s, .sig, .pkcs7, .p7m or .pem extension (any case),
  * when that file exists beside it. NULL when none. */
-static char *
-detached_content_beside(const char *path)
+char *
+sdr_verify_content_beside(const char *path)
 {
 	static const char *const exts[] = { ".p7s", ".sig", ".pkcs7", ".p7m", ".pem" };
 	gsize len = strlen(path);
@@ -94,7 +94,7 @@ verify_cms_file(const char *path, const SdrVerifyOptions *options, GError **erro
 		return NULL;
 	if (content_path == NULL && (options == NULL || options->content == NULL) &&
 	    sdr_cms_is_detached(cms)) {
-		guessed = detached_content_beside(path);
+		guessed = sdr_verify_content_beside(path);
 		content_path = guessed;
 	}
 	if (content_path != NULL) {

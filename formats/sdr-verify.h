@@ -14,4 +14,9 @@ G_BEGIN_DECLS
  * signature at all gives SDR_ERROR_PARSE / SDR_ERROR_UNSUPPORTED. */
 SdrVerifyReport *sdr_verify_file(const char *path, const SdrVerifyOptions *options, GError **error);
 
+/* The detached content of "acte.pdf.p7s" by the platforms' naming habits: the signature
+ * name without its .p7s, .sig, .pkcs7, .p7m or .pem extension (any case), when that file
+ * exists beside it. NULL when none. */
+char *sdr_verify_content_beside(const char *path);
+
 G_END_DECLS

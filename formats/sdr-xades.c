@@ -1,6 +1,8 @@
 /* sdr-xades.c - XAdES signing: detached, enveloped, enveloping; B-B, B-T, B-LT. */
 #include "sdr-xades.h"
 
+#include "sdr-xades-private.h"
+
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-revocation.h"
@@ -83,10 +85,7 @@ sdr_xades_issuer_serial_der(X509 *cert)
 
 /* ---- Tree building ------------------------------------------------------------ */
 
-typedef struct {
-	xmlNs *ds;
-	xmlNs *xa;
-} Ns;
+typedef SdrXadesNs Ns;
 
 static xmlNode *
 add(xmlNode *parent, xmlNs *ns, const char *name, const char *text)
@@ -281,8 +280,8 @@ add_qualifying_properties(xmlNode *object, const char *sig_id, const char *sp_id
 
 /* ---- Levels T and LT -------------------------------------------------------------- */
 
-static xmlNode *
-unsigned_signature_properties(xmlNode *qp, const Ns *ns)
+xmlNode *
+sdr_xades_unsigned_signature_properties(xmlNode *qp, const Ns *ns)
 {
 	xmlNode *up = sdr_xml_first_child(qp, (const char *)ns->xa->href, "UnsignedProperties");
 
@@ -304,9 +303,9 @@ static STACK_OF(X509) * token_certs(GBytes *token)
 	return ret;
 }
 
-static gboolean
-add_timestamp(xmlNode *signature, xmlNode *usp, const Ns *ns, const SdrXadesOptions *o,
-              GBytes **token_out, GError **error)
+gboolean
+sdr_xades_add_timestamp(xmlNode *signature, xmlNode *usp, const Ns *ns, const SdrXadesOptions *o,
+                        GBytes **token_out, GError **error)
 {
 	xmlNode *sv = sdr_xml_first_child(signature, SDR_DSIG_NS, "SignatureValue");
 	guint8 digest[EVP_MAX_MD_SIZE];
@@ -373,16 +372,15 @@ add_b64_child(xmlNode *parent, xmlNs *ns, const char *name, const guint8 *data, 
 	add(parent, ns, name, b64);
 }
 
-static gboolean
-add_validation_data(SdrSigner *signer, xmlNode *usp, const Ns *ns, GBytes *token,
-                    const SdrXadesOptions *o, GError **error)
+gboolean
+sdr_xades_add_validation_data(X509 *cert, STACK_OF(X509) * chain, xmlNode *usp, const Ns *ns,
+                              GBytes *token, const SdrXadesOptions *o, GError **error)
 {
 	g_autoptr(SdrValidationData) data = NULL;
 	GError *local = NULL;
 	xmlNode *cv, *rv;
 
-	data = sdr_revocation_collect(sdr_signer_get_cert(signer), sdr_signer_get_chain(signer),
-	                              o->trust, &local);
+	data = sdr_revocation_collect(cert, chain, o->trust, &local);
 	if (data == NULL)
 		goto fail;
 	if (token != NULL) {
@@ -563,12 +561,14 @@ build_signature(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, DataRef *refs, 
 		goto fail;
 
 	if (o->level >= SDR_TARGET_LEVEL_T) {
-		xmlNode *usp = unsigned_signature_properties(qp, &ns);
+		xmlNode *usp = sdr_xades_unsigned_signature_properties(qp, &ns);
 
-		if (!add_timestamp(sig, usp, &ns, o, &token, error))
+		if (!sdr_xades_add_timestamp(sig, usp, &ns, o, &token, error))
 			goto fail;
 		if (o->level >= SDR_TARGET_LEVEL_LT &&
-		    !add_validation_data(signer, usp, &ns, token, o, error))
+		    !sdr_xades_add_validation_data(sdr_signer_get_cert(signer),
+		                                   sdr_signer_get_chain(signer), usp, &ns, token, o,
+		                                   error))
 			goto fail;
 	}
 	if (ids_storage != NULL)

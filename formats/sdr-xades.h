@@ -100,4 +100,11 @@ xmlNode *sdr_xades_sign_node(SdrSigner *signer, xmlDoc *doc, xmlNode *parent, xm
 /* The DER IssuerSerial (RFC 5035) of a certificate (IssuerSerialV2 content). */
 GBytes *sdr_xades_issuer_serial_der(X509 *cert);
 
+/* Extends every top-level XAdES 1.3.2 signature of the file at path to options->level:
+ * SignatureTimeStamp when absent, CertificateValues + RevocationValues when absent,
+ * xadesv141:ArchiveTimeStamp for LTA. Detached data: content_path, else the reference
+ * URI next to the file. Returns the serialised document (the caller writes it). */
+GBytes *sdr_xades_extend_file(const char *path, const char *content_path,
+                              const SdrExtendOptions *options, GError **error);
+
 G_END_DECLS
