@@ -8,6 +8,7 @@
  */
 #include "sdr-audit.h"
 #include "sdr-cli-s2low.h"
+#include "sdr-cli-trust.h"
 #include "sdr-config-build.h"
 #include "sdr-context.h"
 #include "sdr-deploy.h"
@@ -936,6 +937,8 @@ main(int argc, char **argv)
 	sdr_i18n_init();
 	if (sdr_cli_s2low_wants(argc, argv))
 		return sdr_cli_s2low_main(argc, argv);
+	if (sdr_cli_trust_wants(argc, argv))
+		return sdr_cli_trust_main(argc, argv);
 	if (argc > 1 && g_str_equal(argv[1], "deploy"))
 		return cli_deploy(argc - 1, argv + 1);
 	o.pin_fd = -1;

@@ -65,8 +65,25 @@ remove_tree(const char *dir)
 	(void)g_rmdir(dir);
 }
 
-/* The trusted lists to qualify with: "tl" (paths, command line only) or the
- * configuration's [trust] tl_dir. *out stays NULL when there are none. */
+/* The cache of `sinadur trust update` and of the agent (sdr-tl-cache.h), checked
+ * again now; nothing when it is not configured, misconfigured or empty. */
+static gboolean
+load_cached_lists(SdrContext *ctx, SdrTlSet **out, GError **error)
+{
+	g_autoptr(SdrTlCacheConfig) cc = sdr_handlers_tl_cache_config(ctx, NULL);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+	/* A broken [trust] section is for doctor to say; verification goes on without
+	 * lists (signatures then rest on the trust anchors only). */
+	(void)error;
+	if (cc != NULL && cc->signers->len > 0)
+		*out = sdr_tl_cache_load(cc, now, NULL);
+	return TRUE;
+}
+
+/* The trusted lists to qualify with: "tl" (paths, command line only), else the
+ * configuration's [trust] tl_dir, else the cache. *out stays NULL when there are
+ * none. */
 static gboolean
 load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrTlSet **out,
                    GError **error)
@@ -96,7 +113,7 @@ load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrT
 			g_ptr_array_add(paths, g_strdup(dir));
 	}
 	if (paths->len == 0)
-		return TRUE;
+		return load_cached_lists(ctx, out, error);
 	g_ptr_array_add(paths, NULL);
 	set = sdr_tl_set_new();
 	if (!sdr_tl_set_add_files(set, (const char *const *)paths->pdata, error))
