@@ -60,6 +60,7 @@ typedef struct {
 	char *at;
 	char *report;
 	char **tl;
+	gboolean offline;
 	gboolean version;
 } CliOptions;
 
@@ -668,6 +669,8 @@ build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 		json_object_set_string_member(req, "at", o->at);
 	if (o->report != NULL)
 		json_object_set_string_member(req, "report", o->report);
+	if (o->offline)
+		json_object_set_boolean_member(req, "offline", TRUE);
 	if (o->tl != NULL) {
 		JsonArray *tl = json_array_new();
 
@@ -848,6 +851,8 @@ make_option_context(CliOptions *o)
 		{ "tl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->tl,
 		  N_("verify: a trusted list, LOTL signer certificate or folder (repeatable)"),
 		  N_("FILE") },
+		{ "offline", 0, 0, G_OPTION_ARG_NONE, &o->offline,
+		  N_("verify: no network (no OCSP, CRL or issuer certificate fetched)"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
@@ -880,8 +885,8 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	        o->in_place || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
 	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
 	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
-	gboolean verify_opts =
-	        o->content != NULL || o->at != NULL || o->report != NULL || o->tl != NULL;
+	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL ||
+	                       o->tl != NULL || o->offline;
 
 	sign_opts = sign_opts || o->overwrite;
 	if (sign_opts && !g_str_equal(cmd, "sign")) {

@@ -16,7 +16,8 @@ test PKI of tests/fixtures/make-pki.sh, signed by xmlsec1 (enveloped, URI="").
 make-tl.py PKI_DIR OUT_DIR BASE_URL - the same, with the LOTL's pointers at BASE_URL/FR.xml
 and BASE_URL/BE.xml (plus a PDF pointer for FR, which a download must skip), and for the
 cache tests: fr-seq8.xml (a newer FR list, sequence 8, other TSP name), fr-seq6.xml (an older
-one, sequence 6, properly signed).
+one, sequence 6, properly signed), fr-root.xml (the service's certificate is root.pem, above
+the issuing CA: a 3-level chain).
 """
 import base64, datetime, os, shutil, subprocess, sys
 from lxml import etree
@@ -148,11 +149,12 @@ def new_root():
     return etree.Element(T("TrustServiceStatusList"), nsmap=NS, Id="tsl", TSLTag="http://uri.etsi.org/19612/TSLTag")
 
 
-def fr_list(pki, next_update="2099-01-01T00:00:00Z", seq=7, tsp="Sinadur TEST TSP"):
+def fr_list(pki, next_update="2099-01-01T00:00:00Z", seq=7, tsp="Sinadur TEST TSP",
+            service_cert="ca.pem"):
     root = new_root()
     scheme(root, "FR", "EUgeneric", next_update, seq=seq)
     tsps = sub(root, "TrustServiceProviderList")
-    service(tsps, tsp, "AC Sinadur TEST RGS** Signature", pki + "/ca.pem",
+    service(tsps, tsp, "AC Sinadur TEST RGS** Signature", pki + "/" + service_cert,
             "granted", "2025-06-01T00:00:00Z",
             history=[("withdrawn", "2024-01-01T00:00:00Z"), ("granted", "2020-01-01T00:00:00Z")])
     return root
@@ -197,6 +199,9 @@ def main():
         write_signed(fr_list(pki, seq=8, tsp="Sinadur TEST TSP v8"), o("fr-seq8.xml"),
                      p("ocsp.key"), p("ocsp.pem"))
         write_signed(fr_list(pki, seq=6), o("fr-seq6.xml"), p("ocsp.key"), p("ocsp.pem"))
+        # the service certificate is the root: the signer's issuer is an intermediate
+        write_signed(fr_list(pki, tsp="Sinadur TEST TSP racine", service_cert="root.pem"),
+                     o("fr-root.xml"), p("ocsp.key"), p("ocsp.pem"))
 
 
 if __name__ == "__main__":
