@@ -7,6 +7,7 @@
  * SCardGetStatusChange, the HTTP daemons in poll()).
  */
 #include "sdr-agent-s2low.h"
+#include "sdr-agent-tl.h"
 #include "sdr-bridge-private.h"
 #include "sdr-bridge.h"
 #include "sdr-config-build.h"
@@ -255,6 +256,7 @@ main(int argc, char **argv)
 	Agent agent = { 0 };
 	SdrPcscWatcher *watcher = NULL;
 	SdrAgentS2low *s2low = NULL;
+	SdrAgentTl *tl = NULL;
 
 	sdr_i18n_init();
 	octx = g_option_context_new(NULL);
@@ -346,10 +348,12 @@ main(int argc, char **argv)
 	g_timeout_add_seconds(EXPIRY_FIRST_S, expiry_first, &agent);
 	g_timeout_add_seconds(EXPIRY_PERIOD_S, expiry_check, &agent);
 	s2low = sdr_agent_s2low_start(agent.bridge, config); /* the S²LOW send queue */
+	tl = sdr_agent_tl_start(config);                     /* the trusted lists' cache */
 
 	g_main_loop_run(agent.loop);
 
 	sdr_agent_s2low_stop(s2low);
+	sdr_agent_tl_stop(tl);
 
 	sdr_pcsc_watcher_free(watcher);
 	sdr_bridge_stop(agent.bridge);

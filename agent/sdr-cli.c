@@ -8,6 +8,7 @@
  */
 #include "sdr-audit.h"
 #include "sdr-cli-s2low.h"
+#include "sdr-cli-trust.h"
 #include "sdr-config-build.h"
 #include "sdr-context.h"
 #include "sdr-deploy.h"
@@ -60,6 +61,7 @@ typedef struct {
 	char *at;
 	char *report;
 	char **tl;
+	gboolean offline;
 	gboolean version;
 } CliOptions;
 
@@ -669,6 +671,8 @@ build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 		json_object_set_string_member(req, "at", o->at);
 	if (o->report != NULL)
 		json_object_set_string_member(req, "report", o->report);
+	if (o->offline)
+		json_object_set_boolean_member(req, "offline", TRUE);
 	if (o->tl != NULL) {
 		JsonArray *tl = json_array_new();
 
@@ -887,6 +891,8 @@ make_option_context(CliOptions *o)
 		{ "tl", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->tl,
 		  N_("verify: a trusted list, LOTL signer certificate or folder (repeatable)"),
 		  N_("FILE") },
+		{ "offline", 0, 0, G_OPTION_ARG_NONE, &o->offline,
+		  N_("verify: no network (no OCSP, CRL or issuer certificate fetched)"), NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
@@ -920,8 +926,8 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 	        o->in_place || o->visible || o->page != 0 || o->rect != NULL || o->reason != NULL ||
 	        o->location != NULL || o->image != NULL || o->bordereaux != NULL || o->pades ||
 	        o->cades || o->key_file != NULL || o->cert_file != NULL || o->chain_file != NULL;
-	gboolean verify_opts =
-	        o->content != NULL || o->at != NULL || o->report != NULL || o->tl != NULL;
+	gboolean verify_opts = o->content != NULL || o->at != NULL || o->report != NULL ||
+	                       o->tl != NULL || o->offline;
 
 	sign_opts = sign_opts || o->overwrite;
 	if (g_str_equal(cmd, "extend")) {
@@ -1000,6 +1006,8 @@ main(int argc, char **argv)
 	sdr_i18n_init();
 	if (sdr_cli_s2low_wants(argc, argv))
 		return sdr_cli_s2low_main(argc, argv);
+	if (sdr_cli_trust_wants(argc, argv))
+		return sdr_cli_trust_main(argc, argv);
 	if (argc > 1 && g_str_equal(argv[1], "deploy"))
 		return cli_deploy(argc - 1, argv + 1);
 	o.pin_fd = -1;

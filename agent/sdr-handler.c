@@ -21,6 +21,8 @@ static const SdrHandler handlers[] = {
 	{ "send-actes", sdr_handle_send_actes, TRUE, FALSE },
 	{ "send-pes", sdr_handle_send_pes, TRUE, FALSE },
 	{ "status", sdr_handle_status, TRUE, FALSE },
+	{ "trust-update", sdr_handle_trust_update, FALSE, FALSE },
+	{ "trust-status", sdr_handle_trust_status, FALSE, FALSE },
 	{ NULL, NULL, FALSE, FALSE },
 };
 

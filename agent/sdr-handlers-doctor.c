@@ -443,6 +443,65 @@ doctor_deployment(Doctor *d, JsonObject *out)
 	}
 }
 
+/* The trusted lists' cache (sdr-tl-cache.h): missing, not trusted, past NextUpdate. */
+static void
+doctor_trusted_lists(Doctor *d, SdrContext *ctx, JsonObject *out)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(SdrTlCacheConfig) cc = sdr_handlers_tl_cache_config(ctx, &e);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	JsonObject *st;
+	JsonArray *lists, *missing;
+	guint bad = 0, stale = 0, n;
+
+	if (cc == NULL) {
+		check(d, "trusted_lists", "error", _("Correct the [trust] section of the policy."),
+		      "%s", e->message);
+		return;
+	}
+	if (!sdr_tl_cache_configured(cc)) {
+		check(d, "trusted_lists", "info", NULL,
+		      _("Trusted lists (eIDAS) are not configured: signatures are checked "
+		        "against the trust anchors only."));
+		return;
+	}
+	st = sdr_tl_cache_status(cc, now);
+	json_object_set_object_member(out, "trusted_lists", st);
+	lists = json_object_get_array_member(st, "lists");
+	missing = json_object_get_array_member(st, "missing");
+	n = json_array_get_length(lists);
+	for (guint i = 0; i < n; i++) {
+		JsonObject *l = json_array_get_object_element(lists, i);
+
+		if (sdr_json_get_bool(l, "stale", FALSE))
+			stale++;
+		else if (g_strcmp0(sdr_json_get_string(l, "status", NULL), "trusted") != 0)
+			bad++;
+	}
+	if (n == 0) {
+		check(d, "trusted_lists", "warning",
+		      _("Run “sinadur trust update” (the agent does it by itself when it runs)."),
+		      _("The trusted lists cache is empty: qualified status cannot be shown."));
+	} else if (stale > 0) {
+		check(d, "trusted_lists", "warning",
+		      _("Run “sinadur trust update”; if it fails, check the network or the proxy."),
+		      _("%u trusted list(s) of the cache are past their next update: they are not "
+		        "used."),
+		      stale);
+	} else if (bad > 0) {
+		check(d, "trusted_lists", "warning",
+		      _("Run “sinadur trust update”; check [trust] lotl_signer_certs."),
+		      _("%u trusted list(s) of the cache do not verify: they are not used."), bad);
+	} else if (json_array_get_length(missing) > 0) {
+		check(d, "trusted_lists", "warning", _("Run “sinadur trust update”."),
+		      _("The trusted list of %s is not in the cache."),
+		      json_array_get_string_element(missing, 0));
+	} else {
+		check(d, "trusted_lists", "ok", NULL,
+		      _("%u trusted lists in the cache, all current."), n);
+	}
+}
+
 JsonNode *
 sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
 {
@@ -467,6 +526,7 @@ sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
 		doctor_certs(&d, ctx, tm, out);
 	}
 	doctor_deployment(&d, out);
+	doctor_trusted_lists(&d, ctx, out);
 	json_object_set_array_member(out, "checks", d.checks);
 	json_object_set_int_member(out, "problems", d.problems);
 	return sdr_json_node_take(out);

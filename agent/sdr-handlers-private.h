@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sdr-context.h"
+#include "sdr-tl-cache.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,12 @@ JsonNode *sdr_handle_s2low_ar(SdrContext *ctx, JsonObject *request, GError **err
 JsonNode *sdr_handle_send_actes(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error);
+
+/* Trusted lists' cache (sdr-handlers-trust.c). */
+JsonNode *sdr_handle_trust_update(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_trust_status(SdrContext *ctx, JsonObject *request, GError **error);
+/* The [trust] keys, cache in $XDG_CACHE_HOME/sinadur/tl; NULL with SDR_ERROR_CONFIG. */
+SdrTlCacheConfig *sdr_handlers_tl_cache_config(SdrContext *ctx, GError **error);
 
 /* The call in progress in this thread (sdr-handler.c): its cancellable (else the
  * context's; may be NULL) and its progress function (see SdrProgressFunc). */

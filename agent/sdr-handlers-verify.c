@@ -8,6 +8,7 @@
 #include "sdr-time.h"
 
 #include "sdr-report.h"
+#include "sdr-revocation.h"
 #include "sdr-tl.h"
 
 #include <glib/gi18n-lib.h>
@@ -65,8 +66,25 @@ remove_tree(const char *dir)
 	(void)g_rmdir(dir);
 }
 
-/* The trusted lists to qualify with: "tl" (paths, command line only) or the
- * configuration's [trust] tl_dir. *out stays NULL when there are none. */
+/* The cache of `sinadur trust update` and of the agent (sdr-tl-cache.h), checked
+ * again now; nothing when it is not configured, misconfigured or empty. */
+static gboolean
+load_cached_lists(SdrContext *ctx, SdrTlSet **out, GError **error)
+{
+	g_autoptr(SdrTlCacheConfig) cc = sdr_handlers_tl_cache_config(ctx, NULL);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+	/* A broken [trust] section is for doctor to say; verification goes on without
+	 * lists (signatures then rest on the trust anchors only). */
+	(void)error;
+	if (cc != NULL && cc->signers->len > 0)
+		*out = sdr_tl_cache_load(cc, now, NULL);
+	return TRUE;
+}
+
+/* The trusted lists to qualify with: "tl" (paths, command line only), else the
+ * configuration's [trust] tl_dir, else the cache. *out stays NULL when there are
+ * none. */
 static gboolean
 load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrTlSet **out,
                    GError **error)
@@ -96,7 +114,7 @@ load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrT
 			g_ptr_array_add(paths, g_strdup(dir));
 	}
 	if (paths->len == 0)
-		return TRUE;
+		return load_cached_lists(ctx, out, error);
 	g_ptr_array_add(paths, NULL);
 	set = sdr_tl_set_new();
 	if (!sdr_tl_set_add_files(set, (const char *const *)paths->pdata, error))
@@ -108,6 +126,42 @@ load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrT
 	}
 	*out = g_steal_pointer(&set);
 	return TRUE;
+}
+
+/* With the network allowed, completes each signer's chain with the issuers its AIA
+ * names (caIssuers), so that a trusted list's service above an intermediate CA the
+ * signature does not carry is found (at most 5 certificates fetched per signature). */
+static void
+complete_chains(SdrVerifyReport *report)
+{
+	for (guint i = 0; i < report->signatures->len; i++) {
+		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
+
+		if (r->signer == NULL)
+			continue;
+		if (r->chain->len == 0) {
+			X509_up_ref(r->signer);
+			g_ptr_array_add(r->chain, r->signer);
+		}
+		for (guint n = 0; n < 5; n++) {
+			X509 *top = g_ptr_array_index(r->chain, r->chain->len - 1);
+			X509 *issuer = NULL;
+			gboolean known = FALSE;
+
+			if (X509_check_issued(top, top) == X509_V_OK)
+				break;
+			for (guint k = 0; k < r->chain->len && !known; k++)
+				known = k + 1 < r->chain->len &&
+				        X509_check_issued(g_ptr_array_index(r->chain, k), top) ==
+				                X509_V_OK;
+			if (known)
+				break;
+			issuer = sdr_revocation_fetch_issuer(top, NULL);
+			if (issuer == NULL)
+				break;
+			g_ptr_array_add(r->chain, issuer);
+		}
+	}
 }
 
 /* long: the verify request read in order (documents, content, time, trusted lists,
@@ -166,7 +220,16 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 	if (!load_trusted_lists(ctx, request, from_web, &tl_set, error))
 		return NULL;
 	vopts.at = at_time;
-	vopts.online = sdr_json_get_bool(request, "online", FALSE);
+	/* Revocation the signature does not carry is fetched (OCSP from AIA, else the
+	 * CRL) unless --offline; for a web origin only when asked ("online"): a page must
+	 * not make the agent reach the URLs of a certificate it chose. */
+	if (from_web)
+		vopts.online = sdr_json_get_bool(request, "online", FALSE);
+	else
+		vopts.online = sdr_json_get_bool(request, "online", TRUE) &&
+		               !sdr_json_get_bool(request, "offline", FALSE);
+	vopts.require_revocation = sdr_config_get_bool(sdr_context_get_config(ctx), "verify",
+	                                               "require_revocation", FALSE);
 	if (content_node != NULL) {
 		if (JSON_NODE_HOLDS_VALUE(content_node) &&
 		    json_node_get_value_type(content_node) == G_TYPE_STRING && !from_web) {
@@ -247,6 +310,8 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 		} else {
 			SdrVerdict v;
 
+			if (tl_set != NULL && vopts.online)
+				complete_chains(report);
 			if (tl_set != NULL)
 				sdr_tl_qualify_report(tl_set, report, at_time);
 			v = sdr_verify_report_overall(report);

@@ -15,6 +15,7 @@
  *   [bridge] port, allowed_origins (list), test_origins (list, loopback http: tests only),
  *            max_body_mb, nexu (bool), consent_timeout_s
  *   [expiry] warn_days (list of ints)
+ *   [trust] tl_dir, lotl_url, lotl_signer_certs (list), countries (list), refresh_hours
  */
 #pragma once
 

@@ -391,6 +391,7 @@ check_revocation(VerifyCtx *v, STACK_OF(X509) * chain, GDateTime *signing_time,
                  gboolean time_proven, SdrSignatureResult *r)
 {
 	g_autoptr(SdrValidationData) online = NULL;
+	g_autoptr(GError) fetch_error = NULL;
 	STACK_OF(X509_CRL) *online_crls = NULL;
 	int n = sk_X509_num(chain);
 
@@ -399,7 +400,7 @@ check_revocation(VerifyCtx *v, STACK_OF(X509) * chain, GDateTime *signing_time,
 	if (v->options != NULL && v->options->online) {
 		online = sdr_validation_data_new();
 		if (!sdr_revocation_collect_full(online, sk_X509_value(chain, 0), v->certs,
-		                                 v->store, TRUE, NULL)) {
+		                                 v->store, TRUE, &fetch_error)) {
 			/* keep whatever was fetched before the failure */
 		}
 		online_crls = sk_X509_CRL_new_null();
@@ -454,8 +455,7 @@ check_revocation(VerifyCtx *v, STACK_OF(X509) * chain, GDateTime *signing_time,
 				                            "signing time"),
 				                          name, when);
 		} else if (st == REV_UNKNOWN && i == 0) {
-			sdr_signature_result_warn(r, SDR_REASON_REVOCATION_UNKNOWN,
-			                          _("No revocation information for %s"), name);
+			sdr_revocation_report_unknown(r, v->options, name, fetch_error);
 		}
 	}
 	sk_X509_CRL_pop_free(online_crls, X509_CRL_free);

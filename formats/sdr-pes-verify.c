@@ -4,7 +4,9 @@
 
 #include "sdr-pes-private.h"
 
+#include "sdr-crypto.h"
 #include "sdr-error.h"
+#include "sdr-revocation.h"
 #include "sdr-xmldsig.h"
 #include "sdr-time.h"
 
@@ -311,6 +313,45 @@ check_properties(xmlNodePtr sp, X509 *cert, SdrSignatureResult *res)
 	}
 }
 
+/* A PES signature carries no revocation data: with options->online the signing
+ * certificate's OCSP responder (AIA) or CRL (distribution point), as CAdES and
+ * XAdES do; otherwise, or when neither answers, REVOCATION_UNKNOWN. */
+static void
+check_revocation_live(X509 *cert, STACK_OF(X509) * untrusted, const SdrVerifyOptions *options,
+                      GDateTime *at, SdrSignatureResult *res)
+{
+	g_autoptr(SdrValidationData) data = sdr_validation_data_new();
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GDateTime) rev = NULL;
+	g_autofree char *name = sdr_cert_display_name(cert);
+	SdrRevocationStatus st = SDR_REVOCATION_UNKNOWN;
+
+	if (res->chain->len < 2)
+		return;
+	if (options->online) {
+		(void)sdr_revocation_collect_full(data, cert, untrusted, options->trust, TRUE, &e);
+		st = sdr_revocation_status(data, cert, g_ptr_array_index(res->chain, 1), &rev);
+	}
+	if (st == SDR_REVOCATION_UNKNOWN) {
+		sdr_revocation_report_unknown(res, options, name, e);
+	} else if (st == SDR_REVOCATION_REVOKED) {
+		g_autofree char *when = rev != NULL ? sdr_time_to_iso8601(rev) : g_strdup("?");
+
+		if (rev == NULL || at == NULL || g_date_time_compare(rev, at) <= 0)
+			sdr_signature_result_fail(
+			        res, SDR_VERDICT_INVALID, SDR_REASON_CERT_REVOKED,
+			        _("The certificate %s was revoked (%s) before the "
+			          "signing time"),
+			        name, when);
+		else
+			sdr_signature_result_fail(
+			        res, SDR_VERDICT_INDETERMINATE, SDR_REASON_CERT_REVOKED,
+			        _("The certificate %s is revoked (%s) and no "
+			          "timestamp proves the signature was made before"),
+			        name, when);
+	}
+}
+
 static void
 check_chain(X509 *cert, STACK_OF(X509) * untrusted, const SdrVerifyOptions *options,
             SdrSignatureResult *res)
@@ -347,6 +388,7 @@ check_chain(X509 *cert, STACK_OF(X509) * untrusted, const SdrVerifyOptions *opti
 			X509_up_ref(c);
 			g_ptr_array_add(res->chain, c);
 		}
+		check_revocation_live(cert, untrusted, options, at, res);
 	} else {
 		int err = X509_STORE_CTX_get_error(ctx);
 

@@ -5,10 +5,12 @@
 #include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-http.h"
+#include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
 SdrValidationData *
@@ -388,4 +390,210 @@ sdr_revocation_collect(X509 *cert, STACK_OF(X509) * untrusted, X509_STORE *store
 		return NULL;
 	}
 	return data;
+}
+
+void
+sdr_revocation_report_unknown(SdrSignatureResult *result, const SdrVerifyOptions *options,
+                              const char *name, const GError *fetch_error)
+{
+	gboolean strict = options != NULL && options->require_revocation;
+	g_autofree char *msg = NULL;
+
+	if (options == NULL || !options->online)
+		msg = g_strdup_printf(_("No revocation information for %s (none in the signature, "
+		                        "and the verification was made offline)"),
+		                      name);
+	else if (fetch_error != NULL)
+		msg = g_strdup_printf(_("No revocation information for %s: %s"), name,
+		                      fetch_error->message);
+	else
+		msg = g_strdup_printf(_("No revocation information for %s"), name);
+	if (strict)
+		sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
+		                          SDR_REASON_REVOCATION_UNKNOWN, "%s", msg);
+	else
+		sdr_signature_result_warn(result, SDR_REASON_REVOCATION_UNKNOWN, "%s", msg);
+}
+
+/* The OCSP response was signed by issuer, or by a certificate issuer issued for
+ * OCSP signing (RFC 6960 4.2.2.2). */
+static gboolean
+ocsp_signed_for(OCSP_BASICRESP *bs, X509 *issuer)
+{
+	STACK_OF(X509) *signers = sk_X509_new_null();
+	X509_STORE *st = X509_STORE_new();
+	gboolean ok;
+
+	sk_X509_push(signers, issuer);
+	X509_STORE_add_cert(st, issuer);
+	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN);
+	/* OCSP_TRUSTOTHER: issuer itself may sign; a delegated responder in the
+	 * response's certificates must chain to issuer and carry id-kp-OCSPSigning
+	 * (OpenSSL's OCSP_basic_verify checks it). */
+	ok = OCSP_basic_verify(bs, signers, st, OCSP_TRUSTOTHER) == 1;
+	X509_STORE_free(st);
+	sk_X509_free(signers);
+	ERR_clear_error();
+	return ok;
+}
+
+SdrRevocationStatus
+sdr_revocation_status(const SdrValidationData *data, X509 *cert, X509 *issuer,
+                      GDateTime **revoked_at)
+{
+	SdrRevocationStatus st = SDR_REVOCATION_UNKNOWN;
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+
+	for (guint i = 0;
+	     id != NULL && st == SDR_REVOCATION_UNKNOWN && i < MIN(data->ocsp_responses->len, 64u);
+	     i++) {
+		GBytes *b = g_ptr_array_index(data->ocsp_responses, i);
+		const unsigned char *p = g_bytes_get_data(b, NULL);
+		OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, (long)g_bytes_get_size(b));
+		OCSP_BASICRESP *bs = r != NULL ? OCSP_response_get1_basic(r) : NULL;
+		int status = -1, reason = -1;
+		ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+
+		if (bs != NULL &&
+		    OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd) ==
+		            1 &&
+		    ocsp_signed_for(bs, issuer)) {
+			if (status == V_OCSP_CERTSTATUS_GOOD) {
+				st = SDR_REVOCATION_GOOD;
+			} else if (status == V_OCSP_CERTSTATUS_REVOKED) {
+				st = SDR_REVOCATION_REVOKED;
+				if (revoked_at != NULL && rev != NULL)
+					*revoked_at = sdr_time_from_asn1(rev);
+			}
+		}
+		OCSP_BASICRESP_free(bs);
+		OCSP_RESPONSE_free(r);
+	}
+	OCSP_CERTID_free(id);
+	for (guint i = 0; st == SDR_REVOCATION_UNKNOWN && i < MIN(data->crls->len, 64u); i++) {
+		GBytes *b = g_ptr_array_index(data->crls, i);
+		const unsigned char *p = g_bytes_get_data(b, NULL);
+		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)g_bytes_get_size(b));
+		X509_REVOKED *rv = NULL;
+
+		if (crl != NULL &&
+		    X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) == 1) {
+			if (X509_CRL_get0_by_cert(crl, &rv, cert) == 1) {
+				st = SDR_REVOCATION_REVOKED;
+				if (revoked_at != NULL)
+					*revoked_at = sdr_time_from_asn1(
+					        X509_REVOKED_get0_revocationDate(rv));
+			} else {
+				st = SDR_REVOCATION_GOOD;
+			}
+		}
+		X509_CRL_free(crl);
+	}
+	ERR_clear_error();
+	return st;
+}
+
+GPtrArray *
+sdr_revocation_parse_certs(const guint8 *data, gsize len)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)X509_free);
+	const unsigned char *p = data;
+	X509 *x;
+	PKCS7 *p7;
+	BIO *bio;
+
+	if (data == NULL || len == 0 || len > SDR_HTTP_CA_ISSUERS_MAX)
+		return out;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p == data + len) {
+		g_ptr_array_add(out, x);
+		return out;
+	}
+	X509_free(x);
+	p = data;
+	p7 = d2i_PKCS7(NULL, &p, (long)len);
+	if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign != NULL) {
+		STACK_OF(X509) *certs = p7->d.sign->cert;
+
+		for (int i = 0; i < sk_X509_num(certs) && out->len < 16; i++) {
+			X509 *c = sk_X509_value(certs, i);
+
+			X509_up_ref(c);
+			g_ptr_array_add(out, c);
+		}
+	}
+	PKCS7_free(p7);
+	if (out->len == 0) {
+		bio = BIO_new_mem_buf(data, (int)len);
+		while (out->len < 16 && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+			g_ptr_array_add(out, x);
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+	return out;
+}
+
+static GPtrArray *
+ca_issuers_urls(X509 *cert)
+{
+	GPtrArray *urls = g_ptr_array_new_with_free_func(g_free);
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(cert, NID_info_access, NULL, NULL);
+
+	for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia) && urls->len < 4; i++) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers && ad->location->type == GEN_URI)
+			g_ptr_array_add(
+			        urls,
+			        g_strndup((const char *)ASN1_STRING_get0_data(
+			                          ad->location->d.uniformResourceIdentifier),
+			                  (gsize)ASN1_STRING_length(
+			                          ad->location->d.uniformResourceIdentifier)));
+	}
+	AUTHORITY_INFO_ACCESS_free(aia);
+	ERR_clear_error();
+	return urls;
+}
+
+X509 *
+sdr_revocation_fetch_issuer(X509 *cert, GError **error)
+{
+	g_autoptr(GPtrArray) urls = ca_issuers_urls(cert);
+	GError *last = NULL;
+
+	for (guint u = 0; u < urls->len; u++) {
+		g_autoptr(GBytes) b = NULL;
+		g_autoptr(GPtrArray) certs = NULL;
+
+		g_clear_error(&last);
+		b = sdr_http_fetch(g_ptr_array_index(urls, u), NULL, NULL, SDR_HTTP_CA_ISSUERS_MAX,
+		                   &last);
+		if (b == NULL)
+			continue;
+		certs = sdr_revocation_parse_certs(g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+		for (guint i = 0; i < certs->len; i++) {
+			X509 *c = g_ptr_array_index(certs, i);
+			EVP_PKEY *key = X509_get0_pubkey(c);
+
+			if (X509_check_issued(c, cert) == X509_V_OK && key != NULL &&
+			    X509_verify(cert, key) == 1) {
+				X509_up_ref(c);
+				g_clear_error(&last);
+				ERR_clear_error();
+				return c;
+			}
+		}
+		ERR_clear_error();
+	}
+	if (last != NULL) {
+		g_propagate_error(error, last);
+	} else {
+		g_autofree char *name = cert_name(cert);
+
+		g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+		            _("The issuer certificate of %s cannot be found (AIA caIssuers)"),
+		            name);
+	}
+	return NULL;
 }

@@ -1,6 +1,8 @@
 /* sdr-revocation.h - revocation data for B-LT: OCSP (preferred) and CRLs. */
 #pragma once
 
+#include "sdr-verify-report.h"
+
 #include <glib.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
@@ -37,5 +39,38 @@ SdrValidationData *sdr_validation_data_new(void);
 gboolean sdr_revocation_collect_full(SdrValidationData *data, X509 *cert,
                                      STACK_OF(X509) * untrusted, X509_STORE *store,
                                      gboolean accept_revoked, GError **error);
+
+/* ---- Verifiers: revocation the signature does not carry ---------------------------- */
+
+/* The one way every verifier says "nothing tells whether the signing certificate
+ * (name) is revoked": REVOCATION_UNKNOWN, a warning, or INDETERMINATE with
+ * options->require_revocation; the words say why (verified offline, or
+ * fetch_error: the responder or distribution point that failed). */
+void sdr_revocation_report_unknown(SdrSignatureResult *result, const SdrVerifyOptions *options,
+                                   const char *name, const GError *fetch_error);
+
+typedef enum {
+	SDR_REVOCATION_UNKNOWN = 0,
+	SDR_REVOCATION_GOOD,
+	SDR_REVOCATION_REVOKED,
+} SdrRevocationStatus;
+
+/* The status of cert in data: an OCSP response signed by issuer or by a responder
+ * issuer delegated (id-kp-OCSPSigning), or a CRL signed by issuer. *revoked_at (may
+ * be NULL) gets the revocation time. */
+SdrRevocationStatus sdr_revocation_status(const SdrValidationData *data, X509 *cert, X509 *issuer,
+                                          GDateTime **revoked_at);
+
+/* ---- Issuer certificates from the AIA (caIssuers) ---------------------------------- */
+
+#define SDR_HTTP_CA_ISSUERS_MAX ((gsize)1024 * 1024)
+
+/* The certificates of a caIssuers answer: one DER or PEM certificate (several PEM
+ * ones), or a PKCS#7 certs-only bundle (.p7c, DER); at most 16. Never NULL. */
+GPtrArray *sdr_revocation_parse_certs(const guint8 *data, gsize len);
+/* Fetches the caIssuers URLs of cert's AIA (HTTP GET, 1 MB cap) and returns the
+ * certificate that issued cert (name and signature checked), a new reference, or
+ * NULL with SDR_ERROR_NETWORK / SDR_ERROR_NOT_FOUND. */
+X509 *sdr_revocation_fetch_issuer(X509 *cert, GError **error);
 
 G_END_DECLS

@@ -900,12 +900,56 @@ decide(SdrTlQualification *q, const SdrTlService *s)
 		q->qualified = q->qscd = q->for_esig = q->for_eseal = q->for_web = FALSE;
 }
 
+/* cert, then its issuers found in pool (each link's signature checked), up to a
+ * self-signed certificate or 8 levels. Borrowed references. */
+static GPtrArray *
+path_up(X509 *cert, GPtrArray *pool)
+{
+	GPtrArray *path = g_ptr_array_new();
+	X509 *cur = cert;
+
+	g_ptr_array_add(path, cert);
+	while (pool != NULL && path->len < 8 && X509_check_issued(cur, cur) != X509_V_OK) {
+		X509 *next = NULL;
+
+		for (guint i = 0; next == NULL && i < pool->len; i++) {
+			X509 *c = g_ptr_array_index(pool, i);
+			gboolean seen = FALSE;
+
+			for (guint j = 0; j < path->len && !seen; j++)
+				seen = X509_cmp(g_ptr_array_index(path, j), c) == 0;
+			if (!seen && issued_by(cur, c))
+				next = c;
+		}
+		if (next == NULL)
+			break;
+		g_ptr_array_add(path, next);
+		cur = next;
+	}
+	ERR_clear_error();
+	return path;
+}
+
+/* The service certificate sc is on the path from the signer up: it issued one of
+ * the path's certificates (or is one of them, above the signer). */
+static gboolean
+service_on_path(GPtrArray *path, X509 *sc)
+{
+	for (guint i = 0; i < path->len; i++) {
+		X509 *c = g_ptr_array_index(path, i);
+
+		if ((i > 0 && X509_cmp(c, sc) == 0) || issued_by(c, sc))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 SdrTlQualification *
 sdr_tl_qualify(const SdrTlSet *set, X509 *cert, GPtrArray *chain, GDateTime *at)
 {
 	SdrTlQualification *q = g_new0(SdrTlQualification, 1);
+	g_autoptr(GPtrArray) path = path_up(cert, chain);
 
-	(void)chain;
 	q->qualifiers = g_ptr_array_new_with_free_func(g_free);
 	sdr_tl_read_qc_statements(cert, q);
 	for (guint i = 0; set != NULL && i < set->lists->len && !q->granted; i++) {
@@ -924,7 +968,8 @@ sdr_tl_qualify(const SdrTlSet *set, X509 *cert, GPtrArray *chain, GDateTime *at)
 				if (g_strcmp0(s->type, SDR_TL_SVC_CA_QC) != 0)
 					continue;
 				for (guint c = 0; c < s->certs->len && !match; c++)
-					match = issued_by(cert, g_ptr_array_index(s->certs, c));
+					match = service_on_path(path,
+					                        g_ptr_array_index(s->certs, c));
 				if (!match)
 					continue;
 				/* Found (a later granted match would win over a withdrawn one). */

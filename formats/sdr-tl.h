@@ -161,9 +161,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTlQualification, sdr_tl_qualification_free)
 gboolean sdr_tl_read_qc_statements(X509 *cert, SdrTlQualification *q);
 
 /* Qualifies cert (the signer certificate) at time at with the trusted lists of
- * set. chain (X509*, may be NULL) is not needed when the issuer is a service
- * certificate itself. Never NULL; found is FALSE when no trusted service issued
- * it. */
+ * set. chain (X509*, may be NULL: the signature's certificates, the chain built,
+ * AIA-fetched issuers) is searched for the path from cert up: a service whose
+ * certificate issued cert or one of its issuers on that path (every link's
+ * signature checked), or is one of those issuers, counts (intermediate CAs below the
+ * service certificate). The qualifiers' criteria apply to cert. Never NULL; found is
+ * FALSE when no trusted service is on the path. */
 SdrTlQualification *sdr_tl_qualify(const SdrTlSet *set, X509 *cert, GPtrArray *chain,
                                    GDateTime *at);
 

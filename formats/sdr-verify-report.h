@@ -106,6 +106,10 @@ typedef struct {
 	const char *content_path; /* detached content (--content) */
 	GBytes *content;          /* or in memory (bridge); content_path wins */
 	gboolean online;          /* may fetch OCSP/CRL (default FALSE: offline verify) */
+	/* No revocation information for the signing certificate (none carried, none
+	 * fetched: offline, responder down) makes the signature INDETERMINATE
+	 * (REVOCATION_UNKNOWN) instead of a warning. */
+	gboolean require_revocation;
 } SdrVerifyOptions;
 
 G_END_DECLS

@@ -504,10 +504,17 @@ check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *unt
 
 		for (guint i = 0; i < untrusted->len; i++)
 			sk_X509_push(chain, g_ptr_array_index(untrusted, i));
-		if (sdr_revocation_collect_full(data, cert, chain, options->trust, TRUE, &local))
-			known = check_revocation(data->ocsp_responses, data->crls, cert, issuer, at,
-			                         result);
+		/* What was fetched before a failure still counts. */
+		(void)sdr_revocation_collect_full(data, cert, chain, options->trust, TRUE, &local);
+		known = check_revocation(data->ocsp_responses, data->crls, cert, issuer, at,
+		                         result);
 		sk_X509_free(chain);
+		if (!known && anchored) {
+			g_autofree char *name = sdr_cert_display_name(cert);
+
+			sdr_revocation_report_unknown(result, options, name, local);
+			return;
+		}
 	}
 	/* As CAdES and PAdES (sdr-cms-verify.c): a warning, with the same code and words,
 	 * when the chain reaches a trust anchor and nothing says whether the signing
@@ -515,8 +522,7 @@ check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *unt
 	if (!known && anchored) {
 		g_autofree char *name = sdr_cert_display_name(cert);
 
-		sdr_signature_result_warn(result, SDR_REASON_REVOCATION_UNKNOWN,
-		                          _("No revocation information for %s"), name);
+		sdr_revocation_report_unknown(result, options, name, NULL);
 	}
 }
 

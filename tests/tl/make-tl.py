@@ -12,6 +12,12 @@ test PKI of tests/fixtures/make-pki.sh, signed by xmlsec1 (enveloped, URI="").
   fr-expired.xml   fr.xml with NextUpdate past (properly signed)
   fr-wrongkey.xml  fr.xml signed by server.key (the key published for BE, not FR)
   lotl-signer.pem  root.pem (the configured LOTL signer)
+
+make-tl.py PKI_DIR OUT_DIR BASE_URL - the same, with the LOTL's pointers at BASE_URL/FR.xml
+and BASE_URL/BE.xml (plus a PDF pointer for FR, which a download must skip), and for the
+cache tests: fr-seq8.xml (a newer FR list, sequence 8, other TSP name), fr-seq6.xml (an older
+one, sequence 6, properly signed), fr-root.xml (the service's certificate is root.pem, above
+the issuing CA: a 3-level chain).
 """
 import base64, datetime, os, shutil, subprocess, sys
 from lxml import etree
@@ -61,15 +67,15 @@ def scheme(root, territory, kind, next_update, seq=7):
     return si
 
 
-def pointer(parent, territory, cert_pem):
+def pointer(parent, territory, cert_pem, location=None, mime="application/vnd.etsi.tsl+xml"):
     p = sub(parent, "OtherTSLPointer")
     sdis = sub(p, "ServiceDigitalIdentities")
     sdi = sub(sdis, "ServiceDigitalIdentity")
     sub(sub(sdi, "DigitalId"), "X509Certificate", der_b64(cert_pem))
-    sub(p, "TSLLocation", "https://tl.example.test/%s.xml" % territory)
+    sub(p, "TSLLocation", location or "https://tl.example.test/%s.xml" % territory)
     ai = sub(p, "AdditionalInformation")
     sub(sub(ai, "OtherInformation"), "SchemeTerritory", territory)
-    sub(sub(ai, "OtherInformation"), "MimeType", "application/vnd.etsi.tsl+xml", ns=
+    sub(sub(ai, "OtherInformation"), "MimeType", mime, ns=
         "http://uri.etsi.org/02231/v2/additionaltypes#")
 
 
@@ -143,11 +149,12 @@ def new_root():
     return etree.Element(T("TrustServiceStatusList"), nsmap=NS, Id="tsl", TSLTag="http://uri.etsi.org/19612/TSLTag")
 
 
-def fr_list(pki, next_update="2099-01-01T00:00:00Z"):
+def fr_list(pki, next_update="2099-01-01T00:00:00Z", seq=7, tsp="Sinadur TEST TSP",
+            service_cert="ca.pem"):
     root = new_root()
-    scheme(root, "FR", "EUgeneric", next_update)
+    scheme(root, "FR", "EUgeneric", next_update, seq=seq)
     tsps = sub(root, "TrustServiceProviderList")
-    service(tsps, "Sinadur TEST TSP", "AC Sinadur TEST RGS** Signature", pki + "/ca.pem",
+    service(tsps, tsp, "AC Sinadur TEST RGS** Signature", pki + "/" + service_cert,
             "granted", "2025-06-01T00:00:00Z",
             history=[("withdrawn", "2024-01-01T00:00:00Z"), ("granted", "2020-01-01T00:00:00Z")])
     return root
@@ -155,6 +162,7 @@ def fr_list(pki, next_update="2099-01-01T00:00:00Z"):
 
 def main():
     pki, out = sys.argv[1], sys.argv[2]
+    base = sys.argv[3] if len(sys.argv) > 3 else None
     os.makedirs(out, exist_ok=True)
     p = lambda n: os.path.join(pki, n)
     o = lambda n: os.path.join(out, n)
@@ -162,8 +170,13 @@ def main():
     lotl = new_root()
     si = scheme(lotl, "EU", "EUlistofthelists", "2099-01-01T00:00:00Z")
     ptrs = sub(si, "PointersToOtherTSL")
-    pointer(ptrs, "FR", p("ocsp.pem"))
-    pointer(ptrs, "BE", p("server.pem"))
+    if base:
+        pointer(ptrs, "FR", p("ocsp.pem"), base + "/FR.pdf", "application/pdf")
+        pointer(ptrs, "FR", p("ocsp.pem"), base + "/FR.xml")
+        pointer(ptrs, "BE", p("server.pem"), base + "/BE.xml")
+    else:
+        pointer(ptrs, "FR", p("ocsp.pem"))
+        pointer(ptrs, "BE", p("server.pem"))
     write_signed(lotl, o("lotl.xml"), p("root.key"), p("root.pem"))
 
     write_signed(fr_list(pki), o("fr.xml"), p("ocsp.key"), p("ocsp.pem"))
@@ -182,6 +195,13 @@ def main():
             "2021-01-01T00:00:00Z", history=[("granted", "2016-07-01T00:00:00Z")])
     write_signed(be, o("be.xml"), p("server.key"), p("server.pem"))
     shutil.copy(p("root.pem"), o("lotl-signer.pem"))
+    if base:
+        write_signed(fr_list(pki, seq=8, tsp="Sinadur TEST TSP v8"), o("fr-seq8.xml"),
+                     p("ocsp.key"), p("ocsp.pem"))
+        write_signed(fr_list(pki, seq=6), o("fr-seq6.xml"), p("ocsp.key"), p("ocsp.pem"))
+        # the service certificate is the root: the signer's issuer is an intermediate
+        write_signed(fr_list(pki, tsp="Sinadur TEST TSP racine", service_cert="root.pem"),
+                     o("fr-root.xml"), p("ocsp.key"), p("ocsp.pem"))
 
 
 if __name__ == "__main__":
