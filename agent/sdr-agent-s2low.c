@@ -83,18 +83,18 @@ announce(SdrAgentS2low *p, JsonObject *s)
 {
 	g_autoptr(JsonNode) ev = json_node_new(JSON_NODE_OBJECT);
 
-	if (p->notify != NULL) {
+	const char *msg = json_object_get_string_member_with_default(s, "message", "");
+
+	/* The log line (the agent's journal), then the GUI's notification. */
+	g_print("s2low: send %" G_GINT64_FORMAT " (%s) %s: %s%s%s\n",
+	        json_object_get_int_member_with_default(s, "id", 0),
+	        json_object_get_string_member_with_default(s, "kind", "?"),
+	        json_object_get_string_member_with_default(s, "state", "?"),
+	        json_object_get_string_member_with_default(s, "status_label", ""),
+	        *msg != '\0' ? " - " : "", msg);
+	fflush(stdout);
+	if (p->notify != NULL)
 		p->notify(s, p->notify_data);
-	} else {
-		const char *msg = json_object_get_string_member_with_default(s, "message", "");
-		g_print("s2low: send %" G_GINT64_FORMAT " (%s) %s: %s%s%s\n",
-		        json_object_get_int_member_with_default(s, "id", 0),
-		        json_object_get_string_member_with_default(s, "kind", "?"),
-		        json_object_get_string_member_with_default(s, "state", "?"),
-		        json_object_get_string_member_with_default(s, "status_label", ""),
-		        *msg != '\0' ? " - " : "", msg);
-		fflush(stdout);
-	}
 	json_node_set_object(ev, s);
 	sdr_bridge_events_publish(sdr_bridge_get_events(p->bridge), "s2low-send", ev);
 }
@@ -146,8 +146,9 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 	    (g_str_equal(code, "SDR_ERROR_PIN_INCORRECT") ||
 	     g_str_equal(code, "SDR_ERROR_PIN_LOCKED") ||
 	     g_str_equal(code, "SDR_ERROR_PIN_FINAL_TRY") ||
-	     g_str_equal(code, "SDR_ERROR_CANCELLED"))) {
-		/* Never try a PIN again unasked. */
+	     g_str_equal(code, "SDR_ERROR_CANCELLED") || g_str_equal(code, "SDR_ERROR_CONFIG"))) {
+		/* Never try a PIN (or a refused S²LOW password, a missing keyring) again
+		 * unasked. */
 		p->paused = TRUE;
 		g_print("s2low: queue polling paused (%s): run “sinadur status” to go on\n", code);
 		fflush(stdout);
