@@ -104,7 +104,7 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 {
 	SdrAgentS2low *p = data;
 	PollResult *r = g_task_propagate_pointer(G_TASK(result), NULL);
-	const char *code = NULL;
+	const char *code = NULL, *why = NULL;
 	gboolean failed = FALSE;
 	guint delay = p->interval_s;
 
@@ -123,6 +123,7 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 		}
 		code = sdr_error_code_name(r->error->code);
 		failed = TRUE;
+		why = r->error->message;
 	} else if (r->answer != NULL && JSON_NODE_HOLDS_OBJECT(r->answer)) {
 		JsonObject *a = json_node_get_object(r->answer);
 		JsonArray *sends = json_object_has_member(a, "sends")
@@ -140,7 +141,14 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 		if (json_object_has_member(a, "network_error")) {
 			failed = TRUE;
 			code = json_object_get_string_member_with_default(a, "error_code", NULL);
+			why = json_object_get_string_member_with_default(a, "network_error", "");
 		}
+	}
+	if (failed) {
+		/* The journal's line (not for a person: the GUI shows the queue). */
+		g_print("s2low: queue not advanced (%s): %s\n", code != NULL ? code : "?",
+		        why != NULL ? why : "");
+		fflush(stdout);
 	}
 	if (failed && code != NULL &&
 	    (g_str_equal(code, "SDR_ERROR_PIN_INCORRECT") ||

@@ -139,8 +139,8 @@ gboolean
 sdr_cli_s2low_wants(int argc, char **argv)
 {
 	static const char *const with_value[] = {
-		"--config", "--module", "--pin-fd", "--password-fd", "--prompt-script", "--output", "-o",
-		NULL
+		"--config",        "--module", "--pin-fd", "--password-fd",
+		"--prompt-script", "--output", "-o",       NULL
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -200,9 +200,10 @@ sdr_cli_s2low_main(int argc, char **argv)
 		  N_("status: only show the queue, do not connect"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
-	g_autoptr(GOptionContext) oc = g_option_context_new(
-	        _("s2low test | s2low login | s2low logout | send actes ACT.pdf | send pes FILE.xml | "
-	          "status [ID] | ar ID"));
+	g_autoptr(GOptionContext) oc =
+	        g_option_context_new(_("s2low test | s2low login | s2low logout | send actes "
+	                               "ACT.pdf | send pes FILE.xml | "
+	                               "status [ID] | ar ID"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrConfig) config = NULL;
 	g_autoptr(SdrPrompt) prompt = NULL;
@@ -312,11 +313,12 @@ sdr_cli_s2low_main(int argc, char **argv)
 		if (o.output != NULL)
 			json_object_set_string_member(req, "output", o.output);
 	} else {
-		g_set_error_literal(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		                    _("Usage: sinadur s2low test | sinadur s2low login | sinadur "
-		                      "s2low logout | sinadur send actes --nature … ACT.pdf | sinadur "
-		                      "send pes FILE.xml | sinadur status [ID] | sinadur ar ID "
-		                      "[--output FILE]"));
+		g_set_error_literal(
+		        &error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		        _("Usage: sinadur s2low test | sinadur s2low login | sinadur "
+		          "s2low logout | sinadur send actes --nature … ACT.pdf | sinadur "
+		          "send pes FILE.xml | sinadur status [ID] | sinadur ar ID "
+		          "[--output FILE]"));
 		ret = fail(&o, error);
 		goto out;
 	}
@@ -348,7 +350,8 @@ sdr_cli_s2low_main(int argc, char **argv)
 		}
 	} else {
 		/* s2low login asks no PIN: its descriptor gives the password. */
-		prompt = sdr_prompt_terminal_new(o.password_fd >= 0 ? o.password_fd : o.pin_fd, TRUE);
+		prompt = sdr_prompt_terminal_new(o.password_fd >= 0 ? o.password_fd : o.pin_fd,
+		                                 TRUE);
 	}
 	copts.config = config;
 	copts.prompt = prompt;
@@ -379,7 +382,8 @@ sdr_cli_s2low_main(int argc, char **argv)
 		g_autofree char *who =
 		        sdr_sanitize_for_display(sdr_json_get_string(a, "login", ""), 80);
 		if (!o.json)
-			printf(_("The S²LOW password of %s is kept in the desktop keyring (never in "
+			printf(_("The S²LOW password of %s is kept in the desktop keyring (never "
+			         "in "
 			         "a file).\n"),
 			       who);
 		ret = SDR_EXIT_OK;

@@ -116,8 +116,8 @@ choose_auth_cert(SdrContext *ctx, GPtrArray *all, GError **error)
 static GPtrArray *
 auth_chain(SdrContext *ctx, SdrCertInfo *cert, GPtrArray *all, GError **error)
 {
-	g_autofree char *chain_file = sdr_config_get_string(sdr_context_get_config(ctx), "s2low",
-	                                                    "chain_file", NULL);
+	g_autofree char *chain_file =
+	        sdr_config_get_string(sdr_context_get_config(ctx), "s2low", "chain_file", NULL);
 	g_autoptr(GPtrArray) candidates = g_ptr_array_new();
 	GPtrArray *anchors = sdr_context_get_anchor_certs(ctx);
 	X509_STORE *trust = sdr_context_get_trust(ctx, NULL);
@@ -185,12 +185,15 @@ conn_open(SdrContext *ctx, GError **error)
 	if (tm == NULL)
 		return NULL;
 	all = sdr_token_manager_list_certificates(tm, error);
-	if (all == NULL)
-		return NULL;
 	/* Before any connection and any PIN: expired or not for authentication. */
-	cert = choose_auth_cert(ctx, all, error);
-	if (cert == NULL)
+	cert = all != NULL ? choose_auth_cert(ctx, all, error) : NULL;
+	if (cert == NULL) {
+		/* The key may come back without a PC/SC event (no reader: a software or
+		 * USB-only token): the next call enumerates again. */
+		if (all == NULL || g_error_matches(*error, SDR_ERROR, SDR_ERROR_NOT_FOUND))
+			sdr_context_reset_tokens(ctx);
 		return NULL;
+	}
 	chain = auth_chain(ctx, cert, all, error);
 	if (chain == NULL)
 		return NULL;

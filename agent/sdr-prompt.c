@@ -57,8 +57,7 @@ sdr_prompt_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *req
 }
 
 SdrSecret *
-sdr_prompt_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request,
-                        GError **error)
+sdr_prompt_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request, GError **error)
 {
 	if (prompt == NULL || prompt->klass->ask_password == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,

@@ -2,10 +2,10 @@
  *
  * Implemented by the GUI (GTK dialogs), the terminal (CLI) and a scripted
  * prompter for tests (--prompt-script FILE: lines "consent yes", "consent no",
- * "pin 1234", "confirm yes", "choose 2", "password X"...). Every method is called from a worker thread and
- * may block until the person answers; an implementation bound to a main loop
- * marshals to it. A method returns FALSE/NULL with *error set to
- * SDR_ERROR_CANCELLED, SDR_ERROR_CONSENT_DENIED or SDR_ERROR_TIMEOUT.
+ * "pin 1234", "confirm yes", "choose 2", "password X"...). Every method is called from a worker
+ * thread and may block until the person answers; an implementation bound to a main loop marshals to
+ * it. A method returns FALSE/NULL with *error set to SDR_ERROR_CANCELLED, SDR_ERROR_CONSENT_DENIED
+ * or SDR_ERROR_TIMEOUT.
  */
 #pragma once
 
@@ -148,9 +148,9 @@ void sdr_prompt_set_refused(const SdrConsentRequest *request, GError **error);
 /* The terminal prompter: PIN without echo from /dev/tty (echo restored on SIGINT,
  * SIGTERM, SIGHUP, SIGQUIT before the signal goes on), or from pin_fd when >= 0
  * (read once; a second PIN request or a PIN refused locally fails; the final try
- * is refused). A password is read the same way (without echo, or once from pin_fd). The final-try question is read without echo and only "oui"/"o"/
- * "yes"/"y" is yes. Consent asked on the terminal unless assume_yes (the CLI's
- * own files, given on its command line, are consent). */
+ * is refused). A password is read the same way (without echo, or once from pin_fd). The final-try
+ * question is read without echo and only "oui"/"o"/ "yes"/"y" is yes. Consent asked on the terminal
+ * unless assume_yes (the CLI's own files, given on its command line, are consent). */
 SdrPrompt *sdr_prompt_terminal_new(int pin_fd, gboolean assume_yes);
 /* The scripted prompter (tests; see above). Thread-safe. */
 SdrPrompt *sdr_prompt_script_new(const char *path, GError **error);

@@ -487,9 +487,9 @@ gboolean
 sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body)
 {
 	gboolean pes = g_strcmp0(send->kind, "pes") == 0;
-	g_autofree char *number = sdr_gui_sanitize(send->number, 40);
-	g_autofree char *label = sdr_gui_sanitize(send->status_label, 80);
-	g_autofree char *message = sdr_gui_sanitize(send->message, 200);
+	g_autofree char *number = sdr_gui_outside_text(send->number, 40);
+	g_autofree char *label = sdr_gui_sanitize(send->status_label, 80); /* ours */
+	g_autofree char *message = sdr_gui_outside_text(send->message, 200);
 	g_autofree char *what = NULL;
 	g_autofree char *text = NULL;
 	gboolean urgent = FALSE;
@@ -497,17 +497,17 @@ sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body)
 	if (pes)
 		what = g_strdup_printf(_("PES, send %lld"), (long long)send->id);
 	else if (number != NULL && *number != '\0')
-		what = g_strdup_printf(_("act %s, send %lld"), number, (long long)send->id);
+		what = g_strdup_printf(_("Act %s, send %lld"), number, (long long)send->id);
 	else
-		what = g_strdup_printf(_("act, send %lld"), (long long)send->id);
+		what = g_strdup_printf(_("Act, send %lld"), (long long)send->id);
 	if (g_strcmp0(send->state, "failed") == 0) {
 		*title = g_strdup(_("Send refused by S²LOW"));
-		text = g_strdup_printf(_("S²LOW refused the %s: nothing was received."), what);
+		text = g_strdup_printf(_("%s: refused by S²LOW, nothing was received."), what);
 		urgent = TRUE;
 	} else if (g_strcmp0(send->state, "to_reconcile") == 0) {
 		*title = g_strdup(_("Send already received by S²LOW"));
-		text = g_strdup_printf(_("The %s was already received: to reconcile (see “sinadur "
-		                         "status”)."),
+		text = g_strdup_printf(_("%s: already received by S²LOW, to reconcile (see "
+		                         "“sinadur status”)."),
 		                       what);
 	} else {
 		*title = g_strdup(pes ? _("PES: answer of the Treasury")

@@ -306,6 +306,9 @@ sdr_gui_display_available(void)
 
 	if ((x == NULL || *x == '\0') && (w == NULL || *w == '\0'))
 		return FALSE;
+	/* The agent chose the locale (sdr_i18n_init: French when no variable says
+	 * otherwise); GTK's own setlocale(LC_ALL, "") would put it back to C. */
+	gtk_disable_setlocale();
 	return gtk_init_check(NULL, NULL);
 }
 

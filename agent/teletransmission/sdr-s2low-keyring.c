@@ -133,8 +133,8 @@ sdr_s2low_keyring_clear(const char *url, const char *login, gboolean *removed, G
 #ifdef SDR_HAVE_LIBSECRET
 	{
 		GError *e = NULL;
-		gboolean gone =
-		        secret_password_clear_sync(schema(), NULL, &e, "url", url, "login", login, NULL);
+		gboolean gone = secret_password_clear_sync(schema(), NULL, &e, "url", url, "login",
+		                                           login, NULL);
 
 		if (e != NULL) {
 			keyring_error(e, error);
