@@ -96,6 +96,15 @@ gui_run(const char *name, JsonObject *request, gpointer data, GError **error)
 	return sdr_bridge_run_handler(agent->bridge, NULL, name, request, error);
 }
 
+/* The poller's announcements: a notification. Main loop. */
+static void
+gui_s2low_send(JsonObject *send, gpointer data)
+{
+	Agent *agent = data;
+
+	sdr_gui_s2low_send(agent->gui, send);
+}
+
 static void
 gui_quit(gpointer data)
 {
@@ -349,6 +358,10 @@ main(int argc, char **argv)
 	g_timeout_add_seconds(EXPIRY_PERIOD_S, expiry_check, &agent);
 	s2low = sdr_agent_s2low_start(agent.bridge, config); /* the S²LOW send queue */
 	tl = sdr_agent_tl_start(config);                     /* the trusted lists' cache */
+#ifdef SDR_HAVE_GUI
+	if (agent.gui != NULL)
+		sdr_agent_s2low_set_notify(s2low, gui_s2low_send, &agent);
+#endif
 
 	g_main_loop_run(agent.loop);
 

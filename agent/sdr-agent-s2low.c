@@ -83,18 +83,18 @@ announce(SdrAgentS2low *p, JsonObject *s)
 {
 	g_autoptr(JsonNode) ev = json_node_new(JSON_NODE_OBJECT);
 
-	if (p->notify != NULL) {
+	const char *msg = json_object_get_string_member_with_default(s, "message", "");
+
+	/* The log line (the agent's journal), then the GUI's notification. */
+	g_print("s2low: send %" G_GINT64_FORMAT " (%s) %s: %s%s%s\n",
+	        json_object_get_int_member_with_default(s, "id", 0),
+	        json_object_get_string_member_with_default(s, "kind", "?"),
+	        json_object_get_string_member_with_default(s, "state", "?"),
+	        json_object_get_string_member_with_default(s, "status_label", ""),
+	        *msg != '\0' ? " - " : "", msg);
+	fflush(stdout);
+	if (p->notify != NULL)
 		p->notify(s, p->notify_data);
-	} else {
-		const char *msg = json_object_get_string_member_with_default(s, "message", "");
-		g_print("s2low: send %" G_GINT64_FORMAT " (%s) %s: %s%s%s\n",
-		        json_object_get_int_member_with_default(s, "id", 0),
-		        json_object_get_string_member_with_default(s, "kind", "?"),
-		        json_object_get_string_member_with_default(s, "state", "?"),
-		        json_object_get_string_member_with_default(s, "status_label", ""),
-		        *msg != '\0' ? " - " : "", msg);
-		fflush(stdout);
-	}
 	json_node_set_object(ev, s);
 	sdr_bridge_events_publish(sdr_bridge_get_events(p->bridge), "s2low-send", ev);
 }
@@ -104,7 +104,7 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 {
 	SdrAgentS2low *p = data;
 	PollResult *r = g_task_propagate_pointer(G_TASK(result), NULL);
-	const char *code = NULL;
+	const char *code = NULL, *why = NULL;
 	gboolean failed = FALSE;
 	guint delay = p->interval_s;
 
@@ -123,6 +123,7 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 		}
 		code = sdr_error_code_name(r->error->code);
 		failed = TRUE;
+		why = r->error->message;
 	} else if (r->answer != NULL && JSON_NODE_HOLDS_OBJECT(r->answer)) {
 		JsonObject *a = json_node_get_object(r->answer);
 		JsonArray *sends = json_object_has_member(a, "sends")
@@ -140,14 +141,22 @@ poll_done(GObject *source, GAsyncResult *result, gpointer data)
 		if (json_object_has_member(a, "network_error")) {
 			failed = TRUE;
 			code = json_object_get_string_member_with_default(a, "error_code", NULL);
+			why = json_object_get_string_member_with_default(a, "network_error", "");
 		}
+	}
+	if (failed) {
+		/* The journal's line (not for a person: the GUI shows the queue). */
+		g_print("s2low: queue not advanced (%s): %s\n", code != NULL ? code : "?",
+		        why != NULL ? why : "");
+		fflush(stdout);
 	}
 	if (failed && code != NULL &&
 	    (g_str_equal(code, "SDR_ERROR_PIN_INCORRECT") ||
 	     g_str_equal(code, "SDR_ERROR_PIN_LOCKED") ||
 	     g_str_equal(code, "SDR_ERROR_PIN_FINAL_TRY") ||
-	     g_str_equal(code, "SDR_ERROR_CANCELLED"))) {
-		/* Never try a PIN again unasked. */
+	     g_str_equal(code, "SDR_ERROR_CANCELLED") || g_str_equal(code, "SDR_ERROR_CONFIG"))) {
+		/* Never try a PIN (or a refused S²LOW password, a missing keyring) again
+		 * unasked. */
 		p->paused = TRUE;
 		g_print("s2low: queue polling paused (%s): run “sinadur status” to go on\n", code);
 		fflush(stdout);

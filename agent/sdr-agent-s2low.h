@@ -1,11 +1,13 @@
 /* sdr-agent-s2low.h - sinadur-agent's S²LOW queue poller: every [s2low] poll_interval_s
  * (default 300 s) while sends are pending, runs the "status" handler (send, reconcile,
  * poll) in a worker thread through the bridge's interactive lock, off the main loop.
- * A send that reaches a final state (final, failed, to_reconcile) is announced: the
- * notify hook when one is set (the GUI), a log line on stdout otherwise, and always
- * a bridge event "s2low-send". Failures back off (interval * 2^n, at most one hour);
- * a PIN error (wrong, blocked, last try, cancelled) pauses the poller until the agent
- * restarts: it never tries a PIN again on its own.
+ * A send that reaches a final state (final, failed, to_reconcile) is announced: a log
+ * line on stdout, the notify hook when one is set (the GUI's notification), and a
+ * bridge event "s2low-send". Failures back off (interval * 2^n, at most one hour);
+ * a PIN error (wrong, blocked, last try, cancelled) or a configuration error (a
+ * refused S²LOW password, no keyring) pauses the poller until the agent restarts: it
+ * never tries a PIN or a password again on its own. The logged-in connection is kept
+ * between polls (sdr_context_keep): one PIN entry while the key stays in.
  */
 #pragma once
 

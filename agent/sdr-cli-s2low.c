@@ -19,7 +19,7 @@
 typedef struct {
 	char *config_file, *module, *prompt_script, *output;
 	gboolean json, verbose, offline;
-	int pin_fd;
+	int pin_fd, password_fd;
 	char *nature, *classification, *number, *date, *subject, *type_acte;
 	char **annexes, **types_pj;
 } S2lowOptions;
@@ -139,7 +139,8 @@ gboolean
 sdr_cli_s2low_wants(int argc, char **argv)
 {
 	static const char *const with_value[] = {
-		"--config", "--module", "--pin-fd", "--prompt-script", "--output", "-o", NULL
+		"--config",        "--module", "--pin-fd", "--password-fd",
+		"--prompt-script", "--output", "-o",       NULL
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -172,6 +173,9 @@ sdr_cli_s2low_main(int argc, char **argv)
 		  N_("Also print the technical detail of errors"), NULL },
 		{ "pin-fd", 0, 0, G_OPTION_ARG_INT, &o.pin_fd,
 		  N_("Read the PIN from this file descriptor (one line)"), N_("N") },
+		{ "password-fd", 0, 0, G_OPTION_ARG_INT, &o.password_fd,
+		  N_("s2low login: read the password from this file descriptor (one line)"),
+		  N_("N") },
 		{ "prompt-script", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &o.prompt_script,
 		  N_("Test facility: answer prompts from FILE"), N_("FILE") },
 		{ "nature", 0, 0, G_OPTION_ARG_STRING, &o.nature,
@@ -196,8 +200,10 @@ sdr_cli_s2low_main(int argc, char **argv)
 		  N_("status: only show the queue, do not connect"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
-	g_autoptr(GOptionContext) oc = g_option_context_new(
-	        _("s2low test | send actes ACT.pdf | send pes FILE.xml | status [ID] | ar ID"));
+	g_autoptr(GOptionContext) oc =
+	        g_option_context_new(_("s2low test | s2low login | s2low logout | send actes "
+	                               "ACT.pdf | send pes FILE.xml | "
+	                               "status [ID] | ar ID"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrConfig) config = NULL;
 	g_autoptr(SdrPrompt) prompt = NULL;
@@ -212,6 +218,7 @@ sdr_cli_s2low_main(int argc, char **argv)
 
 	(void)argc;
 	o.pin_fd = -1;
+	o.password_fd = -1;
 	g_option_context_add_main_entries(oc, entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain(oc, GETTEXT_PACKAGE);
 	if (!g_option_context_parse_strv(oc, &args, &error)) {
@@ -224,6 +231,10 @@ sdr_cli_s2low_main(int argc, char **argv)
 	if (nargs >= 3 && g_str_equal(args[1], "s2low") && g_str_equal(args[2], "test") &&
 	    nargs == 3) {
 		handler = "s2low-test";
+	} else if (nargs == 3 && g_str_equal(args[1], "s2low") && g_str_equal(args[2], "login")) {
+		handler = "s2low-login";
+	} else if (nargs == 3 && g_str_equal(args[1], "s2low") && g_str_equal(args[2], "logout")) {
+		handler = "s2low-logout";
 	} else if (nargs >= 3 && g_str_equal(args[1], "send") && g_str_equal(args[2], "actes")) {
 		guint na = o.annexes != NULL ? g_strv_length(o.annexes) : 0;
 		guint nt = o.types_pj != NULL ? g_strv_length(o.types_pj) : 0;
@@ -302,16 +313,27 @@ sdr_cli_s2low_main(int argc, char **argv)
 		if (o.output != NULL)
 			json_object_set_string_member(req, "output", o.output);
 	} else {
-		g_set_error_literal(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		                    _("Usage: sinadur s2low test | sinadur send actes --nature … "
-		                      "ACT.pdf | sinadur send pes FILE.xml | sinadur status [ID] | "
-		                      "sinadur ar ID [--output FILE]"));
+		g_set_error_literal(
+		        &error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		        _("Usage: sinadur s2low test | sinadur s2low login | sinadur "
+		          "s2low logout | sinadur send actes --nature … ACT.pdf | sinadur "
+		          "send pes FILE.xml | sinadur status [ID] | sinadur ar ID "
+		          "[--output FILE]"));
 		ret = fail(&o, error);
 		goto out;
 	}
 	if (o.pin_fd != -1 && (o.pin_fd < 0 || fcntl(o.pin_fd, F_GETFD) < 0)) {
 		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("--pin-fd %d: this file descriptor is not open."), o.pin_fd);
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (o.password_fd != -1 && (o.password_fd < 0 || fcntl(o.password_fd, F_GETFD) < 0 ||
+	                            !g_str_equal(handler, "s2low-login"))) {
+		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("--password-fd %d: only for “s2low login”, with an open file "
+		              "descriptor."),
+		            o.password_fd);
 		ret = fail(&o, error);
 		goto out;
 	}
@@ -327,7 +349,9 @@ sdr_cli_s2low_main(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		prompt = sdr_prompt_terminal_new(o.pin_fd, TRUE);
+		/* s2low login asks no PIN: its descriptor gives the password. */
+		prompt = sdr_prompt_terminal_new(o.password_fd >= 0 ? o.password_fd : o.pin_fd,
+		                                 TRUE);
 	}
 	copts.config = config;
 	copts.prompt = prompt;
@@ -353,6 +377,27 @@ sdr_cli_s2low_main(int argc, char **argv)
 			                   "intermediate CA sent? see [s2low] chain_file).\n"));
 		}
 		ret = sdr_json_get_bool(a, "rgs", FALSE) ? SDR_EXIT_OK : SDR_EXIT_CERT;
+	} else if (g_str_equal(handler, "s2low-login")) {
+		JsonObject *a = json_node_get_object(answer);
+		g_autofree char *who =
+		        sdr_sanitize_for_display(sdr_json_get_string(a, "login", ""), 80);
+		if (!o.json)
+			printf(_("The S²LOW password of %s is kept in the desktop keyring (never "
+			         "in "
+			         "a file).\n"),
+			       who);
+		ret = SDR_EXIT_OK;
+	} else if (g_str_equal(handler, "s2low-logout")) {
+		JsonObject *a = json_node_get_object(answer);
+		g_autofree char *who =
+		        sdr_sanitize_for_display(sdr_json_get_string(a, "login", ""), 80);
+		if (!o.json)
+			printf(sdr_json_get_bool(a, "removed", FALSE)
+			               ? _("The S²LOW password of %s was removed from the desktop "
+			                   "keyring.\n")
+			               : _("No S²LOW password of %s was in the desktop keyring.\n"),
+			       who);
+		ret = SDR_EXIT_OK;
 	} else if (g_str_equal(handler, "s2low-ar")) {
 		JsonObject *a = json_node_get_object(answer);
 		if (!o.json)

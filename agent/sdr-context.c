@@ -37,6 +37,10 @@ struct _SdrContext {
 	/* Token lock only: the held context whose token manager this one uses for
 	 * the current token work (another context's batch keeps its session open). */
 	SdrContext *lender;
+	/* sdr_context_keep: a logged-in connection over ctx->tokens. */
+	char *kept_kind;
+	gpointer kept;
+	GDestroyNotify kept_free;
 };
 
 /* ---- The token lock: one per process ------------------------------------------
@@ -250,6 +254,7 @@ sdr_context_free(SdrContext *ctx)
 	if (token_active == ctx)
 		token_active = NULL;
 	g_mutex_unlock(&token_mutex);
+	sdr_context_drop_kept(ctx);
 	sdr_token_manager_free(ctx->tokens);
 	if (ctx->trust != NULL)
 		X509_STORE_free(ctx->trust);
@@ -332,12 +337,79 @@ sdr_context_get_token_manager(SdrContext *ctx, GError **error)
 	return tokens;
 }
 
+/* Takes the kept connection out (ctx->lock held); the caller frees it unlocked. */
+static gpointer
+kept_steal_locked(SdrContext *ctx, GDestroyNotify *free_func)
+{
+	gpointer data = g_steal_pointer(&ctx->kept);
+
+	*free_func = ctx->kept_free;
+	ctx->kept_free = NULL;
+	g_clear_pointer(&ctx->kept_kind, g_free);
+	return data;
+}
+
 void
 sdr_context_reset_tokens(SdrContext *ctx)
 {
+	GDestroyNotify free_func = NULL;
+	gpointer kept;
+
+	g_mutex_lock(&ctx->lock);
+	kept = kept_steal_locked(ctx, &free_func);
+	g_mutex_unlock(&ctx->lock);
+	/* Its session lives on the manager: it goes first. */
+	if (kept != NULL && free_func != NULL)
+		free_func(kept);
 	g_mutex_lock(&ctx->lock);
 	g_clear_pointer(&ctx->tokens, sdr_token_manager_free);
 	g_mutex_unlock(&ctx->lock);
+}
+
+void
+sdr_context_drop_kept(SdrContext *ctx)
+{
+	GDestroyNotify free_func = NULL;
+	gpointer kept;
+
+	g_mutex_lock(&ctx->lock);
+	kept = kept_steal_locked(ctx, &free_func);
+	g_mutex_unlock(&ctx->lock);
+	if (kept != NULL && free_func != NULL)
+		free_func(kept);
+}
+
+void
+sdr_context_keep(SdrContext *ctx, const char *kind, gpointer data, GDestroyNotify free_func)
+{
+	sdr_context_drop_kept(ctx);
+	if (data == NULL)
+		return;
+	if (ctx->lender != NULL) {
+		/* Over another context's manager: it may go without telling us. */
+		free_func(data);
+		return;
+	}
+	g_mutex_lock(&ctx->lock);
+	ctx->kept_kind = g_strdup(kind);
+	ctx->kept = data;
+	ctx->kept_free = free_func;
+	g_mutex_unlock(&ctx->lock);
+}
+
+gpointer
+sdr_context_take_kept(SdrContext *ctx, const char *kind)
+{
+	gpointer data = NULL;
+
+	g_mutex_lock(&ctx->lock);
+	if (ctx->kept != NULL && g_strcmp0(ctx->kept_kind, kind) == 0) {
+		data = g_steal_pointer(&ctx->kept);
+		ctx->kept_free = NULL;
+		g_clear_pointer(&ctx->kept_kind, g_free);
+	}
+	g_mutex_unlock(&ctx->lock);
+	return data;
 }
 
 static void

@@ -56,6 +56,19 @@ void sdr_context_resume_token(SdrContext *ctx, guint depth);
  * token) enumerates again. Any thread. */
 void sdr_context_tokens_changed(void);
 
+/* A logged-in connection kept between handler calls (the S²LOW client over its token
+ * session: one PIN entry while the key stays in). Used under the token lock only.
+ * It goes (free_func, before the token manager it uses) when the token manager does:
+ * sdr_context_reset_tokens, a PC/SC event, another context's token work, the
+ * context's end; and before any signing login (sdr_context_drop_kept): a kept login
+ * must never let a signature through without its own PIN. Not kept (freed at once)
+ * while ctx borrows another context's held token manager. */
+void sdr_context_keep(SdrContext *ctx, const char *kind, gpointer data, GDestroyNotify free_func);
+/* The kept connection of this kind, handed back to the caller (keep it again after
+ * use), or NULL. */
+gpointer sdr_context_take_kept(SdrContext *ctx, const char *kind);
+void sdr_context_drop_kept(SdrContext *ctx);
+
 /* The trust store: system CAs + [signature] trust_anchors. Borrowed. */
 X509_STORE *sdr_context_get_trust(SdrContext *ctx, GError **error);
 /* Certificates of [signature] trust_anchors (X509* borrowed, may be empty). */

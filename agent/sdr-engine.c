@@ -1324,6 +1324,8 @@ login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigne
 	GPtrArray *anchors = sdr_context_get_anchor_certs(job->ctx);
 
 	token_enter(job);
+	/* A kept S²LOW login would log this session in without its PIN. */
+	sdr_context_drop_kept(job->ctx);
 	tm = sdr_context_get_token_manager(job->ctx, error);
 	if (tm == NULL)
 		goto fail;

@@ -18,6 +18,8 @@ static const SdrHandler handlers[] = {
 	{ "info", sdr_handle_info, FALSE, FALSE },
 	{ "s2low-test", sdr_handle_s2low_test, TRUE, FALSE },
 	{ "s2low-ar", sdr_handle_s2low_ar, TRUE, FALSE },
+	{ "s2low-login", sdr_handle_s2low_login, FALSE, FALSE },
+	{ "s2low-logout", sdr_handle_s2low_logout, FALSE, FALSE },
 	{ "send-actes", sdr_handle_send_actes, TRUE, FALSE },
 	{ "send-pes", sdr_handle_send_pes, TRUE, FALSE },
 	{ "status", sdr_handle_status, TRUE, FALSE },

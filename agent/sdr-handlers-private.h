@@ -16,6 +16,8 @@ JsonNode *sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error
 JsonNode *sdr_handle_info(SdrContext *ctx, JsonObject *request, GError **error);
 /* S²LOW (sdr-handlers-s2low.c). */
 JsonNode *sdr_handle_s2low_test(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_s2low_login(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_s2low_logout(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_s2low_ar(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_send_actes(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error);

@@ -30,6 +30,9 @@ queue_path(void)
 
 /* ---- Connection: certificate, login, client ---------------------------------------- */
 
+/* A connection: the logged-in token session, its key for TLS, the client. Kept in
+ * the context between calls (sdr_context_keep) while the session stays logged in:
+ * the agent's background polls ask the PIN once, not at every poll. */
 typedef struct {
 	SdrTokenSession *session;
 	EVP_PKEY *key;
@@ -37,13 +40,17 @@ typedef struct {
 	SdrCertInfo *cert; /* borrowed from the session */
 } S2lowConn;
 
+#define S2LOW_KEPT "s2low"
+
 static void
-conn_clear(S2lowConn *c)
+conn_free(S2lowConn *c)
 {
+	if (c == NULL)
+		return;
 	sdr_s2low_client_free(c->client); /* before the key and the session it uses */
 	EVP_PKEY_free(c->key);
 	sdr_token_session_free(c->session);
-	memset(c, 0, sizeof *c);
+	g_free(c);
 }
 
 /* The authentication certificate: [s2low] certificate, or the single fitting one. */
@@ -105,46 +112,22 @@ choose_auth_cert(SdrContext *ctx, GPtrArray *all, GError **error)
 	return NULL;
 }
 
-static gboolean
-conn_open(SdrContext *ctx, S2lowConn *conn, GError **error)
+/* The intermediate CAs for cert: from the token, the trust store, or chain_file. */
+static GPtrArray *
+auth_chain(SdrContext *ctx, SdrCertInfo *cert, GPtrArray *all, GError **error)
 {
-	SdrConfig *config = sdr_context_get_config(ctx);
-	g_autofree char *url = sdr_config_get_string(config, "s2low", "url", NULL);
-	g_autofree char *ca_file = sdr_config_get_string(config, "s2low", "ca_file", NULL);
-	g_autofree char *chain_file = sdr_config_get_string(config, "s2low", "chain_file", NULL);
-	g_autofree char *proxy = sdr_config_get_string(config, "s2low", "proxy", NULL);
-	g_autoptr(GPtrArray) all = NULL;
+	g_autofree char *chain_file =
+	        sdr_config_get_string(sdr_context_get_config(ctx), "s2low", "chain_file", NULL);
 	g_autoptr(GPtrArray) candidates = g_ptr_array_new();
-	g_autoptr(GPtrArray) chain = NULL;
 	GPtrArray *anchors = sdr_context_get_anchor_certs(ctx);
-	SdrS2lowClientOptions o = { 0 };
-	SdrTokenManager *tm;
-	SdrCertInfo *cert;
-	X509_STORE *trust;
+	X509_STORE *trust = sdr_context_get_trust(ctx, NULL);
 	STACK_OF(X509) *store_certs = NULL;
+	GPtrArray *chain;
 
-	if (url == NULL || *url == '\0') {
-		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONFIG,
-		                    _("The address of S²LOW is not set: [s2low] url in the "
-		                      "configuration (ask your IT department)."));
-		return FALSE;
-	}
-	tm = sdr_context_get_token_manager(ctx, error);
-	if (tm == NULL)
-		return FALSE;
-	all = sdr_token_manager_list_certificates(tm, error);
-	if (all == NULL)
-		return FALSE;
-	/* Before any connection and any PIN: expired or not for authentication. */
-	cert = choose_auth_cert(ctx, all, error);
-	if (cert == NULL)
-		return FALSE;
-	/* The intermediate CAs: from the token, the trust store, or chain_file. */
 	for (guint i = 0; i < all->len; i++)
 		g_ptr_array_add(candidates, ((SdrCertInfo *)all->pdata[i])->cert);
 	for (guint i = 0; anchors != NULL && i < anchors->len; i++)
 		g_ptr_array_add(candidates, anchors->pdata[i]);
-	trust = sdr_context_get_trust(ctx, NULL);
 	if (trust != NULL) {
 		store_certs = X509_STORE_get1_all_certs(trust);
 		for (int i = 0; store_certs != NULL && i < sk_X509_num(store_certs); i++)
@@ -152,32 +135,139 @@ conn_open(SdrContext *ctx, S2lowConn *conn, GError **error)
 	}
 	chain = sdr_s2low_build_chain(cert->cert, chain_file, candidates, error);
 	sk_X509_pop_free(store_certs, X509_free);
-	if (chain == NULL)
-		return FALSE;
+	return chain;
+}
 
+/* The HTTP Basic password when [s2low] login is set (a certificate shared by several
+ * accounts): from the desktop keyring, before any PIN. NULL without a login. */
+static gboolean
+basic_password(SdrConfig *config, const char *url, char **login, SdrSecret **password,
+               GError **error)
+{
+	*login = sdr_config_get_string(config, "s2low", "login", NULL);
+	*password = NULL;
+	if (*login == NULL || **login == '\0') {
+		g_clear_pointer(login, g_free);
+		return TRUE;
+	}
+	*password = sdr_s2low_keyring_lookup(url, *login, error);
+	return *password != NULL;
+}
+
+/* long: the connection's set-up in order (address, password, certificate, chain,
+ * login with the PIN, key, client, login check), each step a few lines. */
+static S2lowConn *
+conn_open(SdrContext *ctx, GError **error)
+{
+	SdrConfig *config = sdr_context_get_config(ctx);
+	g_autofree char *url = sdr_config_get_string(config, "s2low", "url", NULL);
+	g_autofree char *ca_file = sdr_config_get_string(config, "s2low", "ca_file", NULL);
+	g_autofree char *proxy = sdr_config_get_string(config, "s2low", "proxy", NULL);
+	g_autofree char *login = NULL;
+	g_autoptr(SdrSecret) password = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	g_autoptr(GPtrArray) chain = NULL;
+	SdrS2lowClientOptions o = { 0 };
+	S2lowConn *conn = NULL;
+	SdrTokenManager *tm;
+	SdrCertInfo *cert;
+	gboolean ok;
+
+	if (url == NULL || *url == '\0') {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		                    _("The address of S²LOW is not set: [s2low] url in the "
+		                      "configuration (ask your IT department)."));
+		return NULL;
+	}
+	if (!basic_password(config, url, &login, &password, error))
+		return NULL;
+	tm = sdr_context_get_token_manager(ctx, error);
+	if (tm == NULL)
+		return NULL;
+	all = sdr_token_manager_list_certificates(tm, error);
+	/* Before any connection and any PIN: expired or not for authentication. */
+	cert = all != NULL ? choose_auth_cert(ctx, all, error) : NULL;
+	if (cert == NULL) {
+		/* The key may come back without a PC/SC event (no reader: a software or
+		 * USB-only token): the next call enumerates again. */
+		if (all == NULL || g_error_matches(*error, SDR_ERROR, SDR_ERROR_NOT_FOUND))
+			sdr_context_reset_tokens(ctx);
+		return NULL;
+	}
+	chain = auth_chain(ctx, cert, all, error);
+	if (chain == NULL)
+		return NULL;
+
+	conn = g_new0(S2lowConn, 1);
 	conn->session = sdr_token_session_open(tm, cert->id, error);
 	if (conn->session == NULL)
-		return FALSE;
-	if (!sdr_token_session_login(conn->session, sdr_handlers_pin_from_prompt, ctx, error)) {
+		goto fail;
+	/* The PIN prompt releases the token lock: keep this manager meanwhile. */
+	sdr_context_hold_token(ctx, TRUE);
+	ok = sdr_token_session_login(conn->session, sdr_handlers_pin_from_prompt, ctx, error);
+	sdr_context_hold_token(ctx, FALSE);
+	if (!ok) {
 		if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_INCORRECT))
 			g_prefix_error(error, _("Wrong PIN, nothing was sent. "));
 		else if (g_error_matches(*error, SDR_ERROR, SDR_ERROR_PIN_LOCKED))
 			g_prefix_error(error, _("The key is blocked, nothing was sent. "));
-		return FALSE;
+		goto fail;
 	}
 	conn->cert = (SdrCertInfo *)sdr_token_session_get_cert(conn->session);
 	conn->key = sdr_token_session_get_pkey(conn->session, error);
 	if (conn->key == NULL)
-		return FALSE;
+		goto fail;
 	o.url = url;
 	o.ca_file = ca_file;
 	o.proxy = proxy;
+	o.login = login;
+	o.password = password != NULL ? sdr_secret_get(password) : NULL;
 	o.cert = conn->cert->cert;
 	o.key = conn->key;
 	o.chain = chain;
 	o.timeout_s = 60;
 	conn->client = sdr_s2low_client_new(&o, error);
-	return conn->client != NULL;
+	if (conn->client == NULL)
+		goto fail;
+	/* A wrong login or password is told now, before anything is sent (and the
+	 * agent's poller stops there instead of trying it again and again). */
+	if (login != NULL && !sdr_s2low_check_connection(conn->client, error))
+		goto fail;
+	return conn;
+fail:
+	conn_free(conn);
+	return NULL;
+}
+
+/* The kept connection while its session is still logged in (the key still in and
+ * not logged out), else a new one (one PIN entry). */
+static S2lowConn *
+conn_get(SdrContext *ctx, GError **error)
+{
+	S2lowConn *c = sdr_context_take_kept(ctx, S2LOW_KEPT);
+
+	if (c != NULL) {
+		if (sdr_token_session_is_logged_in(c->session) &&
+		    sdr_s2low_check_auth_cert(c->cert->cert, NULL))
+			return c;
+		conn_free(c);
+		/* The key went (or was logged out) without a PC/SC event: list it again. */
+		sdr_context_reset_tokens(ctx);
+	}
+	return conn_open(ctx, error);
+}
+
+/* Hands the connection back to the context for the next call, while logged in. */
+static void
+conn_put(SdrContext *ctx, S2lowConn *c)
+{
+	if (c == NULL)
+		return;
+	if (!sdr_token_session_is_logged_in(c->session)) {
+		conn_free(c);
+		return;
+	}
+	sdr_context_keep(ctx, S2LOW_KEPT, c, (GDestroyNotify)conn_free);
 }
 
 /* ---- JSON ----------------------------------------------------------------------- */
@@ -227,7 +317,7 @@ enqueue_and_process(SdrContext *ctx, SdrSendKind kind, const char *request_json,
 	g_autoptr(SdrSendQueue) q = sdr_send_queue_open(path, error);
 	g_autoptr(SdrSend) s = NULL;
 	g_autoptr(GError) net = NULL;
-	S2lowConn conn = { 0 };
+	S2lowConn *conn;
 	JsonObject *o;
 	gint64 id;
 
@@ -236,10 +326,11 @@ enqueue_and_process(SdrContext *ctx, SdrSendKind kind, const char *request_json,
 	id = sdr_send_queue_add(q, kind, request_json, number, error);
 	if (id == 0)
 		return NULL;
-	if (conn_open(ctx, &conn, &net))
-		sdr_send_queue_process(q, id, sdr_send_ops_client(), conn.client,
+	conn = conn_get(ctx, &net);
+	if (conn != NULL)
+		sdr_send_queue_process(q, id, sdr_send_ops_client(), conn->client,
 		                       g_get_real_time() / G_USEC_PER_SEC, &net);
-	conn_clear(&conn);
+	conn_put(ctx, conn);
 	s = sdr_send_queue_get(q, id, error);
 	if (s == NULL)
 		return NULL;
@@ -272,27 +363,87 @@ enqueue_and_process(SdrContext *ctx, SdrSendKind kind, const char *request_json,
 JsonNode *
 sdr_handle_s2low_test(SdrContext *ctx, JsonObject *request, GError **error)
 {
-	S2lowConn conn = { 0 };
-	gboolean rgs = FALSE, ok;
+	S2lowConn *conn;
+	gboolean rgs = FALSE;
+	JsonObject *o = NULL;
+	g_autofree char *login =
+	        sdr_config_get_string(sdr_context_get_config(ctx), "s2low", "login", NULL);
+
+	(void)request;
+	conn = conn_get(ctx, error);
+	if (conn == NULL)
+		return NULL;
+	if (sdr_s2low_test(conn->client, &rgs, error)) {
+		o = json_object_new();
+		json_object_set_boolean_member(o, "connected", TRUE);
+		json_object_set_boolean_member(o, "rgs", rgs);
+		json_object_set_string_member(o, "certificate", conn->cert->id);
+		if (conn->cert->subject_cn != NULL)
+			json_object_set_string_member(o, "subject", conn->cert->subject_cn);
+		if (login != NULL && *login != '\0')
+			json_object_set_string_member(o, "login", login);
+	}
+	conn_put(ctx, conn);
+	return o != NULL ? sdr_json_node_take(o) : NULL;
+}
+
+/* "s2low-login": asks the HTTP Basic password of [s2low] login (through the prompt,
+ * never echoed) and keeps it in the desktop keyring. No token, no connection. */
+JsonNode *
+sdr_handle_s2low_login(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	SdrConfig *config = sdr_context_get_config(ctx);
+	g_autofree char *url = sdr_config_get_string(config, "s2low", "url", NULL);
+	g_autofree char *login = sdr_config_get_string(config, "s2low", "login", NULL);
+	g_autoptr(SdrSecret) password = NULL;
+	SdrPasswordPromptRequest p = { 0 };
 	JsonObject *o;
 
 	(void)request;
-	if (!conn_open(ctx, &conn, error)) {
-		conn_clear(&conn);
+	if (refuse_origin(ctx, error))
+		return NULL;
+	if (url == NULL || *url == '\0' || login == NULL || *login == '\0') {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONFIG,
+		                    _("Set [s2low] url and [s2low] login in the configuration "
+		                      "first (the login S²LOW gave you for this certificate)."));
 		return NULL;
 	}
-	ok = sdr_s2low_test(conn.client, &rgs, error);
-	if (!ok) {
-		conn_clear(&conn);
+	p.service = "S²LOW";
+	p.url = url;
+	p.login = login;
+	password = sdr_prompt_ask_password(sdr_context_get_prompt(ctx), &p, error);
+	if (password == NULL)
 		return NULL;
-	}
+	if (!sdr_s2low_keyring_store(url, login, password, error))
+		return NULL;
+	/* The connection kept so far used the old password. */
+	sdr_context_drop_kept(ctx);
 	o = json_object_new();
-	json_object_set_boolean_member(o, "connected", TRUE);
-	json_object_set_boolean_member(o, "rgs", rgs);
-	json_object_set_string_member(o, "certificate", conn.cert->id);
-	if (conn.cert->subject_cn != NULL)
-		json_object_set_string_member(o, "subject", conn.cert->subject_cn);
-	conn_clear(&conn);
+	json_object_set_boolean_member(o, "stored", TRUE);
+	json_object_set_string_member(o, "url", url);
+	json_object_set_string_member(o, "login", login);
+	return sdr_json_node_take(o);
+}
+
+/* "s2low-logout": forgets the password of [s2low] login in the keyring. */
+JsonNode *
+sdr_handle_s2low_logout(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	SdrConfig *config = sdr_context_get_config(ctx);
+	g_autofree char *url = sdr_config_get_string(config, "s2low", "url", NULL);
+	g_autofree char *login = sdr_config_get_string(config, "s2low", "login", NULL);
+	gboolean removed = FALSE;
+	JsonObject *o;
+
+	(void)request;
+	if (refuse_origin(ctx, error))
+		return NULL;
+	if (!sdr_s2low_keyring_clear(url, login, &removed, error))
+		return NULL;
+	sdr_context_drop_kept(ctx);
+	o = json_object_new();
+	json_object_set_boolean_member(o, "removed", removed);
+	json_object_set_string_member(o, "login", login);
 	return sdr_json_node_take(o);
 }
 
@@ -438,8 +589,7 @@ sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 	gboolean offline = sdr_json_get_bool(request, "offline", FALSE);
 	g_autoptr(GPtrArray) sends = NULL;
 	g_autoptr(GError) net = NULL;
-	S2lowConn conn = { 0 };
-	gboolean connected = FALSE;
+	S2lowConn *conn = NULL;
 	JsonObject *o;
 	JsonArray *a;
 
@@ -462,15 +612,15 @@ sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 		if (s->state == SDR_SEND_FINAL || s->state == SDR_SEND_FAILED ||
 		    s->state == SDR_SEND_TO_RECONCILE)
 			continue;
-		if (!connected && net == NULL)
-			connected = conn_open(ctx, &conn, &net);
-		if (!connected)
+		if (conn == NULL && net == NULL)
+			conn = conn_get(ctx, &net);
+		if (conn == NULL)
 			break;
-		if (!sdr_send_queue_process(q, s->id, sdr_send_ops_client(), conn.client,
+		if (!sdr_send_queue_process(q, s->id, sdr_send_ops_client(), conn->client,
 		                            g_get_real_time() / G_USEC_PER_SEC, &net))
 			g_clear_error(&net);
 	}
-	conn_clear(&conn);
+	conn_put(ctx, conn);
 	o = json_object_new();
 	a = json_array_new();
 	for (guint i = 0; i < sends->len; i++) {
@@ -532,7 +682,7 @@ sdr_handle_s2low_ar(SdrContext *ctx, JsonObject *request, GError **error)
 	g_autofree char *tmp = NULL;
 	gint64 id = sdr_json_get_int(request, "id", 0);
 	const char *wanted = sdr_json_get_string(request, "output", NULL);
-	S2lowConn conn = { 0 };
+	S2lowConn *conn;
 	SdrPublishResult pub;
 	JsonObject *o;
 	gsize len = 0;
@@ -574,9 +724,10 @@ sdr_handle_s2low_ar(SdrContext *ctx, JsonObject *request, GError **error)
 	tmp = sdr_file_reserve_temp(dir, 0644, error);
 	if (tmp == NULL)
 		return NULL;
-	if (conn_open(ctx, &conn, error))
-		xml = sdr_s2low_actes_get_aracte(conn.client, s->remote_id, error);
-	conn_clear(&conn);
+	conn = conn_get(ctx, error);
+	if (conn != NULL)
+		xml = sdr_s2low_actes_get_aracte(conn->client, s->remote_id, error);
+	conn_put(ctx, conn);
 	if (xml == NULL)
 		goto fail;
 	d = g_bytes_get_data(xml, &len);

@@ -5,6 +5,7 @@
  *   pin DIGITS                   answer a PIN request
  *   confirm yes | confirm no     answer "one try left, continue?"
  *   choose N | choose no         pick the Nth certificate offered (from 1), or decline
+ *   password TEXT                answer a password request (S²LOW login)
  *   timeout                      the next prompt (of any kind) times out
  *   record PATH                  (anywhere, not a step) append to PATH what each
  *                                consent showed: the text a person would read
@@ -32,6 +33,7 @@ typedef enum {
 	STEP_CONFIRM,
 	STEP_TIMEOUT,
 	STEP_CHOOSE,
+	STEP_PASSWORD,
 } StepKind;
 
 typedef struct {
@@ -186,6 +188,17 @@ script_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError **e
 	return (gint)s.choice - 1;
 }
 
+static SdrSecret *
+script_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request, GError **error)
+{
+	Step s;
+
+	(void)request;
+	if (!take_step((SdrScriptPrompt *)prompt, STEP_PASSWORD, &s, error))
+		return NULL;
+	return s.pin;
+}
+
 static void
 script_free(SdrPrompt *prompt)
 {
@@ -204,6 +217,7 @@ static const SdrPromptClass script_class = {
 	.notify = NULL,
 	.free = script_free,
 	.choose_certificate = script_choose,
+	.ask_password = script_ask_password,
 };
 
 /* Parses the script text (exposed for the unit tests through the path API). */
@@ -239,6 +253,10 @@ parse_script(GArray *steps, char *text, gsize len, char **record, GError **error
 		} else if (g_str_equal(word, "pin") && arg != NULL && arg[0] != '\0' &&
 		           strlen(arg) <= SDR_SECRET_MAX) {
 			s.kind = STEP_PIN;
+			s.pin = sdr_secret_new_from_data(arg, strlen(arg));
+		} else if (g_str_equal(word, "password") && arg != NULL && arg[0] != '\0' &&
+		           strlen(arg) <= SDR_SECRET_MAX) {
+			s.kind = STEP_PASSWORD;
 			s.pin = sdr_secret_new_from_data(arg, strlen(arg));
 		} else if (g_str_equal(word, "choose") && arg != NULL &&
 		           (g_str_equal(arg, "no") ||

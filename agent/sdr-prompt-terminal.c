@@ -353,6 +353,48 @@ terminal_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError *
 	return (gint)n - 1;
 }
 
+static SdrSecret *
+terminal_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request, GError **error)
+{
+	SdrTerminalPrompt *self = (SdrTerminalPrompt *)prompt;
+	g_autofree char *login = sdr_sanitize_for_display(request->login, 80);
+	g_autofree char *url = sdr_sanitize_for_display(request->url, 200);
+	g_autofree char *question = NULL;
+	g_autoptr(GError) local = NULL;
+	SdrSecret *password = NULL;
+	FILE *tty;
+
+	if (self->pin_fd >= 0) {
+		g_mutex_lock(&self->lock);
+		if (!self->pin_fd_used) {
+			self->pin_fd_used = TRUE;
+			password = sdr_secret_read_fd(self->pin_fd, &local);
+		}
+		g_mutex_unlock(&self->lock);
+		if (password != NULL && sdr_secret_len(password) > 0)
+			return password;
+		sdr_secret_clear(&password);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("No password could be read from file descriptor %d."), self->pin_fd);
+		return NULL;
+	}
+	tty = open_tty(error);
+	if (tty == NULL)
+		return NULL;
+	question = g_strdup_printf(_("Password of “%s” on %s (not shown): "), login, url);
+	password = read_line_noecho(tty, question, &local);
+	fclose(tty);
+	if (password == NULL) {
+		if (g_error_matches(local, SDR_ERROR, SDR_ERROR_TOO_LARGE))
+			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+			                    _("The password is too long."));
+		else
+			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CANCELLED,
+			                    _("No password entered."));
+	}
+	return password;
+}
+
 static void
 terminal_notify(SdrPrompt *prompt, const char *message)
 {
@@ -375,6 +417,7 @@ static const SdrPromptClass terminal_class = {
 	.notify = terminal_notify,
 	.free = terminal_free,
 	.choose_certificate = terminal_choose,
+	.ask_password = terminal_ask_password,
 };
 
 SdrPrompt *

@@ -56,6 +56,18 @@ sdr_prompt_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *req
 	return prompt->klass->choose_certificate(prompt, request, error);
 }
 
+SdrSecret *
+sdr_prompt_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request, GError **error)
+{
+	if (prompt == NULL || prompt->klass->ask_password == NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("This window cannot ask for a password: use the command "
+		              "“sinadur s2low login” in a terminal."));
+		return NULL;
+	}
+	return prompt->klass->ask_password(prompt, request, error);
+}
+
 void
 sdr_prompt_notify(SdrPrompt *prompt, const char *message)
 {

@@ -2,10 +2,10 @@
  *
  * Implemented by the GUI (GTK dialogs), the terminal (CLI) and a scripted
  * prompter for tests (--prompt-script FILE: lines "consent yes", "consent no",
- * "pin 1234", "confirm yes", "choose 2"...). Every method is called from a worker thread and
- * may block until the person answers; an implementation bound to a main loop
- * marshals to it. A method returns FALSE/NULL with *error set to
- * SDR_ERROR_CANCELLED, SDR_ERROR_CONSENT_DENIED or SDR_ERROR_TIMEOUT.
+ * "pin 1234", "confirm yes", "choose 2", "password X"...). Every method is called from a worker
+ * thread and may block until the person answers; an implementation bound to a main loop marshals to
+ * it. A method returns FALSE/NULL with *error set to SDR_ERROR_CANCELLED, SDR_ERROR_CONSENT_DENIED
+ * or SDR_ERROR_TIMEOUT.
  */
 #pragma once
 
@@ -84,6 +84,14 @@ typedef struct {
 	guint timeout_s; /* 0 = no timeout */
 } SdrCertChoiceRequest;
 
+/* A password for a service (S²LOW's HTTP Basic login for a certificate shared by
+ * several accounts); strings borrowed, url and login from the configuration. */
+typedef struct {
+	const char *service; /* what it is for, translated ("S²LOW") */
+	const char *url;
+	const char *login;
+} SdrPasswordPromptRequest;
+
 typedef struct _SdrPrompt SdrPrompt;
 
 typedef struct {
@@ -103,6 +111,10 @@ typedef struct {
 	 * NULL: sdr_prompt_choose_certificate() then fails with SDR_ERROR_UNSUPPORTED. */
 	gint (*choose_certificate)(SdrPrompt *prompt, const SdrCertChoiceRequest *request,
 	                           GError **error);
+	/* A password, never echoed (into a secret). May be NULL:
+	 * sdr_prompt_ask_password() then fails with SDR_ERROR_UNSUPPORTED. */
+	SdrSecret *(*ask_password)(SdrPrompt *prompt, const SdrPasswordPromptRequest *request,
+	                           GError **error);
 } SdrPromptClass;
 
 struct _SdrPrompt {
@@ -116,6 +128,8 @@ SdrSecret *sdr_prompt_ask_pin(SdrPrompt *prompt, const SdrPinPromptRequest *requ
 gboolean sdr_prompt_confirm_final_try(SdrPrompt *prompt, const SdrPinPromptRequest *request,
                                       GError **error);
 gint sdr_prompt_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *request,
+                                   GError **error);
+SdrSecret *sdr_prompt_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request,
                                    GError **error);
 void sdr_prompt_notify(SdrPrompt *prompt, const char *message);
 void sdr_prompt_free(SdrPrompt *prompt);
@@ -134,9 +148,9 @@ void sdr_prompt_set_refused(const SdrConsentRequest *request, GError **error);
 /* The terminal prompter: PIN without echo from /dev/tty (echo restored on SIGINT,
  * SIGTERM, SIGHUP, SIGQUIT before the signal goes on), or from pin_fd when >= 0
  * (read once; a second PIN request or a PIN refused locally fails; the final try
- * is refused). The final-try question is read without echo and only "oui"/"o"/
- * "yes"/"y" is yes. Consent asked on the terminal unless assume_yes (the CLI's
- * own files, given on its command line, are consent). */
+ * is refused). A password is read the same way (without echo, or once from pin_fd). The final-try
+ * question is read without echo and only "oui"/"o"/ "yes"/"y" is yes. Consent asked on the terminal
+ * unless assume_yes (the CLI's own files, given on its command line, are consent). */
 SdrPrompt *sdr_prompt_terminal_new(int pin_fd, gboolean assume_yes);
 /* The scripted prompter (tests; see above). Thread-safe. */
 SdrPrompt *sdr_prompt_script_new(const char *path, GError **error);

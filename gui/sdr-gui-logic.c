@@ -480,3 +480,45 @@ sdr_gui_detached_content(const char *signature_path)
 		return NULL;
 	return g_steal_pointer(&candidate);
 }
+
+/* ---- S²LOW sends ------------------------------------------------------------------ */
+
+gboolean
+sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body)
+{
+	gboolean pes = g_strcmp0(send->kind, "pes") == 0;
+	g_autofree char *number = sdr_gui_outside_text(send->number, 40);
+	g_autofree char *label = sdr_gui_sanitize(send->status_label, 80); /* ours */
+	g_autofree char *message = sdr_gui_outside_text(send->message, 200);
+	g_autofree char *what = NULL;
+	g_autofree char *text = NULL;
+	gboolean urgent = FALSE;
+
+	if (pes)
+		what = g_strdup_printf(_("PES, send %lld"), (long long)send->id);
+	else if (number != NULL && *number != '\0')
+		what = g_strdup_printf(_("Act %s, send %lld"), number, (long long)send->id);
+	else
+		what = g_strdup_printf(_("Act, send %lld"), (long long)send->id);
+	if (g_strcmp0(send->state, "failed") == 0) {
+		*title = g_strdup(_("Send refused by S²LOW"));
+		text = g_strdup_printf(_("%s: refused by S²LOW, nothing was received."), what);
+		urgent = TRUE;
+	} else if (g_strcmp0(send->state, "to_reconcile") == 0) {
+		*title = g_strdup(_("Send already received by S²LOW"));
+		text = g_strdup_printf(_("%s: already received by S²LOW, to reconcile (see "
+		                         "“sinadur status”)."),
+		                       what);
+	} else {
+		*title = g_strdup(pes ? _("PES: answer of the Treasury")
+		                      : _("Act: answer of the prefecture"));
+		text = g_strdup_printf(_("%s: %s."), what,
+		                       label != NULL && *label != '\0' ? label : "?");
+		urgent = send->has_status && (send->status == -1 || send->status == 6);
+	}
+	if (message != NULL && *message != '\0')
+		*body = g_strdup_printf("%s\n%s", text, message);
+	else
+		*body = g_steal_pointer(&text);
+	return urgent;
+}

@@ -106,6 +106,25 @@ const char *sdr_gui_tray_icon_name(SdrGuiTrayState state);
 /* "sinadur — Marie Dupont, 42 jours" / "sinadur — aucune clé". */
 char *sdr_gui_tray_title(SdrGuiTrayState state, const char *holder, gint64 days_left);
 
+/* ---- S²LOW sends ------------------------------------------------------------------ */
+
+/* A send of the queue that reached a final state, as the agent announces it (the
+ * "status" handler's JSON for one send; strings borrowed). */
+typedef struct {
+	gint64 id;
+	const char *kind;  /* "actes" | "pes" */
+	const char *state; /* "final" | "failed" | "to_reconcile" */
+	const char *number;
+	const char *status_label;
+	const char *message; /* S²LOW's, outside text */
+	gboolean has_status;
+	gint64 status;
+} SdrGuiS2lowSend;
+
+/* The notification's title and body (outside strings sanitised); TRUE when urgent
+ * (refused, error status -1, REFUSE 6). */
+gboolean sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body);
+
 /* ---- Texts ---------------------------------------------------------------------- */
 
 /* scheme://host[:port] of a web origin (path, query, user info dropped), or NULL. */

@@ -172,6 +172,30 @@ sdr_gui_token_event(SdrGui *gui, const char *kind)
 	sdr_gui_refresh(gui);
 }
 
+void
+sdr_gui_s2low_send(SdrGui *gui, JsonObject *send)
+{
+	SdrGuiS2lowSend s = { 0 };
+	g_autofree char *title = NULL;
+	g_autofree char *body = NULL;
+	g_autofree char *id = NULL;
+	gboolean urgent;
+
+	if (gui == NULL || send == NULL)
+		return;
+	s.id = json_object_get_int_member_with_default(send, "id", 0);
+	s.kind = sdr_gui_json_string(send, "kind");
+	s.state = sdr_gui_json_string(send, "state");
+	s.number = sdr_gui_json_string(send, "number");
+	s.status_label = sdr_gui_json_string(send, "status_label");
+	s.message = sdr_gui_json_string(send, "message");
+	s.has_status = json_object_has_member(send, "status");
+	s.status = json_object_get_int_member_with_default(send, "status", 0);
+	urgent = sdr_gui_s2low_notice(&s, &title, &body);
+	id = g_strdup_printf("s2low-%lld", (long long)s.id);
+	notify(gui, id, title, body, urgent);
+}
+
 /* ---- Application -------------------------------------------------------------------------- */
 
 static void
@@ -282,6 +306,9 @@ sdr_gui_display_available(void)
 
 	if ((x == NULL || *x == '\0') && (w == NULL || *w == '\0'))
 		return FALSE;
+	/* The agent chose the locale (sdr_i18n_init: French when no variable says
+	 * otherwise); GTK's own setlocale(LC_ALL, "") would put it back to C. */
+	gtk_disable_setlocale();
 	return gtk_init_check(NULL, NULL);
 }
 

@@ -48,6 +48,9 @@ SdrGui *sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GEr
 SdrPrompt *sdr_gui_prompt_new(SdrGui *gui);
 /* PC/SC event ("token-inserted", "token-removed", ...): refreshes the window. */
 void sdr_gui_token_event(SdrGui *gui, const char *kind);
+/* A send of the S²LOW queue reached a final state (the agent's poller; send is the
+ * "status" handler's JSON for it): a notification. Main loop. */
+void sdr_gui_s2low_send(SdrGui *gui, JsonObject *send);
 /* Re-reads the certificates (on a worker thread). */
 void sdr_gui_refresh(SdrGui *gui);
 void sdr_gui_free(SdrGui *gui);

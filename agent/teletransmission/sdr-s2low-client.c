@@ -309,6 +309,20 @@ set_curl_error(SdrS2lowClient *c, GError **error, CURLcode rc, const char *errbu
 	g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK, _("S²LOW: %s (%s)"), what, detail);
 }
 
+/* S²LOW's answer when the certificate is shared by several accounts and no (or a
+ * wrong) HTTP Basic login came with it: "KO\nLa connexion n'a pas pu être établie"
+ * (escaped, in ISO-8859-1, or worse), from every api=1 endpoint. */
+static gboolean
+auth_refused(GByteArray *body)
+{
+	g_autofree char *text = NULL;
+
+	if (body->len < 3 || body->len > 512 || memcmp(body->data, "KO\n", 3) != 0)
+		return FALSE;
+	text = sdr_s2low_decode_text(body->data, body->len);
+	return strstr(text, "La connexion n'a pas pu") != NULL;
+}
+
 /* One request. mime: POST multipart, or NULL for GET. Returns the body of a 200. */
 static GBytes *
 request(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **error)
@@ -374,6 +388,23 @@ request(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **error)
 		            _("S²LOW answered with the HTTP error %ld."), code);
 		return NULL;
 	}
+	if (auth_refused(body)) {
+		/* User::authenticate() refused: nothing was looked at, nothing stored. */
+		c->not_sent = TRUE;
+		if (c->login != NULL)
+			g_set_error(error, SDR_ERROR, SDR_ERROR_CONFIG,
+			            _("S²LOW refused the login “%s” or its password: nothing was "
+			              "sent. Type it again with “sinadur s2low login”."),
+			            c->login);
+		else
+			g_set_error_literal(
+			        error, SDR_ERROR, SDR_ERROR_CONFIG,
+			        _("This certificate is shared by several S²LOW accounts: S²LOW "
+			          "also asks for a login. Set [s2low] login in the configuration, "
+			          "then run “sinadur s2low login” (the password goes to the "
+			          "desktop keyring)."));
+		return NULL;
+	}
 	return g_byte_array_free_to_bytes(g_steal_pointer(&body));
 }
 
@@ -398,11 +429,10 @@ request_answer(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **er
 }
 
 gboolean
-sdr_s2low_test(SdrS2lowClient *c, gboolean *rgs_ok, GError **error)
+sdr_s2low_check_connection(SdrS2lowClient *c, GError **error)
 {
 	g_autoptr(SdrS2lowAnswer) a =
 	        request_answer(c, "/api/test-connexion.php?api=1", NULL, error);
-	g_autoptr(GBytes) rgs = NULL;
 
 	if (a == NULL)
 		return FALSE;
@@ -411,6 +441,16 @@ sdr_s2low_test(SdrS2lowClient *c, gboolean *rgs_ok, GError **error)
 		            _("S²LOW refused the connection: %s"), a->message);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+gboolean
+sdr_s2low_test(SdrS2lowClient *c, gboolean *rgs_ok, GError **error)
+{
+	g_autoptr(GBytes) rgs = NULL;
+
+	if (!sdr_s2low_check_connection(c, error))
+		return FALSE;
 	rgs = request(c, "/api/test-rgs.php", NULL, error);
 	if (rgs == NULL)
 		return FALSE;

@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include "sdr-secret.h"
+
 #include <glib.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -143,7 +145,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrS2lowClient, sdr_s2low_client_free)
  * other failure (timeout, connection lost during the upload) leaves it unknown. */
 gboolean sdr_s2low_client_last_not_sent(SdrS2lowClient *client);
 
-/* GET /api/test-connexion.php?api=1 and /api/test-rgs.php. */
+/* GET /api/test-connexion.php?api=1: the certificate (and the HTTP Basic login)
+ * accepted. A refused login or password: SDR_ERROR_CONFIG. */
+gboolean sdr_s2low_check_connection(SdrS2lowClient *client, GError **error);
+/* sdr_s2low_check_connection, then /api/test-rgs.php. */
 gboolean sdr_s2low_test(SdrS2lowClient *client, gboolean *rgs_ok, GError **error);
 
 /* ACTES. create: *id set on "OK\n<id>"; a KO answer is SDR_ERROR_PROFILE with the
@@ -163,5 +168,18 @@ SdrHeliosImport *sdr_s2low_helios_import(SdrS2lowClient *client, const char *pat
                                          const char *file_name, GError **error);
 gboolean sdr_s2low_helios_status(SdrS2lowClient *client, const char *id, int *status,
                                  char **message, GError **error);
+
+/* ---- The HTTP Basic password (sdr-s2low-keyring.c) ------------------------------- */
+
+/* In the desktop keyring (Secret Service, libsecret schema "fr.sinadur.S2low", keyed
+ * by url and login), never in a file. SDR_ERROR_CONFIG with a French message when
+ * no keyring answers on the session bus (or, for lookup, when none is stored);
+ * SDR_ERROR_UNSUPPORTED when built without libsecret. */
+gboolean sdr_s2low_keyring_store(const char *url, const char *login, const SdrSecret *password,
+                                 GError **error);
+SdrSecret *sdr_s2low_keyring_lookup(const char *url, const char *login, GError **error);
+/* *removed: whether there was one. */
+gboolean sdr_s2low_keyring_clear(const char *url, const char *login, gboolean *removed,
+                                 GError **error);
 
 G_END_DECLS

@@ -143,6 +143,39 @@ test_script_threads(void **state)
 	g_unlink(path);
 }
 
+/* "password X" answers only a password request (s2low login), never a PIN one. */
+static void
+test_script_password(void **state)
+{
+	g_autofree char *path = write_script("password s3cret\npin 1111\n");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrPrompt) p = sdr_prompt_script_new(path, &error);
+	SdrPasswordPromptRequest req = { "S²LOW", "https://s2low.example.fr", "secretariat" };
+
+	assert_non_null(p);
+	{
+		g_autoptr(SdrSecret) pin = sdr_prompt_ask_pin(p, &pin_req, &error);
+		assert_null(pin);
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CANCELLED));
+		g_clear_error(&error);
+	}
+	{
+		g_autoptr(SdrSecret) pw = sdr_prompt_ask_password(p, &req, &error);
+		assert_non_null(pw);
+		assert_string_equal(sdr_secret_get(pw), "s3cret");
+	}
+	{
+		g_autoptr(SdrSecret) pw = sdr_prompt_ask_password(p, &req, &error);
+		assert_null(pw);
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CANCELLED));
+		g_clear_error(&error);
+	}
+	/* A prompt without ask_password: unsupported, with the way out. */
+	assert_null(sdr_prompt_ask_password(NULL, &req, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED));
+	g_unlink(path);
+}
+
 static void
 test_no_prompt(void **state)
 {
@@ -308,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_consent_text_and_record),
 		cmocka_unit_test(test_script_in_order),
 		cmocka_unit_test(test_script_wrong_kind),
+		cmocka_unit_test(test_script_password),
 		cmocka_unit_test(test_script_bad_lines),
 		cmocka_unit_test(test_script_threads),
 		cmocka_unit_test(test_no_prompt),

@@ -345,6 +345,53 @@ test_detached_content(void **state)
 	(void)g_rmdir(dir);
 }
 
+/* The notification of a send that reached its final state (the agent's poller). */
+static void
+test_s2low_notice(void **state)
+{
+	SdrGuiS2lowSend s = { 0 };
+	char *title = NULL, *body = NULL;
+
+	s.id = 7;
+	s.kind = "actes";
+	s.state = "final";
+	s.number = "2026_05";
+	s.status_label = "accusé de réception reçu";
+	s.has_status = TRUE;
+	s.status = 4;
+	assert_false(sdr_gui_s2low_notice(&s, &title, &body));
+	assert_string_equal(title, "Acte : réponse de la préfecture");
+	assert_string_equal(body, "Acte \u20682026_05\u2069, envoi 7 : accusé de réception reçu.");
+	g_free(title);
+	g_free(body);
+
+	/* Refused by the Treasury (-1), with S²LOW's message, escapes neutralised. */
+	s.kind = "pes";
+	s.status = -1;
+	s.status_label = "erreur";
+	s.message = "NomFic\x1b[31m existe déjà";
+	assert_true(sdr_gui_s2low_notice(&s, &title, &body));
+	assert_string_equal(title, "PES : réponse de la Trésorerie");
+	assert_non_null(strstr(body, "PES, envoi 7"));
+	assert_non_null(strstr(body, "existe déjà"));
+	assert_null(strchr(body, '\x1b'));
+	g_free(title);
+	g_free(body);
+
+	s.state = "failed";
+	assert_true(sdr_gui_s2low_notice(&s, &title, &body));
+	assert_string_equal(title, "Envoi refusé par S²LOW");
+	g_free(title);
+	g_free(body);
+	s.state = "to_reconcile";
+	s.message = NULL;
+	assert_false(sdr_gui_s2low_notice(&s, &title, &body));
+	assert_string_equal(body, "PES, envoi 7 : déjà reçu par S²LOW, à rapprocher (voir "
+	                          "« sinadur status »).");
+	g_free(title);
+	g_free(body);
+}
+
 int
 main(void)
 {
@@ -359,6 +406,7 @@ main(void)
 		cmocka_unit_test(test_detached_content),
 		cmocka_unit_test(test_pin_rejected_and_hint),
 		cmocka_unit_test(test_choice_days_left),
+		cmocka_unit_test(test_s2low_notice),
 	};
 
 	g_unsetenv("LC_ALL");
