@@ -2,6 +2,7 @@
  * choosers, purpose, progress and per-document results, through the "sign" and
  * "verify" handlers. */
 #include "sdr-gui-private.h"
+#include "sdr-gui-preview.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -14,6 +15,7 @@ typedef struct {
 	GtkWidget *spinner;
 	GtkWidget *results;
 	GtkWidget *go;
+	SdrGuiPreview *preview; /* PDF page and visible stamp (sign window) */
 	GPtrArray *paths;
 	gboolean verify;
 	gboolean running;
@@ -26,6 +28,41 @@ fw_free(gpointer data)
 
 	g_ptr_array_unref(fw->paths);
 	g_free(fw);
+}
+
+/* The first PDF of the list when the chosen use signs PDFs as PDFs (PAdES; a
+ * public procurement document that is a PDF). */
+static const char *
+preview_path(FilesWindow *fw)
+{
+	const char *id;
+
+	if (fw->preview == NULL)
+		return NULL;
+	id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
+	if (g_strcmp0(id, "pades") != 0 && g_strcmp0(id, "marche") != 0)
+		return NULL;
+	for (guint i = 0; i < fw->paths->len; i++) {
+		const char *path = g_ptr_array_index(fw->paths, i);
+		g_autofree char *lower = g_ascii_strdown(path, -1);
+
+		if (g_str_has_suffix(lower, ".pdf"))
+			return path;
+	}
+	return NULL;
+}
+
+static void
+update_preview(FilesWindow *fw)
+{
+	if (fw->preview != NULL)
+		(void)sdr_gui_preview_set_file(fw->preview, preview_path(fw));
+}
+
+static void
+on_purpose(GtkComboBox *c, gpointer data)
+{
+	update_preview(data);
 }
 
 static void
@@ -43,6 +80,7 @@ show_paths(FilesWindow *fw)
 	                   s->len > 0 ? s->str : _("No file chosen yet."));
 	gtk_widget_set_sensitive(fw->go, fw->paths->len > 0 && !fw->running);
 	g_string_free(s, TRUE);
+	update_preview(fw);
 }
 
 static gboolean
@@ -203,7 +241,14 @@ on_go(GtkButton *b, gpointer data)
 		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
 		const char *cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
 
+		JsonObject *options = json_object_new();
+
 		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
+		sdr_gui_preview_fill_options(fw->preview, options);
+		if (json_object_get_size(options) > 0)
+			json_object_set_object_member(req, "options", options);
+		else
+			json_object_unref(options);
 		if (cert != NULL)
 			json_object_set_string_member(req, "certificate", cert);
 		g_atomic_int_inc(&fw->gui->own_requests);
@@ -283,7 +328,7 @@ static FilesWindow *
 files_window_show(SdrGui *gui, gboolean verify)
 {
 	FilesWindow *fw = g_new0(FilesWindow, 1);
-	GtkWidget *box, *choose, *close, *scroll;
+	GtkWidget *content, *box, *choose, *close, *scroll;
 
 	fw->gui = gui;
 	fw->verify = verify;
@@ -291,12 +336,16 @@ files_window_show(SdrGui *gui, gboolean verify)
 	fw->dialog = gtk_dialog_new();
 	gtk_window_set_title(GTK_WINDOW(fw->dialog),
 	                     verify ? _("sinadur — verify a file") : _("sinadur — sign files"));
-	gtk_window_set_default_size(GTK_WINDOW(fw->dialog), 560, 420);
+	gtk_window_set_default_size(GTK_WINDOW(fw->dialog), verify ? 560 : 900, verify ? 420 : 600);
 	gtk_application_add_window(gui->app, GTK_WINDOW(fw->dialog));
 	g_object_set_data_full(G_OBJECT(fw->dialog), "sdr-files", fw, fw_free);
 	box = gtk_dialog_get_content_area(GTK_DIALOG(fw->dialog));
 	gtk_container_set_border_width(GTK_CONTAINER(box), 12);
-	gtk_box_set_spacing(GTK_BOX(box), 8);
+	/* The choices on the left, the page preview (PDF) on the right. */
+	content = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 18);
+	gtk_box_pack_start(GTK_BOX(box), content, TRUE, TRUE, 0);
+	box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+	gtk_box_pack_start(GTK_BOX(content), box, TRUE, TRUE, 0);
 
 	choose = gtk_button_new_with_mnemonic(verify ? _("_Choose the file…") : _("_Add files…"));
 	g_signal_connect(choose, "clicked", G_CALLBACK(on_choose), fw);
@@ -320,6 +369,9 @@ files_window_show(SdrGui *gui, gboolean verify)
 		gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
 		fw->cert = cert_combo(gui);
 		gtk_box_pack_start(GTK_BOX(box), fw->cert, FALSE, FALSE, 0);
+		gtk_box_pack_start(GTK_BOX(content), sdr_gui_preview_new(&fw->preview), TRUE, TRUE,
+		                   0);
+		g_signal_connect(fw->purpose, "changed", G_CALLBACK(on_purpose), fw);
 	}
 	fw->spinner = gtk_spinner_new();
 	gtk_box_pack_start(GTK_BOX(box), fw->spinner, FALSE, FALSE, 0);
