@@ -16,6 +16,7 @@ typedef struct {
 	GtkWidget *results;
 	GtkWidget *go;
 	SdrGuiPreview *preview; /* PDF page and visible stamp (sign window) */
+	guint cert_retry;       /* fills the certificate choice once the refresh ends */
 	GPtrArray *paths;
 	gboolean verify;
 	gboolean running;
@@ -26,6 +27,8 @@ fw_free(gpointer data)
 {
 	FilesWindow *fw = data;
 
+	if (fw->cert_retry != 0)
+		g_source_remove(fw->cert_retry);
 	g_ptr_array_unref(fw->paths);
 	g_free(fw);
 }
@@ -216,6 +219,70 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 	show_paths(fw);
 }
 
+/* The signing certificates still valid, the one that lasts longest first chosen
+ * (combo filled again when empty: the first refresh may end after the window opens). */
+static void
+fill_cert_combo(GtkWidget *combo, SdrGui *gui)
+{
+	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
+	gint64 best = G_MININT64;
+	const char *best_id = NULL;
+
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *c = json_array_get_object_element(a, i);
+		JsonArray *usage = c != NULL && json_object_has_member(c, "usage")
+		                           ? json_object_get_array_member(c, "usage")
+		                           : NULL;
+		gboolean sign = FALSE;
+		const char *id = sdr_gui_json_string(c, "id");
+		gint64 days;
+		g_autofree char *holder = NULL;
+		g_autofree char *until = NULL;
+		g_autofree char *text = NULL;
+
+		for (guint k = 0; usage != NULL && k < json_array_get_length(usage); k++)
+			sign = sign ||
+			       g_strcmp0(json_array_get_string_element(usage, k), "signature") == 0;
+		if (!sign || id == NULL || !json_object_has_member(c, "days_left") ||
+		    (json_object_has_member(c, "expired") &&
+		     json_object_get_boolean_member(c, "expired")))
+			continue;
+		days = json_object_get_int_member(c, "days_left");
+		holder = sdr_gui_sanitize(sdr_gui_json_string(c, "subject_cn"), 80);
+		until = sdr_gui_date_text(sdr_gui_json_string(c, "not_after"));
+		text = g_strdup_printf(_("%s (valid until %s)"), holder, until);
+		gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), id, text);
+		if (days > best) {
+			best = days;
+			best_id = id;
+		}
+	}
+	if (best_id != NULL)
+		gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), best_id);
+}
+
+static gboolean
+on_focus_in(GtkWidget *w, GdkEvent *e, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (fw->cert != NULL && gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert)) == NULL)
+		fill_cert_combo(fw->cert, fw->gui);
+	return FALSE;
+}
+
+static gboolean
+on_cert_retry(gpointer data)
+{
+	FilesWindow *fw = data;
+
+	(void)on_focus_in(NULL, NULL, fw);
+	if (gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert)) == NULL && fw->gui->certs == NULL)
+		return G_SOURCE_CONTINUE;
+	fw->cert_retry = 0;
+	return G_SOURCE_REMOVE;
+}
+
 static void
 on_go(GtkButton *b, gpointer data)
 {
@@ -239,9 +306,11 @@ on_go(GtkButton *b, gpointer data)
 	}
 	if (!fw->verify) {
 		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
-		const char *cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
-
 		JsonObject *options = json_object_new();
+		const char *cert;
+
+		(void)on_focus_in(NULL, NULL, fw);
+		cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
 
 		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
 		sdr_gui_preview_fill_options(fw->preview, options);
@@ -279,49 +348,6 @@ on_response(GtkDialog *d, int response, gpointer data)
 
 	if (response == GTK_RESPONSE_CLOSE && !fw->running)
 		gtk_widget_destroy(GTK_WIDGET(d));
-}
-
-/* The signing certificates still valid, the one that lasts longest first chosen. */
-static GtkWidget *
-cert_combo(SdrGui *gui)
-{
-	GtkWidget *combo = gtk_combo_box_text_new();
-	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
-	gint64 best = G_MININT64;
-	const char *best_id = NULL;
-
-	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
-		JsonObject *c = json_array_get_object_element(a, i);
-		JsonArray *usage = c != NULL && json_object_has_member(c, "usage")
-		                           ? json_object_get_array_member(c, "usage")
-		                           : NULL;
-		gboolean sign = FALSE;
-		const char *id = sdr_gui_json_string(c, "id");
-		gint64 days;
-		g_autofree char *holder = NULL;
-		g_autofree char *until = NULL;
-		g_autofree char *text = NULL;
-
-		for (guint k = 0; usage != NULL && k < json_array_get_length(usage); k++)
-			sign = sign ||
-			       g_strcmp0(json_array_get_string_element(usage, k), "signature") == 0;
-		if (!sign || id == NULL || !json_object_has_member(c, "days_left") ||
-		    (json_object_has_member(c, "expired") &&
-		     json_object_get_boolean_member(c, "expired")))
-			continue;
-		days = json_object_get_int_member(c, "days_left");
-		holder = sdr_gui_sanitize(sdr_gui_json_string(c, "subject_cn"), 80);
-		until = sdr_gui_date_text(sdr_gui_json_string(c, "not_after"));
-		text = g_strdup_printf(_("%s (valid until %s)"), holder, until);
-		gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(combo), id, text);
-		if (days > best) {
-			best = days;
-			best_id = id;
-		}
-	}
-	if (best_id != NULL)
-		gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), best_id);
-	return combo;
 }
 
 static FilesWindow *
@@ -367,7 +393,11 @@ files_window_show(SdrGui *gui, gboolean verify)
 		l = gtk_label_new(_("With which certificate?"));
 		gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
 		gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
-		fw->cert = cert_combo(gui);
+		fw->cert = gtk_combo_box_text_new();
+		fill_cert_combo(fw->cert, gui);
+		g_signal_connect(fw->dialog, "focus-in-event", G_CALLBACK(on_focus_in), fw);
+		if (gui->certs == NULL)
+			fw->cert_retry = g_timeout_add(500, on_cert_retry, fw);
 		gtk_box_pack_start(GTK_BOX(box), fw->cert, FALSE, FALSE, 0);
 		gtk_box_pack_start(GTK_BOX(content), sdr_gui_preview_new(&fw->preview), TRUE, TRUE,
 		                   0);

@@ -368,13 +368,26 @@ on_visible(GtkToggleButton *t, gpointer data)
 
 /* ---- Construction -------------------------------------------------------------- */
 
+/* The label of field, also its accessible name (without the colon): GTK 3 gives
+ * entries and spin buttons only the labelled-by relation. */
+static GtkWidget *
+field_label(const char *mnemonic, GtkWidget *field)
+{
+	GtkWidget *l = gtk_label_new_with_mnemonic(mnemonic);
+	g_autofree char *name = g_strdup(gtk_label_get_text(GTK_LABEL(l)));
+
+	gtk_label_set_mnemonic_widget(GTK_LABEL(l), field);
+	atk_object_set_name(gtk_widget_get_accessible(field),
+	                    g_strstrip(g_strdelimit(name, ":", ' ')));
+	return l;
+}
+
 static GtkWidget *
 labelled(GtkWidget *grid, int row, int col, const char *mnemonic, GtkWidget *field)
 {
-	GtkWidget *l = gtk_label_new_with_mnemonic(mnemonic);
+	GtkWidget *l = field_label(mnemonic, field);
 
 	gtk_label_set_xalign(GTK_LABEL(l), 1.0f);
-	gtk_label_set_mnemonic_widget(GTK_LABEL(l), field);
 	gtk_grid_attach(GTK_GRID(grid), l, col, row, 1, 1);
 	gtk_grid_attach(GTK_GRID(grid), field, col + 1, row, 1, 1);
 	return field;
@@ -423,11 +436,7 @@ sdr_gui_preview_new(SdrGuiPreview **out)
 
 	row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 	p->page_spin = gtk_spin_button_new_with_range(1, 1, 1);
-	{
-		GtkWidget *l = gtk_label_new_with_mnemonic(_("_Page:"));
-		gtk_label_set_mnemonic_widget(GTK_LABEL(l), p->page_spin);
-		gtk_box_pack_start(GTK_BOX(row), l, FALSE, FALSE, 0);
-	}
+	gtk_box_pack_start(GTK_BOX(row), field_label(_("_Page:"), p->page_spin), FALSE, FALSE, 0);
 	gtk_box_pack_start(GTK_BOX(row), p->page_spin, FALSE, FALSE, 0);
 	p->page_count = gtk_label_new(NULL);
 	gtk_box_pack_start(GTK_BOX(row), p->page_count, FALSE, FALSE, 0);
