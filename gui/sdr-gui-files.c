@@ -126,6 +126,14 @@ on_choose(GtkButton *b, gpointer data)
 	gtk_window_set_modal(GTK_WINDOW(chooser), TRUE);
 	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), !fw->verify);
 	gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(chooser), TRUE);
+	/* Opens where the last file chosen is, else in the home folder (not "Récents"). */
+	{
+		g_autofree char *dir = fw->paths->len > 0 ? g_path_get_dirname(g_ptr_array_index(
+		                                                    fw->paths, fw->paths->len - 1))
+		                                          : g_strdup(g_get_home_dir());
+
+		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir);
+	}
 	gtk_dialog_set_default_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
 	/* The window lives on if the files window closes meanwhile: the chooser is
 	 * modal and destroyed with it. */

@@ -3,7 +3,8 @@
 of « Signer des fichiers » (run by run-gui-test.sh: Xvfb + a private session bus).
 
 A two-page PDF whose page 2 is turned a quarter (/Rotate 90) and cropped (CropBox
-not at 0 0) is handed to a real sinadur-agent (`sinadur-agent FILE`); PAdES chosen
+not at 0 0) is chosen in GTK's file chooser (its row selected through AT-SPI, next to
+another PDF) in the window of a real sinadur-agent; PAdES chosen
 through AT-SPI, page 2 chosen in the page field, the stamp moved and then resized
 with real pointer events (xdotool on the drawing area's screen extents from
 AT-SPI), reason and place typed, the PIN typed through AT-SPI. The output must pass
@@ -15,7 +16,6 @@ the window with the preview saved and checked not blank.
 import importlib.machinery
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -179,14 +179,50 @@ def choose_pades(w):
     return check("PAdES chosen", combo.name == "PDF signé (PAdES)", combo.name)
 
 
+def choose_file(w, home, name):
+    """« Ajouter des fichiers… »: GTK's file chooser, opened in the home folder, the row
+    of name selected through AT-SPI (no key event: see docs/internals/gui.md), Ouvrir."""
+    if not check("« Ajouter des fichiers… » clicked", ui.click(w, "Ajouter des fichiers…")):
+        return False
+    ch = ui.find_window("Fichiers à signer")
+    if not check("file chooser shown (« Fichiers à signer »)", ch is not None):
+        return False
+    table, cell = None, None
+    end = time.monotonic() + 15
+    while cell is None and time.monotonic() < end:
+        time.sleep(0.5)
+        table = ui.find(ch, pyatspi.ROLE_TABLE, "Fichiers")
+        cell = next((c for c in ui.walk(table) if c.getRole() == pyatspi.ROLE_TABLE_CELL and
+                     c.name == name), None) if table is not None else None
+    if not check("chooser opened in the home folder, %s listed" % name, cell is not None):
+        return False
+    t = table.queryTable()
+    table.querySelection().clearSelection()
+    t.addRowSelection(t.getRowAtIndex(cell.parent.getIndexInParent()))
+    time.sleep(0.5)
+    ui.click(ch, "Ouvrir", exact=True)
+    check("file chooser closed by Ouvrir", ui.window_gone("Fichiers à signer", 10))
+    return True
+
+
 def run(fx, env, conf, p11dir):
-    pdf = os.path.join(fx.dir, "deliberation-2026-042.pdf")
+    home = env["HOME"]
+    pdf = os.path.join(home, "deliberation-2026-042.pdf")
     make_pdf(pdf)
-    r = subprocess.run([fx.agent_exe, "--config", conf, pdf], env=env, capture_output=True,
+    make_pdf(os.path.join(home, "autre-document.pdf"))  # listed first, not chosen
+    r = subprocess.run([fx.agent_exe, "--config", conf, "--show"], env=env, capture_output=True,
                        text=True, timeout=30)
-    check("sinadur-agent FILE hands the PDF over", r.returncode == 0, r.stderr)
+    main = ui.find_window("mes clés et certificats")
+    if not check("main window opens the sign window", main is not None and
+                 ui.click(main, "Signer des fichiers…")):
+        return
     w = ui.find_window("signer des fichiers")
-    if not check("sign window opened with the PDF", w is not None) or not choose_pades(w):
+    if not check("sign window opened", w is not None) or not choose_file(w, home, os.path.basename(pdf)):
+        return
+    listed = [x for x in ui.texts(w) if ".pdf" in x and "Aperçu" not in x]
+    check("only the chosen file is listed", listed == ["\u2068deliberation-2026-042.pdf\u2069"],
+          listed)
+    if not choose_pades(w):
         return
     area = None
     end = time.monotonic() + 10
@@ -271,7 +307,7 @@ def run(fx, env, conf, p11dir):
         time.sleep(0.3)
         ui.click(pin, "Valider")
     check("signed (✔ in the results)", ui.wait_text(w, "✔", 40), ui.texts(w))
-    out = os.path.join(fx.dir, "deliberation-2026-042-signe.pdf")
+    out = os.path.join(home, "deliberation-2026-042-signe.pdf")
     if not check("output deliberation-2026-042-signe.pdf", os.path.exists(out)):
         return
     q = subprocess.run(["qpdf", "--check", out], capture_output=True, text=True)
