@@ -2,6 +2,7 @@
  * choosers, purpose, progress and per-document results, through the "sign" and
  * "verify" handlers. */
 #include "sdr-gui-private.h"
+#include "sdr-gui-preview.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -14,6 +15,8 @@ typedef struct {
 	GtkWidget *spinner;
 	GtkWidget *results;
 	GtkWidget *go;
+	SdrGuiPreview *preview; /* PDF page and visible stamp (sign window) */
+	guint cert_retry;       /* fills the certificate choice once the refresh ends */
 	GPtrArray *paths;
 	gboolean verify;
 	gboolean running;
@@ -24,8 +27,45 @@ fw_free(gpointer data)
 {
 	FilesWindow *fw = data;
 
+	if (fw->cert_retry != 0)
+		g_source_remove(fw->cert_retry);
 	g_ptr_array_unref(fw->paths);
 	g_free(fw);
+}
+
+/* The first PDF of the list when the chosen use signs PDFs as PDFs (PAdES; a
+ * public procurement document that is a PDF). */
+static const char *
+preview_path(FilesWindow *fw)
+{
+	const char *id;
+
+	if (fw->preview == NULL)
+		return NULL;
+	id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
+	if (g_strcmp0(id, "pades") != 0 && g_strcmp0(id, "marche") != 0)
+		return NULL;
+	for (guint i = 0; i < fw->paths->len; i++) {
+		const char *path = g_ptr_array_index(fw->paths, i);
+		g_autofree char *lower = g_ascii_strdown(path, -1);
+
+		if (g_str_has_suffix(lower, ".pdf"))
+			return path;
+	}
+	return NULL;
+}
+
+static void
+update_preview(FilesWindow *fw)
+{
+	if (fw->preview != NULL)
+		(void)sdr_gui_preview_set_file(fw->preview, preview_path(fw));
+}
+
+static void
+on_purpose(GtkComboBox *c, gpointer data)
+{
+	update_preview(data);
 }
 
 static void
@@ -43,6 +83,7 @@ show_paths(FilesWindow *fw)
 	                   s->len > 0 ? s->str : _("No file chosen yet."));
 	gtk_widget_set_sensitive(fw->go, fw->paths->len > 0 && !fw->running);
 	g_string_free(s, TRUE);
+	update_preview(fw);
 }
 
 static gboolean
@@ -85,6 +126,14 @@ on_choose(GtkButton *b, gpointer data)
 	gtk_window_set_modal(GTK_WINDOW(chooser), TRUE);
 	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), !fw->verify);
 	gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(chooser), TRUE);
+	/* Opens where the last file chosen is, else in the home folder (not "Récents"). */
+	{
+		g_autofree char *dir = fw->paths->len > 0 ? g_path_get_dirname(g_ptr_array_index(
+		                                                    fw->paths, fw->paths->len - 1))
+		                                          : g_strdup(g_get_home_dir());
+
+		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir);
+	}
 	gtk_dialog_set_default_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
 	/* The window lives on if the files window closes meanwhile: the chooser is
 	 * modal and destroyed with it. */
@@ -178,69 +227,11 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 	show_paths(fw);
 }
 
+/* The signing certificates still valid, the one that lasts longest first chosen
+ * (combo filled again when empty: the first refresh may end after the window opens). */
 static void
-on_go(GtkButton *b, gpointer data)
+fill_cert_combo(GtkWidget *combo, SdrGui *gui)
 {
-	FilesWindow *fw = data;
-	g_autoptr(JsonObject) req = json_object_new();
-	JsonArray *docs = json_array_new();
-
-	for (guint i = 0; i < fw->paths->len; i++) {
-		JsonObject *d = json_object_new();
-
-		json_object_set_string_member(d, "path", g_ptr_array_index(fw->paths, i));
-		json_array_add_object_element(docs, d);
-	}
-	json_object_set_array_member(req, fw->verify ? "files" : "documents", docs);
-	if (fw->verify && fw->paths->len == 1) {
-		g_autofree char *content =
-		        sdr_gui_detached_content(g_ptr_array_index(fw->paths, 0));
-
-		if (content != NULL)
-			json_object_set_string_member(req, "content", content);
-	}
-	if (!fw->verify) {
-		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
-		const char *cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
-
-		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
-		if (cert != NULL)
-			json_object_set_string_member(req, "certificate", cert);
-		g_atomic_int_inc(&fw->gui->own_requests);
-		fw->gui->busy++;
-		sdr_gui_navigate(fw->gui, SDR_GUI_NAV_STATE);
-	}
-	fw->running = TRUE;
-	gtk_widget_set_sensitive(fw->go, FALSE);
-	gtk_label_set_text(GTK_LABEL(fw->results),
-	                   fw->verify ? _("Verification in progress…") : _("Signing in progress…"));
-	gtk_spinner_start(GTK_SPINNER(fw->spinner));
-	sdr_gui_run_async(fw->gui, fw->verify ? "verify" : "sign", req, on_done, fw);
-}
-
-static gboolean
-on_delete(GtkWidget *w, GdkEvent *e, gpointer data)
-{
-	FilesWindow *fw = data;
-
-	/* A running request answers into this window: keep it until then. */
-	return fw->running;
-}
-
-static void
-on_response(GtkDialog *d, int response, gpointer data)
-{
-	FilesWindow *fw = data;
-
-	if (response == GTK_RESPONSE_CLOSE && !fw->running)
-		gtk_widget_destroy(GTK_WIDGET(d));
-}
-
-/* The signing certificates still valid, the one that lasts longest first chosen. */
-static GtkWidget *
-cert_combo(SdrGui *gui)
-{
-	GtkWidget *combo = gtk_combo_box_text_new();
 	JsonArray *a = sdr_gui_json_array(gui->certs, "certificates");
 	gint64 best = G_MININT64;
 	const char *best_id = NULL;
@@ -276,14 +267,102 @@ cert_combo(SdrGui *gui)
 	}
 	if (best_id != NULL)
 		gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), best_id);
-	return combo;
+}
+
+static gboolean
+on_focus_in(GtkWidget *w, GdkEvent *e, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (fw->cert != NULL && gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert)) == NULL)
+		fill_cert_combo(fw->cert, fw->gui);
+	return FALSE;
+}
+
+static gboolean
+on_cert_retry(gpointer data)
+{
+	FilesWindow *fw = data;
+
+	(void)on_focus_in(NULL, NULL, fw);
+	if (gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert)) == NULL && fw->gui->certs == NULL)
+		return G_SOURCE_CONTINUE;
+	fw->cert_retry = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_go(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	g_autoptr(JsonObject) req = json_object_new();
+	JsonArray *docs = json_array_new();
+
+	for (guint i = 0; i < fw->paths->len; i++) {
+		JsonObject *d = json_object_new();
+
+		json_object_set_string_member(d, "path", g_ptr_array_index(fw->paths, i));
+		json_array_add_object_element(docs, d);
+	}
+	json_object_set_array_member(req, fw->verify ? "files" : "documents", docs);
+	if (fw->verify && fw->paths->len == 1) {
+		g_autofree char *content =
+		        sdr_gui_detached_content(g_ptr_array_index(fw->paths, 0));
+
+		if (content != NULL)
+			json_object_set_string_member(req, "content", content);
+	}
+	if (!fw->verify) {
+		const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->purpose));
+		JsonObject *options = json_object_new();
+		const char *cert;
+
+		(void)on_focus_in(NULL, NULL, fw);
+		cert = gtk_combo_box_get_active_id(GTK_COMBO_BOX(fw->cert));
+
+		json_object_set_string_member(req, "format", id != NULL ? id : "cades");
+		sdr_gui_preview_fill_options(fw->preview, options);
+		if (json_object_get_size(options) > 0)
+			json_object_set_object_member(req, "options", options);
+		else
+			json_object_unref(options);
+		if (cert != NULL)
+			json_object_set_string_member(req, "certificate", cert);
+		g_atomic_int_inc(&fw->gui->own_requests);
+		fw->gui->busy++;
+		sdr_gui_navigate(fw->gui, SDR_GUI_NAV_STATE);
+	}
+	fw->running = TRUE;
+	gtk_widget_set_sensitive(fw->go, FALSE);
+	gtk_label_set_text(GTK_LABEL(fw->results),
+	                   fw->verify ? _("Verification in progress…") : _("Signing in progress…"));
+	gtk_spinner_start(GTK_SPINNER(fw->spinner));
+	sdr_gui_run_async(fw->gui, fw->verify ? "verify" : "sign", req, on_done, fw);
+}
+
+static gboolean
+on_delete(GtkWidget *w, GdkEvent *e, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	/* A running request answers into this window: keep it until then. */
+	return fw->running;
+}
+
+static void
+on_response(GtkDialog *d, int response, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (response == GTK_RESPONSE_CLOSE && !fw->running)
+		gtk_widget_destroy(GTK_WIDGET(d));
 }
 
 static FilesWindow *
 files_window_show(SdrGui *gui, gboolean verify)
 {
 	FilesWindow *fw = g_new0(FilesWindow, 1);
-	GtkWidget *box, *choose, *close, *scroll;
+	GtkWidget *content, *box, *choose, *close, *scroll;
 
 	fw->gui = gui;
 	fw->verify = verify;
@@ -291,12 +370,16 @@ files_window_show(SdrGui *gui, gboolean verify)
 	fw->dialog = gtk_dialog_new();
 	gtk_window_set_title(GTK_WINDOW(fw->dialog),
 	                     verify ? _("sinadur — verify a file") : _("sinadur — sign files"));
-	gtk_window_set_default_size(GTK_WINDOW(fw->dialog), 560, 420);
+	gtk_window_set_default_size(GTK_WINDOW(fw->dialog), verify ? 560 : 900, verify ? 420 : 600);
 	gtk_application_add_window(gui->app, GTK_WINDOW(fw->dialog));
 	g_object_set_data_full(G_OBJECT(fw->dialog), "sdr-files", fw, fw_free);
 	box = gtk_dialog_get_content_area(GTK_DIALOG(fw->dialog));
 	gtk_container_set_border_width(GTK_CONTAINER(box), 12);
-	gtk_box_set_spacing(GTK_BOX(box), 8);
+	/* The choices on the left, the page preview (PDF) on the right. */
+	content = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 18);
+	gtk_box_pack_start(GTK_BOX(box), content, TRUE, TRUE, 0);
+	box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+	gtk_box_pack_start(GTK_BOX(content), box, TRUE, TRUE, 0);
 
 	choose = gtk_button_new_with_mnemonic(verify ? _("_Choose the file…") : _("_Add files…"));
 	g_signal_connect(choose, "clicked", G_CALLBACK(on_choose), fw);
@@ -318,8 +401,15 @@ files_window_show(SdrGui *gui, gboolean verify)
 		l = gtk_label_new(_("With which certificate?"));
 		gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
 		gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
-		fw->cert = cert_combo(gui);
+		fw->cert = gtk_combo_box_text_new();
+		fill_cert_combo(fw->cert, gui);
+		g_signal_connect(fw->dialog, "focus-in-event", G_CALLBACK(on_focus_in), fw);
+		if (gui->certs == NULL)
+			fw->cert_retry = g_timeout_add(500, on_cert_retry, fw);
 		gtk_box_pack_start(GTK_BOX(box), fw->cert, FALSE, FALSE, 0);
+		gtk_box_pack_start(GTK_BOX(content), sdr_gui_preview_new(&fw->preview), TRUE, TRUE,
+		                   0);
+		g_signal_connect(fw->purpose, "changed", G_CALLBACK(on_purpose), fw);
 	}
 	fw->spinner = gtk_spinner_new();
 	gtk_box_pack_start(GTK_BOX(box), fw->spinner, FALSE, FALSE, 0);

@@ -522,3 +522,83 @@ sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body)
 		*body = g_steal_pointer(&text);
 	return urgent;
 }
+
+/* ---- Visible stamp on a PDF page ------------------------------------------------- */
+
+void
+sdr_gui_stamp_clamp(const SdrGuiPage *page, double shown[4])
+{
+	shown[2] = CLAMP(shown[2], MIN(SDR_GUI_STAMP_MIN_W, page->width), page->width);
+	shown[3] = CLAMP(shown[3], MIN(SDR_GUI_STAMP_MIN_H, page->height), page->height);
+	shown[0] = CLAMP(shown[0], 0.0, page->width - shown[2]);
+	shown[1] = CLAMP(shown[1], 0.0, page->height - shown[3]);
+}
+
+/* A displayed rectangle (lower-left origin) back on the unrotated page, relative to
+ * the crop box: the inverse of the rotation by page->rotate degrees clockwise. */
+static void
+unrotate(const SdrGuiPage *page, const double s[4], double r[4])
+{
+	double w = page->width, h = page->height;
+
+	switch (page->rotate) {
+	case 90:
+		r[0] = h - s[1] - s[3];
+		r[1] = s[0];
+		r[2] = s[3];
+		r[3] = s[2];
+		break;
+	case 180:
+		r[0] = w - s[0] - s[2];
+		r[1] = h - s[1] - s[3];
+		r[2] = s[2];
+		r[3] = s[3];
+		break;
+	case 270:
+		r[0] = s[1];
+		r[1] = w - s[0] - s[2];
+		r[2] = s[3];
+		r[3] = s[2];
+		break;
+	default:
+		memcpy(r, s, 4 * sizeof(double));
+		break;
+	}
+}
+
+void
+sdr_gui_stamp_to_user(const SdrGuiPage *page, const double shown[4], double user[4])
+{
+	unrotate(page, shown, user);
+	user[0] += page->crop_x;
+	user[1] += page->crop_y;
+}
+
+int
+sdr_gui_rotation_fit(double width, double height, const double unrotated[4],
+                     const double shown_rect[4])
+{
+	static const int rotations[] = { 0, 90, 180, 270 };
+	double s[4] = { shown_rect[0], shown_rect[1], shown_rect[2] - shown_rect[0],
+		        shown_rect[3] - shown_rect[1] };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(rotations); i++) {
+		SdrGuiPage page = { width, height, 0, 0, rotations[i] };
+		double r[4];
+
+		unrotate(&page, s, r);
+		if (ABS(r[0] - unrotated[0]) < 0.5 && ABS(r[1] - unrotated[1]) < 0.5 &&
+		    ABS(r[0] + r[2] - unrotated[2]) < 0.5 && ABS(r[1] + r[3] - unrotated[3]) < 0.5)
+			return rotations[i];
+	}
+	return -1;
+}
+
+char *
+sdr_gui_stamp_description(const double shown[4], int page, int n_pages)
+{
+	return g_strdup_printf(_("Signature stamp on page %d of %d: %.0f points from the left "
+	                         "edge and %.0f points from the bottom, %.0f by %.0f points. "
+	                         "Arrow keys move it; Shift and the arrow keys resize it."),
+	                       page, n_pages, shown[0], shown[1], shown[2], shown[3]);
+}

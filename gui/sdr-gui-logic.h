@@ -145,4 +145,33 @@ const char *sdr_gui_format_label(const char *format);
  * "X - Signature 1.xml" -> "X") when that file exists; else NULL. */
 char *sdr_gui_detached_content(const char *signature_path);
 
+/* ---- Visible stamp on a PDF page ------------------------------------------------- */
+
+/* A page as the preview shows it (what poppler reports): the displayed size in
+ * points (after /Rotate, the crop box's), the crop box's lower-left corner in user
+ * space and the page's rotation (0, 90, 180, 270, clockwise). */
+typedef struct {
+	double width, height;
+	double crop_x, crop_y;
+	int rotate;
+} SdrGuiPage;
+
+/* The stamp as the person sees it: [left, bottom, width, height] in points of the
+ * displayed page, lower-left origin. */
+#define SDR_GUI_STAMP_MIN_W 40.0
+#define SDR_GUI_STAMP_MIN_H 20.0
+/* Kept inside the page and at least the minimum size (moves it back, then shrinks). */
+void sdr_gui_stamp_clamp(const SdrGuiPage *page, double shown[4]);
+/* The sign request's "rect": [x, y, width, height] in the page's user space
+ * (unrotated, lower-left corner), what the engine writes as the widget's /Rect. */
+void sdr_gui_stamp_to_user(const SdrGuiPage *page, const double shown[4], double user[4]);
+/* The rotation under which a rectangle of the unrotated page (crop-relative
+ * [x1, y1, x2, y2]) is shown at shown_rect ([x1, y1, x2, y2], lower-left origin) on
+ * a displayed page of width x height; -1 when none fits. */
+int sdr_gui_rotation_fit(double width, double height, const double unrotated[4],
+                         const double shown_rect[4]);
+/* "Cachet de signature sur la page 2 sur 3 : à 300 points du bord gauche…" (French
+ * through gettext), the preview's accessible description. */
+char *sdr_gui_stamp_description(const double shown[4], int page, int n_pages);
+
 G_END_DECLS

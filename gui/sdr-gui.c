@@ -306,8 +306,9 @@ sdr_gui_display_available(void)
 
 	if ((x == NULL || *x == '\0') && (w == NULL || *w == '\0'))
 		return FALSE;
-	/* The agent chose the locale (sdr_i18n_init: French when no variable says
-	 * otherwise); GTK's own setlocale(LC_ALL, "") would put it back to C. */
+	/* The agent chose the locale (common/sdr-i18n.c: LC_NUMERIC stays "C"); GTK would
+	 * set it all from the environment again, and a French decimal comma would then
+	 * reach the numbers written into documents (a PDF stamp's /Rect). */
 	gtk_disable_setlocale();
 	return gtk_init_check(NULL, NULL);
 }

@@ -708,8 +708,7 @@ def sign_data(port, cert):
 def sign_window(fx, env, p11dir):
     """« Signer des fichiers » : two files handed over by a second `sinadur-agent FILE…`
     (what the desktop's "Ouvrir avec sinadur" runs), the purpose chosen, one PIN,
-    per-file results. (The file chooser itself is not driven here: under Xvfb with no
-    window manager, GTK 3's chooser meets key events after it is hidden.)"""
+    per-file results. (The file chooser is driven in gui-stamp.py.)"""
     main = find_window("mes clés et certificats")
     check("the main window opens the sign window",
           main is not None and click(main, "Signer des fichiers…") and

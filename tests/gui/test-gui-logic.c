@@ -392,6 +392,51 @@ test_s2low_notice(void **state)
 	g_free(body);
 }
 
+/* The stamp as shown -> the request's user-space rect, for each rotation, with a crop
+ * box that does not start at 0 0 (crop 50 100 550 700: 500 x 600 unrotated). */
+static void
+test_stamp_geometry(void **state)
+{
+	SdrGuiPage upright = { 500, 600, 50, 100, 0 }, r90 = { 600, 500, 50, 100, 90 },
+	           r180 = { 500, 600, 50, 100, 180 }, r270 = { 600, 500, 50, 100, 270 };
+	double shown[4] = { 10, 20, 200, 60 }, u[4];
+	double big[4] = { 450, -30, 900, 5 };
+	g_autofree char *desc = NULL;
+
+	(void)state;
+	sdr_gui_stamp_to_user(&upright, shown, u);
+	assert_true(u[0] == 60 && u[1] == 120 && u[2] == 200 && u[3] == 60);
+	/* Turned a quarter clockwise: the shown lower-left corner is the unrotated
+	 * page's lower right; the width runs up the unrotated page. */
+	sdr_gui_stamp_to_user(&r90, shown, u);
+	assert_true(u[0] == 50 + 500 - 20 - 60 && u[1] == 100 + 10 && u[2] == 60 && u[3] == 200);
+	sdr_gui_stamp_to_user(&r180, shown, u);
+	assert_true(u[0] == 50 + 500 - 10 - 200 && u[1] == 100 + 600 - 20 - 60 && u[2] == 200 &&
+	            u[3] == 60);
+	sdr_gui_stamp_to_user(&r270, shown, u);
+	assert_true(u[0] == 50 + 20 && u[1] == 100 + 600 - 10 - 200 && u[2] == 60 && u[3] == 200);
+	/* The rotation found back from where poppler shows a probe rectangle (numbers
+	 * poppler-glib 22.12 gives for the rectangle 10 20 30 60 of such pages). */
+	{
+		double shown_probe[4] = { 10, 20, 30, 60 };
+		double un0[4] = { 10, 20, 30, 60 }, un90[4] = { 440, 10, 480, 30 },
+		       un180[4] = { 470, 540, 490, 580 }, un270[4] = { 20, 570, 60, 590 };
+
+		assert_int_equal(sdr_gui_rotation_fit(500, 600, un0, shown_probe), 0);
+		assert_int_equal(sdr_gui_rotation_fit(600, 500, un90, shown_probe), 90);
+		assert_int_equal(sdr_gui_rotation_fit(500, 600, un180, shown_probe), 180);
+		assert_int_equal(sdr_gui_rotation_fit(600, 500, un270, shown_probe), 270);
+		assert_int_equal(sdr_gui_rotation_fit(600, 500, un0, un90), -1);
+	}
+	/* Kept on the page and at least the minimum size. */
+	sdr_gui_stamp_clamp(&upright, big);
+	assert_true(big[2] == 500 && big[3] == SDR_GUI_STAMP_MIN_H && big[0] == 0 && big[1] == 0);
+	desc = sdr_gui_stamp_description(shown, 2, 3);
+	assert_non_null(strstr(desc, "page 2 sur 3"));
+	assert_non_null(strstr(desc, "10 points du bord gauche"));
+	assert_non_null(strstr(desc, "20 points du bas"));
+}
+
 int
 main(void)
 {
@@ -407,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_pin_rejected_and_hint),
 		cmocka_unit_test(test_choice_days_left),
 		cmocka_unit_test(test_s2low_notice),
+		cmocka_unit_test(test_stamp_geometry),
 	};
 
 	g_unsetenv("LC_ALL");
