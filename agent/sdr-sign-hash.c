@@ -2,10 +2,9 @@
  * (sdr-sign-private.h): its SHA-256 (consent, audit), its digest with the signature's
  * hash, its first bytes (is it a PDF) and, for a file, the digest state PAdES continues.
  *
- * A file is read by a reader thread into a few buffers while this thread hashes the
- * previous ones: on two cores the copy out of the page cache (a third of the time of a
- * single-threaded "read then hash") overlaps the hashing. Bridge documents are hashed
- * in place.
+ * A file is read sequentially in 256 KiB buffers (a reader thread ahead of the hash was
+ * faster on an idle machine but took 5-25 % more CPU, which a shared machine does not
+ * have: tests/bench/README.md). Bridge documents are hashed in place.
  */
 #include "sdr-sign-private.h"
 
@@ -17,47 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* 4 x 128 KiB: each buffer stays in the cache between the copy and the hash; fewer and
- * larger measured slower (tests/bench/README.md, cli-sign). */
-#define CHUNK_SIZE (128 * 1024)
-#define N_CHUNKS 4
-
-typedef struct {
-	guint8 *data;
-	gssize len; /* bytes read; 0 at the end; -1 on a read error (err) */
-	int err;
-} Chunk;
-
-typedef struct {
-	int fd;
-	GAsyncQueue *empty; /* Chunk*: to fill */
-	GAsyncQueue *full;  /* Chunk*: filled, in file order */
-	gint stop;
-} Reader;
-
-/* Fills the empty chunks in order until the end of the file, an error or stop; the
- * last chunk given (len <= 0) says which. */
-static gpointer
-reader_run(gpointer p)
-{
-	Reader *r = p;
-
-	for (;;) {
-		Chunk *c = g_async_queue_pop(r->empty);
-		gssize n = 0;
-
-		if (!g_atomic_int_get(&r->stop)) {
-			do
-				n = read(r->fd, c->data, CHUNK_SIZE);
-			while (n < 0 && errno == EINTR);
-		}
-		c->len = n;
-		c->err = n < 0 ? errno : 0;
-		g_async_queue_push(r->full, c);
-		if (n <= 0)
-			return NULL;
-	}
-}
+/* 256 KiB: the buffer stays in the cache between the copy out of the page cache and the
+ * hash (fewer system calls than openssl dgst's 8 KiB, which costs it a few per cent of CPU;
+ * 1 MiB and more measured slower). */
+#define CHUNK_SIZE (256 * 1024)
 
 typedef struct {
 	EVP_MD_CTX *sha;   /* SHA-256 */
@@ -78,68 +40,50 @@ digests_update(Digests *d, SignDoc *doc, const guint8 *data, gsize len)
 	       (d->other == NULL || EVP_DigestUpdate(d->other, data, len) == 1);
 }
 
-/* The file at doc->path through a reader thread. */
+/* The file at doc->path, read sequentially. */
 static gboolean
 hash_file(SignDoc *doc, Digests *d, GCancellable *cancellable, GError **error)
 {
-	Reader r = { 0 };
-	Chunk chunks[N_CHUNKS];
-	GThread *thread;
-	gboolean ok = FALSE, crypto = FALSE;
-	int read_err = 0;
+	g_autofree guint8 *buf = NULL;
+	gboolean ok = TRUE;
+	int fd = open(doc->path, O_RDONLY | O_CLOEXEC);
+	int e = 0;
 
-	r.fd = open(doc->path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0) {
-		int e = errno;
+	if (fd < 0) {
+		e = errno;
 		g_set_error(error, SDR_ERROR, e == ENOENT ? SDR_ERROR_NOT_FOUND : SDR_ERROR_IO,
 		            _("Cannot read “%s”: %s"), doc->path, g_strerror(e));
 		return FALSE;
 	}
-	(void)posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r.empty = g_async_queue_new();
-	r.full = g_async_queue_new();
-	for (guint i = 0; i < N_CHUNKS; i++) {
-		chunks[i].data = g_malloc(CHUNK_SIZE);
-		g_async_queue_push(r.empty, &chunks[i]);
-	}
-	thread = g_thread_new("sdr-read", reader_run, &r);
+	/* Read-ahead for a file not in the page cache. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	buf = g_malloc(CHUNK_SIZE);
 	for (;;) {
-		Chunk *c = g_async_queue_pop(r.full);
+		gssize n = read(fd, buf, CHUNK_SIZE);
 
-		if (c->len <= 0) {
-			ok = c->len == 0;
-			read_err = c->err;
-			break; /* the reader has returned */
-		}
-		crypto = !digests_update(d, doc, c->data, (gsize)c->len);
-		if (crypto || g_cancellable_is_cancelled(cancellable)) {
-			/* The reader stops at its next chunk: give it one. */
-			g_atomic_int_set(&r.stop, 1);
-			g_async_queue_push(r.empty, c);
-			while ((c = g_async_queue_pop(r.full))->len > 0)
-				;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot read “%s”: %s"),
+			            doc->path, g_strerror(e));
+			ok = FALSE;
 			break;
 		}
-		g_async_queue_push(r.empty, c);
+		if (n == 0)
+			break;
+		if (!digests_update(d, doc, buf, (gsize)n)) {
+			sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
+			ok = FALSE;
+			break;
+		}
+		if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
+			ok = FALSE;
+			break;
+		}
 	}
-	g_thread_join(thread);
-	for (guint i = 0; i < N_CHUNKS; i++)
-		g_free(chunks[i].data);
-	g_async_queue_unref(r.empty);
-	g_async_queue_unref(r.full);
-	close(r.fd);
-	if (crypto) {
-		sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
-		return FALSE;
-	}
-	if (!ok && read_err == 0) /* stopped: cancelled */
-		return !g_cancellable_set_error_if_cancelled(cancellable, error);
-	if (!ok) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_IO, _("Cannot read “%s”: %s"), doc->path,
-		            g_strerror(read_err));
-		return FALSE;
-	}
-	return TRUE;
+	close(fd);
+	return ok;
 }
 
 gboolean
