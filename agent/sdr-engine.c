@@ -79,75 +79,22 @@ sign_job_clear(SignJob *job)
 
 /* ---- Documents ---------------------------------------------------------------- */
 
+/* A document without a declared type: PDF by its bytes (sdr_pades_is_pdf), else by its
+ * name (a ".pdf" that is not a PDF is not called one: the preflight refuses it). */
 static const char *
-guess_mime(const char *name)
+guess_mime(SignDoc *doc)
 {
-	if (g_str_has_suffix(name, ".pdf") || g_str_has_suffix(name, ".PDF"))
+	const char *name = doc->name;
+
+	if (sdr_pades_is_pdf(doc->head, doc->head_len))
 		return "application/pdf";
+	if (g_str_has_suffix(name, ".pdf") || g_str_has_suffix(name, ".PDF"))
+		return "application/octet-stream";
 	if (g_str_has_suffix(name, ".xml") || g_str_has_suffix(name, ".XML"))
 		return "text/xml";
 	if (g_str_has_suffix(name, ".txt"))
 		return "text/plain";
 	return "application/octet-stream";
-}
-
-/* One pass over the document: its SHA-256 (shown in the consent and the audit log)
- * and, when the signature hashes with another function, that digest too. */
-static gboolean
-hash_stream(GInputStream *in, SignDoc *doc, SdrHashAlg hash, GCancellable *cancellable,
-            GError **error)
-{
-	EVP_MD_CTX *sha = EVP_MD_CTX_new();
-	EVP_MD_CTX *other = NULL;
-	g_autofree guint8 *buf = g_malloc(256 * 1024);
-	guint8 md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	guint64 total = 0;
-	gboolean ok = FALSE;
-	gssize n;
-
-	if (sha == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
-		goto crypto;
-	if (hash != SDR_HASH_SHA256) {
-		other = EVP_MD_CTX_new();
-		if (other == NULL || EVP_DigestInit_ex(other, sdr_hash_md(hash), NULL) != 1)
-			goto crypto;
-	}
-	while ((n = g_input_stream_read(in, buf, 256 * 1024, cancellable, error)) > 0) {
-		if (EVP_DigestUpdate(sha, buf, (gsize)n) != 1 ||
-		    (other != NULL && EVP_DigestUpdate(other, buf, (gsize)n) != 1))
-			goto crypto;
-		total += (guint64)n;
-	}
-	if (n < 0)
-		goto out;
-	if (doc->path != NULL) {
-		doc->state = EVP_MD_CTX_new();
-		if (doc->state == NULL ||
-		    EVP_MD_CTX_copy_ex(doc->state, other != NULL ? other : sha) != 1)
-			goto crypto;
-	}
-	if (EVP_DigestFinal_ex(sha, md, &md_len) != 1)
-		goto crypto;
-	for (unsigned int i = 0; i < md_len && i < 32; i++)
-		g_snprintf(doc->sha256 + 2 * i, 3, "%02x", md[i]);
-	memcpy(doc->digest, md, md_len);
-	doc->digest_len = md_len;
-	if (other != NULL) {
-		if (EVP_DigestFinal_ex(other, md, &md_len) != 1)
-			goto crypto;
-		memcpy(doc->digest, md, md_len);
-		doc->digest_len = md_len;
-	}
-	doc->size = total;
-	ok = TRUE;
-	goto out;
-crypto:
-	sdr_error_set_openssl(error, SDR_ERROR_CRYPTO, "digest");
-out:
-	EVP_MD_CTX_free(sha);
-	EVP_MD_CTX_free(other);
-	return ok;
 }
 
 static gboolean
@@ -169,14 +116,13 @@ valid_doc_name(const char *name)
 }
 
 static SignDoc *
-load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
+load_doc(SignJob *job, JsonNode *node, guint index, GCancellable *cancellable, GError **error)
 {
 	JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
 	const char *path = sdr_json_get_string(o, "path", NULL);
 	const char *data = sdr_json_get_string(o, "data", NULL);
 	const char *name = sdr_json_get_string(o, "name", NULL);
 	const char *type = sdr_json_get_string(o, "type", NULL);
-	g_autoptr(GInputStream) in = NULL;
 	SignDoc *doc;
 
 	if (o == NULL || (path == NULL) == (data == NULL)) {
@@ -191,8 +137,6 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 	}
 	doc = g_new0(SignDoc, 1);
 	if (path != NULL) {
-		g_autoptr(GFile) file = NULL;
-
 		if (sdr_context_get_origin(job->ctx) != NULL) {
 			/* A web page never names files on this computer. */
 			g_set_error(
@@ -211,10 +155,6 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 		}
 		doc->path = g_strdup(path);
 		doc->name = g_path_get_basename(path);
-		file = g_file_new_for_path(path);
-		in = G_INPUT_STREAM(g_file_read(file, NULL, error));
-		if (in == NULL)
-			goto fail;
 	} else {
 		gsize len = strlen(data);
 		gsize out_len = 0;
@@ -238,11 +178,10 @@ load_doc(SignJob *job, JsonNode *node, guint index, GError **error)
 		raw = g_base64_decode(data, &out_len);
 		doc->data = g_bytes_new_take(raw, out_len);
 		doc->name = g_strdup(name);
-		in = g_memory_input_stream_new_from_bytes(doc->data);
 	}
-	doc->mime = g_strdup(type != NULL ? type : guess_mime(doc->name));
-	if (!hash_stream(in, doc, job->hash, sdr_handler_call_cancellable(job->ctx), error))
+	if (!sdr_sign_hash_doc(doc, job->hash, cancellable, error))
 		goto fail;
+	doc->mime = g_strdup(type != NULL ? type : guess_mime(doc));
 	return doc;
 fail:
 	sign_doc_free(doc);
@@ -531,6 +470,17 @@ starts_with_file(const char *path, const char *input)
 	return same;
 }
 
+/* The trust store, loaded on first use: only B-LT and above (revocation data) and the
+ * check of an earlier output need it, and loading the system's costs more than the
+ * rest of the start-up. */
+static X509_STORE *
+job_trust(SignJob *job)
+{
+	if (job->trust == NULL)
+		job->trust = sdr_context_get_trust(job->ctx, NULL);
+	return job->trust;
+}
+
 /* A signature that is intact: VALID, or INDETERMINATE only because of trust. */
 static gboolean
 signature_intact(const SdrSignatureResult *sig)
@@ -557,7 +507,7 @@ output_signs_doc(SignJob *job, SignDoc *doc, SignKind kind, const char *path)
 	SdrVerifyOptions vo = { 0 };
 	g_autoptr(SdrVerifyReport) report = NULL;
 
-	vo.trust = job->trust;
+	vo.trust = job_trust(job);
 	if (kind == KIND_CADES_DETACHED || kind == KIND_ACTES_PEM || kind == KIND_XADES_DETACHED)
 		vo.content_path = doc->path;
 	if (kind == KIND_PADES && !starts_with_file(path, doc->path))
@@ -669,8 +619,16 @@ preflight_doc(SignJob *job, SignDoc *doc, GError **error)
 	SignKind kind;
 	GError *e = NULL;
 
-	if (!sdr_sign_doc_kind(job, doc, &kind, error))
-		return FALSE;
+	if (!sdr_sign_doc_kind(job, doc, &kind, &e)) {
+		/* A mode the format does not take concerns the request, the rest (not a
+		 * PDF...) this document. */
+		if (g_error_matches(e, SDR_ERROR, SDR_ERROR_BAD_REQUEST)) {
+			g_propagate_error(error, e);
+			return FALSE;
+		}
+		doc->refused = e;
+		return TRUE;
+	}
 	if (!sdr_sign_check_content(job, doc, kind, &e)) {
 		doc->refused = e;
 		return TRUE;
@@ -1280,7 +1238,8 @@ read_request(SignJob *job, JsonObject *request, JsonObject *no_options, gboolean
 
 /* Reads and hashes every document once (load_doc). */
 static gboolean
-load_docs(SignJob *job, JsonObject *request, GPtrArray *docs, GError **error)
+load_docs(SignJob *job, JsonObject *request, GPtrArray *docs, GCancellable *cancellable,
+          GError **error)
 {
 	JsonArray *doc_array;
 
@@ -1297,7 +1256,8 @@ load_docs(SignJob *job, JsonObject *request, GPtrArray *docs, GError **error)
 		return FALSE;
 	}
 	for (guint i = 0; i < json_array_get_length(doc_array); i++) {
-		SignDoc *d = load_doc(job, json_array_get_element(doc_array, i), i, error);
+		SignDoc *d =
+		        load_doc(job, json_array_get_element(doc_array, i), i, cancellable, error);
 		if (d == NULL)
 			return FALSE;
 		g_ptr_array_add(docs, d);
@@ -1311,16 +1271,64 @@ load_docs(SignJob *job, JsonObject *request, GPtrArray *docs, GError **error)
 	return TRUE;
 }
 
+/* The documents are read and hashed in a thread of their own while the token module is
+ * loaded and its certificates listed: the two take place at once. Nothing there
+ * prompts; the preflight, the consent and the PIN wait for both. */
+typedef struct {
+	SignJob *job;
+	JsonObject *request;
+	GPtrArray *docs;
+	GCancellable *cancellable;
+	GError *error;
+	gboolean ok;
+	GThread *thread;
+} DocsLoader;
+
+static gpointer
+docs_loader_run(gpointer p)
+{
+	DocsLoader *l = p;
+
+	l->ok = load_docs(l->job, l->request, l->docs, l->cancellable, &l->error);
+	return NULL;
+}
+
+/* Starts reading the documents: in a thread when a token is to be loaded meanwhile,
+ * else at once. */
+static void
+docs_loader_start(DocsLoader *l, SignJob *job, JsonObject *request, GPtrArray *docs)
+{
+	memset(l, 0, sizeof(*l));
+	l->job = job;
+	l->request = request;
+	l->docs = docs;
+	l->cancellable = sdr_handler_call_cancellable(job->ctx);
+	if (job->uses_token)
+		l->thread = g_thread_new("sdr-sign-docs", docs_loader_run, l);
+	else
+		docs_loader_run(l);
+}
+
+static gboolean
+docs_loader_finish(DocsLoader *l, GError **error)
+{
+	if (l->thread != NULL)
+		g_thread_join(g_steal_pointer(&l->thread));
+	if (!l->ok) {
+		g_propagate_error(error, g_steal_pointer(&l->error));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* The one login of the batch and the token signer (the consent was given). Takes
  * the token lock for the token work and gives it back, also on failure. */
 static gboolean
-login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigner **token_signer,
-      GError **error)
+login(SignJob *job, const SdrCertInfo *cert, GPtrArray *certs, GPtrArray *others,
+      SdrTokenSession **session, SdrSigner **token_signer, GError **error)
 {
-	g_autoptr(GPtrArray) candidates = NULL;
-
+	g_autoptr(GPtrArray) candidates = g_ptr_array_new();
 	SdrTokenManager *tm;
-	g_autoptr(GPtrArray) all = NULL;
 	GPtrArray *anchors = sdr_context_get_anchor_certs(job->ctx);
 
 	token_enter(job);
@@ -1329,7 +1337,7 @@ login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigne
 	tm = sdr_context_get_token_manager(job->ctx, error);
 	if (tm == NULL)
 		goto fail;
-	*session = sdr_token_session_open(tm, cert->id, error);
+	*session = sdr_token_session_open_cert(tm, cert, error);
 	if (*session == NULL)
 		goto fail;
 	if (!sdr_token_session_login(*session, sdr_handlers_pin_from_prompt, job->ctx, error)) {
@@ -1340,10 +1348,11 @@ login(SignJob *job, const SdrCertInfo *cert, SdrTokenSession **session, SdrSigne
 			g_prefix_error(error, _("The key is blocked, nothing was signed. "));
 		goto fail;
 	}
-	candidates = g_ptr_array_new();
-	all = sdr_token_manager_list_certificates(tm, NULL);
-	for (guint i = 0; all != NULL && i < all->len; i++)
-		g_ptr_array_add(candidates, ((SdrCertInfo *)g_ptr_array_index(all, i))->cert);
+	/* Chain candidates: every certificate of the listing (no second one), anchors. */
+	for (guint i = 0; i < certs->len; i++)
+		g_ptr_array_add(candidates, ((SdrCertInfo *)g_ptr_array_index(certs, i))->cert);
+	for (guint i = 0; others != NULL && i < others->len; i++)
+		g_ptr_array_add(candidates, ((SdrCertInfo *)g_ptr_array_index(others, i))->cert);
 	for (guint i = 0; anchors != NULL && i < anchors->len; i++)
 		g_ptr_array_add(candidates, g_ptr_array_index(anchors, i));
 	*token_signer = sdr_token_signer_new(*session, candidates, error);
@@ -1361,11 +1370,15 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	g_autoptr(JsonObject) no_options = json_object_new();
 	g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func(sign_doc_free);
 	g_autoptr(GPtrArray) certs = NULL;
+	g_autoptr(GPtrArray) others = NULL; /* the token's other certificates */
 	g_autoptr(SdrTokenSession) session = NULL;
 	g_autoptr(SdrSigner) token_signer = NULL;
 	const SdrCertInfo *cert;
 	gboolean digest_mode;
 	g_autofree char *digest_hex = NULL;
+	g_autoptr(GError) cert_error = NULL;
+	DocsLoader loader;
+	gboolean tokens_ok = TRUE;
 	JsonNode *answer = NULL;
 	int chosen;
 
@@ -1373,20 +1386,29 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (!read_request(&job, request, no_options, &digest_mode, &digest_hex, error))
 		goto out;
 
-	/* Documents first: a missing file is reported before any prompt. */
-	if (!digest_mode && !load_docs(&job, request, docs, error))
-		goto out;
-
-	/* The certificate. The token manager stays loaded for the batch (held), the
-	 * lock is only taken for each piece of token work. */
+	/* The documents are read while the certificates are listed (DocsLoader); a
+	 * document's error (a missing file) wins over the token's, and both come before
+	 * any prompt. The token manager stays loaded for the batch (held), the lock is
+	 * only taken for each piece of token work. */
 	job.uses_token = sdr_context_get_file_signer(ctx) == NULL;
 	token_enter(&job);
 	if (job.uses_token) {
 		sdr_context_hold_token(ctx, TRUE);
 		job.held = TRUE;
+		/* Modules are checked in a forked child (sdr_module_probe) before they
+		 * are loaded: no other thread of ours may hold a lock (OpenSSL's) at
+		 * that fork, so the documents' thread starts once the modules are in. */
+		tokens_ok = sdr_context_get_token_manager(ctx, &cert_error) != NULL;
 	}
-	certs = sdr_context_list_signing_certs(ctx, error);
+	if (!digest_mode)
+		docs_loader_start(&loader, &job, request, docs);
+	if (tokens_ok)
+		certs = sdr_context_list_certs(ctx, &others, &cert_error);
 	token_leave(&job);
+	if (!digest_mode && !docs_loader_finish(&loader, error))
+		goto out;
+	if (certs == NULL)
+		g_propagate_error(error, g_steal_pointer(&cert_error));
 	chosen = certs == NULL
 	                 ? -1
 	                 : choose_cert(&job, certs,
@@ -1398,8 +1420,9 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	cert = g_ptr_array_index(certs, chosen);
 	job.cert = cert;
 
-	/* Trust store (chain building for B-LT and the chain embedded). */
-	job.trust = sdr_context_get_trust(ctx, NULL);
+	/* Trust store: revocation data from B-LT on (else loaded only if needed). */
+	if (job.level >= SDR_TARGET_LEVEL_LT)
+		(void)job_trust(&job);
 
 	/* Everything that can be checked without the key, before consent and PIN. */
 	if (!digest_mode) {
@@ -1430,7 +1453,7 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (sdr_context_get_file_signer(ctx) != NULL) {
 		job.signer = sdr_context_get_file_signer(ctx);
 	} else {
-		if (!login(&job, cert, &session, &token_signer, error))
+		if (!login(&job, cert, certs, others, &session, &token_signer, error))
 			goto out;
 		job.signer = token_signer;
 	}

@@ -49,6 +49,9 @@ gboolean sdr_handlers_check_base64(const char *data);
 /* Certificates to choose from for signing: the token's (or the file signer's)
  * SdrCertInfo with a private key. */
 GPtrArray *sdr_context_list_signing_certs(SdrContext *ctx, GError **error);
+/* The same listing, and in *others (may be NULL; NULL for the file signer) the token's
+ * other certificates (CAs...: chain candidates), read in the same pass. */
+GPtrArray *sdr_context_list_certs(SdrContext *ctx, GPtrArray **others, GError **error);
 
 /* "ok", "warning", "critical" (within the largest / smallest [expiry] warn_days),
  * "expired" or "not_yet_valid"; *days_left (may be NULL) from sdr_time_days_left(). */

@@ -113,13 +113,15 @@ file_signer_cert(SdrContext *ctx)
 }
 
 GPtrArray *
-sdr_context_list_signing_certs(SdrContext *ctx, GError **error)
+sdr_context_list_certs(SdrContext *ctx, GPtrArray **others, GError **error)
 {
 	SdrCertInfo *file = file_signer_cert(ctx);
 	SdrTokenManager *tm;
 	g_autoptr(GPtrArray) all = NULL;
 	GPtrArray *out;
 
+	if (others != NULL)
+		*others = NULL;
 	if (file != NULL) {
 		out = g_ptr_array_new_with_free_func((GDestroyNotify)sdr_cert_info_free);
 		g_ptr_array_add(out, file);
@@ -138,7 +140,15 @@ sdr_context_list_signing_certs(SdrContext *ctx, GError **error)
 		if (c->has_private_key)
 			g_ptr_array_add(out, g_ptr_array_steal_index(all, i--));
 	}
+	if (others != NULL)
+		*others = g_steal_pointer(&all);
 	return out;
+}
+
+GPtrArray *
+sdr_context_list_signing_certs(SdrContext *ctx, GError **error)
+{
+	return sdr_context_list_certs(ctx, NULL, error);
 }
 
 JsonNode *

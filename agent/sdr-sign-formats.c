@@ -18,11 +18,20 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-gboolean
-sdr_sign_is_pdf(SignDoc *doc)
+/* PAdES signs PDF files only (the bytes decide, sdr_pades_check_is_pdf). */
+static gboolean
+need_pdf(SignDoc *doc, GError **error)
 {
-	return g_strcmp0(doc->mime, "application/pdf") == 0 ||
-	       g_str_has_suffix(doc->name, ".pdf") || g_str_has_suffix(doc->name, ".PDF");
+	gboolean pdf = FALSE;
+
+	if (!sdr_pades_check_is_pdf(doc->head, doc->head_len, doc->name, doc->mime, &pdf, error))
+		return FALSE;
+	if (!pdf) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("%s is not a PDF: PAdES signs PDF files only."), doc->name);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean
@@ -30,13 +39,26 @@ sdr_sign_doc_kind(SignJob *job, SignDoc *doc, SignKind *kind, GError **error)
 {
 	const char *f = job->format;
 	const char *m = job->mode;
-	gboolean cades =
-	        g_str_equal(f, "cades") || (g_str_equal(f, "marche") && !sdr_sign_is_pdf(doc) &&
-	                                    sdr_json_get_bool(job->options, "cades", FALSE));
+	gboolean cades = g_str_equal(f, "cades");
 
+	if (g_str_equal(f, "marche")) {
+		SdrMarcheFormat mf;
+
+		/* The tender profile's choice, owned by formats/sdr-marche.c. */
+		if (!sdr_marche_choose_format(doc->head, doc->head_len, doc->name, doc->mime,
+		                              sdr_json_get_bool(job->options, "cades", FALSE), &mf,
+		                              error))
+			return FALSE;
+		if (mf == SDR_MARCHE_PADES) {
+			*kind = KIND_PADES;
+			return TRUE;
+		}
+		cades = mf == SDR_MARCHE_CADES;
+	}
 	if (g_str_equal(f, "pades") ||
-	    (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE)) ||
-	    (g_str_equal(f, "marche") && sdr_sign_is_pdf(doc))) {
+	    (g_str_equal(f, "actes") && sdr_json_get_bool(job->options, "pades", FALSE))) {
+		if (!need_pdf(doc, error))
+			return FALSE;
 		*kind = KIND_PADES;
 	} else if (g_str_equal(f, "actes")) {
 		*kind = KIND_ACTES_PEM;
@@ -268,11 +290,7 @@ pades_options(SignJob *job, SignDoc *doc, SdrPadesOptions *po_out, GError **erro
 	SdrPadesOptions po;
 	const char *image = sdr_json_get_string(job->options, "image", NULL);
 
-	if (!sdr_sign_is_pdf(doc)) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-		            _("%s is not a PDF: PAdES signs PDF files only."), doc->name);
-		return FALSE;
-	}
+	(void)doc; /* a PDF: sdr_sign_doc_kind said so in the preflight */
 	sdr_pades_options_init(&po);
 	po.hash = job->hash;
 	po.level = job->level;
@@ -436,16 +454,21 @@ sign_actes(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 	return sign_actes_pem(job, doc, result, error);
 }
 
-/* Tenders: PAdES for PDF files, else XAdES (or CAdES with options.cades). */
+/* Tenders: PAdES for PDF files, else XAdES (or CAdES with options.cades): the choice of
+ * sdr_marche_choose_format (sdr_sign_doc_kind). */
 static gboolean
 sign_marche(SignJob *job, SignDoc *doc, JsonObject *result, GError **error)
 {
+	SignKind kind;
+
 	/* The tender profile's own certificate rule (valid today, nonRepudiation). */
 	if (!sdr_marche_check_certificate(sdr_signer_get_cert(job->signer), NULL, error))
 		return FALSE;
-	if (sdr_sign_is_pdf(doc))
+	if (!sdr_sign_doc_kind(job, doc, &kind, error))
+		return FALSE;
+	if (kind == KIND_PADES)
 		return sign_pades_doc(job, doc, result, error);
-	if (sdr_json_get_bool(job->options, "cades", FALSE))
+	if (kind == KIND_CADES_DETACHED || kind == KIND_CADES_ATTACHED)
 		return sign_cades(job, doc, result, error);
 	return sign_xades_doc(job, doc, result, error);
 }

@@ -11,6 +11,7 @@
 
 #include "sdr-cms.h"
 #include "sdr-handlers-private.h"
+#include "sdr-pades.h"
 #include "sdr-signer.h"
 
 #include <openssl/evp.h>
@@ -25,6 +26,9 @@ typedef struct {
 	char *mime;
 	GBytes *data; /* bridge input, or NULL */
 	guint64 size;
+	/* The first bytes, from the hashing pass: what decides "is this a PDF". */
+	guint8 head[SDR_PDF_MAGIC_WINDOW];
+	gsize head_len;
 	char sha256[65];
 	/* Digest of the content with the signature's hash, from the same pass that
 	 * computed sha256: a detached CMS signs exactly what the consent showed. */
@@ -78,6 +82,14 @@ typedef enum {
 	KIND_PES,
 } SignKind;
 
+/* ---- The one pass over a document (sdr-sign-hash.c), for the engine ---- */
+
+/* Reads doc->path (a reader thread ahead of the hash) or doc->data once: fills size,
+ * head, sha256, digest (with hash) and, for a file, state. Cancellable between two
+ * buffers (G_IO_ERROR_CANCELLED). */
+gboolean sdr_sign_hash_doc(SignDoc *doc, SdrHashAlg hash, GCancellable *cancellable,
+                           GError **error);
+
 /* ---- Shared by the engine and the adapters (sdr-sign-output.c) ---- */
 
 /* A fresh stream over the document (its file or its bytes). */
@@ -95,10 +107,10 @@ char *sdr_sign_config_string(SignJob *job, const char *key);
 
 /* ---- The adapters (sdr-sign-formats.c), for the engine ---- */
 
-/* The one "is this a PDF" rule of the batch: its media type or its name. */
-gboolean sdr_sign_is_pdf(SignDoc *doc);
-/* What doc becomes with the job's format and mode (SDR_ERROR_BAD_REQUEST for a mode
- * the format does not take). */
+/* What doc becomes with the job's format and mode: SDR_ERROR_BAD_REQUEST for a mode the
+ * format does not take (the whole request), another code for this document only (not a
+ * PDF for PAdES, a ".pdf" that is not a PDF: formats/ owns that rule, sdr_pades_check_is_pdf
+ * and the tender choice sdr_marche_choose_format). */
 gboolean sdr_sign_doc_kind(SignJob *job, SignDoc *doc, SignKind *kind, GError **error);
 /* The default output file name (no folder) of a document named name. */
 char *sdr_sign_default_output_name(SignKind kind, const char *name);

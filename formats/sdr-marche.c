@@ -52,30 +52,36 @@ sdr_marche_check_certificate(X509 *cert, GDateTime *now, GError **error)
 	return TRUE;
 }
 
-static gboolean
-is_pdf(const guint8 *head, gsize len)
+gboolean
+sdr_marche_choose_format(const guint8 *head, gsize len, const char *name, const char *mime_type,
+                         gboolean cades, SdrMarcheFormat *format, GError **error)
 {
-	gsize n = MIN(len, (gsize)1024);
+	gboolean pdf = FALSE;
 
-	return n >= 5 && memmem(head, n, "%PDF-", 5) != NULL;
+	if (!sdr_pades_check_is_pdf(head, len, name, mime_type, &pdf, error))
+		return FALSE;
+	*format = pdf ? SDR_MARCHE_PADES : cades ? SDR_MARCHE_CADES : SDR_MARCHE_XADES;
+	return TRUE;
 }
 
+/* The choice for the file at path, from its first bytes and its name. */
 static gboolean
-file_is_pdf(const char *path, gboolean *pdf, GError **error)
+file_format(const char *path, gboolean cades, SdrMarcheFormat *format, GError **error)
 {
-	guint8 head[1024];
-	gsize n = 0;
+	guint8 head[SDR_PDF_MAGIC_WINDOW];
+	g_autofree char *name = g_path_get_basename(path);
+	gsize n;
 	FILE *f = fopen(path, "rb");
 
 	if (f == NULL) {
-		g_set_error(error, SDR_ERROR, errno == ENOENT ? SDR_ERROR_NOT_FOUND : SDR_ERROR_IO,
-		            _("Cannot read “%s”: %s"), path, g_strerror(errno));
+		int e = errno;
+		g_set_error(error, SDR_ERROR, e == ENOENT ? SDR_ERROR_NOT_FOUND : SDR_ERROR_IO,
+		            _("Cannot read “%s”: %s"), path, g_strerror(e));
 		return FALSE;
 	}
 	n = fread(head, 1, sizeof(head), f);
 	fclose(f);
-	*pdf = is_pdf(head, n);
-	return TRUE;
+	return sdr_marche_choose_format(head, n, name, NULL, cades, format, error);
 }
 
 static void
@@ -110,17 +116,17 @@ static gboolean
 sign_one(SdrSigner *signer, const char *input, const SdrMarcheOptions *o, char **out_path,
          GError **error)
 {
-	gboolean pdf = FALSE;
+	SdrMarcheFormat format;
 
-	if (!file_is_pdf(input, &pdf, error))
+	if (!file_format(input, o->cades, &format, error))
 		return FALSE;
-	if (pdf) {
+	if (format == SDR_MARCHE_PADES) {
 		SdrPadesOptions po;
 
 		pades_options(o, &po);
 		return sdr_pades_sign_file(signer, input, &po, NULL, out_path, error);
 	}
-	if (o->cades) {
+	if (format == SDR_MARCHE_CADES) {
 		SdrCmsOptions co;
 		g_autoptr(GFile) file = g_file_new_for_path(input);
 		g_autoptr(GError) local = NULL;
@@ -187,6 +193,7 @@ sdr_marche_sign_bytes(SdrSigner *signer, GBytes *document, const char *name,
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(document, &len);
 	g_autofree char *base = g_path_get_basename(name != NULL ? name : "document");
+	SdrMarcheFormat format;
 	GBytes *out;
 	char *out_file;
 
@@ -196,7 +203,9 @@ sdr_marche_sign_bytes(SdrSigner *signer, GBytes *document, const char *name,
 	}
 	if (!sdr_marche_check_certificate(sdr_signer_get_cert(signer), options->now, error))
 		return NULL;
-	if (data != NULL && is_pdf(data, len)) {
+	if (!sdr_marche_choose_format(data, len, base, NULL, options->cades, &format, error))
+		return NULL;
+	if (format == SDR_MARCHE_PADES) {
 		SdrPadesOptions po;
 		g_autofree char *stem =
 		        g_str_has_suffix(base, ".pdf") || g_str_has_suffix(base, ".PDF")
@@ -206,7 +215,7 @@ sdr_marche_sign_bytes(SdrSigner *signer, GBytes *document, const char *name,
 		pades_options(options, &po);
 		out = sdr_pades_sign_bytes(signer, document, &po, error);
 		out_file = g_strconcat(stem, "-signe.pdf", NULL);
-	} else if (options->cades) {
+	} else if (format == SDR_MARCHE_CADES) {
 		SdrCmsOptions co;
 		g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes(document);
 

@@ -22,6 +22,21 @@ typedef struct {
 
 void sdr_marche_options_init(SdrMarcheOptions *options);
 
+/* What a tender document is signed with. */
+typedef enum {
+	SDR_MARCHE_PADES, /* a PDF (sdr_pades_check_is_pdf): the signature inside it */
+	SDR_MARCHE_XADES, /* any other file: a detached XAdES jeton */
+	SDR_MARCHE_CADES, /* any other file with cades: a detached CAdES .p7s */
+} SdrMarcheFormat;
+
+/* The tender profile's one choice, for the sign engine (agent/) and the functions below:
+ * head/len are the document's first bytes (up to SDR_PDF_MAGIC_WINDOW), name and
+ * mime_type (may be NULL) the hints that sdr_pades_check_is_pdf checks against them
+ * (its error when a ".pdf" is not a PDF). */
+gboolean sdr_marche_choose_format(const guint8 *head, gsize len, const char *name,
+                                  const char *mime_type, gboolean cades, SdrMarcheFormat *format,
+                                  GError **error);
+
 /* SDR_ERROR_CERT_EXPIRED when cert is not valid at now (NULL = now),
  * SDR_ERROR_CERT_USAGE when it is not a signature certificate (no keyUsage
  * nonRepudiation). French message. */

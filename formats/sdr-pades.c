@@ -50,6 +50,44 @@ sdr_pades_default_output(const char *input)
 }
 
 /* ------------------------------------------------------------------ */
+/* The one "is this a PDF" rule */
+
+gboolean
+sdr_pades_is_pdf(const guint8 *head, gsize len)
+{
+	gsize n = MIN(len, (gsize)SDR_PDF_MAGIC_WINDOW);
+
+	return head != NULL && n >= 5 && memmem(head, n, "%PDF-", 5) != NULL;
+}
+
+static gboolean
+hint_says_pdf(const char *name, const char *mime_type)
+{
+	gsize n = name != NULL ? strlen(name) : 0;
+
+	if (n > 4 && g_ascii_strcasecmp(name + n - 4, ".pdf") == 0)
+		return TRUE;
+	return mime_type != NULL && g_ascii_strcasecmp(mime_type, "application/pdf") == 0;
+}
+
+gboolean
+sdr_pades_check_is_pdf(const guint8 *head, gsize len, const char *name, const char *mime_type,
+                       gboolean *is_pdf, GError **error)
+{
+	gboolean pdf = sdr_pades_is_pdf(head, len);
+
+	if (!pdf && hint_says_pdf(name, mime_type)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+		            _("%s is presented as a PDF but its content is not a PDF (no “%%PDF-” "
+		              "header): it is not signed. Check that it is the right file."),
+		            name != NULL ? name : "document");
+		return FALSE;
+	}
+	*is_pdf = pdf;
+	return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
 /* Output: an atomic file or memory, with a running digest of everything written */
 
 typedef struct {

@@ -33,6 +33,24 @@ typedef struct {
 
 void sdr_pades_options_init(SdrPadesOptions *options);
 
+/* ---- The one "is this a PDF" rule of the project (PAdES, the tender profile, the
+ * sign engine) ---- */
+
+/* "%PDF-" may come after other bytes, within the first 1024, as PDF readers accept. */
+#define SDR_PDF_MAGIC_WINDOW 1024
+
+/* TRUE when "%PDF-" lies within the first SDR_PDF_MAGIC_WINDOW bytes of head (len: what
+ * is available, the first bytes of the document or all of a short one). */
+gboolean sdr_pades_is_pdf(const guint8 *head, gsize len);
+
+/* The bytes decide; name (a file name) and mime_type (a declared media type), either may
+ * be NULL, are only hints checked against them. *is_pdf receives the bytes' answer. FALSE
+ * with SDR_ERROR_UNSUPPORTED (French message naming name) when a hint says PDF (".pdf",
+ * "application/pdf") and the bytes do not: such a document is refused, never signed as
+ * something else. */
+gboolean sdr_pades_check_is_pdf(const guint8 *head, gsize len, const char *name,
+                                const char *mime_type, gboolean *is_pdf, GError **error);
+
 /* "dir/NAME-signe.pdf" for "dir/NAME.pdf". */
 char *sdr_pades_default_output(const char *input);
 

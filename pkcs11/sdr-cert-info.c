@@ -246,6 +246,23 @@ sdr_cert_info_new_from_x509(X509 *cert)
 	return info;
 }
 
+SdrCertInfo *
+sdr_cert_info_copy(const SdrCertInfo *src)
+{
+	SdrCertInfo *info;
+
+	if (src == NULL || src->cert == NULL)
+		return NULL;
+	info = sdr_cert_info_new_from_x509(src->cert);
+	if (info == NULL)
+		return NULL;
+	info->token = sdr_token_info_copy(src->token);
+	info->cka_id = src->cka_id != NULL ? g_bytes_ref(src->cka_id) : NULL;
+	info->cka_label = g_strdup(src->cka_label);
+	info->has_private_key = src->has_private_key;
+	return info;
+}
+
 void
 sdr_cert_info_free(SdrCertInfo *info)
 {

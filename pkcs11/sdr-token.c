@@ -439,42 +439,27 @@ module_for_path(SdrTokenManager *manager, const char *path)
 	return NULL;
 }
 
-SdrTokenSession *
-sdr_token_session_open(SdrTokenManager *manager, const char *cert_id, GError **error)
+/* Opens a session on the token of found (taken: freed on failure). */
+static SdrTokenSession *
+session_open_found(SdrTokenManager *manager, SdrCertInfo *found, GError **error)
 {
-	g_autoptr(GPtrArray) certs = NULL;
-	SdrCertInfo *found = NULL;
 	SdrTokenSession *session;
 	SdrModule *module;
 	CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
 	CK_RV rv;
 
-	g_return_val_if_fail(manager != NULL, NULL);
-	g_return_val_if_fail(cert_id != NULL, NULL);
-
-	certs = sdr_token_manager_list_certificates(manager, error);
-	if (certs == NULL)
-		return NULL;
-	for (guint i = 0; i < certs->len && found == NULL; i++) {
-		SdrCertInfo *c = certs->pdata[i];
-		if (g_ascii_strcasecmp(c->id, cert_id) == 0)
-			found = c;
-	}
-	if (found == NULL) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
-		            _("The certificate %s is not on any token present."), cert_id);
-		return NULL;
-	}
-	module = module_for_path(manager, found->token->module_path);
+	module = found->token != NULL ? module_for_path(manager, found->token->module_path) : NULL;
 	if (module == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
-		            _("The certificate %s is not on any token present."), cert_id);
+		            _("The certificate %s is not on any token present."), found->id);
+		sdr_cert_info_free(found);
 		return NULL;
 	}
 	rv = module->fl->C_OpenSession(found->token->slot_id, CKF_SERIAL_SESSION, NULL, NULL,
 	                               &handle);
 	if (rv != CKR_OK) {
 		sdr_token_set_ckr_error(error, rv, "C_OpenSession");
+		sdr_cert_info_free(found);
 		return NULL;
 	}
 	session = g_new0(SdrTokenSession, 1);
@@ -485,14 +470,65 @@ sdr_token_session_open(SdrTokenManager *manager, const char *cert_id, GError **e
 	session->handle = handle;
 	session->open = TRUE;
 	session->cert = found;
-	/* Take the certificate out of the array, which frees the others. */
-	for (guint i = 0; i < certs->len; i++) {
-		if (certs->pdata[i] == found) {
-			g_ptr_array_steal_index(certs, i);
-			break;
-		}
-	}
 	return session;
+}
+
+SdrTokenSession *
+sdr_token_session_open(SdrTokenManager *manager, const char *cert_id, GError **error)
+{
+	g_autoptr(GPtrArray) certs = NULL;
+
+	g_return_val_if_fail(manager != NULL, NULL);
+	g_return_val_if_fail(cert_id != NULL, NULL);
+
+	certs = sdr_token_manager_list_certificates(manager, error);
+	if (certs == NULL)
+		return NULL;
+	for (guint i = 0; i < certs->len; i++) {
+		SdrCertInfo *c = certs->pdata[i];
+
+		/* Take the certificate out of the array, which frees the others. */
+		if (g_ascii_strcasecmp(c->id, cert_id) == 0)
+			return session_open_found(manager, g_ptr_array_steal_index(certs, i),
+			                          error);
+	}
+	g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+	            _("The certificate %s is not on any token present."), cert_id);
+	return NULL;
+}
+
+/* TRUE when the slot of the listed certificate still holds its token (the same serial
+ * number and label): the listing can be trusted without being read again. */
+static gboolean
+slot_still_holds(SdrTokenManager *manager, const SdrCertInfo *cert)
+{
+	SdrModule *module;
+	CK_TOKEN_INFO ti;
+	g_autofree char *serial = NULL, *label = NULL;
+
+	if (cert->token == NULL)
+		return FALSE;
+	module = module_for_path(manager, cert->token->module_path);
+	memset(&ti, 0, sizeof ti);
+	if (module == NULL || module->fl->C_GetTokenInfo(cert->token->slot_id, &ti) != CKR_OK)
+		return FALSE;
+	serial = ck_string(ti.serialNumber, sizeof ti.serialNumber);
+	label = ck_string(ti.label, sizeof ti.label);
+	return g_strcmp0(serial, cert->token->serial) == 0 &&
+	       g_strcmp0(label, cert->token->label) == 0;
+}
+
+SdrTokenSession *
+sdr_token_session_open_cert(SdrTokenManager *manager, const SdrCertInfo *cert, GError **error)
+{
+	SdrCertInfo *copy;
+
+	g_return_val_if_fail(manager != NULL, NULL);
+	g_return_val_if_fail(cert != NULL && cert->id != NULL, NULL);
+	/* Another token in that slot since (or the module reloaded): look it up again. */
+	if (!slot_still_holds(manager, cert) || (copy = sdr_cert_info_copy(cert)) == NULL)
+		return sdr_token_session_open(manager, cert->id, error);
+	return session_open_found(manager, copy, error);
 }
 
 const SdrCertInfo *

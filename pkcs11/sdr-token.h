@@ -91,6 +91,8 @@ typedef struct {
 } SdrCertInfo;
 
 void sdr_cert_info_free(SdrCertInfo *info);
+/* A deep copy (NULL for NULL). */
+SdrCertInfo *sdr_cert_info_copy(const SdrCertInfo *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrCertInfo, sdr_cert_info_free)
 
 /* Classifies a certificate by its key usage and EKU. */
@@ -173,6 +175,11 @@ char *sdr_token_pin_length_hint(gulong min_len, gulong max_len);
 /* Opens a session on the token holding the certificate with this id (SdrCertInfo.id). */
 SdrTokenSession *sdr_token_session_open(SdrTokenManager *manager, const char *cert_id,
                                         GError **error);
+/* The same for a certificate listed before (sdr_token_manager_list_certificates): no
+ * second listing while its slot holds the same token (serial number and label), else
+ * as sdr_token_session_open(manager, cert->id). */
+SdrTokenSession *sdr_token_session_open_cert(SdrTokenManager *manager, const SdrCertInfo *cert,
+                                             GError **error);
 void sdr_token_session_free(SdrTokenSession *session); /* logs out */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrTokenSession, sdr_token_session_free)
 

@@ -292,6 +292,110 @@ test_consent_refused(void **state)
 	assert_int_equal(rec->calls, 1);
 }
 
+static char *
+minimal_pdf_b64(void)
+{
+	static const char *const objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 200 100] >>",
+		"<< /Type /Page /Parent 2 0 R >>",
+	};
+	g_autoptr(GString) s = g_string_new("%PDF-1.4\n");
+	gsize offs[3], x;
+
+	for (int i = 0; i < 3; i++) {
+		offs[i] = s->len;
+		g_string_append_printf(s, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+	}
+	x = s->len;
+	g_string_append(s, "xref\n0 4\n0000000000 65535 f \n");
+	for (int i = 0; i < 3; i++)
+		g_string_append_printf(s, "%010" G_GSIZE_FORMAT " 00000 n \n", offs[i]);
+	g_string_append_printf(
+	        s, "trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
+	        x);
+	return g_base64_encode((const guchar *)s->str, s->len);
+}
+
+static JsonObject *
+result_of(JsonNode *answer, guint i)
+{
+	return json_array_get_object_element(
+	        json_object_get_array_member(json_node_get_object(answer), "results"), i);
+}
+
+/* "Is this a PDF" is decided by the bytes (formats/: sdr_pades_check_is_pdf,
+ * sdr_marche_choose_format): a PDF under another name is signed as a PDF; a document
+ * named or declared a PDF that is not one is refused with its reason (before the
+ * consent), never signed as something else; the others go on. */
+static void
+test_pdf_by_bytes(void **state)
+{
+	RecPrompt *rec = rec_new(TRUE);
+	g_autoptr(SdrPrompt) prompt = &rec->parent;
+	g_autoptr(SdrConfig) config = sdr_config_new();
+	g_autoptr(SdrContext) ctx = make_ctx(prompt, config, "https://marches.example");
+	g_autofree char *pdf = minimal_pdf_b64();
+	g_autofree char *text = g_base64_encode((const guchar *)doc2, strlen(doc2));
+	g_autofree char *json = g_strdup_printf(
+	        "{\"format\":\"marche\",\"documents\":["
+	        "{\"name\":\"faux.pdf\",\"data\":\"%s\"},"
+	        "{\"name\":\"scan.dat\",\"data\":\"%s\"},"
+	        "{\"name\":\"memoire.odt\",\"data\":\"%s\"},"
+	        "{\"name\":\"declare\",\"type\":\"application/pdf\",\"data\":\"%s\"}]}",
+	        text, pdf, text, text);
+	g_autoptr(JsonObject) req = parse_object(json);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) answer = sdr_handler_run(ctx, "sign", req, &error);
+	JsonObject *r;
+	gsize len = 0;
+	g_autofree guchar *signed_pdf = NULL;
+
+	(void)state;
+	if (answer == NULL)
+		fail_msg("sign: %s", error->message);
+	/* The consent lists only what is signed. */
+	assert_int_equal(rec->calls, 1);
+	assert_int_equal(rec->names->len, 2);
+	r = result_of(answer, 0);
+	assert_string_equal(json_object_get_string_member(r, "status"), "error");
+	assert_string_equal(
+	        json_object_get_string_member(json_object_get_object_member(r, "error"), "code"),
+	        "SDR_ERROR_UNSUPPORTED");
+	assert_non_null(strstr(
+	        json_object_get_string_member(json_object_get_object_member(r, "error"), "message"),
+	        "faux.pdf"));
+	r = result_of(answer, 1);
+	assert_string_equal(json_object_get_string_member(r, "status"), "ok");
+	assert_string_equal(json_object_get_string_member(r, "output_name"), "scan.dat-signe.pdf");
+	signed_pdf = g_base64_decode(json_object_get_string_member(r, "document"), &len);
+	assert_true(len > 100 && memcmp(signed_pdf, "%PDF-1.4", 8) == 0);
+	assert_non_null(g_strstr_len((const char *)signed_pdf, (gssize)len, "/ByteRange"));
+	r = result_of(answer, 2);
+	assert_string_equal(json_object_get_string_member(r, "status"), "ok");
+	assert_string_equal(json_object_get_string_member(r, "output_name"),
+	                    "memoire.odt - Signature 1.xml");
+	r = result_of(answer, 3);
+	assert_string_equal(json_object_get_string_member(r, "status"), "error");
+
+	/* PAdES: the bytes too, both ways. */
+	{
+		g_autofree char *j2 = g_strdup_printf("{\"format\":\"pades\",\"documents\":["
+		                                      "{\"name\":\"scan.dat\",\"data\":\"%s\"},"
+		                                      "{\"name\":\"note.txt\",\"data\":\"%s\"}]}",
+		                                      pdf, text);
+		g_autoptr(JsonObject) req2 = parse_object(j2);
+		g_autoptr(JsonNode) a2 = sdr_handler_run(ctx, "sign", req2, &error);
+
+		if (a2 == NULL)
+			fail_msg("sign: %s", error->message);
+		assert_string_equal(json_object_get_string_member(result_of(a2, 0), "status"),
+		                    "ok");
+		assert_string_equal(json_object_get_string_member(result_of(a2, 1), "status"),
+		                    "error");
+	}
+}
+
 static void
 test_verify_data(void **state)
 {
@@ -344,9 +448,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sign_documents),
-		cmocka_unit_test(test_sign_digest),
-		cmocka_unit_test(test_consent_refused),
+		cmocka_unit_test(test_sign_documents),  cmocka_unit_test(test_sign_digest),
+		cmocka_unit_test(test_consent_refused), cmocka_unit_test(test_pdf_by_bytes),
 		cmocka_unit_test(test_verify_data),
 	};
 

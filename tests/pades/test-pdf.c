@@ -43,6 +43,59 @@ minimal(void)
 	return g_string_free_to_bytes(s);
 }
 
+/* The one "is this a PDF" rule: the bytes decide, names and media types are hints
+ * checked against them. */
+static void
+test_is_pdf_rule(void **state)
+{
+	g_autoptr(GBytes) pdf = minimal();
+	gsize plen = 0;
+	const guint8 *p = g_bytes_get_data(pdf, &plen);
+	guint8 late[SDR_PDF_MAGIC_WINDOW + 16];
+	static const guint8 text[] = "Mémoire technique, pas un PDF\n";
+	gboolean is_pdf = TRUE;
+	GError *error = NULL;
+
+	(void)state;
+	assert_true(sdr_pades_is_pdf(p, plen));
+	assert_false(sdr_pades_is_pdf(text, sizeof text - 1));
+	assert_false(sdr_pades_is_pdf(NULL, 0));
+	assert_false(sdr_pades_is_pdf((const guint8 *)"%PDF", 4));
+	/* After other bytes: inside the first 1024 bytes only, as PDF readers accept. */
+	memset(late, ' ', sizeof late);
+	memcpy(late + SDR_PDF_MAGIC_WINDOW - 5, "%PDF-", 5);
+	assert_true(sdr_pades_is_pdf(late, sizeof late));
+	memset(late, ' ', sizeof late);
+	memcpy(late + SDR_PDF_MAGIC_WINDOW - 4, "%PDF-", 5);
+	assert_false(sdr_pades_is_pdf(late, sizeof late));
+
+	/* A PDF whatever its name or declared type. */
+	assert_true(sdr_pades_check_is_pdf(p, plen, "scan.dat", "application/octet-stream", &is_pdf,
+	                                   &error));
+	assert_null(error);
+	assert_true(is_pdf);
+	assert_true(sdr_pades_check_is_pdf(p, plen, "offre.PDF", NULL, &is_pdf, &error));
+	assert_true(is_pdf);
+	/* Not a PDF, and nothing says it is: signed as what it is. */
+	assert_true(sdr_pades_check_is_pdf(text, sizeof text - 1, "memoire.odt", "text/plain",
+	                                   &is_pdf, &error));
+	assert_null(error);
+	assert_false(is_pdf);
+	/* Named or declared a PDF while the bytes are not: refused with a clear reason, and
+	 * *is_pdf untouched. */
+	is_pdf = TRUE;
+	assert_false(
+	        sdr_pades_check_is_pdf(text, sizeof text - 1, "offre.pdf", NULL, &is_pdf, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED));
+	assert_non_null(strstr(error->message, "offre.pdf"));
+	assert_true(is_pdf);
+	g_clear_error(&error);
+	assert_false(sdr_pades_check_is_pdf(text, sizeof text - 1, "offre", "Application/PDF",
+	                                    &is_pdf, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED));
+	g_clear_error(&error);
+}
+
 static void
 test_dict(void **state)
 {
@@ -390,6 +443,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_is_pdf_rule),
 		cmocka_unit_test(test_dict),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_dates),

@@ -541,6 +541,36 @@ test_marche_actes_bytes(void **state)
 		X509_free(auth);
 	}
 
+	/* The format by the bytes (sdr_pades_check_is_pdf): a PDF under any name is
+	 * PAdES, a ".pdf" that is not a PDF is refused, not given a XAdES jeton. */
+	{
+		static const guint8 pdf_head[] = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj";
+		SdrMarcheFormat f = SDR_MARCHE_XADES;
+		g_autoptr(GBytes) none = NULL;
+		char *no_name = NULL;
+
+		assert_true(sdr_marche_choose_format(pdf_head, sizeof pdf_head - 1, "offre.bin",
+		                                     NULL, TRUE, &f, &error));
+		assert_int_equal(f, SDR_MARCHE_PADES);
+		assert_true(sdr_marche_choose_format((const guint8 *)"offre", 5, "offre.odt",
+		                                     "application/vnd.oasis.opendocument.text",
+		                                     FALSE, &f, &error));
+		assert_int_equal(f, SDR_MARCHE_XADES);
+		assert_true(sdr_marche_choose_format((const guint8 *)"offre", 5, "offre.odt", NULL,
+		                                     TRUE, &f, &error));
+		assert_int_equal(f, SDR_MARCHE_CADES);
+		assert_false(sdr_marche_choose_format((const guint8 *)"offre", 5, "offre.pdf", NULL,
+		                                      FALSE, &f, &error));
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED));
+		g_clear_error(&error);
+		o.cades = FALSE;
+		none = sdr_marche_sign_bytes(signer, doc, "offre.pdf", &o, &no_name, &error);
+		assert_null(none);
+		assert_null(no_name);
+		assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED));
+		g_clear_error(&error);
+	}
+
 	pem = sdr_actes_sign_bytes(signer, doc, NULL, &error);
 	assert_no_error_report(error);
 	assert_true(g_str_has_prefix(g_bytes_get_data(pem, NULL), "-----BEGIN PKCS7-----\n"));
