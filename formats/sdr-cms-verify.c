@@ -224,6 +224,8 @@ typedef struct {
 	GBytes *der;           /* the CMS as encoded (archive-time-stamp-v3 imprints) */
 	GDateTime *trust_time; /* when the signature timestamps' TSA must be trusted (NULL: now) */
 	int ts_trusted;        /* signature timestamps whose TSA is trusted then */
+	GDateTime *poe;        /* proof of existence from outside the CMS (PAdES document
+	                          timestamp), borrowed, may be NULL */
 } VerifyCtx;
 
 static void
@@ -1150,28 +1152,35 @@ verify_signer_info(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_diges
 		}
 	}
 
-	/* timestamps: an archive timestamp trusted at --at (or now) proves the signature
+	/* timestamps: an archive timestamp trusted at --at (or now) — or, for PAdES, a
+	 * trusted document timestamp covering the signature (v->poe) — proves the signature
 	 * timestamps existed at its time, when their TSA is checked then */
-	ats_poe =
-	        v->pades ? NULL : check_archive_timestamps(v, si, content_digest, content_hash, r);
+	if (v->pades)
+		ats_poe = v->poe != NULL ? g_date_time_ref(v->poe) : NULL;
+	else
+		ats_poe = check_archive_timestamps(v, si, content_digest, content_hash, r);
 	v->trust_time = ats_poe != NULL ? ats_poe : v->options != NULL ? v->options->at : NULL;
 	v->ts_trusted = 0;
 	ts_valid = check_timestamps(v, si, cert, r);
 	v->trust_time = NULL;
 
 	/* chain, expiry and revocation at the best known time: --at is the validation
-	 * time; a signature timestamp trusted then moves the check to its own time */
+	 * time; a signature timestamp trusted then moves the check to its own time, else
+	 * a document timestamp covering the signature to its time */
 	if (v->options != NULL && v->options->at != NULL)
 		check_time = r->timestamp_time != NULL && (v->ts_trusted > 0 || v->pades)
 		                     ? r->timestamp_time
-		                     : v->options->at;
+		             : v->poe != NULL ? v->poe
+		                              : v->options->at;
 	else if (r->timestamp_time != NULL)
 		check_time = r->timestamp_time;
 	else
-		check_time = now;
+		check_time = v->poe != NULL ? v->poe : now;
 	check_chain(v, cert, check_time,
-	            r->timestamp_time != NULL ? r->timestamp_time : r->claimed_signing_time,
-	            r->timestamp_time != NULL, r);
+	            r->timestamp_time != NULL ? r->timestamp_time
+	            : v->poe != NULL          ? v->poe
+	                                      : r->claimed_signing_time,
+	            r->timestamp_time != NULL || v->poe != NULL, r);
 
 	/* level */
 	if (baseline) {
@@ -1208,6 +1217,15 @@ sdr_cms_verify_digest(GBytes *cms_bytes, SdrHashAlg hash, const guint8 *content_
                       gsize digest_len, const SdrVerifyOptions *options, SdrSignatureResult *result,
                       GError **error)
 {
+	return sdr_cms_verify_digest_poe(cms_bytes, hash, content_digest, digest_len, NULL, options,
+	                                 result, error);
+}
+
+gboolean
+sdr_cms_verify_digest_poe(GBytes *cms_bytes, SdrHashAlg hash, const guint8 *content_digest,
+                          gsize digest_len, GDateTime *poe, const SdrVerifyOptions *options,
+                          SdrSignatureResult *result, GError **error)
+{
 	CMS_ContentInfo *cms;
 	VerifyCtx v;
 
@@ -1217,6 +1235,7 @@ sdr_cms_verify_digest(GBytes *cms_bytes, SdrHashAlg hash, const guint8 *content_
 		return FALSE;
 	verify_ctx_init(&v, cms, options);
 	v.pades = result->format != NULL && g_ascii_strcasecmp(result->format, "PAdES") == 0;
+	v.poe = poe;
 	if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)) != 1)
 		sdr_signature_result_warn(result, SDR_REASON_FORMAT,
 		                          _("The CMS holds more than one signer; only the first "

@@ -26,5 +26,13 @@ gboolean sdr_cms_peek_digest_alg(GBytes *cms, SdrHashAlg *out, GError **error);
 gboolean sdr_cms_verify_digest(GBytes *cms, SdrHashAlg hash, const guint8 *content_digest,
                                gsize digest_len, const SdrVerifyOptions *options,
                                SdrSignatureResult *result, GError **error);
+/* The same with a proof of existence of the signature from outside the CMS (poe, may be
+ * NULL: a trusted PAdES document timestamp covering it): the signature timestamps' TSA
+ * is judged at poe, and without a trusted signature timestamp the chain, expiry and
+ * revocation are checked at poe instead of --at (or now). */
+gboolean sdr_cms_verify_digest_poe(GBytes *cms, SdrHashAlg hash, const guint8 *content_digest,
+                                   gsize digest_len, GDateTime *poe,
+                                   const SdrVerifyOptions *options, SdrSignatureResult *result,
+                                   GError **error);
 
 G_END_DECLS

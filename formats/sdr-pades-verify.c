@@ -26,10 +26,24 @@ typedef struct {
 	SdrPdfSigDict *sig;
 	SdrSignatureResult *result;
 	gboolean doc_ts;
-	gboolean valid_ts; /* document timestamp that verifies */
-	gsize end;         /* end of the covered revision */
-	int revision;      /* 1-based, 0 when unknown */
+	gboolean valid_ts;              /* document timestamp that verifies */
+	gboolean trusted_ts;            /* ... whose TSA is trusted at the time it is judged */
+	gsize end;                      /* end of the covered revision */
+	int revision;                   /* 1-based, 0 when unknown */
+	GBytes *cms;                    /* the CMS or token, once the byte range checks passed */
+	guint8 digest[EVP_MAX_MD_SIZE]; /* document timestamp: digest of the range */
+	unsigned int dlen;
 } SigEntry;
+
+static void
+sig_entry_free(gpointer p)
+{
+	SigEntry *e = p;
+
+	if (e->cms != NULL)
+		g_bytes_unref(e->cms);
+	g_free(e);
+}
 
 /* ---- field names from the AcroForm (qpdf, recovery allowed) ---- */
 
@@ -528,22 +542,19 @@ only_white(const guint8 *d, gsize from, gsize to)
 	return TRUE;
 }
 
-/* Checks the byte range, hashes and verifies one signature / document timestamp. */
-/* long: the ByteRange, Contents, digest and CMS checks of one PDF signature in order;
- * every step reads the offsets and the result the previous one set */
-static void
-verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *dss_ocsp,
-           const SdrVerifyOptions *options)
+/* The ByteRange and /Contents rules of one signature / document timestamp: sets e->end,
+ * e->revision and the details, and returns the CMS (without its padding), or NULL with
+ * the reason in e->result. */
+/* long: the ByteRange, Contents and revision checks of one PDF signature in order; every
+ * step reads the offsets the previous one set */
+static GBytes *
+check_range(const guint8 *data, gsize len, SigEntry *e, GArray *revs)
 {
 	SdrPdfSigDict *s = e->sig;
 	SdrSignatureResult *r = e->result;
 	const gint64 *br = s->byte_range;
-	g_autoptr(GBytes) cms = NULL;
 	gsize n;
 	const guint8 *p;
-	guint8 digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
-	SdrHashAlg hash = SDR_HASH_SHA256;
 	g_autofree char *brtext = NULL;
 
 	if (s->n_byte_range != 4 || br[0] != 0 || br[1] <= 0 || br[2] < br[1] || br[3] < 0 ||
@@ -552,7 +563,7 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 		        r, SDR_VERDICT_INVALID, SDR_REASON_BYTERANGE,
 		        _("The /ByteRange is not of the form [0 a b c] inside the "
 		          "file"));
-		return;
+		return NULL;
 	}
 	brtext = g_strdup_printf("[%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
 	                         " %" G_GINT64_FORMAT "]",
@@ -562,7 +573,7 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 	if (s->contents_damaged) {
 		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
 		                          _("The /Contents string is damaged (not hexadecimal)"));
-		return;
+		return NULL;
 	}
 	if (!s->contents_hex || s->contents == NULL || (gsize)br[1] != s->contents_start ||
 	    (gsize)br[2] != s->contents_end) {
@@ -570,7 +581,7 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 		        r, SDR_VERDICT_INVALID, SDR_REASON_BYTERANGE,
 		        _("The gap of the /ByteRange is not exactly the /Contents "
 		          "string: bytes outside the signed range"));
-		return;
+		return NULL;
 	}
 	e->revision = revision_of(revs, data, e->end);
 	if (e->revision > 0) {
@@ -581,7 +592,7 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 		sdr_signature_result_fail(
 		        r, SDR_VERDICT_INVALID, SDR_REASON_BYTERANGE,
 		        _("The /ByteRange does not end at the end of a revision"));
-		return;
+		return NULL;
 	}
 	{
 		g_autofree char *end = g_strdup_printf("%" G_GSIZE_FORMAT, e->end);
@@ -603,59 +614,136 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 					sdr_signature_result_fail(
 					        r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
 					        _("/Contents holds data after the signature"));
-					return;
+					return NULL;
 				}
 			}
-			cms = g_bytes_new(p, dl);
-		} else {
-			cms = g_bytes_ref(s->contents);
+			return g_bytes_new(p, dl);
 		}
+		return g_bytes_ref(s->contents);
 	}
+}
 
-	if (e->doc_ts) {
+/* A document timestamp: its token over the byte range (INVALID when it does not
+ * verify). Its TSA is judged later (judge_doc_timestamps). */
+static void
+verify_doc_timestamp(const guint8 *data, SigEntry *e)
+{
+	SdrSignatureResult *r = e->result;
+	const gint64 *br = e->sig->byte_range;
+	SdrHashAlg hash = SDR_HASH_SHA256;
+	gsize n;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GDateTime) when = NULL;
+	const guint8 *p;
+
+	sdr_signature_result_set_detail(r, "type", "document-timestamp");
+	p = g_bytes_get_data(e->cms, &n);
+	if (!token_hash(p, n, &hash)) {
+		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
+		                          _("The document timestamp cannot be read"));
+		return;
+	}
+	if (!digest_ranges(data, br, hash, e->digest, &e->dlen)) {
+		sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+		                          SDR_REASON_UNSUPPORTED_ALGORITHM, "%s",
+		                          sdr_hash_name(hash));
+		return;
+	}
+	if (!sdr_tsa_verify_token(p, n, e->digest, e->dlen, NULL, &when, &err)) {
+		sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_TIMESTAMP_INVALID,
+		                          _("The document timestamp does not verify: %s"),
+		                          err->message);
+		return;
+	}
+	r->timestamp_time = g_steal_pointer(&when);
+	r->digest_algorithm = g_strdup(sdr_hash_name(hash));
+	e->valid_ts = TRUE;
+}
+
+static gint
+revision_desc(gconstpointer a, gconstpointer b)
+{
+	const SigEntry *x = *(SigEntry *const *)a, *y = *(SigEntry *const *)b;
+
+	return (y->revision > x->revision) - (y->revision < x->revision);
+}
+
+/* The earliest time of a trusted document timestamp of a later revision than rev (which
+ * covers that revision), NULL when none. Borrowed from the entry. */
+static GDateTime *
+earliest_covering_ts(GPtrArray *entries, int rev)
+{
+	GDateTime *poe = NULL;
+
+	for (guint i = 0; rev > 0 && i < entries->len; i++) {
+		SigEntry *t = g_ptr_array_index(entries, i);
+
+		if (t->doc_ts && t->trusted_ts && t->revision > rev &&
+		    (poe == NULL || g_date_time_compare(t->result->timestamp_time, poe) < 0))
+			poe = t->result->timestamp_time;
+	}
+	return poe;
+}
+
+/* The TSA of each document timestamp that verifies, from the last revision to the first:
+ * the last one at --at (or now), each earlier one at the earliest time of a trusted later
+ * one, which covers it (and the DSS added before it): EN 319 142-1 B-LTA. */
+static void
+judge_doc_timestamps(GPtrArray *entries, const SdrVerifyOptions *options)
+{
+	g_autoptr(GPtrArray) ts = g_ptr_array_new();
+
+	for (guint i = 0; i < entries->len; i++) {
+		SigEntry *e = g_ptr_array_index(entries, i);
+
+		if (e->doc_ts && e->valid_ts)
+			g_ptr_array_add(ts, e);
+	}
+	g_ptr_array_sort(ts, revision_desc);
+	for (guint i = 0; i < ts->len; i++) {
+		SigEntry *e = g_ptr_array_index(ts, i);
+		GDateTime *at = earliest_covering_ts(entries, e->revision);
 		g_autoptr(GError) err = NULL;
-		g_autoptr(GDateTime) when = NULL;
+		const guint8 *p;
+		gsize n;
+		gboolean ok;
 
-		sdr_signature_result_set_detail(r, "type", "document-timestamp");
-		p = g_bytes_get_data(cms, &n);
-		if (!token_hash(p, n, &hash)) {
-			sdr_signature_result_fail(r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
-			                          _("The document timestamp cannot be read"));
-			return;
-		}
-		if (!digest_ranges(data, br, hash, digest, &dlen)) {
-			sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
-			                          SDR_REASON_UNSUPPORTED_ALGORITHM, "%s",
-			                          sdr_hash_name(hash));
-			return;
-		}
-		if (!sdr_tsa_verify_token(p, n, digest, dlen, NULL, &when, &err)) {
-			sdr_signature_result_fail(
-			        r, SDR_VERDICT_INVALID, SDR_REASON_TIMESTAMP_INVALID,
-			        _("The document timestamp does not verify: %s"), err->message);
-			return;
-		}
-		r->timestamp_time = g_steal_pointer(&when);
-		r->digest_algorithm = g_strdup(sdr_hash_name(hash));
-		e->valid_ts = TRUE;
 		if (options == NULL || options->trust == NULL) {
-			sdr_signature_result_fail(r, SDR_VERDICT_INDETERMINATE,
+			sdr_signature_result_fail(e->result, SDR_VERDICT_INDETERMINATE,
 			                          SDR_REASON_CHAIN_NOT_TRUSTED,
 			                          _("No trust anchors to check the timestamp "
 			                            "authority"));
-		} else {
-			g_autoptr(GDateTime) w2 = NULL;
-
-			g_clear_error(&err);
-			if (!sdr_tsa_verify_token(p, n, digest, dlen, options->trust, &w2, &err)) {
-				sdr_signature_result_fail(
-				        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_CHAIN_NOT_TRUSTED,
-				        _("The timestamp authority is not trusted: %s"),
-				        err->message);
-			}
+			continue;
 		}
-		return;
+		if (at == NULL)
+			at = options->at;
+		p = g_bytes_get_data(e->cms, &n);
+		ok = at != NULL ? sdr_tsa_token_trusted_at(p, n, options->trust, at, &err)
+		                : sdr_tsa_verify_token(p, n, e->digest, e->dlen, options->trust,
+		                                       NULL, &err);
+		if (ok)
+			e->trusted_ts = TRUE;
+		else
+			sdr_signature_result_fail(
+			        e->result, SDR_VERDICT_INDETERMINATE, SDR_REASON_CHAIN_NOT_TRUSTED,
+			        _("The timestamp authority is not trusted: %s"), err->message);
 	}
+}
+
+/* A signature: its CMS over the byte range. poe: the time of a trusted document
+ * timestamp covering it (may be NULL), where its chain is judged. */
+/* long: the digest, CMS and dictionary checks of one PDF signature in order */
+static void
+verify_signature(const guint8 *data, SigEntry *e, GPtrArray *dss_ocsp, GDateTime *poe,
+                 const SdrVerifyOptions *options)
+{
+	SdrPdfSigDict *s = e->sig;
+	SdrSignatureResult *r = e->result;
+	const gint64 *br = s->byte_range;
+	g_autoptr(GBytes) cms = g_bytes_ref(e->cms);
+	guint8 digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	SdrHashAlg hash = SDR_HASH_SHA256;
 
 	sdr_signature_result_set_detail(r, "type", "signature");
 	{
@@ -702,7 +790,7 @@ verify_one(const guint8 *data, gsize len, SigEntry *e, GArray *revs, GPtrArray *
 	{
 		g_autoptr(GError) err = NULL;
 
-		if (!sdr_cms_verify_digest(cms, hash, digest, dlen, options, r, &err)) {
+		if (!sdr_cms_verify_digest_poe(cms, hash, digest, dlen, poe, options, r, &err)) {
 			sdr_signature_result_fail(
 			        r, SDR_VERDICT_INVALID, SDR_REASON_FORMAT,
 			        _("The CMS signature in /Contents cannot be read: %s"),
@@ -868,7 +956,7 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 	g_autoptr(GArray) revs = NULL;
 	g_autoptr(GHashTable) names = NULL;
 	g_autoptr(GHashTable) orphans = NULL;
-	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(sig_entry_free);
 	g_autoptr(SdrVerifyReport) report = NULL;
 	g_autoptr(GPtrArray) dss_ocsp =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
@@ -943,7 +1031,22 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 			          "signature field of the form"));
 		}
 		g_ptr_array_add(entries, e);
-		verify_one(data, len, e, revs, dss_ocsp, options);
+		e->cms = check_range(data, len, e, revs);
+		if (e->cms != NULL && e->doc_ts)
+			verify_doc_timestamp(data, e);
+	}
+	/* Document timestamps first: a trusted one moves the check of what it covers to its
+	 * time (--at after the signer's certificate expired stays VALID for B-LTA). */
+	judge_doc_timestamps(entries, options);
+	for (guint i = 0; i < entries->len; i++) {
+		SigEntry *e = g_ptr_array_index(entries, i);
+		GDateTime *poe = e->doc_ts ? NULL : earliest_covering_ts(entries, e->revision);
+
+		if (poe != NULL && options != NULL && options->at != NULL &&
+		    g_date_time_compare(poe, options->at) > 0)
+			poe = NULL; /* it did not exist yet at the validation time */
+		if (e->cms != NULL && !e->doc_ts)
+			verify_signature(data, e, dss_ocsp, poe, options);
 	}
 	/* Signed fields whose signature dictionary is not in the raw bytes (e.g. hidden in an
 	 * object stream): their ByteRange cannot be checked. */

@@ -13,8 +13,6 @@
 #include <openssl/err.h>
 #include <string.h>
 
-#define ARCHIVE_CHUNK (64 * 1024)
-
 static gboolean
 md_sink(gpointer user_data, const guint8 *data, gsize len)
 {
@@ -27,81 +25,14 @@ c14n_into(EVP_MD_CTX *c, xmlNode *node, xmlNode *exclude, SdrC14nMethod m, GErro
 	return sdr_xmldsig_c14n(node->doc, node, exclude, m, NULL, md_sink, c, error);
 }
 
-static gboolean
-stream_into(EVP_MD_CTX *c, GInputStream *in, GError **error)
-{
-	g_autofree guint8 *buf = g_malloc(ARCHIVE_CHUNK);
-
-	for (;;) {
-		gssize n = g_input_stream_read(in, buf, ARCHIVE_CHUNK, NULL, error);
-
-		if (n < 0)
-			return FALSE;
-		if (n == 0)
-			return TRUE;
-		if (EVP_DigestUpdate(c, buf, (size_t)n) != 1)
-			return FALSE;
-	}
-}
-
-static gboolean
-unsupported(GError **error, const char *uri)
-{
-	g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
-	            _("The reference %s cannot be processed for an archive timestamp"),
-	            uri != NULL ? uri : "(null)");
-	return FALSE;
-}
-
-/* The octets of one ds:Reference after its transforms. */
+/* The octets of one ds:Reference after its transforms, as the verifier processes them
+ * (sdr-xmldsig.c); a node-set result is canonicalised with the timestamp's method. */
 static gboolean
 reference_into(EVP_MD_CTX *c, xmlNode *signature, xmlNode *ref, SdrC14nMethod c14n,
                SdrDsigResolveFunc resolve, gpointer user_data, GError **error)
 {
-	g_autofree char *uri = sdr_xml_attr(ref, "URI");
-	xmlNode *tr = sdr_xml_first_child(ref, SDR_DSIG_NS, "Transforms");
-	gboolean enveloped = FALSE, base64 = FALSE, have_c14n = FALSE;
-	SdrC14nMethod m = c14n;
-	xmlNode *target;
-
-	for (xmlNode *t = sdr_xml_first_child(tr, SDR_DSIG_NS, "Transform"); t != NULL;
-	     t = sdr_xml_next_sibling(t, SDR_DSIG_NS, "Transform")) {
-		g_autofree char *alg = sdr_xml_attr(t, "Algorithm");
-
-		if (g_strcmp0(alg, SDR_DSIG_ENVELOPED) == 0)
-			enveloped = TRUE;
-		else if (g_strcmp0(alg, SDR_DSIG_BASE64) == 0)
-			base64 = TRUE;
-		else if (alg != NULL && sdr_c14n_method_from_uri(alg, &m) &&
-		         sdr_xml_first_child(t, NULL, "InclusiveNamespaces") == NULL)
-			have_c14n = TRUE;
-		else
-			return unsupported(error, uri);
-	}
-	if (uri != NULL && uri[0] != '\0' && uri[0] != '#') {
-		g_autoptr(GInputStream) in = NULL;
-
-		if (tr != NULL || resolve == NULL)
-			return unsupported(error, uri);
-		in = resolve(user_data, uri, error);
-		return in != NULL && stream_into(c, in, error);
-	}
-	if (uri == NULL || uri[0] == '\0')
-		target = (xmlNode *)signature->doc;
-	else
-		target = sdr_xml_find_id(signature->doc, uri + 1);
-	if (target == NULL)
-		return unsupported(error, uri);
-	if (base64) {
-		g_autofree char *text = sdr_xml_text(target);
-		g_autoptr(GBytes) raw = sdr_xml_base64_decode(text, G_MAXSIZE / 2, error);
-
-		return raw != NULL &&
-		       EVP_DigestUpdate(c, g_bytes_get_data(raw, NULL), g_bytes_get_size(raw)) == 1;
-	}
-	(void)have_c14n; /* a node-set without c14n transform takes the timestamp's method */
-	return sdr_xmldsig_c14n(signature->doc, target == (xmlNode *)signature->doc ? NULL : target,
-	                        enveloped ? signature : NULL, m, NULL, md_sink, c, error);
+	return sdr_xmldsig_reference_octets(signature, ref, c14n, resolve, user_data, md_sink, c,
+	                                    error);
 }
 
 /* long: the five parts of the archive input of EN 319 132-1 5.5.2.2 in order, each a

@@ -9,6 +9,7 @@
 #include "sdr-file.h"
 #include "sdr-time.h"
 #include "sdr-tsa.h"
+#include "sdr-xades-private.h"
 #include "sdr-xades.h"
 #include "sdr-xml.h"
 #include "sdr-xmldsig.h"
@@ -264,11 +265,42 @@ token_md(GBytes *token)
 	return md;
 }
 
+/* What the signature timestamps proved: how many verify, how many of those have a TSA
+ * trusted at the time asked, and the earliest time of a trusted one. */
+typedef struct {
+	guint count;
+	guint valid;
+	guint trusted;
+	GDateTime *trusted_time; /* owned, may be NULL */
+} TsFacts;
+
+static void
+ts_facts_clear(TsFacts *f)
+{
+	g_clear_pointer(&f->trusted_time, g_date_time_unref);
+}
+
+/* The earlier of *slot and t (t borrowed; *slot owned). */
+static void
+keep_earliest(GDateTime **slot, GDateTime *t)
+{
+	if (t != NULL && (*slot == NULL || g_date_time_compare(t, *slot) < 0)) {
+		if (*slot != NULL)
+			g_date_time_unref(*slot);
+		*slot = g_date_time_ref(t);
+	}
+}
+
+/* Checks each SignatureTimeStamp. The TSA is trusted now when trust_time is NULL,
+ * else at trust_time (--at, or the time of an archive timestamp that covers them). */
+/* long: the reading, imprint and trust steps of one token in order, each with its own
+ * verdict */
 static void
 check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVerifyOptions *opts,
-                 SdrSignatureResult *result, guint *valid_count, guint *count)
+                 GDateTime *trust_time, SdrSignatureResult *result, TsFacts *facts)
 {
 	xmlNode *sv = sdr_xml_first_child(signature, SDR_DSIG_NS, "SignatureValue");
+	X509_STORE *store = opts != NULL ? opts->trust : NULL;
 
 	for (xmlNode *ts = sdr_xml_first_child(usp, ns, "SignatureTimeStamp"); ts != NULL;
 	     ts = sdr_xml_next_sibling(ts, ns, "SignatureTimeStamp")) {
@@ -284,7 +316,7 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 		guint8 digest[EVP_MAX_MD_SIZE];
 		gsize dlen = 0;
 
-		(*count)++;
+		facts->count++;
 		if (alg != NULL && !sdr_c14n_method_from_uri(alg, &method)) {
 			sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
 			                          SDR_REASON_UNSUPPORTED_ALGORITHM,
@@ -309,10 +341,40 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 			                          local->message);
 			continue;
 		}
-		if (sdr_tsa_verify_token(g_bytes_get_data(token, NULL), g_bytes_get_size(token),
-		                         digest, dlen, opts != NULL ? opts->trust : NULL, &when,
-		                         &local)) {
-			(*valid_count)++;
+		if (store != NULL && trust_time != NULL) {
+			/* the token itself, then its TSA at trust_time */
+			if (!sdr_tsa_verify_token(g_bytes_get_data(token, NULL),
+			                          g_bytes_get_size(token), digest, dlen, NULL,
+			                          &when, &local)) {
+				sdr_signature_result_fail(
+				        result,
+				        g_error_matches(local, SDR_ERROR, SDR_ERROR_CRYPTO)
+				                ? SDR_VERDICT_INVALID
+				                : SDR_VERDICT_INDETERMINATE,
+				        SDR_REASON_TIMESTAMP_INVALID,
+				        _("The signature timestamp is invalid: %s"),
+				        local->message);
+				continue;
+			}
+			facts->valid++;
+			if (sdr_tsa_token_trusted_at(g_bytes_get_data(token, NULL),
+			                             g_bytes_get_size(token), store, trust_time,
+			                             &local)) {
+				facts->trusted++;
+				keep_earliest(&facts->trusted_time, when);
+			} else {
+				sdr_signature_result_fail(result, SDR_VERDICT_INDETERMINATE,
+				                          SDR_REASON_TIMESTAMP_INVALID, "%s",
+				                          local->message);
+			}
+		} else if (sdr_tsa_verify_token(g_bytes_get_data(token, NULL),
+		                                g_bytes_get_size(token), digest, dlen, store, &when,
+		                                &local)) {
+			facts->valid++;
+			if (store != NULL) {
+				facts->trusted++;
+				keep_earliest(&facts->trusted_time, when);
+			}
 		} else {
 			g_autoptr(GError) again = NULL;
 			g_autoptr(GDateTime) when2 = NULL;
@@ -340,13 +402,113 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 				continue;
 			}
 		}
-		if (when != NULL && (result->timestamp_time == NULL ||
-		                     g_date_time_compare(when, result->timestamp_time) < 0)) {
-			if (result->timestamp_time != NULL)
-				g_date_time_unref(result->timestamp_time);
-			result->timestamp_time = g_date_time_ref(when);
-		}
+		keep_earliest(&result->timestamp_time, when);
 	}
+}
+
+/* ---- Archive timestamps (xadesv141:ArchiveTimeStamp, EN 319 132-1 5.5.2) ------------ */
+
+#define MAX_ARCHIVE_TIMESTAMPS 16
+
+/* One archive timestamp: its imprint over sdr_xades_archive_digest() up to itself and its
+ * token signature. Returns the token (and *when) when both verify, NULL otherwise (with
+ * the reason in result). */
+static GBytes *
+verify_archive_timestamp(xmlNode *signature, xmlNode *usp, xmlNode *ats, const char *ns,
+                         const char *base_dir, const SdrVerifyOptions *opts,
+                         SdrSignatureResult *result, GDateTime **when)
+{
+	xmlNode *cm = sdr_xml_first_child(ats, SDR_DSIG_NS, "CanonicalizationMethod");
+	g_autofree char *alg = sdr_xml_attr(cm, "Algorithm");
+	g_autofree char *text = sdr_xml_text(sdr_xml_first_child(ats, ns, "EncapsulatedTimeStamp"));
+	g_autoptr(GBytes) token = NULL;
+	g_autoptr(GError) local = NULL;
+	/* a fresh resolver: the detached data is read again, in the same order */
+	Resolver resolver = { base_dir, opts, FALSE };
+	SdrC14nMethod method = SDR_C14N_INCLUSIVE_10; /* XML-DSig's default */
+	const EVP_MD *md;
+	guint8 digest[EVP_MAX_MD_SIZE];
+	gsize dlen = 0;
+
+	if (alg != NULL && !sdr_c14n_method_from_uri(alg, &method)) {
+		sdr_signature_result_warn(result, SDR_REASON_UNSUPPORTED_ALGORITHM,
+		                          _("Unsupported canonicalisation method in the archive "
+		                            "timestamp"));
+		return NULL;
+	}
+	token = text != NULL ? sdr_xml_base64_decode(text, TOKEN_MAX, NULL) : NULL;
+	md = token != NULL ? token_md(token) : NULL;
+	if (md == NULL) {
+		sdr_signature_result_warn(result, SDR_REASON_TIMESTAMP_INVALID,
+		                          _("An archive timestamp cannot be read"));
+		return NULL;
+	}
+	if (!sdr_xades_archive_digest(signature, usp, ats, method, md, resolve_external, &resolver,
+	                              digest, &dlen, &local)) {
+		sdr_signature_result_warn(result, SDR_REASON_TIMESTAMP_INVALID,
+		                          _("An archive timestamp cannot be checked: %s"),
+		                          local->message);
+		return NULL;
+	}
+	if (!sdr_tsa_verify_token(g_bytes_get_data(token, NULL), g_bytes_get_size(token), digest,
+	                          dlen, NULL, when, &local)) {
+		sdr_signature_result_fail(result,
+		                          g_error_matches(local, SDR_ERROR, SDR_ERROR_CRYPTO)
+		                                  ? SDR_VERDICT_INVALID
+		                                  : SDR_VERDICT_INDETERMINATE,
+		                          SDR_REASON_TIMESTAMP_INVALID,
+		                          _("The archive timestamp is invalid: %s"),
+		                          local->message);
+		return NULL;
+	}
+	return g_steal_pointer(&token);
+}
+
+/* Checks every archive timestamp of usp. The last one's TSA must be trusted at --at (or
+ * now); each earlier one is judged at the earliest time of a trusted later one, which
+ * covers it (renewal). Returns the earliest time of a trusted archive timestamp (the
+ * caller unrefs), NULL when none. */
+static GDateTime *
+check_archive_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const char *base_dir,
+                         const SdrVerifyOptions *opts, SdrSignatureResult *result)
+{
+	xmlNode *list[MAX_ARCHIVE_TIMESTAMPS];
+	guint n = 0;
+	GDateTime *poe = NULL;
+
+	for (xmlNode *a = sdr_xml_first_child(usp, SDR_XADES_NS_141, "ArchiveTimeStamp"); a != NULL;
+	     a = sdr_xml_next_sibling(a, SDR_XADES_NS_141, "ArchiveTimeStamp")) {
+		if (n == MAX_ARCHIVE_TIMESTAMPS) {
+			sdr_signature_result_warn(result, SDR_REASON_TIMESTAMP_INVALID,
+			                          _("Too many archive timestamps: only the first "
+			                            "%d are checked"),
+			                          MAX_ARCHIVE_TIMESTAMPS);
+			break;
+		}
+		list[n++] = a;
+	}
+	for (guint i = n; i-- > 0;) {
+		g_autoptr(GDateTime) when = NULL;
+		g_autoptr(GBytes) token = verify_archive_timestamp(signature, usp, list[i], ns,
+		                                                   base_dir, opts, result, &when);
+		g_autoptr(GError) local = NULL;
+		GDateTime *judge_at = poe != NULL ? poe : opts != NULL ? opts->at : NULL;
+
+		if (token == NULL)
+			continue;
+		if (opts == NULL || opts->trust == NULL ||
+		    !sdr_tsa_token_trusted_at(g_bytes_get_data(token, NULL),
+		                              g_bytes_get_size(token), opts->trust, judge_at,
+		                              &local)) {
+			sdr_signature_result_warn(result, SDR_REASON_TIMESTAMP_INVALID,
+			                          _("The archive timestamp is not trusted: %s"),
+			                          local != NULL ? local->message
+			                                        : _("no trust anchors"));
+			continue;
+		}
+		keep_earliest(&poe, when);
+	}
+	return poe;
 }
 
 /* ---- Certificate values, revocation values, chain ------------------------------------ */
@@ -866,6 +1028,8 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 	const char *ns = NULL;
 	xmlNode *qp, *sp = NULL, *ssp = NULL, *usp = NULL;
 	LevelFacts facts = { 0 };
+	TsFacts ts = { 0 };
+	g_autoptr(GDateTime) ats_poe = NULL;
 	gboolean sp_signed = FALSE;
 	GDateTime *at;
 	gboolean anchored;
@@ -973,7 +1137,6 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 		xmlNode *si = sdr_xml_first_child(signature, SDR_DSIG_NS, "SignedInfo");
 		guint nrefs = sdr_xml_count_children(si, SDR_DSIG_NS, "Reference");
 		guint nsp_refs = 0;
-		guint nts = 0;
 
 		if (v->cert != NULL && ssp != NULL)
 			check_signing_certificate(ssp, ns, v, result, &is_v2, &nsc);
@@ -995,8 +1158,18 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 		             v->certs->len > 0 &&
 		             sdr_xml_first_child(usp, ns, "ArchiveTimeStamp") == NULL;
 		if (usp != NULL) {
-			check_timestamps(signature, usp, ns, options, result, &facts.ts_valid,
-			                 &nts);
+			/* A trusted archive timestamp proves the signature timestamps existed
+			 * at its time: their TSA is judged then; else at --at (or now). */
+			ats_poe = facts.baseline_ns
+			                  ? check_archive_timestamps(signature, usp, ns, base_dir,
+			                                             options, result)
+			                  : NULL;
+			check_timestamps(signature, usp, ns, options,
+			                 ats_poe != NULL   ? ats_poe
+			                 : options != NULL ? options->at
+			                                   : NULL,
+			                 result, &ts);
+			facts.ts_valid = ts.valid;
 			collect_encapsulated_certs(usp, ns, untrusted);
 			facts.has_values =
 			        sdr_xml_first_child(usp, ns, "CertificateValues") != NULL ||
@@ -1009,16 +1182,19 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 			        sdr_xml_first_child(usp, ns, "SigAndRefsTimeStampV2") != NULL ||
 			        sdr_xml_first_child(usp, ns, "RefsOnlyTimeStamp") != NULL ||
 			        sdr_xml_first_child(usp, ns, "RefsOnlyTimeStampV2") != NULL;
-			facts.has_lta = sdr_xml_first_child(usp, SDR_XADES_NS_141,
-			                                    "ArchiveTimeStamp") != NULL;
+			facts.has_lta = ats_poe != NULL;
 		}
 	}
 
-	/* Chain and revocation at the best known time: --at, else the timestamp,
-	 * else the claimed signing time. */
-	at = options != NULL && options->at != NULL ? options->at
-	     : result->timestamp_time != NULL       ? result->timestamp_time
-	                                            : result->claimed_signing_time;
+	/* Chain and revocation at the best known time. --at is the validation time: a
+	 * signature timestamp whose TSA is trusted then (or at a trusted archive timestamp's
+	 * time) moves the check to its own time. Without --at: the timestamp, else the
+	 * claimed signing time. */
+	if (options != NULL && options->at != NULL)
+		at = ts.trusted_time != NULL ? ts.trusted_time : options->at;
+	else
+		at = result->timestamp_time != NULL ? result->timestamp_time
+		                                    : result->claimed_signing_time;
 	anchored = check_chain(v->cert, untrusted, options, at, result);
 	check_signer_revocation(usp, ns, v->cert, untrusted, options, at, anchored, result);
 	if (result->timestamp_time != NULL && v->cert != NULL) {
@@ -1049,9 +1225,8 @@ sdr_xades_verify_signature(xmlNode *signature, const char *base_dir,
 		result->level = SDR_LEVEL_B_LT;
 	} else {
 		result->level = SDR_LEVEL_B_LTA;
-		sdr_signature_result_warn(result, SDR_REASON_FORMAT,
-		                          _("Archive timestamps are present but were not checked"));
 	}
+	ts_facts_clear(&ts);
 	return result;
 }
 

@@ -1141,6 +1141,146 @@ out:
 	plan_clear(&plan);
 }
 
+/* ---- Reference octets (XAdES archive timestamps) ---------------------------- */
+
+static gboolean
+base64_text_into(xmlNode *target, SdrXmlSinkFunc sink, gpointer sink_data)
+{
+	g_autofree xmlChar *content = xmlNodeGetContent(target);
+	const char *text = content != NULL ? (const char *)content : "";
+	gsize len = strlen(text);
+	guchar chunk[3 * 4096 + 16];
+	gint state = 0;
+	guint save = 0;
+
+	for (gsize off = 0; off < len; off += 4 * 4096) {
+		gsize step = MIN((gsize)4 * 4096, len - off);
+		gsize got = g_base64_decode_step(text + off, step, chunk, &state, &save);
+
+		if (got > 0 && !sink(sink_data, chunk, got))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+external_into(GInputStream *in, const TransformPlan *plan, SdrXmlSinkFunc sink, gpointer sink_data,
+              GError **error)
+{
+	g_autoptr(GByteArray) data = plan->has_c14n || plan->base64 ? g_byte_array_new() : NULL;
+	g_autofree guint8 *buf = g_malloc(65536);
+	g_autoptr(xmlDoc) doc = NULL;
+
+	for (;;) {
+		gssize r = g_input_stream_read(in, buf, 65536, NULL, error);
+
+		if (r < 0)
+			return FALSE;
+		if (r == 0)
+			break;
+		if (data == NULL) {
+			if (!sink(sink_data, buf, (gsize)r))
+				goto stopped;
+			continue;
+		}
+		if (data->len + (gsize)r > SDR_XML_DEFAULT_MAX_SIZE) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_TOO_LARGE,
+			            _("The referenced XML data is too large"));
+			return FALSE;
+		}
+		g_byte_array_append(data, buf, (guint)r);
+	}
+	if (data == NULL)
+		return TRUE;
+	doc = sdr_xml_parse(data->data, data->len, NULL, NULL, error);
+	if (doc == NULL)
+		return FALSE;
+	if (plan->base64) {
+		if (!base64_text_into(xmlDocGetRootElement(doc), sink, sink_data))
+			goto stopped;
+		return TRUE;
+	}
+	return sdr_xmldsig_c14n(doc, NULL, NULL, c14n_without_comments(plan->c14n),
+	                        (const char *const *)plan->prefixes, sink, sink_data, error);
+stopped:
+	if (error != NULL && *error == NULL)
+		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED, _("Output stopped"));
+	return FALSE;
+}
+
+/* long: the reference forms of verify_reference() (same-document URIs, transforms,
+ * external data) in the same order, writing octets instead of a digest */
+gboolean
+sdr_xmldsig_reference_octets(xmlNode *signature, xmlNode *reference, SdrC14nMethod node_set_method,
+                             SdrDsigResolveFunc resolve, gpointer user_data, SdrXmlSinkFunc sink,
+                             gpointer sink_data, GError **error)
+{
+	TransformPlan plan = { 0 };
+	g_autofree char *uri = sdr_xml_attr(reference, "URI");
+	g_autofree char *xid = NULL;
+	xmlNode *target = NULL;
+	gboolean comments = FALSE, ok = FALSE;
+
+	plan_read(reference, &plan);
+	if (plan.unsupported != NULL) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED, _("unsupported transform %s"),
+		            plan.unsupported);
+		goto out;
+	}
+	if (uri != NULL && (uri[0] == '\0' || uri[0] == '#')) {
+		SdrC14nMethod method;
+
+		if (uri[0] == '\0') {
+			target = (xmlNode *)signature->doc;
+		} else if (strcmp(uri, "#xpointer(/)") == 0) {
+			target = (xmlNode *)signature->doc;
+			comments = TRUE;
+		} else if ((xid = xpointer_id(uri + 1)) != NULL) {
+			target = sdr_xml_find_id(signature->doc, xid);
+			comments = TRUE;
+		} else {
+			target = sdr_xml_find_id(signature->doc, uri + 1);
+		}
+		if (target == NULL) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+			            _("the signed element %s is not in the document"), uri);
+			goto out;
+		}
+		if (plan.base64) {
+			ok = base64_text_into(target, sink, sink_data);
+			if (!ok)
+				g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED,
+				            _("Output stopped"));
+			goto out;
+		}
+		/* still a node-set without a c14n transform: the caller's method */
+		method = plan.has_c14n ? plan.c14n : node_set_method;
+		if (!comments)
+			method = c14n_without_comments(method);
+		ok = c14n_run(signature->doc, target, plan.enveloped ? signature : NULL,
+		              plan.no_signatures, method, (const char *const *)plan.prefixes, sink,
+		              sink_data, error);
+	} else {
+		g_autoptr(GInputStream) in =
+		        resolve != NULL ? resolve(user_data, uri, error) : NULL;
+
+		if (in == NULL) {
+			if (error != NULL && *error == NULL)
+				g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+				            _("the signed data %s was not found"),
+				            uri != NULL ? uri : "");
+		} else if (plan.enveloped || plan.no_signatures) {
+			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_UNSUPPORTED,
+			                    _("enveloped-signature transform on external data"));
+		} else {
+			ok = external_into(in, &plan, sink, sink_data, error);
+		}
+	}
+out:
+	plan_clear(&plan);
+	return ok;
+}
+
 static GPtrArray *
 read_key_info_certs(xmlNode *signature)
 {

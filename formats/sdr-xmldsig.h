@@ -197,6 +197,17 @@ SdrDsigVerification *sdr_xmldsig_verify(xmlNode *signature, X509 *key_cert,
                                         SdrDsigResolveFunc resolve, gpointer user_data,
                                         GError **error);
 
+/* The octets one ds:Reference of signature designates after its transforms, to sink (the
+ * input of XAdES archive timestamps, EN 319 132-1 5.5.2.2): the forms sdr_xmldsig_verify()
+ * processes; a result still a node-set (no c14n transform) is canonicalised with
+ * node_set_method; external data through resolve, as bytes (or parsed and canonicalised
+ * when the reference says so). SDR_ERROR_UNSUPPORTED for a transform the verifier does
+ * not process, SDR_ERROR_NOT_FOUND for missing data. */
+gboolean sdr_xmldsig_reference_octets(xmlNode *signature, xmlNode *reference,
+                                      SdrC14nMethod node_set_method, SdrDsigResolveFunc resolve,
+                                      gpointer user_data, SdrXmlSinkFunc sink, gpointer sink_data,
+                                      GError **error);
+
 /* Adds the reference and SignatureValue problems of v to result (INVALID
  * DIGEST_MISMATCH / SIGNATURE_VALUE, INDETERMINATE DATA_NOT_FOUND /
  * UNSUPPORTED_ALGORITHM...). */

@@ -136,8 +136,7 @@ for lv in LT LTA; do
 	grep -q "Signature 1 : VALIDE, niveau B-$lv\$\|Signature 1: VALIDE, niveau B-$lv\$" "$T/v.out" ||
 		grep -q "VALIDE, niveau B-$lv" "$T/v.out" && ok "$f: verify B-$lv" || { ko "$f verify"; cat "$T/v.out"; }
 done
-# Not yet: PAdES at a date after expiry (the document timestamps do not move the CMS
-# chain check to their time; docs/internals/pades.md, Limits).
+# PAdES, XAdES and the TSA's own expiry at a date after the signer's: test-cli-extend-time.sh.
 
 # ---- refusals ----
 S extend --level LTA doc.txt-LTA.p7s --content doc.txt >"$T/out" 2>&1
