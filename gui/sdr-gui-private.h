@@ -50,6 +50,11 @@ void sdr_gui_navigate(SdrGui *gui, const char *action);
 typedef void (*SdrGuiDoneFunc)(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data);
 void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
                        gpointer data);
+/* The same with a cancellable (may be NULL) and progress(done, total, current, data)
+ * called on the main loop, before done. */
+void sdr_gui_run_async_full(SdrGui *gui, const char *name, JsonObject *request,
+                            GCancellable *cancellable, SdrGuiProgressFunc progress,
+                            SdrGuiDoneFunc done, gpointer data);
 
 /* sdr-gui-window.c */
 void sdr_gui_window_show(SdrGui *gui);
