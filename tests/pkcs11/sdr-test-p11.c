@@ -9,6 +9,8 @@
  *   protected  exists = the token has a protected authentication path
  *              (CKF_PROTECTED_AUTHENTICATION_PATH); C_Login with a NULL PIN
  *              "types" the PIN written in this file on the imaginary PIN pad.
+ *   pad_wait   exists = that C_Login waits (up to two minutes) until the file is
+ *              deleted: the person has not typed on the PIN pad yet.
  *   logins     counter of user C_Login calls (written by the module), so tests
  *              can check that nobody retried behind their back.
  *   remove_after  N = the token is pulled (removed is created) after N more
@@ -194,6 +196,8 @@ t_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_UL
 
 		if (!state_exists("protected"))
 			return CKR_ARGUMENTS_BAD;
+		for (int waited = 0; state_exists("pad_wait") && waited < 120 * 50; waited++)
+			usleep(20 * 1000);
 		state_path(path, sizeof path, "protected");
 		f = fopen(path, "r");
 		if (f == NULL)
