@@ -89,11 +89,13 @@ on_pcsc(const SdrPcscEvent *event, gpointer user_data)
 /* The GUI's actions: the handler table under the bridge's token lock, as the
  * bridge's own requests (no origin). Called on the GUI's worker threads. */
 static JsonNode *
-gui_run(const char *name, JsonObject *request, gpointer data, GError **error)
+gui_run(const char *name, JsonObject *request, GCancellable *cancellable,
+        SdrGuiProgressFunc progress, gpointer progress_data, gpointer data, GError **error)
 {
 	Agent *agent = data;
 
-	return sdr_bridge_run_handler(agent->bridge, NULL, name, request, error);
+	return sdr_bridge_run_handler_full(agent->bridge, NULL, name, request, cancellable,
+	                                   progress, progress_data, error);
 }
 
 /* The poller's announcements: a notification. Main loop. */

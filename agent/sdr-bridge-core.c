@@ -105,6 +105,15 @@ sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, 
 	return sdr_handler_run(context_for(bridge, origin), name, request, error);
 }
 
+JsonNode *
+sdr_bridge_run_handler_full(SdrBridge *bridge, const char *origin, const char *name,
+                            JsonObject *request, GCancellable *cancellable,
+                            SdrProgressFunc progress, gpointer progress_data, GError **error)
+{
+	return sdr_handler_run_full(context_for(bridge, origin), name, request, cancellable,
+	                            progress, progress_data, error);
+}
+
 gpointer
 sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextFunc func,
                         gpointer data, GError **error)

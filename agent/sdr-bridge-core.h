@@ -60,6 +60,12 @@ void sdr_bridge_reply_json(SdrBridgeReply *reply, guint status, JsonNode *node);
  * the handler needs the token: never for info and verify). */
 JsonNode *sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name,
                                  JsonObject *request, GError **error);
+/* The same with the call's cancellable (a cancelled "sign" batch still answers)
+ * and progress function (called in the calling thread): the GUI's batches. */
+JsonNode *sdr_bridge_run_handler_full(SdrBridge *bridge, const char *origin, const char *name,
+                                      JsonObject *request, GCancellable *cancellable,
+                                      SdrProgressFunc progress, gpointer progress_data,
+                                      GError **error);
 /* Runs func with the origin's context under the core's token lock. */
 typedef gpointer (*SdrBridgeContextFunc)(SdrContext *ctx, gpointer data, GError **error);
 gpointer sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextFunc func,

@@ -21,6 +21,7 @@ typedef enum {
 	JOB_PIN,
 	JOB_CONFIRM,
 	JOB_CHOOSE,
+	JOB_PASSWORD,
 } JobKind;
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
 	SdrPinPromptRequest pin_req;
 	SdrCertChoiceRequest choice_req;
 	SdrCertChoice *choices;
+	SdrPasswordPromptRequest password_req;
 	gint chosen;
 	gboolean ok;
 	SdrSecret *pin;
@@ -109,6 +111,10 @@ job_run(gpointer data)
 	case JOB_CHOOSE:
 		chosen = sdr_prompt_choose_certificate(job->inner, &job->choice_req, &error);
 		ok = chosen >= 0;
+		break;
+	case JOB_PASSWORD:
+		pin = sdr_prompt_ask_password(job->inner, &job->password_req, &error);
+		ok = pin != NULL;
 		break;
 	}
 	g_mutex_lock(&job->lock);
@@ -275,6 +281,26 @@ deadline_choose(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GError *
 	return chosen;
 }
 
+/* A password (S²LOW's login): as a PIN, a late answer is wiped. */
+static SdrSecret *
+deadline_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request, GError **error)
+{
+	DeadlinePrompt *self = (DeadlinePrompt *)prompt;
+	Job *job = job_new(JOB_PASSWORD, self->inner);
+	SdrSecret *secret = NULL;
+
+	job->password_req.service = keep(job, request->service);
+	job->password_req.url = keep(job, request->url);
+	job->password_req.login = keep(job, request->login);
+	if (job_wait(self, job, self->default_timeout_s, error)) {
+		secret = g_steal_pointer(&job->pin);
+		if (secret == NULL)
+			g_propagate_error(error, g_steal_pointer(&job->error));
+	}
+	job_unref(job);
+	return secret;
+}
+
 static void
 deadline_notify(SdrPrompt *prompt, const char *message)
 {
@@ -291,8 +317,8 @@ deadline_free(SdrPrompt *prompt)
 }
 
 static const SdrPromptClass deadline_class = {
-	deadline_ask_consent, deadline_ask_pin, deadline_confirm,
-	deadline_notify,      deadline_free,    deadline_choose,
+	deadline_ask_consent, deadline_ask_pin, deadline_confirm,      deadline_notify,
+	deadline_free,        deadline_choose,  deadline_ask_password,
 };
 
 SdrPrompt *

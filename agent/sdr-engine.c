@@ -433,8 +433,8 @@ sdr_handlers_pin_from_prompt(const SdrPinRequest *req, gpointer user_data, GErro
 		pin = NULL;
 	} else if (req->protected_path) {
 		/* Said before C_Login blocks in the key's own PIN window or PIN pad. */
-		sdr_prompt_notify(prompt, _("Type the PIN in the window of the key's software or "
-		                            "on the reader's keypad, not here."));
+		sdr_handler_call_notify(ctx, _("Type the PIN in the window of the key's software "
+		                               "or on the reader's keypad, not here."));
 		pin = sdr_secret_new();
 	} else {
 		pin = sdr_prompt_ask_pin(prompt, &p, error);
@@ -695,7 +695,6 @@ probe_services(SignJob *job, GError **error)
 static gboolean
 preflight(SignJob *job, GPtrArray *docs, guint *n_signable, GError **error)
 {
-	SdrPrompt *prompt = sdr_context_get_prompt(job->ctx);
 	guint n = 0, n_refused = 0;
 
 	for (guint i = 0; i < docs->len; i++) {
@@ -719,7 +718,7 @@ preflight(SignJob *job, GPtrArray *docs, guint *n_signable, GError **error)
 				continue;
 			line = g_strdup_printf(_("✘ %s: %s — not signed"), d->name,
 			                       d->refused->message);
-			sdr_prompt_notify(prompt, line);
+			sdr_handler_call_notify(job->ctx, line);
 		}
 	}
 	*n_signable = n;

@@ -77,6 +77,18 @@ sdr_handler_call_progress(SdrContext *ctx, guint done, guint total, const char *
 	                           progress_event_free);
 }
 
+void
+sdr_handler_call_notify(SdrContext *ctx, const char *message)
+{
+	SdrCall *call = call_for(ctx);
+
+	if (message == NULL)
+		return; /* the end is said once, by the call itself */
+	if (call != NULL)
+		call->notified = TRUE;
+	sdr_prompt_notify(sdr_context_get_prompt(ctx), message);
+}
+
 SdrCall *
 sdr_handler_call_enter(SdrCall *call)
 {

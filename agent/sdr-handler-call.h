@@ -16,6 +16,7 @@ typedef struct {
 	SdrProgressFunc progress;
 	gpointer progress_data;
 	GMainContext *main_context; /* async: where progress is delivered */
+	gboolean notified;          /* the prompt was notified: notify(NULL) at the end */
 } SdrCall;
 
 /* Makes call the current call of this thread; returns the previous one (nested

@@ -71,6 +71,9 @@ run_call(SdrCall *call, const char *name, JsonObject *request, GError **error)
 	if (h->needs_token && !h->locks_token)
 		sdr_context_unlock_token(call->ctx);
 	sdr_handler_call_leave(outer);
+	/* Its notices ("type the PIN on the reader") are over. */
+	if (call->notified)
+		sdr_prompt_notify(sdr_context_get_prompt(call->ctx), NULL);
 	return answer;
 }
 

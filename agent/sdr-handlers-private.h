@@ -33,6 +33,9 @@ SdrTlCacheConfig *sdr_handlers_tl_cache_config(SdrContext *ctx, GError **error);
  * context's; may be NULL) and its progress function (see SdrProgressFunc). */
 GCancellable *sdr_handler_call_cancellable(SdrContext *ctx);
 void sdr_handler_call_progress(SdrContext *ctx, guint done, guint total, const char *current);
+/* sdr_prompt_notify() on the context's prompt, remembered by the current call: when
+ * it ends, the prompt gets notify(NULL), "the operation ended" (its notices close). */
+void sdr_handler_call_notify(SdrContext *ctx, const char *message);
 
 /* A node holding obj (ownership taken). */
 JsonNode *sdr_json_node_take(JsonObject *obj);

@@ -398,6 +398,8 @@ terminal_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request
 static void
 terminal_notify(SdrPrompt *prompt, const char *message)
 {
+	if (message == NULL)
+		return; /* the operation ended: nothing stays on a terminal */
 	fprintf(stderr, "%s\n", message);
 }
 

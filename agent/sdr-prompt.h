@@ -103,7 +103,9 @@ typedef struct {
 	gboolean (*confirm_final_try)(SdrPrompt *prompt, const SdrPinPromptRequest *request,
 	                              GError **error);
 	/* Informs, without waiting (e.g. "type the PIN in the key's own window", said
-	 * before a protected-path login blocks); may be NULL. */
+	 * before a protected-path login blocks); may be NULL. message NULL: the
+	 * operation these notices were about has ended (the core says it once, at the
+	 * end of a handler call that notified): a window showing them closes. */
 	void (*notify)(SdrPrompt *prompt, const char *message);
 	void (*free)(SdrPrompt *prompt);
 	/* Several certificates fit: the index of the one chosen in request->choices,

@@ -13,10 +13,16 @@ typedef struct {
 	GtkWidget *purpose;
 	GtkWidget *cert;
 	GtkWidget *spinner;
+	GtkWidget *progress; /* sign: documents done / total */
+	GtkWidget *cancel;   /* sign: "Annuler" while the batch runs */
+	GtkWidget *summary;  /* sign: the counts and why it stopped */
 	GtkWidget *results;
+	GtkWidget *open_folder; /* sign: "Ouvrir le dossier" of the signed files */
 	GtkWidget *go;
-	SdrGuiPreview *preview; /* PDF page and visible stamp (sign window) */
-	guint cert_retry;       /* fills the certificate choice once the refresh ends */
+	GCancellable *cancellable; /* the batch running, NULL otherwise */
+	GPtrArray *outputs;        /* URIs of the files the last batch signed */
+	SdrGuiPreview *preview;    /* PDF page and visible stamp (sign window) */
+	guint cert_retry;          /* fills the certificate choice once the refresh ends */
 	GPtrArray *paths;
 	gboolean verify;
 	gboolean running;
@@ -29,6 +35,8 @@ fw_free(gpointer data)
 
 	if (fw->cert_retry != 0)
 		g_source_remove(fw->cert_retry);
+	g_clear_object(&fw->cancellable);
+	g_ptr_array_unref(fw->outputs);
 	g_ptr_array_unref(fw->paths);
 	g_free(fw);
 }
@@ -153,12 +161,106 @@ verdict_label(const char *v)
 	return _("signature not checked to the end (indeterminate)");
 }
 
+/* The verify handler's answer: one block per file, a line per signature. */
+static void
+verify_results(JsonArray *a, GString *s)
+{
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *r = json_array_get_object_element(a, i);
+		const char *name = sdr_gui_json_string(r, "file");
+		g_autofree char *base = name != NULL ? g_path_get_basename(name) : NULL;
+		g_autofree char *safe = sdr_gui_outside_text(base, 100);
+		JsonArray *sigs = json_object_has_member(r, "signatures")
+		                          ? json_object_get_array_member(r, "signatures")
+		                          : NULL;
+
+		g_string_append_printf(s, "%s\n", safe != NULL ? safe : "?");
+		if (sigs == NULL || json_array_get_length(sigs) == 0)
+			g_string_append_printf(s, "  %s\n", _("no signature found"));
+		for (guint k = 0; sigs != NULL && k < json_array_get_length(sigs); k++) {
+			JsonObject *g = json_array_get_object_element(sigs, k);
+			JsonObject *signer =
+			        json_object_has_member(g, "signer") &&
+			                        JSON_NODE_HOLDS_OBJECT(
+			                                json_object_get_member(g, "signer"))
+			                ? json_object_get_object_member(g, "signer")
+			                : NULL;
+			g_autofree char *who =
+			        sdr_gui_outside_text(sdr_gui_json_string(signer, "subject_cn"), 80);
+
+			g_string_append_printf(s, "  • %s — %s\n",
+			                       verdict_label(sdr_gui_json_string(g, "verdict")),
+			                       who != NULL ? who : "?");
+		}
+	}
+}
+
+static JsonObject *
+object_member(JsonObject *o, const char *member)
+{
+	JsonNode *n = o != NULL && json_object_has_member(o, member)
+	                      ? json_object_get_member(o, member)
+	                      : NULL;
+
+	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+/* The sign handler's answer: the summary, one line per document (plain French,
+ * sdr_gui_sign_result_line), the signed files kept for "Ouvrir le dossier". */
+static void
+sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
+{
+	JsonArray *a = sdr_gui_json_array(answer, "results");
+	JsonObject *top = answer != NULL && JSON_NODE_HOLDS_OBJECT(answer)
+	                          ? json_node_get_object(answer)
+	                          : NULL;
+	const char *stop = sdr_gui_json_string(object_member(top, "error"), "code");
+	guint n[4] = { 0 }; /* ok, failed, skipped, not signed */
+	g_autofree char *summary = NULL;
+
+	g_ptr_array_set_size(fw->outputs, 0);
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+		JsonObject *r = json_array_get_object_element(a, i);
+		JsonObject *e = object_member(r, "error");
+		const char *name = sdr_gui_json_string(r, "name");
+		g_autofree char *base = name != NULL ? g_path_get_basename(name) : NULL;
+		g_autofree char *safe = sdr_gui_outside_text(base, 100);
+		SdrGuiSignResult res = { safe, sdr_gui_json_string(r, "status"),
+			                 sdr_gui_json_string(r, "output"),
+			                 sdr_gui_json_string(e, "code"),
+			                 sdr_gui_json_string(e, "message") };
+		g_autofree char *line = sdr_gui_sign_result_line(&res, stop);
+
+		if (g_strcmp0(res.status, "ok") == 0)
+			n[0]++;
+		else if (g_strcmp0(res.status, "skipped") == 0)
+			n[2]++;
+		else if (g_strcmp0(res.status, "not_signed") == 0)
+			n[3]++;
+		else
+			n[1]++;
+		if (res.output != NULL && g_path_is_absolute(res.output) &&
+		    (g_strcmp0(res.status, "ok") == 0 || g_strcmp0(res.status, "skipped") == 0) &&
+		    fw->outputs->len < 200) {
+			char *uri = g_filename_to_uri(res.output, NULL, NULL);
+
+			if (uri != NULL)
+				g_ptr_array_add(fw->outputs, uri);
+		}
+		g_string_append_printf(s, "%s\n", line);
+	}
+	if (a != NULL)
+		summary = sdr_gui_sign_summary(n[0], n[1], n[2], n[3], stop);
+	gtk_label_set_text(GTK_LABEL(fw->summary), summary != NULL ? summary : "");
+	gtk_widget_set_visible(fw->summary, summary != NULL);
+	gtk_widget_set_visible(fw->open_folder, fw->outputs->len > 0);
+}
+
 static void
 on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 {
 	FilesWindow *fw = data;
 	GString *s = g_string_new(NULL);
-	JsonArray *a = sdr_gui_json_array(answer, fw->verify ? "files" : "results");
 
 	fw->running = FALSE;
 	if (!fw->verify) {
@@ -166,6 +268,10 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 		gui->busy--;
 		sdr_gui_notice_end(gui); /* "type the PIN in the key's window"... is over */
 		sdr_gui_navigate(gui, SDR_GUI_NAV_STATE);
+		g_clear_object(&fw->cancellable);
+		gtk_widget_set_sensitive(fw->cancel, FALSE);
+		gtk_widget_hide(fw->cancel);
+		gtk_widget_hide(fw->progress);
 	}
 	gtk_spinner_stop(GTK_SPINNER(fw->spinner));
 	if (answer == NULL) {
@@ -173,58 +279,92 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 
 		g_string_append(s, msg);
 	}
-	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
-		JsonObject *r = json_array_get_object_element(a, i);
-		const char *name = sdr_gui_json_string(r, fw->verify ? "file" : "name");
-		g_autofree char *base = name != NULL ? g_path_get_basename(name) : NULL;
-		g_autofree char *safe = sdr_gui_outside_text(base, 100);
-
-		if (fw->verify) {
-			JsonArray *sigs = json_object_has_member(r, "signatures")
-			                          ? json_object_get_array_member(r, "signatures")
-			                          : NULL;
-
-			g_string_append_printf(s, "%s\n", safe != NULL ? safe : "?");
-			if (sigs == NULL || json_array_get_length(sigs) == 0)
-				g_string_append_printf(s, "  %s\n", _("no signature found"));
-			for (guint k = 0; sigs != NULL && k < json_array_get_length(sigs); k++) {
-				JsonObject *g = json_array_get_object_element(sigs, k);
-				JsonObject *signer =
-				        json_object_has_member(g, "signer") &&
-				                        JSON_NODE_HOLDS_OBJECT(
-				                                json_object_get_member(g, "signer"))
-				                ? json_object_get_object_member(g, "signer")
-				                : NULL;
-				g_autofree char *who = sdr_gui_outside_text(
-				        sdr_gui_json_string(signer, "subject_cn"), 80);
-
-				g_string_append_printf(
-				        s, "  • %s — %s\n",
-				        verdict_label(sdr_gui_json_string(g, "verdict")),
-				        who != NULL ? who : "?");
-			}
-		} else {
-			const char *status = sdr_gui_json_string(r, "status");
-			JsonObject *e = json_object_has_member(r, "error") &&
-			                                JSON_NODE_HOLDS_OBJECT(
-			                                        json_object_get_member(r, "error"))
-			                        ? json_object_get_object_member(r, "error")
-			                        : NULL;
-
-			if (g_strcmp0(status, "ok") == 0)
-				g_string_append_printf(s, "✔ %s : %s\n", safe, _("signed"));
-			else
-				g_string_append_printf(
-				        s, "✘ %s : %s\n", safe,
-				        e != NULL && sdr_gui_json_string(e, "message")
-				                ? sdr_gui_json_string(e, "message")
-				                : _("not signed"));
-		}
-	}
+	if (fw->verify)
+		verify_results(sdr_gui_json_array(answer, "files"), s);
+	else
+		sign_results(fw, answer, s);
 	/* Every piece was sanitised on its own (the line breaks are ours). */
 	gtk_label_set_text(GTK_LABEL(fw->results), s->str);
 	g_string_free(s, TRUE);
 	show_paths(fw);
+}
+
+/* A batch's step (main loop): the bar follows the documents done. */
+static void
+on_progress(guint done, guint total, const char *current, gpointer data)
+{
+	FilesWindow *fw = data;
+	g_autofree char *text = NULL;
+
+	if (!fw->running || fw->verify)
+		return;
+	text = sdr_gui_progress_text(done, total);
+	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(fw->progress),
+	                              sdr_gui_progress_fraction(done, total));
+	if (fw->cancellable == NULL || !g_cancellable_is_cancelled(fw->cancellable))
+		gtk_progress_bar_set_text(GTK_PROGRESS_BAR(fw->progress), text);
+	(void)current;
+}
+
+static void
+on_cancel(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (fw->cancellable == NULL)
+		return;
+	g_cancellable_cancel(fw->cancellable);
+	gtk_widget_set_sensitive(fw->cancel, FALSE);
+	gtk_progress_bar_set_text(GTK_PROGRESS_BAR(fw->progress),
+	                          _("Cancelling after the document being signed…"));
+}
+
+static void
+show_items_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GVariant) v = NULL;
+	g_autoptr(GError) error = NULL;
+	char *folder = data;
+
+	v = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (v == NULL) {
+		/* No file manager on the bus: the folder opened by its default application. */
+		g_autoptr(GError) e2 = NULL;
+
+		if (!g_app_info_launch_default_for_uri(folder, NULL, &e2))
+			g_warning("Ouvrir le dossier: %s", e2->message);
+	}
+	g_free(folder);
+}
+
+/* "Ouvrir le dossier": the file manager shows the signed files selected
+ * (org.freedesktop.FileManager1), else the folder of the first one is opened. */
+static void
+on_open_folder(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	GDBusConnection *bus = g_application_get_dbus_connection(G_APPLICATION(fw->gui->app));
+	g_autoptr(GFile) first = NULL;
+	g_autoptr(GFile) parent = NULL;
+	GVariantBuilder uris;
+
+	if (fw->outputs->len == 0)
+		return;
+	first = g_file_new_for_uri(g_ptr_array_index(fw->outputs, 0));
+	parent = g_file_get_parent(first);
+	if (bus == NULL) {
+		g_autofree char *folder = g_file_get_uri(parent);
+
+		(void)g_app_info_launch_default_for_uri(folder, NULL, NULL);
+		return;
+	}
+	g_variant_builder_init(&uris, G_VARIANT_TYPE("as"));
+	for (guint i = 0; i < fw->outputs->len; i++)
+		g_variant_builder_add(&uris, "s", (const char *)g_ptr_array_index(fw->outputs, i));
+	g_dbus_connection_call(bus, "org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+	                       "org.freedesktop.FileManager1", "ShowItems",
+	                       g_variant_new("(ass)", &uris, ""), NULL, G_DBUS_CALL_FLAGS_NONE,
+	                       5000, NULL, show_items_done, g_file_get_uri(parent));
 }
 
 /* The signing certificates still valid, the one that lasts longest first chosen
@@ -336,8 +476,25 @@ on_go(GtkButton *b, gpointer data)
 	gtk_widget_set_sensitive(fw->go, FALSE);
 	gtk_label_set_text(GTK_LABEL(fw->results),
 	                   fw->verify ? _("Verification in progress…") : _("Signing in progress…"));
-	gtk_spinner_start(GTK_SPINNER(fw->spinner));
-	sdr_gui_run_async(fw->gui, fw->verify ? "verify" : "sign", req, on_done, fw);
+	if (fw->verify) {
+		gtk_spinner_start(GTK_SPINNER(fw->spinner));
+		sdr_gui_run_async(fw->gui, "verify", req, on_done, fw);
+		return;
+	}
+	gtk_widget_hide(fw->summary);
+	gtk_widget_hide(fw->open_folder);
+	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(fw->progress), 0.0);
+	{
+		g_autofree char *text = sdr_gui_progress_text(0, fw->paths->len);
+
+		gtk_progress_bar_set_text(GTK_PROGRESS_BAR(fw->progress), text);
+	}
+	gtk_widget_show(fw->progress);
+	gtk_widget_set_sensitive(fw->cancel, TRUE);
+	gtk_widget_show(fw->cancel);
+	g_clear_object(&fw->cancellable);
+	fw->cancellable = g_cancellable_new();
+	sdr_gui_run_async_full(fw->gui, "sign", req, fw->cancellable, on_progress, on_done, fw);
 }
 
 static gboolean
@@ -367,6 +524,7 @@ files_window_show(SdrGui *gui, gboolean verify)
 	fw->gui = gui;
 	fw->verify = verify;
 	fw->paths = g_ptr_array_new_with_free_func(g_free);
+	fw->outputs = g_ptr_array_new_with_free_func(g_free);
 	fw->dialog = gtk_dialog_new();
 	gtk_window_set_title(GTK_WINDOW(fw->dialog),
 	                     verify ? _("sinadur — verify a file") : _("sinadur — sign files"));
@@ -386,7 +544,14 @@ files_window_show(SdrGui *gui, gboolean verify)
 	gtk_widget_set_halign(choose, GTK_ALIGN_START);
 	gtk_box_pack_start(GTK_BOX(box), choose, FALSE, FALSE, 0);
 	fw->files_label = sdr_gui_value_label(NULL);
-	gtk_box_pack_start(GTK_BOX(box), fw->files_label, FALSE, FALSE, 0);
+	/* A batch of 40 files scrolls instead of growing the window. */
+	scroll = gtk_scrolled_window_new(NULL, NULL);
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
+	                               GTK_POLICY_AUTOMATIC);
+	gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
+	gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 160);
+	gtk_container_add(GTK_CONTAINER(scroll), fw->files_label);
+	gtk_box_pack_start(GTK_BOX(box), scroll, FALSE, FALSE, 0);
 	if (!verify) {
 		GtkWidget *l = gtk_label_new(_("What are you signing?"));
 
@@ -413,11 +578,38 @@ files_window_show(SdrGui *gui, gboolean verify)
 	}
 	fw->spinner = gtk_spinner_new();
 	gtk_box_pack_start(GTK_BOX(box), fw->spinner, FALSE, FALSE, 0);
+	{
+		/* The batch's progress and its Cancel (sign), hidden while idle. */
+		GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+
+		fw->progress = gtk_progress_bar_new();
+		gtk_progress_bar_set_show_text(GTK_PROGRESS_BAR(fw->progress), TRUE);
+		gtk_widget_set_valign(fw->progress, GTK_ALIGN_CENTER);
+		atk_object_set_name(gtk_widget_get_accessible(fw->progress), _("Progress"));
+		gtk_box_pack_start(GTK_BOX(row), fw->progress, TRUE, TRUE, 0);
+		fw->cancel = gtk_button_new_with_mnemonic(_("_Cancel"));
+		g_signal_connect(fw->cancel, "clicked", G_CALLBACK(on_cancel), fw);
+		gtk_box_pack_start(GTK_BOX(row), fw->cancel, FALSE, FALSE, 0);
+		gtk_widget_set_no_show_all(fw->progress, TRUE);
+		gtk_widget_set_no_show_all(fw->cancel, TRUE);
+		gtk_widget_set_visible(row, !verify);
+		gtk_widget_set_no_show_all(row, verify);
+		gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+	}
+	fw->summary = sdr_gui_value_label("");
+	gtk_widget_set_no_show_all(fw->summary, TRUE);
+	gtk_box_pack_start(GTK_BOX(box), fw->summary, FALSE, FALSE, 0);
 	fw->results = sdr_gui_value_label("");
 	scroll = gtk_scrolled_window_new(NULL, NULL);
+	gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 120);
 	gtk_widget_set_vexpand(scroll, TRUE);
 	gtk_container_add(GTK_CONTAINER(scroll), fw->results);
 	gtk_box_pack_start(GTK_BOX(box), scroll, TRUE, TRUE, 0);
+	fw->open_folder = gtk_button_new_with_mnemonic(_("_Open the folder"));
+	g_signal_connect(fw->open_folder, "clicked", G_CALLBACK(on_open_folder), fw);
+	gtk_widget_set_halign(fw->open_folder, GTK_ALIGN_START);
+	gtk_widget_set_no_show_all(fw->open_folder, TRUE);
+	gtk_box_pack_start(GTK_BOX(box), fw->open_folder, FALSE, FALSE, 0);
 
 	close = gtk_dialog_add_button(GTK_DIALOG(fw->dialog), _("_Close"), GTK_RESPONSE_CLOSE);
 	(void)close;

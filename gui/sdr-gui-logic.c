@@ -523,6 +523,126 @@ sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body)
 	return urgent;
 }
 
+/* ---- Batch of signatures ----------------------------------------------------------- */
+
+/* Why a document the batch did not reach was not signed, from what stopped it. */
+static const char *
+stop_reason(const char *stop_code)
+{
+	if (g_strcmp0(stop_code, "SDR_ERROR_CANCELLED") == 0)
+		return _("you cancelled the signature before this document");
+	if (g_strcmp0(stop_code, "SDR_ERROR_CARD_REMOVED") == 0 ||
+	    g_strcmp0(stop_code, "SDR_ERROR_NO_CARD") == 0)
+		return _("the key was removed before this document");
+	if (g_strcmp0(stop_code, "SDR_ERROR_PIN_LOCKED") == 0)
+		return _("the key is locked");
+	return _("the signature stopped before this document");
+}
+
+/* A document's own error in plain words; the core's message (French already)
+ * says more and follows it. */
+static const char *
+error_words(const char *code)
+{
+	if (g_strcmp0(code, "SDR_ERROR_ALREADY_SIGNED") == 0)
+		return _("already signed");
+	if (g_strcmp0(code, "SDR_ERROR_IO") == 0)
+		return _("the file cannot be read or written");
+	if (g_strcmp0(code, "SDR_ERROR_PARSE") == 0 || g_strcmp0(code, "SDR_ERROR_PROFILE") == 0)
+		return _("the document is not in the expected form");
+	if (g_strcmp0(code, "SDR_ERROR_TOO_LARGE") == 0)
+		return _("the document is too large");
+	if (g_strcmp0(code, "SDR_ERROR_CARD_REMOVED") == 0)
+		return _("the key was removed during the signature");
+	if (g_strcmp0(code, "SDR_ERROR_NETWORK") == 0)
+		return _("a service on the network did not answer");
+	return _("not signed");
+}
+
+char *
+sdr_gui_sign_result_line(const SdrGuiSignResult *r, const char *stop_code)
+{
+	const char *name = r->name != NULL ? r->name : "?";
+	g_autofree char *out = r->output != NULL ? g_path_get_basename(r->output) : NULL;
+	g_autofree char *out_shown = sdr_gui_outside_text(out, 100);
+	g_autofree char *message = sdr_gui_sanitize(r->message, 300);
+
+	if (g_strcmp0(r->status, "ok") == 0)
+		return out_shown != NULL ? g_strdup_printf(_("✔ %s: signed (%s)"), name, out_shown)
+		                         : g_strdup_printf(_("✔ %s: signed"), name);
+	if (g_strcmp0(r->status, "skipped") == 0)
+		return out_shown != NULL
+		               ? g_strdup_printf(_("• %s: already signed (%s), left as it is"),
+		                                 name, out_shown)
+		               : g_strdup_printf(_("• %s: already signed, left as it is"), name);
+	if (g_strcmp0(r->status, "not_signed") == 0)
+		return g_strdup_printf(_("✘ %s: not signed — %s"), name, stop_reason(stop_code));
+	if (message != NULL && *message != '\0')
+		return g_strdup_printf(_("✘ %s: %s — %s"), name, error_words(r->code), message);
+	return g_strdup_printf(_("✘ %s: %s"), name, error_words(r->code));
+}
+
+char *
+sdr_gui_sign_summary(guint n_ok, guint n_failed, guint n_skipped, guint n_not_signed,
+                     const char *stop_code)
+{
+	guint total = n_ok + n_failed + n_skipped + n_not_signed;
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s,
+	                       g_dngettext(GETTEXT_PACKAGE, "%u document signed of %u.",
+	                                   "%u documents signed of %u.", n_ok),
+	                       n_ok, total);
+	if (n_skipped > 0) {
+		g_autofree char *f =
+		        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u was already signed.",
+		                                    "%u were already signed.", n_skipped),
+		                        n_skipped);
+		g_string_append_printf(s, " %s", f);
+	}
+	if (n_failed > 0) {
+		g_autofree char *f =
+		        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u could not be signed.",
+		                                    "%u could not be signed.", n_failed),
+		                        n_failed);
+		g_string_append_printf(s, " %s", f);
+	}
+	if (n_not_signed > 0) {
+		g_autofree char *f = g_strdup_printf(
+		        g_strcmp0(stop_code, "SDR_ERROR_CANCELLED") == 0
+		                ? g_dngettext(GETTEXT_PACKAGE,
+		                              "Signature cancelled: %u document was not signed "
+		                              "(the signed ones are complete).",
+		                              "Signature cancelled: %u documents were not signed "
+		                              "(the signed ones are complete).",
+		                              n_not_signed)
+		                : g_dngettext(
+		                          GETTEXT_PACKAGE,
+		                          "The signature stopped: %u document was not signed.",
+		                          "The signature stopped: %u documents were not signed.",
+		                          n_not_signed),
+		        n_not_signed);
+		g_string_append_printf(s, " %s", f);
+	}
+	return g_string_free(s, FALSE);
+}
+
+double
+sdr_gui_progress_fraction(guint done, guint total)
+{
+	if (total == 0)
+		return 0.0;
+	return CLAMP((double)done / (double)total, 0.0, 1.0);
+}
+
+char *
+sdr_gui_progress_text(guint done, guint total)
+{
+	return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u document signed of %u",
+	                                   "%u documents signed of %u", done),
+	                       done, total);
+}
+
 /* ---- Visible stamp on a PDF page ------------------------------------------------- */
 
 void

@@ -125,6 +125,29 @@ typedef struct {
  * (refused, error status -1, REFUSE 6). */
 gboolean sdr_gui_s2low_notice(const SdrGuiS2lowSend *send, char **title, char **body);
 
+/* ---- Batch of signatures ----------------------------------------------------------- */
+
+/* One document of the "sign" handler's answer ("results"; strings borrowed). */
+typedef struct {
+	const char *name;    /* shown as given: pass it through sdr_gui_outside_text() */
+	const char *status;  /* "ok", "skipped", "already_signed", "error", "not_signed" */
+	const char *output;  /* the signed file, may be NULL */
+	const char *code;    /* the document's error code ("SDR_ERROR_PARSE"), may be NULL */
+	const char *message; /* its message (translated by the core), may be NULL */
+} SdrGuiSignResult;
+
+/* The line of a document in the results list, in plain French: "✔ a.pdf : signé
+ * (a.pdf.p7s)", "✘ b.pdf : non signé — vous avez annulé la signature" (stop_code is
+ * the batch's top-level error code, NULL when it ran to the end). */
+char *sdr_gui_sign_result_line(const SdrGuiSignResult *result, const char *stop_code);
+/* The summary above the list ("12 documents signés sur 40. Signature annulée : les 28
+ * autres n'ont pas été signés."). */
+char *sdr_gui_sign_summary(guint n_ok, guint n_failed, guint n_skipped, guint n_not_signed,
+                           const char *stop_code);
+/* Progress bar: fraction 0..1 and its text ("12 documents signés sur 40"). */
+double sdr_gui_progress_fraction(guint done, guint total);
+char *sdr_gui_progress_text(guint done, guint total);
+
 /* ---- Texts ---------------------------------------------------------------------- */
 
 /* scheme://host[:port] of a web origin (path, query, user info dropped), or NULL. */

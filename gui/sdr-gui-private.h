@@ -44,12 +44,19 @@ struct _SdrGui {
 #define SDR_GUI_NAV_SIGN "sign-files"
 #define SDR_GUI_NAV_VERIFY "verify-file"
 #define SDR_GUI_NAV_DOCTOR "doctor"
-#define SDR_GUI_NAV_STATE "state-changed" /* busy count changed: the tray follows */
+#define SDR_GUI_NAV_STATE "state-changed"         /* busy count changed: the tray follows */
+#define SDR_GUI_NAV_S2LOW "s2low"                 /* send to S²LOW, the sends */
+#define SDR_GUI_NAV_S2LOW_CHANGED "s2low-changed" /* the queue moved: the view re-reads it */
 void sdr_gui_navigate(SdrGui *gui, const char *action);
 /* Runs handler on a GTask thread; done(gui, answer or NULL, error, data) on the main loop. */
 typedef void (*SdrGuiDoneFunc)(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data);
 void sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
                        gpointer data);
+/* The same with a cancellable (may be NULL) and progress(done, total, current, data)
+ * called on the main loop, before done. */
+void sdr_gui_run_async_full(SdrGui *gui, const char *name, JsonObject *request,
+                            GCancellable *cancellable, SdrGuiProgressFunc progress,
+                            SdrGuiDoneFunc done, gpointer data);
 
 /* sdr-gui-window.c */
 void sdr_gui_window_show(SdrGui *gui);
@@ -69,6 +76,11 @@ void sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files);
 /* The "verify a file" window with this file chosen, verification started. */
 void sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file);
 void sdr_gui_verify_window_show(SdrGui *gui);
+
+/* sdr-gui-s2low.c: "Envoyer à la préfecture / au comptable (S²LOW)" and the sends. */
+void sdr_gui_s2low_window_show(SdrGui *gui);
+/* The queue changed (a send reached its final state): the open view re-reads it. */
+void sdr_gui_s2low_window_changed(SdrGui *gui);
 
 /* JSON helpers */
 const char *sdr_gui_json_string(JsonObject *o, const char *member);

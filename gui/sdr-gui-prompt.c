@@ -17,14 +17,15 @@
 #define NOTICE_TIMEOUT_S 120
 #define CHOICES_MAX 20
 
-typedef enum { CALL_CONSENT, CALL_PIN, CALL_CONFIRM, CALL_CHOOSE } CallKind;
+typedef enum { CALL_CONSENT, CALL_PIN, CALL_CONFIRM, CALL_CHOOSE, CALL_PASSWORD } CallKind;
 
 typedef struct {
 	SdrGui *gui;
 	CallKind kind;
-	const SdrConsentRequest *consent;   /* borrowed: the worker waits */
-	const SdrPinPromptRequest *pin_req; /* borrowed: the worker waits */
-	const SdrCertChoiceRequest *choice; /* borrowed: the worker waits */
+	const SdrConsentRequest *consent;         /* borrowed: the worker waits */
+	const SdrPinPromptRequest *pin_req;       /* borrowed: the worker waits */
+	const SdrCertChoiceRequest *choice;       /* borrowed: the worker waits */
+	const SdrPasswordPromptRequest *password; /* borrowed: the worker waits */
 	gint chosen;
 
 	GMutex lock;
@@ -117,6 +118,20 @@ on_response(GtkDialog *dialog, int response, gpointer data)
 		                                              _("PIN entry was cancelled.")));
 		return;
 	}
+	if (call->kind == CALL_PASSWORD && response == GTK_RESPONSE_OK) {
+		gsize len = gtk_entry_buffer_get_bytes(call->buffer);
+		SdrSecret *secret;
+
+		if (len == 0)
+			return;
+		/* Into the secret at once; the buffer is wiped by call_finish(). */
+		secret = sdr_secret_new_from_data(gtk_entry_buffer_get_text(call->buffer), len);
+		call_finish(call, secret != NULL, secret,
+		            secret != NULL ? NULL
+		                           : g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
+		                                                 _("No password was given.")));
+		return;
+	}
 	if (call->kind == CALL_CHOOSE && response == GTK_RESPONSE_OK) {
 		for (gsize i = 0; i < call->choice->n_choices && i < CHOICES_MAX; i++)
 			if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(call->radios[i])))
@@ -141,6 +156,10 @@ on_response(GtkDialog *dialog, int response, gpointer data)
 		call_finish(call, FALSE, NULL,
 		            g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
 		                                _("No certificate was chosen.")));
+	else if (call->kind == CALL_PASSWORD)
+		call_finish(call, FALSE, NULL,
+		            g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
+		                                _("No password was given.")));
 	else
 		call_finish(call, FALSE, NULL,
 		            g_error_new_literal(SDR_ERROR, SDR_ERROR_CANCELLED,
@@ -511,6 +530,62 @@ build_choose(Call *call)
 		gtk_widget_grab_focus(call->radios[0]);
 }
 
+static void
+on_password_changed(GObject *o, GParamSpec *p, gpointer data)
+{
+	Call *call = data;
+
+	gtk_widget_set_sensitive(call->ok_button, gtk_entry_buffer_get_bytes(call->buffer) > 0);
+}
+
+/* A service's password (S²LOW's HTTP Basic login): the account and the address,
+ * one masked field in the secure buffer, "Valider" once something is typed. */
+static void
+build_password(Call *call)
+{
+	const SdrPasswordPromptRequest *r = call->password;
+	g_autofree char *service = sdr_gui_sanitize(r->service != NULL ? r->service : "?", 40);
+	g_autofree char *login = sdr_gui_outside_text(r->login != NULL ? r->login : "?", 80);
+	g_autofree char *url = sdr_gui_outside_text(r->url != NULL ? r->url : "?", 120);
+	g_autofree char *title = g_strdup_printf(_("%s password"), service);
+	g_autofree char *head = g_strdup_printf(
+	        _("%s asks for the password of the account %s (%s)."), service, login, url);
+	GtkWidget *box, *grid, *label;
+
+	call->dialog = new_dialog(call, title);
+	box = gtk_dialog_get_content_area(GTK_DIALOG(call->dialog));
+	gtk_box_set_spacing(GTK_BOX(box), 10);
+	gtk_box_pack_start(GTK_BOX(box), text_label(head, NULL), FALSE, FALSE, 0);
+	grid = gtk_grid_new();
+	gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+	label = gtk_label_new_with_mnemonic(_("_Password:"));
+	gtk_label_set_xalign(GTK_LABEL(label), 1.0f);
+	call->buffer = sdr_gui_secure_buffer_new();
+	call->entry = gtk_entry_new_with_buffer(call->buffer);
+	gtk_entry_set_visibility(GTK_ENTRY(call->entry), FALSE);
+	gtk_entry_set_input_purpose(GTK_ENTRY(call->entry), GTK_INPUT_PURPOSE_PASSWORD);
+	gtk_entry_set_activates_default(GTK_ENTRY(call->entry), TRUE);
+	gtk_entry_set_max_length(GTK_ENTRY(call->entry), SDR_GUI_SECURE_BUFFER_MAX_CHARS);
+	gtk_widget_set_hexpand(call->entry, TRUE);
+	gtk_label_set_mnemonic_widget(GTK_LABEL(label), call->entry);
+	atk_object_set_name(gtk_widget_get_accessible(call->entry), _("Password"));
+	gtk_grid_attach(GTK_GRID(grid), label, 0, 0, 1, 1);
+	gtk_grid_attach(GTK_GRID(grid), call->entry, 1, 0, 1, 1);
+	gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
+	gtk_box_pack_start(GTK_BOX(box),
+	                   text_label(_("It is kept in your session's keyring, never in a file."),
+	                              "dim-label"),
+	                   FALSE, FALSE, 0);
+	g_signal_connect(call->buffer, "notify::length", G_CALLBACK(on_password_changed), call);
+	gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+	call->ok_button =
+	        gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Validate"), GTK_RESPONSE_OK);
+	gtk_dialog_set_default_response(GTK_DIALOG(call->dialog), GTK_RESPONSE_OK);
+	gtk_widget_set_sensitive(call->ok_button, FALSE);
+	show_dialog(call, PIN_TIMEOUT_S);
+	gtk_widget_grab_focus(call->entry);
+}
+
 /* ---- Notices: one non-modal window, lines added until the operation ends ------- */
 
 static void
@@ -605,6 +680,9 @@ call_start(gpointer data)
 	case CALL_CHOOSE:
 		notice_close(call->gui);
 		build_choose(call);
+		break;
+	case CALL_PASSWORD:
+		build_password(call);
 		break;
 	}
 	return G_SOURCE_REMOVE;
@@ -772,12 +850,42 @@ gp_choose_certificate(SdrPrompt *prompt, const SdrCertChoiceRequest *request, GE
 	return call.chosen;
 }
 
+static SdrSecret *
+gp_ask_password(SdrPrompt *prompt, const SdrPasswordPromptRequest *request, GError **error)
+{
+	GuiPrompt *self = (GuiPrompt *)prompt;
+	Call call = { 0 };
+	SdrSecret *secret = NULL;
+
+	call.gui = self->gui;
+	call.kind = CALL_PASSWORD;
+	call.password = request;
+	if (!call_run(&call, &secret, error)) {
+		sdr_secret_free(secret);
+		return NULL;
+	}
+	return secret;
+}
+
+static gboolean
+notice_end_idle(gpointer data)
+{
+	notice_close(data);
+	return G_SOURCE_REMOVE;
+}
+
+/* message NULL: the operation ended (the core's last word on a call that notified). */
 static void
 gp_notify(SdrPrompt *prompt, const char *message)
 {
 	GuiPrompt *self = (GuiPrompt *)prompt;
-	g_autofree char *text = sdr_gui_sanitize(message != NULL ? message : "", 400);
+	g_autofree char *text = NULL;
 
+	if (message == NULL) {
+		g_main_context_invoke(NULL, notice_end_idle, self->gui);
+		return;
+	}
+	text = sdr_gui_sanitize(message, 400);
 	notice_post(self->gui, _("sinadur — information"), text);
 }
 
@@ -794,6 +902,7 @@ static const SdrPromptClass gui_prompt_class = {
 	.notify = gp_notify,
 	.free = gp_free,
 	.choose_certificate = gp_choose_certificate,
+	.ask_password = gp_ask_password,
 };
 
 SdrPrompt *

@@ -28,6 +28,12 @@ on_verify(GtkMenuItem *item, gpointer data)
 }
 
 static void
+on_s2low(GtkMenuItem *item, gpointer data)
+{
+	sdr_gui_navigate(data, SDR_GUI_NAV_S2LOW);
+}
+
+static void
 on_doctor(GtkMenuItem *item, gpointer data)
 {
 	sdr_gui_navigate(data, SDR_GUI_NAV_DOCTOR);
@@ -66,6 +72,8 @@ sdr_gui_tray_init(SdrGui *gui)
 	add_item(menu, _("_Open sinadur"), G_CALLBACK(on_open), gui);
 	add_item(menu, _("_Sign files…"), G_CALLBACK(on_sign), gui);
 	add_item(menu, _("_Verify a file…"), G_CALLBACK(on_verify), gui);
+	add_item(menu, _("Send to the prefecture / the Treasury (S²_LOW)…"), G_CALLBACK(on_s2low),
+	         gui);
 	add_item(menu, _("_Diagnostics"), G_CALLBACK(on_doctor), gui);
 	gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
 	add_item(menu, _("_Quit"), G_CALLBACK(on_quit), gui);

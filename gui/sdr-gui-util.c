@@ -18,6 +18,8 @@ typedef struct {
 	SdrGui *gui;
 	char *name;
 	JsonObject *request;
+	GCancellable *cancellable;
+	SdrGuiProgressFunc progress; /* on the main loop */
 	SdrGuiDoneFunc done;
 	gpointer data;
 } RunCall;
@@ -29,7 +31,49 @@ run_call_free(gpointer p)
 
 	g_free(c->name);
 	json_object_unref(c->request);
+	g_clear_object(&c->cancellable);
 	g_free(c);
+}
+
+typedef struct {
+	SdrGuiProgressFunc func;
+	gpointer data;
+	guint done, total;
+	char *current;
+} ProgressStep;
+
+static gboolean
+progress_show(gpointer p)
+{
+	ProgressStep *step = p;
+
+	step->func(step->done, step->total, step->current, step->data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+progress_step_free(gpointer p)
+{
+	ProgressStep *step = p;
+
+	g_free(step->current);
+	g_free(step);
+}
+
+/* On the worker thread: the step goes to the main loop (in order: one queue). */
+static void
+progress_post(guint done, guint total, const char *current, gpointer data)
+{
+	RunCall *c = data;
+	ProgressStep *step = g_new0(ProgressStep, 1);
+
+	step->func = c->progress;
+	step->data = c->data;
+	step->done = done;
+	step->total = total;
+	step->current = g_strdup(current);
+	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, progress_show, step,
+	                           progress_step_free);
 }
 
 static void
@@ -37,8 +81,9 @@ run_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
 {
 	RunCall *c = data;
 	GError *error = NULL;
-	JsonNode *answer =
-	        c->gui->options.run(c->name, c->request, c->gui->options.run_data, &error);
+	JsonNode *answer = c->gui->options.run(c->name, c->request, c->cancellable,
+	                                       c->progress != NULL ? progress_post : NULL, c,
+	                                       c->gui->options.run_data, &error);
 
 	if (answer == NULL)
 		g_task_return_error(
@@ -61,8 +106,9 @@ run_done(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
-                  gpointer data)
+sdr_gui_run_async_full(SdrGui *gui, const char *name, JsonObject *request,
+                       GCancellable *cancellable, SdrGuiProgressFunc progress, SdrGuiDoneFunc done,
+                       gpointer data)
 {
 	g_autoptr(GTask) task = g_task_new(NULL, NULL, run_done, NULL);
 	RunCall *c = g_new0(RunCall, 1);
@@ -70,10 +116,19 @@ sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDone
 	c->gui = gui;
 	c->name = g_strdup(name);
 	c->request = request != NULL ? json_object_ref(request) : json_object_new();
+	c->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+	c->progress = progress;
 	c->done = done;
 	c->data = data;
 	g_task_set_task_data(task, c, run_call_free);
 	g_task_run_in_thread(task, run_thread);
+}
+
+void
+sdr_gui_run_async(SdrGui *gui, const char *name, JsonObject *request, SdrGuiDoneFunc done,
+                  gpointer data)
+{
+	sdr_gui_run_async_full(gui, name, request, NULL, NULL, done, data);
 }
 
 /* ---- JSON and text helpers ------------------------------------------------------------ */

@@ -236,6 +236,12 @@ on_verify_clicked(GtkButton *b, gpointer data)
 }
 
 static void
+on_s2low_clicked(GtkButton *b, gpointer data)
+{
+	sdr_gui_navigate(data, SDR_GUI_NAV_S2LOW);
+}
+
+static void
 on_doctor_clicked(GtkButton *b, gpointer data)
 {
 	sdr_gui_navigate(data, SDR_GUI_NAV_DOCTOR);
@@ -287,6 +293,9 @@ sdr_gui_window_show(SdrGui *gui)
 	gtk_container_add(GTK_CONTAINER(buttons), b);
 	b = gtk_button_new_with_mnemonic(_("_Verify a file…"));
 	g_signal_connect(b, "clicked", G_CALLBACK(on_verify_clicked), gui);
+	gtk_container_add(GTK_CONTAINER(buttons), b);
+	b = gtk_button_new_with_mnemonic(_("Send to the prefecture / the Treasury (S²_LOW)…"));
+	g_signal_connect(b, "clicked", G_CALLBACK(on_s2low_clicked), gui);
 	gtk_container_add(GTK_CONTAINER(buttons), b);
 	b = gtk_button_new_with_mnemonic(_("_Sign files…"));
 	g_signal_connect(b, "clicked", G_CALLBACK(on_sign_clicked), gui);

@@ -194,6 +194,7 @@ sdr_gui_s2low_send(SdrGui *gui, JsonObject *send)
 	urgent = sdr_gui_s2low_notice(&s, &title, &body);
 	id = g_strdup_printf("s2low-%lld", (long long)s.id);
 	notify(gui, id, title, body, urgent);
+	sdr_gui_navigate(gui, SDR_GUI_NAV_S2LOW_CHANGED);
 }
 
 /* ---- Application -------------------------------------------------------------------------- */
@@ -271,6 +272,18 @@ nav_doctor(GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+nav_s2low(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_s2low_window_show(data);
+}
+
+static void
+nav_s2low_changed(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	sdr_gui_s2low_window_changed(data);
+}
+
+static void
 nav_state(GSimpleAction *action, GVariant *param, gpointer data)
 {
 	sdr_gui_tray_update(data);
@@ -288,6 +301,8 @@ add_navigation(SdrGui *gui)
 		{ SDR_GUI_NAV_VERIFY, G_CALLBACK(nav_verify) },
 		{ SDR_GUI_NAV_DOCTOR, G_CALLBACK(nav_doctor) },
 		{ SDR_GUI_NAV_STATE, G_CALLBACK(nav_state) },
+		{ SDR_GUI_NAV_S2LOW, G_CALLBACK(nav_s2low) },
+		{ SDR_GUI_NAV_S2LOW_CHANGED, G_CALLBACK(nav_s2low_changed) },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(nav); i++) {

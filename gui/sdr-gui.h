@@ -12,6 +12,7 @@
 #include "sdr-config.h"
 #include "sdr-prompt.h"
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
@@ -19,10 +20,18 @@ G_BEGIN_DECLS
 
 #define SDR_GUI_APP_ID "fr.sinadur.Agent"
 
-/* Runs the handler `name` (called on a worker thread, never on the main loop).
+/* Progress of a batch (the handlers' SdrProgressFunc, agent/sdr-handler.h): done of
+ * total documents finished, current = the one about to be signed (NULL at the end).
+ * Called on the worker thread that runs the handler. */
+typedef void (*SdrGuiProgressFunc)(guint done, guint total, const char *current, gpointer data);
+
+/* Runs the handler `name` (called on a worker thread, never on the main loop), with
+ * the call's cancellable (may be NULL: a cancelled "sign" batch still answers, the
+ * documents not reached "not_signed") and progress function (may be NULL).
  * Returns the answer (new reference) or NULL with *error. */
-typedef JsonNode *(*SdrGuiRunFunc)(const char *name, JsonObject *request, gpointer data,
-                                   GError **error);
+typedef JsonNode *(*SdrGuiRunFunc)(const char *name, JsonObject *request, GCancellable *cancellable,
+                                   SdrGuiProgressFunc progress, gpointer progress_data,
+                                   gpointer data, GError **error);
 
 typedef struct {
 	SdrConfig *config; /* borrowed, outlives the GUI */

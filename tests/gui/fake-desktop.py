@@ -3,7 +3,8 @@
 a minimal org.kde.StatusNotifierWatcher that records the items that register and
 writes their properties to OUT (JSON lines), re-read every second so that later
 changes are seen; and an org.freedesktop.Notifications server that writes each
-notification to NOTES (JSON lines)."""
+notification to NOTES (JSON lines); with a fourth argument SHOWN, an
+org.freedesktop.FileManager1 whose ShowItems calls are written to SHOWN (JSON lines)."""
 import json
 import sys
 
@@ -27,6 +28,10 @@ NOTIFY_XML = """<node><interface name="org.freedesktop.Notifications">
  <method name="GetCapabilities"><arg type="as" direction="out"/></method>
  <method name="GetServerInformation"><arg type="s" direction="out"/><arg type="s" direction="out"/>
   <arg type="s" direction="out"/><arg type="s" direction="out"/></method>
+</interface></node>"""
+FM_XML = """<node><interface name="org.freedesktop.FileManager1">
+ <method name="ShowItems"><arg type="as" direction="in"/><arg type="s" direction="in"/></method>
+ <method name="ShowFolders"><arg type="as" direction="in"/><arg type="s" direction="in"/></method>
 </interface></node>"""
 items = []
 out = open(sys.argv[2], "a", buffering=1)
@@ -112,6 +117,21 @@ def on_name(conn, name):
     print("watcher ready", flush=True)
 
 
+if len(sys.argv) > 4:
+    shown = open(sys.argv[4], "a", buffering=1)
+
+    def on_fm_call(conn, sender, path, iface, method, params, inv):
+        uris, _startup = params.unpack()
+        shown.write(json.dumps({"method": method, "uris": uris}) + "\n")
+        inv.return_value(None)
+
+    def on_fm_bus(conn, name):
+        conn.register_object("/org/freedesktop/FileManager1",
+                             Gio.DBusNodeInfo.new_for_xml(FM_XML).interfaces[0],
+                             on_fm_call, None, None)
+
+    Gio.bus_own_name(Gio.BusType.SESSION, "org.freedesktop.FileManager1", 0, on_fm_bus,
+                     None, None)
 Gio.bus_own_name(Gio.BusType.SESSION, "org.freedesktop.Notifications", 0, on_notify_bus,
                  None, None)
 Gio.bus_own_name(Gio.BusType.SESSION, "org.kde.StatusNotifierWatcher", 0, on_bus, on_name, None)

@@ -393,7 +393,9 @@ def run(fx, env, port, p11dir, agent):
     check("tray icon by state", last.get("IconName") == "sinadur-key-expired", last)
     menu = [x.replace("_", "") for x in last.get("MenuLabels", [])]
     check("tray menu in French", menu == ["Ouvrir sinadur", "Signer des fichiers…",
-                                          "Vérifier un fichier…", "Diagnostic", "Quitter"], last)
+                                          "Vérifier un fichier…",
+                                          "Envoyer à la préfecture / au comptable (S²LOW)…",
+                                          "Diagnostic", "Quitter"], last)
 
     # ---- First listing by the portal ----
     call = Call(port, "GET", "/v1/certificates")
@@ -559,6 +561,8 @@ def pin_pad(fx, env, port, p11dir, body):
     subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
                    env=env, capture_output=True, text=True, timeout=30)
     time.sleep(2)  # the refresh reads the token's flags
+    pad_wait = os.path.join(p11dir, "pad_wait")  # nobody typed on the PIN pad yet
+    open(pad_wait, "w").close()
     call = Call(port, "POST", "/v1/sign", body)
     dlg = find_window("Demande de signature")
     if dlg is not None:
@@ -573,11 +577,13 @@ def pin_pad(fx, env, port, p11dir, body):
         check("PIN pad: no PIN field", find(note, pyatspi.ROLE_PASSWORD_TEXT) is None)
         check("PIN pad: no PIN dialog", find_window("Code PIN de la clé", 1) is None)
         screenshot("pin-pad-notice", NOTICE)
+        check("PIN pad notice stays while the key waits", find_window(NOTICE, 1) is not None)
+    os.unlink(pad_wait)  # typed on the pad: C_Login returns
     r = call.result()
     check("PIN pad: signed", r is not None and r.status == 200, r and r.body[:200])
     if note is not None:
-        click(note, "Fermer")
-        check("PIN pad notice closed", window_gone(NOTICE, 5))
+        # The core's notify(NULL) at the end of the request closes it, no click.
+        check("PIN pad notice closed by the end of the request", window_gone(NOTICE, 10))
     os.unlink(os.path.join(p11dir, "protected"))
     subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--show"],
                    env=env, capture_output=True, text=True, timeout=30)

@@ -394,6 +394,50 @@ test_s2low_notice(void **state)
 
 /* The stamp as shown -> the request's user-space rect, for each rotation, with a crop
  * box that does not start at 0 0 (crop 50 100 550 700: 500 x 600 unrotated). */
+/* The batch's results list and progress, in French. */
+static void
+test_sign_results(void **state)
+{
+	SdrGuiSignResult ok = { "a.pdf", "ok", "/tmp/lot/a.pdf.p7s", NULL, NULL };
+	SdrGuiSignResult skipped = { "b.pdf", "skipped", "/tmp/lot/b.pdf.p7s", NULL, NULL };
+	SdrGuiSignResult not_reached = { "c.pdf", "not_signed", NULL, NULL, NULL };
+	SdrGuiSignResult bad = { "d.xml", "error", NULL, "SDR_ERROR_PARSE",
+		                 "XML mal formé\u202e ligne 3" };
+	SdrGuiSignResult io = { "e.pdf", "error", NULL, "SDR_ERROR_IO", NULL };
+	g_autofree char *l1 = sdr_gui_sign_result_line(&ok, NULL);
+	g_autofree char *l2 = sdr_gui_sign_result_line(&skipped, NULL);
+	g_autofree char *l3 = sdr_gui_sign_result_line(&not_reached, "SDR_ERROR_CANCELLED");
+	g_autofree char *l4 = sdr_gui_sign_result_line(&not_reached, "SDR_ERROR_CARD_REMOVED");
+	g_autofree char *l5 = sdr_gui_sign_result_line(&bad, NULL);
+	g_autofree char *l6 = sdr_gui_sign_result_line(&io, NULL);
+	g_autofree char *s1 = sdr_gui_sign_summary(12, 0, 0, 28, "SDR_ERROR_CANCELLED");
+	g_autofree char *s2 = sdr_gui_sign_summary(1, 1, 1, 0, NULL);
+	g_autofree char *s3 = sdr_gui_sign_summary(3, 0, 0, 2, "SDR_ERROR_CARD_REMOVED");
+	g_autofree char *p1 = sdr_gui_progress_text(12, 40);
+	g_autofree char *p2 = sdr_gui_progress_text(1, 40);
+
+	(void)state;
+	assert_string_equal(l1, "✔ a.pdf : signé (\u2068a.pdf.p7s\u2069)");
+	assert_string_equal(l2, "• b.pdf : déjà signé (\u2068b.pdf.p7s\u2069), laissé tel quel");
+	assert_string_equal(l3, "✘ c.pdf : non signé — vous avez annulé la signature avant ce "
+	                        "document");
+	assert_string_equal(l4, "✘ c.pdf : non signé — la clé a été retirée avant ce document");
+	/* The core's message follows the plain words, sanitised (no bidi override). */
+	assert_non_null(strstr(l5, "✘ d.xml : le document n’a pas la forme attendue — XML mal"));
+	assert_null(strstr(l5, "\u202e"));
+	assert_string_equal(l6, "✘ e.pdf : le fichier ne peut pas être lu ou écrit");
+	assert_string_equal(s1, "12 documents signés sur 40. Signature annulée : 28 documents "
+	                        "n’ont pas été signés (ceux qui l’ont été sont complets).");
+	assert_string_equal(s2, "1 document signé sur 3. 1 l’était déjà. 1 n’a pas pu être signé.");
+	assert_string_equal(s3, "3 documents signés sur 5. La signature s’est arrêtée : 2 "
+	                        "documents n’ont pas été signés.");
+	assert_string_equal(p1, "12 documents signés sur 40");
+	assert_string_equal(p2, "1 document signé sur 40");
+	assert_true(sdr_gui_progress_fraction(12, 40) == 0.3);
+	assert_true(sdr_gui_progress_fraction(0, 0) == 0.0);
+	assert_true(sdr_gui_progress_fraction(50, 40) == 1.0);
+}
+
 static void
 test_stamp_geometry(void **state)
 {
@@ -453,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_choice_days_left),
 		cmocka_unit_test(test_s2low_notice),
 		cmocka_unit_test(test_stamp_geometry),
+		cmocka_unit_test(test_sign_results),
 	};
 
 	g_unsetenv("LC_ALL");

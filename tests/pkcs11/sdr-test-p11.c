@@ -9,10 +9,18 @@
  *   protected  exists = the token has a protected authentication path
  *              (CKF_PROTECTED_AUTHENTICATION_PATH); C_Login with a NULL PIN
  *              "types" the PIN written in this file on the imaginary PIN pad.
+ *   pad_wait   exists = that C_Login waits (up to two minutes) until the file is
+ *              deleted: the person has not typed on the PIN pad yet.
  *   logins     counter of user C_Login calls (written by the module), so tests
  *              can check that nobody retried behind their back.
  *   remove_after  N = the token is pulled (removed is created) after N more
  *              signatures (C_Sign returning a signature); decremented by each.
+ *   signs      counter of signatures made (C_Sign returning a signature), written
+ *              by the module.
+ *   delay_ms   N = each signature takes N more milliseconds (a slow key).
+ *   hold_at    N = the signature that brings signs to N or more waits (up to two
+ *              minutes) until this file is deleted, so that a test can act in the
+ *              middle of a batch (cancel it) without racing the key.
  *   min_len    ulMinPinLen / ulMaxPinLen reported by C_GetTokenInfo (absent =
  *   max_len    SoftHSM's own values). Only reported: C_Login does not check them.
  *   trace      exists = each user C_Login writes "sdr-test-p11: C_Login" on
@@ -188,6 +196,8 @@ t_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_UL
 
 		if (!state_exists("protected"))
 			return CKR_ARGUMENTS_BAD;
+		for (int waited = 0; state_exists("pad_wait") && waited < 120 * 50; waited++)
+			usleep(20 * 1000);
 		state_path(path, sizeof path, "protected");
 		f = fopen(path, "r");
 		if (f == NULL)
@@ -259,6 +269,18 @@ t_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR sig, CK_ULON
 
 	GONE_IF_REMOVED;
 	rv = real->C_Sign(s, d, dl, sig, sl);
+	if (rv == CKR_OK && sig != NULL) {
+		int n = read_int("signs", 0) + 1;
+
+		write_int("signs", n);
+		if (read_int("delay_ms", 0) > 0)
+			usleep((useconds_t)read_int("delay_ms", 0) * 1000);
+		/* hold_at N: the N-th signature waits until the test deletes the file. */
+		for (int waited = 0; state_exists("hold_at") && n >= read_int("hold_at", n + 1) &&
+		                     waited < 120 * 50;
+		     waited++)
+			usleep(20 * 1000);
+	}
 	/* remove_after N: the token is pulled after N signatures (a mid-batch removal). */
 	if (rv == CKR_OK && sig != NULL && state_exists("remove_after")) {
 		left = read_int("remove_after", 0) - 1;
