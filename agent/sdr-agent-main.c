@@ -10,6 +10,7 @@
 #include "sdr-bridge-private.h"
 #include "sdr-bridge.h"
 #include "sdr-config-build.h"
+#include "sdr-deploy.h"
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-prompt.h"
@@ -346,6 +347,7 @@ main(int argc, char **argv)
 	g_timeout_add_seconds(EXPIRY_FIRST_S, expiry_first, &agent);
 	g_timeout_add_seconds(EXPIRY_PERIOD_S, expiry_check, &agent);
 	s2low = sdr_agent_s2low_start(agent.bridge, config); /* the S²LOW send queue */
+	sdr_deploy_nss_at_login(config); /* the key in the user's NSS database, if asked */
 
 	g_main_loop_run(agent.loop);
 
