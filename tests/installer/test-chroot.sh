@@ -11,9 +11,9 @@
 #   upgrade   to a newer build: the user's settings (~/.config/sinadur) and queued
 #             sends ($XDG_STATE_HOME/sinadur/s2low.db, made by the real sinadur
 #             against an unreachable S2LOW) unchanged, the admin's policy kept;
-#   purge     (--autoremove, so the dependencies go too): the root's file list
-#             is the one before the installation, but for what the user made and
-#             apt's and dpkg's own records.
+#   purge     apt-get purge sinadur, then the packages the installation brought:
+#             the root's file list is the one before the installation, but for
+#             what the user made and apt's and dpkg's own records.
 # The debootstrap root is cached as a tarball in $SINADUR_TEST_CACHE (default
 # /var/cache/sinadur-tests), keyed by the Date of the apt lists and the sources:
 # a cold run debootstraps (about a minute here), later runs unpack it (seconds).
@@ -99,6 +99,7 @@ if [ "${3:-}" = --inner ]; then
 			-o -path ./var/cache/ldconfig \) -prune -o -print | LC_ALL=C sort) >"$1"
 	}
 	snapshot "$work/files-before.txt"
+	inroot dpkg-query -W -f '${Package}\n' | LC_ALL=C sort >"$work/packages-before.txt"
 
 	echo "== install (policy first, then apt-get install -y, Depends only)"
 	mkdir -p "$root/etc/sinadur"
@@ -195,9 +196,18 @@ PY
 	echo "   settings, queued send and policy kept"
 
 	echo "== purge"
-	inroot apt-get purge -y -q --autoremove sinadur >"$work/purge.log" 2>&1 ||
-		{ tail -n 30 "$work/purge.log"; fail "apt-get purge"; }
+	inroot dpkg-query -W -f '${Package}\n' | LC_ALL=C sort >"$work/packages-installed.txt"
+	inroot apt-get purge -y -q sinadur >"$work/purge.log" 2>&1 ||
+		{ tail -n 30 "$work/purge.log"; fail "apt-get purge sinadur"; }
 	grep -i 'warning\|sinadur:' "$work/purge.log" || true
+	[ -z "$(inroot dpkg-query -W -f '${Status}' sinadur 2>/dev/null)" ] ||
+		fail "dpkg still knows sinadur after the purge: $(inroot dpkg-query -W -f '${Status}' sinadur)"
+	# Then what the installation brought (its dependencies), so that the root can
+	# be compared with the one before: what is left is what sinadur left.
+	deps=$(LC_ALL=C comm -13 "$work/packages-before.txt" "$work/packages-installed.txt" | grep -vx sinadur || true)
+	# shellcheck disable=SC2086
+	inroot apt-get purge -y -q --autoremove $deps >>"$work/purge.log" 2>&1 ||
+		{ tail -n 30 "$work/purge.log"; fail "apt-get purge of the dependencies"; }
 	snapshot "$work/files-after.txt"
 	if cmp -s "$work/files-before.txt" "$work/files-after.txt"; then
 		echo "   the root's files are those before the installation" \
