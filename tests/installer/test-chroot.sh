@@ -17,7 +17,10 @@
 # The debootstrap root is cached as a tarball in $SINADUR_TEST_CACHE (default
 # /var/cache/sinadur-tests), keyed by the Date of the apt lists and the sources:
 # a cold run debootstraps (about a minute here), later runs unpack it (seconds).
-# Downloaded .debs are kept there too (hard links). Needs root, debootstrap,
+# Downloaded .debs are kept there too (hard links). SINADUR_CHROOT_NEXT_DEB=FILE
+# upgrades to FILE (e.g. installer/build-deb's package) instead of the second fast
+# build; SINADUR_CHROOT_RECOMMENDS=1 installs the Recommends too;
+# SINADUR_KEEP_CHROOT=1 keeps the work folder. Needs root, debootstrap,
 # unshare and a bookworm host (the .deb's library versions are the host's).
 set -eu
 src=$1 build=$2
@@ -91,9 +94,10 @@ if [ "${3:-}" = --inner ]; then
 	[ -f "$root/home/agnes/.local/state/sinadur/s2low.db" ] || fail "no queue in ~/.local/state/sinadur"
 	chown -R 1500:1500 "$root/home/agnes"
 
-	# Everything but what the user makes and the package managers' own records.
+	# Everything but what the user makes, the package managers' own records and
+	# /run (a tmpfs on a real system: adduser's and dbus's runtime folders).
 	snapshot() {
-		(cd "$root" && find . -xdev \( -path ./proc -o -path ./home/agnes -o -path ./tmp \
+		(cd "$root" && find . -xdev \( -path ./proc -o -path ./home/agnes -o -path ./tmp -o -path ./run \
 			-o -path ./var/cache/apt -o -path ./var/lib/apt -o -path ./var/log \
 			-o -path ./var/lib/dpkg -o -path ./var/cache/debconf -o -path ./etc/ld.so.cache \
 			-o -path ./var/cache/ldconfig \) -prune -o -print | LC_ALL=C sort) >"$1"
@@ -266,7 +270,12 @@ ln -s "$cache/archives" "$work/archives"
 echo "== two builds of the package (an older version, then this one)"
 version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/meson.build" | head -n 1)
 sh "$here/make-fast-deb.sh" "$src" "$out/deb-build" "$work/sinadur_prev.deb" "$version~prev1"
-sh "$here/make-fast-deb.sh" "$src" "$out/deb-build" "$work/sinadur_next.deb" "$version"
+if [ -n "${SINADUR_CHROOT_NEXT_DEB:-}" ]; then
+	# The upgrade to a given package (installer/build-deb's, say) instead.
+	cp "$SINADUR_CHROOT_NEXT_DEB" "$work/sinadur_next.deb"
+else
+	sh "$here/make-fast-deb.sh" "$src" "$out/deb-build" "$work/sinadur_next.deb" "$version"
+fi
 cat >"$work/policy.conf" <<'EOF'
 # The test's administrator policy.
 [bridge]
