@@ -5,6 +5,7 @@
 #include "sdr-deploy.h"
 
 #include "sdr-error.h"
+#include "sdr-sanitize.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -104,12 +105,14 @@ modutil(const char *modutil_path, const char *dbdir, const char *const *args, GE
 	                  &out, &err, &status, &e) ||
 	    !g_spawn_check_wait_status(status, &e)) {
 		const char *why = err != NULL ? g_strstrip(err) : "";
+		g_autofree char *shown = NULL;
 
 		if (why[0] == '\0' && out != NULL)
 			why = g_strstrip(out);
+		/* modutil's own words (it may echo a module's): sanitised, capped. */
+		shown = sdr_sanitize_for_display(why[0] != '\0' ? why : e->message, 300);
 		g_set_error(error, SDR_ERROR, SDR_ERROR_FAILED,
-		            _("modutil could not change the NSS database %s: %s"), dbdir,
-		            why[0] != '\0' ? why : e->message);
+		            _("modutil could not change the NSS database %s: %s"), dbdir, shown);
 		return FALSE;
 	}
 	return TRUE;

@@ -69,6 +69,24 @@ else
 	echo "(no opensc-pkcs11.so: the OpenSC case is not checked)"
 fi
 
+# Failures say why and change nothing: a file where the folder should be, a
+# database NSS cannot open.
+rm -rf "$HOME/.pki"
+echo "not a folder" >"$HOME/.pki"
+if "$sinadur" deploy nss >"$T/fail1.txt" 2>&1; then ko "a file in place of ~/.pki: success?"; else
+	grep -q "$HOME/.pki/nssdb" "$T/fail1.txt" && ok "a file in place of ~/.pki: refused, naming the folder" ||
+		ko "message: $(cat "$T/fail1.txt")"
+fi
+rm -f "$HOME/.pki"
+mkdir -p "$db"
+echo "garbage" >"$db/cert9.db"
+echo "garbage" >"$db/key4.db"
+if "$sinadur" deploy nss >"$T/fail2.txt" 2>&1; then ko "a broken database: success?"; else
+	grep -q "modutil could not change the NSS database" "$T/fail2.txt" &&
+		ok "a database NSS cannot open: modutil's refusal reported" || ko "message: $(cat "$T/fail2.txt")"
+fi
+[ "$(cat "$db/cert9.db")" = garbage ] && ok "the broken database is left as it was" || ko "cert9.db changed"
+
 # The agent at login.
 start_agent() {
 	port=$(sdr_free_port)
