@@ -11,6 +11,7 @@
 #include "sdr-bridge-private.h"
 #include "sdr-bridge.h"
 #include "sdr-config-build.h"
+#include "sdr-deploy.h"
 #include "sdr-error.h"
 #include "sdr-i18n.h"
 #include "sdr-prompt.h"
@@ -364,6 +365,7 @@ main(int argc, char **argv)
 	if (agent.gui != NULL)
 		sdr_agent_s2low_set_notify(s2low, gui_s2low_send, &agent);
 #endif
+	sdr_deploy_nss_at_login(config); /* the key in the user's NSS database, if asked */
 
 	g_main_loop_run(agent.loop);
 

@@ -733,6 +733,63 @@ deploy_action_text(const SdrDeployItem *it)
 	return _("unchanged");
 }
 
+static const char *
+nss_state_text(SdrNssState state)
+{
+	switch (state) {
+	case SDR_NSS_ADDED:
+		return _("key registered (p11-kit)");
+	case SDR_NSS_PRESENT:
+		return _("already registered (p11-kit)");
+	case SDR_NSS_OTHER:
+		return _(
+		        "OpenSC is registered there already: p11-kit not added (the key would show "
+		        "twice)");
+	case SDR_NSS_REMOVED:
+		return _("registration removed");
+	case SDR_NSS_ABSENT:
+	default:
+		return _("nothing of sinadur's");
+	}
+}
+
+/* sinadur deploy nss: the user's own NSS databases (Chromium/Chrome TLS login). */
+static int
+cli_deploy_nss(CliOptions *o, gboolean remove)
+{
+	static const char *const states[] = { "added", "present", "other", "removed", "absent" };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) items = sdr_deploy_nss(remove, &error);
+
+	if (items == NULL)
+		return fail(o, error);
+	if (o->json) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+		JsonObject *out = json_object_new();
+		JsonArray *a = json_array_new();
+
+		for (guint i = 0; i < items->len; i++) {
+			const SdrNssItem *it = g_ptr_array_index(items, i);
+			JsonObject *e = json_object_new();
+
+			json_object_set_string_member(e, "database", it->dbdir);
+			json_object_set_string_member(e, "state", states[it->state]);
+			json_array_add_object_element(a, e);
+		}
+		json_object_set_array_member(out, "nss", a);
+		json_node_take_object(node, out);
+		print_json(node);
+		return SDR_EXIT_OK;
+	}
+	for (guint i = 0; i < items->len; i++) {
+		const SdrNssItem *it = g_ptr_array_index(items, i);
+
+		/* "NSS ~/.pki/nssdb: key registered (p11-kit)" */
+		say(stdout, _("NSS %s: %s\n"), it->dbdir, nss_state_text(it->state));
+	}
+	return SDR_EXIT_OK;
+}
+
 static int
 cli_deploy(int argc, char **argv)
 {
@@ -746,7 +803,7 @@ cli_deploy(int argc, char **argv)
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON (for scripts)"), NULL },
 		G_OPTION_ENTRY_NULL
 	};
-	g_autoptr(GOptionContext) oc = g_option_context_new(_("browsers"));
+	g_autoptr(GOptionContext) oc = g_option_context_new(_("browsers | nss"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrConfig) config = NULL;
 	g_autoptr(GPtrArray) items = NULL;
@@ -755,18 +812,25 @@ cli_deploy(int argc, char **argv)
 	g_option_context_add_main_entries(oc, entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain(oc, GETTEXT_PACKAGE);
 	g_option_context_set_summary(
-	        oc, _("Write the browsers' managed policies from /etc/sinadur/policy.conf:\n"
-	              "Chromium and Chrome let the allowed portals reach the local agent,\n"
-	              "Firefox registers p11-kit's PKCS#11 module (merged into policies.json)."));
+	        oc, _("browsers (root): write the browsers' managed policies from\n"
+	              "/etc/sinadur/policy.conf: Chromium and Chrome let the allowed portals\n"
+	              "reach the local agent, Firefox registers p11-kit's PKCS#11 module\n"
+	              "(merged into policies.json).\n"
+	              "nss (each user; the agent does it at login): register p11-kit's module\n"
+	              "in the user's NSS database, for logging in with the key in Chromium\n"
+	              "and Chrome."));
 	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
 		g_autoptr(GError) e =
 		        g_error_new(SDR_ERROR, SDR_ERROR_BAD_REQUEST, "%s", error->message);
 		return fail(NULL, e);
 	}
 	o.json = json;
+	if (argc == 2 && g_str_equal(argv[1], "nss") && root == NULL)
+		return cli_deploy_nss(&o, remove);
 	if (argc != 2 || !g_str_equal(argv[1], "browsers")) {
 		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
-		            _("Usage: sinadur deploy browsers [--root DIR] [--remove]"));
+		            _("Usage: sinadur deploy browsers [--root DIR] [--remove] | sinadur "
+		              "deploy nss [--remove]"));
 		return fail(&o, error);
 	}
 	if (remove) {

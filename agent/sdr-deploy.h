@@ -71,4 +71,41 @@ GPtrArray *sdr_deploy_browsers_check(const SdrConfig *config, const char *root, 
  * containers it leaves empty; the file itself when nothing else is left). */
 GPtrArray *sdr_deploy_browsers_remove(const char *root, GError **error);
 
+/* ---- per-user NSS registration (sdr-deploy-nss.c) --------------------------------
+ * Chromium and Chrome have no PKCS#11 policy: TLS login with the key needs the module
+ * in the user's NSS database. "sinadur deploy nss" (and the agent at login when
+ * [browsers] nss_register is true) adds p11-kit's proxy to ~/.pki/nssdb (made when
+ * missing) and to $XDG_DATA_HOME/pki/nssdb when that exists, with modutil, unless a
+ * proxy or OpenSC's module is registered there already (OpenSC's pkcs11-register):
+ * the key would then show twice. Idempotent. */
+
+/* The name of our module in the NSS databases. */
+#define SDR_DEPLOY_NSS_NAME "sinadur (p11-kit)"
+
+typedef enum {
+	SDR_NSS_ADDED,   /* registered now */
+	SDR_NSS_PRESENT, /* p11-kit's proxy was registered already */
+	SDR_NSS_OTHER,   /* OpenSC's module is registered: the proxy is not added */
+	SDR_NSS_REMOVED, /* --remove: our entry deleted */
+	SDR_NSS_ABSENT,  /* --remove: nothing of ours / check: nothing registered */
+} SdrNssState;
+
+typedef struct {
+	char *dbdir; /* folder of the database (without "sql:") */
+	SdrNssState state;
+} SdrNssItem;
+
+/* Registers (or, remove = TRUE, unregisters our own entry) in the user's databases;
+ * SdrNssItem array. SDR_ERROR_NOT_FOUND when modutil or the proxy is missing,
+ * SDR_ERROR_FAILED with modutil's message when it fails. */
+GPtrArray *sdr_deploy_nss(gboolean remove, GError **error);
+/* What is registered now (nothing changed): PRESENT, OTHER or ABSENT per database;
+ * ~/.pki/nssdb is listed even when missing. */
+GPtrArray *sdr_deploy_nss_check(void);
+/* [browsers] nss_register (default false; the package's sinadur.conf sets it). */
+gboolean sdr_deploy_nss_enabled(const SdrConfig *config);
+/* The agent at start-up: when enabled, sdr_deploy_nss() in a worker thread; what it
+ * did goes to stderr (the journal). */
+void sdr_deploy_nss_at_login(const SdrConfig *config);
+
 G_END_DECLS

@@ -502,6 +502,44 @@ doctor_trusted_lists(Doctor *d, SdrContext *ctx, JsonObject *out)
 	}
 }
 
+/* The key in the user's NSS databases (Chromium/Chrome TLS login), when asked. */
+static void
+doctor_nss(Doctor *d, const SdrConfig *config, JsonObject *out)
+{
+	gboolean enabled = sdr_deploy_nss_enabled(config);
+	g_autoptr(GPtrArray) items = NULL;
+	JsonObject *o = json_object_new();
+	JsonArray *a = json_array_new();
+	static const char *const states[] = { "added", "present", "other", "removed", "absent" };
+
+	json_object_set_object_member(out, "nss", o);
+	json_object_set_boolean_member(o, "nss_register", enabled);
+	json_object_set_boolean_member(o, "locked",
+	                               sdr_config_is_locked(config, "browsers", "nss_register"));
+	json_object_set_array_member(o, "databases", a);
+	if (!enabled)
+		return;
+	items = sdr_deploy_nss_check();
+	for (guint i = 0; i < items->len; i++) {
+		const SdrNssItem *it = g_ptr_array_index(items, i);
+		JsonObject *e = json_object_new();
+
+		json_object_set_string_member(e, "database", it->dbdir);
+		json_object_set_string_member(e, "state", states[it->state]);
+		json_array_add_object_element(a, e);
+		if (it->state == SDR_NSS_ABSENT)
+			check(d, "nss", "warning",
+			      _("Run “sinadur deploy nss” (the agent does it when it starts), then "
+			        "restart the browser."),
+			      _("Chromium and Chrome: the key is not registered in %s: logging in "
+			        "to a site with the key will not work there."),
+			      it->dbdir);
+		else
+			check(d, "nss", "ok", NULL,
+			      _("Chromium and Chrome: the key is registered in %s."), it->dbdir);
+	}
+}
+
 JsonNode *
 sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
 {
@@ -527,6 +565,7 @@ sdr_handle_doctor(SdrContext *ctx, JsonObject *request, GError **error)
 	}
 	doctor_deployment(&d, out);
 	doctor_trusted_lists(&d, ctx, out);
+	doctor_nss(&d, sdr_context_get_config(ctx), out);
 	json_object_set_array_member(out, "checks", d.checks);
 	json_object_set_int_member(out, "problems", d.problems);
 	return sdr_json_node_take(out);

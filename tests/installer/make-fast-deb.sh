@@ -1,15 +1,18 @@
 #!/bin/sh
-# make-fast-deb.sh SRCDIR BUILDDIR OUT.deb - the package without a full rebuild, for
-# the tests: a build folder of its own (prefix /usr, the distribution's flags,
-# gui disabled, kept between runs so later runs are incremental) compiles only what
-# is installed; "meson install --destdir" fills a staging tree; the debhelper steps
-# that matter for the contents are done by hand (strip, gzip of the man pages,
-# copyright and changelog, conffiles, md5sums, shlibs Depends from
-# dpkg-shlibdeps, the maintainer scripts with #DEBHELPER# left empty); dpkg-deb
-# --build makes the .deb. installer/build-deb remains the real, debhelper path.
+# make-fast-deb.sh SRCDIR BUILDDIR OUT.deb [VERSION] - the package without a full
+# rebuild, for the tests: a build folder of its own (prefix /usr, the distribution's
+# flags, gui disabled, kept between runs so later runs are incremental) compiles only
+# what is installed; "meson install --destdir" fills a staging tree; the debhelper
+# steps that matter for the contents are done by hand (strip, gzip of the man pages,
+# copyright and changelog, md5sums, shlibs Depends from dpkg-shlibdeps); the
+# maintainer scripts and conffiles are debhelper's own (dh_installsystemduser and
+# dh_installdeb run on the staging tree, so #DEBHELPER# holds the real snippets);
+# dpkg-deb --build makes the .deb. installer/build-deb remains the full debhelper
+# path. VERSION (default: meson.build's) is the package version only (the
+# upgrade test builds an older one); the binaries report meson.build's.
 set -eu
 src=$1 bdir=$2 deb=$3
-version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/meson.build" | head -n 1)
+version=${4:-$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/meson.build" | head -n 1)}
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
 if [ ! -f "$bdir/build.ninja" ]; then
 	CFLAGS=$(dpkg-buildflags --get CFLAGS) CPPFLAGS=$(dpkg-buildflags --get CPPFLAGS) \
@@ -20,8 +23,11 @@ if [ ! -f "$bdir/build.ninja" ]; then
 fi
 nice meson compile -C "$bdir" sinadur sinadur-agent fr.mo >"$bdir.compile.log" 2>&1 ||
 	{ tail -n 40 "$bdir.compile.log" >&2; exit 1; }
-stage=$(mktemp -d "${TMPDIR:-/tmp}/sinadur-stage.XXXXXX")
-trap 'rm -rf "$stage" "$stage.ctl"' EXIT INT TERM
+# The staging tree is debian/sinadur of a debhelper work folder.
+work=$(mktemp -d "${TMPDIR:-/tmp}/sinadur-stage.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+stage=$work/debian/sinadur
+mkdir -p "$stage"
 meson install -C "$bdir" --no-rebuild --quiet --destdir "$stage" >/dev/null
 for b in "$stage"/usr/bin/*; do
 	[ -L "$b" ] || ! file -b "$b" | grep -q ELF ||
@@ -33,10 +39,10 @@ mkdir -p "$doc"
 cp "$src/installer/debian/copyright" "$doc/copyright"
 "$src/installer/make-changelog" "$version" | gzip -9n >"$doc/changelog.gz"
 chmod -R u+rwX,go+rX,go-w "$stage"
-mkdir -p "$stage/DEBIAN" "$stage.ctl/debian"
-# dpkg-shlibdeps wants a debian/control next to it.
-cp "$src/installer/debian/control" "$stage.ctl/debian/control"
-shlibs=$(cd "$stage.ctl" && dpkg-shlibdeps -O -e"$stage/usr/bin/sinadur" \
+mkdir -p "$stage/DEBIAN"
+for f in control postinst prerm postrm; do cp "$src/installer/debian/$f" "$work/debian/$f"; done
+"$src/installer/make-changelog" "$version" >"$work/debian/changelog"
+shlibs=$(cd "$work" && dpkg-shlibdeps -O -e"$stage/usr/bin/sinadur" \
 	-e"$stage/usr/bin/sinadur-agent" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 python3 - "$src/installer/debian/control" "$version" "$(dpkg --print-architecture)" "$size" \
@@ -65,11 +71,9 @@ for k in order:
     out.append(k + ":" + v)
 print("\n".join(out))
 PY
-(cd "$stage" && find etc -type f | sed 's|^|/|' | sort) >"$stage/DEBIAN/conffiles"
-for s in postinst prerm postrm; do
-	sed 's/^#DEBHELPER#$//' "$src/installer/debian/$s" >"$stage/DEBIAN/$s"
-	chmod 0755 "$stage/DEBIAN/$s"
-done
+# The user unit enabled for every user, the maintainer scripts with their
+# snippets, the conffiles (every file under /etc): as dh does.
+(cd "$work" && dh_installsystemduser -psinadur && dh_installdeb -psinadur) >/dev/null
 (cd "$stage" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -print |
 	sed 's|^\./||' | LC_ALL=C sort | xargs md5sum) >"$stage/DEBIAN/md5sums"
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null

@@ -6,7 +6,7 @@
 # policies, purge removes only ours).
 set -eu
 src=$1 build=$2
-for t in dpkg-deb dpkg-shlibdeps dpkg-buildflags lintian python3; do
+for t in dpkg-deb dpkg-shlibdeps dpkg-buildflags dh_installdeb lintian python3; do
 	command -v "$t" >/dev/null 2>&1 ||
 		{ echo "SKIP: $t is not installed (./quickstart installs it)"; exit 77; }
 done
@@ -77,24 +77,38 @@ grep -q '^X-GNOME-HiddenUnderSystemd=true' "$x/root/etc/xdg/autostart/sinadur-ag
 
 echo "== maintainer scripts (private mount namespace)"
 if command -v unshare >/dev/null 2>&1 && unshare -m --propagation private true 2>/dev/null; then
-	mkdir -p "$x/etc/sinadur" "$x/etc/chromium" "$x/etc/opt" "$x/etc/firefox/policies"
+	mkdir -p "$x/etc/sinadur" "$x/etc/chromium" "$x/etc/opt" "$x/etc/firefox/policies" \
+		"$x/etc/systemd" "$x/var/lib/systemd"
 	printf '[bridge]\nallowed_origins=https://portail.example.fr;\n' >"$x/etc/sinadur/policy.conf"
 	echo '{"policies": {"DisableTelemetry": true}}' >"$x/etc/firefox/policies/policies.json"
 	unshare -m --propagation private sh -eu -c '
 		x=$1
-		for d in sinadur chromium opt firefox; do
-			mkdir -p /etc/$d 2>/dev/null || true
-			mount --bind "$x/etc/$d" /etc/$d
+		# debhelper'"'"'s snippets (deb-systemd-helper) write /etc/systemd/user and
+		# /var/lib/systemd: private copies too.
+		for d in etc/sinadur etc/chromium etc/opt etc/firefox etc/systemd var/lib/systemd; do
+			mkdir -p /$d 2>/dev/null || true
+			mount --bind "$x/$d" /$d
 		done
-		PATH=$x/root/usr/bin:$PATH sh "$x/DEBIAN/postinst" configure
+		# systemctl preset (deb-systemd-helper) looks for the unit where dpkg puts it.
+		mkdir -p "$x/user-units"
+		cp -a /usr/lib/systemd/user/. "$x/user-units/" 2>/dev/null || true
+		cp "$x/root/usr/lib/systemd/user/sinadur-agent.service" "$x/user-units/"
+		mount --bind "$x/user-units" /usr/lib/systemd/user
+		# As dpkg calls them (deb-systemd-helper insists).
+		ms() { DPKG_MAINTSCRIPT_PACKAGE=sinadur DPKG_MAINTSCRIPT_NAME=$1 \
+			PATH=$x/root/usr/bin:$PATH sh "$x/DEBIAN/$@"; }
+		ms postinst configure
+		wants=/etc/systemd/user/graphical-session.target.wants/sinadur-agent.service
+		[ -L "$wants" ] || { echo "postinst did not enable the user unit ($wants)"; exit 1; }
 		cp /etc/chromium/policies/managed/sinadur.json "$x/after-install-chromium.json"
 		cp /etc/firefox/policies/policies.json "$x/after-install-firefox.json"
-		PATH=$x/root/usr/bin:$PATH sh "$x/DEBIAN/prerm" remove
-		sh "$x/DEBIAN/postrm" remove
+		ms prerm remove
+		ms postrm remove
 		[ -f /etc/chromium/policies/managed/sinadur.json ] || { echo "remove lost the policies"; exit 1; }
-		sh "$x/DEBIAN/postrm" purge
+		ms postrm purge
 		[ ! -e /etc/chromium/policies/managed/sinadur.json ] || { echo "purge kept sinadur.json"; exit 1; }
 		[ ! -e /etc/opt/chrome/policies/managed/sinadur.json ] || { echo "purge kept Chrome policy"; exit 1; }
+		[ ! -e "$wants" ] && [ ! -L "$wants" ] || { echo "purge kept the user unit enabled"; exit 1; }
 		cp /etc/firefox/policies/policies.json "$x/after-purge-firefox.json"
 		[ -f /etc/sinadur/policy.conf ] || { echo "purge removed the admin policy (dpkg does that)"; exit 1; }
 	' sh "$x" || fail "maintainer scripts"
