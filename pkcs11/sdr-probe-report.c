@@ -44,31 +44,29 @@ needs_escape(guchar b)
 
 /* ---- Writer ----------------------------------------------------------------------- */
 
+/* s: a field of max + 1 bytes, NUL-terminated or full. */
 static void
 append_text(GString *out, const char *key, const char *s, gsize max)
 {
 	g_autoptr(GString) clean = g_string_new(NULL);
 	const char *p = s;
+	const char *end = s + strnlen(s, max + 1);
 
 	/* Valid UTF-8 without controls, at most max bytes, cut between characters. */
-	while (*p != '\0') {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-		gsize n;
+	while (p < end) {
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+		gboolean bad = c == (gunichar)-1 || c == (gunichar)-2;
+		gsize n = bad ? 1 : (gsize)(g_utf8_next_char(p) - p);
 
-		if (c == (gunichar)-1 || c == (gunichar)-2 || is_control(c)) {
-			n = c == (gunichar)-1 || c == (gunichar)-2
-			            ? 1
-			            : (gsize)(g_utf8_next_char(p) - p);
+		if (bad || is_control(c)) {
 			if (clean->len + 1 > max)
 				break;
 			g_string_append_c(clean, '?');
-			p += n;
-			continue;
+		} else {
+			if (clean->len + n > max)
+				break;
+			g_string_append_len(clean, p, (gssize)n);
 		}
-		n = (gsize)(g_utf8_next_char(p) - p);
-		if (clean->len + n > max)
-			break;
-		g_string_append_len(clean, p, (gssize)n);
 		p += n;
 	}
 

@@ -54,9 +54,10 @@ typedef struct {
 	char detail[SDR_PROBE_DETAIL_MAX + 1];
 } SdrProbeReport;
 
-/* The report as text. Text fields are made valid first (invalid UTF-8 and control
- * characters become '?', cut at their maximum on a character boundary), so any
- * report formats into something sdr_probe_report_parse() accepts. */
+/* The report as text. Text fields (NUL-terminated, or filling their array) are made
+ * valid first (each invalid UTF-8 byte and each control character becomes '?', cut
+ * at their maximum on a character boundary), so any report formats into something
+ * sdr_probe_report_parse() accepts. */
 char *sdr_probe_report_format(const SdrProbeReport *report);
 
 /* Parses exactly len bytes. On success fills *out (only then) and returns TRUE;
