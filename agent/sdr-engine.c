@@ -1395,9 +1395,10 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (job.uses_token) {
 		sdr_context_hold_token(ctx, TRUE);
 		job.held = TRUE;
-		/* Modules are checked in a forked child (sdr_module_probe) before they
-		 * are loaded: no other thread of ours may hold a lock (OpenSSL's) at
-		 * that fork, so the documents' thread starts once the modules are in. */
+		/* The documents' thread starts once the modules are in: an order the
+		 * former fork()ed module probe needed. The probe is now a spawned
+		 * program (sinadur-p11-probe) that our threads' locks cannot block, so
+		 * the documents could start before (docs/internals/agent-core.md). */
 		tokens_ok = sdr_context_get_token_manager(ctx, &cert_error) != NULL;
 	}
 	if (!digest_mode)

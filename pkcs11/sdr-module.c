@@ -1,6 +1,6 @@
 /* sdr-module.c - finding PKCS#11 modules, probing them in a process of their own
- * (sinadur-p11-probe) so a module that crashes or hangs cannot take the agent down, and loading them (libp11 for
- * enumeration, the raw function list for token flags, login and signing).
+ * (sinadur-p11-probe) so a module that crashes or hangs cannot take the agent down, and loading
+ * them (libp11 for enumeration, the raw function list for token flags, login and signing).
  */
 #include "sdr-token-private.h"
 
@@ -370,8 +370,8 @@ spawn_probe(const char *program, const char *path, int out_fd, pid_t *pid)
 	/* dup2 first: out_fd may itself be 0 or 2. */
 	rc = posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
 	if (rc == 0)
-		rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
-		                                      O_RDONLY, 0);
+		rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY,
+		                                      0);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
 		                                      O_WRONLY, 0);
@@ -382,7 +382,8 @@ spawn_probe(const char *program, const char *path, int out_fd, pid_t *pid)
 	if (rc == 0)
 		rc = posix_spawnattr_setsigdefault(&attr, &all);
 	if (rc == 0)
-		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		rc = posix_spawnattr_setflags(&attr,
+		                              POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	if (rc == 0)
 		rc = posix_spawn(pid, program, &actions, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);

@@ -129,8 +129,7 @@ take_line(Cursor *c, const char *key, const char **value, gsize *value_len)
 		if (len != key_len || memcmp(c->p, key, key_len) != 0)
 			return FALSE;
 	} else {
-		if (len < key_len + 1 || memcmp(c->p, key, key_len) != 0 ||
-		    c->p[key_len] != ' ')
+		if (len < key_len + 1 || memcmp(c->p, key, key_len) != 0 || c->p[key_len] != ' ')
 			return FALSE;
 		*value = c->p + key_len + 1;
 		*value_len = len - key_len - 1;
@@ -279,8 +278,7 @@ sdr_probe_report_parse(const char *data, gsize len, SdrProbeReport *out, GError 
 	     take_line(&c, "rv", &v, &n) && parse_rv(v, n, &r->rv) &&
 	     take_line(&c, "cryptoki", &v, &n) &&
 	     parse_version(v, n, &r->cryptoki_major, &r->cryptoki_minor) &&
-	     take_line(&c, "slots", &v, &n) &&
-	     parse_decimal(v, n, SDR_PROBE_SLOTS_MAX, &number);
+	     take_line(&c, "slots", &v, &n) && parse_decimal(v, n, SDR_PROBE_SLOTS_MAX, &number);
 	if (ok) {
 		r->slots = (guint)number;
 		ok = take_line(&c, "manufacturer", &v, &n) &&

@@ -62,8 +62,7 @@ char *sdr_probe_report_format(const SdrProbeReport *report);
 
 /* Parses exactly len bytes. On success fills *out (only then) and returns TRUE;
  * otherwise FALSE with SDR_ERROR_PARSE. */
-gboolean sdr_probe_report_parse(const char *data, gsize len, SdrProbeReport *out,
-                                GError **error);
+gboolean sdr_probe_report_parse(const char *data, gsize len, SdrProbeReport *out, GError **error);
 
 /* "ok", "dlopen", ... */
 const char *sdr_probe_stage_name(SdrProbeStage stage);

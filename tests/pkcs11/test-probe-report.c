@@ -61,10 +61,10 @@ test_refuses(void **unused)
 	static const char *const bad[] = {
 		"",
 		"end\n",
-		GOOD "x",                                    /* trailing bytes */
-		GOOD "end\n",                                /* a line twice */
+		GOOD "x",     /* trailing bytes */
+		GOOD "end\n", /* a line twice */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer x\n"
-		     "description y\ndetail \nend",          /* no last newline */
+		     "description y\ndetail \nend", /* no last newline */
 		"sinadur-p11-probe 2\nstage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\n" GOOD_TAIL,
 		HEAD "stage fine\nrv 0x00000000\ncryptoki 2.40\nslots 1\n" GOOD_TAIL,
 		HEAD "stage ok \nrv 0x00000000\ncryptoki 2.40\nslots 1\n" GOOD_TAIL,
@@ -82,30 +82,30 @@ test_refuses(void **unused)
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots \n" GOOD_TAIL,
 		HEAD "stage ok\r\nrv 0x00000000\ncryptoki 2.40\nslots 1\n" GOOD_TAIL,
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer %41\n"
-		     "description y\ndetail \nend\n",         /* escape of a plain byte */
+		     "description y\ndetail \nend\n", /* escape of a plain byte */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer %c3%a9\n"
-		     "description y\ndetail \nend\n",         /* lower-case escape */
+		     "description y\ndetail \nend\n", /* lower-case escape */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer a\tb\n"
-		     "description y\ndetail \nend\n",         /* raw tab */
+		     "description y\ndetail \nend\n", /* raw tab */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer a%09b\n"
-		     "description y\ndetail \nend\n",         /* decoded control */
+		     "description y\ndetail \nend\n", /* decoded control */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer %C2%85\n"
-		     "description y\ndetail \nend\n",         /* decoded C1 control */
+		     "description y\ndetail \nend\n", /* decoded C1 control */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer %FF\n"
-		     "description y\ndetail \nend\n",         /* not UTF-8 */
+		     "description y\ndetail \nend\n", /* not UTF-8 */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer %C3\n"
-		     "description y\ndetail \nend\n",         /* cut UTF-8 */
+		     "description y\ndetail \nend\n", /* cut UTF-8 */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer %2\n"
-		     "description y\ndetail \nend\n",         /* cut escape */
+		     "description y\ndetail \nend\n", /* cut escape */
 		HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\nslots 1\nmanufacturer x\n"
-		     "description y\ndetail\nend\n",          /* no space after the key */
+		     "description y\ndetail\nend\n", /* no space after the key */
 	};
 	SdrProbeReport r;
 	g_autofree char *name65 = NULL;
 	g_autofree char *too_long = NULL;
 	g_autoptr(GString) big = g_string_new(HEAD "stage ok\nrv 0x00000000\ncryptoki 2.40\n"
-	                                            "slots 1\nmanufacturer x\ndescription y\n"
-	                                            "detail ");
+	                                           "slots 1\nmanufacturer x\ndescription y\n"
+	                                           "detail ");
 	GError *error = NULL;
 	char nul[] = GOOD;
 

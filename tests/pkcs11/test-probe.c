@@ -227,7 +227,8 @@ group_setup(void **unused)
 	testp11 = g_getenv("SDR_TESTP11");
 	crash_module = g_getenv("SDR_CRASH_MODULE");
 	lock_module = g_getenv("SDR_LOCK_MODULE");
-	if (testp11 == NULL || crash_module == NULL || lock_module == NULL || g_getenv("SINADUR_P11_PROBE") == NULL)
+	if (testp11 == NULL || crash_module == NULL || lock_module == NULL ||
+	    g_getenv("SINADUR_P11_PROBE") == NULL)
 		return -1;
 	tmp_dir = g_dir_make_tmp("sdr-probe-XXXXXX", &error);
 	if (tmp_dir == NULL)
@@ -252,8 +253,8 @@ group_teardown(void **unused)
 {
 	if (tmp_dir != NULL) {
 		const char *argv[] = { "rm", "-rf", tmp_dir, NULL };
-		(void)g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-		                   NULL, NULL, NULL, NULL);
+		(void)g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+		                   NULL, NULL, NULL);
 	}
 	g_clear_pointer(&tmp_dir, g_free);
 	return 0;
