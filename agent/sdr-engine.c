@@ -1395,10 +1395,9 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (job.uses_token) {
 		sdr_context_hold_token(ctx, TRUE);
 		job.held = TRUE;
-		/* The documents' thread starts once the modules are in: an order the
-		 * former fork()ed module probe needed. The probe is now a spawned
-		 * program (sinadur-p11-probe) that our threads' locks cannot block, so
-		 * the documents could start before (docs/internals/agent-core.md). */
+		/* The documents' thread starts once the modules are in, an order the old
+		 * fork()ed module probe needed; the spawned sinadur-p11-probe does not
+		 * (docs/internals/agent-core.md): the documents could start earlier. */
 		tokens_ok = sdr_context_get_token_manager(ctx, &cert_error) != NULL;
 	}
 	if (!digest_mode)
