@@ -1394,9 +1394,9 @@ sdr_handle_sign(SdrContext *ctx, JsonObject *request, GError **error)
 	if (job.uses_token) {
 		sdr_context_hold_token(ctx, TRUE);
 		job.held = TRUE;
-		/* Modules are checked in a forked child (sdr_module_probe) before they
-		 * are loaded: no other thread of ours may hold a lock (OpenSSL's) at
-		 * that fork, so the documents' thread starts once the modules are in. */
+		/* The documents' thread starts once the modules are in, an order the old
+		 * fork()ed module probe needed; the spawned sinadur-p11-probe does not
+		 * (docs/internals/agent-core.md): the documents could start earlier. */
 		tokens_ok = sdr_context_get_token_manager(ctx, &cert_error) != NULL;
 	}
 	if (!digest_mode)

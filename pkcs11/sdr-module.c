@@ -1,8 +1,11 @@
-/* sdr-module.c - finding PKCS#11 modules, probing them in a child process so a
- * module that crashes cannot take the agent down, and loading them (libp11 for
- * enumeration, the raw function list for token flags, login and signing).
+/* sdr-module.c - finding PKCS#11 modules, probing them in a process of their own
+ * (sinadur-p11-probe) so a module that crashes or hangs cannot take the agent down, and loading
+ * them (libp11 for enumeration, the raw function list for token flags, login and signing).
  */
 #include "sdr-token-private.h"
+
+#include "sdr-probe-build.h"
+#include "sdr-probe-report.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,82 +320,75 @@ lookup_get_function_list(void *dl)
 	return fn;
 }
 
-/* ---- Probe in a child process ------------------------------------------------------ */
+/* ---- Probe in a process of its own ---------------------------------------------- */
 
-typedef enum {
-	PROBE_OK = 0,
-	PROBE_NO_FILE,
-	PROBE_DLOPEN,
-	PROBE_NO_SYMBOL,
-	PROBE_GET_FUNCTION_LIST,
-	PROBE_INITIALIZE,
-	PROBE_SLOT_LIST,
-} ProbeStage;
+/* The probe is a program (sinadur-p11-probe) started with posix_spawn(), never a
+ * fork() that runs code: sinadur-agent has other threads (bridge connections, GTask
+ * workers, hashing) that may hold a lock of OpenSSL, GLib or stdio at that moment,
+ * and a forked child calling dlopen() or a module's C_Initialize() would then wait
+ * on it for ever. posix_spawn() runs nothing but the file actions and exec. */
 
-typedef struct {
-	int stage; /* ProbeStage */
-	unsigned long rv;
-	char detail[256];
-} ProbeReport;
-
-/* Only what is needed between fork() and _exit(). */
-G_GNUC_NORETURN static void
-probe_child(const char *path, int fd)
+/* $SINADUR_P11_PROBE (tests), this build's probe when the running program is in
+ * this build tree, else the installed one. */
+static char *
+probe_program(void)
 {
-	ProbeReport report;
-	void *dl;
-	CK_C_GetFunctionList get_list;
-	CK_FUNCTION_LIST_PTR fl = NULL;
-	CK_C_INITIALIZE_ARGS args;
-	CK_ULONG count = 0;
-	CK_RV rv;
-	const char *err;
+	const char *env = g_getenv("SINADUR_P11_PROBE");
+	g_autofree char *self = NULL;
 
-	memset(&report, 0, sizeof report);
-	memset(&args, 0, sizeof args);
-	args.flags = CKF_OS_LOCKING_OK;
+	if (env != NULL && *env != '\0')
+		return g_strdup(env);
+	self = g_file_read_link("/proc/self/exe", NULL);
+	if (self != NULL && g_str_has_prefix(self, SDR_BUILD_ROOT "/"))
+		return g_strdup(SDR_P11_PROBE_BUILD);
+	return g_strdup(SDR_P11_PROBE_INSTALLED);
+}
 
-	if (access(path, F_OK) != 0) {
-		report.stage = PROBE_NO_FILE;
-		goto done;
+/* stdout = the pipe, stdin and stderr = /dev/null, no other descriptor, default
+ * signal dispositions and an empty mask (the agent's are not the module's). */
+static int
+spawn_probe(const char *program, const char *path, int out_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	char *argv[] = { (char *)program, (char *)path, NULL };
+	int rc;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	sigdelset(&all, SIGKILL);
+	sigdelset(&all, SIGSTOP);
+	rc = posix_spawn_file_actions_init(&actions);
+	if (rc != 0)
+		return rc;
+	rc = posix_spawnattr_init(&attr);
+	if (rc != 0) {
+		posix_spawn_file_actions_destroy(&actions);
+		return rc;
 	}
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (dl == NULL) {
-		report.stage = PROBE_DLOPEN;
-		err = dlerror();
-		if (err != NULL)
-			g_strlcpy(report.detail, err, sizeof report.detail);
-		goto done;
-	}
-	get_list = lookup_get_function_list(dl);
-	if (get_list == NULL) {
-		report.stage = PROBE_NO_SYMBOL;
-		goto done;
-	}
-	rv = get_list(&fl);
-	if (rv != CKR_OK || fl == NULL || fl->C_Initialize == NULL) {
-		report.stage = PROBE_GET_FUNCTION_LIST;
-		report.rv = rv;
-		goto done;
-	}
-	rv = fl->C_Initialize(&args);
-	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		report.stage = PROBE_INITIALIZE;
-		report.rv = rv;
-		goto done;
-	}
-	rv = fl->C_GetSlotList(CK_FALSE, NULL, &count);
-	if (rv != CKR_OK) {
-		report.stage = PROBE_SLOT_LIST;
-		report.rv = rv;
-		goto done;
-	}
-	fl->C_Finalize(NULL);
-	report.stage = PROBE_OK;
-done:
-	if (write(fd, &report, sizeof report) != (ssize_t)sizeof report)
-		_exit(3);
-	_exit(0);
+	/* dup2 first: out_fd may itself be 0 or 2. */
+	rc = posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY,
+		                                      0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+		                                      O_WRONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&attr, &all);
+	if (rc == 0)
+		rc = posix_spawnattr_setflags(&attr,
+		                              POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (rc == 0)
+		rc = posix_spawn(pid, program, &actions, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
+	return rc;
 }
 
 static gint64
@@ -400,38 +397,115 @@ now_ms(void)
 	return g_get_monotonic_time() / 1000;
 }
 
-static void
-set_probe_error(GError **error, const char *path, const ProbeReport *report)
+static gboolean
+report_complete(const char *buf, gsize got)
 {
-	switch ((ProbeStage)report->stage) {
-	case PROBE_NO_FILE:
+	return got >= 5 && memcmp(buf + got - 5, "\nend\n", 5) == 0;
+}
+
+/* Reads into buf (size bytes: one more than a report may have) until the report's
+ * last line, the end of the pipe, a full buffer or the deadline (then FALSE). */
+static gboolean
+read_report(int fd, gint64 deadline, char *buf, gsize size, gsize *got)
+{
+	*got = 0;
+	while (*got < size && !report_complete(buf, *got)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		gint64 left = deadline - now_ms();
+		int n;
+		ssize_t r;
+
+		if (left <= 0)
+			return FALSE;
+		n = poll(&pfd, 1, (int)MIN(left, G_MAXINT));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return FALSE;
+		if (n < 0)
+			break;
+		r = read(fd, buf + *got, size - *got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* the probe ended (or died) */
+		*got += (gsize)r;
+	}
+	return TRUE;
+}
+
+/* waitpid() until the deadline; FALSE when the probe still runs then. */
+static gboolean
+wait_probe(pid_t pid, gint64 deadline, int *status)
+{
+	gulong pause_us = 500;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return TRUE;
+		if (r < 0 && errno == ECHILD) {
+			/* Reaped behind our back (SIGCHLD ignored): the report decides. */
+			*status = 0;
+			return TRUE;
+		}
+		if (now_ms() >= deadline)
+			return FALSE;
+		g_usleep(pause_us);
+		pause_us = MIN(pause_us * 2, 50000);
+	}
+}
+
+static void
+kill_probe(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void
+set_probe_error(GError **error, const char *path, const SdrProbeReport *report)
+{
+	unsigned long rv = (unsigned long)report->rv;
+
+	switch (report->stage) {
+	case SDR_PROBE_NO_FILE:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s does not exist."), path);
 		break;
-	case PROBE_DLOPEN:
+	case SDR_PROBE_DLOPEN:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("%s is not a loadable library: %s"), path, report->detail);
 		break;
-	case PROBE_NO_SYMBOL:
+	case SDR_PROBE_NO_SYMBOL:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("%s is not a PKCS#11 module (no C_GetFunctionList)."), path);
 		break;
-	case PROBE_GET_FUNCTION_LIST:
+	case SDR_PROBE_GET_FUNCTION_LIST:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s returned no function list (error 0x%08lx)."),
-		            path, report->rv);
+		            path, rv);
 		break;
-	case PROBE_INITIALIZE:
+	case SDR_PROBE_INITIALIZE:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s failed to initialise (error 0x%08lx)."), path,
-		            report->rv);
+		            rv);
 		break;
-	case PROBE_SLOT_LIST:
+	case SDR_PROBE_INFO:
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s cannot describe itself (C_GetInfo, error "
+		              "0x%08lx)."),
+		            path, rv);
+		break;
+	case SDR_PROBE_SLOT_LIST:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s cannot list its slots (error 0x%08lx)."), path,
-		            report->rv);
+		            rv);
 		break;
-	case PROBE_OK:
+	case SDR_PROBE_OK:
+	case SDR_PROBE_N_STAGES:
 	default:
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s could not be checked."), path);
@@ -439,89 +513,13 @@ set_probe_error(GError **error, const char *path, const ProbeReport *report)
 	}
 }
 
-gboolean
-sdr_module_probe(const char *path, guint timeout_ms, GError **error)
+/* What the probe's end and its report say. */
+static gboolean
+judge_probe(const char *path, int status, const char *buf, gsize got, GError **error)
 {
-	int fds[2];
-	pid_t pid;
-	ProbeReport report;
-	gsize got = 0;
-	int status = 0;
-	gboolean timed_out = FALSE;
-	gint64 deadline;
+	g_autoptr(GError) parse_error = NULL;
+	SdrProbeReport report;
 
-	g_return_val_if_fail(path != NULL, FALSE);
-
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
-		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(errno));
-		return FALSE;
-	}
-	/* No fflush(NULL) here: it waits for the lock of every stdio stream, and a
-	 * prompt blocked reading /dev/tty holds one forever (the agent froze with
-	 * the token lock held). The child instead points stdout and stderr at
-	 * /dev/null, so a module calling exit() there flushes our copied buffers
-	 * into nothing. */
-	pid = fork();
-	if (pid < 0) {
-		int saved = errno;
-		close(fds[0]);
-		close(fds[1]);
-		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
-		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(saved));
-		return FALSE;
-	}
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		if (null_fd >= 0) {
-			(void)dup2(null_fd, STDOUT_FILENO);
-			(void)dup2(null_fd, STDERR_FILENO);
-		}
-		close(fds[0]);
-		probe_child(path, fds[1]);
-	}
-	close(fds[1]);
-
-	memset(&report, 0, sizeof report);
-	deadline = now_ms() + timeout_ms;
-	while (got < sizeof report) {
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		gint64 left = deadline - now_ms();
-		int n;
-		ssize_t r;
-
-		if (left <= 0) {
-			timed_out = TRUE;
-			break;
-		}
-		n = poll(&pfd, 1, (int)MIN(left, G_MAXINT));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			timed_out = n == 0;
-			break;
-		}
-		r = read(fds[0], (char *)&report + got, sizeof report - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break; /* the child died before reporting */
-		got += (gsize)r;
-	}
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-
-	if (timed_out) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
-		            _("The PKCS#11 module %s did not answer within %u seconds while "
-		              "initialising; it was not loaded."),
-		            path, timeout_ms / 1000);
-		return FALSE;
-	}
 	if (WIFSIGNALED(status)) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s crashed while initialising (signal %d); it "
@@ -529,19 +527,82 @@ sdr_module_probe(const char *path, guint timeout_ms, GError **error)
 		            path, WTERMSIG(status));
 		return FALSE;
 	}
-	if (got < sizeof report) {
+	if (got <= SDR_PROBE_REPORT_MAX &&
+	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !report_complete(buf, got))) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
 		            _("The PKCS#11 module %s ended the process while initialising; it "
 		              "was not loaded."),
 		            path);
 		return FALSE;
 	}
-	report.detail[sizeof report.detail - 1] = '\0';
-	if (report.stage != PROBE_OK) {
+	if (!sdr_probe_report_parse(buf, got, &report, &parse_error)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The check of the PKCS#11 module %s gave an unreadable answer (%s); "
+		              "it was not loaded."),
+		            path, parse_error->message);
+		return FALSE;
+	}
+	if (report.stage != SDR_PROBE_OK) {
 		set_probe_error(error, path, &report);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+sdr_module_probe(const char *path, guint timeout_ms, GError **error)
+{
+	g_autofree char *program = NULL;
+	g_autofree char *buf = NULL;
+	int fds[2];
+	pid_t pid = 0;
+	gsize got = 0;
+	int status = 0, rc;
+	gboolean answered;
+	gint64 deadline;
+
+	g_return_val_if_fail(path != NULL, FALSE);
+
+	program = probe_program();
+	if (access(program, X_OK) != 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The program that checks PKCS#11 modules (%s) is missing, so the "
+		              "module %s was not loaded. Reinstall sinadur."),
+		            program, path);
+		return FALSE;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(errno));
+		return FALSE;
+	}
+	rc = spawn_probe(program, path, fds[1], &pid);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("Cannot check the PKCS#11 module %s: %s"), path, g_strerror(rc));
+		return FALSE;
+	}
+
+	buf = g_malloc(SDR_PROBE_REPORT_MAX + 1);
+	deadline = now_ms() + timeout_ms;
+	answered = read_report(fds[0], deadline, buf, SDR_PROBE_REPORT_MAX + 1, &got);
+	close(fds[0]);
+	if (answered && got > SDR_PROBE_REPORT_MAX) {
+		/* Too long to be a report: the parser says so; the probe is stopped. */
+		kill_probe(pid);
+		return judge_probe(path, 0, buf, got, error);
+	}
+	if (!answered || !wait_probe(pid, deadline, &status)) {
+		kill_probe(pid);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_MODULE_LOAD,
+		            _("The PKCS#11 module %s did not answer within %u seconds while "
+		              "initialising; it was not loaded."),
+		            path, timeout_ms / 1000);
+		return FALSE;
+	}
+	return judge_probe(path, status, buf, got, error);
 }
 
 /* ---- Loading in process ------------------------------------------------------------ */

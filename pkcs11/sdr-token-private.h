@@ -12,7 +12,7 @@
 
 G_BEGIN_DECLS
 
-/* How long a module may take to initialise in the probe child. */
+/* How long a module may take to initialise in sinadur-p11-probe. */
 #define SDR_MODULE_PROBE_TIMEOUT_MS 15000
 
 /* A module loaded in this process. Shared (reference counted) by every manager
@@ -36,9 +36,10 @@ typedef struct {
  * in the order of the contract (option, config, p11-kit, known, ATR). */
 GPtrArray *sdr_module_discover(const SdrTokenOptions *options);
 
-/* Runs dlopen + C_GetFunctionList + C_Initialize + C_GetSlotList + C_Finalize
- * in a child process. FALSE with SDR_ERROR_MODULE_LOAD when the module is not a
- * PKCS#11 library, fails, crashes or hangs. */
+/* Runs dlopen + C_GetFunctionList + C_Initialize + C_GetInfo + C_GetSlotList +
+ * C_Finalize in sinadur-p11-probe (posix_spawn, report on a pipe, timeout_ms for
+ * all). FALSE with SDR_ERROR_MODULE_LOAD when the module is not a PKCS#11
+ * library, fails, crashes, exits or hangs, or the probe program is missing. */
 gboolean sdr_module_probe(const char *path, guint timeout_ms, GError **error);
 
 /* Loads and initialises a module in this process (libp11 + raw function list),

@@ -110,7 +110,7 @@ typedef struct {
 	char **ignore_modules;   /* [tokens] ignore_modules */
 	gboolean skip_p11kit;    /* tests: do not read p11-kit's registry */
 	gboolean skip_known;     /* tests: do not probe vendor paths */
-	gboolean isolate_init;   /* first C_Initialize of each module in a child process,
+	gboolean isolate_init;   /* first C_Initialize of each module in sinadur-p11-probe,
 	                          * so a module that crashes cannot take us down (default TRUE
 	                          * through sdr_token_manager_new) */
 } SdrTokenOptions;

@@ -21,7 +21,7 @@ if [ ! -f "$bdir/build.ninja" ]; then
 		-Dslow_tests=false "$bdir" "$src" >"$bdir.setup.log" 2>&1 ||
 		{ cat "$bdir.setup.log" >&2; exit 1; }
 fi
-nice meson compile -C "$bdir" sinadur sinadur-agent fr.mo >"$bdir.compile.log" 2>&1 ||
+nice meson compile -C "$bdir" sinadur sinadur-agent sinadur-p11-probe fr.mo >"$bdir.compile.log" 2>&1 ||
 	{ tail -n 40 "$bdir.compile.log" >&2; exit 1; }
 # The staging tree is debian/sinadur of a debhelper work folder.
 work=$(mktemp -d "${TMPDIR:-/tmp}/sinadur-stage.XXXXXX")
@@ -29,7 +29,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 stage=$work/debian/sinadur
 mkdir -p "$stage"
 meson install -C "$bdir" --no-rebuild --quiet --destdir "$stage" >/dev/null
-for b in "$stage"/usr/bin/*; do
+for b in "$stage"/usr/bin/* "$stage"/usr/libexec/sinadur/*; do
 	[ -L "$b" ] || ! file -b "$b" | grep -q ELF ||
 		strip --remove-section=.comment --remove-section=.note --strip-unneeded "$b"
 done
@@ -43,7 +43,7 @@ mkdir -p "$stage/DEBIAN"
 for f in control postinst prerm postrm; do cp "$src/installer/debian/$f" "$work/debian/$f"; done
 "$src/installer/make-changelog" "$version" >"$work/debian/changelog"
 shlibs=$(cd "$work" && dpkg-shlibdeps -O -e"$stage/usr/bin/sinadur" \
-	-e"$stage/usr/bin/sinadur-agent" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+	-e"$stage/usr/bin/sinadur-agent" -e"$stage/usr/libexec/sinadur/sinadur-p11-probe" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 python3 - "$src/installer/debian/control" "$version" "$(dpkg --print-architecture)" "$size" \
 	"$shlibs" >"$stage/DEBIAN/control" <<'PY'

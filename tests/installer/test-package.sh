@@ -26,7 +26,8 @@ grep -q '^E:' "$out/lintian.txt" && fail "lintian reports errors"
 
 echo "== contents"
 dpkg-deb -c "$deb" | awk '{ print $6 }' >"$out/contents.txt"
-for f in ./usr/bin/sinadur ./usr/bin/sinadur-agent ./usr/lib/systemd/user/sinadur-agent.service \
+for f in ./usr/bin/sinadur ./usr/bin/sinadur-agent ./usr/libexec/sinadur/sinadur-p11-probe \
+	./usr/lib/systemd/user/sinadur-agent.service \
 	./etc/sinadur/policy.conf ./etc/sinadur/sinadur.conf ./etc/xdg/autostart/sinadur-agent.desktop \
 	./usr/share/man/man1/sinadur.1.gz ./usr/share/man/man1/sinadur-agent.1.gz \
 	./usr/share/locale/fr/LC_MESSAGES/sinadur.mo ./usr/share/bash-completion/completions/sinadur \
@@ -50,6 +51,21 @@ dpkg-deb -e "$deb" "$x/DEBIAN"
 grep -q /usr/share/locale "$x/root/usr/bin/sinadur" || fail "sinadur does not use /usr/share/locale"
 LANGUAGE=fr LANG=C.UTF-8 "$x/root/usr/bin/sinadur" deploy 2>&1 | grep -q 'Usage\|Utilisation' ||
 	fail "sinadur deploy without browsers gives no usage"
+# The module probe: where the binaries look for it, executable, and working.
+probe=/usr/libexec/sinadur/sinadur-p11-probe
+for b in sinadur sinadur-agent; do
+	grep -q "$probe" "$x/root/usr/bin/$b" || fail "$b does not look for $probe"
+done
+[ -x "$x/root$probe" ] || fail "$probe is not executable"
+"$x/root$probe" /nonexistent/module.so >"$out/probe-missing.txt" || fail "$probe failed"
+grep -qx 'stage no-file' "$out/probe-missing.txt" || fail "$probe gave no report: $(cat "$out/probe-missing.txt")"
+if [ -f /usr/lib/softhsm/libsofthsm2.so ]; then
+	mkdir -p "$x/softhsm/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$x/softhsm/tokens" >"$x/softhsm/conf"
+	SOFTHSM2_CONF=$x/softhsm/conf "$x/root$probe" /usr/lib/softhsm/libsofthsm2.so \
+		>"$out/probe-softhsm.txt" || fail "$probe failed on SoftHSM"
+	grep -qx 'stage ok' "$out/probe-softhsm.txt" || fail "$probe on SoftHSM: $(cat "$out/probe-softhsm.txt")"
+fi
 bash -n "$x/root/usr/share/bash-completion/completions/sinadur" || fail "bash completion syntax"
 words=$(bash -c '. "$1"; COMP_WORDS=(sinadur de); COMP_CWORD=1; _sinadur; echo "${COMPREPLY[*]}"' \
 	sh "$x/root/usr/share/bash-completion/completions/sinadur")
@@ -111,6 +127,16 @@ if command -v unshare >/dev/null 2>&1 && unshare -m --propagation private true 2
 		[ ! -e "$wants" ] && [ ! -L "$wants" ] || { echo "purge kept the user unit enabled"; exit 1; }
 		cp /etc/firefox/policies/policies.json "$x/after-purge-firefox.json"
 		[ -f /etc/sinadur/policy.conf ] || { echo "purge removed the admin policy (dpkg does that)"; exit 1; }
+		# The installed sinadur finds its probe at its absolute libexec path.
+		if [ -f /usr/lib/softhsm/libsofthsm2.so ]; then
+			mount --bind "$x/root/usr/libexec" /usr/libexec
+			env -u SINADUR_P11_PROBE SOFTHSM2_CONF=$x/softhsm/conf LANG=C.UTF-8 \
+				"$x/root/usr/bin/sinadur" doctor --module /usr/lib/softhsm/libsofthsm2.so \
+				>"$x/doctor.txt" 2>&1 || true
+			grep -q "Module /usr/lib/softhsm/libsofthsm2.so loaded" "$x/doctor.txt" ||
+				{ cat "$x/doctor.txt"; echo "the installed sinadur did not probe SoftHSM"; exit 1; }
+			echo "the installed sinadur probed SoftHSM with $x/root/usr/libexec mounted on /usr/libexec"
+		fi
 	' sh "$x" || fail "maintainer scripts"
 	python3 - "$x" <<'PY' || fail "browser policies after postinst/purge"
 import json, sys
