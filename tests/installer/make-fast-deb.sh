@@ -21,6 +21,10 @@ if [ ! -f "$bdir/build.ninja" ]; then
 		-Dslow_tests=false "$bdir" "$src" >"$bdir.setup.log" 2>&1 ||
 		{ cat "$bdir.setup.log" >&2; exit 1; }
 fi
+# A kept build folder may predate a new target: let ninja regenerate it first
+# (meson compile resolves target names from the old introspection data).
+nice ninja -C "$bdir" build.ninja >"$bdir.regen.log" 2>&1 ||
+	{ tail -n 40 "$bdir.regen.log" >&2; exit 1; }
 nice meson compile -C "$bdir" sinadur sinadur-agent sinadur-p11-probe fr.mo >"$bdir.compile.log" 2>&1 ||
 	{ tail -n 40 "$bdir.compile.log" >&2; exit 1; }
 # The staging tree is debian/sinadur of a debhelper work folder.
