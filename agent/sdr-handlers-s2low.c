@@ -8,7 +8,6 @@
 #include "sdr-context.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
-#include "sdr-handler.h"
 #include "sdr-handlers-private.h"
 #include "sdr-json.h"
 #include "sdr-send-queue.h"
@@ -539,7 +538,7 @@ sdr_handle_s2low_logout(SdrContext *ctx, JsonObject *request, GError **error)
 
 /* ---- Signing before sending (--sign) ----------------------------------------------- */
 
-/* Signs the spooled files through the "sign" handler (the one signing engine), each
+/* Signs the spooled files with the "sign" handler (the one signing engine), each
  * signature beside its spooled copy; outputs[i] is the signature (or signed file)
  * of paths[i]. Called with the S²LOW connection open: when the signing certificate
  * is on the same key, its login is reused (one PIN for both). */
@@ -562,7 +561,9 @@ sign_spooled(SdrContext *ctx, const char *format, GPtrArray *paths, const char *
 	json_object_set_array_member(req, "documents", docs);
 	if (certificate != NULL)
 		json_object_set_string_member(req, "certificate", certificate);
-	answer = sdr_handler_run(ctx, "sign", req, error);
+	/* The "sign" handler itself (sdr-engine.c), inside this call: its cancellable,
+	 * its token lock (taken again in pieces, recursively), no second dispatch. */
+	answer = sdr_handle_sign(ctx, req, error);
 	if (answer == NULL)
 		return FALSE;
 	a = json_node_get_object(answer);

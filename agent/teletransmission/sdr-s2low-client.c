@@ -358,8 +358,14 @@ request(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **error)
 		curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->login);
 		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
 	}
-	if (mime != NULL)
+	if (mime != NULL) {
 		curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, mime);
+		/* A send never goes over a reused connection: libcurl silently sends a
+		 * request again when a reused connection closes without an answer, and
+		 * S²LOW may have stored the first one (a lost answer must be reconciled,
+		 * never resent). */
+		curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
+	}
 	c->ctx_failed = FALSE;
 	c->not_sent = FALSE;
 	{

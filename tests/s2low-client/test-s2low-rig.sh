@@ -16,7 +16,7 @@ mkdir -p "$T/fx"
 cp -r "$S2LOW_PKI" "$T/fx/pki"
 fx_token
 cmp -s "$PKI/user-auth.pem" "$S2LOW_PKI/client.pem" || fail "the token is not on the rig's PKI"
-export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8
+export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_CACHE_HOME="$T/cache"
 AUTH=$(cert_id "$PKI/user-auth.pem")
 NOT_REPLACED=12 # exit codes (docs/sinadur.1): files, not found
 
