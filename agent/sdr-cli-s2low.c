@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 typedef struct {
-	char *config_file, *module, *prompt_script, *output;
-	gboolean json, verbose, offline;
+	char *config_file, *module, *prompt_script, *output, *output_dir, *cert;
+	gboolean json, verbose, offline, sign, en_attente, mark_read;
 	int pin_fd, password_fd;
 	char *nature, *classification, *number, *date, *subject, *type_acte;
 	char **annexes, **types_pj;
@@ -31,6 +31,8 @@ options_clear(S2lowOptions *o)
 	g_free(o->module);
 	g_free(o->prompt_script);
 	g_free(o->output);
+	g_free(o->output_dir);
+	g_free(o->cert);
 	g_free(o->nature);
 	g_free(o->classification);
 	g_free(o->number);
@@ -125,6 +127,67 @@ send_exit_code(JsonObject *s)
 	return SDR_EXIT_OK;
 }
 
+static int
+print_classification(const S2lowOptions *o, JsonObject *a)
+{
+	JsonArray *codes = json_object_get_array_member(a, "codes");
+
+	if (o->json)
+		return SDR_EXIT_OK;
+	if (json_object_has_member(a, "previous_date"))
+		printf(_("The classification of S²LOW changed: %s (the cache had %s).\n"),
+		       sdr_json_get_string(a, "date", ""),
+		       sdr_json_get_string(a, "previous_date", ""));
+	else
+		printf(_("Classification of S²LOW of %s:\n"), sdr_json_get_string(a, "date", ""));
+	for (guint i = 0; codes != NULL && i < json_array_get_length(codes); i++) {
+		JsonObject *c = json_array_get_object_element(codes, i);
+		g_autofree char *code =
+		        sdr_sanitize_for_display(sdr_json_get_string(c, "code", ""), 40);
+		g_autofree char *label =
+		        sdr_sanitize_for_display(sdr_json_get_string(c, "label", ""), 200);
+		printf("  %-10s %s\n", code, label);
+	}
+	return SDR_EXIT_OK;
+}
+
+static int
+print_retours(const S2lowOptions *o, JsonObject *a)
+{
+	JsonArray *list = json_object_get_array_member(a, "retours");
+	guint n = list != NULL ? json_array_get_length(list) : 0;
+
+	if (!o->json) {
+		if (n == 0)
+			printf(_("No unread PES return in S²LOW.\n"));
+		for (guint i = 0; i < n; i++) {
+			JsonObject *r = json_array_get_object_element(list, i);
+			g_autofree char *name =
+			        sdr_sanitize_for_display(sdr_json_get_string(r, "name", ""), 120);
+			g_autofree char *date =
+			        sdr_sanitize_for_display(sdr_json_get_string(r, "date", ""), 40);
+			g_autofree char *id =
+			        sdr_sanitize_for_display(sdr_json_get_string(r, "id", ""), 20);
+			printf(_("Return %s: %s (%s)"), id, name, date);
+			if (json_object_has_member(r, "file"))
+				printf(_(", saved to %s"), sdr_json_get_string(r, "file", ""));
+			if (sdr_json_get_bool(r, "marked_read", FALSE))
+				printf(_(", marked read"));
+			printf("\n");
+		}
+		if (n > 0 && !o->mark_read && o->output_dir != NULL)
+			printf(_("The returns stay unread in S²LOW (add --mark-read once they are "
+			         "handled).\n"));
+	}
+	if (json_object_has_member(a, "network_error")) {
+		g_autofree char *m =
+		        sdr_sanitize_for_display(sdr_json_get_string(a, "network_error", ""), 300);
+		fprintf(stderr, "sinadur: %s\n", m);
+		return SDR_EXIT_NETWORK;
+	}
+	return SDR_EXIT_OK;
+}
+
 static gboolean
 has_arg(char **argv, const char *a)
 {
@@ -139,8 +202,8 @@ gboolean
 sdr_cli_s2low_wants(int argc, char **argv)
 {
 	static const char *const with_value[] = {
-		"--config",        "--module", "--pin-fd", "--password-fd",
-		"--prompt-script", "--output", "-o",       NULL
+		"--config", "--module", "--pin-fd",     "--password-fd", "--prompt-script",
+		"--output", "-o",       "--output-dir", "--cert",        NULL
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -150,7 +213,9 @@ sdr_cli_s2low_wants(int argc, char **argv)
 			continue;
 		}
 		return g_str_equal(a, "s2low") || g_str_equal(a, "send") ||
-		       g_str_equal(a, "status") || g_str_equal(a, "ar");
+		       g_str_equal(a, "status") || g_str_equal(a, "ar") ||
+		       g_str_equal(a, "bordereau") || g_str_equal(a, "cancel") ||
+		       g_str_equal(a, "retours");
 	}
 	(void)has_arg;
 	return FALSE;
@@ -197,13 +262,31 @@ sdr_cli_s2low_main(int argc, char **argv)
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
 		  N_("ar: write the acknowledgement to FILE (never replaced)"), N_("FILE") },
 		{ "offline", 0, 0, G_OPTION_ARG_NONE, &o.offline,
-		  N_("status: only show the queue, do not connect"), NULL },
+		  N_("status, s2low classification: only show what is kept here, do not connect"),
+		  NULL },
+		{ "sign", 0, 0, G_OPTION_ARG_NONE, &o.sign,
+		  N_("send actes|pes: sign first (ACTES: a detached signature of every file; PES: "
+		     "the bordereaux), with the same PIN entry as the connection"),
+		  NULL },
+		{ "cert", 0, 0, G_OPTION_ARG_STRING, &o.cert,
+		  N_("send --sign: the signing certificate (id or its beginning)"), N_("ID") },
+		{ "en-attente", 0, 0, G_OPTION_ARG_NONE, &o.en_attente,
+		  N_("send actes: S²LOW keeps the act waiting (status 17) until it is confirmed "
+		     "in S²LOW"),
+		  NULL },
+		{ "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.output_dir,
+		  N_("retours: save the returns into DIR (never over a file)"), N_("DIR") },
+		{ "mark-read", 0, 0, G_OPTION_ARG_NONE, &o.mark_read,
+		  N_("retours: mark each saved return read in S²LOW (other software of the "
+		     "authority will no longer see it)"),
+		  NULL },
 		G_OPTION_ENTRY_NULL
 	};
 	g_autoptr(GOptionContext) oc =
-	        g_option_context_new(_("s2low test | s2low login | s2low logout | send actes "
-	                               "ACT.pdf | send pes FILE.xml | "
-	                               "status [ID] | ar ID"));
+	        g_option_context_new(_("s2low test | s2low login | s2low logout | s2low "
+	                               "classification | send actes ACT.pdf | send pes FILE.xml | "
+	                               "status [ID] | ar ID | bordereau ID | cancel ID | retours "
+	                               "[ID]"));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SdrConfig) config = NULL;
 	g_autoptr(SdrPrompt) prompt = NULL;
@@ -269,6 +352,8 @@ sdr_cli_s2low_main(int argc, char **argv)
 		SET("type_acte", o.type_acte);
 #undef SET
 		json_object_set_string_member(req, "acte", args[3]);
+		if (o.en_attente)
+			json_object_set_boolean_member(req, "en_attente", TRUE);
 		for (guint i = 0; i < na; i++) {
 			JsonObject *a = json_object_new();
 			json_object_set_string_member(a, "path", o.annexes[i]);
@@ -279,8 +364,39 @@ sdr_cli_s2low_main(int argc, char **argv)
 	} else if (nargs == 4 && g_str_equal(args[1], "send") && g_str_equal(args[2], "pes")) {
 		handler = "send-pes";
 		json_object_set_string_member(req, "file", args[3]);
+	} else if (nargs == 3 && g_str_equal(args[1], "s2low") &&
+	           g_str_equal(args[2], "classification")) {
+		handler = "s2low-classification";
+		if (o.offline)
+			json_object_set_boolean_member(req, "offline", TRUE);
+	} else if (nargs >= 2 && nargs <= 3 && g_str_equal(args[1], "retours")) {
+		handler = "s2low-retours";
+		if (nargs == 3)
+			json_object_set_string_member(req, "id", args[2]);
+		if (o.output_dir != NULL)
+			json_object_set_string_member(req, "output_dir", o.output_dir);
+		if (o.mark_read)
+			json_object_set_boolean_member(req, "mark_read", TRUE);
+	} else if (nargs == 3 &&
+	           (g_str_equal(args[1], "bordereau") || g_str_equal(args[1], "cancel"))) {
+		char *end = NULL;
+		gint64 id = g_ascii_strtoll(args[2], &end, 10);
+
+		if (end == args[2] || *end != '\0' || id <= 0) {
+			g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+			            _("%s: “%s” is not a send number (see “sinadur status”)."),
+			            args[1], args[2]);
+			ret = fail(&o, error);
+			goto out;
+		}
+		handler = g_str_equal(args[1], "cancel") ? "s2low-cancel" : "s2low-bordereau";
+		json_object_set_int_member(req, "id", id);
+		if (o.output != NULL)
+			json_object_set_string_member(req, "output", o.output);
 	} else if (nargs >= 2 && nargs <= 3 && g_str_equal(args[1], "status")) {
 		handler = "status";
+		/* The person asks now: pending sends are tried at once. */
+		json_object_set_boolean_member(req, "retry_now", TRUE);
 		if (nargs == 3) {
 			char *end = NULL;
 			gint64 id = g_ascii_strtoll(args[2], &end, 10);
@@ -316,12 +432,27 @@ sdr_cli_s2low_main(int argc, char **argv)
 		g_set_error_literal(
 		        &error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		        _("Usage: sinadur s2low test | sinadur s2low login | sinadur "
-		          "s2low logout | sinadur send actes --nature … ACT.pdf | sinadur "
-		          "send pes FILE.xml | sinadur status [ID] | sinadur ar ID "
-		          "[--output FILE]"));
+		          "s2low logout | sinadur s2low classification | sinadur send actes "
+		          "[--sign] --nature … ACT.pdf | sinadur send pes [--sign] FILE.xml | "
+		          "sinadur status [ID] | sinadur ar ID [--output FILE] | sinadur "
+		          "bordereau ID [--output FILE] | sinadur cancel ID | sinadur retours "
+		          "[ID] [--output-dir DIR [--mark-read]]"));
 		ret = fail(&o, error);
 		goto out;
 	}
+	if ((o.sign || o.cert != NULL) && !g_str_has_prefix(handler, "send-")) {
+		g_set_error_literal(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		                    _("--sign and --cert go with “send actes” or “send pes”."));
+		ret = fail(&o, error);
+		goto out;
+	}
+	if (o.sign)
+		json_object_set_boolean_member(req, "sign", TRUE);
+	if (o.cert != NULL)
+		json_object_set_string_member(req, "sign_certificate", o.cert);
+	/* A person at the terminal may be asked to choose (not with --json). */
+	if (!o.json)
+		json_object_set_boolean_member(req, "interactive", TRUE);
 	if (o.pin_fd != -1 && (o.pin_fd < 0 || fcntl(o.pin_fd, F_GETFD) < 0)) {
 		g_set_error(&error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("--pin-fd %d: this file descriptor is not open."), o.pin_fd);
@@ -398,13 +529,31 @@ sdr_cli_s2low_main(int argc, char **argv)
 			               : _("No S²LOW password of %s was in the desktop keyring.\n"),
 			       who);
 		ret = SDR_EXIT_OK;
-	} else if (g_str_equal(handler, "s2low-ar")) {
+	} else if (g_str_equal(handler, "s2low-ar") || g_str_equal(handler, "s2low-bordereau")) {
 		JsonObject *a = json_node_get_object(answer);
+		const char *what = sdr_json_get_string(a, "what", "");
 		if (!o.json)
-			printf(_("Acknowledgement of the prefecture (ARActe) of send %lld "
-			         "written to %s.\n"),
+			printf(g_str_equal(what, "acquit")
+			               ? _("Acquit of the Treasury of send %lld written to %s.\n")
+			       : g_str_equal(what, "bordereau")
+			               ? _("Slip (bordereau) of send %lld written to %s.\n")
+			               : _("Acknowledgement of the prefecture (ARActe) of send "
+			                   "%lld "
+			                   "written to %s.\n"),
 			       (long long)sdr_json_get_int(a, "id", 0),
 			       sdr_json_get_string(a, "file", ""));
+		ret = SDR_EXIT_OK;
+	} else if (g_str_equal(handler, "s2low-classification")) {
+		ret = print_classification(&o, json_node_get_object(answer));
+	} else if (g_str_equal(handler, "s2low-retours")) {
+		ret = print_retours(&o, json_node_get_object(answer));
+	} else if (g_str_equal(handler, "s2low-cancel")) {
+		JsonObject *a = json_node_get_object(answer);
+		if (!o.json) {
+			printf(_("S²LOW received the cancel of send %lld.\n"),
+			       (long long)sdr_json_get_int(a, "cancel_of", 0));
+			print_send(a);
+		}
 		ret = SDR_EXIT_OK;
 	} else if (g_str_equal(handler, "status")) {
 		JsonObject *a = json_node_get_object(answer);

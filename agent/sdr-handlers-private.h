@@ -19,6 +19,10 @@ JsonNode *sdr_handle_s2low_test(SdrContext *ctx, JsonObject *request, GError **e
 JsonNode *sdr_handle_s2low_login(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_s2low_logout(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_s2low_ar(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_s2low_bordereau(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_s2low_cancel(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_s2low_classification(SdrContext *ctx, JsonObject *request, GError **error);
+JsonNode *sdr_handle_s2low_retours(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_send_actes(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error);
 JsonNode *sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error);

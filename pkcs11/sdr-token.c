@@ -29,6 +29,10 @@ struct _SdrTokenSession {
 	CK_SESSION_HANDLE handle;
 	gboolean open;
 	gboolean logged_in;
+	/* Found the token already logged in by another session of this process (one
+	 * PIN for a signature and the S²LOW connection of the same command): the
+	 * login is that session's, closing this one does not log the token out. */
+	gboolean borrowed_login;
 	gboolean key_found;
 	CK_OBJECT_HANDLE key;
 	guint attempts;
@@ -543,11 +547,12 @@ session_close(SdrTokenSession *session)
 {
 	if (!session->open)
 		return;
-	if (session->logged_in)
+	if (session->logged_in && !session->borrowed_login)
 		session->fl->C_Logout(session->handle);
 	session->fl->C_CloseSession(session->handle);
 	session->open = FALSE;
 	session->logged_in = FALSE;
+	session->borrowed_login = FALSE;
 	session->key_found = FALSE;
 }
 
@@ -742,6 +747,7 @@ sdr_token_session_login(SdrTokenSession *session, SdrPinFunc pin_func, gpointer 
 	if (!session_check_open(session, error))
 		return FALSE;
 	if (sdr_token_session_is_logged_in(session)) {
+		session->borrowed_login = !session->logged_in;
 		session->logged_in = TRUE;
 		return TRUE;
 	}
@@ -827,9 +833,10 @@ sdr_token_session_logout(SdrTokenSession *session)
 {
 	if (session == NULL || !session->open)
 		return;
-	if (session->logged_in)
+	if (session->logged_in && !session->borrowed_login)
 		session->fl->C_Logout(session->handle);
 	session->logged_in = FALSE;
+	session->borrowed_login = FALSE;
 	session->key_found = FALSE;
 }
 

@@ -497,6 +497,7 @@ sdr_actes_fields_free(SdrActesFields *f)
 		SdrActesFile *a = f->annexes->pdata[i];
 		g_free(a->path);
 		g_free(a->type_pj);
+		g_free(a->sign_path);
 		g_free(a);
 	}
 	g_ptr_array_unref(f->annexes);
@@ -506,6 +507,7 @@ sdr_actes_fields_free(SdrActesFields *f)
 	g_free(f->subject);
 	g_free(f->type_acte);
 	g_free(f->acte_path);
+	g_free(f->acte_sign_path);
 	g_free(f);
 }
 
@@ -777,4 +779,208 @@ gboolean
 sdr_s2low_pes_check(const guint8 *data, gsize len, GError **error)
 {
 	return sdr_pes_check(data, len, error);
+}
+
+/* ---- Classification --------------------------------------------------------------- */
+
+void
+sdr_s2low_classification_free(SdrS2lowClassification *c)
+{
+	if (c == NULL)
+		return;
+	g_free(c->date);
+	if (c->codes != NULL)
+		g_hash_table_unref(c->codes);
+	g_free(c);
+}
+
+/* An attribute by its local name, whatever its namespace prefix. */
+static char *
+attr_local(xmlNode *n, const char *name)
+{
+	for (xmlAttr *a = n->properties; a != NULL; a = a->next) {
+		if (g_str_equal((const char *)a->name, name)) {
+			xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+			char *s = g_strdup(v != NULL ? (const char *)v : "");
+			xmlFree(v);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Matiere1..Matiere5 under n: each code is its parent's code + "." + CodeMatiere. */
+static void
+collect_matieres(xmlNode *n, const char *prefix, guint depth, GHashTable *codes)
+{
+	if (depth > 5)
+		return;
+	for (xmlNode *c = n->children; c != NULL; c = c->next) {
+		char want[16];
+		g_autofree char *code = NULL;
+		g_autofree char *full = NULL;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		g_snprintf(want, sizeof want, "Matiere%u", depth);
+		if (!g_str_equal((const char *)c->name, want)) {
+			if (depth == 1)
+				collect_matieres(c, prefix, depth, codes); /* actes:Matieres */
+			continue;
+		}
+		code = attr_local(c, "CodeMatiere");
+		if (code == NULL || *code == '\0' || strchr(code, '.') != NULL ||
+		    g_hash_table_size(codes) >= 10000)
+			continue;
+		full = prefix != NULL ? g_strconcat(prefix, ".", code, NULL) : g_strdup(code);
+		g_hash_table_replace(codes, g_strdup(full), attr_local(c, "Libelle"));
+		collect_matieres(c, full, depth + 1, codes);
+	}
+}
+
+static gboolean
+valid_date(const char *s)
+{
+	return s != NULL && strlen(s) == 10 && g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) &&
+	       g_ascii_isdigit(s[2]) && g_ascii_isdigit(s[3]) && s[4] == '-' &&
+	       g_ascii_isdigit(s[5]) && g_ascii_isdigit(s[6]) && s[7] == '-' &&
+	       g_ascii_isdigit(s[8]) && g_ascii_isdigit(s[9]);
+}
+
+static xmlNode *
+find_local(xmlNode *n, const char *name, guint depth)
+{
+	for (xmlNode *c = n; c != NULL && depth < 64; c = c->next) {
+		xmlNode *f;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (g_str_equal((const char *)c->name, name))
+			return c;
+		f = find_local(c->children, name, depth + 1);
+		if (f != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+/* A plain "KO\n..." where XML was expected: S²LOW's refusal (rights, login). */
+static gboolean
+plain_refusal(const guint8 *data, gsize len, GError **error)
+{
+	gsize skip = 0;
+
+	while (skip < len && g_ascii_isspace(data[skip]))
+		skip++;
+	if (len - skip >= 2 && memcmp(data + skip, "KO", 2) == 0) {
+		g_autoptr(SdrS2lowAnswer) a = sdr_s2low_answer_parse(data, len, error);
+		if (a != NULL)
+			g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE, _("S²LOW refused: %s"),
+			            a->message);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+SdrS2lowClassification *
+sdr_s2low_classification_parse(const guint8 *data, gsize len, GError **error)
+{
+	g_autoptr(SdrS2lowClassification) c = NULL;
+	xmlDoc *doc;
+	xmlNode *root, *date, *matieres;
+
+	if (plain_refusal(data, len, error))
+		return NULL;
+	doc = parse_xml(data, len, error);
+	if (doc == NULL)
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	date = find_local(root, "DateClassification", 0);
+	matieres = find_local(root, "Matieres", 0);
+	c = g_new0(SdrS2lowClassification, 1);
+	c->codes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (date != NULL) {
+		xmlChar *t = xmlNodeGetContent(date);
+		c->date = g_strstrip(g_strdup(t != NULL ? (const char *)t : ""));
+		xmlFree(t);
+	}
+	if (matieres != NULL)
+		collect_matieres(matieres, NULL, 1, c->codes);
+	xmlFreeDoc(doc);
+	if (!valid_date(c->date) || g_hash_table_size(c->codes) == 0) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+		                    _("The classification of S²LOW cannot be read (no date or no "
+		                      "code)."));
+		return NULL;
+	}
+	return g_steal_pointer(&c);
+}
+
+gboolean
+sdr_s2low_classification_has(const SdrS2lowClassification *c, const char *code)
+{
+	return c != NULL && code != NULL && g_hash_table_contains(c->codes, code);
+}
+
+/* ---- PES_Retour list --------------------------------------------------------------- */
+
+void
+sdr_pes_retour_free(SdrPesRetour *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->id);
+	g_free(r->name);
+	g_free(r->date);
+	g_free(r);
+}
+
+GPtrArray *
+sdr_s2low_retour_list_parse(const guint8 *data, gsize len, GError **error)
+{
+	g_autoptr(GPtrArray) list =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)sdr_pes_retour_free);
+	g_autofree char *resultat = NULL;
+	g_autofree char *message = NULL;
+	xmlDoc *doc;
+	xmlNode *root;
+
+	if (plain_refusal(data, len, error))
+		return NULL;
+	doc = parse_xml(data, len, error);
+	if (doc == NULL)
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	if (!g_str_equal((const char *)root->name, "liste")) {
+		xmlFreeDoc(doc);
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+		                    _("The list of PES returns of S²LOW cannot be read."));
+		return NULL;
+	}
+	resultat = child_text(root, "resultat", FALSE);
+	message = child_text(root, "message", FALSE);
+	if (resultat != NULL && g_str_equal(resultat, "KO")) {
+		xmlFreeDoc(doc);
+		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE, _("S²LOW refused: %s"),
+		            message != NULL ? message : "");
+		return NULL;
+	}
+	for (xmlNode *n = root->children; n != NULL && list->len < 10000; n = n->next) {
+		SdrPesRetour *r;
+
+		if (n->type != XML_ELEMENT_NODE ||
+		    !g_str_equal((const char *)n->name, "pes_retour"))
+			continue;
+		r = g_new0(SdrPesRetour, 1);
+		r->id = child_text(n, "id", FALSE);
+		r->name = child_text(n, "nom", FALSE);
+		r->date = child_text(n, "date", FALSE);
+		if (r->id == NULL || *r->id == '\0' ||
+		    strspn(r->id, "0123456789") != strlen(r->id)) {
+			sdr_pes_retour_free(r);
+			continue;
+		}
+		g_ptr_array_add(list, r);
+	}
+	xmlFreeDoc(doc);
+	return g_steal_pointer(&list);
 }

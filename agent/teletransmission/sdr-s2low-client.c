@@ -24,6 +24,7 @@ struct _SdrS2lowClient {
 	char *proxy;
 	char *login;
 	char *password;
+	char *classification_cache;
 	X509 *cert;
 	EVP_PKEY *key;
 	GPtrArray *chain;
@@ -202,6 +203,7 @@ sdr_s2low_client_new(const SdrS2lowClientOptions *o, GError **error)
 	c->proxy = o->proxy != NULL && *o->proxy != '\0' ? g_strdup(o->proxy) : NULL;
 	c->login = o->login != NULL && *o->login != '\0' ? g_strdup(o->login) : NULL;
 	c->password = o->password != NULL ? g_strdup(o->password) : NULL;
+	c->classification_cache = g_strdup(o->classification_cache);
 	X509_up_ref(o->cert);
 	c->cert = o->cert;
 	EVP_PKEY_up_ref(o->key);
@@ -227,6 +229,7 @@ sdr_s2low_client_free(SdrS2lowClient *c)
 	g_free(c->ca_file);
 	g_free(c->proxy);
 	g_free(c->login);
+	g_free(c->classification_cache);
 	if (c->password != NULL) {
 		explicit_bzero(c->password, strlen(c->password));
 		g_free(c->password);
@@ -355,8 +358,14 @@ request(SdrS2lowClient *c, const char *path, curl_mime *mime, GError **error)
 		curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->login);
 		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
 	}
-	if (mime != NULL)
+	if (mime != NULL) {
 		curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, mime);
+		/* A send never goes over a reused connection: libcurl silently sends a
+		 * request again when a reused connection closes without an answer, and
+		 * S²LOW may have stored the first one (a lost answer must be reconciled,
+		 * never resent). */
+		curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
+	}
 	c->ctx_failed = FALSE;
 	c->not_sent = FALSE;
 	{
@@ -520,13 +529,25 @@ sdr_s2low_actes_create(SdrS2lowClient *c, const SdrActesFields *f, char **id,
 	add_field(mime, "decision_date", f->date);
 	add_field(mime, "subject", subject);
 	add_field(mime, "type_acte", f->type_acte);
+	if (f->en_attente)
+		add_field(mime, "en_attente", "1");
 	if (!add_file(mime, "acte_pdf_file", f->acte_path, error))
+		goto out;
+	if (f->acte_sign_path != NULL &&
+	    !add_file(mime, "acte_pdf_file_sign", f->acte_sign_path, error))
 		goto out;
 	for (guint i = 0; i < f->annexes->len; i++) {
 		const SdrActesFile *an = f->annexes->pdata[i];
 		if (!add_file(mime, "acte_attachments[]", an->path, error))
 			goto out;
 		add_field(mime, "type_pj[]", an->type_pj);
+	}
+	/* One signature per annex, in the annexes' order. */
+	for (guint i = 0; i < f->annexes->len; i++) {
+		const SdrActesFile *an = f->annexes->pdata[i];
+		if (an->sign_path != NULL &&
+		    !add_file(mime, "acte_attachments_sign[]", an->sign_path, error))
+			goto out;
 	}
 	a = request_answer(c, "/modules/actes/actes_transac_create.php", mime, error);
 	if (a == NULL)
@@ -605,7 +626,7 @@ sdr_s2low_actes_find_number(SdrS2lowClient *c, const char *number, char **id, GE
 		    (root = json_parser_get_root(parser)) == NULL ||
 		    !JSON_NODE_HOLDS_OBJECT(root) ||
 		    !json_object_has_member(json_node_get_object(root), "transactions")) {
-			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+			g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PARSE,
 			                    _("The list of acts of S²LOW cannot be read."));
 			return FALSE;
 		}
@@ -633,7 +654,7 @@ sdr_s2low_actes_find_number(SdrS2lowClient *c, const char *number, char **id, GE
 		}
 		offset += n;
 	}
-	g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+	g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PARSE,
 	                    _("The list of acts of S²LOW cannot be read."));
 	return FALSE;
 }
@@ -684,4 +705,202 @@ sdr_s2low_helios_status(SdrS2lowClient *c, const char *id, int *status, char **m
 		return FALSE;
 	d = g_bytes_get_data(b, &len);
 	return sdr_s2low_helios_status_parse(d, len, status, message, error);
+}
+
+/* ---- Downloads, cancel, classification, PES_Retour ------------------------------- */
+
+/* GET path?name=<id>. */
+static GBytes *
+get_with_id(SdrS2lowClient *c, const char *path, const char *name, const char *id, GError **error)
+{
+	g_autofree char *e = escape(id);
+	g_autofree char *full = g_strdup_printf("%s?%s=%s", path, name, e);
+	return request(c, full, NULL, error);
+}
+
+GBytes *
+sdr_s2low_actes_get_classification(SdrS2lowClient *c, GError **error)
+{
+	return request(c, "/modules/actes/actes_classification_fetch.php?api=1", NULL, error);
+}
+
+gboolean
+sdr_s2low_actes_cancel(SdrS2lowClient *c, const char *id, char **cancel_id, GError **error)
+{
+	curl_mime *mime = curl_mime_init(c->curl);
+	g_autoptr(SdrS2lowAnswer) a = NULL;
+	gboolean ok = FALSE;
+
+	add_field(mime, "api", "1");
+	add_field(mime, "id", id);
+	a = request_answer(c, "/modules/actes/actes_transac_cancel.php", mime, error);
+	curl_mime_free(mime);
+	if (a == NULL)
+		return FALSE;
+	if (!a->ok) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE,
+		            _("S²LOW refused to cancel the act: %s"), a->message);
+		return FALSE;
+	}
+	if (a->lines[0] == NULL || *a->lines[0] == '\0' ||
+	    strspn(a->lines[0], "0123456789") != strlen(a->lines[0])) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK,
+		                    _("S²LOW accepted the cancel without giving its number."));
+		return FALSE;
+	}
+	*cancel_id = g_strdup(a->lines[0]);
+	ok = TRUE;
+	return ok;
+}
+
+GBytes *
+sdr_s2low_actes_get_slip(SdrS2lowClient *c, const char *id, GError **error)
+{
+	return get_with_id(c, "/modules/actes/actes_create_pdf.php", "trans_id", id, error);
+}
+
+GBytes *
+sdr_s2low_helios_get_acquit(SdrS2lowClient *c, const char *id, GError **error)
+{
+	return get_with_id(c, "/modules/helios/helios_download_acquit.php", "id", id, error);
+}
+
+GPtrArray *
+sdr_s2low_helios_list_retours(SdrS2lowClient *c, GError **error)
+{
+	g_autoptr(GBytes) b = request(c, "/modules/helios/api/helios_get_list.php", NULL, error);
+	gsize len = 0;
+	const guint8 *d;
+
+	if (b == NULL)
+		return NULL;
+	d = g_bytes_get_data(b, &len);
+	return sdr_s2low_retour_list_parse(d, len, error);
+}
+
+GBytes *
+sdr_s2low_helios_get_retour(SdrS2lowClient *c, const char *id, GError **error)
+{
+	g_autoptr(GBytes) b =
+	        get_with_id(c, "/modules/helios/api/helios_get_retour.php", "id", id, error);
+	gsize len = 0;
+	const guint8 *d;
+
+	if (b == NULL)
+		return NULL;
+	d = g_bytes_get_data(b, &len);
+	/* A refusal is plain text ("KO\nAccès refusé"), a return is XML. */
+	if (len >= 3 && memcmp(d, "KO\n", 3) == 0) {
+		g_autoptr(SdrS2lowAnswer) a = sdr_s2low_answer_parse(d, len, error);
+		if (a != NULL)
+			g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND, _("S²LOW refused: %s"),
+			            a->message);
+		return NULL;
+	}
+	return g_steal_pointer(&b);
+}
+
+gboolean
+sdr_s2low_helios_mark_read(SdrS2lowClient *c, const char *id, GError **error)
+{
+	g_autoptr(GBytes) b =
+	        get_with_id(c, "/modules/helios/api/helios_change_status.php", "id", id, error);
+	gsize len = 0;
+	const char *d;
+
+	if (b == NULL)
+		return FALSE;
+	d = g_bytes_get_data(b, &len);
+	if (g_strstr_len(d, (gssize)len, "<resultat>OK</resultat>") == NULL) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PROFILE,
+		                    _("S²LOW did not mark the return as read."));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- The classification cache ------------------------------------------------------ */
+
+SdrS2lowClassification *
+sdr_s2low_classification_load(const char *cache_path, GError **error)
+{
+	g_autofree char *data = NULL;
+	gsize len = 0;
+
+	if (cache_path == NULL || !g_file_get_contents(cache_path, &data, &len, NULL)) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+		                    _("No classification of S²LOW in the cache yet."));
+		return NULL;
+	}
+	return sdr_s2low_classification_parse((const guint8 *)data, len, error);
+}
+
+SdrS2lowClassification *
+sdr_s2low_classification_refresh(SdrS2lowClient *c, const char *cache_path, gboolean *was_older,
+                                 char **old_date, GError **error)
+{
+	g_autoptr(GBytes) b = sdr_s2low_actes_get_classification(c, error);
+	g_autoptr(SdrS2lowClassification) fresh = NULL;
+	g_autoptr(SdrS2lowClassification) cached = NULL;
+	g_autofree char *dir = NULL;
+	gsize len = 0;
+	const guint8 *d;
+
+	*was_older = FALSE;
+	if (old_date != NULL)
+		*old_date = NULL;
+	if (b == NULL)
+		return NULL;
+	d = g_bytes_get_data(b, &len);
+	fresh = sdr_s2low_classification_parse(d, len, error);
+	if (fresh == NULL)
+		return NULL;
+	cached = sdr_s2low_classification_load(cache_path, NULL);
+	/* "YYYY-MM-DD" compares as text. */
+	if (cached != NULL && strcmp(cached->date, fresh->date) >= 0)
+		return g_steal_pointer(&fresh);
+	if (cached != NULL) {
+		*was_older = TRUE;
+		if (old_date != NULL)
+			*old_date = g_strdup(cached->date);
+	}
+	dir = g_path_get_dirname(cache_path);
+	if (g_mkdir_with_parents(dir, 0700) != 0 ||
+	    !g_file_set_contents_full(cache_path, (const char *)d, (gssize)len,
+	                              G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
+		            _("The classification cannot be written to %s."), cache_path);
+		return NULL;
+	}
+	return g_steal_pointer(&fresh);
+}
+
+gboolean
+sdr_s2low_classification_check(SdrS2lowClient *c, const char *code, GError **error)
+{
+	g_autoptr(SdrS2lowClassification) cl = NULL;
+	g_autofree char *old = NULL;
+	gboolean older = FALSE;
+
+	if (c->classification_cache == NULL)
+		return TRUE;
+	cl = sdr_s2low_classification_refresh(c, c->classification_cache, &older, &old, error);
+	if (cl == NULL)
+		return FALSE;
+	if (older) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_PROFILE,
+		            _("The classification of S²LOW changed (%s, the cache had %s): the "
+		              "cache is now up to date; check the classification %s and send the "
+		              "act again."),
+		            cl->date, old, code);
+		return FALSE;
+	}
+	if (!sdr_s2low_classification_has(cl, code)) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The classification %s is not in the classification of S²LOW (%s): "
+		              "see “sinadur s2low classification”."),
+		            code, cl->date);
+		return FALSE;
+	}
+	return TRUE;
 }

@@ -75,8 +75,9 @@ gboolean sdr_s2low_actes_status_parse(const guint8 *data, gsize len, int *status
 #define SDR_ACTES_ANNEXES_MAX 100
 
 typedef struct {
-	char *path;    /* the file sent */
-	char *type_pj; /* annexes: ^[A-Z0-9_]{5}$ */
+	char *path;      /* the file sent */
+	char *type_pj;   /* annexes: ^[A-Z0-9_]{5}$ */
+	char *sign_path; /* its detached signature (PEM, acte_attachments_sign[]), or NULL */
 } SdrActesFile;
 
 typedef struct {
@@ -88,6 +89,8 @@ typedef struct {
 	char *type_acte;      /* ^[A-Z0-9_]{5}$ */
 	char *acte_path;      /* PDF (XML only for nature 5 with classification 7.1) */
 	GPtrArray *annexes;   /* SdrActesFile */
+	char *acte_sign_path; /* detached signature of the act (PEM, acte_pdf_file_sign), or NULL */
+	gboolean en_attente;  /* en_attente=1: S²LOW keeps it at 17 until confirmed */
 } SdrActesFields;
 
 SdrActesFields *sdr_actes_fields_new(void);
@@ -110,6 +113,37 @@ char *sdr_s2low_safe_file_name(const char *path);
  * IdColl... through formats' sdr_pes_check()). */
 gboolean sdr_s2low_pes_check(const guint8 *data, gsize len, GError **error);
 
+/* ---- ACTES classification (actes_classification_fetch.php) ----------------------- */
+
+/* The authority's classification as S²LOW serves it (actes:RetourClassification):
+ * its date (DateClassification, "YYYY-MM-DD") and every code, "1", "1.1", "1.1.2"... */
+typedef struct {
+	char *date;
+	GHashTable *codes; /* code -> label (UTF-8, outside text) */
+} SdrS2lowClassification;
+
+void sdr_s2low_classification_free(SdrS2lowClassification *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SdrS2lowClassification, sdr_s2low_classification_free)
+/* SDR_ERROR_NETWORK when the bytes are not a classification with a date (a plain
+ * "KO\n..." answer gives SDR_ERROR_PROFILE with S²LOW's message). */
+SdrS2lowClassification *sdr_s2low_classification_parse(const guint8 *data, gsize len,
+                                                       GError **error);
+/* Whether "1.2" (as given to --classification) is a code of c. */
+gboolean sdr_s2low_classification_has(const SdrS2lowClassification *c, const char *code);
+
+/* ---- PES_Retour (helios_get_list.php) --------------------------------------------- */
+
+typedef struct {
+	char *id;
+	char *name; /* nom: the file's name (outside text) */
+	char *date;
+} SdrPesRetour;
+
+void sdr_pes_retour_free(SdrPesRetour *r);
+/* The list of unread returns: new array of SdrPesRetour (may be empty). A KO with
+ * a message: SDR_ERROR_PROFILE; not a <liste>: SDR_ERROR_NETWORK. */
+GPtrArray *sdr_s2low_retour_list_parse(const guint8 *data, gsize len, GError **error);
+
 /* ---- The HTTPS client ------------------------------------------------------------- */
 
 typedef struct _SdrS2lowClient SdrS2lowClient;
@@ -124,6 +158,9 @@ typedef struct {
 	EVP_PKEY *key;        /* its key, usually sdr_token_session_get_pkey() (taken) */
 	GPtrArray *chain;     /* X509* intermediate CAs sent in the handshake (refs taken) */
 	long timeout_s;       /* 0 = 60 */
+	/* The classification cache file ($XDG_CACHE_HOME/sinadur/...); NULL = no check
+	 * of the classification before an act is sent. */
+	const char *classification_cache;
 } SdrS2lowClientOptions;
 
 /* Checks the certificate (valid now, usable for TLS client authentication:
@@ -163,7 +200,37 @@ GBytes *sdr_s2low_actes_get_aracte(SdrS2lowClient *client, const char *id, GErro
 gboolean sdr_s2low_actes_find_number(SdrS2lowClient *client, const char *number, char **id,
                                      GError **error);
 
+/* GET actes_classification_fetch.php?api=1: the raw XML (for the cache). */
+GBytes *sdr_s2low_actes_get_classification(SdrS2lowClient *client, GError **error);
+/* The cached classification (NULL with SDR_ERROR_NOT_FOUND when there is none). */
+SdrS2lowClassification *sdr_s2low_classification_load(const char *cache_path, GError **error);
+/* Fetches the server's classification and writes it to the cache (atomically) when
+ * there is none or the cached one is older; *was_older: there was a cache and its
+ * date was older than the server's (the caller refuses to send on it). */
+SdrS2lowClassification *sdr_s2low_classification_refresh(SdrS2lowClient *client,
+                                                         const char *cache_path,
+                                                         gboolean *was_older, char **old_date,
+                                                         GError **error);
+/* Before an act goes out (the queue's check): refresh, then refuse
+ * (SDR_ERROR_PROFILE) when the cache was older or the code is not in the server's
+ * classification. TRUE without a cache path (no check asked). */
+gboolean sdr_s2low_classification_check(SdrS2lowClient *client, const char *code, GError **error);
+/* POST actes_transac_cancel.php api=1&id=: *cancel_id = the cancel's transaction.
+ * A KO is SDR_ERROR_PROFILE with S²LOW's message. */
+gboolean sdr_s2low_actes_cancel(SdrS2lowClient *client, const char *id, char **cancel_id,
+                                GError **error);
+/* GET actes_create_pdf.php?trans_id=: the slip (bordereau), a PDF; 302 = none. */
+GBytes *sdr_s2low_actes_get_slip(SdrS2lowClient *client, const char *id, GError **error);
+
 /* Hélios. */
+/* GET helios_download_acquit.php?id=: the PES_ACQUIT; 302 = none yet. */
+GBytes *sdr_s2low_helios_get_acquit(SdrS2lowClient *client, const char *id, GError **error);
+/* GET helios_get_list.php: the unread PES_Retour (array of SdrPesRetour). */
+GPtrArray *sdr_s2low_helios_list_retours(SdrS2lowClient *client, GError **error);
+/* GET helios_get_retour.php?id=: one return's file (does not mark it read). */
+GBytes *sdr_s2low_helios_get_retour(SdrS2lowClient *client, const char *id, GError **error);
+/* GET helios_change_status.php?id=: marks it read (other clients no longer see it). */
+gboolean sdr_s2low_helios_mark_read(SdrS2lowClient *client, const char *id, GError **error);
 SdrHeliosImport *sdr_s2low_helios_import(SdrS2lowClient *client, const char *path,
                                          const char *file_name, GError **error);
 gboolean sdr_s2low_helios_status(SdrS2lowClient *client, const char *id, int *status,

@@ -329,6 +329,28 @@ sdr_send_queue_move(SdrSendQueue *q, gint64 id, SdrSendState from, SdrSendState 
 	return ok;
 }
 
+gboolean
+sdr_send_queue_retry_now(SdrSendQueue *q, gint64 id, GError **error)
+{
+	sqlite3_stmt *st = NULL;
+	gboolean ok = FALSE;
+
+	if (sqlite3_prepare_v2(q->db,
+	                       "UPDATE sends SET next_try = 0 WHERE id = ?1 AND state IN "
+	                       "('queued', 'sending', 'sent', 'polling')",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		set_db_error(q, error, "UPDATE");
+		return FALSE;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		set_db_error(q, error, "UPDATE");
+	else
+		ok = TRUE;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 gint64
 sdr_send_backoff_s(int attempts)
 {
@@ -364,6 +386,9 @@ actes_fields_from_json(const char *json, GError **error)
 	f->subject = g_strdup(json_object_get_string_member_with_default(o, "subject", NULL));
 	f->type_acte = g_strdup(json_object_get_string_member_with_default(o, "type_acte", NULL));
 	f->acte_path = g_strdup(json_object_get_string_member_with_default(o, "acte", NULL));
+	f->acte_sign_path =
+	        g_strdup(json_object_get_string_member_with_default(o, "acte_sign", NULL));
+	f->en_attente = json_object_get_boolean_member_with_default(o, "en_attente", FALSE);
 	an = json_object_has_member(o, "annexes") ? json_object_get_array_member(o, "annexes")
 	                                          : NULL;
 	for (guint i = 0; an != NULL && i < json_array_get_length(an); i++) {
@@ -372,6 +397,8 @@ actes_fields_from_json(const char *json, GError **error)
 		file->path = g_strdup(json_object_get_string_member_with_default(a, "path", NULL));
 		file->type_pj =
 		        g_strdup(json_object_get_string_member_with_default(a, "type_pj", NULL));
+		file->sign_path =
+		        g_strdup(json_object_get_string_member_with_default(a, "sign", NULL));
 		g_ptr_array_add(f->annexes, file);
 	}
 	return g_steal_pointer(&f);
@@ -440,6 +467,12 @@ upload(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gint64
 			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_FAILED,
 			                           NULL, KEEP_STATUS, _("damaged request"), now,
 			                           NULL);
+		/* The classification first (a GET: nothing is sent if it fails). */
+		if (ops->actes_classification != NULL &&
+		    !ops->actes_classification(data, f->classification, &e)) {
+			not_sent = TRUE;
+			goto judge;
+		}
 		if (ops->actes_create(data, f, &id, &duplicate, &not_sent, &e))
 			return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_SENT, id,
 			                           KEEP_STATUS, "", now, error);
@@ -476,6 +509,7 @@ upload(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gint64
 			                r->message != NULL ? r->message : "");
 		}
 	}
+judge:
 	if (e != NULL && e->domain == SDR_ERROR &&
 	    (e->code == SDR_ERROR_PROFILE || e->code == SDR_ERROR_BAD_REQUEST ||
 	     e->code == SDR_ERROR_TOO_LARGE || e->code == SDR_ERROR_NOT_FOUND))
@@ -485,10 +519,12 @@ upload(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gint64
 		return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_QUEUED, NULL,
 		                           KEEP_STATUS, e != NULL ? e->message : "",
 		                           now + sdr_send_backoff_s(s->attempts + 1), error);
-	/* The answer was lost (timeout, cut connection, bad answer): we cannot know
-	 * whether S²LOW has it. Stay in sending: the next run reconciles. */
+	/* The answer was lost (timeout, cut connection, server error, bad answer): we
+	 * cannot know whether S²LOW has it. Stay in sending: a later run reconciles
+	 * (after the backoff; `sinadur status` asks at once). */
 	return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_SENDING, NULL, KEEP_STATUS,
-	                           e != NULL ? e->message : "", now, error);
+	                           e != NULL ? e->message : "",
+	                           now + sdr_send_backoff_s(s->attempts), error);
 }
 
 static gboolean
@@ -504,8 +540,14 @@ reconcile(SdrSendQueue *q, SdrSend *s, const SdrSendOps *ops, gpointer data, gin
 		 * arrived) or answers "doublon" -> to_reconcile. It can never make two. */
 		return upload(q, s, ops, data, now, error);
 	}
-	/* ACTES: the number is unique per authority; look it up. */
-	if (s->number == NULL || !ops->actes_find_number(data, s->number, &id, &e))
+	/* ACTES: the number is unique per authority; look it up. The service down or
+	 * failing (5xx): still unknown, ask again later. */
+	if (s->number != NULL && !ops->actes_find_number(data, s->number, &id, &e) &&
+	    g_error_matches(e, SDR_ERROR, SDR_ERROR_NETWORK))
+		return sdr_send_queue_move(q, s->id, SDR_SEND_SENDING, SDR_SEND_SENDING, NULL,
+		                           KEEP_STATUS, e->message,
+		                           now + sdr_send_backoff_s(s->attempts), error);
+	if (s->number == NULL || e != NULL)
 		return sdr_send_queue_move(
 		        q, s->id, SDR_SEND_SENDING, SDR_SEND_TO_RECONCILE, NULL, KEEP_STATUS,
 		        _("The answer of S²LOW to this act was lost and its list of acts cannot "
@@ -604,8 +646,15 @@ c_helios_status(gpointer data, const char *id, int *status, char **message, GErr
 	return sdr_s2low_helios_status(data, id, status, message, error);
 }
 
+static gboolean
+c_actes_classification(gpointer data, const char *code, GError **error)
+{
+	return sdr_s2low_classification_check(data, code, error);
+}
+
 static const SdrSendOps client_ops = {
-	c_actes_create, c_actes_find, c_actes_status, c_helios_import, c_helios_status,
+	c_actes_create,  c_actes_find,    c_actes_status,
+	c_helios_import, c_helios_status, c_actes_classification,
 };
 
 const SdrSendOps *

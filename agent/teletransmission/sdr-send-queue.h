@@ -92,6 +92,10 @@ typedef struct {
 	                                  gboolean *not_sent, GError **error);
 	gboolean (*helios_status)(gpointer data, const char *id, int *status, char **message,
 	                          GError **error);
+	/* Optional (NULL: no check): the classification is current and has this code,
+	 * asked before an act is uploaded; a refusal is SDR_ERROR_PROFILE or
+	 * SDR_ERROR_BAD_REQUEST (the send fails), anything else leaves it queued. */
+	gboolean (*actes_classification)(gpointer data, const char *code, GError **error);
 } SdrSendOps;
 
 /* The ops over a real client (data = the SdrS2lowClient). */
@@ -102,6 +106,9 @@ const SdrSendOps *sdr_send_ops_client(void);
  * something was done; the row's new state is in the database. */
 gboolean sdr_send_queue_process(SdrSendQueue *queue, gint64 id, const SdrSendOps *ops,
                                 gpointer data, gint64 now, GError **error);
+
+/* The next run may try this send at once (the person asked: `sinadur status`). */
+gboolean sdr_send_queue_retry_now(SdrSendQueue *queue, gint64 id, GError **error);
 
 /* Backoff before the next try after n failures: 60 s * 2^(n-1), at most one hour. */
 gint64 sdr_send_backoff_s(int attempts);

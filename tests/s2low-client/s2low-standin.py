@@ -58,6 +58,15 @@ class H(http.server.BaseHTTPRequestHandler):
             self.legacy(True, '')
         elif u.path == '/api/test-rgs.php':
             self.answer(b'OK')
+        elif u.path == '/modules/actes/actes_classification_fetch.php':
+            # the shape of the rig's (tests/s2low): DateClassification, Matiere1/2
+            self.answer(b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:RetourClassification'
+                        b' xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216">'
+                        b'<actes:DateClassification>2024-01-15</actes:DateClassification>'
+                        b'<actes:Matieres><actes:Matiere1 actes:CodeMatiere="1" actes:Libelle="C">'
+                        b'<actes:Matiere2 actes:CodeMatiere="1" actes:Libelle="M"/>'
+                        b'</actes:Matiere1></actes:Matieres></actes:RetourClassification>\n',
+                        'text/xml')
         elif u.path == '/modules/actes/actes_transac_get_status.php':
             self.answer(b'OK\n4\n<actes:ARActe/>\n')
         elif u.path == '/modules/actes/api/list_actes.php':

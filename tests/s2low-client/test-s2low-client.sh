@@ -10,7 +10,7 @@
 command -v openssl >/dev/null 2>&1 || skip "openssl is missing"
 fx_token
 HERE="$SRC/tests/s2low-client"
-export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8
+export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_CACHE_HOME="$T/cache"
 cat "$PKI/server.pem" "$PKI/ca.pem" > "$T/server-chain.pem"
 pids=""
 stop() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }

@@ -22,7 +22,7 @@ S2LOW_STEP=1 s2low_rig_start || fail "the rig did not start"
 mkdir -p "$T/fx"
 cp -r "$S2LOW_PKI" "$T/fx/pki"
 fx_token
-export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8
+export SINADUR_S2LOW_DB="$T/s2low.db" LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_CACHE_HOME="$T/cache"
 # The shared certificate and its key on the token (id 07).
 q() { "$@" >/dev/null 2>&1 || fail "failed: $*"; }
 q openssl pkey -in "$S2LOW_PKI/shared.key" -outform DER -out "$T/s.key.der"

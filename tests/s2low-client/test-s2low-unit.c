@@ -220,6 +220,8 @@ typedef struct {
 	gboolean listing_has;    /* list_actes.php shows the number */
 	gboolean duplicate;
 	int status;
+	int classif; /* 0 current, 1 refused (newer / unknown code), 2 network */
+	gboolean listing_down;
 } Peer;
 
 static gboolean
@@ -254,8 +256,11 @@ p_find(gpointer data, const char *number, char **id, GError **error)
 {
 	Peer *p = data;
 	(void)number;
-	(void)error;
 	p->finds++;
+	if (p->listing_down) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK, "HTTP 500");
+		return FALSE;
+	}
 	*id = p->listing_has ? g_strdup("501") : NULL;
 	return TRUE;
 }
@@ -292,7 +297,20 @@ p_import(gpointer data, const char *path, const char *name, gboolean *not_sent, 
 	return r;
 }
 
-static const SdrSendOps peer_ops = { p_create, p_find, p_status, p_import, p_status };
+static gboolean
+p_classif(gpointer data, const char *code, GError **error)
+{
+	Peer *p = data;
+
+	assert_string_equal(code, "1.1");
+	if (p->classif == 1)
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_PROFILE, "classification changed");
+	else if (p->classif == 2)
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_NETWORK, "unreachable");
+	return p->classif == 0;
+}
+
+static const SdrSendOps peer_ops = { p_create, p_find, p_status, p_import, p_status, p_classif };
 
 static char *db_path;
 
@@ -381,10 +399,17 @@ test_queue_lost_answer_not_listed(void **state)
 	assert_true(process(id, &p));
 	assert_int_equal(p.creates, 1);
 	assert_int_equal(state_after_reopen(id), SDR_SEND_SENDING);
-	/* Next run: the listing does not have it (it never arrived) -> queued again and
-	 * sent, once. */
+	/* Not before the backoff (the person's `sinadur status` skips it). */
 	p.lose_answer = FALSE;
 	p.status = 4;
+	assert_false(process(id, &p));
+	assert_int_equal(p.finds, 0);
+	{
+		g_autoptr(SdrSendQueue) q = sdr_send_queue_open(db_path, NULL);
+		assert_true(sdr_send_queue_retry_now(q, id, NULL));
+	}
+	/* Next run: the listing does not have it (it never arrived) -> queued again and
+	 * sent, once. */
 	assert_true(process(id, &p));
 	assert_int_equal(p.finds, 1);
 	assert_int_equal(p.creates, 2);
@@ -416,6 +441,92 @@ test_queue_not_sent_backoff(void **state)
 	assert_int_equal(sdr_send_backoff_s(1), 60);
 	assert_int_equal(sdr_send_backoff_s(3), 240);
 	assert_int_equal(sdr_send_backoff_s(30), 3600);
+}
+
+/* The classification is checked before the upload: refused -> failed, never
+ * created; unreachable -> queued with backoff, nothing created. */
+static void
+test_queue_classification(void **state)
+{
+	Peer p = { 0 };
+	gint64 a = add(SDR_SEND_ACTES);
+	gint64 b = add(SDR_SEND_ACTES);
+
+	(void)state;
+	p.classif = 1;
+	assert_true(process(a, &p));
+	assert_int_equal(state_after_reopen(a), SDR_SEND_FAILED);
+	p.classif = 2;
+	assert_true(process(b, &p));
+	assert_int_equal(state_after_reopen(b), SDR_SEND_QUEUED);
+	assert_int_equal(p.creates, 0);
+}
+
+/* A lost answer, then the listing fails too (server down, 500): still unknown, stays
+ * in sending (never to_reconcile, never created again) until the listing answers. */
+static void
+test_queue_listing_down(void **state)
+{
+	Peer p = { 0 };
+	gint64 id = add(SDR_SEND_ACTES);
+	g_autoptr(SdrSendQueue) q = sdr_send_queue_open(db_path, NULL);
+
+	(void)state;
+	p.lose_answer = TRUE;
+	assert_true(process(id, &p));
+	p.lose_answer = FALSE;
+	p.listing_down = TRUE;
+	assert_true(sdr_send_queue_retry_now(q, id, NULL));
+	assert_true(process(id, &p));
+	assert_int_equal(state_after_reopen(id), SDR_SEND_SENDING);
+	assert_int_equal(p.creates, 1);
+	p.listing_down = FALSE;
+	p.listing_has = TRUE;
+	p.status = 4;
+	assert_true(sdr_send_queue_retry_now(q, id, NULL));
+	assert_true(process(id, &p));
+	assert_int_equal(state_after_reopen(id), SDR_SEND_FINAL);
+	assert_int_equal(p.creates, 1);
+}
+
+/* The classification answer and the PES_Retour list as S²LOW writes them. */
+static void
+test_classification_and_retours(void **state)
+{
+	static const char cl[] =
+	        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:RetourClassification "
+	        "xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\">"
+	        "<actes:DateClassification>2024-01-15</actes:DateClassification><actes:Matieres>"
+	        "<actes:Matiere1 actes:CodeMatiere=\"1\" actes:Libelle=\"Commande Publique\">"
+	        "<actes:Matiere2 actes:CodeMatiere=\"1\" actes:Libelle=\"March\xe9s\"/>"
+	        "</actes:Matiere1></actes:Matieres></actes:RetourClassification>\n";
+	static const char li[] =
+	        "<liste><idColl>212901789</idColl><dateDemande>2026-01-01 "
+	        "01:02:03</dateDemande><resultat></resultat><message></message>"
+	        "<pes_retour><id>3</id><nom>R&#xE9;tour.xml</nom><date>2026-01-01"
+	        "</date></pes_retour><pes_retour><id>x</id></pes_retour></liste>\n";
+	g_autoptr(SdrS2lowClassification) c = NULL;
+	g_autoptr(GPtrArray) r = NULL;
+	GError *e = NULL;
+
+	(void)state;
+	c = sdr_s2low_classification_parse((const guint8 *)cl, sizeof cl - 1, &e);
+	assert_non_null(c);
+	assert_string_equal(c->date, "2024-01-15");
+	assert_true(sdr_s2low_classification_has(c, "1"));
+	assert_true(sdr_s2low_classification_has(c, "1.1"));
+	assert_false(sdr_s2low_classification_has(c, "1.2"));
+	assert_string_equal(g_hash_table_lookup(c->codes, "1.1"), "Marchés");
+	assert_null(
+	        sdr_s2low_classification_parse((const guint8 *)"KO\nAcc\xe8s refus\xe9\n", 19, &e));
+	assert_true(g_error_matches(e, SDR_ERROR, SDR_ERROR_PROFILE));
+	g_clear_error(&e);
+	r = sdr_s2low_retour_list_parse((const guint8 *)li, sizeof li - 1, &e);
+	assert_non_null(r);
+	assert_int_equal(r->len, 1); /* the id "x" is dropped */
+	assert_string_equal(((SdrPesRetour *)r->pdata[0])->name, "Rétour.xml");
+	assert_null(sdr_s2low_retour_list_parse((const guint8 *)"<html/>", 7, &e));
+	g_clear_error(&e);
 }
 
 static void
@@ -508,6 +619,9 @@ main(void)
 		cmocka_unit_test(test_queue_lost_answer_not_listed),
 		cmocka_unit_test(test_queue_not_sent_backoff),
 		cmocka_unit_test(test_queue_duplicates),
+		cmocka_unit_test(test_queue_classification),
+		cmocka_unit_test(test_queue_listing_down),
+		cmocka_unit_test(test_classification_and_retours),
 		cmocka_unit_test(test_queue_killed_in_sending_pes),
 		cmocka_unit_test(test_queue_cas),
 	};

@@ -447,6 +447,7 @@ def route(req):
         "/modules/actes/actes_transac_get_status.php": r_actes_status,
         "/modules/actes/actes_transac_get_ARActe.php": r_actes_aracte,
         "/modules/actes/actes_transac_cancel.php": r_actes_cancel,
+        "/modules/actes/actes_create_pdf.php": r_actes_slip,
         "/modules/actes/api/list_actes.php": r_actes_list,
         "/modules/helios/api/helios_importer_fichier.php": r_helios_import,
         "/modules/helios/api/helios_transac_get_status.php": r_helios_status,
@@ -456,6 +457,12 @@ def route(req):
         "/modules/helios/api/helios_change_status.php": r_helios_change_status,
     }
     f = table.get(p)
+    only = STATE["faults"].get("http_500_on")
+    if f and STATE["faults"].get("http_500", 0) > 0 and (not only or only == p):
+        STATE["faults"]["http_500"] -= 1     # the server fails before doing anything
+        count("http_500")
+        save_state()
+        raise Reply(500, b"")
     if f:
         f(req)
 
@@ -590,6 +597,8 @@ def r_actes_create(req):
          "document_papier": 1 if req.post("document_papier") == "1" else 0,
          "acte": {"name": aname, "sha1": store_file(adata)},
          "acte_sign": store_file(sign[0][1].rstrip()) if sign and sign[0][1] else None,
+         "attachments_sign": [store_file(d.rstrip()) for _, d in
+                              req.files.get("acte_attachments_sign[]", []) if d],
          "attachments": [{"name": n, "sha1": store_file(d)} for n, d in atts],
          "since": time.time(), "created": now_str(), "history": []}
     set_status(t, 17 if en_attente else 1, "En attente de validation" if en_attente else "Posté")
@@ -668,6 +677,44 @@ def r_actes_aracte(req):
     raise Reply(200, read_stored(t["aracte"]),
                 {"Content-Type": "text/xml",
                  "Content-Disposition": 'attachment; filename="%s-ar-actes.xml"' % t["number"]})
+
+
+def make_slip(t):
+    """A one-page PDF standing for S²LOW's BordereauPdfGenerator output."""
+    text = ("Bordereau d'acquittement - transaction %d - acte %s"
+            % (t["id"], t["number"])).encode("latin-1", "replace")
+    content = b"BT /F1 12 Tf 50 800 Td (" + text.replace(b"(", b"[").replace(b")", b"]") + b") Tj ET"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = b"%PDF-1.4\n"
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offs)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out
+
+
+def r_actes_slip(req):
+    """actes_create_pdf.php?trans_id=: the slip, 302 on any error (no id, not allowed)."""
+    tid = req.get("trans_id")
+    if not tid:
+        raise redirect("/modules/actes/index.php")
+    me = authenticate(req)
+    t = actes_of(req, me, tid)
+    if not t or (t["user_id"] != me["id"] and not me.get("admin")):
+        raise redirect("/modules/actes/index.php")
+    count("actes_slips")
+    save_state()
+    raise Reply(200, make_slip(t), {"Content-Type": "application/pdf",
+                                    "Content-Disposition": 'attachment; filename="acquittement.pdf"'})
 
 
 def r_actes_cancel(req):
@@ -885,7 +932,7 @@ def admin(req):
         if "classification_date" in body:
             STATE["classification_date"] = body["classification_date"]
         save_state()
-    elif p == "fault":                       # {"lose_answer": n}
+    elif p == "fault":                       # {"lose_answer": n, "http_500": n}
         STATE["faults"].update(body)
         save_state()
     elif p == "pes-retour":                  # {"authority_id", "nom", "content"}
