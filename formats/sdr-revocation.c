@@ -392,11 +392,29 @@ sdr_revocation_collect(X509 *cert, STACK_OF(X509) * untrusted, X509_STORE *store
 	return data;
 }
 
+gboolean
+sdr_revocation_has_sources(X509 *cert)
+{
+	g_autoptr(GPtrArray) ocsp = NULL;
+	g_autoptr(GPtrArray) crl = NULL;
+
+	if (cert == NULL)
+		return FALSE;
+	ocsp = ocsp_urls(cert);
+	crl = crldp_urls(cert);
+	ERR_clear_error();
+	return ocsp->len > 0 || crl->len > 0;
+}
+
 void
 sdr_revocation_report_unknown(SdrSignatureResult *result, const SdrVerifyOptions *options,
-                              const char *name, const GError *fetch_error)
+                              X509 *cert, const char *name, const GError *fetch_error)
 {
-	gboolean strict = options != NULL && options->require_revocation;
+	/* DSS's default policy: a certificate that names where its status is published
+	 * must have that status checked; one that names nothing leaves a warning unless
+	 * the policy requires revocation data anyway. */
+	gboolean published = sdr_revocation_has_sources(cert);
+	gboolean strict = published || (options != NULL && options->require_revocation);
 	g_autofree char *msg = NULL;
 
 	if (options == NULL || !options->online)

@@ -43,11 +43,15 @@ gboolean sdr_revocation_collect_full(SdrValidationData *data, X509 *cert,
 /* ---- Verifiers: revocation the signature does not carry ---------------------------- */
 
 /* The one way every verifier says "nothing tells whether the signing certificate
- * (name) is revoked": REVOCATION_UNKNOWN, a warning, or INDETERMINATE with
- * options->require_revocation; the words say why (verified offline, or
- * fetch_error: the responder or distribution point that failed). */
+ * cert (name) is revoked" (REVOCATION_UNKNOWN); the words say why (verified
+ * offline, or fetch_error: the responder or distribution point that failed).
+ * INDETERMINATE when cert publishes an OCSP responder or a CRL distribution point
+ * (its status could have been known), or with options->require_revocation; else a
+ * warning. */
 void sdr_revocation_report_unknown(SdrSignatureResult *result, const SdrVerifyOptions *options,
-                                   const char *name, const GError *fetch_error);
+                                   X509 *cert, const char *name, const GError *fetch_error);
+/* TRUE when cert names an OCSP responder (AIA) or a CRL distribution point. */
+gboolean sdr_revocation_has_sources(X509 *cert);
 
 typedef enum {
 	SDR_REVOCATION_UNKNOWN = 0,

@@ -180,15 +180,40 @@ for (fmt, user), (s, content) in sorted(sigs.items()):
         check("%s revoked before the signing time: INVALID CERT_REVOKED" % fmt,
               v == "INVALID" and "CERT_REVOKED" in codes, out)
 
-# 2. --offline: no request; never VALID with require_revocation
+# 2. --offline: no request; the certificates name an OCSP responder and a CRL, so never
+# VALID (DSS's default policy: INDETERMINATE, the reason says offline)
 for fmt in ("cades", "xades", "pades"):
     s, content = sigs[(fmt, "user-ec")]
     before = dict(Handler.counts)
     v, codes, warns, out = verify(s, "--offline", content=content)
-    check("%s --offline: no network, REVOCATION_UNKNOWN says offline" % fmt,
-          Handler.counts == before and "REVOCATION_UNKNOWN" in warns and "hors ligne" in out, out)
+    check("%s --offline: no network, INDETERMINATE REVOCATION_UNKNOWN says offline" % fmt,
+          Handler.counts == before and v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and
+          "hors ligne" in out, out)
     v, codes, warns, out = verify(s, "--offline", content=content, config=strict)
     check("%s --offline with require_revocation: INDETERMINATE" % fmt,
+          v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
+
+# 2b. a certificate that names no OCSP responder and no CRL: nothing could be asked, VALID
+# with a warning; require_revocation makes it INDETERMINATE
+with open(P("openssl.cnf"), "a") as f:
+    f.write("[ nosource ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,nonRepudiation\n"
+            "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n")
+subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "nosrc.key",
+                "-out", "nosrc.csr", "-subj", "/C=FR/O=Sinadur TEST/CN=Sans REVOCATION"], cwd=pki,
+               check=True, capture_output=True)
+subprocess.run(["openssl", "ca", "-batch", "-config", "openssl.cnf", "-cert", "ca.pem", "-keyfile",
+                "ca.key", "-extensions", "nosource", "-days", "30", "-in", "nosrc.csr", "-out",
+                "nosrc.pem", "-notext"], cwd=pki, check=True, capture_output=True)
+for fmt, doc, content in (("cades", txt, txt), ("xades", txt, txt), ("pades", pdf, None)):
+    s = os.path.join(work, "nosrc-%s.sig" % fmt)
+    sign(fmt, "nosrc", doc, s)
+    before = dict(Handler.counts)
+    v, codes, warns, out = verify(s, content=content)
+    check("%s certificate without AIA/CDP: VALID with a REVOCATION_UNKNOWN warning" % fmt,
+          v == "VALID" and "REVOCATION_UNKNOWN" in warns and Handler.counts["ocsp"] ==
+          before["ocsp"] and Handler.counts["crl"] == before["crl"], out)
+    v, codes, warns, out = verify(s, content=content, config=strict)
+    check("%s certificate without AIA/CDP, require_revocation: INDETERMINATE" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
 
 # 3. revoked after the signing time: B-T (timestamp proves it) and B-B
@@ -250,13 +275,14 @@ d = json.loads(out[out.index("{"):])["files"][0]["signatures"][0].get("details",
 check("intermediate fetched from the AIA (caIssuers): qualified",
       d.get("qualified") == "true" and Handler.counts["ca"] > before, out)
 
-# 6. responder down: INDETERMINATE with require_revocation, a reason either way
+# 6. responder down: INDETERMINATE (the certificate names it), the reason says why
 server.stop()
 for fmt in ("cades", "xades"):
     s, content = sigs[(fmt, "user-ec")]
     v, codes, warns, out = verify(s, content=content)
-    check("%s responder down: REVOCATION_UNKNOWN says why" % fmt,
-          "REVOCATION_UNKNOWN" in warns and ("injoignable" in out or "unreachable" in out), out)
+    check("%s responder down: INDETERMINATE REVOCATION_UNKNOWN says why" % fmt,
+          v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and
+          ("injoignable" in out or "unreachable" in out), out)
     v, codes, warns, out = verify(s, content=content, config=strict)
     check("%s responder down, require_revocation: INDETERMINATE, never VALID" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
