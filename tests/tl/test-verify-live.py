@@ -30,6 +30,7 @@ def check(name, cond, out=""):
 class Handler(http.server.BaseHTTPRequestHandler):
     counts = {"ocsp": 0, "crl": 0, "ca": 0, "ts": 0}
     mode = "up"
+    bad_crl = False
 
     def log_message(self, *a):
         pass
@@ -80,7 +81,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         name = self.path.lstrip("/")
         if name in ("crl.der", "ca.der"):
             Handler.counts[name[:-4]] += 1
-            self.answer(open(os.path.join(pki, name), "rb").read(), "application/octet-stream")
+            body = open(os.path.join(pki, name), "rb").read()
+            if name == "crl.der" and Handler.bad_crl:
+                body = body[:-1] + bytes([body[-1] ^ 0x55])  # the signature no longer verifies
+            self.answer(body, "application/octet-stream")
         else:
             self.answer(None, "")
 
@@ -238,19 +242,47 @@ v, codes, warns, out = verify(late_b, content=txt)
 check("revoked after an unproven signing time (B-B): INDETERMINATE CERT_REVOKED",
       v == "INDETERMINATE" and "CERT_REVOKED" in codes, out)
 
-# 4. OCSP answers 503: the CRL of the distribution point is used
+# 4. OCSP answers 503: the CRL of the distribution point is used, then kept in
+# $XDG_CACHE_HOME/sinadur/crl/ (SHA-256 of the URL) until its nextUpdate
+import hashlib
+crl_url = "http://127.0.0.1:%d/crl.der" % port
+crl_cache = os.path.join(work, "cache", "sinadur", "crl",
+                         hashlib.sha256(crl_url.encode()).hexdigest() + ".crl")
 Handler.mode = "crl-only"
-for fmt in ("cades", "xades"):
+for i, fmt in enumerate(("cades", "xades")):
     s, content = sigs[(fmt, "user-ec")]
     before = Handler.counts["crl"]
     v, codes, warns, out = verify(s, content=content)
-    check("%s OCSP down, CRL up: VALID from the CRL" % fmt,
-          v == "VALID" and "REVOCATION_UNKNOWN" not in warns and Handler.counts["crl"] > before,
-          out)
+    if i == 0:
+        check("%s OCSP down, CRL up: VALID from the CRL, which is cached" % fmt,
+              v == "VALID" and "REVOCATION_UNKNOWN" not in warns and
+              Handler.counts["crl"] == before + 1 and os.path.exists(crl_cache), out)
+        before = Handler.counts["crl"]
+        v, codes, warns, out = verify(s, content=content)
+    check("%s OCSP down, CRL cached: VALID, no CRL request" % fmt,
+          v == "VALID" and Handler.counts["crl"] == before, out)
     s, content = sigs[(fmt, "user-revoked")]
     v, codes, warns, out = verify(s, content=content)
-    check("%s OCSP down, CRL up: revoked INVALID" % fmt, v == "INVALID" and "CERT_REVOKED" in codes,
-          out)
+    check("%s OCSP down, CRL cached: revoked INVALID, no CRL request" % fmt,
+          v == "INVALID" and "CERT_REVOKED" in codes and Handler.counts["crl"] == before, out)
+# a CRL whose signature does not verify is neither used nor stored
+os.unlink(crl_cache)
+Handler.bad_crl = True
+s, content = sigs[("cades", "user-ec")]
+v, codes, warns, out = verify(s, content=content)
+check("CRL with a broken signature: INDETERMINATE, not cached",
+      v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and not os.path.exists(crl_cache),
+      out)
+# a cache file that does not verify against the issuer is not believed: downloaded again
+good_crl = open(P("crl.der"), "rb").read()
+os.makedirs(os.path.dirname(crl_cache), exist_ok=True)
+open(crl_cache, "wb").write(good_crl[:-1] + bytes([good_crl[-1] ^ 0x55]))
+Handler.bad_crl = False
+before = Handler.counts["crl"]
+v, codes, warns, out = verify(s, content=content)
+check("forged cache file: the CRL is fetched again and replaces it",
+      v == "VALID" and Handler.counts["crl"] == before + 1 and
+      open(crl_cache, "rb").read() == good_crl, out)
 Handler.mode = "up"
 
 # 5. the trusted list's service is the root, 3 levels (root -> CA -> signer)
@@ -275,8 +307,13 @@ d = json.loads(out[out.index("{"):])["files"][0]["signatures"][0].get("details",
 check("intermediate fetched from the AIA (caIssuers): qualified",
       d.get("qualified") == "true" and Handler.counts["ca"] > before, out)
 
-# 6. responder down: INDETERMINATE (the certificate names it), the reason says why
+# 6. responder down: the cached CRL still answers until its nextUpdate; without it
+# INDETERMINATE (the certificate names the responder), the reason says why
 server.stop()
+s, content = sigs[("xades", "user-ec")]
+v, codes, warns, out = verify(s, content=content)
+check("server down, CRL cached: VALID from the cache", v == "VALID", out)
+os.unlink(crl_cache)
 for fmt in ("cades", "xades"):
     s, content = sigs[(fmt, "user-ec")]
     v, codes, warns, out = verify(s, content=content)
