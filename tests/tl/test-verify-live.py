@@ -306,6 +306,15 @@ v, codes, warns, out = verify(q_alone, *ALL, config=bare, content=txt)
 d = json.loads(out[out.index("{"):])["files"][0]["signatures"][0].get("details", {}) if "{" in out else {}
 check("intermediate fetched from the AIA (caIssuers): qualified",
       d.get("qualified") == "true" and Handler.counts["ca"] > before, out)
+check("intermediate fetched from the AIA: the chain up to the listed root checked for "
+      "revocation, VALID", v == "VALID" and "REVOCATION_UNKNOWN" not in codes + warns, out)
+before = Handler.counts["ocsp"]
+v, codes, warns, out = verify(q_chain, *ALL, config=bare, content=txt)
+check("chain resting on the list, online: revocation asked (OCSP), VALID",
+      v == "VALID" and Handler.counts["ocsp"] > before, out)
+v, codes, warns, out = verify(q_chain, "--offline", *ALL, config=bare, content=txt)
+check("chain resting on the list, offline: INDETERMINATE REVOCATION_UNKNOWN",
+      v == "INDETERMINATE" and codes == ["REVOCATION_UNKNOWN"], out)
 
 # 6. responder down: the cached CRL still answers until its nextUpdate; without it
 # INDETERMINATE (the certificate names the responder), the reason says why
