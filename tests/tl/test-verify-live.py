@@ -120,6 +120,22 @@ open(conf, "w").write("[signature]\nsystem_trust=false\ntrust_anchors=%s;\ncity=
                       "postal_code=29200\ntsa_url=http://127.0.0.1:%d/\n" % (P("root.pem"), port))
 strict = os.path.join(work, "strict.conf")
 open(strict, "w").write(open(conf).read() + "[verify]\nrequire_revocation=true\n")
+# A PES signature carries the signer's certificate only (DGFiP profile): the issuing CA
+# is an anchor too, as on a Hélios workstation.
+pes_conf = os.path.join(work, "pes.conf")
+open(pes_conf, "w").write(open(conf).read().replace("trust_anchors=%s;" % P("root.pem"),
+                                                    "trust_anchors=%s;%s;" % (P("root.pem"),
+                                                                              P("ca.pem"))))
+pes_strict = os.path.join(work, "pes-strict.conf")
+open(pes_strict, "w").write(open(pes_conf).read() + "[verify]\nrequire_revocation=true\n")
+
+
+def cfg(fmt, strict_mode=False):
+    if fmt == "pes":
+        return pes_strict if strict_mode else pes_conf
+    return strict if strict_mode else conf
+
+
 bare = os.path.join(work, "bare.conf")
 open(bare, "w").write("[signature]\nsystem_trust=false\n")
 
@@ -159,8 +175,16 @@ pdf = os.path.join(work, "plain.pdf")
 subprocess.run(["/usr/bin/python3", os.path.join(src, "tests", "pades", "mkpdf.py"), "plain", pdf],
                check=True)
 
+pes = os.path.join(work, "PES_Aller.xml")
+subprocess.run(["/usr/bin/python3", os.path.join(src, "tests", "profiles", "gen-pes.py"), pes,
+                "--bordereaux", "1", "--pieces", "1", "--pj", "0"], check=True,
+               capture_output=True)
+
 sigs = {}
 for user in ("user-ec", "user-revoked"):
+    s = os.path.join(work, "%s-pes.xml" % user)
+    sign("pes", user, pes, s)
+    sigs[("pes", user)] = (s, None)
     s = os.path.join(work, "%s.p7s" % user)
     sign("cades", user, txt, s)
     sigs[("cades", user)] = (s, txt)
@@ -175,7 +199,7 @@ for user in ("user-ec", "user-revoked"):
 # 1. good and revoked certificates, every format, revocation fetched from the AIA
 for (fmt, user), (s, content) in sorted(sigs.items()):
     before = Handler.counts["ocsp"]
-    v, codes, warns, out = verify(s, content=content)
+    v, codes, warns, out = verify(s, content=content, config=cfg(fmt))
     if user == "user-ec":
         check("%s good: VALID, no REVOCATION_UNKNOWN, OCSP asked" % fmt,
               v == "VALID" and "REVOCATION_UNKNOWN" not in warns and
@@ -186,14 +210,14 @@ for (fmt, user), (s, content) in sorted(sigs.items()):
 
 # 2. --offline: no request; the certificates name an OCSP responder and a CRL, so never
 # VALID (DSS's default policy: INDETERMINATE, the reason says offline)
-for fmt in ("cades", "xades", "pades"):
+for fmt in ("cades", "xades", "pades", "pes"):
     s, content = sigs[(fmt, "user-ec")]
     before = dict(Handler.counts)
-    v, codes, warns, out = verify(s, "--offline", content=content)
+    v, codes, warns, out = verify(s, "--offline", content=content, config=cfg(fmt))
     check("%s --offline: no network, INDETERMINATE REVOCATION_UNKNOWN says offline" % fmt,
           Handler.counts == before and v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and
           "hors ligne" in out, out)
-    v, codes, warns, out = verify(s, "--offline", content=content, config=strict)
+    v, codes, warns, out = verify(s, "--offline", content=content, config=cfg(fmt, True))
     check("%s --offline with require_revocation: INDETERMINATE" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
 
@@ -323,13 +347,13 @@ s, content = sigs[("xades", "user-ec")]
 v, codes, warns, out = verify(s, content=content)
 check("server down, CRL cached: VALID from the cache", v == "VALID", out)
 os.unlink(crl_cache)
-for fmt in ("cades", "xades"):
+for fmt in ("cades", "xades", "pes"):
     s, content = sigs[(fmt, "user-ec")]
-    v, codes, warns, out = verify(s, content=content)
+    v, codes, warns, out = verify(s, content=content, config=cfg(fmt))
     check("%s responder down: INDETERMINATE REVOCATION_UNKNOWN says why" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and
           ("injoignable" in out or "unreachable" in out), out)
-    v, codes, warns, out = verify(s, content=content, config=strict)
+    v, codes, warns, out = verify(s, content=content, config=cfg(fmt, True))
     check("%s responder down, require_revocation: INDETERMINATE, never VALID" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
 
