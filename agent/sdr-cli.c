@@ -405,6 +405,9 @@ print_verify(JsonObject *answer)
 				say(stdout, _("    Signed by: %s (%s)\n"),
 				    str_or(signer, "subject_cn", "?"),
 				    str_or(signer, "issuer_cn", "?"));
+			if (signer != NULL && sdr_json_get_string(signer, "category", NULL) != NULL)
+				say(stdout, _("    Certificate category: %s\n"),
+				    sdr_json_get_string(signer, "category", NULL));
 			if (claimed != NULL)
 				say(stdout, _("    Claimed signing time: %s\n"), claimed);
 			if (ts != NULL)

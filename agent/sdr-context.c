@@ -4,6 +4,7 @@
 
 #include "sdr-audit.h"
 #include "sdr-error.h"
+#include "sdr-revocation.h"
 #include "sdr-trust.h"
 
 #include <glib/gi18n-lib.h>
@@ -224,6 +225,7 @@ SdrContext *
 sdr_context_new(const SdrContextOptions *options)
 {
 	SdrContext *ctx = g_new0(SdrContext, 1);
+	g_autofree char *crl_dir = NULL;
 
 	g_mutex_init(&ctx->lock);
 	if (options != NULL) {
@@ -242,6 +244,10 @@ sdr_context_new(const SdrContextOptions *options)
 	}
 	load_warn_days(ctx);
 	ctx->audit_path = sdr_audit_default_path();
+	/* CRLs fetched from distribution points are kept until their nextUpdate
+	 * (formats/sdr-revocation.c); the folder is the same for every context. */
+	crl_dir = g_build_filename(g_get_user_cache_dir(), "sinadur", "crl", NULL);
+	sdr_revocation_set_crl_cache(crl_dir);
 	return ctx;
 }
 

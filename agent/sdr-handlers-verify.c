@@ -131,6 +131,22 @@ load_trusted_lists(SdrContext *ctx, JsonObject *request, gboolean from_web, SdrT
 /* With the network allowed, completes each signer's chain with the issuers its AIA
  * names (caIssuers), so that a trusted list's service above an intermediate CA the
  * signature does not carry is found (at most 5 certificates fetched per signature). */
+typedef struct {
+	const char *path;
+	const SdrVerifyOptions *options;
+} Reverify;
+
+/* The file verified again with the trusted-list services as anchors (sdr-tl.h). */
+static SdrVerifyReport *
+reverify(X509_STORE *anchors, gpointer data)
+{
+	const Reverify *rv = data;
+	SdrVerifyOptions o = *rv->options;
+
+	o.trust = anchors;
+	return sdr_verify_file(rv->path, &o, NULL);
+}
+
 static void
 complete_chains(SdrVerifyReport *report)
 {
@@ -312,8 +328,11 @@ sdr_handle_verify(SdrContext *ctx, JsonObject *request, GError **error)
 
 			if (tl_set != NULL && vopts.online)
 				complete_chains(report);
-			if (tl_set != NULL)
-				sdr_tl_qualify_report(tl_set, report, at_time);
+			if (tl_set != NULL) {
+				Reverify rv = { path, &vopts };
+
+				sdr_tl_qualify_report_full(tl_set, report, at_time, reverify, &rv);
+			}
 			v = sdr_verify_report_overall(report);
 
 			if (tmp_path != NULL) {

@@ -2,6 +2,7 @@
 #include "sdr-json.h"
 
 #include "sdr-error.h"
+#include "sdr-report.h"
 #include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
@@ -243,6 +244,8 @@ signer_object(X509 *cert)
 	g_autofree char *cn = name_entry(X509_get_subject_name(cert), NID_commonName);
 	g_autofree char *org = name_entry(X509_get_subject_name(cert), NID_organizationName);
 	g_autofree char *icn = name_entry(X509_get_issuer_name(cert), NID_commonName);
+	/* the certificate policies for people (RGS, ETSI...), as the HTML report */
+	g_autofree char *category = sdr_report_certificate_category(cert);
 	g_autoptr(GDateTime) nb = sdr_time_from_asn1(X509_get0_notBefore(cert));
 	g_autoptr(GDateTime) na = sdr_time_from_asn1(X509_get0_notAfter(cert));
 	char *dn = X509_NAME_oneline(X509_get_subject_name(cert), NULL, 0);
@@ -252,6 +255,7 @@ signer_object(X509 *cert)
 	set_opt_string(o, "subject_cn", cn);
 	set_opt_string(o, "organization", org);
 	set_opt_string(o, "issuer_cn", icn);
+	set_opt_string(o, "category", category);
 	set_opt_string(o, "subject_dn", dn);
 	set_opt_string(o, "serial", serial);
 	set_time(o, "not_before", nb);

@@ -457,7 +457,7 @@ check_revocation(VerifyCtx *v, STACK_OF(X509) * chain, GDateTime *signing_time,
 				                            "signing time"),
 				                          name, when);
 		} else if (st == REV_UNKNOWN && i == 0) {
-			sdr_revocation_report_unknown(r, v->options, name, fetch_error);
+			sdr_revocation_report_unknown(r, v->options, c, name, fetch_error);
 		}
 	}
 	sk_X509_CRL_pop_free(online_crls, X509_CRL_free);

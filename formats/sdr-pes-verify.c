@@ -333,7 +333,7 @@ check_revocation_live(X509 *cert, STACK_OF(X509) * untrusted, const SdrVerifyOpt
 		st = sdr_revocation_status(data, cert, g_ptr_array_index(res->chain, 1), &rev);
 	}
 	if (st == SDR_REVOCATION_UNKNOWN) {
-		sdr_revocation_report_unknown(res, options, name, e);
+		sdr_revocation_report_unknown(res, options, cert, name, e);
 	} else if (st == SDR_REVOCATION_REVOKED) {
 		g_autofree char *when = rev != NULL ? sdr_time_to_iso8601(rev) : g_strdup("?");
 

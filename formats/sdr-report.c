@@ -8,6 +8,7 @@
 #include "sdr-xml.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -82,30 +83,72 @@ format_asn1(const ASN1_TIME *t)
 	return format_time(d);
 }
 
-static char *
-category(X509 *cert)
+/* Certificate policy identifiers whose meaning is public: the ETSI policies of
+ * EN 319 411-2 (qualified certificates, itu-t(0) identified-organization(4) etsi(0)
+ * qualified-certificate-policies(194112) policy-identifiers(1)) and EN 319 411-1
+ * (other-certificate-policies(2042)), and RFC 5280's anyPolicy. The French arc
+ * 1.2.250.1 is every registered French organisation's (a certification authority's
+ * own policy is not an RGS level by itself): only the ANSSI's branch 1.2.250.1.223 is
+ * named, by its owner. Anything else is shown as its number. */
+static const struct {
+	const char *oid;
+	const char *text;
+} known_policies[] = {
+	{ "0.4.0.194112.1.0", N_("QCP-n: qualified certificate for a natural person") },
+	{ "0.4.0.194112.1.1", N_("QCP-l: qualified certificate for a legal person") },
+	{ "0.4.0.194112.1.2",
+	  N_("QCP-n-qscd: qualified certificate for a natural person, key in a qualified "
+	     "device") },
+	{ "0.4.0.194112.1.3",
+	  N_("QCP-l-qscd: qualified certificate for a legal person, key in a qualified "
+	     "device") },
+	{ "0.4.0.194112.1.4", N_("QCP-w: qualified website authentication certificate") },
+	{ "0.4.0.2042.1.1", N_("NCP: normalized certificate policy (ETSI)") },
+	{ "0.4.0.2042.1.2", N_("NCP+: normalized certificate policy, key in a secure device "
+	                       "(ETSI)") },
+	{ "0.4.0.2042.1.3", N_("LCP: lightweight certificate policy (ETSI)") },
+	{ "2.5.29.32.0", N_("any policy") },
+};
+
+char *
+sdr_report_policy_text(const char *oid)
+{
+	g_return_val_if_fail(oid != NULL, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(known_policies); i++)
+		if (g_str_equal(oid, known_policies[i].oid))
+			return g_strdup_printf("%s (%s)", _(known_policies[i].text), oid);
+	if (g_str_has_prefix(oid, "1.2.250.1.223."))
+		return g_strdup_printf(_("policy of the ANSSI %s"), oid);
+	return g_strdup_printf(_("policy %s"), oid);
+}
+
+char *
+sdr_report_certificate_category(X509 *cert)
 {
 	CERTIFICATEPOLICIES *pols;
 	GString *s = g_string_new(NULL);
-	gboolean qc = X509_get_ext_by_NID(cert, NID_qcStatements, -1) >= 0;
+	gboolean qc;
 
+	g_return_val_if_fail(cert != NULL, NULL);
+	qc = X509_get_ext_by_NID(cert, NID_qcStatements, -1) >= 0;
 	if (qc)
 		g_string_append(s, _("Qualified certificate (eIDAS)"));
 	pols = X509_get_ext_d2i(cert, NID_certificate_policies, NULL, NULL);
-	for (int i = 0; pols != NULL && i < sk_POLICYINFO_num(pols); i++) {
+	for (int i = 0; pols != NULL && i < MIN(sk_POLICYINFO_num(pols), 16); i++) {
 		POLICYINFO *pi = sk_POLICYINFO_value(pols, i);
+		g_autofree char *text = NULL;
 		char oid[128];
+		int n = OBJ_obj2txt(oid, sizeof(oid), pi->policyid, 1);
 
-		if (OBJ_obj2txt(oid, sizeof(oid), pi->policyid, 1) <= 0)
+		if (n <= 0 || n >= (int)sizeof(oid))
 			continue;
+		text = sdr_report_policy_text(oid);
 		if (s->len > 0)
 			g_string_append(s, " ; ");
-		if (g_str_has_prefix(oid, "1.2.250.1."))
-			g_string_append_printf(s, _("French RGS certification policy %s"), oid);
-		else
-			g_string_append_printf(s, _("certification policy %s"), oid);
+		g_string_append(s, text);
 	}
 	CERTIFICATEPOLICIES_free(pols);
+	ERR_clear_error();
 	if (s->len == 0)
 		g_string_append(s, _("not stated by the certificate"));
 	return g_string_free(s, FALSE);
@@ -210,7 +253,7 @@ signature_section(GString *s, const SdrSignatureResult *r, guint n)
 		issuer = safe_utf8(raw_issuer);
 		validity = g_strdup_printf(_("from %s to %s"), nb != NULL ? nb : "?",
 		                           na != NULL ? na : "?");
-		cat = category(cert);
+		cat = sdr_report_certificate_category(cert);
 	}
 	fmt = r->level != SDR_LEVEL_NONE
 	              ? g_strdup_printf("%s (%s)", r->format, sdr_level_name(r->level))

@@ -14,6 +14,16 @@ G_BEGIN_DECLS
 /* reports: SdrVerifyReport*. Returns the page (UTF-8, g_free). */
 char *sdr_report_html(GPtrArray *reports);
 
+/* The certificate's category for people: "Qualified certificate (eIDAS)" when it
+ * has QCStatements, then each certificate policy (at most 16) by
+ * sdr_report_policy_text(), "; "-separated; "not stated by the certificate" when
+ * neither. Translated, g_free. */
+char *sdr_report_certificate_category(X509 *cert);
+/* A policy OID for people: the ETSI qualified / normalized policies and anyPolicy by
+ * name (the OID after it), the ANSSI's arc 1.2.250.1.223 as such, anything else
+ * "policy OID". Translated, g_free. */
+char *sdr_report_policy_text(const char *oid);
+
 /* Writes the page to path atomically. */
 gboolean sdr_report_write_html(GPtrArray *reports, const char *path, GError **error);
 

@@ -4,10 +4,12 @@
 
 #include "sdr-crypto.h"
 #include "sdr-error.h"
+#include "sdr-file.h"
 #include "sdr-http.h"
 #include "sdr-time.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -175,46 +177,196 @@ out:
 	return result;
 }
 
-static GBytes *
-fetch_crl(X509 *cert, X509 *issuer, const char *url, gboolean accept_revoked, GError **error)
-{
-	g_autoptr(GBytes) answer = sdr_http_fetch(url, NULL, NULL, SDR_HTTP_CRL_MAX, error);
-	g_autofree char *name = NULL;
-	X509_CRL *crl = NULL;
-	X509_REVOKED *revoked = NULL;
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	GBytes *result = NULL;
-	int len;
+/* ---- CRL cache ---------------------------------------------------------------------- */
 
-	if (answer == NULL)
-		return NULL;
-	p = g_bytes_get_data(answer, NULL);
-	crl = d2i_X509_CRL(NULL, &p, (long)g_bytes_get_size(answer));
+#define CRL_CACHE_MAX_FILES 64
+
+static GMutex crl_cache_lock;
+static char *crl_cache_dir;
+
+void
+sdr_revocation_set_crl_cache(const char *dir)
+{
+	g_mutex_lock(&crl_cache_lock);
+	g_free(crl_cache_dir);
+	crl_cache_dir = g_strdup(dir);
+	g_mutex_unlock(&crl_cache_lock);
+}
+
+char *
+sdr_revocation_crl_cache_path(const char *url)
+{
+	g_autofree char *hash = NULL;
+	g_autofree char *name = NULL;
+	char *path = NULL;
+
+	g_mutex_lock(&crl_cache_lock);
+	if (crl_cache_dir != NULL && url != NULL) {
+		hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, url, -1);
+		name = g_strconcat(hash, ".crl", NULL);
+		path = g_build_filename(crl_cache_dir, name, NULL);
+	}
+	g_mutex_unlock(&crl_cache_lock);
+	return path;
+}
+
+static X509_CRL *
+crl_parse(GBytes *bytes)
+{
+	const unsigned char *p = g_bytes_get_data(bytes, NULL);
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)g_bytes_get_size(bytes));
+
 	if (crl == NULL) {
-		BIO *bio = BIO_new_mem_buf(g_bytes_get_data(answer, NULL),
-		                           (int)g_bytes_get_size(answer));
+		BIO *bio = BIO_new_mem_buf(g_bytes_get_data(bytes, NULL),
+		                           (int)g_bytes_get_size(bytes));
 
 		crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
 		BIO_free(bio);
 	}
 	ERR_clear_error();
-	if (crl == NULL) {
-		g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK, _("%s is not a CRL"), url);
-		return NULL;
-	}
+	return crl;
+}
+
+/* The CRL is issuer's (name and signature) and not past its nextUpdate. */
+static gboolean
+crl_usable(X509_CRL *crl, X509 *issuer, const char *url, GError **error)
+{
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
 	    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
 		ERR_clear_error();
 		g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK,
 		            _("The CRL of %s is not signed by the certificate issuer"), url);
-		goto out;
+		return FALSE;
 	}
 	if (X509_CRL_get0_nextUpdate(crl) != NULL &&
 	    X509_cmp_current_time(X509_CRL_get0_nextUpdate(crl)) < 0) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK, _("The CRL of %s is outdated"),
 		            url);
-		goto out;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A cached CRL of url, usable for issuer's certificates now: signed by issuer, with a
+ * nextUpdate still ahead (a CRL without one is never reused). */
+static X509_CRL *
+crl_cache_get(const char *url, X509 *issuer)
+{
+	g_autofree char *path = sdr_revocation_crl_cache_path(url);
+	g_autoptr(GBytes) bytes = NULL;
+	X509_CRL *crl;
+
+	if (path == NULL || (bytes = sdr_file_read(path, SDR_HTTP_CRL_MAX, NULL)) == NULL)
+		return NULL;
+	crl = crl_parse(bytes);
+	if (crl != NULL &&
+	    (X509_CRL_get0_nextUpdate(crl) == NULL || !crl_usable(crl, issuer, url, NULL))) {
+		X509_CRL_free(crl);
+		crl = NULL;
+	}
+	return crl;
+}
+
+typedef struct {
+	char *path;
+	gint64 mtime;
+} CachedFile;
+
+static void
+cached_file_free(gpointer p)
+{
+	CachedFile *f = p;
+
+	g_free(f->path);
+	g_free(f);
+}
+
+static gint
+by_mtime(gconstpointer a, gconstpointer b)
+{
+	const CachedFile *x = *(CachedFile *const *)a;
+	const CachedFile *y = *(CachedFile *const *)b;
+
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+/* At most CRL_CACHE_MAX_FILES files (each capped at SDR_HTTP_CRL_MAX by the fetch):
+ * the oldest go first. */
+static void
+crl_cache_prune(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(cached_file_free);
+	const char *n;
+
+	while (d != NULL && (n = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = NULL;
+		GStatBuf st;
+		CachedFile *f;
+
+		if (!g_str_has_suffix(n, ".crl"))
+			continue;
+		path = g_build_filename(dir, n, NULL);
+		if (g_stat(path, &st) != 0)
+			continue;
+		f = g_new0(CachedFile, 1);
+		f->path = g_steal_pointer(&path);
+		f->mtime = (gint64)st.st_mtime;
+		g_ptr_array_add(files, f);
+	}
+	if (files->len <= CRL_CACHE_MAX_FILES)
+		return;
+	g_ptr_array_sort(files, by_mtime);
+	for (guint i = 0; i + CRL_CACHE_MAX_FILES < files->len; i++)
+		(void)g_unlink(((CachedFile *)g_ptr_array_index(files, i))->path);
+}
+
+/* Stores a CRL that passed crl_usable() and has a nextUpdate: atomically, so another
+ * process reads the old file or the new one. Failures only mean no cache. */
+static void
+crl_cache_put(const char *url, X509_CRL *crl)
+{
+	g_autofree char *path = sdr_revocation_crl_cache_path(url);
+	g_autofree char *dir = NULL;
+	unsigned char *der = NULL;
+	int len;
+
+	if (path == NULL || X509_CRL_get0_nextUpdate(crl) == NULL)
+		return;
+	dir = g_path_get_dirname(path);
+	if (g_mkdir_with_parents(dir, 0700) != 0)
+		return;
+	len = i2d_X509_CRL(crl, &der);
+	if (len > 0 && (gsize)len <= SDR_HTTP_CRL_MAX &&
+	    sdr_file_write_atomic(path, der, (gsize)len, NULL))
+		crl_cache_prune(dir);
+	OPENSSL_free(der);
+	ERR_clear_error();
+}
+
+static GBytes *
+fetch_crl(X509 *cert, X509 *issuer, const char *url, gboolean accept_revoked, GError **error)
+{
+	g_autoptr(GBytes) answer = NULL;
+	g_autofree char *name = NULL;
+	X509_CRL *crl = crl_cache_get(url, issuer);
+	X509_REVOKED *revoked = NULL;
+	unsigned char *der = NULL;
+	GBytes *result = NULL;
+	int len;
+
+	if (crl == NULL) {
+		answer = sdr_http_fetch(url, NULL, NULL, SDR_HTTP_CRL_MAX, error);
+		if (answer == NULL)
+			return NULL;
+		crl = crl_parse(answer);
+		if (crl == NULL) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_NETWORK, _("%s is not a CRL"), url);
+			return NULL;
+		}
+		if (!crl_usable(crl, issuer, url, error))
+			goto out;
+		crl_cache_put(url, crl);
 	}
 	if (!accept_revoked && X509_CRL_get0_by_cert(crl, &revoked, cert) == 1) {
 		name = cert_name(cert);
@@ -392,11 +544,29 @@ sdr_revocation_collect(X509 *cert, STACK_OF(X509) * untrusted, X509_STORE *store
 	return data;
 }
 
+gboolean
+sdr_revocation_has_sources(X509 *cert)
+{
+	g_autoptr(GPtrArray) ocsp = NULL;
+	g_autoptr(GPtrArray) crl = NULL;
+
+	if (cert == NULL)
+		return FALSE;
+	ocsp = ocsp_urls(cert);
+	crl = crldp_urls(cert);
+	ERR_clear_error();
+	return ocsp->len > 0 || crl->len > 0;
+}
+
 void
 sdr_revocation_report_unknown(SdrSignatureResult *result, const SdrVerifyOptions *options,
-                              const char *name, const GError *fetch_error)
+                              X509 *cert, const char *name, const GError *fetch_error)
 {
-	gboolean strict = options != NULL && options->require_revocation;
+	/* DSS's default policy: a certificate that names where its status is published
+	 * must have that status checked; one that names nothing leaves a warning unless
+	 * the policy requires revocation data anyway. */
+	gboolean published = sdr_revocation_has_sources(cert);
+	gboolean strict = published || (options != NULL && options->require_revocation);
 	g_autofree char *msg = NULL;
 
 	if (options == NULL || !options->online)

@@ -40,14 +40,30 @@ gboolean sdr_revocation_collect_full(SdrValidationData *data, X509 *cert,
                                      STACK_OF(X509) * untrusted, X509_STORE *store,
                                      gboolean accept_revoked, GError **error);
 
+/* ---- CRL cache ---------------------------------------------------------------------- */
+
+/* Process-wide folder of the CRLs fetched from distribution points (NULL, the default:
+ * no cache). A CRL is stored (atomically, as SHA-256(URL).crl, at most 64 files, the
+ * oldest dropped) only once it verified against the issuer and when it has a nextUpdate;
+ * it is used instead of a download while its nextUpdate is ahead and it verifies against
+ * the issuer of the certificate being checked. The agent sets
+ * $XDG_CACHE_HOME/sinadur/crl. */
+void sdr_revocation_set_crl_cache(const char *dir);
+/* The cache file of url, or NULL without a cache. */
+char *sdr_revocation_crl_cache_path(const char *url);
+
 /* ---- Verifiers: revocation the signature does not carry ---------------------------- */
 
 /* The one way every verifier says "nothing tells whether the signing certificate
- * (name) is revoked": REVOCATION_UNKNOWN, a warning, or INDETERMINATE with
- * options->require_revocation; the words say why (verified offline, or
- * fetch_error: the responder or distribution point that failed). */
+ * cert (name) is revoked" (REVOCATION_UNKNOWN); the words say why (verified
+ * offline, or fetch_error: the responder or distribution point that failed).
+ * INDETERMINATE when cert publishes an OCSP responder or a CRL distribution point
+ * (its status could have been known), or with options->require_revocation; else a
+ * warning. */
 void sdr_revocation_report_unknown(SdrSignatureResult *result, const SdrVerifyOptions *options,
-                                   const char *name, const GError *fetch_error);
+                                   X509 *cert, const char *name, const GError *fetch_error);
+/* TRUE when cert names an OCSP responder (AIA) or a CRL distribution point. */
+gboolean sdr_revocation_has_sources(X509 *cert);
 
 typedef enum {
 	SDR_REVOCATION_UNKNOWN = 0,

@@ -709,6 +709,8 @@ sdr_tl_qualification_free(SdrTlQualification *q)
 	if (q->status_start != NULL)
 		g_date_time_unref(q->status_start);
 	g_ptr_array_unref(q->qualifiers);
+	if (q->service_cert != NULL)
+		X509_free(q->service_cert);
 	g_free(q);
 }
 
@@ -967,13 +969,20 @@ sdr_tl_qualify(const SdrTlSet *set, X509 *cert, GPtrArray *chain, GDateTime *at)
 
 				if (g_strcmp0(s->type, SDR_TL_SVC_CA_QC) != 0)
 					continue;
-				for (guint c = 0; c < s->certs->len && !match; c++)
-					match = service_on_path(path,
-					                        g_ptr_array_index(s->certs, c));
+				X509 *sc = NULL;
+
+				for (guint c = 0; c < s->certs->len && !match; c++) {
+					sc = g_ptr_array_index(s->certs, c);
+					match = service_on_path(path, sc);
+				}
 				if (!match)
 					continue;
 				/* Found (a later granted match would win over a withdrawn one). */
 				q->found = TRUE;
+				if (q->service_cert != NULL)
+					X509_free(q->service_cert);
+				X509_up_ref(sc);
+				q->service_cert = sc;
 				st = status_at(s, at);
 				g_free(q->tsp);
 				g_free(q->service);
@@ -1057,11 +1066,85 @@ status_text(const SdrTlQualification *q)
 	return since != NULL ? g_strdup_printf(_("%s (since %s)"), what, since) : g_strdup(what);
 }
 
-void
-sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at)
+static void
+rests_on_list(SdrSignatureResult *r, const SdrTlQualification *q)
 {
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	sdr_signature_result_warn(r, SDR_REASON_NONE,
+	                          _("The certificate chain rests on the trusted list: "
+	                            "“%s” of %s (%s)."),
+	                          q->service != NULL ? q->service : "?",
+	                          q->tsp != NULL ? q->tsp : "?",
+	                          q->territory != NULL ? q->territory : "?");
+}
 
+/* Qualifies r; TRUE when its CHAIN_NOT_TRUSTED reasons were lifted by a granted
+ * service (*service_cert: a new reference to the service certificate, else NULL). */
+static gboolean
+qualify_one(const SdrTlSet *set, SdrSignatureResult *r, GDateTime *at, GDateTime *now,
+            gboolean remark, X509 **service_cert)
+{
+	GDateTime *when = r->timestamp_time != NULL         ? r->timestamp_time
+	                  : r->claimed_signing_time != NULL ? r->claimed_signing_time
+	                  : at != NULL                      ? at
+	                                                    : now;
+	g_autoptr(SdrTlQualification) q = NULL;
+	g_autofree char *summary = NULL;
+	guint lifted = 0;
+
+	*service_cert = NULL;
+	if (r->signer == NULL)
+		return FALSE;
+	q = sdr_tl_qualify(set, r->signer, r->chain, at != NULL ? at : when);
+	summary = sdr_tl_qualification_summary(q);
+	sdr_signature_result_set_detail(r, "qualification", summary);
+	sdr_signature_result_set_detail(r, "qualified", q->qualified ? "true" : "false");
+	if (!q->found)
+		return FALSE;
+	{
+		g_autofree char *st = status_text(q);
+		g_autofree char *quals = NULL;
+
+		g_ptr_array_add(q->qualifiers, NULL);
+		quals = g_strjoinv(", ", (char **)q->qualifiers->pdata);
+		g_ptr_array_remove_index(q->qualifiers, q->qualifiers->len - 1);
+		sdr_signature_result_set_detail(r, "qualification_tsp", q->tsp);
+		sdr_signature_result_set_detail(r, "qualification_service", q->service);
+		sdr_signature_result_set_detail(r, "qualification_status", st);
+		if (*quals != '\0')
+			sdr_signature_result_set_detail(r, "qualification_qualifiers", quals);
+		sdr_signature_result_set_detail(r, "qscd", q->qscd ? "true" : "false");
+		sdr_signature_result_set_detail(r, "qualified_for",
+		                                q->for_esig    ? "esig"
+		                                : q->for_eseal ? "eseal"
+		                                : q->for_web   ? "web"
+		                                               : "none");
+	}
+	if (!q->granted)
+		return FALSE;
+	/* The chain reaches a granted CA/QC service: not "untrusted" any more. */
+	for (guint k = r->reasons->len; k > 0; k--) {
+		SdrReason *reason = g_ptr_array_index(r->reasons, k - 1);
+
+		if (reason->code == SDR_REASON_CHAIN_NOT_TRUSTED) {
+			g_ptr_array_remove_index(r->reasons, k - 1);
+			lifted++;
+		}
+	}
+	if (lifted == 0 && !remark)
+		return FALSE;
+	if (r->reasons->len == 0 && r->verdict == SDR_VERDICT_INDETERMINATE)
+		r->verdict = SDR_VERDICT_VALID;
+	rests_on_list(r, q);
+	if (lifted > 0 && q->service_cert != NULL) {
+		X509_up_ref(q->service_cert);
+		*service_cert = q->service_cert;
+	}
+	return lifted > 0;
+}
+
+static void
+note_unused_lists(const SdrTlSet *set, SdrVerifyReport *report)
+{
 	for (guint i = 0; set != NULL && i < set->lists->len; i++) {
 		const SdrTl *tl = g_ptr_array_index(set->lists, i);
 
@@ -1072,65 +1155,98 @@ sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *a
 			                       tl->territory != NULL ? tl->territory : "?",
 			                       tl->status_detail != NULL ? tl->status_detail : "");
 	}
-	for (guint i = 0; set != NULL && i < report->signatures->len; i++) {
-		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
-		GDateTime *when = r->timestamp_time != NULL         ? r->timestamp_time
-		                  : r->claimed_signing_time != NULL ? r->claimed_signing_time
-		                  : at != NULL                      ? at
-		                                                    : now;
-		g_autoptr(SdrTlQualification) q = NULL;
-		g_autofree char *summary = NULL;
-		guint lifted;
+}
 
-		if (r->signer == NULL)
-			continue;
-		q = sdr_tl_qualify(set, r->signer, r->chain, at != NULL ? at : when);
-		summary = sdr_tl_qualification_summary(q);
-		sdr_signature_result_set_detail(r, "qualification", summary);
-		sdr_signature_result_set_detail(r, "qualified", q->qualified ? "true" : "false");
-		if (!q->found)
-			continue;
-		{
-			g_autofree char *st = status_text(q);
-			g_autofree char *quals = NULL;
+/* The anchors of the second verification: each lifted signature's service
+ * certificate, and the issuers above its signer (so that intermediates the
+ * signature lacks, fetched from the AIA, are found). A service certificate that is
+ * not self-signed needs a partial chain. */
+static X509_STORE *
+reverify_store(GPtrArray *services, SdrVerifyReport *report)
+{
+	X509_STORE *store = X509_STORE_new();
+	gboolean partial = FALSE;
 
-			g_ptr_array_add(q->qualifiers, NULL);
-			quals = g_strjoinv(", ", (char **)q->qualifiers->pdata);
-			g_ptr_array_remove_index(q->qualifiers, q->qualifiers->len - 1);
-			sdr_signature_result_set_detail(r, "qualification_tsp", q->tsp);
-			sdr_signature_result_set_detail(r, "qualification_service", q->service);
-			sdr_signature_result_set_detail(r, "qualification_status", st);
-			if (*quals != '\0')
-				sdr_signature_result_set_detail(r, "qualification_qualifiers",
-				                                quals);
-			sdr_signature_result_set_detail(r, "qscd", q->qscd ? "true" : "false");
-			sdr_signature_result_set_detail(r, "qualified_for",
-			                                q->for_esig    ? "esig"
-			                                : q->for_eseal ? "eseal"
-			                                : q->for_web   ? "web"
-			                                               : "none");
-		}
-		if (!q->granted)
-			continue;
-		/* The chain reaches a granted CA/QC service: not "untrusted" any more. */
-		lifted = 0;
-		for (guint k = r->reasons->len; k > 0; k--) {
-			SdrReason *reason = g_ptr_array_index(r->reasons, k - 1);
+	for (guint i = 0; i < services->len; i++) {
+		X509 *sc = g_ptr_array_index(services, i);
 
-			if (reason->code == SDR_REASON_CHAIN_NOT_TRUSTED) {
-				g_ptr_array_remove_index(r->reasons, k - 1);
-				lifted++;
-			}
-		}
-		if (lifted == 0)
-			continue;
-		if (r->reasons->len == 0 && r->verdict == SDR_VERDICT_INDETERMINATE)
-			r->verdict = SDR_VERDICT_VALID;
-		sdr_signature_result_warn(r, SDR_REASON_NONE,
-		                          _("The certificate chain rests on the trusted list: "
-		                            "“%s” of %s (%s)."),
-		                          q->service != NULL ? q->service : "?",
-		                          q->tsp != NULL ? q->tsp : "?",
-		                          q->territory != NULL ? q->territory : "?");
+		partial = partial || (sc != NULL && X509_check_issued(sc, sc) != X509_V_OK);
 	}
+	for (guint i = 0; store != NULL && i < services->len; i++) {
+		X509 *sc = g_ptr_array_index(services, i);
+		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
+
+		if (sc == NULL)
+			continue;
+		X509_STORE_add_cert(store, sc);
+		for (guint k = 0; k < r->chain->len; k++) {
+			X509 *c = g_ptr_array_index(r->chain, k);
+
+			if (X509_cmp(c, r->signer) != 0 && X509_cmp(c, sc) != 0 && !partial)
+				X509_STORE_add_cert(store, c);
+		}
+	}
+	if (store != NULL && partial)
+		X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	ERR_clear_error();
+	return store;
+}
+
+void
+sdr_tl_qualify_report_full(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at,
+                           SdrTlReverifyFunc reverify, gpointer data)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GPtrArray) services = g_ptr_array_new_with_free_func((GDestroyNotify)X509_free);
+	g_autoptr(SdrVerifyReport) again = NULL;
+	X509_STORE *store = NULL;
+	guint n_lifted = 0;
+
+	if (set == NULL)
+		return;
+	note_unused_lists(set, report);
+	for (guint i = 0; i < report->signatures->len; i++) {
+		X509 *sc = NULL;
+
+		if (qualify_one(set, g_ptr_array_index(report->signatures, i), at, now, FALSE, &sc))
+			n_lifted++;
+		g_ptr_array_add(services, sc);
+	}
+	if (reverify == NULL || n_lifted == 0)
+		return;
+	store = reverify_store(services, report);
+	again = store != NULL ? reverify(store, data) : NULL;
+	if (store != NULL)
+		X509_STORE_free(store);
+	for (guint i = 0; i < report->signatures->len; i++) {
+		SdrSignatureResult *r = g_ptr_array_index(report->signatures, i);
+		SdrSignatureResult *r2 = NULL;
+		gboolean built = FALSE;
+		X509 *unused = NULL;
+
+		if (g_ptr_array_index(services, i) == NULL)
+			continue;
+		if (again != NULL && again->signatures->len == report->signatures->len)
+			r2 = g_ptr_array_index(again->signatures, i);
+		built = r2 != NULL && r2->signer != NULL && X509_cmp(r2->signer, r->signer) == 0;
+		for (guint k = 0; built && k < r2->reasons->len; k++)
+			built = ((SdrReason *)g_ptr_array_index(r2->reasons, k))->code !=
+			        SDR_REASON_CHAIN_NOT_TRUSTED;
+		if (!built) {
+			sdr_signature_result_fail(
+			        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_REVOCATION_UNKNOWN,
+			        _("The revocation of the certificate chain resting on the trusted "
+			          "list could not be checked"));
+			continue;
+		}
+		(void)qualify_one(set, r2, at, now, TRUE, &unused);
+		g_ptr_array_index(report->signatures, i) = r2;
+		g_ptr_array_index(again->signatures, i) = r;
+	}
+}
+
+void
+sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at)
+{
+	sdr_tl_qualify_report_full(set, report, at, NULL, NULL);
 }

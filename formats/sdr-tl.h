@@ -151,6 +151,7 @@ typedef struct {
 	gboolean qc_compliance;
 	gboolean qc_sscd;
 	gboolean qc_type_esign, qc_type_eseal, qc_type_web;
+	X509 *service_cert; /* owned, may be NULL: the service certificate on the path */
 } SdrTlQualification;
 
 void sdr_tl_qualification_free(SdrTlQualification *q);
@@ -184,5 +185,19 @@ char *sdr_tl_qualification_summary(const SdrTlQualification *q);
  * wrong) and a remark says the chain rests on the list. Lists of set that are not
  * trusted become notes of the report. */
 void sdr_tl_qualify_report(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at);
+
+/* Verifies the same file again with anchors as the only trust anchors (the caller's
+ * options otherwise), or NULL. */
+typedef SdrVerifyReport *(*SdrTlReverifyFunc)(X509_STORE *anchors, gpointer data);
+
+/* sdr_tl_qualify_report(); then, when a chain was accepted because it rests on a
+ * granted service, the file is verified again by reverify with the service
+ * certificates (and the issuers found above the signer) as anchors, so that the chain
+ * up to the service certificate is checked link by link and for revocation like a
+ * chain to a configured anchor; those signatures are replaced by the new results
+ * (qualified the same way). When that chain still cannot be built, the signature is
+ * INDETERMINATE REVOCATION_UNKNOWN (its revocation could not be checked). */
+void sdr_tl_qualify_report_full(const SdrTlSet *set, SdrVerifyReport *report, GDateTime *at,
+                                SdrTlReverifyFunc reverify, gpointer data);
 
 G_END_DECLS

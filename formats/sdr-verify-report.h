@@ -107,8 +107,9 @@ typedef struct {
 	GBytes *content;          /* or in memory (bridge); content_path wins */
 	gboolean online;          /* may fetch OCSP/CRL (default FALSE: offline verify) */
 	/* No revocation information for the signing certificate (none carried, none
-	 * fetched: offline, responder down) makes the signature INDETERMINATE
-	 * (REVOCATION_UNKNOWN) instead of a warning. */
+	 * fetched: offline, responder down) is INDETERMINATE (REVOCATION_UNKNOWN) when
+	 * the certificate publishes an OCSP URL or a CRL distribution point; this makes
+	 * it INDETERMINATE also for a certificate that publishes none (else a warning). */
 	gboolean require_revocation;
 } SdrVerifyOptions;
 

@@ -674,7 +674,7 @@ check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *unt
 		if (!known && anchored) {
 			g_autofree char *name = sdr_cert_display_name(cert);
 
-			sdr_revocation_report_unknown(result, options, name, local);
+			sdr_revocation_report_unknown(result, options, cert, name, local);
 			return;
 		}
 	}
@@ -684,7 +684,7 @@ check_signer_revocation(xmlNode *usp, const char *ns, X509 *cert, GPtrArray *unt
 	if (!known && anchored) {
 		g_autofree char *name = sdr_cert_display_name(cert);
 
-		sdr_revocation_report_unknown(result, options, name, NULL);
+		sdr_revocation_report_unknown(result, options, cert, name, NULL);
 	}
 }
 

@@ -3,6 +3,8 @@
 #   SINADUR  the built `sinadur`
 #   fx_token  creates the SoftHSM fixture token (tests/fixtures/softhsm-fixture.sh) in $T/fx
 #             and writes $T/sinadur.conf trusting its root CA; sets MOD, CONF
+#   fx_token --responder  the same, its PKI naming a free port on which
+#             tests/cades/pki-responder.py (OCSP, CRL, TSA) runs until exit; sets PKI_PORT
 #   fail MSG  prints and exits 1;  skip MSG  exits 77
 set -eu
 SRC=${SINADUR_SOURCE_ROOT:?}
@@ -32,12 +34,32 @@ MOD=/usr/lib/softhsm/libsofthsm2.so
 fx_token() {
 	command -v softhsm2-util >/dev/null 2>&1 || skip "softhsm2-util is missing"
 	[ -e "$MOD" ] || skip "$MOD is missing"
-	sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$T/fx" >/dev/null
+	if [ "${1:-}" = --responder ]; then
+		PKI_PORT=$(/usr/bin/python3 "$SRC/tests/cades/pki-responder.py" --free-port)
+		SDR_PKI_PORT=$PKI_PORT sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$T/fx" >/dev/null
+		/usr/bin/python3 "$SRC/tests/cades/pki-responder.py" "$T/fx/pki" "$PKI_PORT" \
+			2>"$T/pki-responder.log" &
+		FX_RESPONDER_PID=$!
+		cleanup_hooks="$cleanup_hooks fx_stop_responder"
+		i=0
+		while ! /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$PKI_PORT),1)" \
+			2>/dev/null; do
+			i=$((i + 1))
+			[ $i -gt 50 ] && fail "pki-responder.py did not start"
+			sleep 0.1
+		done
+	else
+		sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$T/fx" >/dev/null
+	fi
 	# shellcheck disable=SC1091
 	. "$T/fx/env"
 	CONF="$T/sinadur.conf"
 	printf '[signature]\ntrust_anchors=%s\n' "$T/fx/pki/root.pem" > "$CONF"
 	PKI="$T/fx/pki"
+}
+fx_stop_responder() {
+	kill "$FX_RESPONDER_PID" 2>/dev/null
+	wait "$FX_RESPONDER_PID" 2>/dev/null
 }
 
 # The certificate id sinadur gives a PEM file: hex SHA-256 of the DER, first 16 bytes.

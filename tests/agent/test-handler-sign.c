@@ -411,7 +411,8 @@ test_verify_data(void **state)
 	g_autoptr(JsonNode) signed_answer = NULL;
 	g_autoptr(JsonNode) answer = NULL;
 	const char *sig;
-	JsonObject *file;
+	JsonObject *file, *sigobj;
+	JsonArray *reasons;
 
 	assert_true(sdr_config_load_data(config, 1, conf, strlen(conf), &error));
 	ctx = make_ctx(prompt, config, "https://portail.example");
@@ -436,12 +437,21 @@ test_verify_data(void **state)
 	answer = sdr_handler_run(ctx, "verify", req, &error);
 	if (answer == NULL)
 		fail_msg("verify: %s", error->message);
+	/* A web origin verifies offline unless it asks ("online"), and the certificate
+	 * names an OCSP responder and a CRL: INDETERMINATE for that one reason, never
+	 * VALID (the rest of the signature is sound). */
 	assert_string_equal(json_object_get_string_member(json_node_get_object(answer), "verdict"),
-	                    "VALID");
+	                    "INDETERMINATE");
 	file = json_array_get_object_element(
 	        json_object_get_array_member(json_node_get_object(answer), "files"), 0);
 	assert_string_equal(json_object_get_string_member(file, "file"), "d.txt.p7s");
 	assert_string_equal(json_object_get_string_member(file, "format"), "CAdES");
+	sigobj = json_array_get_object_element(json_object_get_array_member(file, "signatures"), 0);
+	reasons = json_object_get_array_member(sigobj, "reasons");
+	assert_int_equal(json_array_get_length(reasons), 1);
+	assert_string_equal(
+	        json_object_get_string_member(json_array_get_object_element(reasons, 0), "code"),
+	        "REVOCATION_UNKNOWN");
 }
 
 int

@@ -36,9 +36,11 @@ def need(tool):
 
 
 class Fixture:
-    """A temp dir with the SoftHSM token, HOME/XDG dirs and an empty sysconfdir."""
+    """A temp dir with the SoftHSM token, HOME/XDG dirs and an empty sysconfdir.
+    responder=True: the PKI's AIA / CRLDP name a free port on which
+    tests/cades/pki-responder.py (OCSP, CRL, TSA) runs until cleanup()."""
 
-    def __init__(self):
+    def __init__(self, responder=False):
         self.src = os.environ.get("SINADUR_SOURCE_ROOT",
                                   os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
         self.build = os.environ.get("SINADUR_BUILD_ROOT", os.path.join(self.src, "build"))
@@ -50,14 +52,30 @@ class Fixture:
             need(tool)
         self.dir = tempfile.mkdtemp(prefix="sdr-bridge-test-")
         fx = os.path.join(self.dir, "fx")
+        fx_env = dict(os.environ)
+        self.responder = None
+        self.pki_port = None
+        if responder:
+            self.pki_port = free_port()
+            fx_env["SDR_PKI_PORT"] = str(self.pki_port)
         r = subprocess.run(["sh", os.path.join(self.src, "tests", "fixtures", "softhsm-fixture.sh"), fx],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=fx_env)
         if r.returncode == SKIP:
             sys.exit(SKIP)
         if r.returncode != 0:
             raise RuntimeError("softhsm fixture failed: " + r.stderr)
         self.fx = fx
         self.pki = os.path.join(fx, "pki")
+        if responder:
+            self.responder = subprocess.Popen(
+                ["/usr/bin/python3", os.path.join(self.src, "tests", "cades", "pki-responder.py"),
+                 self.pki, str(self.pki_port)], stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", self.pki_port), 1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
         self.env = dict(os.environ)
         self.env["SOFTHSM2_CONF"] = os.path.join(fx, "softhsm2.conf")
         home = os.path.join(self.dir, "home")
@@ -74,7 +92,14 @@ class Fixture:
         })
         self.audit_log = os.path.join(home, ".state", "sinadur", "audit.log")
 
+    def stop_responder(self):
+        if self.responder is not None:
+            self.responder.kill()
+            self.responder.wait()
+            self.responder = None
+
     def cleanup(self):
+        self.stop_responder()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -47,13 +47,13 @@ check() {
 			-out "$T/out.bin" >/dev/null 2>&1 && cmp -s "$T/out.bin" "$T/doc.txt" &&
 			ok "$name: openssl cms -verify (attached)" || ko "$name: openssl cms -verify"
 		lint "$f" && ok "$name: ades-lint" || ko "$name: ades-lint"
-		res=$("$TOOL" verify "$f" --trust "$P/root.pem" 2>/dev/null)
+		res=$("$TOOL" verify "$f" --trust "$P/root.pem" --online 2>/dev/null)
 	else
 		openssl cms -verify -binary -inform DER -in "$f" -content "$T/doc.txt" \
 			-CAfile "$P/chain.pem" -out /dev/null >/dev/null 2>&1 &&
 			ok "$name: openssl cms -verify" || ko "$name: openssl cms -verify"
 		lint "$f" "$T/doc.txt" && ok "$name: ades-lint" || ko "$name: ades-lint"
-		res=$("$TOOL" verify "$f" --content "$T/doc.txt" --trust "$P/root.pem" 2>/dev/null)
+		res=$("$TOOL" verify "$f" --content "$T/doc.txt" --trust "$P/root.pem" --online 2>/dev/null)
 	fi
 	echo "$res" | grep -q "^verdict=VALID level=$level " && ok "$name: our verify VALID $level" ||
 		ko "$name: our verify said: $res"
@@ -81,10 +81,10 @@ done
 
 # ---- tampering ----
 printf 'Délibération n° 2026-043\n' >"$T/other.txt"
-res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --content "$T/other.txt" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --content "$T/other.txt" --trust "$P/root.pem" --online 2>/dev/null)
 echo "$res" | grep -q "verdict=INVALID.*DIGEST_MISMATCH" && ok "modified content: INVALID/DIGEST_MISMATCH" ||
 	ko "modified content: $res"
-res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --trust "$P/root.pem" --online 2>/dev/null)
 echo "$res" | grep -q "verdict=INDETERMINATE.*DATA_NOT_FOUND" && ok "missing detached content: DATA_NOT_FOUND" ||
 	ko "missing detached content: $res"
 res=$("$TOOL" verify "$T/user-rsa-sha256-detached.p7s" --content "$T/doc.txt" 2>/dev/null)
@@ -103,19 +103,19 @@ cp "$T/user-rsa-sha256-detached.p7s" "$T/beside/acte.pdf.p7s"
 openssl cms -cmsout -inform DER -in "$T/user-rsa-sha256-detached.p7s" -outform PEM \
 	-out "$T/beside/acte.pdf.pem" 2>/dev/null
 for s in sig pem p7s; do
-	res=$("$TOOL" verify "$T/beside/acte.pdf.$s" --trust "$P/root.pem" 2>&1)
+	res=$("$TOOL" verify "$T/beside/acte.pdf.$s" --trust "$P/root.pem" --online 2>&1)
 	echo "$res" | grep -q "^verdict=VALID level=B-B" &&
 		echo "$res" | grep -q "Signed content: acte.pdf (found beside the signature)" &&
 		ok "acte.pdf.$s without --content: acte.pdf beside it is used and named" ||
 		ko "acte.pdf.$s without --content: $res"
 done
 cp "$T/other.txt" "$T/beside/acte.pdf"
-res=$("$TOOL" verify "$T/beside/acte.pdf.sig" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/beside/acte.pdf.sig" --trust "$P/root.pem" --online 2>&1)
 echo "$res" | grep -q "^verdict=INVALID .*DIGEST_MISMATCH" && ok "content beside changed: DIGEST_MISMATCH" ||
 	ko "content beside changed: $res"
 # an attached signature never takes a file beside it
 cp "$T/user-rsa-sha256-attached.p7s" "$T/beside/acte.pdf.p7m"
-res=$("$TOOL" verify "$T/beside/acte.pdf.p7m" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/beside/acte.pdf.p7m" --trust "$P/root.pem" --online 2>&1)
 echo "$res" | grep -q "^verdict=VALID level=B-B" && ! echo "$res" | grep -q "Signed content" &&
 	ok "attached acte.pdf.p7m: its own content, no file beside" || ko "attached .p7m: $res"
 
@@ -179,7 +179,7 @@ echo "$res" | grep -Eq "verdict=(INVALID|INDETERMINATE).*CERT_REVOKED" &&
 # expired signer: INDETERMINATE / CERT_EXPIRED
 f=$T/expired.p7s
 "$TOOL" sign "$P/user-expired.key" "$P/user-expired.pem" "$P/chain.pem" "$T/doc.txt" "$f" 2>/dev/null
-res=$("$TOOL" verify "$f" --content "$T/doc.txt" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$f" --content "$T/doc.txt" --trust "$P/root.pem" --online 2>/dev/null)
 echo "$res" | grep -q "verdict=INDETERMINATE.*CERT_EXPIRED" && ok "expired signer: CERT_EXPIRED" ||
 	ko "expired signer: $res"
 
@@ -230,13 +230,13 @@ done
 # unknown digest algorithm (SHA-1 is not accepted)
 openssl cms -sign -binary -md sha1 -in "$T/doc.txt" -signer "$P/user-rsa.pem" -inkey "$P/user-rsa.key" \
 	-outform DER -out "$T/sha1.p7s" 2>/dev/null
-res=$("$TOOL" verify "$T/sha1.p7s" --content "$T/doc.txt" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/sha1.p7s" --content "$T/doc.txt" --trust "$P/root.pem" --online 2>&1)
 echo "$res" | grep -q "verdict=INDETERMINATE.*UNSUPPORTED_ALGORITHM.*signer=yes" &&
 	ok "SHA-1 digest: UNSUPPORTED_ALGORITHM, signer still reported" ||
 	ko "SHA-1: $res"
 # PEM form of a good signature
 openssl cms -cmsout -inform DER -in "$T/user-ec-sha256-detached.p7s" -outform PEM -out "$T/pem.p7s" 2>/dev/null
-res=$("$TOOL" verify "$T/pem.p7s" --content "$T/doc.txt" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/pem.p7s" --content "$T/doc.txt" --trust "$P/root.pem" --online 2>&1)
 echo "$res" | grep -q "^verdict=VALID level=B-B" && ok "PEM input verified" || ko "PEM input: $res"
 
 # ---- interop: shapes of third-party signatures (built by make-odd-cms.py) ----
@@ -244,7 +244,7 @@ echo "$res" | grep -q "^verdict=VALID level=B-B" && ok "PEM input verified" || k
 odd() {
 	$PY "$SRC/tests/cades/make-odd-cms.py" "$1" "$P/user-rsa.key" "$P/user-rsa.pem" "$P/ca.pem" \
 		"$T/odd-$1.p7m" 2>"$T/odd.err" || { ko "odd $1: generator failed: $(cat "$T/odd.err")"; return; }
-	res=$("$TOOL" verify "$T/odd-$1.p7m" --trust "$P/root.pem" 2>&1)
+	res=$("$TOOL" verify "$T/odd-$1.p7m" --trust "$P/root.pem" --online 2>&1)
 	echo "$res" | grep -Eq "$2" && ok "odd $1: $3" || ko "odd $1 ($3): $res"
 }
 odd multi-certid '^verdict=VALID ' "signing-certificate-v2 naming signer + CA is accepted"
@@ -257,7 +257,7 @@ odd pss-sha512-bad '^verdict=INVALID .*SIGNATURE_VALUE' "altered RSA-PSS value i
 mut() {
 	$PY "$SRC/tests/cades/mutate-cms-alg.py" "$1" "$T/$2" "$T/mut-$1.p7m" 2>"$T/mut.err" ||
 		{ ko "mutated $1: generator failed: $(cat "$T/mut.err")"; return; }
-	res=$("$TOOL" verify "$T/mut-$1.p7m" --trust "$P/root.pem" 2>&1)
+	res=$("$TOOL" verify "$T/mut-$1.p7m" --trust "$P/root.pem" --online 2>&1)
 	echo "$res" | grep -Eq "$3" && ok "mutated $1: $5" || ko "mutated $1 ($5): $res"
 	[ "$4" = - ] && return
 	if openssl cms -verify -binary -inform DER -in "$T/mut-$1.p7m" -CAfile "$P/chain.pem" \
@@ -284,17 +284,17 @@ mut tst-oaep bt-ec.p7s '^verdict=INVALID .*TIMESTAMP_INVALID' - "timestamp token
 printf 'interop\n' >"$T/io.txt"
 openssl cms -sign -stream -nodetach -binary -cades -in "$T/io.txt" -signer "$P/user-ec.pem" \
 	-inkey "$P/user-ec.key" -certfile "$P/ca.pem" -outform DER -out "$T/ber.p7m" 2>/dev/null
-res=$("$TOOL" verify "$T/ber.p7m" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/ber.p7m" --trust "$P/root.pem" --online 2>&1)
 echo "$res" | grep -q '^verdict=VALID level=B-B' && ok "BER indefinite-length CMS: VALID" || ko "BER: $res"
 openssl cms -sign -nodetach -binary -cades -in "$T/io.txt" -signer "$P/user-ec.pem" -inkey "$P/user-ec.key" \
 	-signer "$P/user-rsa.pem" -inkey "$P/user-rsa.key" -certfile "$P/ca.pem" -outform DER \
 	-out "$T/two.p7m" 2>/dev/null
-res=$("$TOOL" verify "$T/two.p7m" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/two.p7m" --trust "$P/root.pem" --online 2>&1)
 [ "$(echo "$res" | grep -c '^verdict=VALID level=B-B')" -eq 2 ] && ok "two SignerInfos: both VALID" ||
 	ko "two SignerInfos: $res"
 openssl cms -sign -nodetach -binary -cades -nocerts -in "$T/io.txt" -signer "$P/user-ec.pem" \
 	-inkey "$P/user-ec.key" -outform DER -out "$T/nocert.p7m" 2>/dev/null
-res=$("$TOOL" verify "$T/nocert.p7m" --trust "$P/root.pem" 2>&1)
+res=$("$TOOL" verify "$T/nocert.p7m" --trust "$P/root.pem" --online 2>&1)
 echo "$res" | grep -q '^verdict=INDETERMINATE .*SIGNING_CERT_REF.*signer=no' &&
 	ok "signer certificate absent: INDETERMINATE" || ko "no signer cert: $res"
 odd garbage-tst '^verdict=INDETERMINATE .*TIMESTAMP_INVALID' "unreadable unsigned timestamp: INDETERMINATE, not INVALID"

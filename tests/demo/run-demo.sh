@@ -6,7 +6,8 @@
 # - A real key with a certificate (found through a module other than SoftHSM): it is used,
 #   and its PIN is asked ONCE on the terminal (nothing is tried again after a wrong PIN).
 # - Otherwise a demo SoftHSM token is created once under ~/.local/share/sinadur/demo
-#   (tests/fixtures/softhsm-fixture.sh; demo PIN 1234, a TEST certificate authority).
+#   (tests/fixtures/softhsm-fixture.sh; demo PIN 1234, a TEST certificate authority whose
+#   OCSP responder and CRL run on a loopback port during the demo).
 # Outputs go to ~/.local/share/sinadur/demo/signatures/ (emptied at each run).
 set -eu
 BUILD=${1:?usage: run-demo.sh BUILD_DIR}
@@ -65,9 +66,29 @@ if [ -n "$REAL_CERT" ]; then
 	CERT=$REAL_CERT
 else
 	title "Jeton de démonstration (SoftHSM)"
-	sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$DEMO/token" >/dev/null
+	# The TEST authority's certificates name its OCSP responder and CRL on a loopback
+	# port chosen when the token is made; the demo runs that responder
+	# (tests/cades/pki-responder.py) while it works, so that verification can check
+	# revocation and say VALID (without it the signatures would be INDETERMINATE).
+	SDR_PKI_PORT=$(/usr/bin/python3 "$SRC/tests/cades/pki-responder.py" --free-port) \
+		sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$DEMO/token" >/dev/null
 	# shellcheck disable=SC1091
 	. "$DEMO/token/env"
+	OCSP_URL=$(openssl x509 -in "$DEMO/token/pki/user-rsa.pem" -noout -ocsp_uri)
+	OCSP_PORT=${OCSP_URL#http://127.0.0.1:}
+	OCSP_PORT=${OCSP_PORT%%/*}
+	/usr/bin/python3 "$SRC/tests/cades/pki-responder.py" "$DEMO/token/pki" "$OCSP_PORT" \
+		2>"$DEMO/responder.log" &
+	RESPONDER_PID=$!
+	trap 'kill "$RESPONDER_PID" 2>/dev/null || true' EXIT
+	trap 'exit 1' INT TERM HUP
+	i=0
+	while ! /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$OCSP_PORT),1)" \
+		2>/dev/null && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	echo "Répondeur OCSP de l’autorité de TEST : $OCSP_URL"
 	printf '[signature]\ntrust_anchors=%s\ncity=Plougastel-Daoulas\npostal_code=29470\ncountry=France\n' "$DEMO/token/pki/chain.pem" > "$DEMO/sinadur.conf"
 	CONFIG_ARGS="--config $DEMO/sinadur.conf"
 	MODULE_ARGS="--module $SOFTHSM"

@@ -3,7 +3,7 @@
  *   pades-tool sign KEY CERT CHAIN IN OUT|- [--level B|T|LT|LTA] [--tsa URL] [--trust PEM]
  *              [--visible --page N --rect x,y,w,h] [--reason R] [--location L] [--image PNG]
  *              [--field NAME] [--memory] [--in-place] [--sha384]
- *   pades-tool verify FILE [--trust PEM]... [--at ISO8601] [--memory]
+ *   pades-tool verify FILE [--trust PEM]... [--at ISO8601] [--memory] [--online]
  *
  * verify prints one line per signature: "<id> <VERDICT> <level> <details...>" and exits 0
  * when every signature is VALID, 1 otherwise, 2 on errors.
@@ -37,6 +37,8 @@ do_verify(int argc, char **argv)
 			g_ptr_array_add(anchors, argv[++i]);
 		} else if (strcmp(argv[i], "--memory") == 0) {
 			memory = TRUE;
+		} else if (strcmp(argv[i], "--online") == 0) {
+			vo.online = TRUE;
 		} else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
 			g_clear_pointer(&vo.at, g_date_time_unref);
 			vo.at = g_date_time_new_from_iso8601(argv[++i], NULL);

@@ -12,7 +12,10 @@ done
 sdr_tmpdir
 
 P=$T/pki
-sdr_make_pki "$P" 28883
+# the certificates name this PKI's OCSP responder and CRL: our verifier asks them
+PORT=$(sdr_free_port)
+sdr_make_pki "$P" "$PORT"
+sdr_start_responder "$P" "$PORT"
 RSA="$P/user-rsa.key $P/user-rsa.pem $P/chain.pem"
 $PY "$SRC/tests/pades/mkpdf.py" plain "$T/plain.pdf" || exit 1
 "$TOOL" sign $RSA "$T/plain.pdf" "$T/signed.pdf" >/dev/null 2>&1 || { echo "cannot sign"; exit 1; }
@@ -21,7 +24,7 @@ $PY "$SRC/tests/pades/mkpdf.py" plain "$T/plain.pdf" || exit 1
 # of the document (DSS evidence-record file: it made the whole file INVALID) ----
 $PY "$SRC/tests/pades/interop.py" orphan-sig "$T/plain.pdf" "$T/orphan.pdf"
 "$TOOL" sign $RSA "$T/orphan.pdf" "$T/orphan-s.pdf" >/dev/null 2>&1 || ko "orphan: cannot sign"
-"$TOOL" verify "$T/orphan-s.pdf" --trust "$P/root.pem" >"$T/v.out" 2>&1
+"$TOOL" verify "$T/orphan-s.pdf" --trust "$P/root.pem" --online >"$T/v.out" 2>&1
 if [ "$(grep -c '^sig ' "$T/v.out")" -eq 1 ] && grep -q '^sig .* VALID B-B ' "$T/v.out" &&
 	grep -q '^note FORMAT: 1 signature dictionary' "$T/v.out"; then
 	ok "stale signature dictionary ignored (with a note)"
@@ -33,7 +36,7 @@ fi
 # /Prev chain hides is still checked, with a warning (DSS pades-5-signatures: qpdf does
 # not see 5 of its 6 signatures, pdfsig and DSS reconstruct them)
 $PY "$SRC/tests/pades/interop.py" restart-xref "$T/signed.pdf" "$T/plain.pdf" "$T/restart.pdf"
-"$TOOL" verify "$T/restart.pdf" --trust "$P/root.pem" >"$T/v.out" 2>&1
+"$TOOL" verify "$T/restart.pdf" --trust "$P/root.pem" --online >"$T/v.out" 2>&1
 if [ "$(grep -c '^sig ' "$T/v.out")" -eq 1 ] && grep -q 'byte_range=' "$T/v.out" &&
 	grep -q 'No cross-reference section of the document lists this' "$T/v.out" &&
 	! grep -q 'reason \(BYTERANGE\|SIGNATURE_VALUE\|DIGEST\)' "$T/v.out"; then
@@ -50,14 +53,14 @@ openssl cms -sign -binary -nodetach -md sha256 -in "$T/br.bin" -signer "$P/user-
 	-inkey "$P/user-rsa.key" -certfile "$P/chain.pem" -outform DER -out "$T/att.der" 2>/dev/null ||
 	ko "openssl cms -sign"
 $PY "$SRC/tests/pades/interop.py" put-cms "$T/signed.pdf" "$T/att.der" "$T/econtent.pdf"
-"$TOOL" verify "$T/econtent.pdf" --trust "$P/root.pem" >"$T/v.out" 2>&1
+"$TOOL" verify "$T/econtent.pdf" --trust "$P/root.pem" --online >"$T/v.out" 2>&1
 grep -q '^sig .* INVALID .*' "$T/v.out" && grep -q 'encapsulates content' "$T/v.out" &&
 	ok "CMS with eContent: INVALID" || { ko "CMS with eContent"; cat "$T/v.out"; }
 # control: the same CMS made detached verifies (the swap itself is sound)
 openssl cms -sign -binary -md sha256 -in "$T/br.bin" -signer "$P/user-rsa.pem" \
 	-inkey "$P/user-rsa.key" -certfile "$P/chain.pem" -outform DER -out "$T/det.der" 2>/dev/null
 $PY "$SRC/tests/pades/interop.py" put-cms "$T/signed.pdf" "$T/det.der" "$T/detached.pdf"
-"$TOOL" verify "$T/detached.pdf" --trust "$P/root.pem" >"$T/v.out" 2>&1
+"$TOOL" verify "$T/detached.pdf" --trust "$P/root.pem" --online >"$T/v.out" 2>&1
 grep -q '^sig .* VALID ' "$T/v.out" && ok "control: same CMS detached: VALID" ||
 	{ ko "control detached CMS"; cat "$T/v.out"; }
 
@@ -66,7 +69,7 @@ grep -q '^sig .* VALID ' "$T/v.out" && ok "control: same CMS detached: VALID" ||
 openssl cms -sign -binary -md sha1 -in "$T/br.bin" -signer "$P/user-rsa.pem" \
 	-inkey "$P/user-rsa.key" -certfile "$P/chain.pem" -outform DER -out "$T/sha1.der" 2>/dev/null
 $PY "$SRC/tests/pades/interop.py" put-cms "$T/signed.pdf" "$T/sha1.der" "$T/sha1.pdf"
-"$TOOL" verify "$T/sha1.pdf" --trust "$P/root.pem" >"$T/v.out" 2>&1
+"$TOOL" verify "$T/sha1.pdf" --trust "$P/root.pem" --online >"$T/v.out" 2>&1
 grep -q '^sig .* INDETERMINATE ' "$T/v.out" && grep -q 'UNSUPPORTED_ALGORITHM' "$T/v.out" &&
 	ok "SHA-1 CMS: INDETERMINATE (unsupported algorithm)" || { ko "SHA-1 CMS"; cat "$T/v.out"; }
 
@@ -98,7 +101,7 @@ for k in shared alone; do
 	$PY "$SRC/tests/pades/interop.py" xobj-base "$T/xo-$k.pdf" $k
 	"$TOOL" sign $RSA "$T/xo-$k.pdf" "$T/xo-$k-s.pdf" >/dev/null 2>&1 || ko "xobj $k: cannot sign"
 	$PY "$SRC/tests/pades/interop.py" override-xobj "$T/xo-$k-s.pdf" "$T/xo-$k-o.pdf"
-	"$TOOL" verify "$T/xo-$k-o.pdf" --trust "$P/root.pem" >"$T/v-$k.out" 2>&1
+	"$TOOL" verify "$T/xo-$k-o.pdf" --trust "$P/root.pem" --online >"$T/v-$k.out" 2>&1
 done
 grep '^sig Signature1 ' "$T/v-shared.out" | grep -q 'INDETERMINATE .*modifications=other' &&
 	ok "shared XObject overridden next to a signature: other, INDETERMINATE" ||

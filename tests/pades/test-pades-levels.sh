@@ -42,7 +42,7 @@ check() {
 	if $PY "$LINT" "$cf" --pades >"$T/lint.out" 2>&1 && ! grep -q '^ERROR' "$T/lint.out"; then :; else
 		ko "$b: ades-lint"; grep '^ERROR' "$T/lint.out"
 	fi
-	"$TOOL" verify "$cf" --trust "$P/root.pem" >"$T/verify.out" 2>&1
+	"$TOOL" verify "$cf" --trust "$P/root.pem" --online >"$T/verify.out" 2>&1
 	for re in "$@"; do
 		grep -Eq "$re" "$T/verify.out" || { ko "$b: verify lacks /$re/"; cat "$T/verify.out"; }
 	done
@@ -111,13 +111,14 @@ grep -q LEVEL_NOT_REACHED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "B-LT without tr
 	--level LT --tsa "$TSA" --trust "$P/root.pem" >/dev/null 2>"$T/err"
 grep -q LEVEL_NOT_REACHED "$T/err" && [ ! -e "$T/x.pdf" ] && ok "revoked signer: B-LT refused" ||
 	ko "revoked signer B-LT: $(cat "$T/err")"
-# B-LT verification uses the /DSS OCSP responses: no "no revocation information" left
+# B-LT verification uses the /DSS OCSP responses (offline: nothing fetched): no "no
+# revocation information" left
 "$TOOL" verify "$T/lt.pdf" --trust "$P/root.pem" | grep -q REVOCATION_UNKNOWN &&
 	ko "B-LT verify ignores the DSS" || ok "B-LT verify uses the DSS OCSP responses"
 # a doc timestamp whose covered bytes were changed
 S=$T/lta.pdf
 $PY -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); i=d.rfind(b'/Type /DSS'); d[i+1]^=0x20; open(sys.argv[2],'wb').write(d)" "$S" "$T/lta-bad.pdf"
-"$TOOL" verify "$T/lta-bad.pdf" --trust "$P/root.pem" >"$T/v.out" 2>&1
+"$TOOL" verify "$T/lta-bad.pdf" --trust "$P/root.pem" --online >"$T/v.out" 2>&1
 grep -Eq '^sig Signature2 INVALID' "$T/v.out" && ok "tampered DSS: the document timestamp is INVALID" ||
 	{ ko "tampered DSS not caught"; cat "$T/v.out"; }
 

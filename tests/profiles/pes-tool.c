@@ -2,11 +2,13 @@
  * benchmark):
  *   pes-tool sign KEY CERT IN OUT [--bordereau ID]... [--city C] [--postal P]
  *                 [--country N] [--role R] [--raw N]
- *   pes-tool verify FILE ANCHOR.pem      prints "<id> <VERDICT> <reasons>" per signature,
- *                                        "NOTE <code>" per note; exit 0 when all VALID
+ *   pes-tool verify FILE ANCHOR.pem [--online]
+ *                                        prints "<id> <VERDICT> <reasons>" per signature,
+ *                                        "NOTE <code>" per note; exit 0 when all VALID;
+ *                                        --online: revocation asked of the AIA / CDP
  *   pes-tool actes KEY CERT FILE OUT.pem [--pades]   (--pades: OUT is the signed PDF)
- *   pes-tool verify-any FILE ANCHOR.pem  same output as verify, any format
- *   pes-tool report OUT.html ANCHOR.pem FILE...
+ *   pes-tool verify-any FILE ANCHOR.pem [--online]  same output as verify, any format
+ *   pes-tool report OUT.html ANCHOR.pem [--online] FILE...
  *   pes-tool marche KEY CERT [--cades] FILE...  prints "OUT <path>" per output
  *   pes-tool raw KEY CERT N              N raw signatures of a digest (benchmark baseline)
  */
@@ -115,6 +117,7 @@ cmd_verify(int argc, char **argv)
 
 	if (argc < 4)
 		return 64;
+	vo.online = argc > 4 && strcmp(argv[4], "--online") == 0;
 	vo.trust = store_for(argv[3], &error);
 	if (vo.trust == NULL)
 		return fail(error);
@@ -175,13 +178,19 @@ cmd_report(int argc, char **argv)
 	        g_ptr_array_new_with_free_func((GDestroyNotify)sdr_verify_report_free);
 	SdrVerifyOptions vo = { 0 };
 	gboolean ok;
+	int first;
 
 	if (argc < 5)
 		return 64;
 	vo.trust = store_for(argv[3], &error);
 	if (vo.trust == NULL)
 		return fail(error);
-	for (int i = 4; i < argc; i++) {
+	first = 4;
+	if (strcmp(argv[4], "--online") == 0) {
+		vo.online = TRUE;
+		first = 5;
+	}
+	for (int i = first; i < argc; i++) {
 		g_autoptr(GError) e = NULL;
 		SdrVerifyReport *r = verify_any(argv[i], &vo, &e);
 

@@ -5,7 +5,10 @@ command -v openssl >/dev/null 2>&1 || exit 77
 . "${SINADUR_SOURCE_ROOT:?}/tests/fixtures/lib.sh"
 sdr_tmpdir
 W=$T
-sdr_make_pki "$W/pki"
+# the certificates name the PKI's OCSP responder and CRL: our verifier asks them
+PORT=$(sdr_free_port)
+sdr_make_pki "$W/pki" "$PORT"
+sdr_start_responder "$W/pki" "$PORT"
 P="$W/pki"
 fail() { echo "FAIL: $*"; exit 1; }
 printf '%%PDF-1.4\n%% délibération n°2026-042\n' >"$W/acte.pdf"
@@ -39,6 +42,6 @@ fi
 sdr_minimal_pdf "$W/deliberation.pdf"
 "$PES_TOOL" actes "$P/user-rsa.key" "$P/user-rsa.pem" "$W/deliberation.pdf" "$W/deliberation-signe.pdf" --pades ||
 	fail "ACTES --pades"
-"$PES_TOOL" verify-any "$W/deliberation-signe.pdf" "$P/chain.pem" >"$W/pv" 2>&1 || true
+"$PES_TOOL" verify-any "$W/deliberation-signe.pdf" "$P/chain.pem" --online >"$W/pv" 2>&1 || true
 grep -q ' VALID' "$W/pv" || { cat "$W/pv"; fail "PAdES ACTES signature not valid"; }
 echo "ACTES openssl smime: OK"

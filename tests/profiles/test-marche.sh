@@ -6,7 +6,10 @@ command -v openssl >/dev/null 2>&1 || exit 77
 . "${SINADUR_SOURCE_ROOT:?}/tests/fixtures/lib.sh"
 sdr_tmpdir
 W=$T
-sdr_make_pki "$W/pki"
+# the certificates name the PKI's OCSP responder and CRL: our verifier asks them
+PORT=$(sdr_free_port)
+sdr_make_pki "$W/pki" "$PORT"
+sdr_start_responder "$W/pki" "$PORT"
 P="$W/pki"
 fail() { echo "FAIL: $*"; exit 1; }
 sdr_minimal_pdf "$W/offre.pdf"
@@ -31,14 +34,14 @@ fi
 grep -q SDR_ERROR_CERT_EXPIRED "$W/e2" || fail "expiry error expected"
 ls "$W" | grep -q 'autre.txt - Signature' && fail "output written despite refusal"
 # The buyer's report over the three outputs.
-env -u LANG -u LC_ALL -u LC_MESSAGES -u LANGUAGE "$PES_TOOL" report "$W/rapport.html" "$P/chain.pem" "$W/offre-signe.pdf" \
+env -u LANG -u LC_ALL -u LC_MESSAGES -u LANGUAGE "$PES_TOOL" report "$W/rapport.html" "$P/chain.pem" --online "$W/offre-signe.pdf" \
 	"$W/memoire technique.odt - Signature 1.xml" "$W/dc1.docx.p7s" 2>"$W/rep.err" || { cat "$W/rep.err"; fail "report"; }
 grep -q '<html lang="fr">' "$W/rapport.html" || fail "report html"
 n=$(grep -c 'class="sig ok"' "$W/rapport.html" || true)
 [ "$n" = 3 ] || { grep -o 'class="sig [a-z]*"' "$W/rapport.html"; cat "$W/rep.err"; fail "3 valid signatures expected in the report, got $n"; }
 grep -q 'Jean DUPONT' "$W/rapport.html" || fail "signer name missing from report"
 # In French (no locale chosen: French), escaped, with the verdicts.
-LANG= LC_ALL= LC_MESSAGES= LANGUAGE= "$PES_TOOL" report "$W/rapport-fr.html" "$P/chain.pem" \
+LANG= LC_ALL= LC_MESSAGES= LANGUAGE= "$PES_TOOL" report "$W/rapport-fr.html" "$P/chain.pem" --online \
 	"$W/offre-signe.pdf" "$W/dc1.docx.p7s" 2>/dev/null || fail "French report"
 grep -q 'Rapport de vérification de signature' "$W/rapport-fr.html" || fail "report not in French"
 [ "$(grep -c 'Signature valide' "$W/rapport-fr.html")" -ge 2 ] || fail "French verdicts"

@@ -2,6 +2,7 @@
  * signing in memory, verification, tampering, and every refusal. */
 #include "sdr-actes.h"
 #include "sdr-error.h"
+#include "sdr-i18n.h"
 #include "sdr-marche.h"
 #include "sdr-pes-private.h"
 #include "sdr-pes-verify.h"
@@ -591,6 +592,87 @@ test_verify_not_pes(void **state)
 	assert_false(sdr_pes_detect((const guint8 *)"<a/>", 4));
 }
 
+static X509 *
+policy_cert(const char *policies, gboolean qc)
+{
+	X509 *cert = X509_new();
+	X509_EXTENSION *ext;
+
+	X509_set_version(cert, 2);
+	X509_set_pubkey(cert, test_key);
+	if (policies != NULL) {
+		CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
+		g_auto(GStrv) oids = g_strsplit(policies, ",", -1);
+
+		for (guint i = 0; oids[i] != NULL; i++) {
+			POLICYINFO *pi = POLICYINFO_new();
+
+			pi->policyid = OBJ_txt2obj(oids[i], 1);
+			assert_non_null(pi->policyid);
+			sk_POLICYINFO_push(pols, pi);
+		}
+		assert_int_equal(X509_add1_ext_i2d(cert, NID_certificate_policies, pols, 0, 0), 1);
+		CERTIFICATEPOLICIES_free(pols);
+	}
+	if (qc) {
+		/* QCStatements: SEQUENCE { SEQUENCE { id-etsi-qcs-QcCompliance } } */
+		static const unsigned char der[] = { 0x30, 0x0a, 0x30, 0x08, 0x06, 0x06,
+			                             0x04, 0x00, 0x8e, 0x46, 0x01, 0x01 };
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+
+		ASN1_OCTET_STRING_set(os, der, sizeof der);
+		ext = X509_EXTENSION_create_by_NID(NULL, NID_qcStatements, 0, os);
+		X509_add_ext(cert, ext, -1);
+		X509_EXTENSION_free(ext);
+		ASN1_OCTET_STRING_free(os);
+	}
+	return cert;
+}
+
+/* The certificate category of the report: known policies by name, the ANSSI's arc,
+ * anything else as "policy OID"; in French with a French locale. */
+static void
+test_policy_category(void **state)
+{
+	X509 *c = policy_cert("0.4.0.194112.1.2,1.2.250.1.223.9.1,1.2.250.1.999.1.1.2.3", TRUE);
+	X509 *none = policy_cert(NULL, FALSE);
+	g_autofree char *en = sdr_report_certificate_category(c);
+	g_autofree char *en_none = sdr_report_certificate_category(none);
+	g_autofree char *unknown = sdr_report_policy_text("1.2.3.4");
+	g_autofree char *ncp = sdr_report_policy_text("0.4.0.2042.1.2");
+	g_autofree char *fr = NULL;
+	g_autofree char *fr_unknown = NULL;
+	g_autofree char *fr_none = NULL;
+
+	assert_string_equal(en, "Qualified certificate (eIDAS) ; QCP-n-qscd: qualified "
+	                        "certificate for a natural person, key in a qualified device "
+	                        "(0.4.0.194112.1.2) ; policy of the ANSSI 1.2.250.1.223.9.1 ; "
+	                        "policy 1.2.250.1.999.1.1.2.3");
+	assert_string_equal(en_none, "not stated by the certificate");
+	assert_string_equal(unknown, "policy 1.2.3.4");
+	assert_non_null(strstr(ncp, "NCP+"));
+	assert_non_null(strstr(ncp, "(0.4.0.2042.1.2)"));
+
+	g_unsetenv("LC_ALL");
+	g_unsetenv("LC_MESSAGES");
+	g_unsetenv("LANGUAGE");
+	g_setenv("LANG", "fr_FR.UTF-8", TRUE);
+	sdr_i18n_init();
+	fr = sdr_report_certificate_category(c);
+	fr_unknown = sdr_report_policy_text("1.2.3.4");
+	fr_none = sdr_report_certificate_category(none);
+	g_setenv("LANG", "C.UTF-8", TRUE);
+	sdr_i18n_init();
+	assert_non_null(strstr(fr, "certificat qualifié de personne physique, clé dans un "
+	                           "dispositif qualifié (0.4.0.194112.1.2)"));
+	assert_non_null(strstr(fr, "politique de l’ANSSI 1.2.250.1.223.9.1"));
+	assert_non_null(strstr(fr, "politique 1.2.250.1.999.1.1.2.3"));
+	assert_string_equal(fr_unknown, "politique 1.2.3.4");
+	assert_string_equal(fr_none, "non indiquée par le certificat");
+	X509_free(c);
+	X509_free(none);
+}
+
 int
 main(void)
 {
@@ -606,6 +688,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_marche_actes_bytes),
 		cmocka_unit_test(test_verify_not_pes),
+		cmocka_unit_test(test_policy_category),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -3,15 +3,29 @@
 a LOTL and two national lists from the test PKI, one withdrawn service, one status
 history, one broken signature, one expired list, one list signed with another
 territory's key; qualification of certificates with and without QCStatements."""
-import os, subprocess, sys, tempfile
+import atexit, os, socket, subprocess, sys, tempfile, time
 
 tool, make_tl = sys.argv[1], sys.argv[2]
 src = os.environ.get("SINADUR_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 work = tempfile.mkdtemp(prefix="sdr-tl-")
 pki, tl = os.path.join(work, "pki"), os.path.join(work, "tl")
-subprocess.run(["sh", os.path.join(src, "tests/fixtures/make-pki.sh"), pki], check=True,
-               stdout=subprocess.DEVNULL)
+# The certificates name the PKI's OCSP responder and CRL on a free port: a chain that
+# rests on a list is checked for revocation like any other, so the responder runs.
+with socket.socket() as so:
+    so.bind(("127.0.0.1", 0))
+    pki_port = so.getsockname()[1]
+subprocess.run(["sh", os.path.join(src, "tests/fixtures/make-pki.sh"), pki, str(pki_port)],
+               check=True, stdout=subprocess.DEVNULL)
 subprocess.run(["/usr/bin/python3", make_tl, pki, tl], check=True)
+responder = subprocess.Popen(["/usr/bin/python3", os.path.join(src, "tests/cades/pki-responder.py"),
+                              pki, str(pki_port)], stderr=subprocess.DEVNULL)
+atexit.register(lambda: (responder.kill(), responder.wait()))
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", pki_port), 1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
 NOW = "2026-06-01T00:00:00Z"
 failures = 0
 
@@ -201,6 +215,25 @@ if len(sys.argv) > 3:
           and d.get("qualification_tsp") == "Sinadur TEST TSP" and
           d.get("qualified_for") == "esig" and "QES" in d.get("qualification", ""), out)
     check("--tl: French wording", "dispositif qualifié" in d.get("qualification", ""), out)
+    # the chain that rests on the list is checked for revocation like the others
+    rc, j, out = verify("--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl", L("fr.xml"),
+                        "--offline")
+    codes = [x["code"] for x in sig0(j)["reasons"]] if j else []
+    check("--tl --offline: INDETERMINATE REVOCATION_UNKNOWN, still qualified",
+          j and sig0(j)["verdict"] == "INDETERMINATE" and codes == ["REVOCATION_UNKNOWN"] and
+          sig0(j)["details"].get("qualified") == "true" and "hors ligne" in out, out)
+    rsig = os.path.join(work, "revoque.p7s")
+    r = subprocess.run([sinadur, "--config", conf, "sign", "-f", "cades", "--key",
+                        os.path.join(pki, "user-revoked.key"), "--cert-file",
+                        os.path.join(pki, "user-revoked.pem"), "--chain-file",
+                        os.path.join(pki, "ca.pem"), "-o", rsig, doc], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = subprocess.run([sinadur, "--config", conf, "--json", "verify", rsig, "--content", doc,
+                        "--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl", L("fr.xml")],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check("--tl, revoked signer under the listed CA: INVALID CERT_REVOKED",
+          '"verdict" : "INVALID"' in r.stdout and "CERT_REVOKED" in r.stdout,
+          r.stdout + r.stderr)
     report = os.path.join(work, "rapport.html")
     rc, j, out = verify("--tl", L("lotl-signer.pem"), "--tl", L("lotl.xml"), "--tl",
                         L("fr-broken.xml"), "--report", report)

@@ -30,6 +30,7 @@ def check(name, cond, out=""):
 class Handler(http.server.BaseHTTPRequestHandler):
     counts = {"ocsp": 0, "crl": 0, "ca": 0, "ts": 0}
     mode = "up"
+    bad_crl = False
 
     def log_message(self, *a):
         pass
@@ -80,7 +81,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         name = self.path.lstrip("/")
         if name in ("crl.der", "ca.der"):
             Handler.counts[name[:-4]] += 1
-            self.answer(open(os.path.join(pki, name), "rb").read(), "application/octet-stream")
+            body = open(os.path.join(pki, name), "rb").read()
+            if name == "crl.der" and Handler.bad_crl:
+                body = body[:-1] + bytes([body[-1] ^ 0x55])  # the signature no longer verifies
+            self.answer(body, "application/octet-stream")
         else:
             self.answer(None, "")
 
@@ -116,6 +120,22 @@ open(conf, "w").write("[signature]\nsystem_trust=false\ntrust_anchors=%s;\ncity=
                       "postal_code=29200\ntsa_url=http://127.0.0.1:%d/\n" % (P("root.pem"), port))
 strict = os.path.join(work, "strict.conf")
 open(strict, "w").write(open(conf).read() + "[verify]\nrequire_revocation=true\n")
+# A PES signature carries the signer's certificate only (DGFiP profile): the issuing CA
+# is an anchor too, as on a Hélios workstation.
+pes_conf = os.path.join(work, "pes.conf")
+open(pes_conf, "w").write(open(conf).read().replace("trust_anchors=%s;" % P("root.pem"),
+                                                    "trust_anchors=%s;%s;" % (P("root.pem"),
+                                                                              P("ca.pem"))))
+pes_strict = os.path.join(work, "pes-strict.conf")
+open(pes_strict, "w").write(open(pes_conf).read() + "[verify]\nrequire_revocation=true\n")
+
+
+def cfg(fmt, strict_mode=False):
+    if fmt == "pes":
+        return pes_strict if strict_mode else pes_conf
+    return strict if strict_mode else conf
+
+
 bare = os.path.join(work, "bare.conf")
 open(bare, "w").write("[signature]\nsystem_trust=false\n")
 
@@ -155,8 +175,16 @@ pdf = os.path.join(work, "plain.pdf")
 subprocess.run(["/usr/bin/python3", os.path.join(src, "tests", "pades", "mkpdf.py"), "plain", pdf],
                check=True)
 
+pes = os.path.join(work, "PES_Aller.xml")
+subprocess.run(["/usr/bin/python3", os.path.join(src, "tests", "profiles", "gen-pes.py"), pes,
+                "--bordereaux", "1", "--pieces", "1", "--pj", "0"], check=True,
+               capture_output=True)
+
 sigs = {}
 for user in ("user-ec", "user-revoked"):
+    s = os.path.join(work, "%s-pes.xml" % user)
+    sign("pes", user, pes, s)
+    sigs[("pes", user)] = (s, None)
     s = os.path.join(work, "%s.p7s" % user)
     sign("cades", user, txt, s)
     sigs[("cades", user)] = (s, txt)
@@ -171,7 +199,7 @@ for user in ("user-ec", "user-revoked"):
 # 1. good and revoked certificates, every format, revocation fetched from the AIA
 for (fmt, user), (s, content) in sorted(sigs.items()):
     before = Handler.counts["ocsp"]
-    v, codes, warns, out = verify(s, content=content)
+    v, codes, warns, out = verify(s, content=content, config=cfg(fmt))
     if user == "user-ec":
         check("%s good: VALID, no REVOCATION_UNKNOWN, OCSP asked" % fmt,
               v == "VALID" and "REVOCATION_UNKNOWN" not in warns and
@@ -180,15 +208,40 @@ for (fmt, user), (s, content) in sorted(sigs.items()):
         check("%s revoked before the signing time: INVALID CERT_REVOKED" % fmt,
               v == "INVALID" and "CERT_REVOKED" in codes, out)
 
-# 2. --offline: no request; never VALID with require_revocation
-for fmt in ("cades", "xades", "pades"):
+# 2. --offline: no request; the certificates name an OCSP responder and a CRL, so never
+# VALID (DSS's default policy: INDETERMINATE, the reason says offline)
+for fmt in ("cades", "xades", "pades", "pes"):
     s, content = sigs[(fmt, "user-ec")]
     before = dict(Handler.counts)
-    v, codes, warns, out = verify(s, "--offline", content=content)
-    check("%s --offline: no network, REVOCATION_UNKNOWN says offline" % fmt,
-          Handler.counts == before and "REVOCATION_UNKNOWN" in warns and "hors ligne" in out, out)
-    v, codes, warns, out = verify(s, "--offline", content=content, config=strict)
+    v, codes, warns, out = verify(s, "--offline", content=content, config=cfg(fmt))
+    check("%s --offline: no network, INDETERMINATE REVOCATION_UNKNOWN says offline" % fmt,
+          Handler.counts == before and v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and
+          "hors ligne" in out, out)
+    v, codes, warns, out = verify(s, "--offline", content=content, config=cfg(fmt, True))
     check("%s --offline with require_revocation: INDETERMINATE" % fmt,
+          v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
+
+# 2b. a certificate that names no OCSP responder and no CRL: nothing could be asked, VALID
+# with a warning; require_revocation makes it INDETERMINATE
+with open(P("openssl.cnf"), "a") as f:
+    f.write("[ nosource ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,nonRepudiation\n"
+            "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n")
+subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "nosrc.key",
+                "-out", "nosrc.csr", "-subj", "/C=FR/O=Sinadur TEST/CN=Sans REVOCATION"], cwd=pki,
+               check=True, capture_output=True)
+subprocess.run(["openssl", "ca", "-batch", "-config", "openssl.cnf", "-cert", "ca.pem", "-keyfile",
+                "ca.key", "-extensions", "nosource", "-days", "30", "-in", "nosrc.csr", "-out",
+                "nosrc.pem", "-notext"], cwd=pki, check=True, capture_output=True)
+for fmt, doc, content in (("cades", txt, txt), ("xades", txt, txt), ("pades", pdf, None)):
+    s = os.path.join(work, "nosrc-%s.sig" % fmt)
+    sign(fmt, "nosrc", doc, s)
+    before = dict(Handler.counts)
+    v, codes, warns, out = verify(s, content=content)
+    check("%s certificate without AIA/CDP: VALID with a REVOCATION_UNKNOWN warning" % fmt,
+          v == "VALID" and "REVOCATION_UNKNOWN" in warns and Handler.counts["ocsp"] ==
+          before["ocsp"] and Handler.counts["crl"] == before["crl"], out)
+    v, codes, warns, out = verify(s, content=content, config=strict)
+    check("%s certificate without AIA/CDP, require_revocation: INDETERMINATE" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
 
 # 3. revoked after the signing time: B-T (timestamp proves it) and B-B
@@ -213,19 +266,47 @@ v, codes, warns, out = verify(late_b, content=txt)
 check("revoked after an unproven signing time (B-B): INDETERMINATE CERT_REVOKED",
       v == "INDETERMINATE" and "CERT_REVOKED" in codes, out)
 
-# 4. OCSP answers 503: the CRL of the distribution point is used
+# 4. OCSP answers 503: the CRL of the distribution point is used, then kept in
+# $XDG_CACHE_HOME/sinadur/crl/ (SHA-256 of the URL) until its nextUpdate
+import hashlib
+crl_url = "http://127.0.0.1:%d/crl.der" % port
+crl_cache = os.path.join(work, "cache", "sinadur", "crl",
+                         hashlib.sha256(crl_url.encode()).hexdigest() + ".crl")
 Handler.mode = "crl-only"
-for fmt in ("cades", "xades"):
+for i, fmt in enumerate(("cades", "xades")):
     s, content = sigs[(fmt, "user-ec")]
     before = Handler.counts["crl"]
     v, codes, warns, out = verify(s, content=content)
-    check("%s OCSP down, CRL up: VALID from the CRL" % fmt,
-          v == "VALID" and "REVOCATION_UNKNOWN" not in warns and Handler.counts["crl"] > before,
-          out)
+    if i == 0:
+        check("%s OCSP down, CRL up: VALID from the CRL, which is cached" % fmt,
+              v == "VALID" and "REVOCATION_UNKNOWN" not in warns and
+              Handler.counts["crl"] == before + 1 and os.path.exists(crl_cache), out)
+        before = Handler.counts["crl"]
+        v, codes, warns, out = verify(s, content=content)
+    check("%s OCSP down, CRL cached: VALID, no CRL request" % fmt,
+          v == "VALID" and Handler.counts["crl"] == before, out)
     s, content = sigs[(fmt, "user-revoked")]
     v, codes, warns, out = verify(s, content=content)
-    check("%s OCSP down, CRL up: revoked INVALID" % fmt, v == "INVALID" and "CERT_REVOKED" in codes,
-          out)
+    check("%s OCSP down, CRL cached: revoked INVALID, no CRL request" % fmt,
+          v == "INVALID" and "CERT_REVOKED" in codes and Handler.counts["crl"] == before, out)
+# a CRL whose signature does not verify is neither used nor stored
+os.unlink(crl_cache)
+Handler.bad_crl = True
+s, content = sigs[("cades", "user-ec")]
+v, codes, warns, out = verify(s, content=content)
+check("CRL with a broken signature: INDETERMINATE, not cached",
+      v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and not os.path.exists(crl_cache),
+      out)
+# a cache file that does not verify against the issuer is not believed: downloaded again
+good_crl = open(P("crl.der"), "rb").read()
+os.makedirs(os.path.dirname(crl_cache), exist_ok=True)
+open(crl_cache, "wb").write(good_crl[:-1] + bytes([good_crl[-1] ^ 0x55]))
+Handler.bad_crl = False
+before = Handler.counts["crl"]
+v, codes, warns, out = verify(s, content=content)
+check("forged cache file: the CRL is fetched again and replaces it",
+      v == "VALID" and Handler.counts["crl"] == before + 1 and
+      open(crl_cache, "rb").read() == good_crl, out)
 Handler.mode = "up"
 
 # 5. the trusted list's service is the root, 3 levels (root -> CA -> signer)
@@ -249,15 +330,30 @@ v, codes, warns, out = verify(q_alone, *ALL, config=bare, content=txt)
 d = json.loads(out[out.index("{"):])["files"][0]["signatures"][0].get("details", {}) if "{" in out else {}
 check("intermediate fetched from the AIA (caIssuers): qualified",
       d.get("qualified") == "true" and Handler.counts["ca"] > before, out)
+check("intermediate fetched from the AIA: the chain up to the listed root checked for "
+      "revocation, VALID", v == "VALID" and "REVOCATION_UNKNOWN" not in codes + warns, out)
+before = Handler.counts["ocsp"]
+v, codes, warns, out = verify(q_chain, *ALL, config=bare, content=txt)
+check("chain resting on the list, online: revocation asked (OCSP), VALID",
+      v == "VALID" and Handler.counts["ocsp"] > before, out)
+v, codes, warns, out = verify(q_chain, "--offline", *ALL, config=bare, content=txt)
+check("chain resting on the list, offline: INDETERMINATE REVOCATION_UNKNOWN",
+      v == "INDETERMINATE" and codes == ["REVOCATION_UNKNOWN"], out)
 
-# 6. responder down: INDETERMINATE with require_revocation, a reason either way
+# 6. responder down: the cached CRL still answers until its nextUpdate; without it
+# INDETERMINATE (the certificate names the responder), the reason says why
 server.stop()
-for fmt in ("cades", "xades"):
+s, content = sigs[("xades", "user-ec")]
+v, codes, warns, out = verify(s, content=content)
+check("server down, CRL cached: VALID from the cache", v == "VALID", out)
+os.unlink(crl_cache)
+for fmt in ("cades", "xades", "pes"):
     s, content = sigs[(fmt, "user-ec")]
-    v, codes, warns, out = verify(s, content=content)
-    check("%s responder down: REVOCATION_UNKNOWN says why" % fmt,
-          "REVOCATION_UNKNOWN" in warns and ("injoignable" in out or "unreachable" in out), out)
-    v, codes, warns, out = verify(s, content=content, config=strict)
+    v, codes, warns, out = verify(s, content=content, config=cfg(fmt))
+    check("%s responder down: INDETERMINATE REVOCATION_UNKNOWN says why" % fmt,
+          v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes and
+          ("injoignable" in out or "unreachable" in out), out)
+    v, codes, warns, out = verify(s, content=content, config=cfg(fmt, True))
     check("%s responder down, require_revocation: INDETERMINATE, never VALID" % fmt,
           v == "INDETERMINATE" and "REVOCATION_UNKNOWN" in codes, out)
 

@@ -54,7 +54,7 @@ ours() {
 	shift 2
 	lvl=${1:-}
 	[ $# -gt 0 ] && shift
-	res=$("$TOOL" verify "$f" --trust "$P/root.pem" "$@" 2>"$T/verify.err")
+	res=$("$TOOL" verify "$f" --trust "$P/root.pem" --online "$@" 2>"$T/verify.err")
 	case "$res" in
 	"$want${lvl:+ $lvl}"*) return 0 ;;
 	*)
@@ -144,11 +144,11 @@ head -c 45 "$W/pes1.xml" | grep -q 'encoding="ISO-8859-1"' && ok "element signat
 	ko "element signature: encoding"
 sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" enveloped "$W/pes1.xml" "$W/pes2.xml" \
 	--element BD2 --v111 --sig-id SIG-BD2 >/dev/null
-res=$("$TOOL" verify "$W/pes2.xml" --trust "$P/root.pem" 2>/dev/null | tr '\n' '|')
+res=$("$TOOL" verify "$W/pes2.xml" --trust "$P/root.pem" --online 2>/dev/null | tr '\n' '|')
 [ "$res" = "VALID none - XAdES|VALID none - XAdES|" ] && ok "two bordereau signatures VALID" ||
 	ko "two bordereau signatures: $res"
 sed 's|<Piece>2</Piece>|<Piece>3</Piece>|' "$W/pes2.xml" >"$W/pes2-bad.xml"
-res=$("$TOOL" verify "$W/pes2-bad.xml" --trust "$P/root.pem" 2>/dev/null | tr '\n' '|')
+res=$("$TOOL" verify "$W/pes2-bad.xml" --trust "$P/root.pem" --online 2>/dev/null | tr '\n' '|')
 case "$res" in "VALID none - XAdES|INVALID none DIGEST_MISMATCH XAdES|") ok "byte changed in BD2: only its signature INVALID" ;;
 *) ko "BD2 tamper: $res" ;; esac
 
@@ -169,7 +169,7 @@ if xmlsec1 --sign --privkey-pem "$P/user-rsa.key,$P/user-rsa.pem,$P/ca.pem" \
 	ours "$W/x122.xml" VALID none && ok "xmlsec1-made XAdES 1.2.2: our verify VALID (level none)" ||
 		ko "xmlsec1-made XAdES 1.2.2"
 	sed 's/Bonjour/Bonsoir/' "$W/x122.xml" >"$W/x122-bad.xml"
-	res=$("$TOOL" verify "$W/x122-bad.xml" --trust "$P/root.pem" 2>/dev/null)
+	res=$("$TOOL" verify "$W/x122-bad.xml" --trust "$P/root.pem" --online 2>/dev/null)
 	case "$res" in INVALID*DIGEST_MISMATCH*) ok "xmlsec1-made 1.2.2, data changed -> INVALID" ;;
 	*) ko "xmlsec1-made 1.2.2 tamper: $res" ;; esac
 else
@@ -180,20 +180,20 @@ fi
 # ---- tampering ----
 cp "$W/délib 42.txt" "$T/orig.txt"
 printf 'X' | dd of="$W/délib 42.txt" bs=1 seek=3 conv=notrunc 2>/dev/null
-res=$("$TOOL" verify "$f1" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$f1" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*DIGEST_MISMATCH*) ok "detached: byte changed -> INVALID DIGEST_MISMATCH" ;;
 *) ko "detached tamper: $res" ;; esac
 xmlsec "$f1" && ko "xmlsec1 accepted tampered data" || ok "xmlsec1 refuses tampered data too"
 cp "$T/orig.txt" "$W/délib 42.txt"
 sed 's/42\.00/43.00/' "$W/env-rsa.xml" >"$W/env-bad.xml"
-res=$("$TOOL" verify "$W/env-bad.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/env-bad.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*DIGEST_MISMATCH*) ok "enveloped: byte changed -> INVALID DIGEST_MISMATCH" ;;
 *) ko "enveloped tamper: $res" ;; esac
 
 # ---- detached content missing / given elsewhere ----
 mkdir -p "$T/alone"
 cp "$f1" "$T/alone/sig.xml"
-res=$("$TOOL" verify "$T/alone/sig.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$T/alone/sig.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INDETERMINATE*DATA_NOT_FOUND*) ok "missing content -> INDETERMINATE DATA_NOT_FOUND" ;;
 *) ko "missing content: $res" ;; esac
 ours "$T/alone/sig.xml" VALID B-B --content "$W/délib 42.txt" && ok "--content finds the data" ||
@@ -206,19 +206,27 @@ f=$(sign "$P/user-ec.key" "$P/user-ec.pem" "$P/chain.pem" enveloped "$W/facture.
 	"$W/blt.xml" --level LT --tsa "$TSA" --trust "$P/root.pem") && check "B-LT ec" "$f" B-LT &&
 	grep -q EncapsulatedOCSPValue "$f" && grep -q EncapsulatedX509Certificate "$f" &&
 	ok "B-LT: OCSP response and certificates embedded" || ko "B-LT ec"
-# unknown revocation is reported as CAdES does (warning REVOCATION_UNKNOWN, same words);
-# B-LT carries the OCSP response, so no such warning there
-"$TOOL" verify "$W/env-rsa.xml" --trust "$P/root.pem" 2>&1 >/dev/null |
-	grep -q "warning: No revocation information for Jean DUPONT" &&
-	ok "B-B without revocation data: 'No revocation information' warning (as CAdES)" ||
-	ko "B-B without revocation data: no revocation warning"
-"$TOOL" verify "$W/blt.xml" --trust "$P/root.pem" 2>&1 >/dev/null | grep -q "No revocation information" &&
+# unknown revocation is reported as CAdES does (REVOCATION_UNKNOWN, same words): the
+# certificate names an OCSP responder and a CRL, so offline is INDETERMINATE (DSS's
+# default policy), never VALID; online the responder answers; B-LT carries the OCSP
+# response, so no such reason there
+res=$("$TOOL" verify "$W/env-rsa.xml" --trust "$P/root.pem" 2>"$T/offline.err")
+case "$res" in INDETERMINATE*REVOCATION_UNKNOWN*)
+	grep -q "reason: No revocation information for Jean DUPONT.*offline" "$T/offline.err" &&
+		ok "B-B offline, certificate with AIA/CDP: INDETERMINATE REVOCATION_UNKNOWN (offline)" ||
+		ko "B-B offline: wording $(cat "$T/offline.err")" ;;
+*) ko "B-B offline, certificate with AIA/CDP: $res" ;; esac
+"$TOOL" verify "$W/env-rsa.xml" --trust "$P/root.pem" --online 2>&1 >/dev/null |
+	grep -q "No revocation information" &&
+	ko "B-B online: revocation unknown although the responder runs" ||
+	ok "B-B online: the responder answers, no unknown revocation"
+"$TOOL" verify "$W/blt.xml" --trust "$P/root.pem" --online 2>&1 >/dev/null | grep -q "No revocation information" &&
 	ko "B-LT: revocation reported unknown although embedded" ||
 	ok "B-LT: embedded OCSP response, no unknown-revocation warning"
 # timestamp token replaced by garbage -> the (unsigned) timestamp proves nothing:
 # INDETERMINATE TIMESTAMP_INVALID, not INVALID (DSS ignores unreadable tokens)
 sed 's|<xades:EncapsulatedTimeStamp>MII|<xades:EncapsulatedTimeStamp>AAA|' "$W/bt.xml" >"$W/bt-bad.xml"
-res=$("$TOOL" verify "$W/bt-bad.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/bt-bad.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INDETERMINATE*TIMESTAMP_INVALID*) ok "broken timestamp -> INDETERMINATE TIMESTAMP_INVALID" ;;
 *) ko "broken timestamp: $res" ;; esac
 # a genuine token of another signature (imprint mismatch) -> INVALID TIMESTAMP_INVALID
@@ -232,7 +240,7 @@ b = open(sys.argv[2], encoding='utf-8').read()
 tok = pat.search(b).group(2)
 open(sys.argv[3], 'w', encoding='utf-8').write(pat.sub(lambda m: m.group(1) + tok + m.group(3), a, count=1))
 PY
-res=$("$TOOL" verify "$W/bt-other.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/bt-other.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*TIMESTAMP_INVALID*) ok "timestamp of another signature -> INVALID TIMESTAMP_INVALID" ;;
 *) ko "timestamp of another signature: $res" ;; esac
 # a token whose certificates SET also holds an "other" certificate (valid CMS that
@@ -252,7 +260,7 @@ sd['certificates'] = cms.CertificateSet(certs + [other])
 tok = base64.b64encode(ci.dump(force=True)).decode()
 open(dst, 'w', encoding='utf-8').write(text[:m.start(2)] + tok + text[m.end(2):])
 PY
-res=$("$TOOL" verify "$W/bt-othercert.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/bt-othercert.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in VALID*B-T*) ok "timestamp token with an 'other' certificate: VALID B-T" ;;
 *) ko "timestamp token with an 'other' certificate: $res" ;; esac
 # TSA down: clear error, nothing written
@@ -275,7 +283,7 @@ ours "$W/bt.xml" VALID B-T --online && ok "good signer, --online -> VALID" || ko
 # expired signer: INDETERMINATE CERT_EXPIRED
 f=$(sign "$P/user-expired.key" "$P/user-expired.pem" "$P/chain.pem" detached "$W/délib 42.txt" \
 	"$W/expired.xml")
-res=$("$TOOL" verify "$W/expired.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/expired.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INDETERMINATE*CERT_EXPIRED*) ok "expired signer -> INDETERMINATE CERT_EXPIRED" ;;
 *) ko "expired signer: $res" ;; esac
 
@@ -319,7 +327,7 @@ oddx() {
 			--id-attr:Id KeyInfo --id-attr:Id Object --id-attr:Id content \
 			--output "$W/odd-$1.xml" "$W/odd-$1.tmpl" >/dev/null 2>&1 ||
 		{ ko "odd $1: template/signing failed"; return; }
-	res=$("$TOOL" verify "$W/odd-$1.xml" --trust "$P/root.pem" 2>/dev/null)
+	res=$("$TOOL" verify "$W/odd-$1.xml" --trust "$P/root.pem" --online 2>/dev/null)
 	case "$res" in $2) ok "odd $1: $3 ($res)" ;; *) ko "odd $1 ($3): $res" ;; esac
 }
 oddx keyinfo-signed 'VALID B-B*' "own KeyInfo signed next to the document is not wrapping"
@@ -342,7 +350,7 @@ if $PY "$SRC/tests/xades/make-odd-xades.py" hmac "$P/user-rsa.pem" "$P/ca.pem" "
 	xmlsec1 --verify --hmackey "$W/hmac.key" --id-attr:Id SignedProperties --id-attr:Id KeyInfo \
 		--id-attr:Id Object --id-attr:Id content "$W/odd-hmac.xml" >/dev/null 2>&1 &&
 		ok "HMAC XAdES: xmlsec1 verifies it with the shared key" || ko "HMAC XAdES: xmlsec1 refuses it"
-	res=$("$TOOL" verify "$W/odd-hmac.xml" --trust "$P/root.pem" 2>/dev/null)
+	res=$("$TOOL" verify "$W/odd-hmac.xml" --trust "$P/root.pem" --online 2>/dev/null)
 	case "$res" in INVALID*SIGNATURE_VALUE*) ok "HMAC SignatureMethod: INVALID" ;;
 	*) ko "HMAC SignatureMethod: $res" ;; esac
 else
@@ -352,26 +360,26 @@ fi
 # sm SOURCE OLD_METHOD NEW_URI NAME
 sm() { sed "s|\"http://www.w3.org/2001/04/xmldsig-more#$2\"|\"$3\"|" "$W/$1" >"$W/sm-$4.xml"; }
 sm env-ec.xml ecdsa-sha256 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' rsa-on-ec
-res=$("$TOOL" verify "$W/sm-rsa-on-ec.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/sm-rsa-on-ec.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*SIGNATURE_VALUE*) ok "RSA SignatureMethod on an EC key: INVALID" ;;
 *) ko "RSA SignatureMethod on an EC key: $res" ;; esac
-"$TOOL" verify "$W/sm-rsa-on-ec.xml" --trust "$P/root.pem" 2>&1 | grep -q "does not fit the key" &&
+"$TOOL" verify "$W/sm-rsa-on-ec.xml" --trust "$P/root.pem" --online 2>&1 | grep -q "does not fit the key" &&
 	ok "RSA SignatureMethod on an EC key: the report names the mismatch" ||
 	ko "RSA SignatureMethod on an EC key: mismatch not named"
 sm env-rsa.xml rsa-sha256 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256' ecdsa-on-rsa
-res=$("$TOOL" verify "$W/sm-ecdsa-on-rsa.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/sm-ecdsa-on-rsa.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*SIGNATURE_VALUE*) ok "ECDSA SignatureMethod on an RSA key: INVALID" ;;
 *) ko "ECDSA SignatureMethod on an RSA key: $res" ;; esac
 sm env-rsa.xml rsa-sha256 'urn:example:rsa-sha256' unknown
-res=$("$TOOL" verify "$W/sm-unknown.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/sm-unknown.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*SIGNATURE_VALUE*) ok "unknown SignatureMethod: INVALID" ;;
 *) ko "unknown SignatureMethod: $res" ;; esac
 sm env-rsa.xml rsa-sha256 'http://www.w3.org/2009/xmldsig11#dsa-sha256' dsa
-res=$("$TOOL" verify "$W/sm-dsa.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/sm-dsa.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INDETERMINATE*UNSUPPORTED_ALGORITHM*) ok "DSA SignatureMethod: INDETERMINATE (real, not checked)" ;;
 *) ko "DSA SignatureMethod: $res" ;; esac
 sed 's|Délibération 42|Délibération 43|' "$W/odd-xpath-enveloped.xml" >"$W/odd-xpath-tampered.xml"
-res=$("$TOOL" verify "$W/odd-xpath-tampered.xml" --trust "$P/root.pem" 2>/dev/null)
+res=$("$TOOL" verify "$W/odd-xpath-tampered.xml" --trust "$P/root.pem" --online 2>/dev/null)
 case "$res" in INVALID*DIGEST_MISMATCH*) ok "XPath transform: edited document -> DIGEST_MISMATCH" ;;
 *) ko "XPath transform, edited document: $res" ;; esac
 
