@@ -19,6 +19,7 @@ on a free port. Then:
 import os
 import queue
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -171,9 +172,71 @@ def main():
     return 0
 
 
+def gui_main():
+    """With the GTK face (under run-gui-test.sh: Xvfb and a private session bus),
+    no window: the agent re-executes and the new process owns the application's
+    bus name again (a second "sinadur-agent --show" is handed to it and exits 0);
+    with its window shown, a new replacement is announced but not executed."""
+    fx = bl.Fixture()
+    bindir = os.path.join(fx.dir, "bin")
+    os.makedirs(bindir)
+    exe = os.path.join(bindir, "sinadur-agent")
+    shutil.copy2(agent_source(fx), exe)
+    port = bl.free_port()
+    conf = os.path.join(fx.dir, "agent.conf")
+    with open(conf, "w") as f:
+        f.write("[tokens]\nmodules=/usr/lib/softhsm/libsofthsm2.so\n")
+        f.write("[bridge]\nport=%d\nallowed_origins=%s\n" % (port, O))
+    err = open(os.path.join(fx.dir, "agent.err"), "w+")
+    proc = subprocess.Popen([exe, "--config", conf], env=fx.env, stdout=subprocess.PIPE,
+                            stderr=err, text=True)
+    lines = Lines(proc.stdout)
+    try:
+        ok = lines.wait("listening on 127.0.0.1:%d" % port, DEADLINE_S) is not None
+        check("the GUI agent listens", ok, lines.all)
+        if not ok:
+            return 1
+        new = replace(exe, source=agent_source(fx))
+        check("GUI, no window: re-executed", lines.wait("re-executing", DEADLINE_S) is not None,
+              lines.all)
+        check("GUI: the new process listens again",
+              lines.wait("listening on 127.0.0.1:%d" % port, DEADLINE_S) is not None, lines.all)
+        time.sleep(2)
+        check("GUI: same PID, alive (bus name taken again)", proc.poll() is None, proc.returncode)
+        check("GUI: /proc/PID/exe is the new file", proc.poll() is None and exe_inode(proc.pid) == new)
+        show = subprocess.run([exe, "--config", conf, "--show"], env=fx.env, timeout=DEADLINE_S,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check("GUI: --show is handed to the re-executed agent (exit 0)",
+              show.returncode == 0 and "listening" not in show.stdout, show.stdout)
+        time.sleep(1)
+        replace(exe, source=agent_source(fx))
+        check("GUI, window shown: the new file is announced",
+              lines.wait("restarting once idle", DEADLINE_S) is not None, lines.all)
+        time.sleep(QUIET_S)
+        check("GUI, window shown: no re-exec", len(lines.seen("re-executing")) == 1, lines.all)
+        r = bl.request(port, "GET", "/v1/info")
+        check("GUI: /v1/info answers", r is not None and r.status == 200)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if failures:
+            err.seek(0)
+            bl.log("agent stdout:\n" + "\n".join(lines.all) + "\nstderr:\n" + err.read())
+        fx.cleanup()
+    if failures:
+        bl.log("%d failure(s): %s" % (len(failures), ", ".join(failures)))
+        return 1
+    bl.log("agent-update --gui: all checks passed")
+    return 0
+
+
 def agent_source(fx):
     return os.environ.get("SINADUR_AGENT", os.path.join(fx.build, "agent", "sinadur-agent"))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gui_main() if sys.argv[1:] == ["--gui"] else main())
