@@ -143,9 +143,9 @@ if command -v unshare >/dev/null 2>&1 && unshare -m --propagation private true 2
 		# Upgrade from 0.0.9: the agent of the user with a manager, only.
 		rm -f "$x/calls.txt"
 		ms postinst configure 0.0.9 >"$x/upgrade.out" 2>&1 || { cat "$x/upgrade.out"; echo "postinst upgrade failed"; exit 1; }
-		[ "$(calls | grep -c "^systemctl ")" = 1 ] &&
-			calls | grep -qx "systemctl --user --machine=agnes@ --no-block try-restart sinadur-agent.service" ||
-			{ echo "upgrade: not one try-restart for agnes: $(calls)"; exit 1; }
+		[ "$(calls | grep "^systemctl ")" = "systemctl --user --machine=agnes@ daemon-reload
+systemctl --user --machine=agnes@ --no-block try-restart sinadur-agent.service" ] ||
+			{ echo "upgrade: not daemon-reload then try-restart for agnes only: $(calls)"; exit 1; }
 		grep -q "agent of agnes restarted" "$x/upgrade.out" || { cat "$x/upgrade.out"; echo "no restart message"; exit 1; }
 		# systemctl fails: the installation goes on, and says so.
 		rm -f "$x/calls.txt"
