@@ -8,6 +8,7 @@
  */
 #include "sdr-agent-s2low.h"
 #include "sdr-agent-tl.h"
+#include "sdr-agent-update.h"
 #include "sdr-bridge-private.h"
 #include "sdr-bridge.h"
 #include "sdr-config-build.h"
@@ -38,6 +39,9 @@ typedef struct {
 	gsize n_warn_days;
 	gboolean expiry_running;
 	GHashTable *warned; /* "id:threshold" already announced */
+	SdrAgentUpdate *update;
+	gboolean reexec;   /* the executable was replaced: execv() it after shutdown */
+	gboolean quiesced; /* we hold the bridge's interactive lock (shutting down to re-exec) */
 #ifdef SDR_HAVE_GUI
 	SdrGui *gui;
 #endif
@@ -233,6 +237,63 @@ load_warn_days(Agent *agent)
 	}
 }
 
+/* ---- Restart after an upgrade (sdr-agent-update.h) ------------------------- */
+
+/* Idle: no window shown, no expiry check, and, holding the interactive lock (a
+ * consent, a signature or an S²LOW poll in progress holds it; new ones now get
+ * BUSY until the new process answers), no handler running. */
+static gboolean
+update_idle(gpointer data)
+{
+	Agent *agent = data;
+
+#ifdef SDR_HAVE_GUI
+	if (agent->gui != NULL && sdr_gui_has_window(agent->gui))
+		return FALSE;
+#endif
+	if (agent->expiry_running || !sdr_bridge_interactive_begin(agent->bridge, NULL))
+		return FALSE;
+	if (sdr_bridge_is_busy(agent->bridge)) {
+		sdr_bridge_interactive_end(agent->bridge);
+		return FALSE;
+	}
+	agent->quiesced = TRUE;
+	return TRUE;
+}
+
+static void
+update_ready(gpointer data)
+{
+	Agent *agent = data;
+
+	agent->reexec = TRUE;
+	g_main_loop_quit(agent->loop);
+}
+
+/* The same process options again; not the one-shot requests (--show, --verify, files). */
+static int
+reexec(Agent *agent, gboolean headless, const char *config_file, const char *script)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+
+	g_ptr_array_add(args, (gpointer)sdr_agent_update_get_path(agent->update));
+	if (headless)
+		g_ptr_array_add(args, "--headless");
+	if (config_file != NULL) {
+		g_ptr_array_add(args, "--config");
+		g_ptr_array_add(args, (gpointer)config_file);
+	}
+	if (script != NULL) {
+		g_ptr_array_add(args, "--prompt-script");
+		g_ptr_array_add(args, (gpointer)script);
+	}
+	g_ptr_array_add(args, NULL);
+	sdr_agent_update_exec(agent->update, (char **)args->pdata);
+	g_clear_pointer(&agent->update, sdr_agent_update_free);
+	/* Not 1 or 2: the user unit restarts this exit (Restart=on-failure). */
+	return 3;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 /* long: the agent's start-up in order (options, configuration, bridge, PC/SC
@@ -366,6 +427,7 @@ main(int argc, char **argv)
 		sdr_agent_s2low_set_notify(s2low, gui_s2low_send, &agent);
 #endif
 	sdr_deploy_nss_at_login(config); /* the key in the user's NSS database, if asked */
+	agent.update = sdr_agent_update_start(update_idle, update_ready, &agent);
 
 	g_main_loop_run(agent.loop);
 
@@ -373,7 +435,9 @@ main(int argc, char **argv)
 	sdr_agent_tl_stop(tl);
 
 	sdr_pcsc_watcher_free(watcher);
-	sdr_bridge_stop(agent.bridge);
+	sdr_bridge_stop(agent.bridge); /* the listening sockets closed: the new process binds */
+	if (agent.quiesced)
+		sdr_bridge_interactive_end(agent.bridge);
 #ifdef SDR_HAVE_GUI
 	g_clear_pointer(&agent.gui, sdr_gui_free);
 #endif
@@ -384,5 +448,8 @@ main(int argc, char **argv)
 	g_main_loop_unref(agent.loop);
 	g_hash_table_unref(agent.warned);
 	g_free(agent.warn_days);
+	if (agent.reexec)
+		return reexec(&agent, headless, config_file, script);
+	sdr_agent_update_free(agent.update);
 	return 0;
 }

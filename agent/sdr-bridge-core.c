@@ -102,7 +102,12 @@ JsonNode *
 sdr_bridge_run_handler(SdrBridge *bridge, const char *origin, const char *name, JsonObject *request,
                        GError **error)
 {
-	return sdr_handler_run(context_for(bridge, origin), name, request, error);
+	JsonNode *answer;
+
+	g_atomic_int_inc(&bridge->handlers_running);
+	answer = sdr_handler_run(context_for(bridge, origin), name, request, error);
+	(void)g_atomic_int_dec_and_test(&bridge->handlers_running);
+	return answer;
 }
 
 JsonNode *
@@ -110,8 +115,13 @@ sdr_bridge_run_handler_full(SdrBridge *bridge, const char *origin, const char *n
                             JsonObject *request, GCancellable *cancellable,
                             SdrProgressFunc progress, gpointer progress_data, GError **error)
 {
-	return sdr_handler_run_full(context_for(bridge, origin), name, request, cancellable,
-	                            progress, progress_data, error);
+	JsonNode *answer;
+
+	g_atomic_int_inc(&bridge->handlers_running);
+	answer = sdr_handler_run_full(context_for(bridge, origin), name, request, cancellable,
+	                              progress, progress_data, error);
+	(void)g_atomic_int_dec_and_test(&bridge->handlers_running);
+	return answer;
 }
 
 gpointer
@@ -121,9 +131,11 @@ sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridgeContextF
 	gpointer ret;
 	SdrContext *ctx = context_for(bridge, origin);
 
+	g_atomic_int_inc(&bridge->handlers_running);
 	sdr_context_lock_token(ctx);
 	ret = func(ctx, data, error);
 	sdr_context_unlock_token(ctx);
+	(void)g_atomic_int_dec_and_test(&bridge->handlers_running);
 	return ret;
 }
 
@@ -210,9 +222,11 @@ get_certificates(SdrBridge *bridge, gboolean refresh, gboolean nowait, GError **
 	{
 		g_autoptr(JsonObject) req = json_object_new();
 
+		g_atomic_int_inc(&bridge->handlers_running);
 		answer = sdr_handler_run(ctx, "certificates", req, error);
 		if (answer != NULL)
 			web_certificates(ctx, answer);
+		(void)g_atomic_int_dec_and_test(&bridge->handlers_running);
 	}
 	sdr_context_unlock_token(ctx);
 	if (answer == NULL)
@@ -319,6 +333,12 @@ void
 sdr_bridge_interactive_end(SdrBridge *bridge)
 {
 	g_mutex_unlock(&bridge->interactive_lock);
+}
+
+gboolean
+sdr_bridge_is_busy(SdrBridge *bridge)
+{
+	return g_atomic_int_get(&bridge->handlers_running) > 0;
 }
 
 JsonNode *

@@ -33,6 +33,7 @@ struct _SdrBridge {
 	GHashTable *contexts; /* origin ("" = none) -> SdrContext */
 	/* Interactive requests (consent, PIN): one at a time, others get BUSY. */
 	GMutex interactive_lock;
+	gint handlers_running; /* atomic: handler calls in progress (sdr_bridge_is_busy) */
 
 	/* Certificate cache (the "certificates" handler's answer). */
 	GMutex cache_lock;
@@ -77,6 +78,10 @@ gpointer sdr_bridge_with_context(SdrBridge *bridge, const char *origin, SdrBridg
  * second consent window is never queued behind the first. */
 gboolean sdr_bridge_interactive_begin(SdrBridge *bridge, GError **error);
 void sdr_bridge_interactive_end(SdrBridge *bridge);
+/* TRUE while a handler runs (any caller: bridge, GUI, S²LOW poller). With the
+ * interactive lock held, FALSE means nothing is in progress and no consent or
+ * signature can start (sinadur-agent's restart after an upgrade). */
+gboolean sdr_bridge_is_busy(SdrBridge *bridge);
 /* sdr_bridge_run_handler() under the interactive lock (BUSY when it is taken):
  * the one sequence of every signature request, API v1 and NexU. */
 JsonNode *sdr_bridge_run_interactive(SdrBridge *bridge, const char *origin, const char *name,

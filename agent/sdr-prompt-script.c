@@ -7,6 +7,9 @@
  *   choose N | choose no         pick the Nth certificate offered (from 1), or decline
  *   password TEXT                answer a password request (S²LOW login)
  *   timeout                      the next prompt (of any kind) times out
+ *   hold PATH                    the next prompt creates PATH.held, waits until PATH
+ *                                exists (at most HOLD_MAX_S), then takes the following
+ *                                step: a prompt kept open while a test does something
  *   record PATH                  (anywhere, not a step) append to PATH what each
  *                                consent showed: the text a person would read
  *                                (sdr_prompt_consent_text), its question, then
@@ -26,6 +29,8 @@
 #include <string.h>
 
 #define SDR_SCRIPT_MAX (64 * 1024)
+#define HOLD_MAX_S 120
+#define HOLD_SLICE_US (50 * 1000)
 
 typedef enum {
 	STEP_CONSENT,
@@ -34,6 +39,7 @@ typedef enum {
 	STEP_TIMEOUT,
 	STEP_CHOOSE,
 	STEP_PASSWORD,
+	STEP_HOLD,
 } StepKind;
 
 typedef struct {
@@ -41,6 +47,7 @@ typedef struct {
 	gboolean yes;
 	SdrSecret *pin;
 	guint choice; /* STEP_CHOOSE: 1-based, 0 = decline */
+	char *path;   /* STEP_HOLD */
 } Step;
 
 typedef struct {
@@ -57,6 +64,21 @@ step_clear(gpointer p)
 	Step *s = p;
 
 	sdr_secret_clear(&s->pin);
+	g_clear_pointer(&s->path, g_free);
+}
+
+/* Called with the lock held; returns with it held. */
+static void
+hold(SdrScriptPrompt *self, const char *path)
+{
+	gint64 end = g_get_monotonic_time() + HOLD_MAX_S * G_USEC_PER_SEC;
+	g_autofree char *held = g_strconcat(path, ".held", NULL);
+
+	g_mutex_unlock(&self->lock);
+	(void)g_file_set_contents(held, "", 0, NULL);
+	while (!g_file_test(path, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < end)
+		g_usleep(HOLD_SLICE_US);
+	g_mutex_lock(&self->lock);
 }
 
 static gboolean
@@ -86,6 +108,18 @@ take_step(SdrScriptPrompt *self, StepKind want, Step *out, GError **error)
 		goto out;
 	}
 	Step *s = &g_array_index(self->steps, Step, self->next);
+	while (s->kind == STEP_HOLD) {
+		g_autofree char *path = g_strdup(s->path);
+
+		self->next++;
+		hold(self, path);
+		if (self->next >= self->steps->len) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_CANCELLED,
+			            _("The prompt script has no answer left."));
+			goto out;
+		}
+		s = &g_array_index(self->steps, Step, self->next);
+	}
 	if (s->kind == STEP_TIMEOUT) {
 		self->next++;
 		g_set_error(error, SDR_ERROR, SDR_ERROR_TIMEOUT,
@@ -265,6 +299,9 @@ parse_script(GArray *steps, char *text, gsize len, char **record, GError **error
 			s.choice = g_str_equal(arg, "no") ? 0 : (guint)atoi(arg);
 		} else if (g_str_equal(word, "timeout") && arg == NULL) {
 			s.kind = STEP_TIMEOUT;
+		} else if (g_str_equal(word, "hold") && arg != NULL && arg[0] != '\0') {
+			s.kind = STEP_HOLD;
+			s.path = g_strdup(arg);
 		} else if (g_str_equal(word, "record") && arg != NULL && arg[0] != '\0') {
 			g_free(*record);
 			*record = g_strdup(arg);

@@ -413,6 +413,16 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	return gui;
 }
 
+gboolean
+sdr_gui_has_window(SdrGui *gui)
+{
+	for (GList *l = gtk_application_get_windows(gui->app); l != NULL; l = l->next) {
+		if (gtk_widget_get_visible(GTK_WIDGET(l->data)))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 void
 sdr_gui_free(SdrGui *gui)
 {

@@ -62,6 +62,8 @@ void sdr_gui_token_event(SdrGui *gui, const char *kind);
 void sdr_gui_s2low_send(SdrGui *gui, JsonObject *send);
 /* Re-reads the certificates (on a worker thread). */
 void sdr_gui_refresh(SdrGui *gui);
+/* TRUE while one of its windows is shown (sinadur-agent does not restart then). */
+gboolean sdr_gui_has_window(SdrGui *gui);
 void sdr_gui_free(SdrGui *gui);
 
 G_END_DECLS

@@ -78,6 +78,59 @@ test_script_wrong_kind(void **state)
 	g_unlink(path);
 }
 
+typedef struct {
+	SdrPrompt *p;
+	gboolean answer;
+	gboolean done;
+} HoldCall;
+
+static gpointer
+hold_thread(gpointer data)
+{
+	HoldCall *c = data;
+
+	c->answer = sdr_prompt_ask_consent(c->p, &consent, NULL);
+	g_atomic_int_set(&c->done, TRUE);
+	return NULL;
+}
+
+/* "hold PATH": the prompt says it is held (PATH.held), waits for PATH, then takes
+ * the next step; a hold as the last line leaves nothing to answer. */
+static void
+test_script_hold(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("sdr-hold-XXXXXX", NULL);
+	g_autofree char *release = g_build_filename(dir, "release", NULL);
+	g_autofree char *held = g_strconcat(release, ".held", NULL);
+	g_autofree char *text =
+	        g_strdup_printf("hold %s\nconsent yes\nhold %s\n", release, release);
+	g_autofree char *path = write_script(text);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrPrompt) p = sdr_prompt_script_new(path, &error);
+	HoldCall c = { 0 };
+	GThread *t;
+	gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+	assert_non_null(p);
+	c.p = p;
+	t = g_thread_new("hold", hold_thread, &c);
+	while (!g_file_test(held, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < end)
+		g_usleep(10 * 1000);
+	assert_true(g_file_test(held, G_FILE_TEST_EXISTS));
+	g_usleep(200 * 1000);
+	assert_false(g_atomic_int_get(&c.done)); /* still held */
+	assert_true(g_file_set_contents(release, "", 0, NULL));
+	g_thread_join(t);
+	assert_true(c.answer);
+	/* Released already: the last hold passes at once, and no answer is left. */
+	assert_false(sdr_prompt_ask_consent(p, &consent, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CANCELLED));
+	g_unlink(path);
+	g_unlink(release);
+	g_unlink(held);
+	g_rmdir(dir);
+}
+
 static void
 test_script_bad_lines(void **state)
 {
@@ -341,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_consent_text_and_record),
 		cmocka_unit_test(test_script_in_order),
 		cmocka_unit_test(test_script_wrong_kind),
+		cmocka_unit_test(test_script_hold),
 		cmocka_unit_test(test_script_password),
 		cmocka_unit_test(test_script_bad_lines),
 		cmocka_unit_test(test_script_threads),

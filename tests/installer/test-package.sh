@@ -110,15 +110,62 @@ if command -v unshare >/dev/null 2>&1 && unshare -m --propagation private true 2
 		cp -a /usr/lib/systemd/user/. "$x/user-units/" 2>/dev/null || true
 		cp "$x/root/usr/lib/systemd/user/sinadur-agent.service" "$x/user-units/"
 		mount --bind "$x/user-units" /usr/lib/systemd/user
+		# Fake loginctl and systemctl (first on PATH) record their arguments: the
+		# restart of running agents (agnes has a user manager, bruno none);
+		# systemctl calls without --machine (deb-systemd-helper'"'"'s preset) go to the
+		# real one. /run/user is a private copy.
+		mkdir -p "$x/fakebin" "$x/run-user/1000/systemd" "$x/run-user/1001"
+		real=$(command -v systemctl || echo /bin/false)
+		cat >"$x/fakebin/loginctl" <<-EOF
+			#!/bin/sh
+			echo "loginctl \$*" >>"$x/calls.txt"
+			[ "\${FAKE_LOGINCTL_RC:-0}" = 0 ] || { echo "Failed to connect to bus" >&2; exit 1; }
+			printf "%6s %s\\n" 1000 agnes 1001 bruno
+		EOF
+		cat >"$x/fakebin/systemctl" <<-EOF
+			#!/bin/sh
+			case "\$*" in
+			*--machine=*) echo "systemctl \$*" >>"$x/calls.txt"; exit "\${FAKE_SYSTEMCTL_RC:-0}" ;;
+			esac
+			exec "$real" "\$@"
+		EOF
+		chmod +x "$x/fakebin/loginctl" "$x/fakebin/systemctl"
+		[ -d /run/user ] || mkdir -p /run/user
+		mount --bind "$x/run-user" /run/user
+		calls() { cat "$x/calls.txt" 2>/dev/null || true; }
 		# As dpkg calls them (deb-systemd-helper insists).
 		ms() { DPKG_MAINTSCRIPT_PACKAGE=sinadur DPKG_MAINTSCRIPT_NAME=$1 \
-			PATH=$x/root/usr/bin:$PATH sh "$x/DEBIAN/$@"; }
+			PATH=$x/fakebin:$x/root/usr/bin:$PATH sh "$x/DEBIAN/$@"; }
 		ms postinst configure
 		wants=/etc/systemd/user/graphical-session.target.wants/sinadur-agent.service
 		[ -L "$wants" ] || { echo "postinst did not enable the user unit ($wants)"; exit 1; }
+		if calls | grep -q try-restart; then echo "a first installation restarted agents: $(calls)"; exit 1; fi
+		# Upgrade from 0.0.9: the agent of the user with a manager, only.
+		rm -f "$x/calls.txt"
+		ms postinst configure 0.0.9 >"$x/upgrade.out" 2>&1 || { cat "$x/upgrade.out"; echo "postinst upgrade failed"; exit 1; }
+		[ "$(calls | grep "^systemctl ")" = "systemctl --user --machine=agnes@ daemon-reload
+systemctl --user --machine=agnes@ --no-block try-restart sinadur-agent.service" ] ||
+			{ echo "upgrade: not daemon-reload then try-restart for agnes only: $(calls)"; exit 1; }
+		grep -q "agent of agnes restarted" "$x/upgrade.out" || { cat "$x/upgrade.out"; echo "no restart message"; exit 1; }
+		# systemctl fails: the installation goes on, and says so.
+		rm -f "$x/calls.txt"
+		FAKE_SYSTEMCTL_RC=1 ms postinst configure 0.0.9 >"$x/upgrade-fail.out" 2>&1 ||
+			{ cat "$x/upgrade-fail.out"; echo "postinst failed when systemctl failed"; exit 1; }
+		calls | grep -q "try-restart" || { echo "the failing systemctl was not called: $(calls)"; exit 1; }
+		grep -q "agent of agnes was not restarted" "$x/upgrade-fail.out" ||
+			{ cat "$x/upgrade-fail.out"; echo "no message when the restart failed"; exit 1; }
+		# No logind (loginctl fails): nothing called, the installation goes on.
+		rm -f "$x/calls.txt"
+		FAKE_LOGINCTL_RC=1 ms postinst configure 0.0.9 >"$x/upgrade-nologind.out" 2>&1 ||
+			{ cat "$x/upgrade-nologind.out"; echo "postinst failed without logind"; exit 1; }
+		if calls | grep -q "^systemctl "; then echo "systemctl called without logind: $(calls)"; exit 1; fi
+		echo "postinst upgrade: try-restart for agnes only, install unaffected by failing systemctl/loginctl"
+		rm -f "$x/calls.txt"
 		cp /etc/chromium/policies/managed/sinadur.json "$x/after-install-chromium.json"
 		cp /etc/firefox/policies/policies.json "$x/after-install-firefox.json"
-		ms prerm remove
+		FAKE_SYSTEMCTL_RC=1 ms prerm remove
+		calls | grep -qx "systemctl --user --machine=agnes@ --no-block stop sinadur-agent.service" ||
+			{ echo "prerm remove did not stop agnes'"'"'s agent: $(calls)"; exit 1; }
 		ms postrm remove
 		[ -f /etc/chromium/policies/managed/sinadur.json ] || { echo "remove lost the policies"; exit 1; }
 		ms postrm purge
