@@ -233,6 +233,30 @@ add_heading(GtkWidget *box, const char *text)
 	gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
 }
 
+/* One row per document (name, type, size, fingerprint), 50 at most; the next row. */
+static int
+add_document_rows(GtkGrid *grid, int row, const SdrConsentRequest *r)
+{
+	for (gsize i = 0; i < r->n_documents && i < 50; i++) {
+		const SdrConsentDocument *d = &r->documents[i];
+		g_autofree char *name = sdr_gui_outside_text(d->name, 80);
+		g_autofree char *type = sdr_gui_outside_text(d->mime_type, 60);
+		g_autofree char *size = g_format_size(d->size);
+		g_autofree char *hash = sdr_gui_outside_text(d->sha256_short, 16);
+		g_autofree char *value = g_strdup_printf(
+		        _("%s\n%s, %s, fingerprint %s"), name != NULL ? name : "?",
+		        type != NULL ? type : _("unknown type"), size, hash != NULL ? hash : "?");
+
+		add_grid_row(grid, row++, _("Document"), value);
+	}
+	if (r->n_documents > 50) {
+		g_autofree char *more =
+		        g_strdup_printf(_("and %u more documents"), (guint)(r->n_documents - 50));
+		add_grid_row(grid, row++, "", more);
+	}
+	return row;
+}
+
 /* What the person consents to, from the same request as the terminal's text
  * (sdr_prompt_consent_text()): what is asked, by whom, the documents or the
  * digest, the certificate and every detail the requester chose. */
@@ -280,25 +304,8 @@ build_consent(Call *call)
 
 		add_grid_row(GTK_GRID(grid), row++, _("Destination"), dest != NULL ? dest : "?");
 	}
-	for (gsize i = 0;
-	     (r->action == SDR_CONSENT_SIGN_DOCUMENTS || send) && i < r->n_documents && i < 50;
-	     i++) {
-		const SdrConsentDocument *d = &r->documents[i];
-		g_autofree char *name = sdr_gui_outside_text(d->name, 80);
-		g_autofree char *type = sdr_gui_outside_text(d->mime_type, 60);
-		g_autofree char *size = g_format_size(d->size);
-		g_autofree char *hash = sdr_gui_outside_text(d->sha256_short, 16);
-		g_autofree char *value = g_strdup_printf(
-		        _("%s\n%s, %s, fingerprint %s"), name != NULL ? name : "?",
-		        type != NULL ? type : _("unknown type"), size, hash != NULL ? hash : "?");
-
-		add_grid_row(GTK_GRID(grid), row++, _("Document"), value);
-	}
-	if ((r->action == SDR_CONSENT_SIGN_DOCUMENTS || send) && r->n_documents > 50) {
-		g_autofree char *more =
-		        g_strdup_printf(_("and %u more documents"), (guint)(r->n_documents - 50));
-		add_grid_row(GTK_GRID(grid), row++, "", more);
-	}
+	if (r->action == SDR_CONSENT_SIGN_DOCUMENTS || send)
+		row = add_document_rows(GTK_GRID(grid), row, r);
 	if (data) {
 		g_autofree char *alg =
 		        sdr_gui_outside_text(r->digest_alg != NULL ? r->digest_alg : "?", 16);
