@@ -270,6 +270,21 @@ def main():
               r2.status == 404 and r2.error_code() == "SDR_ERROR_NOT_FOUND" and
               r2.body.replace(str(sid).encode(), b"N") == r3.body.replace(str(sid + 1000).encode(), b"N"),
               "%s %s / %s" % (r2.status, r2.body[:200], r3.body[:200]))
+        # A send of the CLI (no origin) in the same queue: no page reads it either.
+        cli = os.path.join(os.path.dirname(fx.agent_exe), "sinadur")
+        pdf_path = os.path.join(fx.dir, "cli-acte.pdf")
+        with open(pdf_path, "wb") as f:
+            f.write(pdf)
+        c = subprocess.run([cli, "--config", agent.conf, "--pin-fd", "0", "--json", "send", "actes",
+                            "--nature", "DE", "--classification", "1.1", "--date", "2026-01-15",
+                            "--type-acte", "99_DE", "--number", "CLI_01", "--subject", "Par la CLI",
+                            pdf_path], input="1234\n", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=fx.env, timeout=120)
+        cid = json.loads(c.stdout).get("id", 0) if c.returncode == 0 else 0
+        check("a CLI send in the same queue", cid > sid, c.stdout[-300:] + c.stderr[-300:])
+        r = bl.request(port, "GET", "/v1/s2low/status/%d" % cid, origin=O)
+        check("a page cannot read a CLI send's status (404)",
+              r.status == 404 and r.error_code() == "SDR_ERROR_NOT_FOUND", r.body[:200])
         r = bl.request(port, "GET", "/v1/s2low/status/%d" % sid, origin=FOREIGN)
         check("a foreign origin cannot read the status", r.status == 403)
         r = bl.request(port, "GET", "/v1/s2low/status/1x", origin=O)
