@@ -265,6 +265,10 @@ sdr_bridge_api_check_body(SdrBridge *bridge, const char *path, JsonObject *req, 
 		return check_sign_request(bridge, req, error);
 	if (g_strcmp0(path, "/v1/verify") == 0)
 		return check_verify_request(bridge, req, error);
+	if (g_strcmp0(path, "/v1/s2low/send") == 0) {
+		gboolean pes;
+		return sdr_bridge_api_s2low_check_send(bridge, req, &pes, error);
+	}
 	return bad(error, _("Unknown address"));
 }
 

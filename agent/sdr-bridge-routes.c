@@ -11,6 +11,7 @@
 #define NO_ORIGIN SDR_BRIDGE_ROUTE_ALLOW_NO_ORIGIN
 #define ORIGIN SDR_BRIDGE_ROUTE_NEEDS_ORIGIN
 #define BODY SDR_BRIDGE_ROUTE_NEEDS_BODY
+#define PREFIX SDR_BRIDGE_ROUTE_PREFIX
 
 /* NexU rows come first: before the refactoring, NexU answered before API v1
  * (no path is shared today; the order keeps it so if one ever is). */
@@ -28,6 +29,9 @@ static const SdrBridgeRoute routes[] = {
 	{ "GET", "/v1/events", 0, sdr_bridge_api_events },
 	{ "POST", "/v1/sign", BODY, sdr_bridge_api_sign },
 	{ "POST", "/v1/verify", BODY, sdr_bridge_api_verify },
+	/* S²LOW: a portal sends what was just signed (sdr-bridge-api-s2low.c). */
+	{ "POST", "/v1/s2low/send", ORIGIN | BODY, sdr_bridge_api_s2low_send },
+	{ "GET", "/v1/s2low/status/", ORIGIN | PREFIX, sdr_bridge_api_s2low_status },
 	{ NULL, NULL, 0, NULL },
 };
 

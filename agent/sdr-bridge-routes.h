@@ -58,7 +58,14 @@ void sdr_bridge_api_certificates(SdrBridge *bridge, const SdrBridgeRequest *r,
 void sdr_bridge_api_events(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply);
 void sdr_bridge_api_sign(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply);
 void sdr_bridge_api_verify(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply);
-/* Shape checks of a POST body (path "/v1/sign" or "/v1/verify"); may rewrite it
+/* POST /v1/s2low/send and GET /v1/s2low/status/{id} (sdr-bridge-api-s2low.c). */
+void sdr_bridge_api_s2low_send(SdrBridge *bridge, const SdrBridgeRequest *r, SdrBridgeReply *reply);
+void sdr_bridge_api_s2low_status(SdrBridge *bridge, const SdrBridgeRequest *r,
+                                 SdrBridgeReply *reply);
+/* The shape checks of a /v1/s2low/send body (*pes: a PES, else an act). */
+gboolean sdr_bridge_api_s2low_check_send(SdrBridge *bridge, JsonObject *req, gboolean *pes,
+                                         GError **error);
+/* Shape checks of a POST body (path "/v1/sign", "/v1/verify" or "/v1/s2low/send"); may rewrite it
  * (data-to-sign mode becomes digest mode). Used by the fuzz harness too. */
 gboolean sdr_bridge_api_check_body(SdrBridge *bridge, const char *path, JsonObject *req,
                                    GError **error);

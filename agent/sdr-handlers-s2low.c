@@ -388,6 +388,108 @@ refuse_origin(SdrContext *ctx, GError **error)
 	return TRUE;
 }
 
+/* ---- A web page's send (the bridge's POST /v1/s2low/send) ---------------------- */
+
+/* What a web page may not do here: sign inside the send (it signs through /v1/sign
+ * first, with its own consent), name files of its own (the bridge writes them). */
+static gboolean
+refuse_web_request(SdrContext *ctx, JsonObject *request, GError **error)
+{
+	if (sdr_context_get_origin(ctx) == NULL || !sdr_json_get_bool(request, "sign", FALSE))
+		return FALSE;
+	g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+	                    _("A web page signs through /v1/sign first, then sends the signed "
+	                      "files."));
+	return TRUE;
+}
+
+/* The consent of the person to a web page's send: the destination, each file as
+ * it will go (name, size, short SHA-256) and the fields (every outside string
+ * through the sanitiser in sdr_prompt_consent_text and the GUI). Nothing is
+ * queued before a yes. */
+static gboolean
+web_send_consent(SdrContext *ctx, const char *format, GPtrArray *paths, GArray *details,
+                 GError **error)
+{
+	SdrConfig *config = sdr_context_get_config(ctx);
+	g_autofree char *url = sdr_config_get_string(config, "s2low", "url", NULL);
+	g_autofree SdrConsentDocument *docs = g_new0(SdrConsentDocument, MAX(paths->len, 1));
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	SdrConsentRequest req = { 0 };
+	guint depth;
+	gboolean ok;
+
+	for (guint i = 0; i < paths->len; i++) {
+		g_autofree char *data = NULL;
+		gsize len = 0;
+		char *sha;
+
+		if (!g_file_get_contents(paths->pdata[i], &data, &len, error))
+			return FALSE;
+		sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+		sha[16] = '\0';
+		g_ptr_array_add(keep, sha);
+		g_ptr_array_add(keep, g_path_get_basename(paths->pdata[i]));
+		docs[i].name = keep->pdata[keep->len - 1];
+		docs[i].size = len;
+		docs[i].sha256_short = sha;
+		docs[i].mime_type = g_str_has_suffix(docs[i].name, ".pdf")   ? "application/pdf"
+		                    : g_str_has_suffix(docs[i].name, ".xml") ? "application/xml"
+		                                                             : NULL;
+	}
+	req.action = SDR_CONSENT_S2LOW_SEND;
+	req.origin = sdr_context_get_origin(ctx);
+	req.format = format;
+	req.destination = url;
+	req.documents = docs;
+	req.n_documents = paths->len;
+	req.details = (const SdrConsentDetail *)(void *)details->data;
+	req.n_details = details->len;
+	req.timeout_s = (guint)CLAMP(sdr_config_get_int(config, "bridge", "consent_timeout_s", 120),
+	                             0, 3600);
+	depth = sdr_context_suspend_token();
+	ok = sdr_prompt_ask_consent(sdr_context_get_prompt(ctx), &req, error);
+	sdr_context_resume_token(ctx, depth);
+	return ok;
+}
+
+static void
+add_detail(GArray *details, const char *label, const char *value)
+{
+	SdrConsentDetail d = { label, value != NULL ? value : "" };
+
+	g_array_append_val(details, d);
+}
+
+/* The ACTES fields shown in the consent, as the page gave them. */
+static gboolean
+actes_web_consent(SdrContext *ctx, JsonObject *request, const SdrActesFields *f, GError **error)
+{
+	g_autoptr(GArray) details = g_array_new(FALSE, FALSE, sizeof(SdrConsentDetail));
+	g_autoptr(GPtrArray) paths = g_ptr_array_new();
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+
+	add_detail(details, _("Nature"), sdr_json_get_string(request, "nature", NULL));
+	add_detail(details, _("Classification"), f->classification);
+	add_detail(details, _("Number"), f->number);
+	add_detail(details, _("Decision date"), f->date);
+	add_detail(details, _("Subject"), f->subject);
+	add_detail(details, _("Type of act"), f->type_acte);
+	if (f->en_attente)
+		add_detail(details, _("On hold"), _("yes"));
+	g_ptr_array_add(paths, f->acte_path);
+	for (guint i = 0; i < f->annexes->len; i++) {
+		SdrActesFile *a = f->annexes->pdata[i];
+		char *base = g_path_get_basename(a->path);
+
+		g_ptr_array_add(paths, a->path);
+		g_ptr_array_add(keep, g_strdup_printf("%s: %s", base, a->type_pj));
+		g_free(base);
+		add_detail(details, _("Annex type"), keep->pdata[keep->len - 1]);
+	}
+	return web_send_consent(ctx, "actes", paths, details, error);
+}
+
 /* Queues the send and processes it (and answers it). conn: the connection already
  * open (taken), or NULL to open one. */
 static JsonNode *
@@ -639,7 +741,7 @@ actes_fields_from_request(JsonObject *request)
 
 /* The queue's request: the fields, the spooled files and their signatures. */
 static char *
-actes_request_json(const SdrActesFields *f)
+actes_request_json(const SdrActesFields *f, const char *origin)
 {
 	g_autoptr(JsonObject) o = json_object_new();
 	g_autoptr(JsonNode) node = NULL;
@@ -656,6 +758,8 @@ actes_request_json(const SdrActesFields *f)
 		json_object_set_string_member(o, "acte_sign", f->acte_sign_path);
 	if (f->en_attente)
 		json_object_set_boolean_member(o, "en_attente", TRUE);
+	if (origin != NULL) /* the web page that asked: only it may read the status */
+		json_object_set_string_member(o, "origin", origin);
 	for (guint i = 0; i < f->annexes->len; i++) {
 		SdrActesFile *a = f->annexes->pdata[i];
 		JsonObject *j = json_object_new();
@@ -684,12 +788,15 @@ sdr_handle_send_actes(SdrContext *ctx, JsonObject *request, GError **error)
 	gboolean sign = sdr_json_get_bool(request, "sign", FALSE);
 	S2lowConn *conn = NULL;
 
-	if (refuse_origin(ctx, error))
+	if (refuse_web_request(ctx, request, error))
 		return NULL;
 	f = actes_fields_from_request(request);
 	/* S²LOW's rules first: nothing is queued that it would refuse. */
 	if (!sdr_actes_fields_check(f, NULL, error) ||
 	    !classification_precheck(ctx, f->classification, error))
+		return NULL;
+	/* A web page's send: the person's yes to this very send first. */
+	if (sdr_context_get_origin(ctx) != NULL && !actes_web_consent(ctx, request, f, error))
 		return NULL;
 	q = sdr_send_queue_open(path, error);
 	if (q == NULL)
@@ -724,7 +831,7 @@ sdr_handle_send_actes(SdrContext *ctx, JsonObject *request, GError **error)
 			((SdrActesFile *)f->annexes->pdata[i])->sign_path =
 			        g_strdup(sigs->pdata[i + 1]);
 	}
-	json = actes_request_json(f);
+	json = actes_request_json(f, sdr_context_get_origin(ctx));
 	g_clear_pointer(&q, sdr_send_queue_free);
 	return enqueue_and_process(ctx, SDR_SEND_ACTES, json, f->number, conn, MAY_ASK(request),
 	                           error);
@@ -747,7 +854,7 @@ sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error)
 	S2lowConn *conn = NULL;
 	gsize len = 0;
 
-	if (refuse_origin(ctx, error))
+	if (refuse_web_request(ctx, request, error))
 		return NULL;
 	if (file == NULL) {
 		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
@@ -766,6 +873,15 @@ sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error)
 	if (!sdr_s2low_pes_check((const guint8 *)data, len, error)) {
 		g_prefix_error(error, "%s: ", file);
 		return NULL;
+	}
+	if (sdr_context_get_origin(ctx) != NULL) {
+		g_autoptr(GPtrArray) paths = g_ptr_array_new();
+		g_autoptr(GArray) details = g_array_new(FALSE, FALSE, sizeof(SdrConsentDetail));
+
+		g_ptr_array_add(paths, (char *)file);
+		if (!web_send_consent(ctx, "pes", paths, details, error))
+			return NULL;
+		json_object_set_string_member(o, "origin", sdr_context_get_origin(ctx));
 	}
 	q = sdr_send_queue_open(path, error);
 	if (q == NULL)
@@ -803,6 +919,22 @@ sdr_handle_send_pes(SdrContext *ctx, JsonObject *request, GError **error)
 	return enqueue_and_process(ctx, SDR_SEND_PES, json, NULL, conn, MAY_ASK(request), error);
 }
 
+/* Whether the send id was asked by the web page origin (its stored request says so). */
+static gboolean
+send_is_of_origin(SdrSendQueue *q, gint64 id, const char *origin)
+{
+	g_autoptr(SdrSend) s = sdr_send_queue_get(q, id, NULL);
+	g_autoptr(JsonParser) p = json_parser_new();
+
+	if (s == NULL || s->request == NULL ||
+	    !json_parser_load_from_data(p, s->request, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		return FALSE;
+	return g_strcmp0(sdr_json_get_string(json_node_get_object(json_parser_get_root(p)),
+	                                     "origin", NULL),
+	                 origin) == 0;
+}
+
 JsonNode *
 sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 {
@@ -811,6 +943,7 @@ sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 	gint64 only = sdr_json_get_int(request, "id", 0);
 	gboolean offline = sdr_json_get_bool(request, "offline", FALSE);
 	gboolean retry_now = sdr_json_get_bool(request, "retry_now", FALSE);
+	const char *origin = sdr_context_get_origin(ctx);
 	g_autoptr(GPtrArray) sends = NULL;
 	g_autoptr(GError) net = NULL;
 	S2lowConn *conn = NULL;
@@ -819,6 +952,18 @@ sdr_handle_status(SdrContext *ctx, JsonObject *request, GError **error)
 
 	if (q == NULL)
 		return NULL;
+	if (origin != NULL) {
+		/* A web page: one of its own sends, as stored (no PIN asked by a page's
+		 * poll: the agent's poller advances the queue). */
+		if (only <= 0 || !send_is_of_origin(q, only, origin)) {
+			g_set_error(error, SDR_ERROR, SDR_ERROR_NOT_FOUND,
+			            _("There is no send number %lld in the queue."),
+			            (long long)only);
+			return NULL;
+		}
+		offline = TRUE;
+		retry_now = FALSE;
+	}
 	if (only > 0) {
 		SdrSend *s = sdr_send_queue_get(q, only, error);
 		if (s == NULL)

@@ -100,6 +100,21 @@ append_certificate(GString *s, const SdrConsentRequest *r)
 	g_string_append_printf(s, _("Certificate: %s (issued by %s)\n"), subject, issuer);
 }
 
+static void
+append_documents(GString *s, const SdrConsentRequest *r)
+{
+	for (gsize i = 0; i < r->n_documents; i++) {
+		const SdrConsentDocument *d = &r->documents[i];
+		g_autofree char *name = sdr_sanitize_for_display(d->name, SHOW_NAME_MAX);
+		g_autofree char *type = sdr_sanitize_for_display(
+		        d->mime_type != NULL ? d->mime_type : "?", SHOW_TYPE_MAX);
+		g_autofree char *sha = sdr_sanitize_for_display(d->sha256_short, 16);
+
+		g_string_append_printf(s, "  - %s (%s, %" G_GUINT64_FORMAT " o, SHA-256 %s…)\n",
+		                       name, type, d->size, sha);
+	}
+}
+
 char *
 sdr_prompt_consent_text(const SdrConsentRequest *r)
 {
@@ -135,6 +150,19 @@ sdr_prompt_consent_text(const SdrConsentRequest *r)
 		}
 		append_certificate(s, r);
 		break;
+	case SDR_CONSENT_S2LOW_SEND: {
+		g_autofree char *dest = sdr_sanitize_for_display(
+		        r->destination != NULL ? r->destination : "?", SHOW_ORIGIN_MAX);
+		g_autofree char *format =
+		        sdr_sanitize_for_display(r->format != NULL ? r->format : "?", 16);
+
+		if (r->origin != NULL)
+			g_string_append_printf(s, _("The site %s asks to send to S²LOW.\n"),
+			                       origin);
+		g_string_append_printf(s, _("Send to S²LOW (%s), at %s:\n"), format, dest);
+		append_documents(s, r);
+		break;
+	}
 	case SDR_CONSENT_SIGN_DOCUMENTS:
 	default: {
 		g_autofree char *format =
@@ -146,23 +174,16 @@ sdr_prompt_consent_text(const SdrConsentRequest *r)
 		                       g_dngettext(GETTEXT_PACKAGE, "Sign %zu document (%s):\n",
 		                                   "Sign %zu documents (%s):\n", r->n_documents),
 		                       r->n_documents, format);
-		for (gsize i = 0; i < r->n_documents; i++) {
-			const SdrConsentDocument *d = &r->documents[i];
-			g_autofree char *name = sdr_sanitize_for_display(d->name, SHOW_NAME_MAX);
-			g_autofree char *type = sdr_sanitize_for_display(
-			        d->mime_type != NULL ? d->mime_type : "?", SHOW_TYPE_MAX);
-			g_autofree char *sha = sdr_sanitize_for_display(d->sha256_short, 16);
-
-			g_string_append_printf(
-			        s, "  - %s (%s, %" G_GUINT64_FORMAT " o, SHA-256 %s…)\n", name,
-			        type, d->size, sha);
-		}
+		append_documents(s, r);
 		append_certificate(s, r);
 		break;
 	}
 	}
 	if (r->n_details > 0 && r->action != SDR_CONSENT_LIST_CERTIFICATES) {
-		g_string_append(s, _("Written into the signature at the request of the site:\n"));
+		g_string_append(s, r->action == SDR_CONSENT_S2LOW_SEND
+		                           ? _("Sent with these fields:\n")
+		                           : _("Written into the signature at the request of the "
+		                               "site:\n"));
 		for (gsize i = 0; i < r->n_details; i++) {
 			g_autofree char *label =
 			        sdr_sanitize_for_display(r->details[i].label, SHOW_NAME_MAX);
@@ -180,6 +201,8 @@ sdr_prompt_consent_question(const SdrConsentRequest *request)
 {
 	if (request->action == SDR_CONSENT_LIST_CERTIFICATES)
 		return _("Allow this site? [y/N] ");
+	if (request->action == SDR_CONSENT_S2LOW_SEND)
+		return _("Send to S²LOW? [y/N] ");
 	return _("Sign? [y/N] ");
 }
 
@@ -189,6 +212,9 @@ sdr_prompt_set_refused(const SdrConsentRequest *request, GError **error)
 	if (request->action == SDR_CONSENT_LIST_CERTIFICATES)
 		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
 		                    _("The site was not allowed to see the certificates."));
+	else if (request->action == SDR_CONSENT_S2LOW_SEND)
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
+		                    _("The send to S²LOW was refused: nothing was sent."));
 	else
 		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED,
 		                    _("The signature was refused."));

@@ -29,6 +29,7 @@ typedef enum {
 	SDR_CONSENT_SIGN_DOCUMENTS = 0, /* sign documents (listed) */
 	SDR_CONSENT_LIST_CERTIFICATES,  /* first use of an origin: show it the certificates */
 	SDR_CONSENT_SIGN_DATA,          /* sign a digest the page computed (no document shown) */
+	SDR_CONSENT_S2LOW_SEND, /* send documents to S²LOW (listed, with the ACTES fields) */
 } SdrConsentAction;
 
 /* A value the requester chose that ends up in the signature (PAdES reason,
@@ -49,9 +50,10 @@ typedef struct {
 	gsize n_documents;
 	const SdrConsentDetail *details; /* every requester-chosen value signed in */
 	gsize n_details;
-	const char *digest_alg; /* SDR_CONSENT_SIGN_DATA: "sha256"... */
-	const char *digest_hex; /* SDR_CONSENT_SIGN_DATA: the digest, in hex */
-	guint timeout_s;        /* 0 = no timeout */
+	const char *digest_alg;  /* SDR_CONSENT_SIGN_DATA: "sha256"... */
+	const char *digest_hex;  /* SDR_CONSENT_SIGN_DATA: the digest, in hex */
+	const char *destination; /* SDR_CONSENT_S2LOW_SEND: the S²LOW address (configuration) */
+	guint timeout_s;         /* 0 = no timeout */
 } SdrConsentRequest;
 
 typedef struct {

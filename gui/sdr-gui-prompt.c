@@ -233,6 +233,30 @@ add_heading(GtkWidget *box, const char *text)
 	gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
 }
 
+/* One row per document (name, type, size, fingerprint), 50 at most; the next row. */
+static int
+add_document_rows(GtkGrid *grid, int row, const SdrConsentRequest *r)
+{
+	for (gsize i = 0; i < r->n_documents && i < 50; i++) {
+		const SdrConsentDocument *d = &r->documents[i];
+		g_autofree char *name = sdr_gui_outside_text(d->name, 80);
+		g_autofree char *type = sdr_gui_outside_text(d->mime_type, 60);
+		g_autofree char *size = g_format_size(d->size);
+		g_autofree char *hash = sdr_gui_outside_text(d->sha256_short, 16);
+		g_autofree char *value = g_strdup_printf(
+		        _("%s\n%s, %s, fingerprint %s"), name != NULL ? name : "?",
+		        type != NULL ? type : _("unknown type"), size, hash != NULL ? hash : "?");
+
+		add_grid_row(grid, row++, _("Document"), value);
+	}
+	if (r->n_documents > 50) {
+		g_autofree char *more =
+		        g_strdup_printf(_("and %u more documents"), (guint)(r->n_documents - 50));
+		add_grid_row(grid, row++, "", more);
+	}
+	return row;
+}
+
 /* What the person consents to, from the same request as the terminal's text
  * (sdr_prompt_consent_text()): what is asked, by whom, the documents or the
  * digest, the certificate and every detail the requester chose. */
@@ -242,6 +266,7 @@ build_consent(Call *call)
 	const SdrConsentRequest *r = call->consent;
 	gboolean listing = r->action == SDR_CONSENT_LIST_CERTIFICATES;
 	gboolean data = r->action == SDR_CONSENT_SIGN_DATA;
+	gboolean send = r->action == SDR_CONSENT_S2LOW_SEND;
 	GtkWidget *box, *grid, *refuse;
 	g_autofree char *origin = sdr_gui_origin_display(r->origin);
 	g_autofree char *shown = sdr_gui_outside_text(origin != NULL ? origin : r->origin, 120);
@@ -250,11 +275,15 @@ build_consent(Call *call)
 	int row = 0;
 
 	call->dialog = new_dialog(call, listing ? _("Access to your certificates")
+	                                : send  ? _("Send to S²LOW")
 	                                        : _("Signature request"));
 	box = gtk_dialog_get_content_area(GTK_DIALOG(call->dialog));
 	gtk_box_set_spacing(GTK_BOX(box), 10);
 	if (listing)
 		head = g_strdup_printf(_("The site %s asks to see the certificates of your key."),
+		                       shown != NULL ? shown : "?");
+	else if (send)
+		head = g_strdup_printf(_("The site %s asks to send to S²LOW:"),
 		                       shown != NULL ? shown : "?");
 	else if (data && shown != NULL)
 		head = g_strdup_printf(_("The site %s asks to sign data it prepared itself."),
@@ -270,24 +299,13 @@ build_consent(Call *call)
 	grid = gtk_grid_new();
 	gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
 	gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-	for (gsize i = 0; r->action == SDR_CONSENT_SIGN_DOCUMENTS && i < r->n_documents && i < 50;
-	     i++) {
-		const SdrConsentDocument *d = &r->documents[i];
-		g_autofree char *name = sdr_gui_outside_text(d->name, 80);
-		g_autofree char *type = sdr_gui_outside_text(d->mime_type, 60);
-		g_autofree char *size = g_format_size(d->size);
-		g_autofree char *hash = sdr_gui_outside_text(d->sha256_short, 16);
-		g_autofree char *value = g_strdup_printf(
-		        _("%s\n%s, %s, fingerprint %s"), name != NULL ? name : "?",
-		        type != NULL ? type : _("unknown type"), size, hash != NULL ? hash : "?");
+	if (send) {
+		g_autofree char *dest = sdr_gui_outside_text(r->destination, 120);
 
-		add_grid_row(GTK_GRID(grid), row++, _("Document"), value);
+		add_grid_row(GTK_GRID(grid), row++, _("Destination"), dest != NULL ? dest : "?");
 	}
-	if (r->action == SDR_CONSENT_SIGN_DOCUMENTS && r->n_documents > 50) {
-		g_autofree char *more =
-		        g_strdup_printf(_("and %u more documents"), (guint)(r->n_documents - 50));
-		add_grid_row(GTK_GRID(grid), row++, "", more);
-	}
+	if (r->action == SDR_CONSENT_SIGN_DOCUMENTS || send)
+		row = add_document_rows(GTK_GRID(grid), row, r);
 	if (data) {
 		g_autofree char *alg =
 		        sdr_gui_outside_text(r->digest_alg != NULL ? r->digest_alg : "?", 16);
@@ -314,7 +332,9 @@ build_consent(Call *call)
 
 		gtk_grid_set_row_spacing(GTK_GRID(details), 4);
 		gtk_grid_set_column_spacing(GTK_GRID(details), 12);
-		add_heading(box, _("Written into the signature at the request of the site:"));
+		add_heading(box,
+		            send ? _("Sent with these fields:")
+		                 : _("Written into the signature at the request of the site:"));
 		for (gsize i = 0; i < r->n_details && i < 50; i++) {
 			g_autofree char *label = sdr_gui_sanitize(r->details[i].label, 60);
 			g_autofree char *value = sdr_gui_outside_text(
@@ -331,13 +351,19 @@ build_consent(Call *call)
 	else if (data)
 		advice = _("The document behind it cannot be shown here: sign only if you have "
 		           "just asked this site for a signature.");
+	else if (send)
+		advice = _("Send only what you have just signed for this site: check the names, "
+		           "the fields and the address.");
 	else
 		advice = _("Sign only documents you expected: check their names and the site.");
 	gtk_box_pack_start(GTK_BOX(box), text_label(advice, data ? "sdr-warning" : NULL), FALSE,
 	                   FALSE, 0);
 
 	refuse = gtk_dialog_add_button(GTK_DIALOG(call->dialog), _("_Refuse"), GTK_RESPONSE_REJECT);
-	gtk_dialog_add_button(GTK_DIALOG(call->dialog), listing ? _("_Allow") : _("_Sign"),
+	gtk_dialog_add_button(GTK_DIALOG(call->dialog),
+	                      listing ? _("_Allow")
+	                      : send  ? _("S_end")
+	                              : _("_Sign"),
 	                      GTK_RESPONSE_ACCEPT);
 	gtk_dialog_set_default_response(GTK_DIALOG(call->dialog), GTK_RESPONSE_REJECT);
 	gtk_widget_grab_default(refuse);

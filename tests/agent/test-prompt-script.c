@@ -387,11 +387,58 @@ test_consent_text_and_record(void **state)
 	g_rmdir(dir);
 }
 
+/* A web page's send to S²LOW: the action named, the address, every file with its size
+ * and short hash, the fields as details, every outside string sanitised; a no is a
+ * CONSENT_DENIED naming the send. */
+static void
+test_consent_s2low_send(void **state)
+{
+	g_autofree char *path = write_script("consent no\n");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SdrPrompt) p = sdr_prompt_script_new(path, &error);
+	SdrConsentDocument docs[] = { { "acte\xe2\x80\xae"
+		                        "fdp.pdf",
+		                        "application/pdf", 1234, "0123456789abcdef" },
+		                      { "annexe.pdf", NULL, 10, "fedcba9876543210" } };
+	SdrConsentDetail details[] = { { "Subject", "Objet\x1b[2J efface" },
+		                       { "Number", "2026_01" } };
+	SdrConsentRequest r = { 0 };
+	g_autofree char *shown = NULL;
+
+	(void)state;
+	assert_non_null(p);
+	r.action = SDR_CONSENT_S2LOW_SEND;
+	r.origin = "https://portail.example.fr";
+	r.format = "actes";
+	r.destination = "https://s2low.example.fr\n";
+	r.documents = docs;
+	r.n_documents = 2;
+	r.details = details;
+	r.n_details = 2;
+	shown = sdr_prompt_consent_text(&r);
+	assert_non_null(strstr(shown,
+	                       "The site https://portail.example.fr asks to send to S²LOW.\n"
+	                       "Send to S²LOW (actes), at https://s2low.example.fr<U+000A>:\n"));
+	assert_non_null(strstr(shown, "  - acte<U+202E>fdp.pdf (application/pdf, 1234 o, SHA-256 "
+	                              "0123456789abcdef…)\n"));
+	assert_non_null(strstr(shown, "  - annexe.pdf (?, 10 o, SHA-256 fedcba9876543210…)\n"));
+	assert_non_null(strstr(shown,
+	                       "Sent with these fields:\n  Subject: Objet<U+001B>[2J efface\n"
+	                       "  Number: 2026_01\n"));
+	assert_null(strstr(shown, "Certificate:"));
+	assert_null(strchr(shown, '\x1b'));
+	assert_string_equal(sdr_prompt_consent_question(&r), "Send to S²LOW? [y/N] ");
+	assert_false(sdr_prompt_ask_consent(p, &r, &error));
+	assert_true(g_error_matches(error, SDR_ERROR, SDR_ERROR_CONSENT_DENIED));
+	g_unlink(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_consent_text_and_record),
+		cmocka_unit_test(test_consent_s2low_send),
 		cmocka_unit_test(test_script_in_order),
 		cmocka_unit_test(test_script_wrong_kind),
 		cmocka_unit_test(test_script_hold),

@@ -86,7 +86,7 @@ test_table_rows(void **state)
 			assert_false(g_str_equal(o->method, r->method) &&
 			             g_str_equal(o->path, r->path));
 	}
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 13);
 }
 
 static void
@@ -100,6 +100,15 @@ test_not_found_not_allowed(void **state)
 	expect(b, "POST", "/v1/events", ORIGIN, 405, "SDR_ERROR_BAD_REQUEST");
 	expect(b, "GET", "/v1/sign", ORIGIN, 405, "SDR_ERROR_BAD_REQUEST");
 	expect(b, "GET", "/v1/verify", ORIGIN, 405, "SDR_ERROR_BAD_REQUEST");
+	expect(b, "GET", "/v1/s2low/send", ORIGIN, 405, "SDR_ERROR_BAD_REQUEST");
+	expect(b, "POST", "/v1/s2low/status/1", ORIGIN, 405, "SDR_ERROR_BAD_REQUEST");
+	/* S²LOW: an origin the person never approved may not send; no id, no status;
+	 * without an Origin these rows are not served. */
+	expect(b, "POST", "/v1/s2low/send", ORIGIN, 403, "SDR_ERROR_CONSENT_DENIED");
+	expect(b, "GET", "/v1/s2low/status/", ORIGIN, 400, "SDR_ERROR_BAD_REQUEST");
+	expect(b, "GET", "/v1/s2low/status/-1", ORIGIN, 400, "SDR_ERROR_BAD_REQUEST");
+	expect(b, "GET", "/v1/s2low/status/1", NULL, 405, "SDR_ERROR_BAD_REQUEST");
+	expect(b, "POST", "/v1/s2low/send", NULL, 405, "SDR_ERROR_BAD_REQUEST");
 	expect(b, "GET", "/v1/nothing", ORIGIN, 404, "SDR_ERROR_NOT_FOUND");
 	expect(b, "GET", "/v1/info/", ORIGIN, 404, "SDR_ERROR_NOT_FOUND");
 	expect(b, "GET", "/", ORIGIN, 404, "SDR_ERROR_NOT_FOUND");
