@@ -821,15 +821,75 @@ token_hash_index(const guint8 *tok, gsize tok_len)
 	return out;
 }
 
+typedef struct {
+	const guint8 *tok;
+	gsize len;
+	GDateTime *gen;
+	GBytes *index;
+	SdrHashAlg alg;
+} ArchiveToken;
+
+/* The later first; of two of the same second, the one whose hash index covers the other. */
+static gint
+archive_token_later_first(gconstpointer a, gconstpointer b)
+{
+	const ArchiveToken *x = a, *y = b;
+	gint c = g_date_time_compare(y->gen, x->gen);
+
+	if (c != 0)
+		return c;
+	if (sdr_cms_ats_index_covers(x->index, x->alg, y->tok, y->len))
+		return -1;
+	if (sdr_cms_ats_index_covers(y->index, y->alg, x->tok, x->len))
+		return 1;
+	return 0;
+}
+
+/* The TSA of each archive timestamp that verifies, the latest first: the latest at --at
+ * (or now), each earlier one at the earliest time of a trusted later one, which covers it
+ * (renewal, EN 319 122-1 5.5.3). Returns the earliest trusted time (NULL when none). The
+ * attributes are a SET OF (DER order), hence the order by time. */
+static GDateTime *
+judge_archive_tokens(VerifyCtx *v, GArray *tokens, SdrSignatureResult *r)
+{
+	GDateTime *poe = NULL;
+
+	g_array_sort(tokens, archive_token_later_first);
+	for (guint i = 0; i < tokens->len; i++) {
+		ArchiveToken *t = &g_array_index(tokens, ArchiveToken, i);
+		GDateTime *judge_at = poe != NULL          ? poe
+		                      : v->options != NULL ? v->options->at
+		                                           : NULL;
+		g_autoptr(GError) err = NULL;
+
+		if (!sdr_tsa_token_trusted_at(t->tok, t->len, v->store, judge_at, &err)) {
+			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
+			                          _("The archive timestamp is not trusted: %s"),
+			                          err->message);
+			continue;
+		}
+		if (poe == NULL || g_date_time_compare(t->gen, poe) < 0) {
+			if (poe != NULL)
+				g_date_time_unref(poe);
+			poe = g_date_time_ref(t->gen);
+		}
+	}
+	for (guint i = 0; i < tokens->len; i++) {
+		g_date_time_unref(g_array_index(tokens, ArchiveToken, i).gen);
+		g_bytes_unref(g_array_index(tokens, ArchiveToken, i).index);
+	}
+	return poe;
+}
+
 /* Checks each archive-time-stamp-v3 of the first SignerInfo: imprint (hash index,
- * signed part, content), token signature, TSA trusted at --at (or now). Returns the
- * earliest time of a valid, trusted one (NULL when none; the caller unrefs). */
+ * signed part, content), token signature, then the TSAs (judge_archive_tokens()).
+ * Returns the earliest time of a valid, trusted one (NULL when none; the caller unrefs). */
 static GDateTime *
 check_archive_timestamps(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_digest,
                          SdrHashAlg content_hash, SdrSignatureResult *r)
 {
 	ASN1_OBJECT *oid = OBJ_txt2obj(SDR_OID_ATS_V3, 1);
-	GDateTime *poe = NULL;
+	g_autoptr(GArray) tokens = g_array_new(FALSE, FALSE, sizeof(ArchiveToken));
 	int pos = -1, seen = 0;
 
 	while (oid != NULL && (pos = CMS_unsigned_get_attr_by_OBJ(si, oid, pos)) >= 0 &&
@@ -870,23 +930,11 @@ check_archive_timestamps(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content
 			        _("The archive timestamp is invalid: %s"), err->message);
 			continue;
 		}
-		if (!sdr_tsa_token_trusted_at(tok, tok_len, v->store,
-		                              v->options != NULL ? v->options->at : NULL, &err)) {
-			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
-			                          _("The archive timestamp is not trusted: %s"),
-			                          err->message);
-			g_date_time_unref(gen);
-			continue;
-		}
-		if (poe == NULL || g_date_time_compare(gen, poe) < 0) {
-			if (poe != NULL)
-				g_date_time_unref(poe);
-			poe = g_date_time_ref(gen);
-		}
-		g_date_time_unref(gen);
+		g_array_append_val(tokens, ((ArchiveToken){ tok, tok_len, gen,
+		                                            g_steal_pointer(&index), alg }));
 	}
 	ASN1_OBJECT_free(oid);
-	return poe;
+	return judge_archive_tokens(v, tokens, r);
 }
 
 /* ---- signature algorithm ---- */

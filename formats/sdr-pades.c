@@ -3,6 +3,7 @@
  */
 #include "sdr-pades.h"
 
+#include "sdr-cms-private.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-pdf.h"
@@ -1212,6 +1213,37 @@ collect_for_pdf(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **
 	return g_steal_pointer(&vd);
 }
 
+/* Renewal (EN 319 142-1 B-LTA): the chain and revocation data of the last document
+ * timestamp's TSA (required: it is what the next document timestamp preserves); the
+ * signatures' certificates help find its OCSP service. */
+static SdrValidationData *
+collect_for_renewal(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **error)
+{
+	GBytes *last = doc_ts->len > 0 ? g_ptr_array_index(doc_ts, doc_ts->len - 1) : NULL;
+	STACK_OF(X509) *known = sk_X509_new_null();
+	SdrValidationData *vd;
+
+	for (guint i = 0; i < sigs->len; i++) {
+		gsize n;
+		const unsigned char *p = g_bytes_get_data(g_ptr_array_index(sigs, i), &n);
+		CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)n);
+		STACK_OF(X509) *certs = cms != NULL ? CMS_get1_certs(cms) : NULL;
+
+		while (certs != NULL && sk_X509_num(certs) > 0) {
+			X509 *c = sk_X509_pop(certs);
+
+			if (sk_X509_push(known, c) <= 0)
+				X509_free(c);
+		}
+		sk_X509_free(certs);
+		CMS_ContentInfo_free(cms);
+		ERR_clear_error();
+	}
+	vd = sdr_cms_archive_validation_data(last, known, trust, error);
+	sk_X509_pop_free(known, X509_free);
+	return vd;
+}
+
 static void
 scan_pdf_signatures(GMappedFile *map, GPtrArray *sigs, GPtrArray *doc_ts)
 {
@@ -1232,7 +1264,8 @@ scan_pdf_signatures(GMappedFile *map, GPtrArray *sigs, GPtrArray *doc_ts)
 }
 
 /* long: opens, copies, then appends up to three updates (document timestamp, DSS,
- * document timestamp) to one atomic output; every failure leaves nothing behind */
+ * document timestamp; renewal: DSS, document timestamp) to one atomic output; every failure leaves
+ * nothing behind */
 gboolean
 sdr_pades_extend_file(const char *input, const SdrExtendOptions *eo, const char *output,
                       GError **error)
@@ -1292,6 +1325,10 @@ sdr_pades_extend_file(const char *input, const SdrExtendOptions *eo, const char 
 	if (eo->current < SDR_TARGET_LEVEL_LT) {
 		/* the new document timestamp's TSA too: read back from what was written */
 		vd = collect_for_pdf(sigs, doc_ts, po.trust, error);
+		if (vd == NULL || !write_dss(&ctx, vd, error))
+			goto done;
+	} else if (eo->renew && eo->current >= SDR_TARGET_LEVEL_LTA) {
+		vd = collect_for_renewal(sigs, doc_ts, po.trust, error);
 		if (vd == NULL || !write_dss(&ctx, vd, error))
 			goto done;
 	}
