@@ -9,6 +9,7 @@
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-time.h"
+#include "sdr-tsa-revocation.h"
 #include "sdr-tsa.h"
 
 #include <glib/gi18n-lib.h>
@@ -226,6 +227,7 @@ typedef struct {
 	int ts_trusted;        /* signature timestamps whose TSA is trusted then */
 	GDateTime *poe;        /* proof of existence from outside the CMS (PAdES document
 	                          timestamp), borrowed, may be NULL */
+	SdrValidationData *embedded; /* certs, ocsp and crls as one (tsa_not_revoked()) */
 } VerifyCtx;
 
 static void
@@ -238,7 +240,33 @@ verify_ctx_clear(VerifyCtx *v)
 	X509_STORE_free(v->store);
 	if (v->der != NULL)
 		g_bytes_unref(v->der);
+	g_clear_pointer(&v->embedded, sdr_validation_data_free);
 	CMS_ContentInfo_free(v->cms);
+}
+
+/* The TSA certificate of a token is not revoked before gen by what the CMS carries
+ * (certificates, CRLs, OCSP responses; the PAdES DSS's are merged into them). */
+static gboolean
+tsa_not_revoked(VerifyCtx *v, const guint8 *tok, gsize tok_len, GDateTime *gen, GError **error)
+{
+	if (v->embedded == NULL) {
+		v->embedded = sdr_validation_data_new();
+		for (int i = 0; i < sk_X509_num(v->certs); i++)
+			if (X509_up_ref(sk_X509_value(v->certs, i)) == 1)
+				g_ptr_array_add(v->embedded->certs, sk_X509_value(v->certs, i));
+		for (guint i = 0; i < v->ocsp->len; i++)
+			g_ptr_array_add(v->embedded->ocsp_responses,
+			                g_bytes_ref(g_ptr_array_index(v->ocsp, i)));
+		for (int i = 0; i < sk_X509_CRL_num(v->crls); i++) {
+			unsigned char *der = NULL;
+			int n = i2d_X509_CRL(sk_X509_CRL_value(v->crls, i), &der);
+
+			if (n > 0)
+				g_ptr_array_add(v->embedded->crls, g_bytes_new(der, (gsize)n));
+			OPENSSL_free(der);
+		}
+	}
+	return sdr_tsa_token_not_revoked(tok, tok_len, v->embedded, gen, error);
 }
 
 static void
@@ -762,9 +790,11 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 			continue;
 		}
 		valid++;
-		if (v->trust_time != NULL
-		            ? !sdr_tsa_token_trusted_at(tok, tok_len, v->store, v->trust_time, &err)
-		            : !sdr_tsa_verify_token(tok, tok_len, d, dl, v->store, NULL, &err)) {
+		if ((v->trust_time != NULL
+		             ? !sdr_tsa_token_trusted_at(tok, tok_len, v->store, v->trust_time,
+		                                         &err)
+		             : !sdr_tsa_verify_token(tok, tok_len, d, dl, v->store, NULL, &err)) ||
+		    !tsa_not_revoked(v, tok, tok_len, gen, &err)) {
 			sdr_signature_result_fail(
 			        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_TIMESTAMP_INVALID,
 			        _("The timestamp authority is not trusted: %s"), err->message);
@@ -862,7 +892,8 @@ judge_archive_tokens(VerifyCtx *v, GArray *tokens, SdrSignatureResult *r)
 		                                           : NULL;
 		g_autoptr(GError) err = NULL;
 
-		if (!sdr_tsa_token_trusted_at(t->tok, t->len, v->store, judge_at, &err)) {
+		if (!sdr_tsa_token_trusted_at(t->tok, t->len, v->store, judge_at, &err) ||
+		    !tsa_not_revoked(v, t->tok, t->len, t->gen, &err)) {
 			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
 			                          _("The archive timestamp is not trusted: %s"),
 			                          err->message);

@@ -619,20 +619,19 @@ write_dss(Ctx *ctx, SdrValidationData *vd, GError **error)
 	return sink_put(&ctx->sink, out->data, out->len, error);
 }
 
-/* The TSA of a token (its non-CA certificates): chain and revocation data when they can
- * be had (a TSA without OCSP/CRL does not block B-LT for the signer). */
-static void
-collect_tsa(SdrValidationData *vd, STACK_OF(X509) * tsa, X509_STORE *trust)
+/* The TSA of a token (its non-CA certificates): chain and revocation data, required (a
+ * TSA without OCSP URL nor CRLDP uses its sibling's OCSP service, e.g. the signer's): a
+ * verifier judges the timestamp with them. */
+static gboolean
+collect_tsa(SdrValidationData *vd, STACK_OF(X509) * tsa, X509_STORE *trust, GError **error)
 {
 	for (int i = 0; tsa != NULL && i < sk_X509_num(tsa); i++) {
 		X509 *c = sk_X509_value(tsa, i);
 
-		if (X509_check_ca(c) == 0) {
-			g_autoptr(GError) ignored = NULL;
-
-			(void)sdr_revocation_collect_into(vd, c, tsa, trust, &ignored);
-		}
+		if (X509_check_ca(c) == 0 && !sdr_revocation_collect_into(vd, c, tsa, trust, error))
+			return FALSE;
 	}
+	return TRUE;
 }
 
 /* The /DSS update: chain certificates, OCSP responses and CRLs (merged with an existing DSS). */
@@ -649,7 +648,10 @@ append_dss(Ctx *ctx, GError **error)
 		return FALSE;
 	}
 	tsa = tst_certs(ctx->cms);
-	collect_tsa(vd, tsa, o->trust);
+	if (!collect_tsa(vd, tsa, o->trust, error)) {
+		sk_X509_pop_free(tsa, X509_free);
+		return FALSE;
+	}
 	sk_X509_pop_free(tsa, X509_free);
 	return write_dss(ctx, vd, error);
 }
@@ -1196,8 +1198,10 @@ collect_for_pdf(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **
 		{
 			STACK_OF(X509) *tsa = tst_certs(g_ptr_array_index(sigs, i));
 
-			collect_tsa(vd, tsa, trust);
+			ok = collect_tsa(vd, tsa, trust, error);
 			sk_X509_pop_free(tsa, X509_free);
+			if (!ok)
+				return NULL;
 		}
 	}
 	for (guint i = 0; i < doc_ts->len; i++) {
@@ -1205,10 +1209,13 @@ collect_for_pdf(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **
 		const unsigned char *p = g_bytes_get_data(g_ptr_array_index(doc_ts, i), &n);
 		PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)n);
 
-		if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign->cert != NULL)
-			collect_tsa(vd, p7->d.sign->cert, trust);
+		gboolean ok = p7 == NULL || !PKCS7_type_is_signed(p7) || p7->d.sign->cert == NULL ||
+		              collect_tsa(vd, p7->d.sign->cert, trust, error);
+
 		PKCS7_free(p7);
 		ERR_clear_error();
+		if (!ok)
+			return NULL;
 	}
 	return g_steal_pointer(&vd);
 }
