@@ -14,6 +14,10 @@
 # comes from SHORT's expiry, not from the date). Tampered XAdES archive timestamps (token
 # changed, a covered unsigned property changed) are not B-LTA and do not rescue the
 # signature at +60 days. PAdES B-B -> LTA in one call is VALID after the signer's expiry.
+# Renewal (--renew): LT and LTA made with SHORT, renewed with LONG: the unrenewed LTA is not
+# VALID at +60 days, the renewed one is VALID B-LTA with no earlier timestamp reported
+# untrusted (each judged at the next archive timestamp's time); CAdES renewed twice holds
+# three archive timestamps; --level LTA alone on LTA writes nothing; --renew with LT refused.
 # Outputs checked by xmlsec1, openssl cms, pdfsig, qpdf --check and ades-lint.
 set -u
 SRC=${SINADUR_SOURCE_ROOT:?}
