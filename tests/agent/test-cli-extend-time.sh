@@ -248,7 +248,9 @@ for b in x-det x-env; do
 	ext "$b-ltas.xml" LTA "$LONG" "$b-ren.xml" --renew
 	[ "$(grep -o '<xadesv141:ArchiveTimeStamp ' "$b-ren.xml" | wc -l)" -eq 2 ] &&
 		grep -q 'xadesv141:TimeStampValidationData' "$b-ren.xml" &&
-		ok "$b-ren.xml: TimeStampValidationData and a second archive timestamp" ||
+		tr -d '\n' <"$b-ren.xml" | grep -o '<xadesv141:TimeStampValidationData.*</xadesv141:TimeStampValidationData>' |
+		grep -q 'EncapsulatedOCSPValue' &&
+		ok "$b-ren.xml: TimeStampValidationData (with OCSP) and a second archive timestamp" ||
 		ko "$b-ren.xml: renewal structure"
 	xmlsec1 --verify --trusted-pem "$P/root.pem" --untrusted-pem "$P/ca.pem" \
 		--url-map:doc.txt doc.txt --id-attr:Id SignedProperties "$b-ren.xml" >"$T/x.out" 2>&1 &&

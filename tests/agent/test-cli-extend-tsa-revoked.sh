@@ -6,7 +6,8 @@
 #   1. B-LT made by `extend` and by `sign --level LT` carries an OCSP response for the
 #      signature timestamp's TSA certificate (CAdES, XAdES, PAdES).
 #   2. BAD is revoked (keyCompromise) in the OCSP index: `extend --level LT` over a
-#      timestamp by BAD is refused (nothing written), and so is `sign --level LT`.
+#      timestamp by BAD is refused (nothing written), and so is `sign --level LT`; the
+#      renewal (--renew) of an archive timestamp by BAD is refused too (CAdES, XAdES, PAdES).
 #   3. The verifier judges a TSA's revocation from what the signature carries: a B-T
 #      signature timestamped by BAD after its revocation, with the "revoked" OCSP response
 #      added to its data (CAdES: SignedData.crls, XAdES: RevocationValues), is no longer
@@ -129,6 +130,17 @@ for f in doc.txt.p7s "doc.txt - Signature 1.xml" doc-signe.pdf; do
 	rc=$?
 	[ $rc -ne 0 ] && [ ! -e refused.out ] && grep -q 'révoqu' "$T/out" &&
 		ok "$f: LT over a revoked TSA refused ($rc)" || { ko "$f: LT over a revoked TSA"; cat "$T/out"; }
+done
+# An archive timestamp by the revoked TSA (nothing in the file says so yet) cannot be
+# renewed: its TSA's revocation data is what the renewal adds, and it says "revoked".
+for f in c-lt.p7s x-lt.xml p-lt.pdf; do
+	S extend --level LTA --tsa "$BAD" -o "lta-$f" --content doc.txt "$f" >"$T/out" 2>&1 ||
+		{ ko "$f: LTA by BAD"; cat "$T/out"; }
+	S extend --renew --tsa "$GOOD" -o "ren-$f" --content doc.txt "lta-$f" >"$T/out" 2>&1
+	rc=$?
+	[ $rc -eq 10 ] && [ ! -e "ren-$f" ] && grep -q 'révoqu' "$T/out" &&
+		ok "lta-$f: renewal over a revoked archive TSA refused ($rc)" ||
+		{ ko "lta-$f: renewal over a revoked archive TSA (rc $rc)"; cat "$T/out"; }
 done
 SB sign -f xades --level LT $KEY -o refused.xml doc.txt >"$T/out" 2>&1
 [ $? -ne 0 ] && [ ! -e refused.xml ] && ok "sign --level LT with a revoked TSA refused" ||
