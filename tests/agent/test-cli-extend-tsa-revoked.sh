@@ -14,12 +14,16 @@
 #      trusted (French reason names the revocation); without that response (nothing
 #      carried, nothing fetched for the TSA) the timestamp stays trusted. Control: a B-LT
 #      signature timestamped before the revocation, with the same response added, stays
-#      VALID B-LT (revoked after its timestamp).
+#      VALID B-LT (revoked after its timestamp). PAdES: the response added to the /DSS (an
+#      incremental update) of a file whose last document timestamp by BAD follows the
+#      revocation and whose first one precedes it: only the last one is not trusted.
 set -u
 SRC=${SINADUR_SOURCE_ROOT:?}
 BUILD=${SINADUR_BUILD_ROOT:?}
 PY=/usr/bin/python3
-command -v openssl >/dev/null 2>&1 || { echo "skip: openssl missing"; exit 77; }
+for t in openssl qpdf; do
+	command -v $t >/dev/null 2>&1 || { echo "skip: $t missing"; exit 77; }
+done
 $PY -c 'import asn1crypto' 2>/dev/null || { echo "skip: python3-asn1crypto missing"; exit 77; }
 . "$SRC/tests/fixtures/lib.sh"
 sdr_tmpdir sdr-extend-tsarev
@@ -177,6 +181,45 @@ else:
     open(out, 'w', encoding='utf-8').write(s)
 PYEOF
 REVOKED_FR='autorité d’horodatage (Horodatage compromis Sinadur TEST) a été révoqué'
+# PAdES: the "revoked" response added to the /DSS of lta-p-lt.pdf (a document timestamp by
+# BAD after its revocation over an LT whose document timestamp by BAD came before it) in an
+# incremental update (classic xref section).
+cat >"$T/inject-dss.py" <<'PYEOF'
+import re, sys
+src, resp, out = sys.argv[1:4]
+data = open(src, 'rb').read()
+r = open(resp, 'rb').read()
+prev = int(re.findall(rb'startxref\s+(\d+)', data)[-1])
+size = int(re.findall(rb'/Size\s+(\d+)', data)[-1])
+root = re.findall(rb'/Root\s+(\d+\s+\d+\s+R)', data)[-1]
+dnum = int(re.findall(rb'/DSS\s+(\d+)\s+0\s+R', data)[-1])
+m = list(re.finditer(rb'(?<![0-9])%d 0 obj\s*(<<.*?>>)\s*endobj' % dnum, data, re.S))[-1]
+dss = m.group(1)
+ref = b'%d 0 R' % size
+if b'/OCSPs' in dss:
+    dss = re.sub(rb'/OCSPs\s*\[', b'/OCSPs [' + ref + b' ', dss, count=1)
+else:
+    dss = dss[:-2] + b' /OCSPs [' + ref + b'] >>'
+body = b'\n'
+off_s = len(data) + len(body)
+body += b'%d 0 obj\n<< /Length %d >>\nstream\n' % (size, len(r)) + r + b'\nendstream\nendobj\n'
+off_d = len(data) + len(body)
+body += b'%d 0 obj\n' % dnum + dss + b'\nendobj\n'
+xref = len(data) + len(body)
+body += b'xref\n%d 1\n%010d 00000 n \n%d 1\n%010d 00000 n \n' % (dnum, off_d, size, off_s)
+body += b'trailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (
+    size + 1, root, prev, xref)
+open(out, 'wb').write(data + body)
+PYEOF
+$PY "$T/inject-dss.py" lta-p-lt.pdf bad-revoked.der rev-p-lta.pdf || ko "inject into the DSS"
+qpdf --check rev-p-lta.pdf >/dev/null 2>&1 && ok "qpdf --check rev-p-lta.pdf" || ko "qpdf --check rev-p-lta.pdf"
+S verify lta-p-lt.pdf >"$T/v0.out" 2>&1
+grep -q 'révoqué' "$T/v0.out" && { ko "lta-p-lt.pdf: TSA revoked without the response"; cat "$T/v0.out"; } ||
+	ok "lta-p-lt.pdf: nothing carried, nothing said about the TSA's revocation"
+S verify rev-p-lta.pdf >"$T/v.out" 2>&1
+[ "$(grep -c "$REVOKED_FR" "$T/v.out")" -eq 1 ] &&
+	ok "rev-p-lta.pdf: the document timestamp after the revocation is not trusted, the one before is" ||
+	{ ko "rev-p-lta.pdf: revoked TSA in the DSS"; cat "$T/v.out"; }
 for f in c-t.p7s x-t.xml c-lt.p7s x-lt.xml; do
 	$PY "$T/inject.py" "$f" bad-revoked.der "rev-$f" || ko "inject into $f"
 	S verify --content doc.txt "$f" >"$T/v0.out" 2>&1
