@@ -58,6 +58,7 @@ typedef struct {
 	/* verify */
 	char *content;
 	char *tsa; /* extend */
+	gboolean renew;
 	char *at;
 	char *report;
 	char **tl;
@@ -689,13 +690,16 @@ build_verify_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 static gboolean
 build_extend_request(CliOptions *o, char **files, JsonObject *req, GError **error)
 {
-	if (files == NULL || files[0] == NULL || o->level == NULL) {
+	/* --renew alone means --level LTA */
+	const char *level = o->level != NULL ? o->level : o->renew ? "LTA" : NULL;
+
+	if (files == NULL || files[0] == NULL || level == NULL) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("extend: name one signature file and --level LT or LTA."));
 		return FALSE;
 	}
 	json_object_set_string_member(req, "file", files[0]);
-	json_object_set_string_member(req, "level", o->level);
+	json_object_set_string_member(req, "level", level);
 	if (o->output != NULL)
 		json_object_set_string_member(req, "output", o->output);
 	if (o->overwrite)
@@ -704,6 +708,8 @@ build_extend_request(CliOptions *o, char **files, JsonObject *req, GError **erro
 		json_object_set_string_member(req, "content", o->content);
 	if (o->tsa != NULL)
 		json_object_set_string_member(req, "tsa", o->tsa);
+	if (o->renew)
+		json_object_set_boolean_member(req, "renew", TRUE);
 	return TRUE;
 }
 
@@ -713,7 +719,10 @@ print_extend(JsonObject *r)
 	const char *file = str_or(r, "file", "");
 	const char *out = str_or(r, "output", "");
 
-	if (sdr_json_get_bool(r, "already", FALSE))
+	if (sdr_json_get_bool(r, "renewed", FALSE))
+		say(stdout, _("+ archive timestamp renewed: %s -> %s (%s, %s)\n"), file, out,
+		    str_or(r, "format", ""), str_or(r, "level", ""));
+	else if (sdr_json_get_bool(r, "already", FALSE))
 		say(stdout, _("= already at level %s: %s (nothing written)\n"),
 		    str_or(r, "level", ""), file);
 	else
@@ -914,6 +923,10 @@ make_option_context(CliOptions *o)
 		  N_("sign: the certificate to use (id from “sinadur certs”)"), N_("ID") },
 		{ "tsa", 0, 0, G_OPTION_ARG_STRING, &o->tsa,
 		  N_("extend: the timestamping server (else [signature] tsa_url)"), N_("URL") },
+		{ "renew", 0, 0, G_OPTION_ARG_NONE, &o->renew,
+		  N_("extend: at LTA, add the last archive timestamp's validation data and a new "
+		     "archive timestamp"),
+		  NULL },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
 		  N_("sign: output file (one document)"), N_("PATH") },
 		{ "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->output_dir,
@@ -998,7 +1011,7 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 
 	sign_opts = sign_opts || o->overwrite;
 	if (g_str_equal(cmd, "extend")) {
-		/* extend takes --level, --output, --overwrite, --content and --tsa only */
+		/* extend takes --level, --output, --overwrite, --content, --tsa and --renew only */
 		gboolean other = o->format != NULL || o->detached || o->attached || o->enveloped ||
 		                 o->enveloping || o->hash != NULL || o->output_dir != NULL ||
 		                 o->in_place || o->visible || o->page != 0 || o->rect != NULL ||
@@ -1015,7 +1028,7 @@ check_options_for(const CliOptions *o, const char *cmd, GError **error)
 		}
 		return TRUE;
 	}
-	if (o->tsa != NULL) {
+	if (o->tsa != NULL || o->renew) {
 		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
 		            _("%s: this option is only for “sinadur extend”."), cmd);
 		return FALSE;

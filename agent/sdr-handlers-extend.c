@@ -1,7 +1,9 @@
 /* sdr-handlers-extend.c - the "extend" handler: raise a signature file to B-LT or B-LTA
  * (no token, no PIN). Request: {"file", "level": "LT"|"LTA", "output"?, "overwrite"?,
- * "tsa"?, "content"?}. Result: {"file", "format", "level_before", "level", "output"?,
- * "already"?}. Outputs follow the sign outputs' rules (sdr-sign-output.c).
+ * "tsa"?, "content"?, "renew"?}. Result: {"file", "format", "level_before", "level",
+ * "output"?, "already"?, "renewed"?}. renew (LTA only) adds an archive timestamp to a
+ * B-LTA file after the validation data of its last one. Outputs follow the sign outputs' rules
+ * (sdr-sign-output.c).
  */
 #include "sdr-handlers-private.h"
 
@@ -94,6 +96,12 @@ sdr_handle_extend(SdrContext *ctx, JsonObject *request, GError **error)
 		g_free(tsa);
 		tsa = sdr_config_get_string(config, "signature", "tsa_url", NULL);
 	}
+	req.renew = sdr_json_get_bool(request, "renew", FALSE);
+	if (req.renew && req.level != SDR_TARGET_LEVEL_LTA) {
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("--renew renews the archive timestamp: it goes with --level LTA."));
+		return NULL;
+	}
 	req.tsa_url = tsa;
 	req.content_path = sdr_json_get_string(request, "content", NULL);
 	req.trust = sdr_context_get_trust(ctx, error);
@@ -133,6 +141,7 @@ sdr_handle_extend(SdrContext *ctx, JsonObject *request, GError **error)
 	json_object_set_string_member(answer, "level_before", sdr_level_name(res.before));
 	json_object_set_string_member(answer, "level", sdr_level_name(res.after));
 	json_object_set_boolean_member(answer, "already", res.already);
+	json_object_set_boolean_member(answer, "renewed", res.renewed);
 	if (dest != NULL)
 		json_object_set_string_member(answer, "output", dest);
 	if (res.content_path != NULL)

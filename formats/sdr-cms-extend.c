@@ -439,6 +439,32 @@ index_matches(const Layout *l, GBytes *index, const EVP_MD *md)
 }
 
 gboolean
+sdr_cms_ats_index_covers(GBytes *index, SdrHashAlg hash, const guint8 *token, gsize token_len)
+{
+	ASN1_OBJECT *oid = OBJ_txt2obj(SDR_OID_ATS_V3, 1);
+	unsigned char *oid_der = NULL;
+	int oid_len = oid != NULL ? i2d_ASN1_OBJECT(oid, &oid_der) : 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	guint8 d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	GPtrArray *sets[3];
+	gboolean ok;
+
+	for (int k = 0; k < 3; k++)
+		sets[k] = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	ok = oid_len > 0 && c != NULL && EVP_DigestInit_ex(c, sdr_hash_md(hash), NULL) == 1 &&
+	     EVP_DigestUpdate(c, oid_der, (size_t)oid_len) == 1 &&
+	     EVP_DigestUpdate(c, token, token_len) == 1 && EVP_DigestFinal_ex(c, d, &dl) == 1 &&
+	     index_hashes(index, sets) && hash_in(sets[2], d, dl);
+	for (int k = 0; k < 3; k++)
+		g_ptr_array_unref(sets[k]);
+	EVP_MD_CTX_free(c);
+	OPENSSL_free(oid_der);
+	ASN1_OBJECT_free(oid);
+	return ok;
+}
+
+gboolean
 sdr_cms_ats_imprint(GBytes *cms, SdrHashAlg hash, const guint8 *content_hash, GBytes *index,
                     gboolean check_index, guint8 *out, gsize *out_len, GError **error)
 {
@@ -648,6 +674,84 @@ add_lt(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *cert, X509_STORE *trust, 
 	return sdr_cms_add_validation_data(cms, vd, ocsp, error);
 }
 
+/* The last archive-time-stamp-v3 token of si (NULL when none). */
+static GBytes *
+last_archive_token(CMS_SignerInfo *si)
+{
+	ASN1_OBJECT *oid = OBJ_txt2obj(SDR_OID_ATS_V3, 1);
+	GBytes *last = NULL;
+	int pos = -1;
+
+	while (oid != NULL && (pos = CMS_unsigned_get_attr_by_OBJ(si, oid, pos)) >= 0) {
+		X509_ATTRIBUTE *a = CMS_unsigned_get_attr(si, pos);
+		ASN1_TYPE *t = X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+
+		if (t != NULL && t->type == V_ASN1_SEQUENCE) {
+			g_clear_pointer(&last, g_bytes_unref);
+			last = g_bytes_new(t->value.sequence->data,
+			                   (gsize)t->value.sequence->length);
+		}
+	}
+	ASN1_OBJECT_free(oid);
+	return last;
+}
+
+SdrValidationData *
+sdr_cms_archive_validation_data(GBytes *token, STACK_OF(X509) * known, X509_STORE *trust,
+                                GError **error)
+{
+	g_autoptr(SdrValidationData) vd = sdr_validation_data_new();
+	STACK_OF(X509) *tcerts = NULL;
+	X509_STORE *own = NULL;
+	X509 *tsa = NULL;
+	GError *local = NULL;
+	guint seeded;
+	gboolean ok;
+
+	if (token == NULL || !sdr_cms_token_signer(token, &tsa, &tcerts)) {
+		g_set_error_literal(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED,
+		                    _("The archive timestamp to renew carries no TSA certificate"));
+		return NULL;
+	}
+	for (int i = 0; known != NULL && i < sk_X509_num(known); i++) {
+		X509 *c = sk_X509_value(known, i);
+
+		if (X509_up_ref(c) == 1 && X509_up_ref(c) == 1) {
+			sk_X509_push(tcerts, c);
+			g_ptr_array_add(vd->certs, c);
+		}
+	}
+	seeded = vd->certs->len;
+	if (trust == NULL)
+		trust = own = sdr_cms_store_from_chain(tcerts);
+	ok = sdr_revocation_collect_into(vd, tsa, tcerts, trust, &local);
+	X509_free(tsa);
+	sk_X509_pop_free(tcerts, X509_free);
+	X509_STORE_free(own);
+	if (!ok) {
+		g_propagate_error(error, level_error(local, "B-LTA"));
+		return NULL;
+	}
+	g_ptr_array_remove_range(vd->certs, 0, seeded);
+	return g_steal_pointer(&vd);
+}
+
+/* Renewal (EN 319 122-1 5.5.3): the certificates and revocation data of the last
+ * archive timestamp's TSA chain go into SignedData.certificates and .crls before the
+ * new archive timestamp covers them. */
+static gboolean
+add_archive_lt(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509_STORE *trust, GPtrArray *ocsp,
+               GError **error)
+{
+	g_autoptr(GBytes) token = last_archive_token(si);
+	STACK_OF(X509) *certs = CMS_get1_certs(cms);
+	g_autoptr(SdrValidationData) vd =
+	        sdr_cms_archive_validation_data(token, certs, trust, error);
+
+	sk_X509_pop_free(certs, X509_free);
+	return vd != NULL && sdr_cms_add_validation_data(cms, vd, ocsp, error);
+}
+
 /* The ats-hash-index-v3 goes into the token's own unsigned attributes. */
 static GBytes *
 token_with_index(GBytes *token, GBytes *index, GError **error)
@@ -791,6 +895,9 @@ sdr_cms_extend(GBytes *bytes, GInputStream *content, const SdrExtendOptions *o, 
 	    !add_signature_timestamp(si, hash, o->tsa_url, error))
 		goto fail;
 	if (o->current < SDR_TARGET_LEVEL_LT && !add_lt(cms, si, cert, o->trust, ocsp, error))
+		goto fail;
+	if (o->renew && o->current >= SDR_TARGET_LEVEL_LTA &&
+	    !add_archive_lt(cms, si, o->trust, ocsp, error))
 		goto fail;
 	der = encode(cms, ocsp, error);
 	if (der == NULL)

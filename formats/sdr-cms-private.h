@@ -31,11 +31,24 @@ gboolean sdr_cms_add_validation_data(CMS_ContentInfo *cms, SdrValidationData *vd
                                      GError **error);
 /* The TSA certificate and the certificates carried by a timestamp token. */
 gboolean sdr_cms_token_signer(GBytes *token, X509 **tsa_cert, STACK_OF(X509) * *certs);
+/* Renewal of an archive timestamp (sdr-cms-extend.c): the chain and fresh revocation
+ * data of token's TSA, chain built with trust (NULL: the anchors of known) over the
+ * token's certificates and known (those the signature already holds: they help find a
+ * sibling's OCSP service and are left out of the result). SDR_ERROR_LEVEL_NOT_REACHED /
+ * SDR_ERROR_NETWORK say what is missing. */
+SdrValidationData *sdr_cms_archive_validation_data(GBytes *token, STACK_OF(X509) * known,
+                                                   X509_STORE *trust, GError **error);
 
 /* ---- archive-time-stamp-v3 (EN 319 122-1 5.5.3; sdr-cms-extend.c) ---- */
 
 #define SDR_OID_ATS_V3 "0.4.0.1733.2.4"
 #define SDR_OID_ATS_HASH_INDEX_V3 "0.4.0.19122.1.5"
+
+/* Does the ATSHashIndexV3 index (hash: its token's imprint algorithm) name the
+ * archive-time-stamp-v3 attribute value token (DER)? Tells which of two archive
+ * timestamps of the same second covers the other (renewal). */
+gboolean sdr_cms_ats_index_covers(GBytes *index, SdrHashAlg hash, const guint8 *token,
+                                  gsize token_len);
 
 /* The ATSHashIndexV3 (DER) of the first SignerInfo of the DER SignedData cms: the
  * hashes of every certificate, revocation choice and unsigned attribute value. */

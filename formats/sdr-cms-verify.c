@@ -9,6 +9,7 @@
 #include "sdr-error.h"
 #include "sdr-revocation.h"
 #include "sdr-time.h"
+#include "sdr-tsa-revocation.h"
 #include "sdr-tsa.h"
 
 #include <glib/gi18n-lib.h>
@@ -226,6 +227,7 @@ typedef struct {
 	int ts_trusted;        /* signature timestamps whose TSA is trusted then */
 	GDateTime *poe;        /* proof of existence from outside the CMS (PAdES document
 	                          timestamp), borrowed, may be NULL */
+	SdrValidationData *embedded; /* certs, ocsp and crls as one (tsa_not_revoked()) */
 } VerifyCtx;
 
 static void
@@ -238,7 +240,33 @@ verify_ctx_clear(VerifyCtx *v)
 	X509_STORE_free(v->store);
 	if (v->der != NULL)
 		g_bytes_unref(v->der);
+	g_clear_pointer(&v->embedded, sdr_validation_data_free);
 	CMS_ContentInfo_free(v->cms);
+}
+
+/* The TSA certificate of a token is not revoked before gen by what the CMS carries
+ * (certificates, CRLs, OCSP responses; the PAdES DSS's are merged into them). */
+static gboolean
+tsa_not_revoked(VerifyCtx *v, const guint8 *tok, gsize tok_len, GDateTime *gen, GError **error)
+{
+	if (v->embedded == NULL) {
+		v->embedded = sdr_validation_data_new();
+		for (int i = 0; i < sk_X509_num(v->certs); i++)
+			if (X509_up_ref(sk_X509_value(v->certs, i)) == 1)
+				g_ptr_array_add(v->embedded->certs, sk_X509_value(v->certs, i));
+		for (guint i = 0; i < v->ocsp->len; i++)
+			g_ptr_array_add(v->embedded->ocsp_responses,
+			                g_bytes_ref(g_ptr_array_index(v->ocsp, i)));
+		for (int i = 0; i < sk_X509_CRL_num(v->crls); i++) {
+			unsigned char *der = NULL;
+			int n = i2d_X509_CRL(sk_X509_CRL_value(v->crls, i), &der);
+
+			if (n > 0)
+				g_ptr_array_add(v->embedded->crls, g_bytes_new(der, (gsize)n));
+			OPENSSL_free(der);
+		}
+	}
+	return sdr_tsa_token_not_revoked(tok, tok_len, v->embedded, gen, error);
 }
 
 static void
@@ -762,9 +790,11 @@ check_timestamps(VerifyCtx *v, CMS_SignerInfo *si, X509 *cert, SdrSignatureResul
 			continue;
 		}
 		valid++;
-		if (v->trust_time != NULL
-		            ? !sdr_tsa_token_trusted_at(tok, tok_len, v->store, v->trust_time, &err)
-		            : !sdr_tsa_verify_token(tok, tok_len, d, dl, v->store, NULL, &err)) {
+		if ((v->trust_time != NULL
+		             ? !sdr_tsa_token_trusted_at(tok, tok_len, v->store, v->trust_time,
+		                                         &err)
+		             : !sdr_tsa_verify_token(tok, tok_len, d, dl, v->store, NULL, &err)) ||
+		    !tsa_not_revoked(v, tok, tok_len, gen, &err)) {
 			sdr_signature_result_fail(
 			        r, SDR_VERDICT_INDETERMINATE, SDR_REASON_TIMESTAMP_INVALID,
 			        _("The timestamp authority is not trusted: %s"), err->message);
@@ -821,15 +851,76 @@ token_hash_index(const guint8 *tok, gsize tok_len)
 	return out;
 }
 
+typedef struct {
+	const guint8 *tok;
+	gsize len;
+	GDateTime *gen;
+	GBytes *index;
+	SdrHashAlg alg;
+} ArchiveToken;
+
+/* The later first; of two of the same second, the one whose hash index covers the other. */
+static gint
+archive_token_later_first(gconstpointer a, gconstpointer b)
+{
+	const ArchiveToken *x = a, *y = b;
+	gint c = g_date_time_compare(y->gen, x->gen);
+
+	if (c != 0)
+		return c;
+	if (sdr_cms_ats_index_covers(x->index, x->alg, y->tok, y->len))
+		return -1;
+	if (sdr_cms_ats_index_covers(y->index, y->alg, x->tok, x->len))
+		return 1;
+	return 0;
+}
+
+/* The TSA of each archive timestamp that verifies, the latest first: the latest at --at
+ * (or now), each earlier one at the earliest time of a trusted later one, which covers it
+ * (renewal, EN 319 122-1 5.5.3). Returns the earliest trusted time (NULL when none). The
+ * attributes are a SET OF (DER order), hence the order by time. */
+static GDateTime *
+judge_archive_tokens(VerifyCtx *v, GArray *tokens, SdrSignatureResult *r)
+{
+	GDateTime *poe = NULL;
+
+	g_array_sort(tokens, archive_token_later_first);
+	for (guint i = 0; i < tokens->len; i++) {
+		ArchiveToken *t = &g_array_index(tokens, ArchiveToken, i);
+		GDateTime *judge_at = poe != NULL          ? poe
+		                      : v->options != NULL ? v->options->at
+		                                           : NULL;
+		g_autoptr(GError) err = NULL;
+
+		if (!sdr_tsa_token_trusted_at(t->tok, t->len, v->store, judge_at, &err) ||
+		    !tsa_not_revoked(v, t->tok, t->len, t->gen, &err)) {
+			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
+			                          _("The archive timestamp is not trusted: %s"),
+			                          err->message);
+			continue;
+		}
+		if (poe == NULL || g_date_time_compare(t->gen, poe) < 0) {
+			if (poe != NULL)
+				g_date_time_unref(poe);
+			poe = g_date_time_ref(t->gen);
+		}
+	}
+	for (guint i = 0; i < tokens->len; i++) {
+		g_date_time_unref(g_array_index(tokens, ArchiveToken, i).gen);
+		g_bytes_unref(g_array_index(tokens, ArchiveToken, i).index);
+	}
+	return poe;
+}
+
 /* Checks each archive-time-stamp-v3 of the first SignerInfo: imprint (hash index,
- * signed part, content), token signature, TSA trusted at --at (or now). Returns the
- * earliest time of a valid, trusted one (NULL when none; the caller unrefs). */
+ * signed part, content), token signature, then the TSAs (judge_archive_tokens()).
+ * Returns the earliest time of a valid, trusted one (NULL when none; the caller unrefs). */
 static GDateTime *
 check_archive_timestamps(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content_digest,
                          SdrHashAlg content_hash, SdrSignatureResult *r)
 {
 	ASN1_OBJECT *oid = OBJ_txt2obj(SDR_OID_ATS_V3, 1);
-	GDateTime *poe = NULL;
+	g_autoptr(GArray) tokens = g_array_new(FALSE, FALSE, sizeof(ArchiveToken));
 	int pos = -1, seen = 0;
 
 	while (oid != NULL && (pos = CMS_unsigned_get_attr_by_OBJ(si, oid, pos)) >= 0 &&
@@ -870,23 +961,11 @@ check_archive_timestamps(VerifyCtx *v, CMS_SignerInfo *si, const guint8 *content
 			        _("The archive timestamp is invalid: %s"), err->message);
 			continue;
 		}
-		if (!sdr_tsa_token_trusted_at(tok, tok_len, v->store,
-		                              v->options != NULL ? v->options->at : NULL, &err)) {
-			sdr_signature_result_warn(r, SDR_REASON_TIMESTAMP_INVALID,
-			                          _("The archive timestamp is not trusted: %s"),
-			                          err->message);
-			g_date_time_unref(gen);
-			continue;
-		}
-		if (poe == NULL || g_date_time_compare(gen, poe) < 0) {
-			if (poe != NULL)
-				g_date_time_unref(poe);
-			poe = g_date_time_ref(gen);
-		}
-		g_date_time_unref(gen);
+		g_array_append_val(tokens, ((ArchiveToken){ tok, tok_len, gen,
+		                                            g_steal_pointer(&index), alg }));
 	}
 	ASN1_OBJECT_free(oid);
-	return poe;
+	return judge_archive_tokens(v, tokens, r);
 }
 
 /* ---- signature algorithm ---- */

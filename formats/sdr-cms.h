@@ -37,6 +37,8 @@ typedef struct {
 	SdrTargetLevel current; /* what the signature holds now (B, T, LT) */
 	const char *tsa_url;    /* for the missing signature timestamp and LTA */
 	X509_STORE *trust;      /* chain building for the validation data */
+	gboolean renew;         /* current == LTA: validation data for the last archive
+	                         * timestamp's TSA, then a new archive timestamp */
 } SdrExtendOptions;
 
 /* Adds to the first SignerInfo of a CAdES signature (DER or PEM) what options->level

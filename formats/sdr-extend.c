@@ -203,10 +203,11 @@ sdr_extend_file(const char *input, const SdrExtendRequest *req, const char *outp
 	result->format = g_strdup(report->format);
 	result->before = low;
 	result->after = low;
-	if (target_of(low) >= req->level) {
+	if (target_of(low) >= req->level && !(req->renew && low == SDR_LEVEL_B_LTA)) {
 		result->already = TRUE;
 		return TRUE;
 	}
+	result->renewed = req->renew && low == SDR_LEVEL_B_LTA;
 	if (req->tsa_url == NULL || req->tsa_url[0] == '\0') {
 		if (target_of(low) < SDR_TARGET_LEVEL_T || req->level == SDR_TARGET_LEVEL_LTA) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_LEVEL_NOT_REACHED,
@@ -222,6 +223,7 @@ sdr_extend_file(const char *input, const SdrExtendRequest *req, const char *outp
 	eo.current = target_of(low);
 	eo.tsa_url = req->tsa_url;
 	eo.trust = req->trust;
+	eo.renew = result->renewed;
 	if (g_strcmp0(report->format, "CAdES") == 0)
 		ok = extend_cms(input, content, &eo, output, error);
 	else if (g_strcmp0(report->format, "PAdES") == 0)

@@ -16,6 +16,8 @@ typedef struct {
 	const char *tsa_url;      /* needed for a missing signature timestamp and for LTA */
 	X509_STORE *trust;        /* chain building and the verification before/after */
 	const char *content_path; /* detached content; NULL: found beside as verify does */
+	gboolean renew;           /* LTA only: on a B-LTA file, the validation data of the last
+	                           * archive timestamp's TSA and a new archive timestamp */
 } SdrExtendRequest;
 
 typedef struct {
@@ -24,13 +26,15 @@ typedef struct {
 	SdrLevel after;     /* and after (== before when already reached) */
 	gboolean already;   /* every signature was at the level asked: nothing written */
 	char *content_path; /* the detached content used, if any */
+	gboolean renewed;   /* an archive timestamp was added to a B-LTA file (renew) */
 } SdrExtendResult;
 
 void sdr_extend_result_clear(SdrExtendResult *result);
 
 /* Verifies input (online revocation), refuses what cannot be extended, adds what the
  * level asks for and writes output atomically (output must not be input; the caller
- * chooses the name). Already at that level: TRUE with result->already, nothing written.
+ * chooses the name). Already at that level: TRUE with result->already, nothing written
+ * (with request->renew at B-LTA: renewed instead, result->renewed).
  * Errors: SDR_ERROR_UNSUPPORTED (not a signature, PES, XAdES 1.1.1/1.2.2, BER CMS),
  * SDR_ERROR_INVALID_SIGNATURE (a signature is INVALID, its signer revoked),
  * SDR_ERROR_NETWORK (TSA, OCSP, CRL unreachable), SDR_ERROR_LEVEL_NOT_REACHED (no TSA

@@ -9,10 +9,12 @@
 #include "sdr-crypto.h"
 #include "sdr-error.h"
 #include "sdr-pdf.h"
+#include "sdr-tsa-revocation.h"
 #include "sdr-tsa.h"
 
 #include <glib/gi18n-lib.h>
 #include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 #include <qpdf/qpdf-c.h>
@@ -685,13 +687,44 @@ earliest_covering_ts(GPtrArray *entries, int rev)
 	return poe;
 }
 
+/* The DSS's OCSP responses and the certificates of every signature and timestamp of the
+ * file, for the document timestamps' TSA revocation (judged from what the file carries). */
+static SdrValidationData *
+file_validation_data(GPtrArray *entries, GPtrArray *dss_ocsp)
+{
+	SdrValidationData *vd = sdr_validation_data_new();
+
+	for (guint i = 0; dss_ocsp != NULL && i < dss_ocsp->len; i++)
+		g_ptr_array_add(vd->ocsp_responses, g_bytes_ref(g_ptr_array_index(dss_ocsp, i)));
+	for (guint i = 0; i < entries->len; i++) {
+		SigEntry *e = g_ptr_array_index(entries, i);
+		const unsigned char *p;
+		gsize n;
+		CMS_ContentInfo *cms;
+		STACK_OF(X509) * certs;
+
+		if (e->cms == NULL)
+			continue;
+		p = g_bytes_get_data(e->cms, &n);
+		cms = d2i_CMS_ContentInfo(NULL, &p, (long)n);
+		certs = cms != NULL ? CMS_get1_certs(cms) : NULL;
+		while (certs != NULL && sk_X509_num(certs) > 0 && vd->certs->len < 64)
+			g_ptr_array_add(vd->certs, sk_X509_pop(certs));
+		sk_X509_pop_free(certs, X509_free);
+		CMS_ContentInfo_free(cms);
+	}
+	ERR_clear_error();
+	return vd;
+}
+
 /* The TSA of each document timestamp that verifies, from the last revision to the first:
  * the last one at --at (or now), each earlier one at the earliest time of a trusted later
  * one, which covers it (and the DSS added before it): EN 319 142-1 B-LTA. */
 static void
-judge_doc_timestamps(GPtrArray *entries, const SdrVerifyOptions *options)
+judge_doc_timestamps(GPtrArray *entries, GPtrArray *dss_ocsp, const SdrVerifyOptions *options)
 {
 	g_autoptr(GPtrArray) ts = g_ptr_array_new();
+	g_autoptr(SdrValidationData) carried = file_validation_data(entries, dss_ocsp);
 
 	for (guint i = 0; i < entries->len; i++) {
 		SigEntry *e = g_ptr_array_index(entries, i);
@@ -721,6 +754,8 @@ judge_doc_timestamps(GPtrArray *entries, const SdrVerifyOptions *options)
 		ok = at != NULL ? sdr_tsa_token_trusted_at(p, n, options->trust, at, &err)
 		                : sdr_tsa_verify_token(p, n, e->digest, e->dlen, options->trust,
 		                                       NULL, &err);
+		ok = ok &&
+		     sdr_tsa_token_not_revoked(p, n, carried, e->result->timestamp_time, &err);
 		if (ok)
 			e->trusted_ts = TRUE;
 		else
@@ -1037,7 +1072,7 @@ sdr_pades_verify_bytes(GBytes *pdf, const char *file_name, const SdrVerifyOption
 	}
 	/* Document timestamps first: a trusted one moves the check of what it covers to its
 	 * time (--at after the signer's certificate expired stays VALID for B-LTA). */
-	judge_doc_timestamps(entries, options);
+	judge_doc_timestamps(entries, dss_ocsp, options);
 	for (guint i = 0; i < entries->len; i++) {
 		SigEntry *e = g_ptr_array_index(entries, i);
 		GDateTime *poe = e->doc_ts ? NULL : earliest_covering_ts(entries, e->revision);

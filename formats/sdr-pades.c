@@ -3,6 +3,7 @@
  */
 #include "sdr-pades.h"
 
+#include "sdr-cms-private.h"
 #include "sdr-error.h"
 #include "sdr-file.h"
 #include "sdr-pdf.h"
@@ -618,20 +619,19 @@ write_dss(Ctx *ctx, SdrValidationData *vd, GError **error)
 	return sink_put(&ctx->sink, out->data, out->len, error);
 }
 
-/* The TSA of a token (its non-CA certificates): chain and revocation data when they can
- * be had (a TSA without OCSP/CRL does not block B-LT for the signer). */
-static void
-collect_tsa(SdrValidationData *vd, STACK_OF(X509) * tsa, X509_STORE *trust)
+/* The TSA of a token (its non-CA certificates): chain and revocation data, required (a
+ * TSA without OCSP URL nor CRLDP uses its sibling's OCSP service, e.g. the signer's): a
+ * verifier judges the timestamp with them. */
+static gboolean
+collect_tsa(SdrValidationData *vd, STACK_OF(X509) * tsa, X509_STORE *trust, GError **error)
 {
 	for (int i = 0; tsa != NULL && i < sk_X509_num(tsa); i++) {
 		X509 *c = sk_X509_value(tsa, i);
 
-		if (X509_check_ca(c) == 0) {
-			g_autoptr(GError) ignored = NULL;
-
-			(void)sdr_revocation_collect_into(vd, c, tsa, trust, &ignored);
-		}
+		if (X509_check_ca(c) == 0 && !sdr_revocation_collect_into(vd, c, tsa, trust, error))
+			return FALSE;
 	}
+	return TRUE;
 }
 
 /* The /DSS update: chain certificates, OCSP responses and CRLs (merged with an existing DSS). */
@@ -648,7 +648,10 @@ append_dss(Ctx *ctx, GError **error)
 		return FALSE;
 	}
 	tsa = tst_certs(ctx->cms);
-	collect_tsa(vd, tsa, o->trust);
+	if (!collect_tsa(vd, tsa, o->trust, error)) {
+		sk_X509_pop_free(tsa, X509_free);
+		return FALSE;
+	}
 	sk_X509_pop_free(tsa, X509_free);
 	return write_dss(ctx, vd, error);
 }
@@ -1195,8 +1198,10 @@ collect_for_pdf(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **
 		{
 			STACK_OF(X509) *tsa = tst_certs(g_ptr_array_index(sigs, i));
 
-			collect_tsa(vd, tsa, trust);
+			ok = collect_tsa(vd, tsa, trust, error);
 			sk_X509_pop_free(tsa, X509_free);
+			if (!ok)
+				return NULL;
 		}
 	}
 	for (guint i = 0; i < doc_ts->len; i++) {
@@ -1204,12 +1209,46 @@ collect_for_pdf(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **
 		const unsigned char *p = g_bytes_get_data(g_ptr_array_index(doc_ts, i), &n);
 		PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)n);
 
-		if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign->cert != NULL)
-			collect_tsa(vd, p7->d.sign->cert, trust);
+		gboolean ok = p7 == NULL || !PKCS7_type_is_signed(p7) || p7->d.sign->cert == NULL ||
+		              collect_tsa(vd, p7->d.sign->cert, trust, error);
+
 		PKCS7_free(p7);
 		ERR_clear_error();
+		if (!ok)
+			return NULL;
 	}
 	return g_steal_pointer(&vd);
+}
+
+/* Renewal (EN 319 142-1 B-LTA): the chain and revocation data of the last document
+ * timestamp's TSA (required: it is what the next document timestamp preserves); the
+ * signatures' certificates help find its OCSP service. */
+static SdrValidationData *
+collect_for_renewal(GPtrArray *sigs, GPtrArray *doc_ts, X509_STORE *trust, GError **error)
+{
+	GBytes *last = doc_ts->len > 0 ? g_ptr_array_index(doc_ts, doc_ts->len - 1) : NULL;
+	STACK_OF(X509) *known = sk_X509_new_null();
+	SdrValidationData *vd;
+
+	for (guint i = 0; i < sigs->len; i++) {
+		gsize n;
+		const unsigned char *p = g_bytes_get_data(g_ptr_array_index(sigs, i), &n);
+		CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)n);
+		STACK_OF(X509) *certs = cms != NULL ? CMS_get1_certs(cms) : NULL;
+
+		while (certs != NULL && sk_X509_num(certs) > 0) {
+			X509 *c = sk_X509_pop(certs);
+
+			if (sk_X509_push(known, c) <= 0)
+				X509_free(c);
+		}
+		sk_X509_free(certs);
+		CMS_ContentInfo_free(cms);
+		ERR_clear_error();
+	}
+	vd = sdr_cms_archive_validation_data(last, known, trust, error);
+	sk_X509_pop_free(known, X509_free);
+	return vd;
 }
 
 static void
@@ -1232,7 +1271,8 @@ scan_pdf_signatures(GMappedFile *map, GPtrArray *sigs, GPtrArray *doc_ts)
 }
 
 /* long: opens, copies, then appends up to three updates (document timestamp, DSS,
- * document timestamp) to one atomic output; every failure leaves nothing behind */
+ * document timestamp; renewal: DSS, document timestamp) to one atomic output; every failure leaves
+ * nothing behind */
 gboolean
 sdr_pades_extend_file(const char *input, const SdrExtendOptions *eo, const char *output,
                       GError **error)
@@ -1292,6 +1332,10 @@ sdr_pades_extend_file(const char *input, const SdrExtendOptions *eo, const char 
 	if (eo->current < SDR_TARGET_LEVEL_LT) {
 		/* the new document timestamp's TSA too: read back from what was written */
 		vd = collect_for_pdf(sigs, doc_ts, po.trust, error);
+		if (vd == NULL || !write_dss(&ctx, vd, error))
+			goto done;
+	} else if (eo->renew && eo->current >= SDR_TARGET_LEVEL_LTA) {
+		vd = collect_for_renewal(sigs, doc_ts, po.trust, error);
 		if (vd == NULL || !write_dss(&ctx, vd, error))
 			goto done;
 	}

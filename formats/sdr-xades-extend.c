@@ -4,7 +4,9 @@
  */
 #include "sdr-xades.h"
 
+#include "sdr-cms-private.h"
 #include "sdr-error.h"
+#include "sdr-revocation.h"
 #include "sdr-tsa.h"
 #include "sdr-xades-private.h"
 #include "sdr-xml.h"
@@ -134,6 +136,7 @@ add_archive_timestamp(xmlNode *sig, xmlNode *usp, const SdrXadesNs *ns, SdrHashA
 	GError *local = NULL;
 	xmlNode *ats, *cm;
 	xmlNs *v141;
+	guint count = 0;
 
 	if (!sdr_xades_archive_digest(sig, usp, NULL, SDR_C14N_EXCLUSIVE, sdr_hash_md(hash),
 	                              resolve_file, res, d, &dl, error))
@@ -147,15 +150,114 @@ add_archive_timestamp(xmlNode *sig, xmlNode *usp, const SdrXadesNs *ns, SdrHashA
 		g_error_free(local);
 		return FALSE;
 	}
+	for (xmlNode *a = sdr_xml_first_child(usp, SDR_XADES_NS_141, "ArchiveTimeStamp"); a != NULL;
+	     a = sdr_xml_next_sibling(a, SDR_XADES_NS_141, "ArchiveTimeStamp"))
+		count++;
 	ats = xmlNewChild(usp, NULL, BAD_CAST "ArchiveTimeStamp", NULL);
 	v141 = xmlNewNs(ats, BAD_CAST SDR_XADES_NS_141, BAD_CAST "xadesv141");
 	xmlSetNs(ats, v141);
-	id = g_strconcat(sig_id != NULL ? sig_id : "sig", "_ATS", NULL);
+	/* renewals: _ATS2, _ATS3... (Ids stay unique) */
+	id = count == 0 ? g_strconcat(sig_id != NULL ? sig_id : "sig", "_ATS", NULL)
+	                : g_strdup_printf("%s_ATS%u", sig_id != NULL ? sig_id : "sig", count + 1);
 	xmlSetProp(ats, BAD_CAST "Id", BAD_CAST id);
 	cm = xmlNewChild(ats, ns->ds, BAD_CAST "CanonicalizationMethod", NULL);
 	xmlSetProp(cm, BAD_CAST "Algorithm", BAD_CAST sdr_c14n_method_uri(SDR_C14N_EXCLUSIVE));
 	b64 = g_base64_encode(g_bytes_get_data(token, NULL), g_bytes_get_size(token));
 	xmlNewTextChild(ats, ns->xa, BAD_CAST "EncapsulatedTimeStamp", BAD_CAST b64);
+	return TRUE;
+}
+
+static void
+add_b64(xmlNode *parent, xmlNs *ns, const char *name, const guint8 *data, gsize len)
+{
+	g_autofree char *b64 = g_base64_encode(data, len);
+
+	xmlNewTextChild(parent, ns, BAD_CAST name, BAD_CAST b64);
+}
+
+/* The certificates of usp's CertificateValues and earlier TimeStampValidationData. */
+static STACK_OF(X509) * usp_certs(xmlNode *usp)
+{
+	STACK_OF(X509) *out = sk_X509_new_null();
+
+	for (xmlNode *p = usp->children; p != NULL; p = p->next) {
+		xmlNode *cv =
+		        sdr_xml_is(p, SDR_XADES_NS_132, "CertificateValues") ? p
+		        : sdr_xml_is(p, SDR_XADES_NS_141, "TimeStampValidationData")
+		                ? sdr_xml_first_child(p, SDR_XADES_NS_132, "CertificateValues")
+		                : NULL;
+
+		for (xmlNode *c = sdr_xml_first_child(cv, SDR_XADES_NS_132,
+		                                      "EncapsulatedX509Certificate");
+		     c != NULL && sk_X509_num(out) < 64;
+		     c = sdr_xml_next_sibling(c, SDR_XADES_NS_132, "EncapsulatedX509Certificate")) {
+			g_autofree char *text = sdr_xml_text(c);
+			X509 *x = sdr_xml_base64_decode_cert(text, 64 * 1024);
+
+			if (x != NULL && sk_X509_push(out, x) <= 0)
+				X509_free(x);
+		}
+	}
+	return out;
+}
+
+/* Renewal (EN 319 132-1 5.5.2.3): an xadesv141:TimeStampValidationData after the last
+ * archive timestamp, with the certificates and revocation data of its TSA chain, before
+ * the new archive timestamp covers them. */
+static gboolean
+add_timestamp_validation_data(xmlNode *sig, xmlNode *usp, const SdrXadesNs *ns, X509_STORE *trust,
+                              GError **error)
+{
+	xmlNode *last = NULL, *tsvd, *cv, *rv;
+	g_autoptr(GBytes) token = NULL;
+	g_autoptr(SdrValidationData) vd = NULL;
+	g_autofree char *text = NULL, *sig_id = sdr_xml_attr(sig, "Id"), *id = NULL;
+	STACK_OF(X509) * known;
+	xmlNs *v141;
+
+	for (xmlNode *a = sdr_xml_first_child(usp, SDR_XADES_NS_141, "ArchiveTimeStamp"); a != NULL;
+	     a = sdr_xml_next_sibling(a, SDR_XADES_NS_141, "ArchiveTimeStamp"))
+		last = a;
+	text = sdr_xml_text(sdr_xml_first_child(last, SDR_XADES_NS_132, "EncapsulatedTimeStamp"));
+	token = text != NULL ? sdr_xml_base64_decode(text, 1024 * 1024, NULL) : NULL;
+	known = usp_certs(usp);
+	vd = sdr_cms_archive_validation_data(token, known, trust, error);
+	sk_X509_pop_free(known, X509_free);
+	if (vd == NULL)
+		return FALSE;
+	tsvd = xmlNewChild(usp, NULL, BAD_CAST "TimeStampValidationData", NULL);
+	v141 = xmlNewNs(tsvd, BAD_CAST SDR_XADES_NS_141, BAD_CAST "xadesv141");
+	xmlSetNs(tsvd, v141);
+	id = g_strdup_printf("%s_TSVD%u", sig_id != NULL ? sig_id : "sig",
+	                     (guint)xmlChildElementCount(usp));
+	xmlSetProp(tsvd, BAD_CAST "Id", BAD_CAST id);
+	cv = vd->certs->len > 0 ? xmlNewChild(tsvd, ns->xa, BAD_CAST "CertificateValues", NULL)
+	                        : NULL;
+	for (guint i = 0; i < vd->certs->len; i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(g_ptr_array_index(vd->certs, i), &der);
+
+		if (len > 0)
+			add_b64(cv, ns->xa, "EncapsulatedX509Certificate", der, (gsize)len);
+		OPENSSL_free(der);
+	}
+	rv = xmlNewChild(tsvd, ns->xa, BAD_CAST "RevocationValues", NULL);
+	if (vd->crls->len > 0) {
+		xmlNode *crls = xmlNewChild(rv, ns->xa, BAD_CAST "CRLValues", NULL);
+
+		for (guint i = 0; i < vd->crls->len; i++)
+			add_b64(crls, ns->xa, "EncapsulatedCRLValue",
+			        g_bytes_get_data(g_ptr_array_index(vd->crls, i), NULL),
+			        g_bytes_get_size(g_ptr_array_index(vd->crls, i)));
+	}
+	if (vd->ocsp_responses->len > 0) {
+		xmlNode *ocsps = xmlNewChild(rv, ns->xa, BAD_CAST "OCSPValues", NULL);
+
+		for (guint i = 0; i < vd->ocsp_responses->len; i++)
+			add_b64(ocsps, ns->xa, "EncapsulatedOCSPValue",
+			        g_bytes_get_data(g_ptr_array_index(vd->ocsp_responses, i), NULL),
+			        g_bytes_get_size(g_ptr_array_index(vd->ocsp_responses, i)));
+	}
 	return TRUE;
 }
 
@@ -222,6 +324,9 @@ extend_signature(xmlNode *sig, const SdrExtendOptions *o, Resolve *res, GError *
 	if (o->level >= SDR_TARGET_LEVEL_LTA &&
 	    sdr_xml_first_child(usp, SDR_XADES_NS_141, "ArchiveTimeStamp") == NULL)
 		ok = add_archive_timestamp(sig, usp, &ns, xo.hash, o->tsa_url, res, error);
+	else if (o->renew && o->level >= SDR_TARGET_LEVEL_LTA)
+		ok = add_timestamp_validation_data(sig, usp, &ns, o->trust, error) &&
+		     add_archive_timestamp(sig, usp, &ns, xo.hash, o->tsa_url, res, error);
 	return ok;
 }
 

@@ -8,6 +8,7 @@
 #include "sdr-revocation.h"
 #include "sdr-file.h"
 #include "sdr-time.h"
+#include "sdr-tsa-revocation.h"
 #include "sdr-tsa.h"
 #include "sdr-xades-private.h"
 #include "sdr-xades.h"
@@ -291,6 +292,42 @@ keep_earliest(GDateTime **slot, GDateTime *t)
 	}
 }
 
+static void collect_values(xmlNode *parent, const char *ns, const char *name, gsize max,
+                           GPtrArray *out);
+
+/* The validation data usp carries (CertificateValues, RevocationValues and those of each
+ * xadesv141:TimeStampValidationData) as one, for the TSAs' revocation. */
+static SdrValidationData *
+usp_validation_data(xmlNode *usp, const char *ns)
+{
+	SdrValidationData *vd = sdr_validation_data_new();
+
+	for (xmlNode *p = usp != NULL ? usp->children : NULL; p != NULL; p = p->next) {
+		gboolean tsvd = sdr_xml_is(p, SDR_XADES_NS_141, "TimeStampValidationData");
+		xmlNode *cv = tsvd ? sdr_xml_first_child(p, ns, "CertificateValues")
+		              : sdr_xml_is(p, ns, "CertificateValues") ? p
+		                                                       : NULL;
+		xmlNode *rv = tsvd ? sdr_xml_first_child(p, ns, "RevocationValues")
+		              : sdr_xml_is(p, ns, "RevocationValues") ? p
+		                                                      : NULL;
+
+		for (xmlNode *c = sdr_xml_first_child(cv, ns, "EncapsulatedX509Certificate");
+		     c != NULL && vd->certs->len < 64;
+		     c = sdr_xml_next_sibling(c, ns, "EncapsulatedX509Certificate")) {
+			g_autofree char *text = sdr_xml_text(c);
+			X509 *x = sdr_xml_base64_decode_cert(text, 64 * 1024);
+
+			if (x != NULL)
+				g_ptr_array_add(vd->certs, x);
+		}
+		collect_values(sdr_xml_first_child(rv, ns, "OCSPValues"), ns,
+		               "EncapsulatedOCSPValue", VALUE_MAX, vd->ocsp_responses);
+		collect_values(sdr_xml_first_child(rv, ns, "CRLValues"), ns, "EncapsulatedCRLValue",
+		               16 * VALUE_MAX, vd->crls);
+	}
+	return vd;
+}
+
 /* Checks each SignatureTimeStamp. The TSA is trusted now when trust_time is NULL,
  * else at trust_time (--at, or the time of an archive timestamp that covers them). */
 /* long: the reading, imprint and trust steps of one token in order, each with its own
@@ -301,6 +338,7 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 {
 	xmlNode *sv = sdr_xml_first_child(signature, SDR_DSIG_NS, "SignatureValue");
 	X509_STORE *store = opts != NULL ? opts->trust : NULL;
+	g_autoptr(SdrValidationData) carried = usp_validation_data(usp, ns);
 
 	for (xmlNode *ts = sdr_xml_first_child(usp, ns, "SignatureTimeStamp"); ts != NULL;
 	     ts = sdr_xml_next_sibling(ts, ns, "SignatureTimeStamp")) {
@@ -359,7 +397,10 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 			facts->valid++;
 			if (sdr_tsa_token_trusted_at(g_bytes_get_data(token, NULL),
 			                             g_bytes_get_size(token), store, trust_time,
-			                             &local)) {
+			                             &local) &&
+			    sdr_tsa_token_not_revoked(g_bytes_get_data(token, NULL),
+			                              g_bytes_get_size(token), carried, when,
+			                              &local)) {
 				facts->trusted++;
 				keep_earliest(&facts->trusted_time, when);
 			} else {
@@ -371,7 +412,17 @@ check_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const SdrVeri
 		                                g_bytes_get_size(token), digest, dlen, store, &when,
 		                                &local)) {
 			facts->valid++;
-			if (store != NULL) {
+			if (store != NULL &&
+			    !sdr_tsa_token_not_revoked(g_bytes_get_data(token, NULL),
+			                               g_bytes_get_size(token), carried, when,
+			                               &local)) {
+				sdr_signature_result_fail(
+				        result, SDR_VERDICT_INDETERMINATE,
+				        SDR_REASON_TIMESTAMP_INVALID,
+				        _("The timestamping authority is not trusted: "
+				          "%s"),
+				        local->message);
+			} else if (store != NULL) {
 				facts->trusted++;
 				keep_earliest(&facts->trusted_time, when);
 			}
@@ -475,6 +526,7 @@ check_archive_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const
 	xmlNode *list[MAX_ARCHIVE_TIMESTAMPS];
 	guint n = 0;
 	GDateTime *poe = NULL;
+	g_autoptr(SdrValidationData) carried = usp_validation_data(usp, ns);
 
 	for (xmlNode *a = sdr_xml_first_child(usp, SDR_XADES_NS_141, "ArchiveTimeStamp"); a != NULL;
 	     a = sdr_xml_next_sibling(a, SDR_XADES_NS_141, "ArchiveTimeStamp")) {
@@ -499,7 +551,9 @@ check_archive_timestamps(xmlNode *signature, xmlNode *usp, const char *ns, const
 		if (opts == NULL || opts->trust == NULL ||
 		    !sdr_tsa_token_trusted_at(g_bytes_get_data(token, NULL),
 		                              g_bytes_get_size(token), opts->trust, judge_at,
-		                              &local)) {
+		                              &local) ||
+		    !sdr_tsa_token_not_revoked(g_bytes_get_data(token, NULL),
+		                               g_bytes_get_size(token), carried, when, &local)) {
 			sdr_signature_result_warn(result, SDR_REASON_TIMESTAMP_INVALID,
 			                          _("The archive timestamp is not trusted: %s"),
 			                          local != NULL ? local->message

@@ -344,27 +344,6 @@ sdr_xades_add_timestamp(xmlNode *signature, xmlNode *usp, const Ns *ns, const Sd
 }
 
 static void
-merge_validation(SdrValidationData *into, SdrValidationData *from)
-{
-	for (guint i = 0; i < from->certs->len; i++) {
-		X509 *c = g_ptr_array_index(from->certs, i);
-		gboolean dup = FALSE;
-
-		for (guint j = 0; j < into->certs->len && !dup; j++)
-			dup = X509_cmp(c, g_ptr_array_index(into->certs, j)) == 0;
-		if (!dup) {
-			X509_up_ref(c);
-			g_ptr_array_add(into->certs, c);
-		}
-	}
-	for (guint i = 0; i < from->ocsp_responses->len; i++)
-		g_ptr_array_add(into->ocsp_responses,
-		                g_bytes_ref(g_ptr_array_index(from->ocsp_responses, i)));
-	for (guint i = 0; i < from->crls->len; i++)
-		g_ptr_array_add(into->crls, g_bytes_ref(g_ptr_array_index(from->crls, i)));
-}
-
-static void
 add_b64_child(xmlNode *parent, xmlNs *ns, const char *name, const guint8 *data, gsize len)
 {
 	g_autofree char *b64 = g_base64_encode(data, len);
@@ -385,7 +364,6 @@ sdr_xades_add_validation_data(X509 *cert, STACK_OF(X509) * chain, xmlNode *usp, 
 		goto fail;
 	if (token != NULL) {
 		STACK_OF(X509) *tcerts = token_certs(token);
-		g_autoptr(SdrValidationData) tdata = NULL;
 
 		if (tcerts != NULL && sk_X509_num(tcerts) > 0) {
 			/* the TSA certificate is the one that is not a CA */
@@ -397,27 +375,15 @@ sdr_xades_add_validation_data(X509 *cert, STACK_OF(X509) * chain, xmlNode *usp, 
 					break;
 				}
 			}
-			/* The TSA's own revocation data when it publishes some; a TSA
-			 * without OCSP URL nor CRLDP still has its chain embedded. */
-			tdata = sdr_revocation_collect(tsa, tcerts, o->trust, &local);
-			if (tdata == NULL) {
-				g_clear_error(&local);
-				tdata = g_new0(SdrValidationData, 1);
-				tdata->certs =
-				        g_ptr_array_new_with_free_func((GDestroyNotify)X509_free);
-				tdata->ocsp_responses = g_ptr_array_new_with_free_func(
-				        (GDestroyNotify)g_bytes_unref);
-				tdata->crls = g_ptr_array_new_with_free_func(
-				        (GDestroyNotify)g_bytes_unref);
-				for (int i = 0; i < sk_X509_num(tcerts); i++) {
-					X509_up_ref(sk_X509_value(tcerts, i));
-					g_ptr_array_add(tdata->certs, sk_X509_value(tcerts, i));
-				}
+			/* The TSA chain's revocation data is required (a TSA without OCSP
+			 * URL nor CRLDP uses its sibling's OCSP service, e.g. the signer's):
+			 * a verifier judges the timestamp with it. */
+			if (!sdr_revocation_collect_into(data, tsa, tcerts, o->trust, &local)) {
+				sk_X509_pop_free(tcerts, X509_free);
+				goto fail;
 			}
 		}
 		sk_X509_pop_free(tcerts, X509_free);
-		if (tdata != NULL)
-			merge_validation(data, tdata);
 	}
 	cv = add(usp, ns->xa, "CertificateValues", NULL);
 	for (guint i = 0; i < data->certs->len; i++) {

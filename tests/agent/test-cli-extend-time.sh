@@ -14,6 +14,10 @@
 # comes from SHORT's expiry, not from the date). Tampered XAdES archive timestamps (token
 # changed, a covered unsigned property changed) are not B-LTA and do not rescue the
 # signature at +60 days. PAdES B-B -> LTA in one call is VALID after the signer's expiry.
+# Renewal (--renew): LT and LTA made with SHORT, renewed with LONG: the unrenewed LTA is not
+# VALID at +60 days, the renewed one is VALID B-LTA with no earlier timestamp reported
+# untrusted (each judged at the next archive timestamp's time); CAdES renewed twice holds
+# three archive timestamps; --level LTA alone on LTA writes nothing; --renew with LT refused.
 # Outputs checked by xmlsec1, openssl cms, pdfsig, qpdf --check and ades-lint.
 set -u
 SRC=${SINADUR_SOURCE_ROOT:?}
@@ -206,4 +210,68 @@ valid p-lta1.pdf B-LTA --at "$D60"
 valid p-lta1.pdf B-LTA
 # B-B with no document timestamp at that date: the certificate had expired, nothing proves more
 not_valid doc-signe.pdf 'n’est pas valide au' --at "$D30"
+# ---- Renewal (--renew): LT and LTA both made with SHORT, renewed with LONG ----
+# At +60 days SHORT has expired: the unrenewed LTA proves nothing any more; the renewed
+# one is VALID B-LTA (the first archive timestamp judged at the time of the second, whose
+# validation data it carries). --level LTA alone on an LTA file writes nothing.
+S extend --level LTA --tsa "$LONG" -o c-noop.p7s --content doc.txt c-lta.p7s >"$T/out" 2>&1 &&
+	grep -q 'déjà au niveau' "$T/out" && [ ! -e c-noop.p7s ] &&
+	ok "LTA on LTA without --renew: nothing written" || { ko "LTA on LTA"; cat "$T/out"; }
+ext c-lt.p7s LTA "$SHORT" c-ltas.p7s --content doc.txt
+ext c-ltas.p7s LTA "$LONG" c-ren.p7s --content doc.txt --renew
+grep -q 'horodatage d’archive renouvelé' "$T/out" && ok "c-ren.p7s: renewed" || { ko "c-ren.p7s: not renewed"; cat "$T/out"; }
+ext c-ren.p7s LTA "$LONG" c-ren2.p7s --content doc.txt --renew
+openssl cms -verify -inform DER -in c-ren2.p7s -content doc.txt -binary -CAfile "$P/root.pem" \
+	-purpose any -out /dev/null 2>"$T/o.err" && ok "openssl cms -verify c-ren2.p7s" ||
+	{ ko "openssl cms c-ren2.p7s"; cat "$T/o.err"; }
+n=$(openssl asn1parse -inform DER -in c-ren2.p7s 2>/dev/null | grep -c ':0\.4\.0\.1733\.2\.4$\|:id-aa-ets-archiveTimestampV3$')
+[ "$n" -eq 3 ] && ok "c-ren2.p7s: three archive timestamps" || ko "c-ren2.p7s: $n archive timestamps"
+lint c-ren2.p7s --content doc.txt
+not_valid c-ltas.p7s "$TRUST_FR" --content doc.txt --at "$D60"
+# every earlier timestamp (SHORT, expired at +60 days) is judged at the time of the next
+# archive timestamp: no "not trusted" warning in the renewed file's report
+judged() { # FILE (after valid)
+	grep -q 'pas de confiance\|pas reconnue' "$T/v.out" &&
+		{ ko "$1: an earlier timestamp reported untrusted"; cat "$T/v.out"; } ||
+		ok "$1: earlier timestamps judged at the next archive timestamp"
+}
+valid c-ren.p7s B-LTA --content doc.txt --at "$D60"
+judged c-ren.p7s
+valid c-ren2.p7s B-LTA --content doc.txt --at "$D60"
+valid c-ren2.p7s B-LTA --content doc.txt
+# --renew is for --level LTA only
+S extend --level LT --renew -o c-bad.p7s --content doc.txt c-lta.p7s >"$T/out" 2>&1 &&
+	ko "--renew with --level LT accepted" || ok "--renew with --level LT refused"
+
+for b in x-det x-env; do
+	ext "$b-lt.xml" LTA "$SHORT" "$b-ltas.xml"
+	ext "$b-ltas.xml" LTA "$LONG" "$b-ren.xml" --renew
+	[ "$(grep -o '<xadesv141:ArchiveTimeStamp ' "$b-ren.xml" | wc -l)" -eq 2 ] &&
+		grep -q 'xadesv141:TimeStampValidationData' "$b-ren.xml" &&
+		tr -d '\n' <"$b-ren.xml" | grep -o '<xadesv141:TimeStampValidationData.*</xadesv141:TimeStampValidationData>' |
+		grep -q 'EncapsulatedOCSPValue' &&
+		ok "$b-ren.xml: TimeStampValidationData (with OCSP) and a second archive timestamp" ||
+		ko "$b-ren.xml: renewal structure"
+	xmlsec1 --verify --trusted-pem "$P/root.pem" --untrusted-pem "$P/ca.pem" \
+		--url-map:doc.txt doc.txt --id-attr:Id SignedProperties "$b-ren.xml" >"$T/x.out" 2>&1 &&
+		ok "xmlsec1 --verify $b-ren.xml" || { ko "xmlsec1 $b-ren.xml"; tail -3 "$T/x.out"; }
+	lint "$b-ren.xml"
+	not_valid "$b-ltas.xml" "$TRUST_FR" --at "$D60"
+	valid "$b-ren.xml" B-LTA --at "$D60"
+	judged "$b-ren.xml"
+	valid "$b-ren.xml" B-LTA
+done
+
+ext p-lt.pdf LTA "$SHORT" p-ltas.pdf
+ext p-ltas.pdf LTA "$LONG" p-ren.pdf --renew
+cmp -n "$(stat -c %s p-ltas.pdf)" p-ltas.pdf p-ren.pdf && ok "p-ren.pdf: p-ltas.pdf is its prefix" ||
+	ko "p-ren.pdf: prefix changed"
+qpdf --check p-ren.pdf >/dev/null 2>&1 && ok "qpdf --check p-ren.pdf" || ko "qpdf --check p-ren.pdf"
+[ "$(pdfsig p-ren.pdf 2>/dev/null | grep -c 'Signature is Valid')" -ge 1 ] && ok "pdfsig p-ren.pdf" ||
+	ko "pdfsig p-ren.pdf"
+lint p-ren.pdf --pades
+not_valid p-ltas.pdf "$TRUST_FR" --at "$D60"
+valid p-ren.pdf B-LTA --at "$D60"
+judged p-ren.pdf
+valid p-ren.pdf B-LTA
 sdr_summary
