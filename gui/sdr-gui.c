@@ -213,7 +213,7 @@ on_open(GApplication *app, GFile **files, int n_files, const char *hint, gpointe
 {
 	if (g_strcmp0(hint, "verify") == 0) {
 		if (n_files > 0)
-			sdr_gui_verify_window_show_file(data, files[0]);
+			sdr_gui_verify_window_show_files(data, files, n_files);
 		return;
 	}
 	sdr_gui_sign_window_show_files(data, files, n_files);

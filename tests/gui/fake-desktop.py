@@ -85,8 +85,12 @@ def on_notify_call(conn, sender, path, iface, method, params, inv):
     if method == "Notify":
         app, _replaces, _icon, summary, body, _actions, _hints, _timeout = params.unpack()
         counter[0] += 1
-        notes.write(json.dumps({"app": app, "summary": summary, "body": body}) + "\n")
+        notes.write(json.dumps({"app": app, "summary": summary, "body": body,
+                                "id": counter[0]}) + "\n")
         inv.return_value(GLib.Variant("(u)", (counter[0],)))
+    elif method == "CloseNotification":
+        notes.write(json.dumps({"closed": params.unpack()[0], "summary": "", "body": ""}) + "\n")
+        inv.return_value(None)
     elif method == "GetCapabilities":
         inv.return_value(GLib.Variant("(as)", (["body", "actions"],)))
     elif method == "GetServerInformation":

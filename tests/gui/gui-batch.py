@@ -249,6 +249,37 @@ def run(fx, env, conf, p11dir, shown):
               sorted(uris) == sorted("file://" + os.path.join(lot, x) for x in want), calls)
     ui.click(w, "Fermer")
     check("Fermer closes the sign window", ui.window_gone("signer des fichiers", 5))
+    notes_path = os.path.join(fx.dir, "notes.jsonl")
+    done = [n for n in ui.read_jsonl(notes_path) if n["summary"] == "Signature terminée"]
+    check("batch finished notified with its summary",
+          len(done) == 1 and "12 documents signés sur 40" in done[0]["body"], done)
+    failed_batch(fx, env, conf, lot, notes_path)
+
+
+def failed_batch(fx, env, conf, lot, notes_path):
+    """A batch where nothing is signed (the PIN dialog cancelled): notified as failed."""
+    doc = os.path.join(lot, "annexe-echec.txt")
+    with open(doc, "wb") as f:
+        f.write(b"Annexe\n" * 10)
+    r = subprocess.run([fx.agent_exe, "--config", conf, doc], env=env, capture_output=True,
+                       text=True, timeout=30)
+    w = ui.find_window("signer des fichiers") if r.returncode == 0 else None
+    if not check("sign window opened for the failing batch", w is not None, r.stderr) or \
+            not choose_cades(w):
+        return
+    ui.click(w, "Signer", exact=True)
+    pin = ui.find_window("Code PIN de la clé")
+    if check("PIN dialog of the failing batch", pin is not None):
+        ui.click(pin, "Annuler")
+    end = time.monotonic() + 20
+    failed = []
+    while time.monotonic() < end and not failed:
+        time.sleep(0.3)
+        failed = [n for n in ui.read_jsonl(notes_path) if n["summary"] == "Échec de la signature"]
+    check("batch failed notified", len(failed) == 1 and failed[0]["body"], failed)
+    check("no document signed by the failing batch", not os.path.exists(doc + ".p7s"))
+    ui.click(w, "Fermer")
+    ui.window_gone("signer des fichiers", 5)
 
 
 if __name__ == "__main__":
