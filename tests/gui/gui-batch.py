@@ -185,6 +185,10 @@ def run(fx, env, conf, p11dir, shown):
         time.sleep(0.1)
     made = read_int(os.path.join(p11dir, "signs"))
     check("the key holds signature %d (%d made)" % (HOLD_AT, made), made == HOLD_AT)
+    busy = ui.tray_wait(fx, "sinadur-busy", 10)
+    check("tray state while the batch runs: busy (« signature en cours… »)",
+          busy is not None and busy.get("Title") == "sinadur — signature en cours…",
+          ui.tray_records(fx)[-1:])
     cancel = ui.find(w, pyatspi.ROLE_PUSH_BUTTON, "Annuler", exact=True)
     if not check("« Annuler » offered during the batch", ui.sensitive(cancel)):
         return
@@ -232,6 +236,9 @@ def run(fx, env, conf, p11dir, shown):
           all(("✘ \u2068deliberation-%02d.txt\u2069 : non signé — vous avez annulé la signature "
                "avant ce document" % i) in lines for i in range(HOLD_AT + 1, N_DOCS + 1)),
           lines[-400:])
+    after = ui.tray_wait(fx, "sinadur-key-expired", 10)
+    check("tray state after the batch: the key's state again", after is not None,
+          ui.tray_records(fx)[-1:])
     check("progress bar hidden at the end",
           not bar.getState().contains(pyatspi.STATE_SHOWING))
     ui.screenshot("sign-batch-cancelled", "signer des fichiers")

@@ -228,6 +228,35 @@ def consent_timeout(fx, port, p11dir, cert):
     check("unanswered consent -> no login", logins(p11dir) == before)
 
 
+def tray_records(fx):
+    return read_jsonl(os.path.join(fx.dir, "sni.jsonl"))
+
+
+def tray_wait(fx, icon, timeout=15):
+    """The last record of the tray item once its icon is icon (None if never)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        recs = tray_records(fx)
+        if recs and recs[-1].get("IconName") == icon:
+            return recs[-1]
+        time.sleep(0.5)
+    return None
+
+
+def tray_click(fx, label):
+    """A click on the tray menu's item, as the panel sends it (com.canonical.dbusmenu)."""
+    recs = tray_records(fx)
+    last = recs[-1] if recs else {}
+    names = [x.replace("_", "") for x in last.get("MenuLabels", [])]
+    if label not in names or "MenuIds" not in last:
+        return False
+    item = last["MenuIds"][names.index(label)]
+    r = subprocess.run(["gdbus", "call", "--session", "--dest", last["sender"], "--object-path",
+                        last["Menu"], "--method", "com.canonical.dbusmenu.Event", str(item),
+                        "clicked", "<''>", "0"], capture_output=True, text=True, timeout=20)
+    return r.returncode == 0
+
+
 def read_jsonl(path):
     try:
         with open(path) as f:
@@ -355,6 +384,17 @@ def main():
                   texts(win)[:20])
             check("no key: no certificate left", not any("Jean DUPONT" in x for x in texts(win)))
             screenshot("no-key", "mes clés et certificats")
+        rec = tray_wait(fx, "sinadur-no-key")
+        check("tray state: no key (icon sinadur-no-key, « aucune clé »)",
+              rec is not None and rec.get("Title") == "sinadur — aucune clé",
+              tray_records(fx)[-1:])
+        # « Quitter » in the tray menu ends the agent.
+        if check("tray menu « Quitter » clicked", tray_click(fx, "Quitter")):
+            try:
+                code = agent.wait(20)
+            except subprocess.TimeoutExpired:
+                code = None
+            check("« Quitter » ends the agent (exit 0)", code == 0, code)
         # (Re-insertion is learnt from PC/SC events, which this module has not:
         # the bridge's events rig covers that path.)
     finally:
@@ -421,6 +461,12 @@ def run(fx, env, port, p11dir, agent):
                                           "Vérifier un fichier…",
                                           "Envoyer à la préfecture / au comptable (S²LOW)…",
                                           "Diagnostic", "Quitter"], last)
+    if check("tray menu « Diagnostic » clicked (dbusmenu Event)", tray_click(fx, "Diagnostic")):
+        d = find_window("sinadur — diagnostic")
+        check("the tray's « Diagnostic » opens the diagnostics", d is not None)
+        if d is not None:
+            click(d, "Fermer")
+            window_gone("sinadur — diagnostic", 5)
 
     # ---- First listing by the portal ----
     call = Call(port, "GET", "/v1/certificates")
