@@ -7,7 +7,8 @@ the English ones (no French left in the main window); each window is drawn at tw
 its size (its X window at least twice the logical default) and its screenshot is not
 blank; nothing is cut: every label and button of the main window, the diagnostics
 and the sign window lies inside its window horizontally and each window inside the
-screen. The validity bars have the colours the issue asks for, measured on the
+screen. Without the key's middleware (a module path that does not exist) the
+window says « Insert your key » with the doctor's advice. The validity bars have the colours the issue asks for, measured on the
 screen: green beyond 90 days, orange from 90 days, red at 7 days or less and when
 expired (the empty bar of an expired certificate has a red frame). Keyboard: the
 main window's mnemonic Alt+S opens « Sign files ». Screenshots under
@@ -210,6 +211,21 @@ def run(fx, env, conf):
         ui.click(s, "Close")
 
 
+def no_middleware():
+    """The window says to insert the key and gives the doctor's advice: which module
+    is missing and what to install."""
+    win = ui.find_window(MAIN)
+    if not check("main window without middleware", win is not None):
+        return
+    check("« Insert your key »", ui.wait_text(win, "Insert your key", 30), ui.texts(win)[:10])
+    check("the doctor says the module could not be loaded",
+          ui.wait_text(win, "libidop-absent.so could not be loaded", 15), ui.texts(win)[:10])
+    check("the doctor's advice: install the key's software",
+          any("Install the software of your key" in x for x in ui.texts(win)), ui.texts(win))
+    ui.screenshot("look-no-middleware", MAIN)
+    nothing_cut(win, MAIN, "no middleware", least=3)
+
+
 def main():
     testp11 = os.environ.get("SDR_TESTP11")
     if not testp11 or not os.path.exists(testp11):
@@ -239,6 +255,19 @@ def main():
         line = agent.stdout.readline()
         if check("agent listening", ("127.0.0.1:%d" % port) in line, line):
             run(fx, env, conf)
+        # No middleware: the module named by the policy is not installed.
+        agent.terminate()
+        agent.wait(20)
+        bad = os.path.join(fx.dir, "no-middleware.conf")
+        with open(bad, "w") as f:
+            f.write("[tokens]\nmodules=/usr/lib/x86_64-linux-gnu/libidop-absent.so\n"
+                    "[bridge]\nport=%d\n" % port)
+        agent = subprocess.Popen([fx.agent_exe, "--config", bad, "--show"], env=env,
+                                 stdout=subprocess.PIPE, stderr=err, text=True)
+        procs.append(agent)
+        if check("agent without middleware listening",
+                 ("127.0.0.1:%d" % port) in agent.stdout.readline()):
+            no_middleware()
     finally:
         for p in reversed(procs):
             if p.poll() is None:
