@@ -4,6 +4,8 @@
 #include "sdr-gui-private.h"
 #include "sdr-gui-preview.h"
 
+#include "sdr-error.h"
+
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -266,6 +268,19 @@ object_member(JsonObject *o, const char *member)
 	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
+/* A blocked key: what to do, then whom to call (the policy's support text). */
+static char *
+locked_text(FilesWindow *fw)
+{
+	g_autofree char *support =
+	        sdr_config_get_string(fw->gui->options.config, "support", "text", NULL);
+	g_autofree char *safe =
+	        support != NULL && *support != '\0' ? sdr_gui_sanitize(support, 400) : NULL;
+
+	return safe != NULL ? g_strdup_printf("%s\n%s", sdr_gui_locked_advice(), safe)
+	                    : g_strdup(sdr_gui_locked_advice());
+}
+
 /* "Signature terminée" / "Échec de la signature" (the window may be behind
  * another one while a long batch runs); the summary or the error as its body. */
 static void
@@ -292,6 +307,7 @@ sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
 	                          ? json_node_get_object(answer)
 	                          : NULL;
 	const char *stop = sdr_gui_json_string(object_member(top, "error"), "code");
+	gboolean locked = g_strcmp0(stop, "SDR_ERROR_PIN_LOCKED") == 0;
 	guint n[4] = { 0 }; /* ok, failed, skipped, not signed */
 	g_autofree char *summary = NULL;
 
@@ -308,6 +324,7 @@ sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
 			                 sdr_gui_json_string(e, "message") };
 		g_autofree char *line = sdr_gui_sign_result_line(&res, stop);
 
+		locked = locked || g_strcmp0(res.code, "SDR_ERROR_PIN_LOCKED") == 0;
 		if (g_strcmp0(res.status, "ok") == 0)
 			n[0]++;
 		else if (g_strcmp0(res.status, "skipped") == 0)
@@ -328,6 +345,13 @@ sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
 	}
 	if (a != NULL)
 		summary = sdr_gui_sign_summary(n[0], n[1], n[2], n[3], stop);
+	if (summary != NULL && locked) {
+		g_autofree char *advice = locked_text(fw);
+		char *both = g_strdup_printf("%s\n%s", summary, advice);
+
+		g_free(summary);
+		summary = both;
+	}
 	gtk_label_set_text(GTK_LABEL(fw->summary), summary != NULL ? summary : "");
 	gtk_widget_set_visible(fw->summary, summary != NULL);
 	/* Failed: nothing signed, a document refused, or stopped by an error (not by Annuler).
@@ -362,6 +386,11 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 		g_autofree char *msg = sdr_gui_sanitize(error != NULL ? error->message : "?", 400);
 
 		g_string_append(s, msg);
+		if (!fw->verify && g_error_matches(error, SDR_ERROR, SDR_ERROR_PIN_LOCKED)) {
+			g_autofree char *advice = locked_text(fw);
+
+			g_string_append_printf(s, "\n%s", advice);
+		}
 		if (!fw->verify)
 			batch_notification(fw, msg, TRUE);
 	}

@@ -616,9 +616,43 @@ def run(fx, env, port, p11dir, agent):
     check("main window: blocked key, with the PUK advice", win is not None and
           wait_text(win, "La clé est bloquée", 15) and
           any("PUK" in x for x in texts(win)), win and texts(win)[:12])
+    check("blocked key: the policy's support text given with the advice", win is not None and
+          any("La clé est bloquée" in x and "Assistance informatique : 02 98 00 00 00" in x
+              for x in texts(win)), win and texts(win)[:12])
+    locked_sign(fx, env, p11dir)
     with open(os.path.join(p11dir, "tries"), "w") as f:
         f.write("3\n")
     return cert
+
+
+def locked_sign(fx, env, p11dir):
+    """« Signer des fichiers » with a blocked key: no PIN asked, what to do and the
+    policy's support text shown with the results."""
+    doc = os.path.join(fx.dir, "convention-bloquee.pdf")
+    with open(doc, "wb") as f:
+        f.write(b"Convention - cle bloquee\n" * 10)
+    before = logins(p11dir)
+    r = subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), doc],
+                       env=env, capture_output=True, text=True, timeout=30)
+    w = find_window("signer des fichiers") if r.returncode == 0 else None
+    if not check("sign window with a blocked key", w is not None, r.stderr):
+        return
+    combo = next((n for n in walk(w) if n.getRole() == pyatspi.ROLE_COMBO_BOX), None)
+    purposes = [n.name for n in walk(combo) if n.getRole() == pyatspi.ROLE_MENU_ITEM] \
+        if combo else []
+    if "Signature détachée (CAdES)" in purposes:
+        combo.querySelection().selectChild(purposes.index("Signature détachée (CAdES)"))
+        time.sleep(0.5)
+    click(w, "Signer", exact=True)
+    check("blocked key: what to do and whom to call shown with the results",
+          wait_text(w, "Assistance informatique : 02 98 00 00 00", 30) and
+          any("La clé est bloquée" in x for x in texts(w)), texts(w))
+    check("blocked key: no PIN dialog", find_window("Code PIN de la clé", 0.5) is None)
+    check("blocked key: no login, nothing signed",
+          logins(p11dir) == before and not os.path.exists(doc + ".p7s"))
+    screenshot("sign-locked-key", "signer des fichiers")
+    click(w, "Fermer")
+    window_gone("signer des fichiers", 5)
 
 
 NOTICE = "sinadur — information"
