@@ -11,7 +11,9 @@ screen. Without the key's middleware (a module path that does not exist) the
 window says « Insert your key » with the doctor's advice. The validity bars have the colours the issue asks for, measured on the
 screen: green beyond 90 days, orange from 90 days, red at 7 days or less and when
 expired (the empty bar of an expired certificate has a red frame). Keyboard: the
-main window's mnemonic Alt+S opens « Sign files ». Screenshots under
+main window's mnemonic Alt+S opens « Sign files ». The tray item (fake-desktop.py's
+StatusNotifierWatcher) goes expired → expiring → key present as the fixture's expired
+and expiring certificates are deleted from the token. Screenshots under
 build/tests/gui/screenshots (look-*.png).
 """
 import importlib.machinery
@@ -211,6 +213,36 @@ def run(fx, env, conf):
         ui.click(s, "Close")
 
 
+def delete_cert(fx, env, cert_id):
+    """The certificate object of the fixture token removed (its owner renewed it)."""
+    module = "/usr/lib/softhsm/libsofthsm2.so"
+    r = subprocess.run(["pkcs11-tool", "--module", module, "--token-label", "RGS-TEST", "--login",
+                        "--pin", "1234", "--delete-object", "--type", "cert", "--id", cert_id],
+                       env=env, capture_output=True, text=True, timeout=30)
+    return check("certificate %s removed from the token" % cert_id, r.returncode == 0, r.stderr)
+
+
+def tray_states(fx, env, start_agent):
+    """The tray item on the test StatusNotifierWatcher: expired (the fixture has an
+    expired certificate), then expiring once that one is deleted from the token (20
+    days left), then key present once the expiring one is deleted too; the title names
+    the holder and days left. The agent is restarted after each deletion (a key's
+    certificates are read when it appears)."""
+    rec = ui.tray_wait(fx, "sinadur-key-expired")
+    check("tray: expired (« sinadur — Anne KERBRAT, certificate expired »)",
+          rec is not None and rec.get("Title") == "sinadur — Anne KERBRAT, certificate expired",
+          ui.tray_records(fx)[-1:])
+    steps = (("04", "sinadur-key-expiring", ["sinadur — Yann LE GOFF, 20 days left"]),
+             ("03", "sinadur-key", ["sinadur — Jean DUPONT, 1095 days left",
+                                    "sinadur — Jeanne MARTIN, 1095 days left"]))
+    for cert_id, icon, titles in steps:
+        if not delete_cert(fx, env, cert_id) or not start_agent(None):
+            return
+        rec = ui.tray_wait(fx, icon, 30)
+        check("tray: %s (« %s »)" % (icon, titles[0]),
+              rec is not None and rec.get("Title") in titles, ui.tray_records(fx)[-1:])
+
+
 def no_middleware():
     """The window says to insert the key and gives the doctor's advice: which module
     is missing and what to install."""
@@ -247,26 +279,38 @@ def main():
                                                         os.path.join(fx.pki, "ca.pem")))
         f.write("[bridge]\nport=%d\n" % port)
     procs = ui.start_atspi(env)
+    desktop = subprocess.Popen([sys.executable, os.path.join(HERE, "fake-desktop.py"), "200",
+                                os.path.join(fx.dir, "sni.jsonl"),
+                                os.path.join(fx.dir, "notes.jsonl")],
+                               env=env, stdout=subprocess.PIPE, text=True)
+    procs.append(desktop)
+    check("fake desktop started", "ready" in desktop.stdout.readline())
     err = open(os.path.join(fx.dir, "agent.err"), "w+")
-    agent = subprocess.Popen([fx.agent_exe, "--config", conf, "--show"], env=env,
+    agents = []
+
+    def start_agent(config):
+        """(Re)starts the agent with config (None: the same one), --show; TRUE once it listens."""
+        for a in agents:
+            if a.poll() is None:
+                a.terminate()
+                a.wait(20)
+        a = subprocess.Popen([fx.agent_exe, "--config", config or conf, "--show"], env=env,
                              stdout=subprocess.PIPE, stderr=err, text=True)
-    procs.append(agent)
+        agents.append(a)
+        procs.append(a)
+        line = a.stdout.readline()
+        return check("agent listening", ("127.0.0.1:%d" % port) in line, line)
+
     try:
-        line = agent.stdout.readline()
-        if check("agent listening", ("127.0.0.1:%d" % port) in line, line):
+        if start_agent(conf):
             run(fx, env, conf)
+            tray_states(fx, env, start_agent)
         # No middleware: the module named by the policy is not installed.
-        agent.terminate()
-        agent.wait(20)
         bad = os.path.join(fx.dir, "no-middleware.conf")
         with open(bad, "w") as f:
             f.write("[tokens]\nmodules=/usr/lib/x86_64-linux-gnu/libidop-absent.so\n"
                     "[bridge]\nport=%d\n" % port)
-        agent = subprocess.Popen([fx.agent_exe, "--config", bad, "--show"], env=env,
-                                 stdout=subprocess.PIPE, stderr=err, text=True)
-        procs.append(agent)
-        if check("agent without middleware listening",
-                 ("127.0.0.1:%d" % port) in agent.stdout.readline()):
+        if start_agent(bad):
             no_middleware()
     finally:
         for p in reversed(procs):
