@@ -739,6 +739,26 @@ on_response(GtkDialog *d, int response, gpointer data)
 		gtk_widget_destroy(GTK_WIDGET(d));
 }
 
+/* "Ouvrir le rapport", "Enregistrer le rapport…" (verify), hidden until a
+ * verification answered. */
+static GtkWidget *
+report_row_new(FilesWindow *fw)
+{
+	GtkWidget *b;
+
+	fw->report_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	b = gtk_button_new_with_mnemonic(_("Open the _report"));
+	g_signal_connect(b, "clicked", G_CALLBACK(on_open_report), fw);
+	gtk_box_pack_start(GTK_BOX(fw->report_row), b, FALSE, FALSE, 0);
+	b = gtk_button_new_with_mnemonic(_("S_ave the report…"));
+	g_signal_connect(b, "clicked", G_CALLBACK(on_save_report), fw);
+	gtk_box_pack_start(GTK_BOX(fw->report_row), b, FALSE, FALSE, 0);
+	gtk_widget_show_all(fw->report_row);
+	gtk_widget_set_no_show_all(fw->report_row, TRUE);
+	gtk_widget_hide(fw->report_row);
+	return fw->report_row;
+}
+
 static FilesWindow *
 files_window_show(SdrGui *gui, gboolean verify)
 {
@@ -843,22 +863,7 @@ files_window_show(SdrGui *gui, gboolean verify)
 	gtk_widget_set_halign(fw->open_folder, GTK_ALIGN_START);
 	gtk_widget_set_no_show_all(fw->open_folder, TRUE);
 	gtk_box_pack_start(GTK_BOX(box), fw->open_folder, FALSE, FALSE, 0);
-	{
-		/* The verifier's HTML report (verify), shown once a verification answered. */
-		GtkWidget *b;
-
-		fw->report_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-		b = gtk_button_new_with_mnemonic(_("Open the _report"));
-		g_signal_connect(b, "clicked", G_CALLBACK(on_open_report), fw);
-		gtk_box_pack_start(GTK_BOX(fw->report_row), b, FALSE, FALSE, 0);
-		b = gtk_button_new_with_mnemonic(_("S_ave the report…"));
-		g_signal_connect(b, "clicked", G_CALLBACK(on_save_report), fw);
-		gtk_box_pack_start(GTK_BOX(fw->report_row), b, FALSE, FALSE, 0);
-		gtk_widget_show_all(fw->report_row);
-		gtk_widget_set_no_show_all(fw->report_row, TRUE);
-		gtk_widget_hide(fw->report_row);
-		gtk_box_pack_start(GTK_BOX(box), fw->report_row, FALSE, FALSE, 0);
-	}
+	gtk_box_pack_start(GTK_BOX(box), report_row_new(fw), FALSE, FALSE, 0);
 
 	close = gtk_dialog_add_button(GTK_DIALOG(fw->dialog), _("_Close"), GTK_RESPONSE_CLOSE);
 	(void)close;
