@@ -11,7 +11,8 @@ screen. Without the key's middleware (a module path that does not exist) the
 window says « Insert your key » with the doctor's advice. The validity bars have the colours the issue asks for, measured on the
 screen: green beyond 90 days, orange from 90 days, red at 7 days or less and when
 expired (the empty bar of an expired certificate has a red frame). Keyboard: the
-main window's mnemonic Alt+S opens « Sign files ». The tray item (fake-desktop.py's
+main window's mnemonic Alt+S opens « Sign files », and two files dragged from another
+window (drag-source.py, a GTK drag source) and dropped on it are listed. The tray item (fake-desktop.py's
 StatusNotifierWatcher) goes expired → expiring → key present as the fixture's expired
 and expiring certificates are deleted from the token. Screenshots under
 build/tests/gui/screenshots (look-*.png).
@@ -160,6 +161,40 @@ def bar_colours(win, title):
           {"green", "orange", "red"} <= seen)
 
 
+def drop_files(fx, env, s):
+    """Two files dragged from another window (drag-source.py) and dropped on the sign
+    window: both listed."""
+    names = ("deliberation-deposee.pdf", "annexe deposee.txt")
+    paths = []
+    for name in names:
+        paths.append(os.path.join(fx.dir, name))
+        with open(paths[-1], "wb") as f:
+            f.write(b"x" * 100)
+    env = dict(env, GDK_SCALE="1")
+    src = subprocess.Popen([sys.executable, os.path.join(HERE, "drag-source.py"), "2200", "100"] +
+                           paths, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        if not check("drag source ready", "ready" in src.stdout.readline()):
+            return
+        sx, sy, sw, sh = extents(s)
+        g = xgeometry("sinadur — sign files")
+        steps = [("mousemove", "2300", "150"), ("mousedown", "1")]
+        for k in range(1, 11):  # past GTK's drag threshold, then across to the window
+            steps.append(("mousemove", str(2300 - k * 200), str(150 + k * 30)))
+        steps += [("mousemove", str(g[0] + g[2] // 3), str(g[1] + g[3] // 2)),
+                  ("mousemove", str(g[0] + g[2] // 3 + 5), str(g[1] + g[3] // 2 + 5)),
+                  ("mouseup", "1")]
+        for step in steps:
+            subprocess.run(["xdotool"] + list(step), capture_output=True)
+            time.sleep(0.15)
+        ok = ui.wait_text(s, "deliberation-deposee.pdf", 10)
+        check("files dropped on the sign window are listed", ok and
+              any("annexe deposee.txt" in x for x in ui.texts(s)), ui.texts(s)[:12])
+    finally:
+        src.terminate()
+        src.wait(10)
+
+
 def run(fx, env, conf):
     win = ui.find_window(MAIN)
     if not check("main window titled in English (%s)" % MAIN, win is not None):
@@ -210,6 +245,7 @@ def run(fx, env, conf):
               "With which certificate?" in texts, texts[:20])
         ui.screenshot("look-sign-window", "sinadur — sign files")
         nothing_cut(s, "sinadur — sign files", "sign window")
+        drop_files(fx, env, s)
         ui.click(s, "Close")
 
 
