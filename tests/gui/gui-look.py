@@ -12,7 +12,8 @@ window says « Insert your key » with the doctor's advice. The validity bars ha
 screen: green beyond 90 days, orange from 90 days, red at 7 days or less and when
 expired (the empty bar of an expired certificate has a red frame). Keyboard: the
 main window's mnemonic Alt+S opens « Sign files », and two files dragged from another
-window (drag-source.py, a GTK drag source) and dropped on it are listed. The tray item (fake-desktop.py's
+window (drag-source.py, a GTK drag source) and dropped on it are listed; Alt+V opens
+« Verify a file », where a dropped file is verified at once. The tray item (fake-desktop.py's
 StatusNotifierWatcher) goes expired → expiring → key present as the fixture's expired
 and expiring certificates are deleted from the token. Screenshots under
 build/tests/gui/screenshots (look-*.png).
@@ -161,25 +162,18 @@ def bar_colours(win, title):
           {"green", "orange", "red"} <= seen)
 
 
-def drop_files(fx, env, s):
-    """Two files dragged from another window (drag-source.py) and dropped on the sign
-    window: both listed."""
-    names = ("deliberation-deposee.pdf", "annexe deposee.txt")
-    paths = []
-    for name in names:
-        paths.append(os.path.join(fx.dir, name))
-        with open(paths[-1], "wb") as f:
-            f.write(b"x" * 100)
+def drag(env, paths, title):
+    """paths dragged from another window (drag-source.py) and dropped on the window
+    titled so (xdotool: press, past GTK's threshold, across, release)."""
     env = dict(env, GDK_SCALE="1")
     src = subprocess.Popen([sys.executable, os.path.join(HERE, "drag-source.py"), "2200", "100"] +
                            paths, env=env, stdout=subprocess.PIPE, text=True)
     try:
         if not check("drag source ready", "ready" in src.stdout.readline()):
             return
-        sx, sy, sw, sh = extents(s)
-        g = xgeometry("sinadur — sign files")
+        g = xgeometry(title)
         steps = [("mousemove", "2300", "150"), ("mousedown", "1")]
-        for k in range(1, 11):  # past GTK's drag threshold, then across to the window
+        for k in range(1, 11):
             steps.append(("mousemove", str(2300 - k * 200), str(150 + k * 30)))
         steps += [("mousemove", str(g[0] + g[2] // 3), str(g[1] + g[3] // 2)),
                   ("mousemove", str(g[0] + g[2] // 3 + 5), str(g[1] + g[3] // 2 + 5)),
@@ -187,12 +181,42 @@ def drop_files(fx, env, s):
         for step in steps:
             subprocess.run(["xdotool"] + list(step), capture_output=True)
             time.sleep(0.15)
-        ok = ui.wait_text(s, "deliberation-deposee.pdf", 10)
-        check("files dropped on the sign window are listed", ok and
-              any("annexe deposee.txt" in x for x in ui.texts(s)), ui.texts(s)[:12])
     finally:
         src.terminate()
         src.wait(10)
+
+
+def drop_files(fx, env, s):
+    """Two files dropped on the sign window: both listed."""
+    paths = []
+    for name in ("deliberation-deposee.pdf", "annexe deposee.txt"):
+        paths.append(os.path.join(fx.dir, name))
+        with open(paths[-1], "wb") as f:
+            f.write(b"x" * 100)
+    drag(env, paths, "sinadur — sign files")
+    ok = ui.wait_text(s, "deliberation-deposee.pdf", 10)
+    check("files dropped on the sign window are listed", ok and
+          any("annexe deposee.txt" in x for x in ui.texts(s)), ui.texts(s)[:12])
+
+
+def drop_to_verify(fx, env, main_id):
+    """Alt+V opens « Verify a file »; a file dropped on it is verified at once (a
+    plain file: no signature found)."""
+    subprocess.run(["xdotool", "windowfocus", "--sync", main_id], capture_output=True)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "key", "--window", main_id, "alt+v"], capture_output=True)
+    v = ui.find_window("sinadur — verify a file", 15)
+    if not check("Alt+V (mnemonic) opens « Verify a file »", v is not None):
+        return
+    plain = os.path.join(fx.dir, "courrier-non-signe.txt")
+    with open(plain, "wb") as f:
+        f.write(b"Courrier sans signature\n")
+    drag(env, [plain], "sinadur — verify a file")
+    check("a file dropped on the verify window is verified at once",
+          ui.wait_text(v, "courrier-non-signe.txt", 10) and
+          ui.wait_text(v, "no signature found", 30), ui.texts(v)[:12])
+    ui.click(v, "Close")
+    ui.window_gone("sinadur — verify a file", 5)
 
 
 def run(fx, env, conf):
@@ -247,6 +271,9 @@ def run(fx, env, conf):
         nothing_cut(s, "sinadur — sign files", "sign window")
         drop_files(fx, env, s)
         ui.click(s, "Close")
+        ui.window_gone("sinadur — sign files", 5)
+    if ids:
+        drop_to_verify(fx, env, ids[-1])
 
 
 def delete_cert(fx, env, cert_id):
