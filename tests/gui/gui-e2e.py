@@ -713,7 +713,17 @@ def consent_details(port, p11dir, cert):
         check("consent says these are written into the signature",
               any("Inscrit dans la signature" in x for x in t), t)
         screenshot("consent-details", "Demande de signature")
-        click(dlg, "Refuser")
+        # Keyboard: Entrée answers the default, Refuser (the dialog has the focus).
+        ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name",
+                              "Demande de signature"], capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], capture_output=True)
+            time.sleep(0.3)
+            subprocess.run(["xdotool", "key", "--window", ids[-1], "Return"], capture_output=True)
+        check("Entrée on the consent dialog refuses (the default)",
+              bool(ids) and window_gone("Demande de signature", 10))
+        if find_window("Demande de signature", 0.5) is not None:
+            click(dlg, "Refuser")
     r = call.result()
     check("consent with a reason refused -> SDR_ERROR_CONSENT_DENIED", r is not None and
           r.error_code() == "SDR_ERROR_CONSENT_DENIED", r and r.body[:200])
