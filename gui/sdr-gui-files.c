@@ -4,7 +4,11 @@
 #include "sdr-gui-private.h"
 #include "sdr-gui-preview.h"
 
+#include "sdr-error.h"
+
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 typedef struct {
 	SdrGui *gui;
@@ -18,6 +22,8 @@ typedef struct {
 	GtkWidget *summary;  /* sign: the counts and why it stopped */
 	GtkWidget *results;
 	GtkWidget *open_folder; /* sign: "Ouvrir le dossier" of the signed files */
+	GtkWidget *report_row;  /* verify: "Ouvrir le rapport", "Enregistrer le rapport…" */
+	char *report;           /* verify: the HTML report the handler wrote (cache folder) */
 	GtkWidget *go;
 	GCancellable *cancellable; /* the batch running, NULL otherwise */
 	GPtrArray *outputs;        /* URIs of the files the last batch signed */
@@ -36,6 +42,9 @@ fw_free(gpointer data)
 	if (fw->cert_retry != 0)
 		g_source_remove(fw->cert_retry);
 	g_clear_object(&fw->cancellable);
+	if (fw->report != NULL)
+		(void)g_unlink(fw->report);
+	g_free(fw->report);
 	g_ptr_array_unref(fw->outputs);
 	g_ptr_array_unref(fw->paths);
 	g_free(fw);
@@ -94,6 +103,8 @@ show_paths(FilesWindow *fw)
 	update_preview(fw);
 }
 
+static void on_go(GtkButton *b, gpointer data);
+
 static gboolean
 destroy_later(gpointer data)
 {
@@ -112,8 +123,12 @@ on_chooser_response(GtkDialog *chooser, int response, gpointer data)
 
 		if (fw->verify)
 			g_ptr_array_set_size(fw->paths, 0);
-		for (GSList *l = list; l != NULL; l = l->next)
-			g_ptr_array_add(fw->paths, l->data);
+		for (GSList *l = list; l != NULL; l = l->next) {
+			if (fw->paths->len < (fw->verify ? 2 : 100))
+				g_ptr_array_add(fw->paths, l->data);
+			else
+				g_free(l->data);
+		}
 		g_slist_free(list);
 		show_paths(fw);
 	}
@@ -132,7 +147,8 @@ on_choose(GtkButton *b, gpointer data)
 	        GTK_RESPONSE_ACCEPT, NULL);
 
 	gtk_window_set_modal(GTK_WINDOW(chooser), TRUE);
-	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), !fw->verify);
+	/* Verify: the signature, and its document for a detached one. */
+	gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), TRUE);
 	gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(chooser), TRUE);
 	/* Opens where the last file chosen is, else in the home folder (not "Récents"). */
 	{
@@ -151,6 +167,30 @@ on_choose(GtkButton *b, gpointer data)
 	gtk_window_present(GTK_WINDOW(chooser));
 }
 
+/* Files dropped on the window (text/uri-list): added to the batch (sign), or
+ * replacing the file to verify and verified at once (a signature, or a
+ * signature with its document). */
+static void
+on_drag_data_received(GtkWidget *w, GdkDragContext *ctx, gint x, gint y, GtkSelectionData *sel,
+                      guint info, guint time, gpointer data)
+{
+	FilesWindow *fw = data;
+	g_auto(GStrv) uris = gtk_selection_data_get_uris(sel);
+	GPtrArray *dropped = sdr_gui_dropped_paths(uris, fw->verify ? 2 : 100);
+
+	if (dropped->len > 0 && !fw->running) {
+		if (fw->verify)
+			g_ptr_array_set_size(fw->paths, 0);
+		for (guint i = 0; i < dropped->len && fw->paths->len < 100; i++)
+			g_ptr_array_add(fw->paths, g_strdup(g_ptr_array_index(dropped, i)));
+		show_paths(fw);
+		if (fw->verify)
+			on_go(NULL, fw);
+	}
+	gtk_drag_finish(ctx, dropped->len > 0, FALSE, time);
+	g_ptr_array_unref(dropped);
+}
+
 static const char *
 verdict_label(const char *v)
 {
@@ -159,6 +199,27 @@ verdict_label(const char *v)
 	if (g_strcmp0(v, "INVALID") == 0)
 		return _("INVALID signature");
 	return _("signature not checked to the end (indeterminate)");
+}
+
+/* Why a signature is not valid: the verifier's own French messages (at most 6). */
+static void
+reason_lines(JsonObject *g, GString *s)
+{
+	JsonArray *r = json_object_has_member(g, "reasons") &&
+	                               JSON_NODE_HOLDS_ARRAY(json_object_get_member(g, "reasons"))
+	                       ? json_object_get_array_member(g, "reasons")
+	                       : NULL;
+
+	for (guint i = 0; r != NULL && i < json_array_get_length(r) && i < 6; i++) {
+		JsonNode *n = json_array_get_element(r, i);
+		JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+		const char *m = sdr_gui_json_string(o, "message");
+		g_autofree char *safe =
+		        sdr_gui_sanitize(m != NULL ? m : sdr_gui_json_string(o, "code"), 300);
+
+		if (safe != NULL && *safe != '\0')
+			g_string_append_printf(s, "      %s\n", safe);
+	}
 }
 
 /* The verify handler's answer: one block per file, a line per signature. */
@@ -191,6 +252,8 @@ verify_results(JsonArray *a, GString *s)
 			g_string_append_printf(s, "  • %s — %s\n",
 			                       verdict_label(sdr_gui_json_string(g, "verdict")),
 			                       who != NULL ? who : "?");
+			if (g_strcmp0(sdr_gui_json_string(g, "verdict"), "VALID") != 0)
+				reason_lines(g, s);
 		}
 	}
 }
@@ -205,6 +268,35 @@ object_member(JsonObject *o, const char *member)
 	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
+/* A blocked key: what to do, then whom to call (the policy's support text). */
+static char *
+locked_text(FilesWindow *fw)
+{
+	g_autofree char *support =
+	        sdr_config_get_string(fw->gui->options.config, "support", "text", NULL);
+	g_autofree char *safe =
+	        support != NULL && *support != '\0' ? sdr_gui_sanitize(support, 400) : NULL;
+
+	return safe != NULL ? g_strdup_printf("%s\n%s", sdr_gui_locked_advice(), safe)
+	                    : g_strdup(sdr_gui_locked_advice());
+}
+
+/* "Signature terminée" / "Échec de la signature" (the window may be behind
+ * another one while a long batch runs); the summary or the error as its body. */
+static void
+batch_notification(FilesWindow *fw, const char *body, gboolean failed)
+{
+	g_autoptr(GNotification) n =
+	        g_notification_new(failed ? _("Signing failed") : _("Signing finished"));
+
+	if (body != NULL)
+		g_notification_set_body(n, body);
+	g_notification_set_priority(n, failed ? G_NOTIFICATION_PRIORITY_HIGH
+	                                      : G_NOTIFICATION_PRIORITY_NORMAL);
+	g_notification_set_default_action(n, "app.show");
+	g_application_send_notification(G_APPLICATION(fw->gui->app), "batch", n);
+}
+
 /* The sign handler's answer: the summary, one line per document (plain French,
  * sdr_gui_sign_result_line), the signed files kept for "Ouvrir le dossier". */
 static void
@@ -215,6 +307,7 @@ sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
 	                          ? json_node_get_object(answer)
 	                          : NULL;
 	const char *stop = sdr_gui_json_string(object_member(top, "error"), "code");
+	gboolean locked = g_strcmp0(stop, "SDR_ERROR_PIN_LOCKED") == 0;
 	guint n[4] = { 0 }; /* ok, failed, skipped, not signed */
 	g_autofree char *summary = NULL;
 
@@ -231,6 +324,7 @@ sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
 			                 sdr_gui_json_string(e, "message") };
 		g_autofree char *line = sdr_gui_sign_result_line(&res, stop);
 
+		locked = locked || g_strcmp0(res.code, "SDR_ERROR_PIN_LOCKED") == 0;
 		if (g_strcmp0(res.status, "ok") == 0)
 			n[0]++;
 		else if (g_strcmp0(res.status, "skipped") == 0)
@@ -251,8 +345,22 @@ sign_results(FilesWindow *fw, JsonNode *answer, GString *s)
 	}
 	if (a != NULL)
 		summary = sdr_gui_sign_summary(n[0], n[1], n[2], n[3], stop);
+	if (summary != NULL && locked) {
+		g_autofree char *advice = locked_text(fw);
+		char *both = g_strdup_printf("%s\n%s", summary, advice);
+
+		g_free(summary);
+		summary = both;
+	}
 	gtk_label_set_text(GTK_LABEL(fw->summary), summary != NULL ? summary : "");
 	gtk_widget_set_visible(fw->summary, summary != NULL);
+	/* Failed: nothing signed, a document refused, or stopped by an error (not by Annuler).
+	 * No answer at all is notified by on_done, with the error. */
+	if (a != NULL)
+		batch_notification(
+		        fw, summary,
+		        n[0] + n[2] == 0 || n[1] > 0 ||
+		                (stop != NULL && g_strcmp0(stop, "SDR_ERROR_CANCELLED") != 0));
 	gtk_widget_set_visible(fw->open_folder, fw->outputs->len > 0);
 }
 
@@ -278,10 +386,20 @@ on_done(SdrGui *gui, JsonNode *answer, const GError *error, gpointer data)
 		g_autofree char *msg = sdr_gui_sanitize(error != NULL ? error->message : "?", 400);
 
 		g_string_append(s, msg);
+		if (!fw->verify && g_error_matches(error, SDR_ERROR, SDR_ERROR_PIN_LOCKED)) {
+			g_autofree char *advice = locked_text(fw);
+
+			g_string_append_printf(s, "\n%s", advice);
+		}
+		if (!fw->verify)
+			batch_notification(fw, msg, TRUE);
 	}
-	if (fw->verify)
+	if (fw->verify) {
 		verify_results(sdr_gui_json_array(answer, "files"), s);
-	else
+		gtk_widget_set_visible(fw->report_row,
+		                       answer != NULL && fw->report != NULL &&
+		                               g_file_test(fw->report, G_FILE_TEST_IS_REGULAR));
+	} else
 		sign_results(fw, answer, s);
 	/* Every piece was sanitised on its own (the line breaks are ours). */
 	gtk_label_set_text(GTK_LABEL(fw->results), s->str);
@@ -431,6 +549,93 @@ on_cert_retry(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A fresh report file in the cache folder (the previous one removed). */
+static void
+set_report_path(FilesWindow *fw)
+{
+	static guint counter;
+	g_autofree char *dir = g_build_filename(g_get_user_cache_dir(), "sinadur", NULL);
+	g_autofree char *name = g_strdup_printf("rapport-%d-%u.html", (int)getpid(), ++counter);
+
+	if (fw->report != NULL)
+		(void)g_unlink(fw->report);
+	g_free(fw->report);
+	(void)g_mkdir_with_parents(dir, 0700);
+	fw->report = g_build_filename(dir, name, NULL);
+}
+
+/* "Ouvrir le rapport": the HTML report in the default browser. */
+static void
+on_open_report(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	g_autofree char *uri =
+	        fw->report != NULL ? g_filename_to_uri(fw->report, NULL, NULL) : NULL;
+	g_autoptr(GError) e = NULL;
+
+	if (uri != NULL && !g_app_info_launch_default_for_uri(uri, NULL, &e)) {
+		g_autofree char *msg = sdr_gui_sanitize(e->message, 300);
+		g_autofree char *text =
+		        g_strdup_printf(_("The report could not be opened: %s"), msg);
+
+		gtk_label_set_text(GTK_LABEL(fw->summary), text);
+		gtk_widget_show(fw->summary);
+	}
+}
+
+static void
+on_save_response(GtkDialog *chooser, int response, gpointer data)
+{
+	FilesWindow *fw = data;
+
+	if (response == GTK_RESPONSE_ACCEPT && fw->report != NULL) {
+		g_autoptr(GFile) from = g_file_new_for_path(fw->report);
+		g_autoptr(GFile) to = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+		g_autoptr(GError) e = NULL;
+		g_autofree char *text = NULL;
+
+		if (to != NULL &&
+		    g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &e)) {
+			g_autofree char *name = g_file_get_basename(to);
+			g_autofree char *safe = sdr_gui_outside_text(name, 100);
+
+			text = g_strdup_printf(_("Report saved: %s"), safe);
+		} else {
+			g_autofree char *msg = sdr_gui_sanitize(e != NULL ? e->message : "?", 300);
+
+			text = g_strdup_printf(_("The report could not be saved: %s"), msg);
+		}
+		gtk_label_set_text(GTK_LABEL(fw->summary), text);
+		gtk_widget_show(fw->summary);
+	}
+	gtk_widget_hide(GTK_WIDGET(chooser));
+	g_idle_add(destroy_later, g_object_ref(chooser));
+}
+
+/* "Enregistrer le rapport…": a copy of the HTML report where the person says, by
+ * default next to the verified file. */
+static void
+on_save_report(GtkButton *b, gpointer data)
+{
+	FilesWindow *fw = data;
+	GtkWidget *chooser = gtk_file_chooser_dialog_new(
+	        _("Save the report"), GTK_WINDOW(fw->dialog), GTK_FILE_CHOOSER_ACTION_SAVE,
+	        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Save"), GTK_RESPONSE_ACCEPT, NULL);
+	g_autofree char *dir = fw->paths->len > 0
+	                               ? g_path_get_dirname(g_ptr_array_index(fw->paths, 0))
+	                               : g_strdup(g_get_home_dir());
+
+	gtk_window_set_modal(GTK_WINDOW(chooser), TRUE);
+	gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
+	gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), _("verification-report.html"));
+	gtk_dialog_set_default_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
+	gtk_window_set_destroy_with_parent(GTK_WINDOW(chooser), TRUE);
+	g_signal_connect(chooser, "response", G_CALLBACK(on_save_response), fw);
+	gtk_widget_show(chooser);
+	gtk_window_present(GTK_WINDOW(chooser));
+}
+
 static void
 on_go(GtkButton *b, gpointer data)
 {
@@ -443,6 +648,22 @@ on_go(GtkButton *b, gpointer data)
 
 		json_object_set_string_member(d, "path", g_ptr_array_index(fw->paths, i));
 		json_array_add_object_element(docs, d);
+	}
+	if (fw->verify && fw->paths->len == 2) {
+		/* A detached signature and its document, dropped or chosen together. */
+		int sig = sdr_gui_verify_pair(g_ptr_array_index(fw->paths, 0),
+		                              g_ptr_array_index(fw->paths, 1));
+
+		if (sig >= 0) {
+			JsonObject *d = json_object_new();
+
+			json_array_unref(docs);
+			docs = json_array_new();
+			json_object_set_string_member(d, "path", g_ptr_array_index(fw->paths, sig));
+			json_array_add_object_element(docs, d);
+			json_object_set_string_member(req, "content",
+			                              g_ptr_array_index(fw->paths, 1 - sig));
+		}
 	}
 	json_object_set_array_member(req, fw->verify ? "files" : "documents", docs);
 	if (fw->verify && fw->paths->len == 1) {
@@ -477,6 +698,9 @@ on_go(GtkButton *b, gpointer data)
 	gtk_label_set_text(GTK_LABEL(fw->results),
 	                   fw->verify ? _("Verification in progress…") : _("Signing in progress…"));
 	if (fw->verify) {
+		set_report_path(fw);
+		json_object_set_string_member(req, "report", fw->report);
+		gtk_widget_hide(fw->report_row);
 		gtk_spinner_start(GTK_SPINNER(fw->spinner));
 		sdr_gui_run_async(fw->gui, "verify", req, on_done, fw);
 		return;
@@ -515,6 +739,26 @@ on_response(GtkDialog *d, int response, gpointer data)
 		gtk_widget_destroy(GTK_WIDGET(d));
 }
 
+/* "Ouvrir le rapport", "Enregistrer le rapport…" (verify), hidden until a
+ * verification answered. */
+static GtkWidget *
+report_row_new(FilesWindow *fw)
+{
+	GtkWidget *b;
+
+	fw->report_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	b = gtk_button_new_with_mnemonic(_("Open the _report"));
+	g_signal_connect(b, "clicked", G_CALLBACK(on_open_report), fw);
+	gtk_box_pack_start(GTK_BOX(fw->report_row), b, FALSE, FALSE, 0);
+	b = gtk_button_new_with_mnemonic(_("S_ave the report…"));
+	g_signal_connect(b, "clicked", G_CALLBACK(on_save_report), fw);
+	gtk_box_pack_start(GTK_BOX(fw->report_row), b, FALSE, FALSE, 0);
+	gtk_widget_show_all(fw->report_row);
+	gtk_widget_set_no_show_all(fw->report_row, TRUE);
+	gtk_widget_hide(fw->report_row);
+	return fw->report_row;
+}
+
 static FilesWindow *
 files_window_show(SdrGui *gui, gboolean verify)
 {
@@ -543,6 +787,15 @@ files_window_show(SdrGui *gui, gboolean verify)
 	g_signal_connect(choose, "clicked", G_CALLBACK(on_choose), fw);
 	gtk_widget_set_halign(choose, GTK_ALIGN_START);
 	gtk_box_pack_start(GTK_BOX(box), choose, FALSE, FALSE, 0);
+	{
+		GtkWidget *hint = sdr_gui_value_label(
+		        verify ? _("…or drop the signed file here (with its document for a "
+		                   "detached signature).")
+		               : _("…or drop the files on this window."));
+
+		gtk_style_context_add_class(gtk_widget_get_style_context(hint), "dim-label");
+		gtk_box_pack_start(GTK_BOX(box), hint, FALSE, FALSE, 0);
+	}
 	fw->files_label = sdr_gui_value_label(NULL);
 	/* A batch of 40 files scrolls instead of growing the window. */
 	scroll = gtk_scrolled_window_new(NULL, NULL);
@@ -610,6 +863,7 @@ files_window_show(SdrGui *gui, gboolean verify)
 	gtk_widget_set_halign(fw->open_folder, GTK_ALIGN_START);
 	gtk_widget_set_no_show_all(fw->open_folder, TRUE);
 	gtk_box_pack_start(GTK_BOX(box), fw->open_folder, FALSE, FALSE, 0);
+	gtk_box_pack_start(GTK_BOX(box), report_row_new(fw), FALSE, FALSE, 0);
 
 	close = gtk_dialog_add_button(GTK_DIALOG(fw->dialog), _("_Close"), GTK_RESPONSE_CLOSE);
 	(void)close;
@@ -617,6 +871,9 @@ files_window_show(SdrGui *gui, gboolean verify)
 	                               GTK_RESPONSE_NONE);
 	g_signal_connect(fw->go, "clicked", G_CALLBACK(on_go), fw);
 	g_signal_connect(fw->dialog, "delete-event", G_CALLBACK(on_delete), fw);
+	gtk_drag_dest_set(fw->dialog, GTK_DEST_DEFAULT_ALL, NULL, 0, GDK_ACTION_COPY);
+	gtk_drag_dest_add_uri_targets(fw->dialog);
+	g_signal_connect(fw->dialog, "drag-data-received", G_CALLBACK(on_drag_data_received), fw);
 	g_signal_connect(fw->dialog, "response", G_CALLBACK(on_response), fw);
 	show_paths(fw);
 	gtk_widget_show_all(fw->dialog);
@@ -651,14 +908,19 @@ sdr_gui_verify_window_show(SdrGui *gui)
 }
 
 void
-sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file)
+sdr_gui_verify_window_show_files(SdrGui *gui, GFile **files, int n_files)
 {
 	FilesWindow *fw = files_window_show(gui, TRUE);
-	char *path = g_file_get_path(file);
 
-	if (path == NULL)
+	/* A signature, or a detached signature and its document. */
+	for (int i = 0; i < n_files && i < 2; i++) {
+		char *path = g_file_get_path(files[i]);
+
+		if (path != NULL)
+			g_ptr_array_add(fw->paths, path);
+	}
+	if (fw->paths->len == 0)
 		return;
-	g_ptr_array_add(fw->paths, path);
 	show_paths(fw);
 	on_go(NULL, fw);
 }

@@ -481,6 +481,45 @@ sdr_gui_detached_content(const char *signature_path)
 	return g_steal_pointer(&candidate);
 }
 
+static gboolean
+named_as_signature(const char *path)
+{
+	const char *mark = path != NULL ? g_strrstr(path, " - Signature ") : NULL;
+
+	if (path == NULL)
+		return FALSE;
+	return g_str_has_suffix(path, ".p7s") || g_str_has_suffix(path, ".sig") ||
+	       g_str_has_suffix(path, ".p7m") || (mark != NULL && g_str_has_suffix(path, ".xml"));
+}
+
+int
+sdr_gui_verify_pair(const char *a, const char *b)
+{
+	gboolean sa = named_as_signature(a), sb = named_as_signature(b);
+
+	if (a == NULL || b == NULL || sa == sb)
+		return -1;
+	return sa ? 0 : 1;
+}
+
+GPtrArray *
+sdr_gui_dropped_paths(char **uris, guint max)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; uris != NULL && uris[i] != NULL && out->len < max; i++) {
+		char *path = g_str_has_prefix(uris[i], "file://")
+		                     ? g_filename_from_uri(uris[i], NULL, NULL)
+		                     : NULL;
+
+		if (path != NULL && g_file_test(path, G_FILE_TEST_IS_REGULAR))
+			g_ptr_array_add(out, path);
+		else
+			g_free(path);
+	}
+	return out;
+}
+
 /* ---- S²LOW sends ------------------------------------------------------------------ */
 
 gboolean

@@ -167,6 +167,13 @@ const char *sdr_gui_format_label(const char *format);
 /* The signed file of a detached signature named after it ("X.p7s", "X.sig",
  * "X - Signature 1.xml" -> "X") when that file exists; else NULL. */
 char *sdr_gui_detached_content(const char *signature_path);
+/* Of two files given to "Vérifier un fichier", the index (0 or 1) of the detached
+ * signature when exactly one of them is named as one (".p7s", ".sig", ".p7m",
+ * " - Signature N.xml"), the other being its document; -1 otherwise. */
+int sdr_gui_verify_pair(const char *a, const char *b);
+/* The local paths of dropped URIs (text/uri-list: file:// only, regular files;
+ * at most max), in order. */
+GPtrArray *sdr_gui_dropped_paths(char **uris, guint max);
 
 /* ---- Visible stamp on a PDF page ------------------------------------------------- */
 

@@ -73,8 +73,9 @@ void sdr_gui_tray_free(SdrGui *gui);
 void sdr_gui_sign_window_show(SdrGui *gui);
 /* The same, with these files already chosen (GFile*). */
 void sdr_gui_sign_window_show_files(SdrGui *gui, GFile **files, int n_files);
-/* The "verify a file" window with this file chosen, verification started. */
-void sdr_gui_verify_window_show_file(SdrGui *gui, GFile *file);
+/* The "verify a file" window with these files chosen (a signature, or a detached
+ * signature and its document), verification started. */
+void sdr_gui_verify_window_show_files(SdrGui *gui, GFile **files, int n_files);
 void sdr_gui_verify_window_show(SdrGui *gui);
 
 /* sdr-gui-s2low.c: "Envoyer à la préfecture / au comptable (S²LOW)" and the sends. */

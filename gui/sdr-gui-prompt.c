@@ -45,6 +45,7 @@ typedef struct {
 	SdrGuiPinText text;
 	guint timeout_id;
 	gboolean final_confirmed;
+	gboolean waiting_notice; /* "a site's request is waiting" sent, withdrawn at the end */
 } Call;
 
 typedef struct {
@@ -70,6 +71,11 @@ call_finish(Call *call, gboolean ok, SdrSecret *pin, GError *error)
 	if (call->dialog != NULL) {
 		gtk_widget_destroy(call->dialog);
 		call->dialog = NULL;
+	}
+	if (call->waiting_notice) {
+		g_application_withdraw_notification(G_APPLICATION(call->gui->app),
+		                                    "portal-request");
+		call->waiting_notice = FALSE;
 	}
 	sdr_gui_pin_text_clear(&call->text);
 	g_mutex_lock(&call->lock);
@@ -260,6 +266,24 @@ add_document_rows(GtkGrid *grid, int row, const SdrConsentRequest *r)
 /* What the person consents to, from the same request as the terminal's text
  * (sdr_prompt_consent_text()): what is asked, by whom, the documents or the
  * digest, the certificate and every detail the requester chose. */
+/* A site's request waits (seen even when the window manager keeps the dialog behind
+ * the browser); withdrawn by call_finish. */
+static void
+waiting_notification(Call *call, gboolean listing, const char *shown)
+{
+	g_autoptr(GNotification) n = g_notification_new(_("A site's request is waiting"));
+	g_autofree char *body = g_strdup_printf(
+	        listing ? _("%s asks to see your certificates: answer in the sinadur "
+	                    "window.")
+	                : _("%s asks for your signature: answer in the sinadur window."),
+	        shown != NULL ? shown : "?");
+
+	g_notification_set_body(n, body);
+	g_notification_set_priority(n, G_NOTIFICATION_PRIORITY_HIGH);
+	g_application_send_notification(G_APPLICATION(call->gui->app), "portal-request", n);
+	call->waiting_notice = TRUE;
+}
+
 static void
 build_consent(Call *call)
 {
@@ -370,6 +394,8 @@ build_consent(Call *call)
 	gtk_widget_grab_focus(refuse);
 	show_dialog(call, r->timeout_s);
 	gtk_widget_grab_focus(refuse);
+	if (r->origin != NULL)
+		waiting_notification(call, listing, shown);
 }
 
 static void

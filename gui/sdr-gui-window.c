@@ -126,7 +126,15 @@ certificate_box(SdrGui *gui, JsonObject *c)
 	add_row(GTK_GRID(grid), row++, _("Validity"), vbox);
 
 	if (json_true(token, "pin_locked")) {
-		GtkWidget *l = sdr_gui_value_label(sdr_gui_locked_advice());
+		/* What to do, then whom to call (the policy's support text). */
+		g_autofree char *support =
+		        sdr_config_get_string(gui->options.config, "support", "text", NULL);
+		g_autofree char *safe =
+		        support != NULL && *support != '\0' ? sdr_gui_sanitize(support, 400) : NULL;
+		g_autofree char *text =
+		        safe != NULL ? g_strdup_printf("%s\n%s", sdr_gui_locked_advice(), safe)
+		                     : g_strdup(sdr_gui_locked_advice());
+		GtkWidget *l = sdr_gui_value_label(text);
 
 		gtk_style_context_add_class(gtk_widget_get_style_context(l), "sdr-danger");
 		add_row(GTK_GRID(grid), row++, _("PIN code"), l);

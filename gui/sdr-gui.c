@@ -213,7 +213,7 @@ on_open(GApplication *app, GFile **files, int n_files, const char *hint, gpointe
 {
 	if (g_strcmp0(hint, "verify") == 0) {
 		if (n_files > 0)
-			sdr_gui_verify_window_show_file(data, files[0]);
+			sdr_gui_verify_window_show_files(data, files, n_files);
 		return;
 	}
 	sdr_gui_sign_window_show_files(data, files, n_files);
@@ -385,6 +385,8 @@ sdr_gui_new(const SdrGuiOptions *options, gboolean *already_running, GError **er
 	        "#b86e00; }\n"
 	        "levelbar.sdr-critical block.filled { background-color: #c62828; border-color: "
 	        "#8e0000; }\n"
+	        /* An expired certificate's bar is empty: its frame says red. */
+	        "levelbar.sdr-critical trough { border-color: #c62828; }\n"
 	        "levelbar.sdr-ok block, levelbar.sdr-warning block, levelbar.sdr-critical block"
 	        " { min-height: 10px; }\n"
 	        "label.sdr-danger { color: #c62828; font-weight: bold; }\n"

@@ -39,11 +39,13 @@ notes = open(sys.argv[3], "a", buffering=1)
 counter = [0]
 
 
-def labels(layout):
+def labels(layout, ids=None):
     _id, props, children = layout
     out = [props["label"]] if "label" in props else []
+    if ids is not None and "label" in props:
+        ids.append(_id)
     for c in children:
-        out += labels(c)
+        out += labels(c, ids)
     return out
 
 
@@ -62,7 +64,8 @@ def dump(conn):
             try:
                 v = conn.call_sync(sender, rec["Menu"], "com.canonical.dbusmenu", "GetLayout",
                                    GLib.Variant("(iias)", (0, -1, [])), None, 0, 2000, None)
-                rec["MenuLabels"] = labels(v.unpack()[1])
+                rec["MenuIds"] = []
+                rec["MenuLabels"] = labels(v.unpack()[1], rec["MenuIds"])
             except Exception as e:  # noqa: BLE001
                 rec["MenuLabels_error"] = str(e)
         out.write(json.dumps(rec) + "\n")
@@ -85,8 +88,12 @@ def on_notify_call(conn, sender, path, iface, method, params, inv):
     if method == "Notify":
         app, _replaces, _icon, summary, body, _actions, _hints, _timeout = params.unpack()
         counter[0] += 1
-        notes.write(json.dumps({"app": app, "summary": summary, "body": body}) + "\n")
+        notes.write(json.dumps({"app": app, "summary": summary, "body": body,
+                                "id": counter[0]}) + "\n")
         inv.return_value(GLib.Variant("(u)", (counter[0],)))
+    elif method == "CloseNotification":
+        notes.write(json.dumps({"closed": params.unpack()[0], "summary": "", "body": ""}) + "\n")
+        inv.return_value(None)
     elif method == "GetCapabilities":
         inv.return_value(GLib.Variant("(as)", (["body", "actions"],)))
     elif method == "GetServerInformation":

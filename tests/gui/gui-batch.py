@@ -188,6 +188,10 @@ def run(fx, env, conf, p11dir, shown):
         time.sleep(0.1)
     made = read_int(os.path.join(p11dir, "signs"))
     check("the key holds signature %d (%d made)" % (HOLD_AT, made), made == HOLD_AT)
+    busy = ui.tray_wait(fx, "sinadur-busy", 10)
+    check("tray state while the batch runs: busy (« signature en cours… »)",
+          busy is not None and busy.get("Title") == "sinadur — signature en cours…",
+          ui.tray_records(fx)[-1:])
     cancel = ui.find(w, pyatspi.ROLE_PUSH_BUTTON, "Annuler", exact=True)
     if not check("« Annuler » offered during the batch", ui.sensitive(cancel)):
         return
@@ -235,6 +239,9 @@ def run(fx, env, conf, p11dir, shown):
           all(("✘ \u2068deliberation-%02d.txt\u2069 : non signé — vous avez annulé la signature "
                "avant ce document" % i) in lines for i in range(HOLD_AT + 1, N_DOCS + 1)),
           lines[-400:])
+    after = ui.tray_wait(fx, "sinadur-key-expired", 10)
+    check("tray state after the batch: the key's state again", after is not None,
+          ui.tray_records(fx)[-1:])
     check("progress bar hidden at the end",
           not bar.getState().contains(pyatspi.STATE_SHOWING))
     ui.screenshot("sign-batch-cancelled", "signer des fichiers")
@@ -252,6 +259,37 @@ def run(fx, env, conf, p11dir, shown):
               sorted(uris) == sorted("file://" + os.path.join(lot, x) for x in want), calls)
     ui.click(w, "Fermer")
     check("Fermer closes the sign window", ui.window_gone("signer des fichiers", 5))
+    notes_path = os.path.join(fx.dir, "notes.jsonl")
+    done = [n for n in ui.read_jsonl(notes_path) if n["summary"] == "Signature terminée"]
+    check("batch finished notified with its summary",
+          len(done) == 1 and "12 documents signés sur 40" in done[0]["body"], done)
+    failed_batch(fx, env, conf, lot, notes_path)
+
+
+def failed_batch(fx, env, conf, lot, notes_path):
+    """A batch where nothing is signed (the PIN dialog cancelled): notified as failed."""
+    doc = os.path.join(lot, "annexe-echec.txt")
+    with open(doc, "wb") as f:
+        f.write(b"Annexe\n" * 10)
+    r = subprocess.run([fx.agent_exe, "--config", conf, doc], env=env, capture_output=True,
+                       text=True, timeout=30)
+    w = ui.find_window("signer des fichiers") if r.returncode == 0 else None
+    if not check("sign window opened for the failing batch", w is not None, r.stderr) or \
+            not choose_cades(w):
+        return
+    ui.click(w, "Signer", exact=True)
+    pin = ui.find_window("Code PIN de la clé")
+    if check("PIN dialog of the failing batch", pin is not None):
+        ui.click(pin, "Annuler")
+    end = time.monotonic() + 20
+    failed = []
+    while time.monotonic() < end and not failed:
+        time.sleep(0.3)
+        failed = [n for n in ui.read_jsonl(notes_path) if n["summary"] == "Échec de la signature"]
+    check("batch failed notified", len(failed) == 1 and failed[0]["body"], failed)
+    check("no document signed by the failing batch", not os.path.exists(doc + ".p7s"))
+    ui.click(w, "Fermer")
+    ui.window_gone("signer des fichiers", 5)
 
 
 if __name__ == "__main__":

@@ -228,6 +228,35 @@ def consent_timeout(fx, port, p11dir, cert):
     check("unanswered consent -> no login", logins(p11dir) == before)
 
 
+def tray_records(fx):
+    return read_jsonl(os.path.join(fx.dir, "sni.jsonl"))
+
+
+def tray_wait(fx, icon, timeout=15):
+    """The last record of the tray item once its icon is icon (None if never)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        recs = tray_records(fx)
+        if recs and recs[-1].get("IconName") == icon:
+            return recs[-1]
+        time.sleep(0.5)
+    return None
+
+
+def tray_click(fx, label):
+    """A click on the tray menu's item, as the panel sends it (com.canonical.dbusmenu)."""
+    recs = tray_records(fx)
+    last = recs[-1] if recs else {}
+    names = [x.replace("_", "") for x in last.get("MenuLabels", [])]
+    if label not in names or "MenuIds" not in last:
+        return False
+    item = last["MenuIds"][names.index(label)]
+    r = subprocess.run(["gdbus", "call", "--session", "--dest", last["sender"], "--object-path",
+                        last["Menu"], "--method", "com.canonical.dbusmenu.Event", str(item),
+                        "clicked", "<''>", "0"], capture_output=True, text=True, timeout=20)
+    return r.returncode == 0
+
+
 def read_jsonl(path):
     try:
         with open(path) as f:
@@ -250,6 +279,15 @@ def check_notifications(fx, path):
           not any("Jean DUPONT" in n["body"] or "Jeanne MARTIN" in n["body"] for n in expiry),
           bodies)
     check("each threshold announced once (%d)" % len(expiry), len(expiry) == 2, bodies)
+    waiting = [n for n in notes if n["summary"] == "Une demande d’un site attend votre réponse"]
+    check("portal request waiting notified, with the origin",
+          any("portail.example.fr" in n["body"] and "votre signature" in n["body"]
+              for n in waiting) and
+          any("voir vos certificats" in n["body"] for n in waiting),
+          [n["body"] for n in waiting])
+    closed = {n.get("closed") for n in notes}
+    check("each waiting notice withdrawn once answered (%d)" % len(waiting),
+          waiting and all(n["id"] in closed for n in waiting), notes[-6:])
     state = os.path.join(fx.env["XDG_STATE_HOME"], "sinadur", "gui-expiry.ini")
     check("thresholds remembered in $XDG_STATE_HOME/sinadur", os.path.exists(state))
 
@@ -277,6 +315,21 @@ def main():
                 % (port, ORIGIN))
         f.write("[support]\nrenewal_url=https://renouvellement.example.fr/\n"
                 "text=Assistance informatique : 02 98 00 00 00\n")
+    # The desktop's browser for text/html: records the URI and copies the file.
+    apps = os.path.join(fx.dir, "data", "applications")
+    os.makedirs(apps)
+    browser = os.path.join(fx.dir, "fake-browser.sh")
+    with open(browser, "w") as f:
+        f.write("#!/bin/sh\nf=\"${1#file://}\"\ncp \"$f\" %s/opened.html\n"
+                "printf '%%s\\n' \"$1\" > %s/opened.txt\n" % (fx.dir, fx.dir))
+    os.chmod(browser, 0o755)
+    with open(os.path.join(apps, "fake-browser.desktop"), "w") as f:
+        f.write("[Desktop Entry]\nType=Application\nName=Fake browser\nExec=%s %%u\n"
+                "MimeType=text/html;\n" % browser)
+    os.makedirs(env["XDG_CONFIG_HOME"], exist_ok=True)
+    with open(os.path.join(env["XDG_CONFIG_HOME"], "mimeapps.list"), "w") as f:
+        f.write("[Default Applications]\ntext/html=fake-browser.desktop\n")
+    env["XDG_DATA_HOME"] = os.path.join(fx.dir, "data")
     procs = start_atspi(env)
     watch_out = os.path.join(fx.dir, "sni.jsonl")
     notes_out = os.path.join(fx.dir, "notes.jsonl")
@@ -332,6 +385,17 @@ def main():
                   texts(win)[:20])
             check("no key: no certificate left", not any("Jean DUPONT" in x for x in texts(win)))
             screenshot("no-key", "mes clés et certificats")
+        rec = tray_wait(fx, "sinadur-no-key")
+        check("tray state: no key (icon sinadur-no-key, « aucune clé »)",
+              rec is not None and rec.get("Title") == "sinadur — aucune clé",
+              tray_records(fx)[-1:])
+        # « Quitter » in the tray menu ends the agent.
+        if check("tray menu « Quitter » clicked", tray_click(fx, "Quitter")):
+            try:
+                code = agent.wait(20)
+            except subprocess.TimeoutExpired:
+                code = None
+            check("« Quitter » ends the agent (exit 0)", code == 0, code)
         # (Re-insertion is learnt from PC/SC events, which this module has not:
         # the bridge's events rig covers that path.)
     finally:
@@ -379,6 +443,7 @@ def run(fx, env, port, p11dir, agent):
     bars = [n for n in walk(win) if n.getRole() == pyatspi.ROLE_LEVEL_BAR]
     check("one validity bar per certificate (%d)" % len(bars), len(bars) == 5)
     screenshot("main-window", "mes clés et certificats")
+    diagnostics(fx)
 
     # ---- Tray ----
     time.sleep(2.5)
@@ -399,6 +464,12 @@ def run(fx, env, port, p11dir, agent):
                                           "Vérifier un fichier…",
                                           "Envoyer à la préfecture / au comptable (S²LOW)…",
                                           "Diagnostic", "Quitter"], last)
+    if check("tray menu « Diagnostic » clicked (dbusmenu Event)", tray_click(fx, "Diagnostic")):
+        d = find_window("sinadur — diagnostic")
+        check("the tray's « Diagnostic » opens the diagnostics", d is not None)
+        if d is not None:
+            click(d, "Fermer")
+            window_gone("sinadur — diagnostic", 5)
 
     # ---- First listing by the portal ----
     call = Call(port, "GET", "/v1/certificates")
@@ -548,9 +619,43 @@ def run(fx, env, port, p11dir, agent):
     check("main window: blocked key, with the PUK advice", win is not None and
           wait_text(win, "La clé est bloquée", 15) and
           any("PUK" in x for x in texts(win)), win and texts(win)[:12])
+    check("blocked key: the policy's support text given with the advice", win is not None and
+          any("La clé est bloquée" in x and "Assistance informatique : 02 98 00 00 00" in x
+              for x in texts(win)), win and texts(win)[:12])
+    locked_sign(fx, env, p11dir)
     with open(os.path.join(p11dir, "tries"), "w") as f:
         f.write("3\n")
     return cert
+
+
+def locked_sign(fx, env, p11dir):
+    """« Signer des fichiers » with a blocked key: no PIN asked, what to do and the
+    policy's support text shown with the results."""
+    doc = os.path.join(fx.dir, "convention-bloquee.pdf")
+    with open(doc, "wb") as f:
+        f.write(b"Convention - cle bloquee\n" * 10)
+    before = logins(p11dir)
+    r = subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), doc],
+                       env=env, capture_output=True, text=True, timeout=30)
+    w = find_window("signer des fichiers") if r.returncode == 0 else None
+    if not check("sign window with a blocked key", w is not None, r.stderr):
+        return
+    combo = next((n for n in walk(w) if n.getRole() == pyatspi.ROLE_COMBO_BOX), None)
+    purposes = [n.name for n in walk(combo) if n.getRole() == pyatspi.ROLE_MENU_ITEM] \
+        if combo else []
+    if "Signature détachée (CAdES)" in purposes:
+        combo.querySelection().selectChild(purposes.index("Signature détachée (CAdES)"))
+        time.sleep(0.5)
+    click(w, "Signer", exact=True)
+    check("blocked key: what to do and whom to call shown with the results",
+          wait_text(w, "Assistance informatique : 02 98 00 00 00", 30) and
+          any("La clé est bloquée" in x for x in texts(w)), texts(w))
+    check("blocked key: no PIN dialog", find_window("Code PIN de la clé", 0.5) is None)
+    check("blocked key: no login, nothing signed",
+          logins(p11dir) == before and not os.path.exists(doc + ".p7s"))
+    screenshot("sign-locked-key", "signer des fichiers")
+    click(w, "Fermer")
+    window_gone("signer des fichiers", 5)
 
 
 NOTICE = "sinadur — information"
@@ -611,7 +716,17 @@ def consent_details(port, p11dir, cert):
         check("consent says these are written into the signature",
               any("Inscrit dans la signature" in x for x in t), t)
         screenshot("consent-details", "Demande de signature")
-        click(dlg, "Refuser")
+        # Keyboard: Entrée answers the default, Refuser (the dialog has the focus).
+        ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name",
+                              "Demande de signature"], capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], capture_output=True)
+            time.sleep(0.3)
+            subprocess.run(["xdotool", "key", "--window", ids[-1], "Return"], capture_output=True)
+        check("Entrée on the consent dialog refuses (the default)",
+              bool(ids) and window_gone("Demande de signature", 10))
+        if find_window("Demande de signature", 0.5) is not None:
+            click(dlg, "Refuser")
     r = call.result()
     check("consent with a reason refused -> SDR_ERROR_CONSENT_DENIED", r is not None and
           r.error_code() == "SDR_ERROR_CONSENT_DENIED", r and r.body[:200])
@@ -793,7 +908,115 @@ def sign_window(fx, env, p11dir):
               wait_text(v, "signature valide — \u2068Jeanne MARTIN\u2069", 30) or
               wait_text(v, "signature valide — \u2068Jean DUPONT\u2069", 1), texts(v))
         screenshot("verify-window", "vérifier un fichier")
+        verify_report(fx, v, docs[0])
         click(v, "Fermer")
+        check("Fermer closes the verify window", window_gone("vérifier un fichier", 5))
+    verify_pair(fx, env, docs[0])
+
+
+def text_of(node):
+    try:
+        t = node.queryText()
+        return t.getText(0, t.characterCount)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def verify_report(fx, v, doc):
+    """The verifier's HTML report: opened in the browser (the desktop's default for
+    text/html, here fake-browser.sh), and saved where the person says."""
+    opened = os.path.join(fx.dir, "opened.txt")
+    if not check("« Ouvrir le rapport » shown", click(v, "Ouvrir le rapport")):
+        return
+    end = time.monotonic() + 15
+    while time.monotonic() < end and not os.path.exists(opened):
+        time.sleep(0.3)
+    uri = open(opened).read().strip() if os.path.exists(opened) else ""
+    # (GIO gives a local file to %u as its path.)
+    check("the report is opened in the browser (a .html in the cache folder)",
+          uri.endswith(".html") and
+          os.path.join(fx.env["XDG_CACHE_HOME"], "sinadur") in uri, uri)
+    shown = os.path.join(fx.dir, "opened.html")
+    html = open(shown, encoding="utf-8").read() if os.path.exists(shown) else ""
+    check("the opened report is the HTML report of this signature",
+          "<html" in html.lower() and ("Jeanne MARTIN" in html or "Jean DUPONT" in html),
+          html[:200])
+    if not check("« Enregistrer le rapport… » shown", click(v, "Enregistrer le rapport")):
+        return
+    sv = find_window("Enregistrer le rapport")
+    if not check("save dialog raised", sv is not None):
+        return
+    screenshot("save-report", "Enregistrer le rapport")
+    click(sv, "Enregistrer", exact=True)
+    saved = os.path.join(os.path.dirname(doc), "rapport-de-verification.html")
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not os.path.exists(saved):
+        time.sleep(0.3)
+    check("report saved next to the verified file (rapport-de-verification.html)",
+          os.path.exists(saved) and open(saved, encoding="utf-8").read() == html,
+          os.listdir(os.path.dirname(doc)))
+    check("« Rapport enregistré » said", wait_text(v, "Rapport enregistré", 5), texts(v))
+
+
+def verify_pair(fx, env, doc):
+    """A detached signature handed over with a document that is not its own (not
+    named after it): verified against that document, INVALID, and why."""
+    other = os.path.join(fx.dir, "budget-modifie.pdf")
+    with open(other, "wb") as f:
+        f.write(b"Budget primitif 2027 - modifie apres signature\n")
+    r = subprocess.run([fx.agent_exe, "--config", os.path.join(fx.dir, "agent.conf"), "--verify",
+                        doc + ".p7s", other], env=env, capture_output=True, text=True, timeout=30)
+    check("sinadur-agent --verify SIGNATURE DOCUMENT hands both over", r.returncode == 0,
+          r.stderr)
+    v = find_window("vérifier un fichier")
+    if not check("verify window opened with the signature and a document", v is not None):
+        return
+    check("both files listed", wait_text(v, "budget-modifie.pdf", 5), texts(v))
+    if check("verdict against the other document: NON VALIDE",
+             wait_text(v, "signature NON VALIDE", 30), texts(v)):
+        t = [x for x in texts(v) if "signature NON VALIDE" in x]
+        lines = t[0].split("\n") if t else []
+        i = next((k for k, x in enumerate(lines) if "NON VALIDE" in x), -1)
+        check("the reason is given under the verdict",
+              0 <= i < len(lines) - 1 and lines[i + 1].startswith("      ") and
+              len(lines[i + 1].strip()) > 10, lines)
+        screenshot("verify-invalid", "vérifier un fichier")
+    click(v, "Fermer")
+    window_gone("vérifier un fichier", 5)
+
+
+def diagnostics(fx):
+    """« Diagnostic » from the main window: the doctor's report, copied for support."""
+    main = find_window("mes clés et certificats")
+    if not check("main window has « Diagnostic »", main is not None and click(main, "Diagnostic")):
+        return
+    d = find_window("sinadur — diagnostic")
+    if not check("diagnostics window raised", d is not None):
+        return
+    view = None
+    end = time.monotonic() + 30
+    report = ""
+    while time.monotonic() < end:
+        view = find(d, pyatspi.ROLE_TEXT)
+        report = text_of(view) if view is not None else ""
+        if report and "Diagnostic en cours" not in report:
+            break
+        time.sleep(0.5)
+    check("the doctor's report is shown (checks with ✔/⚠/✘)",
+          "✔" in report and ("RGS-TEST" in report or "module" in report.lower()), report[:300])
+    screenshot("diagnostics", "sinadur — diagnostic")
+    if check("« Copier le rapport »", click(d, "Copier le rapport")):
+        time.sleep(0.5)
+        got = subprocess.run([sys.executable, "-c",
+                              "import gi; gi.require_version('Gtk', '3.0');"
+                              "from gi.repository import Gtk, Gdk;"
+                              "c = Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD);"
+                              "print(c.wait_for_text() or '', end='')"],
+                             capture_output=True, text=True, timeout=20).stdout
+        check("the clipboard holds the whole report", got.strip() == report.strip() and got,
+              got[:200])
+    click(d, "Fermer")
+    check("Fermer closes the diagnostics", window_gone("sinadur — diagnostic", 5))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 tests/pcsc/pcsc-rig.sh (private pcscd with vpcd and the project's virtual card,
 OpenSC's module) through run-gui-test.sh (Xvfb + private session bus + AT-SPI).
 No card: « Insérez votre clé »; the card plugged: its certificate is listed and
-« Clé insérée » notified; pulled: « Insérez votre clé » again and « Clé retirée »."""
+« Clé insérée » notified; pulled: « Insérez votre clé » again and « Clé retirée ». The tray item (read on
+fake-desktop.py's StatusNotifierWatcher) follows: no key, the state of the card's
+certificate that expires first (its title the holder and days left, or expired), no
+key again."""
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +20,17 @@ spec = importlib.util.spec_from_file_location("gui_e2e", os.path.join(HERE, "gui
 g = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(g)
 bl = g.bl
+
+
+def tray_wait(work, icon, timeout=15):
+    """The tray item's last record once its icon is icon (fake-desktop.py's log)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        recs = g.read_jsonl(os.path.join(work, "sni.jsonl"))
+        if recs and recs[-1].get("IconName") == icon:
+            return recs[-1]
+        time.sleep(0.5)
+    return None
 
 
 def main():
@@ -57,6 +72,8 @@ def main():
             return 1
         g.check("no card: « Insérez votre clé »", g.wait_text(win, "Insérez votre clé", 30),
                 g.texts(win)[:10])
+        g.check("no card: tray state no key", tray_wait(work, "sinadur-no-key") is not None,
+                g.read_jsonl(os.path.join(work, "sni.jsonl"))[-1:])
         card = subprocess.Popen([vcard, "--db", os.environ["SDR_RIG_DB"], "--port",
                                  os.environ["SDR_RIG_PORT"], "--reconnect", "--plug-on-signal"],
                                 stdout=subprocess.PIPE,
@@ -70,6 +87,22 @@ def main():
         g.check("card plugged: « Insérez votre clé » gone",
                 not any("Insérez votre clé" in x for x in g.texts(win)))
         g.screenshot("events-card-plugged", "mes clés et certificats")
+        # The tray follows the card's certificates: the one that expires first speaks.
+        t = g.texts(win)
+        days = [int(m.group(1)) for x in t for m in [re.search(r"Expire dans (\d+) jours?", x)]
+                if m]
+        if any(x.startswith("Expiré depuis") for x in t):
+            icon, end = "sinadur-key-expired", ", certificat expiré"
+        elif days:
+            icon = "sinadur-key" if min(days) > 90 else "sinadur-key-expiring"
+            end = ", %d jours restants" % min(days)
+        else:
+            icon, end = None, None
+        rec = tray_wait(work, icon) if icon else None
+        g.check("card plugged: tray state %s, title « sinadur — …%s »" % (icon, end),
+                rec is not None and str(rec.get("Title")).startswith("sinadur — ") and
+                str(rec.get("Title")).endswith(end),
+                g.read_jsonl(os.path.join(work, "sni.jsonl"))[-1:])
         t0 = time.monotonic()
         card.terminate()
         card.wait(10)
@@ -77,6 +110,9 @@ def main():
         ok = g.wait_text(win, "Insérez votre clé", 20)
         g.check("card pulled: « Insérez votre clé » again (%.1f s)" % (time.monotonic() - t0), ok,
                 g.texts(win)[:10])
+        g.check("card pulled: tray state no key again",
+                tray_wait(work, "sinadur-no-key") is not None,
+                g.read_jsonl(os.path.join(work, "sni.jsonl"))[-1:])
         time.sleep(1)
         summaries = [n["summary"] for n in g.read_jsonl(notes)]
         g.check("notified « Clé insérée »", "Clé insérée" in summaries, summaries)

@@ -345,6 +345,56 @@ test_detached_content(void **state)
 	(void)g_rmdir(dir);
 }
 
+/* Two files given to the verify window: which one is the signature. */
+static void
+test_verify_pair(void **state)
+{
+	assert_int_equal(sdr_gui_verify_pair("/d/offre.pdf.p7s", "/d/offre.pdf"), 0);
+	assert_int_equal(sdr_gui_verify_pair("/d/offre.pdf", "/d/offre.pdf.sig"), 1);
+	assert_int_equal(sdr_gui_verify_pair("/d/a.pdf", "/d/a.pdf - Signature 2.xml"), 1);
+	assert_int_equal(sdr_gui_verify_pair("/d/a.p7m", "/d/b.txt"), 0);
+	assert_int_equal(sdr_gui_verify_pair("/d/a.pdf", "/d/b.pdf"), -1);     /* neither */
+	assert_int_equal(sdr_gui_verify_pair("/d/a.p7s", "/d/b.p7s"), -1);     /* both */
+	assert_int_equal(sdr_gui_verify_pair("/d/Signature.xml", "/d/a"), -1); /* no mark */
+	assert_int_equal(sdr_gui_verify_pair(NULL, "/d/a.p7s"), -1);
+}
+
+/* Dropped files: local regular files only, in order, at most max. */
+static void
+test_dropped_paths(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("sdr-gui-test-XXXXXX", NULL);
+	g_autofree char *a = g_build_filename(dir, "délibération 1.pdf", NULL);
+	g_autofree char *b = g_build_filename(dir, "b.pdf", NULL);
+	g_autofree char *ua = NULL, *ub = NULL, *ud = NULL, *ux = NULL;
+	GPtrArray *p;
+
+	assert_true(g_file_set_contents(a, "x", 1, NULL));
+	assert_true(g_file_set_contents(b, "x", 1, NULL));
+	ua = g_filename_to_uri(a, NULL, NULL);
+	ub = g_filename_to_uri(b, NULL, NULL);
+	ud = g_filename_to_uri(dir, NULL, NULL);
+	ux = g_strconcat(ua, ".absent", NULL);
+	{
+		char *uris[] = { "https://exemple.fr/a.pdf", ud, ua, ux, ub, NULL };
+
+		p = sdr_gui_dropped_paths(uris, 10);
+		assert_int_equal(p->len, 2);
+		assert_string_equal(g_ptr_array_index(p, 0), a); /* %20 and UTF-8 decoded */
+		assert_string_equal(g_ptr_array_index(p, 1), b);
+		g_ptr_array_unref(p);
+		p = sdr_gui_dropped_paths(uris, 1);
+		assert_int_equal(p->len, 1);
+		g_ptr_array_unref(p);
+	}
+	p = sdr_gui_dropped_paths(NULL, 10);
+	assert_int_equal(p->len, 0);
+	g_ptr_array_unref(p);
+	(void)g_remove(a);
+	(void)g_remove(b);
+	(void)g_rmdir(dir);
+}
+
 /* The notification of a send that reached its final state (the agent's poller). */
 static void
 test_s2low_notice(void **state)
@@ -496,6 +546,8 @@ main(void)
 		cmocka_unit_test(test_pin_rejected_and_hint),
 		cmocka_unit_test(test_choice_days_left),
 		cmocka_unit_test(test_s2low_notice),
+		cmocka_unit_test(test_verify_pair),
+		cmocka_unit_test(test_dropped_paths),
 		cmocka_unit_test(test_stamp_geometry),
 		cmocka_unit_test(test_sign_results),
 	};
