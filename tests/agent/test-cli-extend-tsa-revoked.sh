@@ -123,6 +123,7 @@ SB sign -f cades --level LT $KEY -o cs-lt.p7s doc.txt >"$T/out" 2>&1 || { ko "si
 carries cs-lt.p7s
 
 # ---- 2. BAD revoked: no LT over its timestamps ----
+sleep 1 # the revocation time (seconds) strictly after the timestamps made above
 (cd "$P" && openssl ca -batch -config openssl.cnf -cert ca.pem -keyfile ca.key -revoke tsa-bad.pem \
 	-crl_reason keyCompromise >/dev/null 2>&1) || ko "revoke BAD"
 sleep 1 # the revocation time (seconds) strictly before the next timestamps
