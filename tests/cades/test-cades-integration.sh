@@ -157,7 +157,8 @@ if "$TOOL" sign "$P/user-rsa.key" "$P/user-rsa.pem" "$P/chain.pem" "$T/doc.txt" 
 		ok "B-LT: revocation data in SignedData.crls" || ko "B-LT: no crls seen by ades-lint"
 	lo=$(openssl cms -cmsout -print -inform DER -in "$f" 2>&1)
 	echo "$lo" | grep -q "1.3.6.1.5.5.7.16.2\|id-ri-ocsp-response" &&
-		ok "B-LT: OCSP stored as id-ri-ocsp-response" || ko "B-LT: no id-ri-ocsp-response"
+		ok "B-LT: OCSP stored as id-ri-ocsp-response" ||
+		{ ko "B-LT: no id-ri-ocsp-response"; cat "$T/err"; echo "$lo" | grep -A3 -i "crl\|revocation" | head -40; }
 else
 	ko "sign B-LT: $(cat "$T/err")"
 fi
