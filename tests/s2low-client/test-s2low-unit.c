@@ -518,7 +518,7 @@ test_classification_and_retours(void **state)
 	assert_false(sdr_s2low_classification_has(c, "1.2"));
 	assert_string_equal(g_hash_table_lookup(c->codes, "1.1"), "Marchés");
 	assert_null(
-	        sdr_s2low_classification_parse((const guint8 *)"KO\nAcc\xe8s refus\xe9\n", 19, &e));
+	        sdr_s2low_classification_parse((const guint8 *)"KO\nAcc\xe8s refus\xe9\n", 16, &e));
 	assert_true(g_error_matches(e, SDR_ERROR, SDR_ERROR_PROFILE));
 	g_clear_error(&e);
 	r = sdr_s2low_retour_list_parse((const guint8 *)li, sizeof li - 1, &e);
