@@ -42,8 +42,13 @@ LOAD0=$(load)
 echo "# load average at start: $LOAD0 ($(nproc) cores)"
 echo "# times: best of $RUNS timed runs per side, after one untimed warm-up run of each side"
 
-sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$T/fx" >/dev/null ||
+# The fixture's certificates name an OCSP responder on PKI_PORT: it runs (untimed, for
+# the verification of the outputs at the end; signing at B-B asks it nothing).
+PKI_PORT=$(/usr/bin/python3 "$SRC/tests/cades/pki-responder.py" --free-port)
+SDR_PKI_PORT=$PKI_PORT sh "$SRC/tests/fixtures/softhsm-fixture.sh" "$T/fx" >/dev/null ||
 	{ echo "softhsm fixture failed"; exit 1; }
+/usr/bin/python3 "$SRC/tests/cades/pki-responder.py" "$T/fx/pki" "$PKI_PORT" 2>"$T/responder.log" &
+SDR_PIDS="${SDR_PIDS:-} $!"
 # shellcheck disable=SC1091
 . "$T/fx/env"
 P=$T/fx/pki
