@@ -33,33 +33,6 @@ default_output(const char *input, SdrTargetLevel level)
 	return g_build_filename(dir, name, NULL);
 }
 
-static gboolean
-publish(const char *tmp, const char *out, gboolean numbered, gboolean replace, char **dest_out,
-        GError **error)
-{
-	g_autofree char *dest = g_strdup(out);
-
-	for (guint n = 2;; n++) {
-		SdrPublishResult r = sdr_file_publish(tmp, dest, replace, error);
-
-		if (r == SDR_PUBLISH_ERROR)
-			return FALSE;
-		if (r == SDR_PUBLISH_OK)
-			break;
-		if (!numbered || n > 9999) {
-			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
-			            _("%s already exists: it was not replaced (use --overwrite to "
-			              "replace it)."),
-			            dest);
-			return FALSE;
-		}
-		g_free(dest);
-		dest = sdr_sign_numbered_path(out, n);
-	}
-	*dest_out = g_steal_pointer(&dest);
-	return TRUE;
-}
-
 /* long: request checks, output planning, the extension and its publication in order */
 JsonNode *
 sdr_handle_extend(SdrContext *ctx, JsonObject *request, GError **error)
@@ -130,7 +103,14 @@ sdr_handle_extend(SdrContext *ctx, JsonObject *request, GError **error)
 			sdr_extend_result_clear(&res);
 			return NULL;
 		}
-	} else if (!publish(tmp, out, output == NULL, overwrite, &dest, error)) {
+	} else if (res.content_path != NULL && sdr_file_is_same(out, res.content_path)) {
+		/* --overwrite with -o naming the signed document itself */
+		g_set_error(error, SDR_ERROR, SDR_ERROR_BAD_REQUEST,
+		            _("The output %s is the signed document: it is never replaced."), out);
+		(void)g_unlink(tmp);
+		sdr_extend_result_clear(&res);
+		return NULL;
+	} else if (!sdr_sign_publish_path(tmp, out, output == NULL, overwrite, &dest, error)) {
 		(void)g_unlink(tmp);
 		sdr_extend_result_clear(&res);
 		return NULL;

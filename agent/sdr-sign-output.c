@@ -45,22 +45,23 @@ sdr_sign_numbered_path(const char *path, guint n)
 	return g_build_filename(dir, file, NULL);
 }
 
-/* Publishes doc->out_tmp under doc->out_path without replacing anything that
- * exists (unless --in-place/--overwrite): a default name that is taken becomes the
- * next free numbered name; a name given by --output is refused. */
+/* Publishes tmp under path without replacing anything that exists (unless replace):
+ * with numbered, a name that is taken becomes the next free numbered name; else it is
+ * refused. *dest_out: the name used. */
 gboolean
-sdr_sign_publish_output(SignDoc *doc, JsonObject *result, GError **error)
+sdr_sign_publish_path(const char *tmp, const char *path, gboolean numbered, gboolean replace,
+                      char **dest_out, GError **error)
 {
-	g_autofree char *dest = g_strdup(doc->out_path);
+	g_autofree char *dest = g_strdup(path);
 
 	for (guint n = 2;; n++) {
-		SdrPublishResult r = sdr_file_publish(doc->out_tmp, dest, doc->out_replace, error);
+		SdrPublishResult r = sdr_file_publish(tmp, dest, replace, error);
 
 		if (r == SDR_PUBLISH_ERROR)
 			return FALSE;
 		if (r == SDR_PUBLISH_OK)
 			break;
-		if (!doc->out_numbered || n > 9999) {
+		if (!numbered || n > 9999) {
 			g_set_error(error, SDR_ERROR, SDR_ERROR_IO,
 			            _("%s already exists: it was not replaced (use --overwrite to "
 			              "replace it)."),
@@ -68,8 +69,23 @@ sdr_sign_publish_output(SignDoc *doc, JsonObject *result, GError **error)
 			return FALSE;
 		}
 		g_free(dest);
-		dest = sdr_sign_numbered_path(doc->out_path, n);
+		dest = sdr_sign_numbered_path(path, n);
 	}
+	*dest_out = g_steal_pointer(&dest);
+	return TRUE;
+}
+
+/* Publishes doc->out_tmp under doc->out_path (sdr_sign_publish_path: a default name
+ * that is taken becomes the next free numbered name; a name given by --output is
+ * refused, unless --in-place/--overwrite). */
+gboolean
+sdr_sign_publish_output(SignDoc *doc, JsonObject *result, GError **error)
+{
+	g_autofree char *dest = NULL;
+
+	if (!sdr_sign_publish_path(doc->out_tmp, doc->out_path, doc->out_numbered, doc->out_replace,
+	                           &dest, error))
+		return FALSE;
 	g_clear_pointer(&doc->out_tmp, g_free);
 	json_object_set_string_member(result, "output", dest);
 	if (!g_str_equal(dest, doc->out_path))

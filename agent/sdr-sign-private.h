@@ -97,6 +97,8 @@ GInputStream *sdr_sign_doc_open(SignDoc *doc, GError **error);
 /* The n-th (n >= 2) free-name candidate for a default output name that is taken. */
 char *sdr_sign_numbered_path(const char *path, guint n);
 /* Publishes doc->out_tmp (written by the format) under doc->out_path: see there. */
+gboolean sdr_sign_publish_path(const char *tmp, const char *path, gboolean numbered,
+                               gboolean replace, char **dest_out, GError **error);
 gboolean sdr_sign_publish_output(SignDoc *doc, JsonObject *result, GError **error);
 /* Gives out: written atomically and published (CLI) or put in result as base64 under
  * member, with name as "output_name" (bridge). */

@@ -157,6 +157,17 @@ rc=$?
 	ok "TSA down: 10, nothing written, input untouched" || { ko "TSA down (rc $rc)"; cat "$T/out"; }
 S extend --level LT -o doc.txt-LT.p7s doc.txt.p7s >"$T/out" 2>&1
 [ $? -eq 12 ] && ok "existing -o refused (12)" || { ko "existing -o"; cat "$T/out"; }
+# Never the inputs, even with --overwrite: the signature, nor its detached document.
+cp doc.txt keep.txt
+S extend --level LT --overwrite -o doc.txt.p7s doc.txt.p7s >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && cmp -s keep.p7s doc.txt.p7s && ok "-o = the signature: refused (2), untouched" ||
+	{ ko "-o = the signature (rc $rc)"; cat "$T/out"; }
+S extend --level LT --overwrite --content doc.txt -o doc.txt doc.txt.p7s >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && cmp -s keep.txt doc.txt && ! ls .sinadur-* >/dev/null 2>&1 &&
+	ok "-o = the signed document: refused (2), untouched" ||
+	{ ko "-o = the signed document (rc $rc)"; cat "$T/out"; }
 S extend --level LT doc.txt.p7s >"$T/out" 2>&1 && [ -e "doc.txt-LT (2).p7s" ] &&
 	ok "default name taken: numbered" || { ko "numbered"; cat "$T/out"; }
 sdr_summary
